@@ -1,0 +1,3 @@
+"""IEA Desktop: a non-destructive photo editor with a local assistant."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Conversation, models and tool calls. Never imports Qt; llama_cpp only inside backends/."""

@@ -1,0 +1,202 @@
+"""An assistant turn, end to end: request -> context -> plan -> validated commands -> reply.
+
+A turn becomes one compound command on the document's history (one undo step). A failed or
+cancelled turn leaves the graph exactly as it was. The chat transcript lives in the document,
+so it is saved with the project.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+import numpy as np
+
+from ..core.document import Document
+from ..core.graph import Node, Provenance, make_node
+from ..core.history import AddNode, Compound, HistoryEntry, RemoveNode, ReplaceGraph, SetNodeFields
+from ..core.image_io import downscale
+from ..core.stats import ImageStats, measure
+from .plan import Plan
+
+STATS_EDGE = 512  # measuring a 512 px preview takes a few milliseconds and is plenty for statistics
+
+
+class Cancelled(Exception):
+    """The person stopped the turn before it was applied."""
+
+
+@dataclass
+class TurnContext:
+    """Everything an assistant may look at for one turn."""
+
+    request: str
+    document: Document
+    original: np.ndarray  # the source preview, float32 RGB (no edits)
+    current: np.ndarray  # the current render of the same preview
+    original_stats: ImageStats
+    current_stats: ImageStats
+    nodes: list[Node]  # the graph as it is now
+    chat: list[dict]  # earlier messages
+
+    def assistant_nodes(self) -> list[Node]:
+        return [n for n in self.nodes if n.provenance.origin == "assistant"]
+
+    def assistant_node(self, tool: str) -> Node | None:
+        """The node a follow-up should change: the latest assistant node of this tool."""
+        found = [n for n in self.nodes if n.op == tool and n.provenance.origin == "assistant"]
+        return found[-1] if found else None
+
+
+class Assistant(Protocol):
+    name: str
+    is_builtin: bool
+    op_version: int | None  # the op version its nodes use (None = each op's latest)
+
+    @property
+    def device_label(self) -> str: ...
+
+    def plan(self, ctx: TurnContext, on_text: Callable[[str], None] | None, cancel: threading.Event | None) -> Plan: ...
+
+    def summarize(self, ctx: TurnContext, on_text: Callable[[str], None] | None, cancel: threading.Event | None) -> str: ...
+
+
+@dataclass
+class TurnResult:
+    turn_id: str
+    reply: str
+    node_ids: list[str] = field(default_factory=list)  # nodes created or changed by this turn
+    warnings: list[str] = field(default_factory=list)
+    applied: bool = False
+    cancelled: bool = False
+    error: str | None = None
+    seconds: float = 0.0
+
+
+class AssistantSession:
+    """Runs turns of one assistant against one document. One turn at a time."""
+
+    def __init__(self, document: Document, assistant: Assistant):
+        self.document = document
+        self.assistant = assistant
+        self._lock = threading.Lock()
+        self._last_turn: tuple[str, HistoryEntry] | None = None
+
+    # --- context -----------------------------------------------------------------------------
+
+    def context(self, request: str) -> TurnContext:
+        doc = self.document
+        original = downscale(doc.preview_source(), STATS_EDGE)
+        current = doc.renderer.render(original, doc.source_key("stats", original.shape), doc.graph.nodes,
+                                      scale=original.shape[1] / doc.info.width)
+        return TurnContext(request, doc, original, current, measure(original), measure(current),
+                           list(doc.graph.nodes), list(doc.chat))
+
+    # --- turns -------------------------------------------------------------------------------
+
+    def run_turn(self, request: str, on_text: Callable[[str], None] | None = None,
+                 cancel: threading.Event | None = None) -> TurnResult:
+        with self._lock:
+            started = time.perf_counter()
+            turn_id = uuid.uuid4().hex[:8]
+            request = request.strip()
+            result = TurnResult(turn_id, "")
+            try:
+                ctx = self.context(request)
+                plan = self.assistant.plan(ctx, on_text, cancel)
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled()
+                result.node_ids = self._apply(plan, ctx, turn_id, request)
+                result.applied = True
+                result.reply = plan.reply
+                result.warnings = plan.warnings
+            except Cancelled:
+                result.cancelled, result.reply = True, "Stopped. Nothing was changed."
+            except Exception as error:  # a broken model must not break the app: report it in the chat
+                result.error = f"{type(error).__name__}: {error}" if not str(error).startswith(type(error).__name__) else str(error)
+                result.reply = f"Sorry, that did not work: {error}. Nothing was changed."
+            result.seconds = time.perf_counter() - started
+            self._record(request, result)
+            return result
+
+    def summarize(self, on_text=None, cancel=None) -> TurnResult:
+        """IEA's summary task: one sentence describing the person's editing preference."""
+        with self._lock:
+            started = time.perf_counter()
+            result = TurnResult(uuid.uuid4().hex[:8], "")
+            try:
+                result.reply = self.assistant.summarize(self.context("Summarize my edits"), on_text, cancel)
+            except Cancelled:
+                result.cancelled, result.reply = True, "Stopped."
+            except Exception as error:
+                result.error, result.reply = str(error), f"Sorry, I could not summarize: {error}"
+            result.seconds = time.perf_counter() - started
+            self._record("Summarize my edits", result)
+            return result
+
+    # --- applying a plan ---------------------------------------------------------------------
+
+    def _apply(self, plan: Plan, ctx: TurnContext, turn_id: str, request: str) -> list[str]:
+        doc = self.document
+        if plan.undo_last_turn:
+            return self._undo_last_turn(plan)
+        if plan.reset:
+            keep = [] if plan.reset == "all" else [n for n in doc.graph.nodes if n.provenance.origin != "assistant"]
+            if len(keep) != len(doc.graph.nodes):
+                doc.apply(ReplaceGraph(keep, text="Assistant: reset" if plan.reset == "all" else "Assistant: remove its edits"))
+            return []
+
+        provenance = {"turn_id": turn_id, "model": self.assistant.name}
+        commands, touched = [], []
+        planned = {edit.tool for edit in plan.edits}
+        for edit in plan.edits:
+            node = ctx.assistant_node(edit.tool)
+            if edit.value == 0:
+                if node is not None:
+                    commands.append(RemoveNode(node.id))
+                continue
+            if node is None:
+                new = make_node(edit.tool, {"value": edit.value}, version=self.assistant.op_version,
+                                provenance=Provenance("assistant", edit.reason, **provenance))
+                commands.append(AddNode(new))
+                touched.append(new.id)
+            elif node.params["value"] != edit.value or not node.enabled:
+                commands.append(SetNodeFields(node.id, params={"value": edit.value}, enabled=True,
+                                              provenance={"reason": edit.reason or node.provenance.reason, **provenance},
+                                              text=f"Assistant: {node.label}"))
+                touched.append(node.id)
+        for node in ctx.assistant_nodes():
+            if node.op in plan.remove or (plan.complete and node.op not in planned):
+                commands.append(RemoveNode(node.id))
+        if commands:
+            label = request if len(request) <= 40 else request[:39] + "…"
+            doc.apply(Compound(commands, text=f"Assistant: {label}"))
+            self._last_turn = (turn_id, doc.history.entries[doc.history.position - 1])
+        return touched
+
+    def _undo_last_turn(self, plan: Plan) -> list[str]:
+        history = self.document.history
+        if self._last_turn is None or not history.can_undo:
+            plan.reply = "There is no edit of mine to undo."
+            return []
+        if history.entries[history.position - 1] is not self._last_turn[1]:
+            plan.reply = ("You have changed things since my last edit, so I won't undo it blindly. "
+                          "Use Edit ▸ Undo or click an earlier step in the History panel.")
+            return []
+        history.undo()
+        self._last_turn = None
+        return []
+
+    def _record(self, request: str, result: TurnResult) -> None:
+        now = time.time()
+        chat = self.document.chat
+        chat.append({"role": "user", "text": request, "turn_id": result.turn_id, "time": now})
+        chat.append({
+            "role": "assistant", "text": result.reply, "turn_id": result.turn_id, "time": now,
+            "model": self.assistant.name, "node_ids": result.node_ids, "warnings": result.warnings,
+            "error": result.error, "cancelled": result.cancelled, "seconds": round(result.seconds, 3),
+        })
+        self.document.dirty = True

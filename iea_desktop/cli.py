@@ -1,0 +1,153 @@
+"""Command line: the same engine without a window.
+
+    iea-desktop [PHOTO]                       open the app (optionally on a photo)
+    iea-desktop render PHOTO -o OUT [...]     render edits to a file
+    iea-desktop edit PHOTO "TEXT" -o OUT [...] one assistant turn, then render
+    iea-desktop models list|download NAME     the model catalogue
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A message for the person at the terminal; printed without a traceback."""
+
+
+def _load_params(text: str) -> dict:
+    """--params: a JSON object, or the path of a file holding one."""
+    candidate = Path(text)
+    if not text.lstrip().startswith("{") and candidate.exists():
+        try:
+            text = candidate.read_text(encoding="utf-8")
+        except OSError as error:
+            raise CliError(f"{candidate}: cannot be read ({error.strerror})") from None
+    try:
+        params = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CliError(f"--params is not valid JSON ({error.msg} at column {error.colno})") from None
+    if not isinstance(params, dict):
+        raise CliError('--params must be a JSON object such as {"exposure": 20}')
+    return params
+
+
+def _open_document(photo: str, project_file: str | None, max_size: int | None):
+    from .core.document import Document
+
+    if project_file is not None and not Path(project_file).exists():
+        raise CliError(f"{project_file}: project file not found")
+    return Document.open(photo, project_file=project_file)
+
+
+def _render_pixels(doc, iea_exact: bool, max_size: int | None):
+    """Full resolution, or downscaled to --max-size before rendering (radius effects scale with it)."""
+    from .core.document import render_graph_iea_exact
+    from .core.image_io import downscale
+
+    if not max_size:
+        return doc.render_full(iea_exact=iea_exact)
+    source = downscale(doc.full_source(), max_size)
+    if iea_exact:
+        return render_graph_iea_exact(source, doc.graph.nodes)
+    return doc.renderer.render(source, "cli", doc.graph.nodes, scale=source.shape[1] / doc.info.width, use_cache=False)
+
+
+def _export(doc, pixels, out: str, quality: int, bit_depth: int) -> Path:
+    from .core.export import ExportOptions, write_image
+
+    options = ExportOptions(quality=quality, bit_depth=bit_depth)
+    return write_image(pixels, out, options, exif=doc.info.exif, source=doc.path)
+
+
+def cmd_render(args) -> int:
+    from .core.graph import make_node
+    from .core.history import AddNode, Compound
+    from .core.ops import get_op
+
+    started = time.perf_counter()
+    doc = _open_document(args.photo, args.project, args.max_size)
+    for note in doc.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.params:
+        values = _load_params(args.params)
+        commands = []
+        for name, value in values.items():
+            spec = get_op(name)
+            params = value if isinstance(value, dict) else {"value": value}
+            version = 1 if args.iea_exact and spec.iea_tool else None
+            commands.append(AddNode(make_node(spec.name, params, version=version)))
+        doc.apply(Compound(commands, text="Parameters from the command line"))
+    pixels = _render_pixels(doc, args.iea_exact, args.max_size)
+    target = _export(doc, pixels, args.output, args.quality, args.bit_depth)
+    if not args.quiet:
+        h, w = pixels.shape[:2]
+        print(f"wrote {target} ({w} × {h}, {len(doc.graph.active_nodes())} active adjustments, "
+              f"{time.perf_counter() - started:.2f} s)")
+    return 0
+
+
+def cmd_gui(args) -> int:
+    from .ui.app import run_app
+
+    return run_app(args.photo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="iea-desktop", description="Photo editor with a local assistant.")
+    parser.add_argument("--version", action="version", version=f"iea-desktop {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    render = sub.add_parser("render", help="render a photo with edits to a file")
+    render.add_argument("photo")
+    render.add_argument("-o", "--output", required=True, help="output file (.jpg, .png, .tif, .webp)")
+    render.add_argument("--params", help='JSON object of tool values, e.g. {"exposure": 20}, or a file holding one')
+    render.add_argument("--project", help="render a saved project file")
+    render.add_argument("--iea-exact", action="store_true", help="the 16 tools with IEA reference semantics and 8-bit quantisation")
+    render.add_argument("--max-size", type=int, help="downscale so the long edge is at most N pixels")
+    render.add_argument("--quality", type=int, default=92, help="JPEG/WebP quality (1-100)")
+    render.add_argument("--bit-depth", type=int, choices=(8, 16), default=8, help="16 for 16-bit TIFF")
+    render.add_argument("-q", "--quiet", action="store_true")
+    render.set_defaults(func=cmd_render)
+    return parser
+
+
+COMMANDS = ("render", "edit", "models")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    from .core.export import ExportError
+    from .core.image_io import ImageLoadError
+    from .core.ops import OpError
+    from .core.project import ProjectError
+
+    if argv and argv[0] in COMMANDS:
+        args = build_parser().parse_args(argv)
+    else:
+        gui = argparse.ArgumentParser(prog="iea-desktop", description="Photo editor with a local assistant. "
+                                      f"Commands: {', '.join(COMMANDS)} (iea-desktop COMMAND --help).")
+        gui.add_argument("--version", action="version", version=f"iea-desktop {__version__}")
+        gui.add_argument("photo", nargs="?", help="photo to open")
+        args = gui.parse_args(argv)
+        args.func = cmd_gui
+    try:
+        return args.func(args)
+    except (CliError, ImageLoadError, ProjectError, OpError, ExportError) as error:
+        print(f"iea-desktop: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

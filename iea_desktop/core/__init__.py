@@ -1,0 +1,1 @@
+"""Pixels and documents. Never imports Qt or llama_cpp."""

@@ -1,0 +1,206 @@
+"""A document: one source photo (never written), its edit graph, history and chat, and its project file."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import image_io, project
+from .graph import EditGraph
+from .history import Command, History
+from .iea_exact import graph_values, render_iea_exact
+from .render import Renderer, apply_node, to_uint8
+
+
+class Document:
+    def __init__(self, path: Path, info: image_io.PhotoInfo, preview_edge: int = image_io.DEFAULT_PREVIEW_EDGE,
+                 max_pixels: int = image_io.DEFAULT_MAX_PIXELS):
+        self.path = Path(path)
+        self.info = info
+        self.preview_edge = preview_edge
+        self.max_pixels = max_pixels
+        self.graph = EditGraph()
+        self.history = History(self.graph)
+        self.chat: list[dict] = []
+        self.project_path: Path | None = None  # where Save writes; None = the default sidecar
+        self.notes: list[str] = []  # things the person should be told (a refused project, a changed photo)
+        self.dirty = False
+        self.renderer = Renderer()
+        self._preview: np.ndarray | None = None
+        self._preview_kind = ""
+        self._full: np.ndarray | None = None
+        self._listeners: list[Callable[[], None]] = []
+        self.history.subscribe(self._on_change)
+
+    # --- opening and saving ------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike, project_file: str | os.PathLike | None = None, **kwargs) -> "Document":
+        """Open a photo (header only; pixels decode on first use) and its project, if it has one.
+
+        Raises ImageLoadError for a photo that cannot be opened, ProjectError for an explicitly
+        given project file that cannot be read. A damaged sidecar found next to the photo is not
+        fatal: the photo opens without edits, a note says why, and saves go elsewhere.
+        """
+        path = Path(path)
+        doc = cls(path, image_io.probe(path, kwargs.get("max_pixels", image_io.DEFAULT_MAX_PIXELS)), **kwargs)
+        if project_file is not None:
+            doc.load_project(Path(project_file))
+            doc.project_path = Path(project_file)
+            return doc
+        existing = project.find_project(path)
+        if existing is not None:
+            try:
+                doc.load_project(existing)
+                doc.project_path = existing
+            except project.ProjectError as error:
+                doc.project_path = project.fallback_path(path) if existing != project.fallback_path(path) else (
+                    existing.with_name(existing.name + ".new"))
+                doc.notes.append(f"{error}. Your edits will be saved to {doc.project_path} instead.")
+        return doc
+
+    def load_project(self, file: Path) -> None:
+        data = project.read_project(file)
+        try:
+            graph = EditGraph.from_list(data.get("graph", []))
+            self.history.load_dict(data.get("history", {}), original=[])
+            if not self.history.entries:
+                self.graph.replace_all(graph.nodes)
+            elif [n.to_dict() for n in self.graph.nodes] != [n.to_dict() for n in graph.nodes]:
+                # The saved graph is authoritative; history states that disagree would be a damaged file.
+                raise ValueError("history does not end at the saved graph")
+        except (KeyError, TypeError, ValueError) as error:
+            self.graph.replace_all([])
+            self.history.entries, self.history.position = [], 0
+            raise project.ProjectError(f"{file.name}: damaged project file ({error}); it was left untouched") from None
+        self.chat = [m for m in data.get("chat", []) if isinstance(m, dict)]
+        saved_hash = data.get("source", {}).get("sha256")
+        if saved_hash and saved_hash != image_io.file_hash(self.path):
+            self.notes.append(f"{self.path.name} has changed since this project was saved; the edits were applied to the new version.")
+        self.graph.notify()
+        self.dirty = False
+
+    def to_dict(self) -> dict:
+        return {
+            "schema_version": project.SCHEMA_VERSION,
+            "app": "IEA Desktop",
+            "saved": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "source": {"path": str(self.path.resolve()), "sha256": image_io.file_hash(self.path)},
+            "graph": self.graph.to_list(),
+            "history": self.history.to_dict(),
+            "chat": self.chat,
+        }
+
+    def save(self, file: Path | None = None) -> Path:
+        """Write the project atomically; returns where it went. Clears the autosave."""
+        target = project.write_project(self.path, self.to_dict(), preferred=file or self.project_path)
+        self.project_path = target
+        self.dirty = False
+        try:
+            project.autosave_path(self.path).unlink()
+        except FileNotFoundError:
+            pass
+        return target
+
+    def autosave(self) -> Path:
+        """Write the crash-recovery copy (not the project itself)."""
+        target = project.autosave_path(self.path)
+        project.atomic_write_json(target, self.to_dict())
+        return target
+
+    def recovery_file(self) -> Path | None:
+        """An autosave newer than the saved project, left by a session that did not save (a crash)."""
+        auto = project.autosave_path(self.path)
+        if not auto.exists():
+            return None
+        saved = self.project_path if self.project_path and self.project_path.exists() else project.find_project(self.path)
+        if saved is not None and saved.stat().st_mtime >= auto.stat().st_mtime:
+            return None
+        return auto
+
+    def recover(self) -> None:
+        """Load the autosave left by a crash; the project file itself is only written on save."""
+        auto = project.autosave_path(self.path)
+        self.load_project(auto)
+        self.dirty = True
+
+    def discard_recovery(self) -> None:
+        project.autosave_path(self.path).unlink(missing_ok=True)
+
+    # --- changes -----------------------------------------------------------------------------
+
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def _on_change(self) -> None:
+        self.dirty = True
+        for listener in list(self._listeners):
+            listener()
+
+    def apply(self, command: Command) -> None:
+        self.history.push(command)
+
+    # --- pixels ------------------------------------------------------------------------------
+
+    def source_key(self, kind: str, shape: tuple) -> str:
+        stat = self.path.stat()
+        return f"{self.path.resolve()}|{stat.st_mtime_ns}|{stat.st_size}|{kind}|{shape}"
+
+    def quick_preview(self) -> np.ndarray:
+        """The fastest preview to show: JPEG decoded at reduced scale, RAW's embedded preview."""
+        if self._preview is None:
+            _, self._preview = image_io.load(self.path, self.max_pixels, max_edge=self.preview_edge, fast=True)
+            self._preview_kind = "quick"
+        return self._preview
+
+    def refine_preview(self) -> bool:
+        """Replace a RAW's embedded preview with a half-size develop; True if the preview changed."""
+        if not self.info.is_raw or self._preview_kind == "developed":
+            return False
+        _, self._preview = image_io.load(self.path, self.max_pixels, max_edge=self.preview_edge, fast=True, embedded_ok=False)
+        self._preview_kind = "developed"
+        return True
+
+    def preview_source(self) -> np.ndarray:
+        return self.quick_preview()
+
+    def full_source(self) -> np.ndarray:
+        if self._full is None:
+            _, self._full = image_io.load(self.path, self.max_pixels)
+        return self._full
+
+    def release_full(self) -> None:
+        self._full = None
+
+    @property
+    def preview_scale(self) -> float:
+        return self.preview_source().shape[1] / self.info.width
+
+    def render_preview(self, cancelled=None, nodes=None) -> np.ndarray:
+        source = self.preview_source()
+        return self.renderer.render(source, self.source_key(self._preview_kind, source.shape),
+                                    self.graph.nodes if nodes is None else nodes, scale=self.preview_scale,
+                                    cancelled=cancelled)
+
+    def render_full(self, cancelled=None, iea_exact: bool = False, use_cache: bool = False) -> np.ndarray:
+        """Full resolution (export). ``iea_exact``: the 16 tools through the IEA reference pipeline."""
+        source = self.full_source()
+        if iea_exact:
+            return render_graph_iea_exact(source, self.graph.nodes)
+        return self.renderer.render(source, self.source_key("full", source.shape), self.graph.nodes, scale=1.0,
+                                    cancelled=cancelled, use_cache=use_cache)
+
+
+def render_graph_iea_exact(source: np.ndarray, nodes) -> np.ndarray:
+    """Geometry in float, then the 16 tools' values through the IEA reference pipeline (8-bit)."""
+    image = source
+    for node in nodes:
+        if node.enabled and node.spec.stage == "geometry" and not node.spec.is_identity(node.params):
+            image = apply_node(image, node, 1.0)
+    values, seed = graph_values(nodes)
+    out = render_iea_exact(to_uint8(image), values, seed=seed)
+    return out.astype(np.float32) / np.float32(255)

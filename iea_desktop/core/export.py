@@ -1,0 +1,133 @@
+"""Export: encode a rendered image to JPEG, PNG, TIFF (8/16-bit) or WebP, atomically.
+
+The source photo is never written: an export path that resolves to it is refused. EXIF from the
+source is kept with its orientation reset (the pixels are already upright) and an sRGB ICC
+profile is embedded, except in 16-bit TIFF, which carries the ICC profile only.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageCms
+
+from .image_io import EXIF_ORIENTATION, downscale
+from .render import to_uint8, to_uint16
+
+FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
+SRGB_ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+class ExportError(Exception):
+    """An export that cannot be done; the message is meant for a person."""
+
+
+@dataclass
+class ExportOptions:
+    format: str | None = None  # "JPEG", "PNG", "TIFF", "WEBP"; None = from the file suffix
+    quality: int = 92  # JPEG and WebP
+    bit_depth: int = 8  # 16 for TIFF only
+    max_edge: int | None = None  # downscale so the long edge is at most this
+    keep_metadata: bool = True
+
+
+def format_for(path: Path, options: ExportOptions) -> str:
+    if options.format:
+        fmt = options.format.upper().replace("JPG", "JPEG").replace("TIF", "TIFF").replace("TIFFF", "TIFF")
+        if fmt not in set(FORMATS.values()):
+            raise ExportError(f"unknown export format {options.format!r}; use JPEG, PNG, TIFF or WebP")
+        return fmt
+    try:
+        return FORMATS[path.suffix.lower()]
+    except KeyError:
+        raise ExportError(f"{path.name}: unknown file type {path.suffix or '(none)'}; use .jpg, .png, .tif or .webp") from None
+
+
+def check_target(target: Path, source: Path | None) -> None:
+    """Refuse to write over the original photo (or any of its hard links)."""
+    if source is None:
+        return
+    same = target.resolve() == Path(source).resolve()
+    if not same and target.exists():
+        try:
+            same = os.path.samefile(target, source)
+        except OSError:
+            same = False
+    if same:
+        raise ExportError(f"{target.name}: refusing to overwrite the original photo; choose another file name")
+
+
+def upright_exif(exif: bytes | None) -> bytes | None:
+    if not exif:
+        return None
+    try:
+        data = Image.Exif()
+        data.load(exif)
+        data[EXIF_ORIENTATION] = 1
+        return data.tobytes()
+    except Exception:  # damaged EXIF is dropped, not fatal
+        return None
+
+
+def encode(image: np.ndarray, fmt: str, options: ExportOptions, exif: bytes | None) -> bytes:
+    """Encode float32 RGB in [0, 1] to file bytes."""
+    if options.bit_depth == 16:
+        if fmt != "TIFF":
+            raise ExportError("16-bit export is available for TIFF only")
+        import tifffile
+
+        buffer = io.BytesIO()
+        extratags = [(34675, "B", len(SRGB_ICC), SRGB_ICC, True)] if options.keep_metadata else []
+        tifffile.imwrite(buffer, to_uint16(image), photometric="rgb", compression="zlib", extratags=extratags)
+        return buffer.getvalue()
+    if options.bit_depth != 8:
+        raise ExportError(f"bit depth must be 8 or 16, not {options.bit_depth}")
+    pil = Image.fromarray(to_uint8(image), "RGB")
+    kwargs: dict = {}
+    if options.keep_metadata:
+        kwargs["icc_profile"] = SRGB_ICC
+        exif = upright_exif(exif)
+        if exif:
+            kwargs["exif"] = exif
+    if fmt == "JPEG":
+        kwargs.update(quality=int(min(max(options.quality, 1), 100)), optimize=True, subsampling=0 if options.quality >= 90 else 2)
+    elif fmt == "WEBP":
+        kwargs.update(quality=int(min(max(options.quality, 1), 100)), method=4)
+    elif fmt == "TIFF":
+        kwargs.update(compression="tiff_adobe_deflate")
+    elif fmt == "PNG":
+        kwargs.update(compress_level=6)
+    buffer = io.BytesIO()
+    pil.save(buffer, fmt, **kwargs)
+    return buffer.getvalue()
+
+
+def write_image(image: np.ndarray, target: str | os.PathLike, options: ExportOptions | None = None,
+                exif: bytes | None = None, source: Path | None = None) -> Path:
+    """Resize if asked, encode, and write atomically. Returns the path written."""
+    options = options or ExportOptions()
+    target = Path(target)
+    check_target(target, source)
+    fmt = format_for(target, options)
+    if options.max_edge:
+        image = downscale(image, int(options.max_edge))
+    data = encode(image, fmt, options, exif)
+    if not target.parent.exists():
+        raise ExportError(f"{target.parent}: folder does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
+    except OSError as error:
+        raise ExportError(f"{target.parent}: cannot write there ({error.strerror})") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, target)
+    except OSError as error:
+        Path(tmp).unlink(missing_ok=True)
+        raise ExportError(f"{target.name}: cannot be written ({error.strerror})") from None
+    return target

@@ -1,0 +1,151 @@
+"""The edit graph: an ordered list of adjustment nodes over one source photo.
+
+Nodes are plain data. Every change to a graph goes through a command on the history
+(``history.py``) so undo, the history panel and autosave see the same stream of changes.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+from .ops import REGISTRY, OpError, get_op
+
+
+@dataclass
+class Provenance:
+    """Who made a node: the person, or the assistant (with its turn, model and reason)."""
+
+    origin: str = "user"  # "user" or "assistant"
+    reason: str = ""
+    turn_id: str | None = None
+    model: str | None = None
+
+
+@dataclass
+class Node:
+    op: str
+    params: dict
+    version: int
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    enabled: bool = True
+    opacity: float = 1.0
+    provenance: Provenance = field(default_factory=Provenance)
+
+    @property
+    def spec(self):
+        return REGISTRY[self.op]
+
+    @property
+    def label(self) -> str:
+        return self.spec.label
+
+    def summary(self) -> str:
+        """Short value text for lists, e.g. '+25' or 'angle 2.5'."""
+        spec = self.spec
+        if spec.iea_tool:
+            v = self.params["value"]
+            return f"{v:+d}"
+        changed = [p for p in spec.params if self.params.get(p.name) != p.default]
+        parts = []
+        for p in changed:
+            value = self.params[p.name]
+            parts.append(f"{p.label.lower()} {value:g}" if isinstance(value, float) else f"{p.label.lower()} {value}")
+        return ", ".join(parts) or "no change"
+
+    def signature(self) -> tuple:
+        """Everything that decides this node's pixels (for cache keys)."""
+        return (self.op, self.version, tuple(sorted(self.params.items())), self.enabled, self.opacity, self.id)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Node":
+        spec = get_op(data["op"])
+        version = int(data.get("version", spec.latest_version))
+        if version not in spec.versions:
+            raise OpError(f"{spec.name} has no version {version}")
+        return cls(
+            op=spec.name,
+            params=spec.validate(data.get("params", {})),
+            version=version,
+            id=str(data["id"]),
+            enabled=bool(data.get("enabled", True)),
+            opacity=float(min(max(data.get("opacity", 1.0), 0.0), 1.0)),
+            provenance=Provenance(**data.get("provenance", {})),
+        )
+
+
+def make_node(op: str, params: dict | None = None, version: int | None = None, provenance: Provenance | None = None) -> Node:
+    """A validated node; the op's latest version unless one is asked for."""
+    spec = get_op(op)
+    if version is None:
+        version = spec.latest_version
+    if version not in spec.versions:
+        raise OpError(f"{spec.name} has no version {version}; known: {sorted(spec.versions)}")
+    return Node(op=spec.name, params=spec.validate(params or {}), version=version, provenance=provenance or Provenance())
+
+
+class EditGraph:
+    """Ordered nodes plus change listeners. Mutate it through history commands, not directly."""
+
+    def __init__(self, nodes: list[Node] | None = None):
+        self.nodes: list[Node] = list(nodes or [])
+        self._listeners: list[Callable[[], None]] = []
+
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Callable[[], None]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def notify(self) -> None:
+        for listener in list(self._listeners):
+            listener()
+
+    def __iter__(self):
+        return iter(self.nodes)
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def get(self, node_id: str) -> Node:
+        for node in self.nodes:
+            if node.id == node_id:
+                return node
+        raise KeyError(f"no node {node_id!r}")
+
+    def index_of(self, node_id: str) -> int:
+        for i, node in enumerate(self.nodes):
+            if node.id == node_id:
+                return i
+        raise KeyError(f"no node {node_id!r}")
+
+    def canonical_index(self, op: str) -> int:
+        """Where a new node of this op goes: after every node that precedes or equals it in the pipeline."""
+        key = REGISTRY[op].sort_key
+        index = 0
+        for i, node in enumerate(self.nodes):
+            if node.spec.sort_key <= key:
+                index = i + 1
+        return index
+
+    def find(self, op: str, origin: str | None = None) -> list[Node]:
+        return [n for n in self.nodes if n.op == op and (origin is None or n.provenance.origin == origin)]
+
+    def active_nodes(self) -> list[Node]:
+        return [n for n in self.nodes if n.enabled and n.opacity > 0 and not n.spec.is_identity(n.params)]
+
+    def to_list(self) -> list[dict]:
+        return [n.to_dict() for n in self.nodes]
+
+    def replace_all(self, nodes: list[Node]) -> None:
+        self.nodes = [copy.deepcopy(n) for n in nodes]
+
+    @classmethod
+    def from_list(cls, items: list[dict]) -> "EditGraph":
+        return cls([Node.from_dict(item) for item in items])

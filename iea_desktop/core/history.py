@@ -1,0 +1,311 @@
+"""Commands and the undo history.
+
+Each change to the graph is a command with ``do``/``undo``. The history is a list plus a
+position: undo/redo move the position, a new command after going back drops the redo branch,
+and ``goto`` jumps to any entry (the history panel's click). A slider drag sends many
+``SetParams`` with one gesture id; they coalesce into a single undo step.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .graph import EditGraph, Node
+
+
+class Command:
+    label = "Edit"
+
+    def do(self, graph: EditGraph) -> None:
+        raise NotImplementedError
+
+    def undo(self, graph: EditGraph) -> None:
+        raise NotImplementedError
+
+
+@dataclass
+class AddNode(Command):
+    node: Node
+    index: int | None = None  # None: the op's canonical pipeline position
+
+    @property
+    def label(self) -> str:
+        return f"Add {self.node.label}"
+
+    def do(self, graph):
+        if self.index is None:
+            self.index = graph.canonical_index(self.node.op)
+        graph.nodes.insert(self.index, copy.deepcopy(self.node))
+
+    def undo(self, graph):
+        graph.nodes.pop(graph.index_of(self.node.id))
+
+
+
+@dataclass
+class RemoveNode(Command):
+    node_id: str
+    _removed: Node | None = None
+    _index: int | None = None
+
+    @property
+    def label(self) -> str:
+        return f"Remove {self._removed.label}" if self._removed else "Remove adjustment"
+
+    def do(self, graph):
+        self._index = graph.index_of(self.node_id)
+        self._removed = graph.nodes.pop(self._index)
+
+    def undo(self, graph):
+        graph.nodes.insert(self._index, self._removed)
+
+
+
+@dataclass
+class SetNodeFields(Command):
+    """Change params (merged into the existing ones), enabled, opacity and/or the provenance of a node."""
+
+    node_id: str
+    params: dict | None = None
+    enabled: bool | None = None
+    opacity: float | None = None
+    provenance: dict | None = None
+    gesture: str | None = None  # same gesture id + same node + same fields -> one undo step
+    text: str = ""
+    _before: dict | None = None
+
+    @property
+    def label(self) -> str:
+        return self.text or "Change adjustment"
+
+    def do(self, graph):
+        node = graph.get(self.node_id)
+        if self._before is None:
+            self._before = {
+                "params": dict(node.params),
+                "enabled": node.enabled,
+                "opacity": node.opacity,
+                "provenance": copy.deepcopy(node.provenance),
+            }
+        if self.params is not None:
+            node.params = node.spec.validate({**node.params, **self.params})
+        if self.enabled is not None:
+            node.enabled = bool(self.enabled)
+        if self.opacity is not None:
+            node.opacity = float(min(max(self.opacity, 0.0), 1.0))
+        if self.provenance is not None:
+            for key, value in self.provenance.items():
+                setattr(node.provenance, key, value)
+
+    def undo(self, graph):
+        node = graph.get(self.node_id)
+        node.params = dict(self._before["params"])
+        node.enabled = self._before["enabled"]
+        node.opacity = self._before["opacity"]
+        node.provenance = copy.deepcopy(self._before["provenance"])
+
+    def can_merge(self, other: "Command") -> bool:
+        return (
+            isinstance(other, SetNodeFields)
+            and self.gesture is not None
+            and other.gesture == self.gesture
+            and other.node_id == self.node_id
+        )
+
+    def merge(self, other: "SetNodeFields") -> None:
+        """Absorb a later command of the same gesture; our ``_before`` stays the gesture's start."""
+        for name in ("enabled", "opacity"):
+            if getattr(other, name) is not None:
+                setattr(self, name, getattr(other, name))
+        if other.params is not None:
+            self.params = {**(self.params or {}), **other.params}
+        if other.provenance is not None:
+            self.provenance = {**(self.provenance or {}), **other.provenance}
+
+
+
+@dataclass
+class MoveNode(Command):
+    node_id: str
+    new_index: int
+    _old_index: int | None = None
+    label = "Reorder adjustment"
+
+    def do(self, graph):
+        self._old_index = graph.index_of(self.node_id)
+        node = graph.nodes.pop(self._old_index)
+        graph.nodes.insert(min(max(self.new_index, 0), len(graph.nodes)), node)
+
+    def undo(self, graph):
+        node = graph.nodes.pop(graph.index_of(self.node_id))
+        graph.nodes.insert(self._old_index, node)
+
+
+
+@dataclass
+class ReplaceGraph(Command):
+    """Set the whole graph at once (restore a snapshot, reset all, a step of a reopened history)."""
+
+    nodes: list[Node]
+    text: str = "Replace all adjustments"
+    _before: list[Node] | None = None
+
+    @property
+    def label(self) -> str:
+        return self.text
+
+    def do(self, graph):
+        if self._before is None:
+            self._before = copy.deepcopy(graph.nodes)
+        graph.replace_all(self.nodes)
+
+    def undo(self, graph):
+        graph.replace_all(self._before)
+
+
+
+@dataclass
+class Compound(Command):
+    """Several commands as one undo step (an assistant turn, a duplicate, ...)."""
+
+    commands: list[Command]
+    text: str = "Edit"
+
+    @property
+    def label(self) -> str:
+        return self.text
+
+    def do(self, graph):
+        done = []
+        try:
+            for command in self.commands:
+                command.do(graph)
+                done.append(command)
+        except Exception:
+            for command in reversed(done):
+                command.undo(graph)
+            raise
+
+    def undo(self, graph):
+        for command in reversed(self.commands):
+            command.undo(graph)
+
+
+
+@dataclass
+class HistoryEntry:
+    command: Command
+    state: list[dict]  # the graph after this entry, for saving the history in the project
+    timestamp: float = field(default_factory=time.time)
+
+    @property
+    def label(self) -> str:
+        return self.command.label
+
+
+class History:
+    """The command list and a position in it; every change to the graph passes through here."""
+
+    def __init__(self, graph: EditGraph):
+        self.graph = graph
+        self.entries: list[HistoryEntry] = []
+        self.position = 0  # entries[:position] are applied
+        self.snapshots: dict[str, list[dict]] = {}
+        self._listeners: list[Callable[[], None]] = []
+
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def _changed(self) -> None:
+        self.graph.notify()
+        for listener in list(self._listeners):
+            listener()
+
+    def push(self, command: Command) -> None:
+        """Apply a command and record it; coalesces with the previous entry when it is the same gesture."""
+        command.do(self.graph)
+        top = self.entries[self.position - 1].command if self.position else None
+        if self.position == len(self.entries) and isinstance(top, SetNodeFields) and top.can_merge(command):
+            top.merge(command)
+            self.entries[self.position - 1].state = self.graph.to_list()
+        else:
+            del self.entries[self.position :]
+            self.entries.append(HistoryEntry(command, self.graph.to_list()))
+            self.position += 1
+        self._changed()
+
+    @property
+    def can_undo(self) -> bool:
+        return self.position > 0
+
+    @property
+    def can_redo(self) -> bool:
+        return self.position < len(self.entries)
+
+    def undo(self) -> bool:
+        if not self.can_undo:
+            return False
+        self.position -= 1
+        self.entries[self.position].command.undo(self.graph)
+        self._changed()
+        return True
+
+    def redo(self) -> bool:
+        if not self.can_redo:
+            return False
+        self.entries[self.position].command.do(self.graph)
+        self.position += 1
+        self._changed()
+        return True
+
+    def goto(self, position: int) -> None:
+        """Undo or redo until ``position`` entries are applied (0 = the original photo)."""
+        position = min(max(position, 0), len(self.entries))
+        while self.position > position:
+            self.position -= 1
+            self.entries[self.position].command.undo(self.graph)
+        while self.position < position:
+            self.entries[self.position].command.do(self.graph)
+            self.position += 1
+        self._changed()
+
+    def end_gesture(self) -> None:
+        """Close the current slider gesture so the next change starts a new undo step."""
+        if self.position and isinstance(self.entries[self.position - 1].command, SetNodeFields):
+            self.entries[self.position - 1].command.gesture = None
+
+    def take_snapshot(self, name: str) -> None:
+        self.snapshots[name] = self.graph.to_list()
+        self._changed()
+
+    def restore_snapshot(self, name: str) -> None:
+        nodes = EditGraph.from_list(self.snapshots[name]).nodes
+        self.push(ReplaceGraph(nodes, text=f"Restore snapshot “{name}”"))
+
+    def labels(self) -> list[str]:
+        return [entry.label for entry in self.entries]
+
+    def to_dict(self) -> dict:
+        return {
+            "position": self.position,
+            "entries": [{"label": e.label, "time": e.timestamp, "nodes": e.state} for e in self.entries],
+            "snapshots": self.snapshots,
+        }
+
+    def load_dict(self, data: dict, original: list[dict] | None = None) -> None:
+        """Rebuild a saved history as whole-graph steps; the graph is set to the saved position."""
+        previous = EditGraph.from_list(original or []).nodes
+        self.entries = []
+        for item in data.get("entries", []):
+            nodes = EditGraph.from_list(item["nodes"]).nodes
+            step = ReplaceGraph(nodes, text=str(item.get("label", "Edit")), _before=previous)
+            self.entries.append(HistoryEntry(step, item["nodes"], float(item.get("time", 0.0))))
+            previous = nodes
+        self.position = min(max(int(data.get("position", len(self.entries))), 0), len(self.entries))
+        self.snapshots = {str(k): v for k, v in data.get("snapshots", {}).items()}
+        state = self.entries[self.position - 1].command.nodes if self.position else EditGraph.from_list(original or []).nodes
+        self.graph.replace_all(state)
+        self._changed()

@@ -1,0 +1,338 @@
+"""Opening photos: JPEG, PNG, TIFF (8/16-bit), WebP, BMP and camera RAW, as float32 sRGB.
+
+Every failure becomes an ``ImageLoadError`` whose message names the file and the problem in
+one line. The original file is only ever opened for reading.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageCms, UnidentifiedImageError
+
+DEFAULT_MAX_PIXELS = 200_000_000
+DEFAULT_PREVIEW_EDGE = 1600
+RAW_EXTENSIONS = {
+    ".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".raf", ".orf", ".rw2",
+    ".pef", ".srw", ".rwl", ".3fr", ".iiq", ".x3f", ".erf", ".mrw", ".kdc", ".dcr", ".mef", ".mos",
+}
+OPEN_FILTER_EXTENSIONS = sorted({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp"} | RAW_EXTENSIONS)
+EXIF_ORIENTATION = 0x0112
+
+
+class ImageLoadError(Exception):
+    """A photo that cannot be opened; ``str(error)`` is a one-line message for a person."""
+
+    def __init__(self, path: str | os.PathLike, problem: str):
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"{self.path.name}: {problem}")
+
+
+@dataclass
+class PhotoInfo:
+    path: Path
+    format: str  # "JPEG", "PNG", "TIFF", "WEBP", "BMP" or "RAW (NEF)" etc.
+    width: int  # after EXIF orientation
+    height: int
+    bit_depth: int  # 8 or 16 (RAW reports 16)
+    orientation: int = 1
+    exif: bytes | None = None
+    icc: bytes | None = None
+
+    @property
+    def is_raw(self) -> bool:
+        return self.format.startswith("RAW")
+
+    @property
+    def megapixels(self) -> float:
+        return self.width * self.height / 1e6
+
+    def describe(self) -> str:
+        return f"{self.width} × {self.height} {self.format}, {self.bit_depth}-bit"
+
+
+def is_raw_path(path: str | os.PathLike) -> bool:
+    return Path(path).suffix.lower() in RAW_EXTENSIONS
+
+
+def apply_orientation(image: np.ndarray, orientation: int) -> np.ndarray:
+    """Apply an EXIF orientation (1-8) to a pixel array."""
+    ops = {
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1],
+        5: lambda a: np.swapaxes(a, 0, 1),
+        6: lambda a: np.rot90(a, -1),
+        7: lambda a: np.swapaxes(a, 0, 1)[::-1, ::-1],
+        8: lambda a: np.rot90(a, 1),
+    }
+    if orientation in ops:
+        image = np.ascontiguousarray(ops[orientation](image))
+    return image
+
+
+def _check_size(path: Path, width: int, height: int, max_pixels: int) -> None:
+    if width <= 0 or height <= 0:
+        raise ImageLoadError(path, "the image has no pixels")
+    if width * height > max_pixels:
+        raise ImageLoadError(
+            path, f"{width} × {height} is {width * height / 1e6:.0f} MP, over the {max_pixels / 1e6:.0f} MP limit"
+        )
+
+
+def _check_readable(path: Path) -> None:
+    if not path.exists():
+        raise ImageLoadError(path, "file not found")
+    if path.is_dir():
+        raise ImageLoadError(path, "is a folder, not a photo")
+    if not os.access(path, os.R_OK):
+        raise ImageLoadError(path, "permission denied")
+    if path.stat().st_size == 0:
+        raise ImageLoadError(path, "the file is empty")
+
+
+# --- Pillow formats ---------------------------------------------------------------------------
+
+def _open_pillow(path: Path, max_pixels: int) -> Image.Image:
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(path)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageLoadError(path, f"over the {max_pixels / 1e6:.0f} MP limit (possible decompression bomb)") from None
+    except UnidentifiedImageError:
+        raise ImageLoadError(path, "not an image, or a format this app cannot read") from None
+    except OSError as error:
+        raise ImageLoadError(path, f"cannot be read ({error})") from None
+    _check_size(path, img.width, img.height, max_pixels)
+    return img
+
+
+def _is_16bit(img: Image.Image) -> bool:
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        return True
+    rawmode = img.tile[0][3] if img.tile and len(img.tile[0]) > 3 else ""
+    rawmode = rawmode[0] if isinstance(rawmode, tuple) else rawmode
+    return isinstance(rawmode, str) and "16" in rawmode
+
+
+def _info_from_pillow(path: Path, img: Image.Image) -> PhotoInfo:
+    try:
+        exif = img.getexif()
+        orientation = int(exif.get(EXIF_ORIENTATION, 1) or 1)
+        exif_bytes = exif.tobytes() if len(exif) else None
+    except Exception:  # damaged EXIF must not stop the photo from opening
+        orientation, exif_bytes = 1, None
+    width, height = (img.height, img.width) if orientation in (5, 6, 7, 8) else (img.width, img.height)
+    return PhotoInfo(
+        path=path,
+        format=img.format or path.suffix.lstrip(".").upper(),
+        width=width,
+        height=height,
+        bit_depth=16 if _is_16bit(img) else 8,
+        orientation=orientation,
+        exif=exif_bytes,
+        icc=img.info.get("icc_profile"),
+    )
+
+
+_SRGB = ImageCms.createProfile("sRGB")
+
+
+def _icc_transform_8bit(img: Image.Image, icc: bytes | None) -> Image.Image:
+    """Convert to sRGB with the embedded profile; a damaged profile is ignored (treated as sRGB)."""
+    if img.mode not in ("RGB", "CMYK"):
+        img = img.convert("RGB")
+    if not icc:
+        return img.convert("RGB")
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        if img.mode == "RGB" and "srgb" in ImageCms.getProfileDescription(source).lower():
+            return img
+        return ImageCms.profileToProfile(img, source, _SRGB, outputMode="RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return img.convert("RGB")
+
+
+def _to_float_rgb(array: np.ndarray) -> np.ndarray:
+    """uint8/uint16/float, gray or RGB(A) -> float32 RGB in [0, 1]."""
+    if array.ndim == 2:
+        array = np.repeat(array[..., None], 3, axis=2)
+    array = array[..., :3]
+    if array.dtype == np.uint8:
+        return array.astype(np.float32) / np.float32(255)
+    if array.dtype == np.uint16:
+        return array.astype(np.float32) / np.float32(65535)
+    return np.nan_to_num(np.clip(array.astype(np.float32), 0.0, 1.0))
+
+
+def _decode_16bit(path: Path, info: PhotoInfo) -> np.ndarray:
+    """16-bit PNG/TIFF through OpenCV, which keeps all 16 bits (Pillow would drop to 8)."""
+    data = np.fromfile(path, dtype=np.uint8)
+    array = cv2.imdecode(data, cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH)
+    if array is None:
+        raise ImageLoadError(path, "the 16-bit image data cannot be decoded (damaged or unsupported layout)")
+    if array.ndim == 3:
+        array = cv2.cvtColor(array, cv2.COLOR_BGRA2RGBA if array.shape[2] == 4 else cv2.COLOR_BGR2RGB)
+    rgb = _to_float_rgb(array)
+    if info.icc:
+        # LittleCMS through Pillow works on 8-bit images only: apply the profile's correction,
+        # measured at 8 bits, as an offset so the 16-bit gradations survive.
+        as8 = np.clip(np.rint(rgb * 255), 0, 255).astype(np.uint8)
+        converted = np.asarray(_icc_transform_8bit(Image.fromarray(as8), info.icc), dtype=np.float32)
+        rgb = np.clip(rgb + (converted - as8.astype(np.float32)) / 255, 0.0, 1.0)
+    return rgb
+
+
+def _decode_pillow(path: Path, img: Image.Image, info: PhotoInfo, draft_edge: int | None) -> np.ndarray:
+    try:
+        if info.bit_depth == 16:
+            return _decode_16bit(path, info)
+        if draft_edge and img.format == "JPEG":
+            scale = draft_edge / max(img.width, img.height)
+            img.draft("RGB", (max(1, int(img.width * scale)), max(1, int(img.height * scale))))
+        img.load()
+        return _to_float_rgb(np.asarray(_icc_transform_8bit(img, info.icc)))
+    except ImageLoadError:
+        raise
+    except (OSError, ValueError, SyntaxError) as error:
+        problem = "the file is truncated or damaged" if "truncated" in str(error).lower() or "broken" in str(error).lower() else f"cannot be decoded ({error})"
+        raise ImageLoadError(path, problem) from None
+
+
+# --- camera RAW -------------------------------------------------------------------------------
+
+def _rawpy():
+    import rawpy  # local: only RAW files need LibRaw
+
+    return rawpy
+
+
+_LIBRAW_FLIP_TO_EXIF = {0: 1, 3: 3, 5: 8, 6: 6}
+
+
+def _open_raw(path: Path, max_pixels: int):
+    rawpy = _rawpy()
+    try:
+        raw = rawpy.imread(str(path))
+    except rawpy.LibRawFileUnsupportedError:
+        raise ImageLoadError(path, "unsupported camera RAW (LibRaw cannot read this camera or file)") from None
+    except (rawpy.LibRawIOError, rawpy.LibRawDataError):
+        raise ImageLoadError(path, "the RAW file is truncated or damaged") from None
+    except rawpy.LibRawError as error:
+        raise ImageLoadError(path, f"cannot be read as camera RAW ({type(error).__name__})") from None
+    sizes = raw.sizes
+    flip = _LIBRAW_FLIP_TO_EXIF.get(sizes.flip, 1)
+    width, height = (sizes.height, sizes.width) if flip in (6, 8) else (sizes.width, sizes.height)
+    try:
+        _check_size(path, width, height, max_pixels)
+    except ImageLoadError:
+        raw.close()
+        raise
+    info = PhotoInfo(path=path, format=f"RAW ({path.suffix.lstrip('.').upper()})", width=width, height=height,
+                     bit_depth=16, orientation=flip)
+    return raw, info
+
+
+def _develop_raw(path: Path, raw, half_size: bool) -> np.ndarray:
+    rawpy = _rawpy()
+    try:
+        rgb = raw.postprocess(use_camera_wb=True, output_bps=16, half_size=half_size)
+    except rawpy.LibRawError as error:
+        raise ImageLoadError(path, f"the RAW data cannot be developed ({type(error).__name__})") from None
+    return _to_float_rgb(rgb)
+
+
+def _raw_embedded_preview(raw, info: PhotoInfo, max_edge: int) -> np.ndarray | None:
+    """The camera's own JPEG preview, when it has one big enough to show."""
+    rawpy = _rawpy()
+    try:
+        thumb = raw.extract_thumb()
+    except (rawpy.LibRawNoThumbnailError, rawpy.LibRawUnsupportedThumbnailError, rawpy.LibRawError):
+        return None
+    if thumb.format == rawpy.ThumbFormat.JPEG:
+        try:
+            img = Image.open(io.BytesIO(thumb.data))
+            img.draft("RGB", (max_edge, max_edge))
+            array = np.asarray(img.convert("RGB"))
+        except OSError:
+            return None
+    else:
+        array = np.asarray(thumb.data)
+    array = apply_orientation(array, info.orientation)
+    if max(array.shape[:2]) < min(max_edge, max(info.width, info.height)) // 4:
+        return None  # a tiny thumbnail is worse than waiting for the half-size develop
+    return _to_float_rgb(array)
+
+
+# --- public API -------------------------------------------------------------------------------
+
+def downscale(image: np.ndarray, max_edge: int) -> np.ndarray:
+    """Resize so the long edge is at most max_edge (area averaging), never upscale."""
+    h, w = image.shape[:2]
+    scale = max_edge / max(h, w)
+    if scale >= 1.0:
+        return image
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def probe(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> PhotoInfo:
+    """Read only the header: format, oriented size, bit depth, metadata."""
+    path = Path(path)
+    _check_readable(path)
+    if is_raw_path(path):
+        raw, info = _open_raw(path, max_pixels)
+        raw.close()
+        return info
+    with _open_pillow(path, max_pixels) as img:
+        return _info_from_pillow(path, img)
+
+
+def load(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS, max_edge: int | None = None,
+         fast: bool = False, embedded_ok: bool = True) -> tuple[PhotoInfo, np.ndarray]:
+    """Decode to float32 RGB in [0, 1], oriented and in sRGB.
+
+    max_edge: downscale so the long edge fits (for previews). fast: allow quicker, approximate
+    decodes for a preview (JPEG at reduced scale; RAW as its embedded preview when embedded_ok,
+    else a half-size develop).
+    """
+    path = Path(path)
+    _check_readable(path)
+    if is_raw_path(path):
+        raw, info = _open_raw(path, max_pixels)
+        try:
+            image = None
+            if fast and max_edge and embedded_ok:
+                image = _raw_embedded_preview(raw, info, max_edge)
+            if image is None:
+                half = bool(fast and max_edge and max_edge <= max(info.width, info.height) / 2)
+                image = _develop_raw(path, raw, half_size=half)
+        finally:
+            raw.close()
+    else:
+        with _open_pillow(path, max_pixels) as img:
+            info = _info_from_pillow(path, img)
+            image = _decode_pillow(path, img, info, max_edge if fast else None)
+        image = apply_orientation(image, info.orientation)
+    if max_edge:
+        image = downscale(image, max_edge)
+    return info, np.ascontiguousarray(image, dtype=np.float32)
+
+
+def file_hash(path: str | os.PathLike) -> str:
+    """sha256 of the file's bytes: projects use it to notice that the photo changed."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,165 @@
+"""What an operation is: its parameters, pipeline position, versions and pixel functions.
+
+Every op module under ``core/ops/`` defines one module-level ``OP = OpSpec(...)``. The registry
+(``core/ops/__init__.py``) collects them; sliders, model schemas, validation and project files
+all read the same definition.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+# Pipeline position of each stage. Geometry runs first so every later op (vignette above all)
+# works in the cropped/rotated frame. Letters A-E are the IEA reference's stages.
+STAGE_ORDER = {"geometry": 0, "A": 1, "B": 2, "C": 3, "D": 4, "E": 5}
+
+
+class OpError(ValueError):
+    """An op name or parameter that the registry cannot accept; the message says why."""
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    label: str
+    minimum: float
+    maximum: float
+    default: float
+    help: str
+    kind: str = "int"  # "int", "float", "bool" or "choice"
+    choices: tuple[str, ...] = ()
+
+    def coerce(self, value: Any, op_name: str) -> Any:
+        """Validate and clamp one value; raise OpError for values of the wrong type."""
+        if self.kind == "choice":
+            if value not in self.choices:
+                raise OpError(f"{op_name}.{self.name} must be one of {', '.join(self.choices)}; got {value!r}")
+            return value
+        if self.kind == "bool":
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, (int, float)) and value in (0, 1):
+                return bool(value)
+            raise OpError(f"{op_name}.{self.name} must be true or false; got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            if isinstance(value, str):
+                try:
+                    value = float(value.strip())
+                except ValueError:
+                    raise OpError(f"{op_name}.{self.name} must be a number; got {value!r}") from None
+            else:
+                raise OpError(f"{op_name}.{self.name} must be a number; got {value!r}")
+        if not math.isfinite(value):
+            raise OpError(f"{op_name}.{self.name} must be a finite number; got {value!r}")
+        value = min(max(value, self.minimum), self.maximum)
+        return int(round(value)) if self.kind == "int" else float(value)
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What a pixel function may need besides its input.
+
+    scale: rendered pixels per full-resolution pixel (1.0 for export, < 1 for the preview proxy),
+    so radius-based effects look the same in preview and export.
+    seed: a stable per-node seed, so grain renders the same pixels every time.
+    """
+
+    scale: float = 1.0
+    seed: int = 0
+
+
+PixelFn = Callable[[np.ndarray, dict, RenderContext], np.ndarray]
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    name: str
+    label: str
+    help: str
+    stage: str
+    order: int  # position within the canonical pipeline (global, ascending)
+    params: tuple[Param, ...]
+    versions: dict[int, PixelFn]  # version -> float32 RGB pixel function
+    iea_tool: bool = False  # one of the 16 tools of the IEA paper (single "value" parameter)
+    iea_exact: Callable | None = None  # the reference's stage-domain function (see iea_exact.py)
+    version_notes: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def latest_version(self) -> int:
+        return max(self.versions)
+
+    @property
+    def sort_key(self) -> tuple[int, int]:
+        return (STAGE_ORDER[self.stage], self.order)
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        valid = ", ".join(p.name for p in self.params)
+        raise OpError(f"{self.name} has no parameter {name!r}; valid: {valid}")
+
+    def defaults(self) -> dict:
+        return {p.name: p.default for p in self.params}
+
+    def validate(self, params: dict) -> dict:
+        """Full parameter set: defaults filled in, values clamped, unknown names refused."""
+        if not isinstance(params, dict):
+            raise OpError(f"{self.name} parameters must be an object; got {type(params).__name__}")
+        out = self.defaults()
+        for key, value in params.items():
+            out[key] = self.param(key).coerce(value, self.name)
+        return out
+
+    def is_identity(self, params: dict) -> bool:
+        return all(params.get(p.name, p.default) == p.default for p in self.params)
+
+    def apply(self, image: np.ndarray, params: dict, version: int, ctx: RenderContext) -> np.ndarray:
+        if version not in self.versions:
+            raise OpError(f"{self.name} has no version {version}; known: {sorted(self.versions)}")
+        return self.versions[version](image, params, ctx)
+
+
+def value_param(help: str, label: str = "Amount") -> tuple[Param, ...]:
+    """The single -100..100 parameter that every IEA tool has."""
+    return (Param("value", label, -100, 100, 0, help),)
+
+
+def slider_map(v: float, a: float, b: float, lo: float, hi: float) -> float:
+    """The reference's linear slider map m(v; a, b -> lo, hi), in double precision."""
+    return (min(max(v, a), b) - a) * (hi - lo) / (b - a) + lo
+
+
+def apply_curve(image: np.ndarray, curve: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Apply a per-channel tone curve defined on [0, 1] to an image (input clipped to [0, 1])."""
+    y = np.clip(image, 0.0, 1.0)
+    return curve(y).astype(np.float32, copy=False)
+
+
+def table_from_curve(curve: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """The reference's 8-bit lookup table: 255 * curve(i / 255) in double, stored as float32, trunc8."""
+    y = np.arange(256, dtype=np.float64) / 255.0
+    return trunc8((255.0 * curve(y)).astype(np.float32))
+
+
+def trunc8(x: np.ndarray) -> np.ndarray:
+    """Clip to [0, 255] and truncate toward zero, as a float to uint8 cast does."""
+    return np.clip(x, 0, 255).astype(np.uint8)
+
+
+def round8(x: np.ndarray) -> np.ndarray:
+    """Round half to even and saturate to [0, 255], as OpenCV does."""
+    return np.clip(np.rint(x), 0, 255).astype(np.uint8)
+
+
+def map_saturation(image: np.ndarray, fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+    """Run fn(S, V) -> S on the HSV saturation of a float RGB image (S and V in [0, 1])."""
+    import cv2  # local: keeps `import iea_desktop.core.ops` light for tools that only read the registry
+
+    hsv = cv2.cvtColor(np.clip(image, 0.0, 1.0).astype(np.float32, copy=False), cv2.COLOR_RGB2HSV)
+    hsv[..., 1] = np.clip(fn(hsv[..., 1], hsv[..., 2]), 0.0, 1.0)
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)

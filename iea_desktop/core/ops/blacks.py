@@ -1,0 +1,27 @@
+"""Blacks: move the black point, y + s (1 - y)."""
+
+import numpy as np
+
+from .base import OpSpec, apply_curve, slider_map, table_from_curve, value_param
+
+
+def curve(v: int):
+    s = slider_map(v, -100, 100, -0.8, 0.8)
+    return lambda y: y + s * (1.0 - y)
+
+
+def exact(v: int) -> np.ndarray:
+    return table_from_curve(curve(v))
+
+
+OP = OpSpec(
+    name="blacks",
+    label="Blacks",
+    help="Lift the darkest tones (+, a matte look) or crush them (-).",
+    stage="B",
+    order=90,
+    params=value_param("+ lifted blacks, - deeper blacks"),
+    versions={1: lambda img, p, ctx: apply_curve(img, curve(p["value"]))},
+    iea_tool=True,
+    iea_exact=exact,
+)

@@ -1,0 +1,27 @@
+"""Shadows: lift (+) or deepen (-) the dark tones, y + s (1 - y^2)(1 - y)."""
+
+import numpy as np
+
+from .base import OpSpec, apply_curve, slider_map, table_from_curve, value_param
+
+
+def curve(v: int):
+    s = slider_map(v, -100, 100, -0.8, 0.8)
+    return lambda y: y + s * (1.0 - y * y) * (1.0 - y)
+
+
+def exact(v: int) -> np.ndarray:
+    return table_from_curve(curve(v))
+
+
+OP = OpSpec(
+    name="shadows",
+    label="Shadows",
+    help="Open up (+) or deepen (-) the dark tones.",
+    stage="B",
+    order=70,
+    params=value_param("+ lighter shadows, - deeper shadows"),
+    versions={1: lambda img, p, ctx: apply_curve(img, curve(p["value"]))},
+    iea_tool=True,
+    iea_exact=exact,
+)
