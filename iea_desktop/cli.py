@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -41,11 +42,17 @@ def _load_params(text: str) -> dict:
     return params
 
 
-def _open_document(photo: str, project_file: str | None, max_size: int | None):
+def _open_document(photo: str, project_file: str | None, create: bool = False):
+    """Open a photo with the given project; with ``create``, a missing project file starts a new one."""
     from .core.document import Document
 
     if project_file is not None and not Path(project_file).exists():
-        raise CliError(f"{project_file}: project file not found")
+        if not create:
+            raise CliError(f"{project_file}: project file not found")
+        doc = Document.open(photo)
+        doc.graph.replace_all([])
+        doc.project_path = Path(project_file)
+        return doc
     return Document.open(photo, project_file=project_file)
 
 
@@ -75,7 +82,7 @@ def cmd_render(args) -> int:
     from .core.ops import get_op
 
     started = time.perf_counter()
-    doc = _open_document(args.photo, args.project, args.max_size)
+    doc = _open_document(args.photo, args.project)
     for note in doc.notes:
         print(f"note: {note}", file=sys.stderr)
     if args.params:
@@ -93,6 +100,82 @@ def cmd_render(args) -> int:
         h, w = pixels.shape[:2]
         print(f"wrote {target} ({w} × {h}, {len(doc.graph.active_nodes())} active adjustments, "
               f"{time.perf_counter() - started:.2f} s)")
+    return 0
+
+
+def cmd_edit(args) -> int:
+    from .agent.assistants import load_assistant
+    from .agent.session import AssistantSession
+
+    doc = _open_document(args.photo, args.project, create=True)
+    for note in doc.notes:
+        print(f"note: {note}", file=sys.stderr)
+    model = args.model or os.environ.get("IEA_MODEL") or "builtin"
+
+    def progress(fraction: float, text: str) -> None:
+        if args.verbose:
+            print(f"loading model: {100 * fraction:3.0f}% {text}", file=sys.stderr)
+
+    assistant = load_assistant(model, args.mmproj, progress=progress, dialect=args.dialect)
+    stream = (lambda chunk: print(chunk, end="", file=sys.stderr, flush=True)) if args.verbose else None
+    result = AssistantSession(doc, assistant).run_turn(args.text, on_text=stream)
+    if args.verbose:
+        print(file=sys.stderr)
+    print(f"{assistant.name}: {result.reply}")
+    for warning in result.warnings:
+        print(f"note: {warning}", file=sys.stderr)
+    if args.project:
+        doc.save(Path(args.project))
+    if args.trace:
+        _write_trace(Path(args.trace), doc, result, assistant)
+    if args.output:
+        _export(doc, _render_pixels(doc, False, None), args.output, 92, 8)
+    if result.error:
+        raise CliError(f"the assistant failed: {result.error}")
+    return 0
+
+
+def _write_trace(path: Path, doc, result, assistant) -> None:
+    from .core.project import atomic_write_json
+
+    nodes = [{
+        "id": n.id, "op": n.op, "version": n.version, "params": n.params, "enabled": n.enabled,
+        "origin": n.provenance.origin, "reason": n.provenance.reason,
+    } for n in doc.graph.nodes]
+    atomic_write_json(path, {
+        "reply": result.reply, "nodes": nodes, "changed": result.node_ids, "warnings": result.warnings,
+        "model": assistant.name, "device": assistant.device_label, "seconds": round(result.seconds, 4),
+        "error": result.error,
+    })
+
+
+def cmd_models(args) -> int:
+    from .agent import models
+
+    if args.action == "list":
+        installed = models.list_installed_models()
+        print("Installed:" if installed else "Installed: none (the built-in assistant is always available)")
+        for m in installed:
+            vision = f"vision: {m.mmproj_path.name}" if m.mmproj_path else "text only"
+            state = f"  UNUSABLE: {m.problem}" if m.problem else ""
+            print(f"  {m.name:32} {m.size_bytes / 1e6:8.0f} MB  {m.dialect:7}  {vision}  {m.path}{state}")
+        print("Catalogue:")
+        names = {m.path.name for m in installed}
+        for entry in models.load_catalog():
+            have = "installed" if entry["files"]["model"]["name"] in names else "not installed"
+            size = entry["files"]["model"]["size_mb"] + entry["files"]["mmproj"]["size_mb"]
+            print(f"  {entry['name']:16} {size:6} MB  {entry['dialect']:7}  {have:13}  {entry['title']}: {entry['use']}")
+        print(f"Model folders: {', '.join(str(d) for d in models.model_dirs())}")
+        return 0
+    if not args.name:
+        raise CliError("models download needs a NAME from `iea-desktop models list`")
+
+    def progress(name: str, done: int, total: int | None) -> None:
+        share = f"{100 * done / total:5.1f}%" if total else f"{done / 1e6:.0f} MB"
+        print(f"\r{name}: {share}", end="", file=sys.stderr, flush=True)
+
+    for path in models.download_model(args.name, progress):
+        print(f"\nready: {path}")
     return 0
 
 
@@ -118,6 +201,23 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--bit-depth", type=int, choices=(8, 16), default=8, help="16 for 16-bit TIFF")
     render.add_argument("-q", "--quiet", action="store_true")
     render.set_defaults(func=cmd_render)
+
+    edit = sub.add_parser("edit", help="ask the assistant for an edit, then render")
+    edit.add_argument("photo")
+    edit.add_argument("text", help='the request, e.g. "make it warmer"')
+    edit.add_argument("-o", "--output", help="write the edited photo here")
+    edit.add_argument("--model", help="builtin (default) or the path of a GGUF model; also $IEA_MODEL")
+    edit.add_argument("--mmproj", help="vision projector GGUF for the model (found next to it when omitted)")
+    edit.add_argument("--dialect", choices=("iea", "generic"), help="override how the model is prompted")
+    edit.add_argument("--project", help="project file: the graph and chat carry over between calls")
+    edit.add_argument("--trace", help="write the reply and the whole graph as JSON")
+    edit.add_argument("-v", "--verbose", action="store_true", help="stream the model's output to stderr")
+    edit.set_defaults(func=cmd_edit)
+
+    models = sub.add_parser("models", help="list installed and catalogued models, or download one")
+    models.add_argument("action", choices=("list", "download"))
+    models.add_argument("name", nargs="?")
+    models.set_defaults(func=cmd_models)
     return parser
 
 
@@ -130,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     from .core.image_io import ImageLoadError
     from .core.ops import OpError
     from .core.project import ProjectError
+    from .agent.backends.gguf_inspect import ModelFileError
 
     if argv and argv[0] in COMMANDS:
         args = build_parser().parse_args(argv)
@@ -142,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         args.func = cmd_gui
     try:
         return args.func(args)
-    except (CliError, ImageLoadError, ProjectError, OpError, ExportError) as error:
+    except (CliError, ImageLoadError, ProjectError, OpError, ExportError, ModelFileError) as error:
         print(f"iea-desktop: error: {error}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

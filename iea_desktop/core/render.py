@@ -34,7 +34,7 @@ def apply_node(image: np.ndarray, node: Node, scale: float) -> np.ndarray:
     out = node.spec.apply(image, node.params, node.version, ctx)
     out = np.asarray(out, dtype=np.float32)
     if node.opacity < 1.0:
-        if out.shape != image.shape:  # geometry has no meaningful partial opacity
+        if out.shape != image.shape or node.spec.stage == "geometry":  # geometry has no meaningful partial opacity
             return out
         out = image + np.float32(node.opacity) * (out - image)
     return out

@@ -18,6 +18,8 @@ def reference_curve(v: int):
 
 def normalised_curve(v: int):
     gain = 0.08 * abs(v)  # 8 at the ends of the slider
+    if gain == 0:
+        return lambda y: y  # the sigmoid is flat at 0: (s - lo) / (hi - lo) would be 0 / 0
 
     def sigmoid(t):
         return 1.0 / (1.0 + np.exp(-gain * (t - 0.5)))

@@ -35,6 +35,8 @@ def exact(image_u8: np.ndarray, v: int) -> np.ndarray:
 def apply(image: np.ndarray, p: dict, ctx) -> np.ndarray:
     v = p["value"]
     image = np.clip(image, 0.0, 1.0).astype(np.float32, copy=False)
+    if v == 0:
+        return image
     if v > 0:
         s = 0.015 * v
         blur = cv2.GaussianBlur(image, (0, 0), max(3.0 * ctx.scale, 0.3))

@@ -1,0 +1,393 @@
+"""Chat with any GGUF model through llama-cpp-python; with an mmproj file it sees the photo.
+
+``llama_cpp`` is imported only inside :meth:`LlamaCppBackend.load`, so the rest of the app
+runs without it. Files are validated by :mod:`.gguf_inspect` before llama.cpp opens them
+(llama.cpp crashes the process on some broken mmproj files). Facts this module relies on
+are in ``shared/design/llama-cpp-notes.md``.
+"""
+from __future__ import annotations
+
+import base64
+import os
+import threading
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from .gguf_inspect import GGUFInfo, ModelFileError, check_pairing, inspect_gguf
+
+__all__ = ["Cancelled", "HANDLER_NAMES", "LlamaCppBackend", "choose_handler"]
+
+# Handler names a user may pick (or that auto-selection returns), and what they mean.
+HANDLER_NAMES = {
+    "chat-template": "text only, the model's own chat template",
+    "mtmd": "generic vision handler using the model's own chat template (Gemma 3, SmolVLM, ...)",
+    "qwen2.5-vl": "Qwen2.5-VL (and IEA models)",
+    "llava-1.5": "LLaVA 1.5 (fixed Vicuna-style prompt)",
+    "llava-1.6": "LLaVA 1.6 / NeXT",
+    "minicpm-v-2.6": "MiniCPM-V 2.6",
+    "moondream": "moondream2",
+}
+_HANDLER_CLASSES = {  # llama_cpp.llama_chat_format class for each vision handler
+    "qwen2.5-vl": "Qwen25VLChatHandler",
+    "llava-1.5": "Llava15ChatHandler",
+    "llava-1.6": "Llava16ChatHandler",
+    "minicpm-v-2.6": "MiniCPMv26ChatHandler",
+    "moondream": "MoondreamChatHandler",
+}
+_GPU_BACKENDS = ("CUDA", "Metal", "Vulkan", "ROCm", "HIP", "SYCL", "MUSA", "CANN", "OpenCL")
+
+Message = Mapping[str, str]
+Progress = Callable[[float, str], None]
+
+
+class Cancelled(Exception):
+    """The request was stopped because its cancel event was set."""
+
+
+def choose_handler(model: GGUFInfo, mmproj: GGUFInfo | None) -> str:
+    """Pick a chat handler name from the text model's and the mmproj's metadata."""
+    if mmproj is None:
+        return "chat-template"
+    ptype = mmproj.projector_type
+    names = " ".join(
+        s for s in (model.name, mmproj.name, model.path.name, mmproj.path.name) if s
+    ).lower()
+    if ptype == "qwen2.5vl_merger":
+        return "qwen2.5-vl"
+    if "moondream" in names:
+        return "moondream"
+    if ptype == "resampler" and (
+        mmproj.metadata.get("clip.minicpmv_version") == 3 or "minicpm-v-2_6" in names
+    ):
+        return "minicpm-v-2.6"
+    if ptype in ("mlp", "mlp_norm") and ("llava" in names or model.chat_template is None):
+        if (
+            "clip.vision.image_grid_pinpoints" in mmproj.metadata
+            or any(tag in names for tag in ("1.6", "v1.6", "next"))
+        ):
+            return "llava-1.6"
+        return "llava-1.5"
+    if model.chat_template is None:
+        # The generic handler needs the model's template; the Vicuna prompt is the
+        # least bad guess for an old conversion without one.
+        return "llava-1.5"
+    return "mtmd"
+
+
+def _default_threads() -> int:
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        n = os.cpu_count() or 1
+    # Logical CPUs are usually 2 per physical core, and llama.cpp gains nothing from the
+    # second one; on small machines every core counts.
+    return n if n <= 4 else n // 2
+
+
+class LlamaCppBackend:
+    """One GGUF model (plus optional mmproj) loaded in llama.cpp; one request at a time."""
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        mmproj_path: str | Path | None = None,
+        n_threads: int | None = None,
+        n_gpu_layers: int | None = None,
+        chat_handler: str | None = None,
+        n_ctx: int = 4096,
+        verbose: bool = False,
+    ):
+        """``n_gpu_layers``: None = all layers when llama.cpp was built with GPU support,
+        else 0; -1 = all. ``chat_handler``: None = chosen from the files' metadata, else
+        one of :data:`HANDLER_NAMES`."""
+        if chat_handler is not None and chat_handler not in HANDLER_NAMES:
+            raise ValueError(
+                f"unknown chat handler {chat_handler!r}; choose one of {', '.join(HANDLER_NAMES)}"
+            )
+        if chat_handler is not None and (chat_handler == "chat-template") != (mmproj_path is None):
+            raise ValueError(
+                "chat handler 'chat-template' is for models without an mmproj, the others need one"
+            )
+        self.model_path = Path(model_path)
+        self.mmproj_path = Path(mmproj_path) if mmproj_path is not None else None
+        self.n_threads = n_threads or _default_threads()
+        self.n_ctx = n_ctx
+        self.verbose = verbose
+        self._requested_gpu_layers = n_gpu_layers
+        self._requested_handler = chat_handler
+        self._lock = threading.Lock()
+        self._llama: Any = None
+        self._model_info: GGUFInfo | None = None
+        self._handler_name: str | None = None
+        self._n_gpu_layers = 0
+        self._gpu_backend = ""
+        self._valid_grammars: set[str] = set()
+
+    # ----------------------------------------------------------------------------------
+    # Loading
+
+    def load(self, progress: Progress | None = None) -> None:
+        """Validate the files, then load them into llama.cpp (blocking; seconds to minutes).
+
+        Raises ModelFileError for a file that is missing, not GGUF, truncated, structurally
+        broken, paired with the wrong mmproj, or refused by llama.cpp.
+        """
+        report = progress or (lambda fraction, text: None)
+        report(0.0, f"Checking {self.model_path.name}")
+        model = inspect_gguf(self.model_path)
+        if model.is_mmproj:
+            raise ModelFileError(
+                f"{self.model_path.name} is a vision projector (mmproj), not a language model",
+                self.model_path,
+            )
+        mmproj = None
+        if self.mmproj_path is not None:
+            report(0.05, f"Checking {self.mmproj_path.name}")
+            mmproj = inspect_gguf(self.mmproj_path)
+            check_pairing(model, mmproj)
+        handler_name = self._requested_handler or choose_handler(model, mmproj)
+
+        import llama_cpp  # lazily: the app works without llama-cpp-python
+
+        gpu = llama_cpp.llama_supports_gpu_offload()
+        n_gpu_layers = self._requested_gpu_layers
+        if n_gpu_layers is None:
+            n_gpu_layers = -1 if gpu else 0
+        if not gpu:
+            n_gpu_layers = 0
+        handler = self._make_handler(handler_name, mmproj, use_gpu=n_gpu_layers != 0)
+
+        report(0.1, f"Loading {model.name or self.model_path.name}")
+        self.close()
+        try:
+            llama = llama_cpp.Llama(
+                model_path=str(self.model_path),
+                n_ctx=self.n_ctx,
+                n_threads=self.n_threads,
+                n_threads_batch=self.n_threads,
+                n_gpu_layers=n_gpu_layers,
+                chat_handler=handler,
+                chat_format="chat_template.default" if handler is None and model.chat_template else None,
+                verbose=self.verbose,
+            )
+        except (ValueError, RuntimeError) as e:
+            raise ModelFileError(
+                f"llama.cpp could not load {self.model_path.name}: {e}", self.model_path
+            ) from e
+        if handler is not None:
+            # The mmproj otherwise loads on the first image turn; load it now so that its
+            # errors and its cost belong to loading.
+            report(0.8, f"Loading vision projector {self.mmproj_path.name}")
+            try:
+                handler._init_mtmd_context(llama)
+            except (ValueError, RuntimeError) as e:
+                llama.close()
+                raise ModelFileError(
+                    f"llama.cpp could not load mmproj {self.mmproj_path.name}: {e}",
+                    self.mmproj_path,
+                ) from e
+
+        with self._lock:
+            self._llama = llama
+            self._model_info = model
+            self._handler_name = handler_name
+            self._n_gpu_layers = n_gpu_layers
+            self._gpu_backend = _gpu_backend_name(llama_cpp) if n_gpu_layers else ""
+            self._valid_grammars.clear()
+        report(1.0, "Ready")
+
+    def _make_handler(self, name: str, mmproj: GGUFInfo | None, use_gpu: bool) -> Any:
+        if name == "chat-template" or mmproj is None:
+            return None
+        from llama_cpp import llama_chat_format
+
+        path = str(mmproj.path)
+        if name == "mtmd":
+            return _flat_mtmd_handler_class()(path, verbose=self.verbose, use_gpu=use_gpu)
+        cls = getattr(llama_chat_format, _HANDLER_CLASSES[name])
+        return cls(path, verbose=self.verbose)  # these always ask mtmd for the GPU
+
+    def close(self) -> None:
+        """Free the model (safe to call twice); load() may be called again afterwards."""
+        with self._lock:
+            if self._llama is not None:
+                self._llama.close()
+                self._llama = None
+
+    # ----------------------------------------------------------------------------------
+    # Facts for the UI
+
+    @property
+    def name(self) -> str:
+        if self._model_info is not None and self._model_info.name:
+            return self._model_info.name
+        return self.model_path.stem
+
+    @property
+    def has_vision(self) -> bool:
+        return self.mmproj_path is not None
+
+    @property
+    def uses_gpu(self) -> bool:
+        return self._n_gpu_layers != 0
+
+    @property
+    def handler_name(self) -> str | None:
+        """The chat handler in use (a key of HANDLER_NAMES); None before load()."""
+        return self._handler_name
+
+    @property
+    def device_label(self) -> str:
+        """E.g. "CPU, 2 threads" or "GPU (CUDA), 33 layers"."""
+        if not self.uses_gpu:
+            return f"CPU, {self.n_threads} threads"
+        blocks = self._model_info.block_count if self._model_info else None
+        layers = self._n_gpu_layers
+        if blocks is not None and (layers < 0 or layers > blocks + 1):
+            layers = blocks + 1  # llama.cpp counts the output layer as one more
+        count = "all layers" if layers < 0 else f"{layers} layers"
+        return f"GPU ({self._gpu_backend or 'unknown backend'}), {count}"
+
+    # ----------------------------------------------------------------------------------
+    # Generation
+
+    def check_grammar(self, grammar: str) -> None:
+        """Raise ValueError unless llama.cpp can parse this GBNF grammar.
+
+        ``LlamaGrammar.from_string`` stores the text without parsing it, and a grammar that
+        llama.cpp then rejects leaves a null sampler in the chain, so check first.
+        """
+        with self._lock:
+            self._check_grammar_locked(grammar)
+
+    def _check_grammar_locked(self, grammar: str) -> None:
+        if grammar in self._valid_grammars:
+            return
+        import llama_cpp
+
+        llama = self._require_loaded()
+        sampler = llama_cpp.llama_sampler_init_grammar(
+            llama._model.vocab, grammar.encode("utf-8"), b"root"
+        )
+        if not sampler:
+            raise ValueError("llama.cpp rejected the grammar (its log says where)")
+        llama_cpp.llama_sampler_free(sampler)
+        self._valid_grammars.add(grammar)
+
+    def complete(
+        self,
+        messages: Sequence[Message],
+        image_png: bytes | None = None,
+        grammar: str | None = None,
+        max_tokens: int = 512,
+        temperature: float = 0.0,
+        on_text: Callable[[str], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> str:
+        """Run one chat turn and return the whole reply.
+
+        ``messages``: ``[{"role": "system"|"user"|"assistant", "content": str}, ...]``.
+        ``image_png`` is attached to the last user message when the model has vision (and
+        ignored otherwise). ``on_text`` receives the reply piece by piece; when ``cancel``
+        is set, generation stops after the current piece and :class:`Cancelled` is raised.
+        Encoding the image and reading the prompt happen before the first piece and cannot
+        be interrupted. Blocks while another request runs on this backend.
+        """
+        if max_tokens <= 0:
+            raise ValueError("max_tokens must be positive (llama.cpp treats 0 as unlimited)")
+        chat = self._chat_messages(messages, image_png)
+        with self._lock:
+            llama = self._require_loaded()
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
+            llama_grammar = None
+            if grammar:
+                from llama_cpp import LlamaGrammar
+
+                self._check_grammar_locked(grammar)
+                llama_grammar = LlamaGrammar.from_string(grammar, verbose=False)
+            stream = llama.create_chat_completion(
+                messages=chat,
+                stream=True,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                grammar=llama_grammar,
+                # The default 1.1 penalises the quotes, commas and digits JSON repeats.
+                repeat_penalty=1.0 if grammar else 1.1,
+            )
+            pieces: list[str] = []
+            try:
+                for chunk in stream:
+                    text = chunk["choices"][0]["delta"].get("content")
+                    if text:
+                        pieces.append(text)
+                        if on_text is not None:
+                            on_text(text)
+                    if cancel is not None and cancel.is_set():
+                        raise Cancelled()
+            finally:
+                stream.close()
+            return "".join(pieces)
+
+    def _require_loaded(self) -> Any:
+        if self._llama is None:
+            raise RuntimeError("the model is not loaded; call load() first")
+        return self._llama
+
+    def _chat_messages(
+        self, messages: Sequence[Message], image_png: bytes | None
+    ) -> list[dict[str, Any]]:
+        """Convert to llama-cpp-python's message format, attaching the image if any."""
+        chat: list[dict[str, Any]] = [
+            {"role": m["role"], "content": m["content"]} for m in messages
+        ]
+        if not self.has_vision:
+            return chat
+        last_user = max((i for i, m in enumerate(chat) if m["role"] == "user"), default=None)
+        for i, m in enumerate(chat):
+            if m["role"] != "user":
+                continue
+            # The LLaVA-family templates test `content is iterable` (true for strings
+            # too) and would print a string user message twice: always send parts.
+            parts: list[dict[str, Any]] = [{"type": "text", "text": m["content"]}]
+            if i == last_user and image_png is not None:
+                url = "data:image/png;base64," + base64.b64encode(image_png).decode("ascii")
+                parts.insert(0, {"type": "image_url", "image_url": {"url": url}})
+            m["content"] = parts
+        return chat
+
+
+def _gpu_backend_name(llama_cpp: Any) -> str:
+    info = llama_cpp.llama_print_system_info().decode("utf-8", "replace")
+    return next((b for b in _GPU_BACKENDS if b in info), "")
+
+
+_FLAT_MTMD: type | None = None
+
+
+def _flat_mtmd_handler_class() -> type:
+    """MTMDChatHandler that hands the chat template plain-string message content.
+
+    Many templates (SmolLM2's among them) build the prompt with
+    ``message['content'] + ...``, which fails on the list content of a multimodal
+    message. The image part is already replaced by the media marker at this point, so
+    joining the parts keeps the marker where the image was. Templates that understand
+    list content understand strings too, so this is used for every model.
+    """
+    global _FLAT_MTMD
+    if _FLAT_MTMD is None:
+        from llama_cpp.llama_chat_format import MTMDChatHandler
+
+        class FlatMTMDChatHandler(MTMDChatHandler):
+            @classmethod
+            def _convert_message_for_template(cls, message, media_marker):
+                message = super()._convert_message_for_template(message, media_marker)
+                content = message.get("content")
+                if isinstance(content, list):
+                    message["content"] = "\n".join(
+                        part.get("text", "") for part in content if isinstance(part, dict)
+                    )
+                return message
+
+        _FLAT_MTMD = FlatMTMDChatHandler
+    return _FLAT_MTMD

@@ -1,0 +1,103 @@
+"""What both dialects share: the tool table, images for the model, tolerant JSON extraction."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import numpy as np
+from PIL import Image
+
+from ...core.ops import IEA_TOOLS, REGISTRY
+from ...core.render import to_uint8
+
+IEA_MAX_PIXELS = 262_144  # the largest images IEA saw in training
+DEFAULT_MAX_PIXELS = 448 * 448
+
+
+class AnswerError(ValueError):
+    """A model answer that cannot be turned into edits; the message is shown in the chat."""
+
+
+def tool_ranges() -> list[tuple[str, int, int]]:
+    return [(name, int(REGISTRY[name].param("value").minimum), int(REGISTRY[name].param("value").maximum))
+            for name in IEA_TOOLS]
+
+
+def tool_table() -> str:
+    """A markdown table of the 16 tools, generated from the registry."""
+    rows = ["| tool | what it does | values |", "| --- | --- | --- |"]
+    for name in IEA_TOOLS:
+        spec = REGISTRY[name]
+        rows.append(f"| {name} | {spec.help} | -100..100: {spec.param('value').help} |")
+    return "\n".join(rows)
+
+
+def png_for_model(image: np.ndarray, max_pixels: int) -> bytes:
+    """Downscale a float RGB image to at most max_pixels and encode it as PNG."""
+    h, w = image.shape[:2]
+    scale = min(1.0, (max_pixels / (h * w)) ** 0.5)
+    pil = Image.fromarray(to_uint8(image))
+    if scale < 1.0:
+        pil = pil.resize((max(1, int(w * scale)), max(1, int(h * scale))), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    pil.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def side_by_side(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Original and edit next to each other (IEA's refine and summary input)."""
+    h = min(left.shape[0], right.shape[0])
+    return np.hstack([left[:h], right[:h]])
+
+
+def _balanced_object(text: str) -> str | None:
+    """The first balanced {...} in text (strings respected)."""
+    start = text.find("{")
+    while start != -1:
+        depth, in_string, escape = 0, False, False
+        for i in range(start, len(text)):
+            c = text[i]
+            if in_string:
+                escape = (c == "\\") and not escape
+                if c == '"' and not escape:
+                    in_string = False
+                continue
+            if c == '"':
+                in_string = True
+            elif c == "{":
+                depth += 1
+            elif c == "}":
+                depth -= 1
+                if depth == 0:
+                    return text[start : i + 1]
+        start = text.find("{", start + 1)
+    return None
+
+
+def extract_json_object(text: str) -> dict:
+    """Parse the JSON object in a model answer: fenced or bare; // comments and trailing commas tolerated.
+
+    Only ever json.loads: an answer is data, never code.
+    """
+    fenced = re.search(r"```(?:json)?\s*(.*?)```", text, re.S | re.I)
+    candidate = _balanced_object(fenced.group(1) if fenced else text) or _balanced_object(text)
+    if candidate is None:
+        raise AnswerError("the model's answer holds no JSON object")
+    for attempt in (candidate, re.sub(r",\s*([}\]])", r"\1", re.sub(r"//[^\n]*", "", candidate))):
+        try:
+            data = json.loads(attempt)
+        except json.JSONDecodeError:
+            continue
+        if not isinstance(data, dict):
+            raise AnswerError("the model's answer is JSON but not an object")
+        return data
+    raise AnswerError("the model's answer is not valid JSON")
+
+
+def first_sentence(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    match = re.match(r"(.+?[.!?])(\s|$)", text)
+    sentence = match.group(1) if match else text
+    return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"

