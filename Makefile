@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SAMPLE := resources/sample.jpg
 
-.PHONY: setup run test bench screenshots clean
+.PHONY: setup run test bench screenshots clean docs
 
 setup: $(STAMP)
 
@@ -24,3 +24,6 @@ test: setup
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+docs: setup
+	$(PY) -c "from iea_desktop.core.ops import registry_markdown; print(registry_markdown(), end='')" > docs/tools.md

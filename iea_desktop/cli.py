@@ -28,6 +28,8 @@ class CliError(Exception):
 def _load_params(text: str) -> dict:
     """--params: a JSON object, or the path of a file holding one."""
     candidate = Path(text)
+    if not text.lstrip().startswith("{") and not candidate.exists() and (text.endswith(".json") or "/" in text):
+        raise CliError(f"--params: {text}: file not found")
     if not text.lstrip().startswith("{") and candidate.exists():
         try:
             text = candidate.read_text(encoding="utf-8")
@@ -82,6 +84,8 @@ def cmd_render(args) -> int:
     from .core.ops import get_op
 
     started = time.perf_counter()
+    if args.max_size is not None and args.max_size < 1:
+        raise CliError(f"--max-size must be a positive number of pixels, not {args.max_size}")
     doc = _open_document(args.photo, args.project)
     for note in doc.notes:
         print(f"note: {note}", file=sys.stderr)

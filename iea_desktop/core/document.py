@@ -34,6 +34,8 @@ class Document:
         self._preview_kind = ""
         self._full: np.ndarray | None = None
         self._listeners: list[Callable[[], None]] = []
+        stat = self.path.stat()
+        self._identity = f"{self.path.resolve()}|{stat.st_mtime_ns}|{stat.st_size}"
         self.history.subscribe(self._on_change)
 
     # --- opening and saving ------------------------------------------------------------------
@@ -58,8 +60,16 @@ class Document:
                 doc.load_project(existing)
                 doc.project_path = existing
             except project.ProjectError as error:
-                doc.project_path = project.fallback_path(path) if existing != project.fallback_path(path) else (
-                    existing.with_name(existing.name + ".new"))
+                fallback = project.fallback_path(path)
+                if existing != fallback and fallback.exists():
+                    try:  # where the edits went the last time this damaged project was refused
+                        doc.load_project(fallback)
+                        doc.project_path = fallback
+                        doc.notes.append(f"{error}. Your edits were opened from {fallback} instead.")
+                        return doc
+                    except project.ProjectError:
+                        existing = fallback  # damaged too: never overwrite it
+                doc.project_path = fallback if existing != fallback else existing.with_name(existing.name + ".new")
                 doc.notes.append(f"{error}. Your edits will be saved to {doc.project_path} instead.")
         return doc
 
@@ -147,8 +157,8 @@ class Document:
     # --- pixels ------------------------------------------------------------------------------
 
     def source_key(self, kind: str, shape: tuple) -> str:
-        stat = self.path.stat()
-        return f"{self.path.resolve()}|{stat.st_mtime_ns}|{stat.st_size}|{kind}|{shape}"
+        """Identifies the decoded pixels for the render cache (the photo as it was when opened)."""
+        return f"{self._identity}|{kind}|{shape}"
 
     def quick_preview(self) -> np.ndarray:
         """The fastest preview to show: JPEG decoded at reduced scale, RAW's embedded preview."""

@@ -305,7 +305,7 @@ class History:
             self.entries.append(HistoryEntry(step, item["nodes"], float(item.get("time", 0.0))))
             previous = nodes
         self.position = min(max(int(data.get("position", len(self.entries))), 0), len(self.entries))
-        self.snapshots = {str(k): v for k, v in data.get("snapshots", {}).items()}
+        self.snapshots = {str(k): EditGraph.from_list(v).to_list() for k, v in dict(data.get("snapshots", {})).items()}
         state = self.entries[self.position - 1].command.nodes if self.position else EditGraph.from_list(original or []).nodes
         self.graph.replace_all(state)
         self._changed()

@@ -6,10 +6,10 @@ one line. The original file is only ever opened for reading.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,12 +79,18 @@ def apply_orientation(image: np.ndarray, orientation: int) -> np.ndarray:
     return image
 
 
+# Pillow's own decompression-bomb check is process-wide and fires again while a TIFF loads; the
+# per-call header check below (_check_size, before any decode) takes its place.
+Image.MAX_IMAGE_PIXELS = None
+
+
 def _check_size(path: Path, width: int, height: int, max_pixels: int) -> None:
     if width <= 0 or height <= 0:
         raise ImageLoadError(path, "the image has no pixels")
     if width * height > max_pixels:
         raise ImageLoadError(
-            path, f"{width} × {height} is {width * height / 1e6:.0f} MP, over the {max_pixels / 1e6:.0f} MP limit"
+            path, f"{width} × {height} is {width * height / 1e6:.0f} MP, over the {max_pixels / 1e6:.0f} MP limit "
+            "(a huge or decompression-bomb image)"
         )
 
 
@@ -101,14 +107,25 @@ def _check_readable(path: Path) -> None:
 
 # --- Pillow formats ---------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=None)
+def _tiff_decoders_orient() -> tuple[bool, bool]:
+    """(Pillow, OpenCV): whether each already applies a TIFF's orientation tag when decoding (newer versions do)."""
+    import tifffile
+
+    buffer = io.BytesIO()
+    tifffile.imwrite(buffer, np.array([[[0, 0, 0], [255, 255, 255]]], dtype=np.uint8), photometric="rgb",
+                     extratags=[(EXIF_ORIENTATION, "H", 1, 2, True)])  # 2 = mirrored: the white pixel comes first
+    data = buffer.getvalue()
+    with Image.open(io.BytesIO(data)) as img:
+        pillow = bool(np.asarray(img.convert("RGB"))[0, 0, 0])
+    decoded = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    return pillow, decoded is not None and bool(decoded[0, 0, 0])
+
+
 def _open_pillow(path: Path, max_pixels: int) -> Image.Image:
-    Image.MAX_IMAGE_PIXELS = max_pixels
+    """Open (header only) and refuse images over the pixel limit before any pixel is decoded."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(path)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageLoadError(path, f"over the {max_pixels / 1e6:.0f} MP limit (possible decompression bomb)") from None
+        img = Image.open(path)
     except UnidentifiedImageError:
         raise ImageLoadError(path, "not an image, or a format this app cannot read") from None
     except OSError as error:
@@ -126,19 +143,23 @@ def _is_16bit(img: Image.Image) -> bool:
 
 
 def _info_from_pillow(path: Path, img: Image.Image) -> PhotoInfo:
+    bit_depth = 16 if _is_16bit(img) else 8  # before getexif(), which loads a PNG and clears img.tile
     try:
         exif = img.getexif()
         orientation = int(exif.get(EXIF_ORIENTATION, 1) or 1)
         exif_bytes = exif.tobytes() if len(exif) else None
     except Exception:  # damaged EXIF must not stop the photo from opening
         orientation, exif_bytes = 1, None
-    width, height = (img.height, img.width) if orientation in (5, 6, 7, 8) else (img.width, img.height)
+    stored = (img.width, img.height)
+    if img.format == "TIFF":  # newer Pillow reports a TIFF's size already turned by its orientation tag
+        stored = (img.tag_v2.get(256, img.width), img.tag_v2.get(257, img.height))
+    width, height = (stored[1], stored[0]) if orientation in (5, 6, 7, 8) else stored
     return PhotoInfo(
         path=path,
         format=img.format or path.suffix.lstrip(".").upper(),
         width=width,
         height=height,
-        bit_depth=16 if _is_16bit(img) else 8,
+        bit_depth=bit_depth,
         orientation=orientation,
         exif=exif_bytes,
         icc=img.info.get("icc_profile"),
@@ -323,7 +344,9 @@ def load(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS, max_edge
         with _open_pillow(path, max_pixels) as img:
             info = _info_from_pillow(path, img)
             image = _decode_pillow(path, img, info, max_edge if fast else None)
-        image = apply_orientation(image, info.orientation)
+        pillow_orients, opencv_orients = _tiff_decoders_orient() if info.format == "TIFF" else (False, False)
+        if not (opencv_orients if info.bit_depth == 16 else pillow_orients):
+            image = apply_orientation(image, info.orientation)
     if max_edge:
         image = downscale(image, max_edge)
     return info, np.ascontiguousarray(image, dtype=np.float32)

@@ -72,11 +72,9 @@ def write_project(photo: Path, data: dict, preferred: Path | None = None) -> Pat
     try:
         atomic_write_json(target, data)
         return target
-    except PermissionError:
-        if preferred is not None and preferred != sidecar_path(photo):
-            raise
     except OSError as error:
-        if error.errno not in (13, 30):  # EACCES, EROFS
+        chosen = preferred is not None and preferred != sidecar_path(photo)  # a file the person picked: no detour
+        if chosen or not (isinstance(error, PermissionError) or error.errno in (13, 30)):  # EACCES, EROFS
             raise
     target = fallback_path(photo)
     atomic_write_json(target, data)
@@ -106,7 +104,7 @@ def read_project(path: Path) -> dict:
             f"{name}: made by a newer IEA Desktop (project schema {version}; this version reads up to "
             f"{SCHEMA_VERSION}); it was left untouched"
         )
-    for key, kind in (("graph", list), ("history", dict), ("chat", list)):
+    for key, kind in (("graph", list), ("history", dict), ("chat", list), ("source", dict)):
         if key in data and not isinstance(data[key], kind):
             raise ProjectError(f"{name}: damaged project file ({key!r} is not a {kind.__name__}); it was left untouched")
     return data

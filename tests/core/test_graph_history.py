@@ -42,8 +42,9 @@ def state(history: History) -> list[dict]:
 
 
 def test_new_nodes_go_to_their_canonical_position(history):
+    params = {"crop": {"right": 0.5}, "rotate": {"turns": 1}}
     for op in ("sharpness", "saturation", "exposure", "vignette", "crop", "highlights", "contrast", "rotate"):
-        add(history, op, **({"value": 10} if op not in ("crop", "rotate") else {"turns": 1} if op == "rotate" else {"right": 0.5}))
+        add(history, op, **params.get(op, {"value": 10}))
     assert ops(history) == ["rotate", "crop", "exposure", "contrast", "highlights", "saturation", "vignette", "sharpness"]
 
 

@@ -517,3 +517,14 @@ def test_geometry_is_not_blended_by_opacity_even_when_the_shape_is_unchanged(op,
     node.opacity = 0.5
     full = make_node(op, params)
     np.testing.assert_array_equal(apply_node(square, node, 1.0), apply_node(square, full, 1.0))
+
+
+def test_numpy_numbers_are_accepted_and_stored_as_python_numbers():
+    # values computed from image statistics are often numpy scalars
+    for value in (np.int64(20), np.int32(20), np.float32(20.2), np.float64(19.6)):
+        params = get_op("exposure").validate({"value": value})
+        assert params == {"value": 20} and type(params["value"]) is int
+    angle = get_op("straighten").validate({"angle": np.float32(2.5)})["angle"]
+    assert angle == 2.5 and type(angle) is float
+    with pytest.raises(OpError):
+        get_op("exposure").validate({"value": np.float32("nan")})

@@ -48,4 +48,31 @@ def get_op(name: str) -> OpSpec:
     return REGISTRY[resolve_name(name)]
 
 
-__all__ = ["ALIASES", "IEA_TOOLS", "REGISTRY", "OpError", "OpSpec", "Param", "RenderContext", "get_op", "resolve_name"]
+
+
+def registry_markdown() -> str:
+    """The tool table in docs/tools.md, generated from the registry (``make docs`` rewrites it)."""
+    lines = [
+        "# Tools",
+        "",
+        "Generated from the op registry (`iea_desktop/core/ops/`) by `make docs`; do not edit by hand.",
+        "Pipeline order is the table's order. The 16 IEA tools take one value in [-100, 100] (0 = off).",
+        "Version 1 reproduces the IEA reference renderer exactly (nodes made by IEA-trained models);",
+        "the latest version is what a person or a general model gets.",
+        "",
+        "| tool | stage | what it does | parameters | versions |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for spec in REGISTRY.values():
+        params = "; ".join(
+            f"`{p.name}` {p.kind} {p.minimum:g}..{p.maximum:g} (default {p.default}): {p.help}" if p.kind in ("int", "float")
+            else f"`{p.name}` {p.kind}{' of ' + ', '.join(p.choices) if p.choices else ''}: {p.help}"
+            for p in spec.params
+        )
+        versions = "; ".join(f"v{v}: {spec.version_notes.get(v, 'only version')}" for v in sorted(spec.versions))
+        name = f"**{spec.name}**" + (" (IEA)" if spec.iea_tool else "")
+        lines.append(f"| {name} | {spec.stage} | {spec.help} | {params} | {versions} |")
+    aliases = ", ".join(f"`{a}` -> `{t}`" for a, t in ALIASES.items())
+    lines += ["", f"Aliases accepted from models: {aliases}.", ""]
+    return "\n".join(lines)
+__all__ = ["ALIASES", "IEA_TOOLS", "REGISTRY", "OpError", "OpSpec", "Param", "RenderContext", "get_op", "registry_markdown", "resolve_name"]

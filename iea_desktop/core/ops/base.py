@@ -8,6 +8,7 @@ all read the same definition.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -45,7 +46,7 @@ class Param:
             if isinstance(value, (int, float)) and value in (0, 1):
                 return bool(value)
             raise OpError(f"{op_name}.{self.name} must be true or false; got {value!r}")
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):  # Real: numpy scalars too
             if isinstance(value, str):
                 try:
                     value = float(value.strip())

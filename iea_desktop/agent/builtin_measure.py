@@ -1,0 +1,237 @@
+"""The built-in assistant's magnitudes: how far to move a slider, from measuring the photo.
+
+Each function reads the current render's statistics (``ImageStats``, plus the pixels for colour
+casts) and returns a slider change in the tools' own units, with the measurement that justifies
+it in words. The numbers follow the tools' maths (``core/ops``): exposure multiplies by
+2^(v/100), contrast (version 2) scales the spread around middle grey by 2^(v/100), saturation
+scales HSV saturation by 1 + v/100, temperature moves R - B by v/255 and G - (R+B)/2 by
+0.3 v/255, tint moves G - (R+B)/2 by 0.3 v/255, shadows adds 0.008 v (1 - y^2)(1 - y).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core.stats import ImageStats
+
+# Median luminance a well-exposed everyday photo has; "auto" leaves medians inside the band alone.
+TARGET_MEDIAN = 0.46
+AUTO_BAND = (0.33, 0.62)
+AUTO_TARGET_DARK, AUTO_TARGET_BRIGHT = 0.43, 0.52
+CONTRAST_BAND = (0.40, 0.88)  # p95 - p05
+CONTRAST_TARGET = 0.55
+SATURATION_BAND = (0.12, 0.55)
+# Colour cast of the near-neutral pixels: explicit "fix the colours" acts from CAST_FIX, auto from CAST_AUTO.
+CAST_FIX, CAST_AUTO = 0.035, 0.07
+TINT_FIX, TINT_AUTO = 0.03, 0.05
+CAST_KEEP = 0.01  # leave a trace of the scene's own warmth: full neutralisation looks clinical
+
+
+@dataclass
+class Need:
+    tool: str
+    delta: float  # slider units to add to the assistant's current value
+    why: str  # "because the photo is dark (median brightness 0.22)"
+
+
+def _clamp(v: float, lo: float = -100.0, hi: float = 100.0) -> float:
+    return min(max(v, lo), hi)
+
+
+# --- light ---------------------------------------------------------------------------------------
+
+def exposure_to_reach(median: float, target: float) -> float:
+    """Exposure slider units that move a median to a target (may exceed +-100)."""
+    return 100.0 * math.log2(max(target, 1e-3) / max(median, 1e-3))
+
+
+def describe_light(s: ImageStats) -> str:
+    m = s.median_luma
+    word = ("very dark" if m < 0.18 else "dark" if m < AUTO_BAND[0] else "a little dark" if m < 0.40 else
+            "very bright" if m > 0.75 else "bright" if m > AUTO_BAND[1] else "well exposed")
+    return f"the photo is {word} (median brightness {m:.2f})"
+
+
+def light_need(s: ImageStats, sign: int) -> Need | None:
+    """For "brighter"/"darker"/"too dark": the exposure change that reaches a normal median, if larger than 0."""
+    delta = exposure_to_reach(s.median_luma, TARGET_MEDIAN)
+    if sign > 0 and delta > 0:
+        return Need("exposure", delta, "because " + describe_light(s))
+    if sign < 0 and delta < 0:
+        return Need("exposure", delta, "because " + describe_light(s))
+    return None
+
+
+def auto_exposure(s: ImageStats) -> Need | None:
+    """"Fix the exposure": only when the median is outside the normal band."""
+    m = s.median_luma
+    if m < AUTO_BAND[0]:
+        return Need("exposure", exposure_to_reach(m, AUTO_TARGET_DARK), "because " + describe_light(s))
+    if m > AUTO_BAND[1]:
+        return Need("exposure", exposure_to_reach(m, AUTO_TARGET_BRIGHT), "because " + describe_light(s))
+    return None
+
+
+def split_brightening(s: ImageStats, current: float, delta: float) -> tuple[float, float]:
+    """Share a brightening between exposure and shadows.
+
+    Exposure stops at one stop (+100) and at the point where the 95th percentile would clip; the
+    rest lifts the shadows, which brightens the dark and middle tones without blowing out the light
+    ones. Returns (exposure delta, shadows delta).
+    """
+    if delta <= 0:
+        return delta, 0.0
+    headroom = max(0.0, exposure_to_reach(max(s.p95, 1e-3), 0.97))
+    exposure = min(delta, max(headroom, 0.5 * delta), 100.0 - current)
+    exposure = max(exposure, 0.0)
+    rest = delta - exposure
+    if rest < 5:
+        return delta if exposure + rest <= 100.0 - current else exposure, 0.0
+    y = min(0.95, s.median_luma * 2.0 ** (exposure / 100.0))
+    target = min(0.9, y * 2.0 ** (rest / 100.0))
+    lift = (target - y) / max((1.0 - y * y) * (1.0 - y), 0.05)
+    return exposure, _clamp(lift / 0.008, 0.0, 60.0)
+
+
+# --- tonal range ---------------------------------------------------------------------------------
+
+def contrast_need(s: ImageStats, sign: int = 0) -> Need | None:
+    spread = max(s.contrast, 0.02)
+    if sign >= 0 and spread < CONTRAST_BAND[0]:
+        delta = _clamp(100.0 * math.log2(CONTRAST_TARGET / spread), 0.0, 60.0)
+        return Need("contrast", delta, f"because the tones are bunched together (range {s.p05:.2f}-{s.p95:.2f})")
+    if sign <= 0 and spread > CONTRAST_BAND[1] and s.clip_low + s.clip_high > 0.04:
+        delta = _clamp(100.0 * math.log2(0.75 / spread), -50.0, 0.0)
+        return Need("contrast", delta, f"because both ends are clipped ({100 * (s.clip_low + s.clip_high):.0f}% "
+                                       "pure black or white)")
+    return None
+
+
+def shadows_need(s: ImageStats) -> Need | None:
+    if s.p05 < 0.06 or s.clip_low > 0.02:
+        y = max(s.p05, 0.0)
+        lift = (0.12 - y) / max((1.0 - y * y) * (1.0 - y), 0.05)
+        delta = _clamp(max(lift / 0.008, 15.0 + 300.0 * s.clip_low), 0.0, 60.0)
+        return Need("shadows", delta, f"because the darkest tones are crushed ({100 * s.clip_low:.0f}% pure black, "
+                                      f"5th percentile {s.p05:.2f})")
+    return None
+
+
+def highlights_need(s: ImageStats) -> Need | None:
+    if s.clip_high > 0.01 or s.p99 > 0.985:
+        delta = -_clamp(15.0 + 600.0 * s.clip_high, 0.0, 60.0)
+        return Need("highlights", delta, f"because the brightest areas are blown out ({100 * s.clip_high:.1f}% "
+                                         "clipped)")
+    return None
+
+
+def whites_for_clipping(s: ImageStats) -> float:
+    """Whites pull-back (negative) that goes with a highlights recovery when pixels clip."""
+    return -_clamp(300.0 * s.clip_high, 0.0, 25.0) if s.clip_high > 0.01 else 0.0
+
+
+# --- colour ----------------------------------------------------------------------------------------
+
+def neutral_cast(image: np.ndarray) -> tuple[float, float]:
+    """(R - B, G - (R + B) / 2) of the least colourful third of the pixels.
+
+    Greys, whites and shadows should be neutral, so their average colour is the cast; the mean of
+    the whole photo is not (a sunset or a brick wall is warm without a cast).
+    """
+    step = max(1, int(max(image.shape[:2]) // 160))
+    small = np.ascontiguousarray(image[::step, ::step], dtype=np.float32).reshape(-1, 3)
+    r, g, b = small[:, 0], small[:, 1], small[:, 2]
+    top = np.maximum(np.maximum(r, g), b)
+    low = np.minimum(np.minimum(r, g), b)
+    usable = (top > 0.08) & (top < 0.98)
+    if usable.sum() < 50:
+        usable = np.ones_like(top, dtype=bool)
+    sat = (top - low) / np.maximum(top, 1e-4)
+    sat_u = sat[usable]
+    cut = np.quantile(sat_u, 0.33)
+    pick = usable & (sat <= cut)
+    return float(np.mean(r[pick] - b[pick])), float(np.mean(g[pick] - (r[pick] + b[pick]) / 2.0))
+
+
+def cast_words(warm: float, gm: float) -> str:
+    parts = []
+    if abs(warm) >= 0.02:
+        parts.append(f"{'yellow' if warm > 0 else 'blue'} ({'+' if warm > 0 else '-'}{abs(warm):.2f})")
+    if abs(gm) >= 0.02:
+        parts.append(f"{'green' if gm > 0 else 'magenta'} ({'+' if gm > 0 else '-'}{abs(gm):.2f})")
+    return " and ".join(parts) or "neutral"
+
+
+def white_balance(image: np.ndarray, s: ImageStats, strict: bool) -> list[Need]:
+    """Temperature and tint that neutralise the measured cast; [] when the colours are neutral."""
+    if s.is_grayscale:
+        return []
+    warm, gm = neutral_cast(image)
+    cast_limit, tint_limit = (CAST_FIX, TINT_FIX) if strict else (CAST_AUTO, TINT_AUTO)
+    needs = []
+    temperature = 0.0
+    if abs(warm) > cast_limit:
+        residual = math.copysign(CAST_KEEP, warm)
+        temperature = _clamp(-(warm - residual) * 255.0, -60.0, 60.0)
+        needs.append(Need("temperature", temperature,
+                          f"to remove the {'yellow' if warm > 0 else 'blue'} cast (grey areas are "
+                          f"{'warm' if warm > 0 else 'cool'} by {abs(warm):.2f})"))
+    gm_after = gm + 0.3 * temperature / 255.0
+    if abs(gm_after) > tint_limit:
+        residual = math.copysign(CAST_KEEP, gm_after)
+        tint = _clamp(-(gm_after - residual) * 255.0 / 0.3, -50.0, 50.0)
+        needs.append(Need("tint", tint, f"to remove the {'green' if gm_after > 0 else 'magenta'} cast "
+                                        f"(grey areas are off by {abs(gm_after):.2f})"))
+    return needs
+
+
+def cast_need(image: np.ndarray, s: ImageStats, tool: str, sign: int) -> Need | None:
+    """For "too yellow"/"too green": the measured correction on that tool, if the cast goes that way."""
+    for need in white_balance(image, s, strict=True):
+        if need.tool == tool and need.delta * sign > 0:
+            return need
+    return None
+
+
+def saturation_need(s: ImageStats, sign: int = 0) -> Need | None:
+    if s.is_grayscale:
+        return None
+    ms = s.mean_saturation
+    if sign >= 0 and ms < SATURATION_BAND[0]:
+        return Need("vibrance", _clamp(25.0 + 150.0 * (SATURATION_BAND[0] - ms), 0.0, 50.0),
+                    f"because the colours are weak (saturation {ms:.2f})")
+    if sign <= 0 and ms > SATURATION_BAND[1]:
+        return Need("saturation", _clamp(100.0 * (0.45 / ms - 1.0), -50.0, 0.0),
+                    f"because the colours are very strong (saturation {ms:.2f})")
+    return None
+
+
+def sharpness_need(s: ImageStats) -> Need | None:
+    if s.sharpness < 150:
+        return Need("sharpness", 50.0, f"because the photo is soft (detail {s.sharpness:.0f})")
+    if s.sharpness < 400:
+        return Need("sharpness", 35.0, f"because the photo is a little soft (detail {s.sharpness:.0f})")
+    return None
+
+
+def assess(image: np.ndarray, s: ImageStats) -> list[str]:
+    """What a measured "auto" would fix, in words (for "what do you think?")."""
+    issues = []
+    if auto_exposure(s):
+        issues.append(describe_light(s).replace("the photo is ", "it is "))
+    if contrast_need(s, +1):
+        issues.append(f"the contrast is low (tones {s.p05:.2f}-{s.p95:.2f})")
+    if shadows_need(s):
+        issues.append(f"the shadows are crushed ({100 * s.clip_low:.0f}% pure black)")
+    if highlights_need(s):
+        issues.append(f"the highlights are blown out ({100 * s.clip_high:.1f}% clipped)")
+    if white_balance(image, s, strict=False):
+        warm, gm = neutral_cast(image)
+        issues.append(f"it has a {cast_words(warm, gm)} colour cast")
+    need = saturation_need(s)
+    if need:
+        issues.append("the colours are weak" if need.delta > 0 else "the colours are very strong")
+    return issues

@@ -1,0 +1,791 @@
+"""The built-in assistant's reader: a chat message -> what the person asked for, as data.
+
+It knows words, not photos: "it's too dark" becomes a wish for more light with the person's
+intensity and the fact that they complained (so the magnitude may come from measuring the photo);
+the planner (``builtin.py``) turns wishes into slider values. The vocabulary lives in
+``builtin_lexicon.py``.
+
+How a message is read:
+1. normalise (lower case, contractions, "b&w", British spellings);
+2. whole-message commands: undo, reset, "what did you change?", help, thanks, ...;
+3. split into clauses at commas, "and", "but", "with" ("darker but more colorful");
+4. per clause: refusals (crop, remove a person, write a poem), explicit numbers ("exposure +20"),
+   scope ("only the exposure", "don't touch the colors", "nothing else"), then tokens:
+   heads (adjectives, nouns, looks, fixes) and the modifiers before and after them
+   ("a bit", "too", "not ... enough", "less", "it is").
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from . import builtin_lexicon as lex
+
+
+# --- results -----------------------------------------------------------------------------------------
+
+@dataclass
+class Wish:
+    """Move one axis ("light", "warmth", ...) in a direction."""
+
+    axis: str
+    sign: int  # +1 / -1: the change the person wants
+    intensity: float = 1.0
+    words: str = ""  # what the person wrote for it (quoted in reasons)
+    complaint: bool = False  # they described a problem ("too dark"): the photo's measurements size the fix
+    reduce: bool = False  # "less X" / "too X": take back an earlier opposite push before going further
+    area: str | None = None  # an area they named that cannot be selected ("face", "sky")
+
+
+@dataclass
+class LookWish:
+    name: str
+    scale: float = 1.0
+    remove: bool = False
+    words: str = ""
+
+
+@dataclass
+class Removal:
+    axis: str
+    words: str = ""
+
+
+@dataclass
+class SetValue:
+    tool: str
+    value: int
+    relative: bool = False
+    words: str = ""
+
+
+@dataclass
+class FollowUp:
+    factor: float  # multiply the values of the assistant's latest turn
+    words: str = ""
+
+
+@dataclass
+class Fix:
+    kind: str  # "auto", "exposure", "color", "contrast", "shadows", "highlights", "noise", "sharpness"
+    intensity: float = 1.0
+    words: str = ""
+
+
+@dataclass
+class Request:
+    text: str
+    normalized: str = ""
+    command: str | None = None  # undo, reset_all, reset_assistant, explain, help, thanks, greeting, summary, assess
+    wishes: list[Wish] = field(default_factory=list)
+    looks: list[LookWish] = field(default_factory=list)
+    removals: list[Removal] = field(default_factory=list)
+    sets: list[SetValue] = field(default_factory=list)
+    followups: list[FollowUp] = field(default_factory=list)
+    fixes: list[Fix] = field(default_factory=list)
+    scope: set[str] | None = None  # tools this turn may change ("only the exposure")
+    scope_words: str = ""
+    nothing_else: bool = False  # "nothing else": no helper tools beyond what was asked
+    keep: set[str] = field(default_factory=set)  # tools to leave alone ("don't touch the colors")
+    keep_words: list[str] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)  # what it cannot do, in words for the reply
+    notes: list[str] = field(default_factory=list)
+    corrected: list[tuple[str, str]] = field(default_factory=list)  # typos read as known words
+
+    @property
+    def has_edits(self) -> bool:
+        return bool(self.wishes or self.looks or self.removals or self.sets or self.followups or self.fixes)
+
+
+# --- normalisation -------------------------------------------------------------------------------------
+
+_CONTRACTIONS = (
+    (r"\bcan'?t\b|\bcannot\b", "can not"), (r"\bwon'?t\b", "will not"), (r"\bdon'?t\b", "do not"),
+    (r"\bdoesn'?t\b", "does not"), (r"\bdidn'?t\b", "did not"), (r"\bisn'?t\b", "is not"),
+    (r"\baren'?t\b", "are not"), (r"\bwasn'?t\b", "was not"), (r"\bshouldn'?t\b", "should not"),
+    (r"\bwouldn'?t\b", "would not"), (r"\bcouldn'?t\b", "could not"), (r"\bhaven'?t\b", "have not"),
+    (r"\bit'?s\b(?= (?:too|so|very|a|kind|way|really|quite|pretty|rather|not|still|getting|bit|little|super|"
+     r"far|much|all|just|slightly|somewhat|overly|totally|way|kinda|sorta|sort|extremely|incredibly|"
+     r"[a-z]+(?:ed|er|ish|y)\b))", "it is"),
+    (r"\bit's\b", "it is"), (r"\bthat'?s\b", "that is"), (r"\bwhat'?s\b", "what is"),
+    (r"\bthere'?s\b", "there is"), (r"\bi'?m\b", "i am"), (r"\byou'?re\b", "you are"), (r"\blet'?s\b", "let us"),
+    (r"\bi'd\b", "i would"), (r"\b(\w+)'ve\b", r"\1 have"), (r"\b(\w+)'ll\b", r"\1 will"),
+    (r"\bw/o\b", "without"), (r"\bw/", "with "), (r"\bpl[sz]\b", "please"), (r"\babit\b", "a bit"),
+    (r"\balot\b", "a lot"), (r"\blil\b", "little"), (r"\bu\b", "you"), (r"\bur\b", "your"), (r"\bsoo+\b", "so"),
+    (r"\btoo+\b", "too"), (r"\b(?:can not|could not|can hardly|can barely|hard to|unable to|barely) see\b", "see"), (r"\bmore+\b", "more"), (r"\bpic\b", "photo"),
+)
+_JOINED = (
+    (r"\bb\s*[&/+n]\s*w\b|\bblack\s*(?:and|&|n|'n'|-|/)\s*white\b|\bblack-and-white\b", "blackandwhite"),
+    (r"\bteal\s*(?:and|&|/|-)\s*orange\b", "tealorange"), (r"\borange\s*(?:and|&|/|-)\s*teal\b", "orangeteal"),
+    (r"\b(?:bright|light)\s*(?:and|&)\s*airy\b", "brightairy"), (r"\bdark\s*(?:and|&)\s*moody\b", "darkandmoody"),
+    (r"\bsoft\s*(?:and|&)\s*dreamy\b", "softanddreamy"), (r"\bsalt\s*(?:and|&)\s*pepper\b", "saltpepper"),
+    (r"\bfilm\s+noir\b", "filmnoir"), (r"\bclean\s+and\s+bright\b", "clean-bright"),
+    (r"\bbright\s+and\s+clean\b", "clean-bright"),
+)
+
+
+def canon(text: str) -> str:
+    """Spacing, hyphens and spelling shared by the lexicon's keys and the messages."""
+    text = text.lower()
+    text = re.sub(r"colour", "color", text)
+    text = re.sub(r"\bgrey", "gray", text)
+    text = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def normalize(text: str) -> str:
+    text = text.lower()
+    for a, b in (("’", "'"), ("‘", "'"), ("`", "'"), ("“", '"'), ("”", '"'), ("…", "."), ("–", "-"), ("—", ", ")):
+        text = text.replace(a, b)
+    text = re.sub(r"([a-z])\1{2,}", r"\1\1", text)  # "sooooo" -> "soo"
+    for pattern, repl in _JOINED:
+        text = re.sub(pattern, repl, text)
+    for pattern, repl in _CONTRACTIONS:
+        text = re.sub(pattern, repl, text)
+    text = text.replace("&", " and ")
+    text = re.sub(r"[\"()\[\]{}*_~#]", " ", text)
+    return canon(text)
+
+
+# --- the token matcher -------------------------------------------------------------------------------
+
+# Roles, in priority order when one key has several.
+_TABLE: dict[str, list[tuple[str, object]]] = {}
+
+
+def _add(role: str, key: str, data: object = None) -> None:
+    _TABLE.setdefault(canon(key), []).append((role, data))
+
+
+for _key, _kind in lex.FIX_PHRASES.items():
+    _add("fix", _key, _kind)
+for _verb in lex.FIX_VERBS:
+    _add("fix", _verb, "auto")
+for _name, (_words, _values, _desc) in lex.LOOKS.items():
+    for _w in _words:
+        _add("look", _w, _name)
+for _key, _entry in lex.ADJECTIVES.items():
+    _add("adj", _key, _entry)
+for _key, _axis in lex.NOUNS.items():
+    _add("noun", _key, _axis)
+for _key in lex.REMOVE_WORDS:
+    _add("remove", _key)
+_DOWN_INTENSITY = {"way too much": 1.6, "much less": 1.6, "a bit much": 0.6, "half": 1.0, "halve": 1.0,
+                   "too much": 1.0, "a little less": 0.5}
+for _key in lex.UP_WORDS + ("again", "once more", "one more time", "do it again", "same again", "repeat",
+                            "double it", "double"):
+    _add("level", _key, (+1, 2.0 if _key.startswith("double") else 1.0))
+for _key in lex.DOWN_WORDS:
+    _add("level", _key, (-1, _DOWN_INTENSITY.get(_key, 1.0)))
+for _key, _sign in lex.LEVEL_ADJECTIVES.items():
+    _add("leveladj", _key, _sign)
+_TOO_INTENSITY = {"way too": 1.8, "far too": 1.8, "much too": 1.8, "far too much": 2.0, "a bit too": 0.5,
+                  "a little too": 0.5, "slightly too": 0.5, "bit too": 0.5, "little too": 0.5, "a tad too": 0.45,
+                  "rather too": 0.8, "so very": 1.6}
+for _key in lex.TOO_WORDS:
+    _add("too", _key, _TOO_INTENSITY.get(_key, 1.0))
+for _key, _factor in lex.INTENSITY.items():
+    _add("int", _key, _factor)
+for _key in lex.NEGATIONS:
+    _add("neg", _key)
+_add("enough", "enough")
+for _key in lex.COPULAS:
+    _add("cop", _key)
+_STRONG_REQUEST = ("make", "want", "wanted", "need it", "needs to be", "should be", "prefer", "like it", "would like",
+                   "rather have", "turn it", "render it", "give it", "make it look", "make it more", "i want",
+                   "go for", "go with", "i need", "could be", "can be")
+for _key in _STRONG_REQUEST:
+    _add("req", _key)
+
+_KEYS = sorted(_TABLE, key=len, reverse=True)
+_MATCHER = re.compile(r"(?<![\w+-])(" + "|".join(re.escape(k).replace(r"\ ", r"\s+") for k in _KEYS) + r")(?![\w])")
+_VOCABULARY = sorted({w for k in _KEYS for w in k.split() if len(w) >= 4 and w.isalpha()})
+
+
+@dataclass
+class _Token:
+    role: str
+    data: object
+    text: str
+    start: int
+    end: int
+
+
+_AMOUNT_WORDS = {"light": -1, "slight": -1, "soft": -1, "subtle": -1, "heavy": +1, "strong": +1, "dark": +1,
+                 "deep": +1, "big": +1}
+
+
+def _tokens(clause: str) -> list[_Token]:
+    out = []
+    for m in _MATCHER.finditer(clause):
+        key = canon(m.group(1))
+        role, data = _TABLE[key][0]
+        out.append(_Token(role, data, key, m.start(), m.end()))
+    # "a light vignette", "a heavy grain": an amount of the effect, not a brightness wish.
+    for a, b in zip(out, out[1:]):
+        if a.text in _AMOUNT_WORDS and b.role == "noun" and b.data in ("vignette", "grain", "fade"):
+            a.role, a.data = "leveladj", _AMOUNT_WORDS[a.text]
+    return out
+
+
+# --- whole-message commands ------------------------------------------------------------------------------
+
+_FILLER = re.compile(r"^(?:(?:ok|okay|hey|hi|so|now|well|please|pls|um|uh|hmm|can you|could you|would you|will you|"
+                     r"would you mind|assistant|and|just|alright|right|oh|ah)\b[\s,]*)+|"
+                     r"[\s,]*\b(?:please|for me|now|thanks|thank you|pls)\s*$")
+
+
+def _bare(text: str) -> str:
+    text = re.sub(r"[.!?,;:]+", " ", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    previous = None
+    while previous != text:
+        previous = text
+        text = _FILLER.sub("", text).strip()
+    return text
+
+
+def _contains(text: str, phrases) -> str | None:
+    for phrase in sorted(phrases, key=len, reverse=True):
+        if re.search(r"(?<!\w)" + re.escape(canon(phrase)).replace(r"\ ", r"\s+") + r"(?!\w)", text):
+            return phrase
+    return None
+
+
+def _command(norm: str) -> str | None:
+    plain = re.sub(r"\s+", " ", re.sub(r"[.!?,;:]+", " ", norm)).strip()
+    if plain in map(canon, lex.GREETINGS):
+        return "greeting"
+    if plain in map(canon, lex.THANKS_PHRASES):
+        return "thanks"
+    bare = _bare(norm)
+    if not bare and "?" in norm:
+        return "help"
+    if not bare:
+        return "empty"
+    if _contains(bare, lex.RESET_ASSISTANT_PHRASES):
+        return "reset_assistant"
+    reset = _contains(bare, [p for p in lex.RESET_ALL_PHRASES if " " in p])
+    if reset or bare in lex.RESET_ALL_PHRASES:
+        return "reset_all"
+    if bare in lex.UNDO_PHRASES or re.fullmatch(r"(?:undo|revert)(?: (?:that|it|this|the last (?:change|edit|step|one)"
+                                                r"|last (?:change|edit|step)|your last (?:change|edit)|please))*", bare):
+        return "undo"
+    if any(bare == p or (bare.startswith(p + " ") and p != "why") for p in map(canon, lex.EXPLAIN_PHRASES)):
+        return "explain"
+    if any(bare == p or bare.startswith(p + " ") for p in map(canon, lex.SUMMARY_PHRASES)):
+        return "summary"
+    if bare in map(canon, lex.HELP_PHRASES):
+        return "help"
+    if any(bare == p or bare.startswith(p) for p in map(canon, lex.ASSESS_PHRASES)):
+        return "assess"
+    words = re.sub(r"\b(?:so|very|really|much|it|that|this|is|looks|now|a lot|oh|wow)\b", " ", bare)
+    words = re.sub(r"\s+", " ", words).strip()
+    if bare in map(canon, lex.GREETINGS):
+        return "greeting"
+    if bare in map(canon, lex.THANKS_PHRASES) or words in map(canon, lex.THANKS_PHRASES):
+        return "thanks"
+    return None
+
+
+# --- clauses -----------------------------------------------------------------------------------------------
+
+_SPLIT = re.compile(r"\s*(?:[,;.!?]+|\s(and|also|plus|as well as|then|with|but|though|although|however|yet|while|"
+                    r"whereas|except)\s|\s(?=without\b))\s*")
+_CARRY = {"and", "also", "plus", "as well as", "then", "with"}
+
+
+def _clauses(norm: str) -> list[tuple[str, str | None]]:
+    """(clause, the word that joined it to the previous one)."""
+    # re.split with one group returns [text, sep, text, sep, ...]; punctuation gives sep None.
+    parts = _SPLIT.split(" " + norm + " ")
+    out: list[tuple[str, str | None]] = []
+    joiner: str | None = None
+    for i, piece in enumerate(parts):
+        if i % 2 == 1:
+            joiner = piece or ","
+            continue
+        piece = (piece or "").strip()
+        if piece:
+            out.append((piece, joiner))
+    return out
+
+
+# --- numbers, scope, keep ----------------------------------------------------------------------------------
+
+_TOOL_RE = "|".join(re.escape(k).replace(r"\ ", r"\s+") for k in sorted(lex.TOOL_WORDS, key=len, reverse=True))
+_NUM_BY = re.compile(rf"\b(increase|raise|boost|bump up|bump|add|up|more|decrease|reduce|lower|drop|cut|less|down)\s+"
+                     rf"(?:the\s+)?({_TOOL_RE})\s+(?:by\s+)?([+-]?\d{{1,3}})\s*%?")
+_NUM_UPDOWN = re.compile(rf"\b({_TOOL_RE})\s+(up|down)\s+(?:by\s+)?(\d{{1,3}})\s*%?")
+_NUM_MORE = re.compile(rf"\b(\d{{1,3}})\s*%?\s+(more|less)\s+({_TOOL_RE})\b")
+_NUM_SET = re.compile(rf"\b(?:set\s+|put\s+|make\s+)?(?:the\s+)?({_TOOL_RE})\s*(?:to|at|=|:|of|on)?\s*"
+                      rf"([+-]?\s?\d{{1,3}}(?:\.\d+)?)(?!\d)\s*%?")
+_NUM_SIGNED = re.compile(rf"(?<![\w])([+-]\d{{1,3}})\s+({_TOOL_RE})\b")
+
+_NOUN_RE = "|".join(re.escape(canon(k)).replace(r"\ ", r"\s+") for k in sorted(lex.NOUNS, key=len, reverse=True))
+_ONLY = re.compile(rf"\b(?:only|just|solely|exclusively|nothing but)\s+(?:(?:change|adjust|fix|touch|edit|use|modify|"
+                   rf"correct|the|my|your|its|a|an)\s+)*({_NOUN_RE})\b|\b({_NOUN_RE})\s+only\b")
+_KEEP_VERBS = "|".join(re.escape(canon(k)).replace(r"\ ", r"\s+") for k in
+                       sorted(lex.KEEP_VERBS, key=len, reverse=True))
+_FINE = "|".join(re.escape(canon(k)).replace(r"\ ", r"\s+") for k in sorted(lex.FINE_WORDS, key=len, reverse=True))
+_KEEP = re.compile(rf"\b(?:{_KEEP_VERBS})\s+(?:the\s+|my\s+|its\s+|any\s+|of\s+the\s+|with\s+the\s+)?({_NOUN_RE})\b"
+                   rf"(?:\s+(?:{_FINE}))?")
+_FINE_NOUN = re.compile(rf"\b(?:the\s+)?({_NOUN_RE})\s+(?:is|are|look|looks|seem|seems)\s+(?:already\s+)?(?:{_FINE})\b")
+_NOTHING_ELSE = re.compile("|".join(re.escape(canon(k)).replace(r"\ ", r"\s+")
+                                    for k in sorted(lex.NOTHING_ELSE, key=len, reverse=True)))
+
+
+def _noun_axis(words: str) -> str | None:
+    return lex.NOUNS.get(canon(words)) or next((a for k, a in lex.NOUNS.items() if canon(k) == canon(words)), None)
+
+
+def _noun_tools(axis: str | None) -> tuple[str, ...]:
+    if axis is None:
+        return ()
+    return lex.NOUN_TOOLS.get(axis, (axis,) if axis in lex.DEFAULT_STEP else ())
+
+
+def _prepass(clause: str, req: Request) -> tuple[str, bool]:
+    """Numbers and scope: record them and blank them out of the clause. Returns (rest, had_scope)."""
+
+    def tool(word: str) -> str:
+        return lex.TOOL_WORDS[canon(word)]
+
+    def blank(m: re.Match, text: str) -> str:
+        return text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
+
+    for m in list(_NUM_BY.finditer(clause)):
+        sign = -1 if m.group(1) in ("decrease", "reduce", "lower", "drop", "cut", "less", "down") else 1
+        req.sets.append(SetValue(tool(m.group(2)), sign * abs(int(m.group(3))), True, m.group(0).strip()))
+        clause = blank(m, clause)
+    for m in list(_NUM_UPDOWN.finditer(clause)):
+        sign = -1 if m.group(2) == "down" else 1
+        req.sets.append(SetValue(tool(m.group(1)), sign * int(m.group(3)), True, m.group(0).strip()))
+        clause = blank(m, clause)
+    for m in list(_NUM_MORE.finditer(clause)):
+        sign = -1 if m.group(2) == "less" else 1
+        req.sets.append(SetValue(tool(m.group(3)), sign * int(m.group(1)), True, m.group(0).strip()))
+        clause = blank(m, clause)
+    for m in list(_NUM_SIGNED.finditer(clause)):
+        req.sets.append(SetValue(tool(m.group(2)), int(m.group(1)), False, m.group(0).strip()))
+        clause = blank(m, clause)
+    for m in list(_NUM_SET.finditer(clause)):
+        value = float(m.group(2).replace(" ", ""))
+        req.sets.append(SetValue(tool(m.group(1)), int(round(value)), False, m.group(0).strip()))
+        clause = blank(m, clause)
+
+    had_scope = False
+    m = _NOTHING_ELSE.search(clause)
+    if m:
+        req.nothing_else = True
+        clause = blank(m, clause)
+        had_scope = True
+    for m in list(_KEEP.finditer(clause)) + list(_FINE_NOUN.finditer(clause)):
+        axis = _noun_axis(m.group(1))
+        tools = _noun_tools(axis)
+        if tools:
+            req.keep.update(tools)
+            req.keep_words.append(m.group(1))
+            clause = blank(m, clause)
+            had_scope = True
+    for m in list(_ONLY.finditer(clause)):
+        words = m.group(1) or m.group(2)
+        tools = _noun_tools(_noun_axis(words))
+        if tools:
+            req.scope = set(tools) if req.scope is None else req.scope | set(tools)
+            req.scope_words = words
+            had_scope = True
+            # Keep the noun ("fix only the exposure" still names what to fix); drop the word "only".
+            only = re.search(r"\b(?:only|just|solely|exclusively|nothing but)\b", clause[m.start():m.end()])
+            if only:
+                a, b = m.start() + only.start(), m.start() + only.end()
+                clause = clause[:a] + " " * (b - a) + clause[b:]
+    return clause, had_scope
+
+
+# --- reading one clause ------------------------------------------------------------------------------------
+
+@dataclass
+class _State:
+    intensity: float = 1.0
+    has_intensity: bool = False
+    neg: bool = False
+    too: bool = False
+    cop: bool = False
+    req: bool = False
+    so: bool = False
+    level: int = 0
+    level_intensity: float = 1.0
+    level_text: str = ""
+    remove: bool = False
+    amount: float = 1.0  # "a strong vignette": how much of the effect the next noun asks for
+
+    def copy(self) -> "_State":
+        return _State(**self.__dict__)
+
+
+@dataclass
+class _Head:
+    token: _Token
+    state: _State
+    enough: bool = False
+    after_level: int = 0  # "contrast up", "the vignette is too strong"
+    after_level_intensity: float = 1.0
+    after_leveladj: int = 0
+    after_too: bool = False
+    after_cop: bool = False
+    after_intensity: float = 1.0
+    used: bool = False  # a noun consumed by an adjective ("brighter shadows")
+
+
+# (adjective axis, noun axis) -> (axis, multiplier): "darker corners" is more vignette.
+_REMAP = {
+    ("light", "shadows"): ("shadows", 1), ("light", "highlights"): ("highlights", 1),
+    ("light", "whites"): ("whites", 1), ("light", "blacks"): ("blacks", 1), ("light", "vignette"): ("vignette", -1),
+    ("light", "color"): ("color", 1), ("light", "saturation"): ("saturation", 1), ("light", "face"): ("light", 1),
+    ("depth", "shadows"): ("shadows", -1), ("depth", "blacks"): ("blacks", -1), ("depth", "color"): ("color", 1),
+    ("depth", "vignette"): ("vignette", 1), ("depth", "contrast"): ("contrast", 1),
+    ("sharpness", "color"): ("color", 1), ("sharpness", "shadows"): ("shadows", -1),
+    ("sharpness", "highlights"): ("highlights", 1), ("sharpness", "light"): ("contrast", 1),
+    ("sharpness", "contrast"): ("contrast", 1), ("sharpness", "vignette"): ("vignette", 1),
+    ("contrast", "shadows"): ("contrast", 1), ("contrast", "light"): ("contrast", 1),
+    ("color", "saturation"): ("saturation", 1), ("color", "vibrance"): ("vibrance", 1),
+    ("vivid", "color"): ("vivid", 1), ("warmth", "color"): ("warmth", 1), ("tint", "color"): ("tint", 1),
+    ("light", "light"): ("light", 1), ("fade", "color"): ("color", -1),
+}
+_AREA_NOUNS = {"shadows", "highlights", "face", "whites", "blacks"}
+_EFFECT_AXES = {"fade", "grain"}
+_NOUN_BARE = {"vignette": "vignette", "grain": "grain", "contrast": "contrast", "clarity": "clarity",
+              "sharpness": "sharpness", "fade": "fade", "warmth": "warmth", "noise": "noise"}
+
+
+def _read_clause(clause: str, carry: _State | None, req: Request, had_scope: bool) -> _State:
+    tokens = _tokens(clause)
+    state = carry.copy() if carry else _State()
+    state.level, state.neg, state.remove, state.level_text = 0, False, False, ""
+    heads: list[_Head] = []
+    loose_levels: list[tuple[int, float, str]] = []
+    loose_leveladj = 0
+    loose_remove = False
+
+    for tok in tokens:
+        last = heads[-1] if heads else None
+        if tok.role in ("adj", "noun", "look", "fix"):
+            heads.append(_Head(tok, state.copy()))
+            state.level, state.neg, state.remove, state.level_text, state.amount = 0, False, False, "", 1.0
+            if tok.role != "noun":
+                state.intensity, state.has_intensity = (carry.intensity, carry.has_intensity) if carry else (1.0, False)
+            continue
+        if tok.role == "enough":
+            if last is not None:
+                last.enough = True
+                last.state.neg = last.state.neg or state.neg
+            continue
+        # A level word after a noun belongs to that noun: "contrast up", "the vignette is too strong".
+        if last is not None and last.token.role == "noun" and tok.role in ("level", "leveladj"):
+            if tok.role == "level":
+                last.after_level, last.after_level_intensity = tok.data
+                last.after_too = last.after_too or state.too or tok.text.startswith("too") or "much" in tok.text
+            else:
+                last.after_leveladj = tok.data
+                last.after_too = last.after_too or state.too
+            last.after_cop = last.after_cop or state.cop
+            last.after_intensity = state.intensity if state.has_intensity else 1.0
+            continue
+        if last is not None and last.token.role == "noun" and tok.role in ("too", "cop", "int"):
+            # "the contrast is way too high": remember, then let the level word above pick it up.
+            pass
+        if tok.role == "int":
+            state.intensity = min(2.2, max(0.2, (state.intensity if state.has_intensity else 1.0) * tok.data))
+            state.has_intensity = True
+            if tok.text == "so":
+                state.so = True
+        elif tok.role == "too":
+            state.too = True
+            state.intensity = min(2.2, (state.intensity if state.has_intensity else 1.0) * tok.data)
+            state.has_intensity = state.has_intensity or tok.data != 1.0
+        elif tok.role == "neg":
+            state.neg = True
+        elif tok.role == "cop":
+            state.cop = True
+        elif tok.role == "req":
+            state.req = True
+        elif tok.role == "level":
+            state.level, state.level_intensity = tok.data
+            state.level_text = tok.text
+            if tok.text.startswith("too") or tok.text in ("way too much", "a bit much", "overkill", "overdone"):
+                state.too = True
+            loose_levels.append((tok.data[0], tok.data[1], tok.text))
+        elif tok.role == "leveladj":
+            # "a strong vignette", "a subtle vignette": an amount for the noun that follows.
+            state.amount = 1.6 if tok.data > 0 else 0.5
+            loose_leveladj = tok.data
+        elif tok.role == "remove":
+            state.remove = True
+            loose_remove = True
+
+    # Nouns that redirect or qualify adjectives in the same clause.
+    nouns = [h for h in heads if h.token.role == "noun"]
+    others = [h for h in heads if h.token.role != "noun"]
+    fixes = [h for h in others if h.token.role == "fix"]
+    if any(h.token.data != "auto" for h in fixes):
+        others = [h for h in others if not (h.token.role == "fix" and h.token.data == "auto")]
+
+    for head in others:
+        tok, st = head.token, head.state
+        intensity = st.intensity if st.has_intensity else 1.0
+        if tok.role == "look":
+            look = LookWish(tok.data, words=tok.text)
+            if st.remove or (st.neg and not st.too):
+                look.remove = True
+            elif st.level < 0 or st.too:
+                look.scale = 0.5 if not st.has_intensity else max(0.2, 1.0 - 0.5 * intensity)
+            elif st.level > 0:
+                look.scale = 1.0 + 0.5 * (intensity if st.has_intensity else st.level_intensity)
+            else:
+                look.scale = intensity
+            req.looks.append(look)
+            continue
+        if tok.role == "fix":
+            kind = tok.data
+            target = next((n for n in nouns if not n.used), None)
+            if kind == "auto" and target is not None:
+                axis = target.token.data
+                if tok.text in ("enhance", "improve", "boost", "intensify") and axis in ("color", "sharpness",
+                                                                                        "contrast", "clarity"):
+                    target.used = True
+                    req.wishes.append(Wish(axis, +1, intensity, f"{tok.text} the {target.token.text}"))
+                    continue
+                if axis in lex.FIX_TARGETS:
+                    kind = lex.FIX_TARGETS[axis]
+                    target.used = True
+                elif axis == "vignette":
+                    target.used = True
+                    req.removals.append(Removal("vignette", tok.text + " the " + target.token.text))
+                    continue
+            if kind in ("shadows", "highlights", "sharpness"):
+                sign = -1 if kind == "highlights" else +1
+                req.wishes.append(Wish(kind, sign, intensity, tok.text, complaint=True))
+            else:
+                req.fixes.append(Fix(kind, intensity, tok.text))
+            continue
+        # adjectives
+        axis, sign, kind = tok.data
+        area = None
+        for noun in nouns:
+            if noun.used:
+                continue
+            key = (axis, noun.token.data)
+            if key in _REMAP:
+                axis, mult = _REMAP[key]
+                sign *= mult
+                noun.used = True
+                if noun.token.data == "face":
+                    area = noun.token.text
+                break
+            if noun.token.data == axis:
+                noun.used = True
+                break
+            if noun.token.data in _AREA_NOUNS or noun.token.data == "face":
+                area = noun.token.text
+                noun.used = True
+                break
+        if axis == "depth":
+            axis = "contrast"
+        wish = _adjective_wish(axis, sign, kind, st, head.enough, intensity, tok.text)
+        if wish is None:
+            continue
+        if isinstance(wish, Removal):
+            req.removals.append(wish)
+            continue
+        wish.area = area
+        req.wishes.append(wish)
+
+    for noun in nouns:
+        if noun.used:
+            continue
+        axis = noun.token.data
+        st = noun.state
+        intensity = (st.intensity if st.has_intensity else 1.0) * st.amount
+        level, level_intensity = st.level, st.level_intensity
+        complaint = st.too
+        if noun.after_level:
+            level, level_intensity = noun.after_level, noun.after_level_intensity
+            complaint = complaint or noun.after_too
+            if noun.after_intensity != 1.0:
+                intensity = noun.after_intensity
+        elif noun.after_leveladj:
+            # "the contrast is too high" / "contrast is low": the person complains about the amount.
+            level = -noun.after_leveladj if (noun.after_cop or noun.after_too or st.cop) else noun.after_leveladj
+            complaint = True
+        if axis == "background":
+            req.refusals.append("I can't edit just the background; my adjustments change the whole photo.")
+            continue
+        if axis in ("face", "tone"):
+            continue
+        if st.neg and not noun.enough and "enough" not in clause:
+            # "do not add grain": leave that tool alone this turn.
+            tools = _noun_tools(axis)
+            req.keep.update(tools)
+            req.keep_words.append(noun.token.text)
+            continue
+        if st.remove and not level:
+            if axis == "noise":
+                req.fixes.append(Fix("noise", intensity, noun.token.text))
+            else:
+                req.removals.append(Removal(axis, noun.token.text))
+            continue
+        if level:
+            if noun.enough and not st.neg:
+                continue
+            if axis == "noise":
+                if level < 0:
+                    req.fixes.append(Fix("noise", intensity * level_intensity, noun.token.text))
+                else:
+                    req.wishes.append(Wish("grain", +1, intensity, noun.token.text))
+                continue
+            words = ((st.level_text + " ") if st.level_text else "") + noun.token.text
+            req.wishes.append(Wish(axis, level, intensity * level_intensity, words.strip(),
+                                   complaint=complaint, reduce=level < 0))
+            continue
+        if len(heads) == 1 and not had_scope and not st.cop and axis in _NOUN_BARE:
+            if axis == "noise":
+                req.fixes.append(Fix("noise", intensity, noun.token.text))
+            else:
+                req.wishes.append(Wish(_NOUN_BARE[axis], +1, intensity, noun.token.text))
+
+    if not heads and not loose_levels and loose_leveladj:
+        # "a bit too strong", "too subtle": about the assistant's last change.
+        sign = -loose_leveladj if (state.too or state.cop) else loose_leveladj
+        loose_levels.append((sign, 1.0, clause.strip()))
+    if not heads:
+        if loose_levels:
+            sign, level_intensity, text = loose_levels[-1]
+            intensity = (state.intensity if state.has_intensity else 1.0) * level_intensity
+            if state.neg and "enough" not in clause:
+                sign = -sign
+            if sign > 0:
+                factor = 2.0 if text.startswith("double") else 1.0 + 0.5 * intensity
+            else:
+                factor = 0.5 if text in ("half", "halve") else max(0.15, 1.0 - 0.5 * intensity)
+            req.followups.append(FollowUp(factor, clause.strip()))
+        elif loose_remove and re.search(r"\b(it|that|this|them|those|these)\b", clause):
+            req.command = req.command or "undo"
+
+    # Carry the mood of this clause into the next one ("too dark and yellow", "much brighter and warmer").
+    intensity = next((h.state.intensity for h in heads if h.state.has_intensity), None)
+    return _State(intensity=intensity or 1.0, has_intensity=intensity is not None,
+                  too=state.too or any(h.state.too for h in heads), cop=state.cop or any(h.state.cop for h in heads),
+                  req=state.req or any(h.state.req for h in heads), so=state.so or any(h.state.so for h in heads))
+
+
+def _adjective_wish(axis: str, sign: int, kind: str, st: _State, enough: bool, intensity: float, words: str):
+    """The change an adjective asks for, from its kind and the words around it."""
+    if kind == "change":
+        if st.neg and not st.too:
+            return None  # "do not make it darker": a limit, not an edit
+        if st.remove:
+            if sign > 0 and axis in _EFFECT_AXES:
+                return Removal(axis, words)
+            return Wish(axis, -sign, intensity, words, reduce=True)
+        if st.level < 0:
+            return Wish(axis, -sign, intensity * st.level_intensity, words, reduce=True)
+        return Wish(axis, sign, intensity * (st.level_intensity if st.level > 0 else 1.0), words)
+    if kind == "problem":
+        wants_more = st.level > 0 or (st.req and not st.cop and not st.too and not st.neg and not st.level)
+        if wants_more:
+            return Wish(axis, sign, intensity, words)
+        return Wish(axis, -sign, intensity, words, complaint=True, reduce=True)
+    # state adjectives
+    if enough:
+        if st.neg:
+            return Wish(axis, sign, intensity, words, complaint=True)  # "not bright enough"
+        return None  # "bright enough": nothing to do
+    if st.neg and st.too:
+        return None  # "not too bright": a limit on another wish
+    if st.level < 0:
+        return Wish(axis, -sign, intensity * st.level_intensity, words, reduce=True)  # "less warm"
+    if st.level > 0:
+        return Wish(axis, sign, intensity * st.level_intensity, words)  # "more colorful"
+    if st.remove:
+        return Wish(axis, -sign, intensity, words, complaint=True, reduce=True)  # "remove the yellow"
+    if st.too:
+        return Wish(axis, -sign, intensity, words, complaint=True, reduce=True)  # "too warm"
+    if st.neg:
+        if st.cop and not st.req:
+            return Wish(axis, sign, intensity, words, complaint=True)  # "it is not sharp"
+        return Wish(axis, -sign, 1.0 if st.so else intensity, words, reduce=True)  # "not so warm"
+    if (st.cop or st.so) and not st.req:
+        return Wish(axis, -sign, intensity, words, complaint=True, reduce=True)  # "it is dark"
+    return Wish(axis, sign, intensity, words)  # "warm", "make it bright"
+
+
+# --- the whole message --------------------------------------------------------------------------------------
+
+def _cannot(clause: str) -> str | None:
+    for pattern, reply in _CANNOT:
+        if pattern.search(clause):
+            return reply
+    return None
+
+
+_CANNOT = tuple((re.compile(p), r) for p, r in lex.CANNOT)
+_LOCAL = re.compile(r"\b(?:the|her|his|my|their)\s+(sky|face|skin|water|sea|grass|trees?|flowers?|sun|clouds|eyes|"
+                    r"hair|lips|building|buildings|car|dress|shirt|person|people|subject|foreground|mountains?)\b")
+
+
+def parse(text: str, _fuzzy: bool = True) -> Request:
+    norm = normalize(text)
+    req = Request(text=text, normalized=norm)
+    req.command = _command(norm)
+    if req.command is not None:
+        return req
+    # "undo the vignette" / "revert the warmth": a removal, not an undo of the whole turn.
+    norm_for_clauses = re.sub(r"^(?:undo|revert)\b", "remove", norm)
+    carry: _State | None = None
+    for clause, joiner in _clauses(norm_for_clauses):
+        refusal = _cannot(clause)
+        if refusal:
+            if refusal not in req.refusals:
+                req.refusals.append(refusal)
+            carry = None
+            continue
+        if _bare(clause) in map(canon, lex.THANKS_PHRASES) and not _tokens(_bare(clause)):
+            continue
+        rest, had_scope = _prepass(clause, req)
+        before = len(req.wishes)
+        if carry is not None and joiner not in _CARRY:
+            # After a comma only the complaint carries ("too dark, yellow"), not the amount.
+            carry = _State(too=carry.too, cop=carry.cop) if joiner == "," else None
+        carry = _read_clause(rest, carry, req, had_scope)
+        local = _LOCAL.search(clause)
+        if local:
+            for wish in req.wishes[before:]:
+                wish.area = wish.area or local.group(1)
+    if req.has_edits or req.command or req.refusals or req.scope or req.keep or req.nothing_else:
+        return req
+    if _fuzzy:
+        fixed, changes = _correct_typos(norm)
+        if changes:
+            again = parse(fixed, _fuzzy=False)
+            again.text, again.corrected = text, changes
+            if again.has_edits or again.command:
+                return again
+    return req
+
+
+def _correct_typos(norm: str) -> tuple[str, list[tuple[str, str]]]:
+    """Read unknown words as the closest known one ("brigther" -> "brighter"), when one is close."""
+    changes = []
+    words = norm.split()
+    for i, word in enumerate(words):
+        clean = re.sub(r"[^a-z]", "", word)
+        if len(clean) < 4 or clean in _VOCABULARY:
+            continue
+        match = difflib.get_close_matches(clean, _VOCABULARY, n=1, cutoff=0.8)
+        if match:
+            words[i] = word.replace(clean, match[0])
+            changes.append((clean, match[0]))
+    return " ".join(words), changes

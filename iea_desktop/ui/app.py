@@ -1,0 +1,35 @@
+"""Starting the window: ``iea-desktop`` and ``iea-desktop PHOTO`` call ``run_app``."""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from . import theme
+
+
+def create_application(argv: list[str] | None = None) -> QApplication:
+    """The QApplication with the app's names and the dark theme (reuses a running one)."""
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationName("IEA Desktop")
+    app.setOrganizationName("IEA")
+    app.setApplicationDisplayName("IEA Desktop")
+    app.setDesktopFileName("iea-desktop")
+    theme.apply(app)
+    return app
+
+
+def run_app(photo: str | None = None) -> int:
+    """Open the window (on ``photo`` if given) and run until it closes; returns the exit status."""
+    app = create_application()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl+C in the terminal quits (autosave keeps the work)
+    from .main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    if photo:
+        QTimer.singleShot(0, lambda: window.open_photo(photo))
+    return app.exec()

@@ -1,0 +1,496 @@
+"""The photo view: zoom (wheel at the cursor, keys, Fit, 100%), pan, before/after, crop and grid overlays.
+
+Coordinates: the canvas works in full-resolution pixels of the rendered photo ("image space").
+``zoom`` is screen pixels per image pixel; ``center`` is the image point at the middle of the
+widget. The preview frame is drawn scaled; when zoomed beyond the preview's resolution a
+full-resolution frame (rendered in a worker) is drawn instead once it is ready.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QCursor, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QWidget
+
+from ..core.ops.crop import box as crop_box
+from ..core.ops.crop import target_ratio
+from . import theme
+from .preview import Frame
+
+ZOOM_STEPS = (1 / 16, 1 / 8, 1 / 4, 1 / 3, 1 / 2, 2 / 3, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0)
+MIN_ZOOM, MAX_ZOOM = 0.01, 16.0
+FIT_MARGIN = 12
+HANDLE = 9  # crop handle size, screen pixels
+GRAB = 12  # how near the pointer must be to grab a handle or the divider
+MIN_CROP = 0.02  # smallest crop, as a fraction of the frame
+
+_HANDLE_CURSORS = {
+    "l": Qt.SizeHorCursor, "r": Qt.SizeHorCursor, "t": Qt.SizeVerCursor, "b": Qt.SizeVerCursor,
+    "tl": Qt.SizeFDiagCursor, "br": Qt.SizeFDiagCursor, "tr": Qt.SizeBDiagCursor, "bl": Qt.SizeBDiagCursor,
+    "move": Qt.SizeAllCursor,
+}
+
+
+class Canvas(QWidget):
+    view_changed = Signal()  # zoom or pan changed
+    crop_edited = Signal(dict, bool)  # new crop edges (fractions), True when the drag ended
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.StrongFocus)
+        self.setMinimumSize(240, 200)
+        self.setAttribute(Qt.WA_OpaquePaintEvent)
+        self.after: Frame | None = None
+        self.before: Frame | None = None
+        self.detail: Frame | None = None
+        self.clipping: QImage | None = None
+        self.zoom = 1.0
+        self.center = QPointF()
+        self.fit_mode = True
+        self.compare = False  # split view
+        self.split = 0.5  # divider position, fraction of the width
+        self.show_before = False  # held key: the whole view shows the original
+        self.crop: dict | None = None  # crop node params while the crop tool is active
+        self.grid = False  # straighten grid
+        self.space_held = False
+        self.message = ""
+        self._drag: tuple | None = None
+
+    # --- content -----------------------------------------------------------------------------
+
+    def clear(self, message: str = "") -> None:
+        self.after = self.before = self.detail = None
+        self.clipping = None
+        self.crop = None
+        self.grid = False
+        self.fit_mode = True
+        self.message = message
+        self.update()
+        self.view_changed.emit()
+
+    def set_frames(self, after: Frame, before: Frame | None, clipping: QImage | None) -> None:
+        old = self.image_size()
+        self.after = after
+        if before is not None:
+            self.before = before
+        self.clipping = clipping
+        if self.detail is not None and self.detail.revision != after.revision:
+            self.detail = None
+        self.message = ""
+        if self.fit_mode or old is None:
+            self.fit()
+            return
+        if old != self.image_size():
+            self._clamp()
+        self.update()
+        self.view_changed.emit()
+
+    def set_detail(self, frame: Frame) -> None:
+        if self.after is not None and frame.revision == self.after.revision:
+            self.detail = frame
+            self.update()
+
+    def image_size(self) -> tuple[float, float] | None:
+        if self.after is None:
+            return None
+        return self.after.full_width, self.after.full_height
+
+    @property
+    def needs_detail(self) -> bool:
+        """Zoomed in past the preview's resolution: full-resolution pixels would show more."""
+        return self.after is not None and self.zoom > self.after.scale * 1.05
+
+    # --- view --------------------------------------------------------------------------------
+
+    def to_screen(self, point: QPointF) -> QPointF:
+        return QPointF(self.width() / 2 + (point.x() - self.center.x()) * self.zoom,
+                       self.height() / 2 + (point.y() - self.center.y()) * self.zoom)
+
+    def to_image(self, point: QPointF) -> QPointF:
+        return QPointF(self.center.x() + (point.x() - self.width() / 2) / self.zoom,
+                       self.center.y() + (point.y() - self.height() / 2) / self.zoom)
+
+    def image_rect_on_screen(self) -> QRectF:
+        w, h = self.image_size() or (0, 0)
+        return QRectF(self.to_screen(QPointF(0, 0)), self.to_screen(QPointF(w, h)))
+
+    def fit_zoom(self) -> float:
+        size = self.image_size()
+        if size is None:
+            return 1.0
+        w, h = size
+        return max(min((self.width() - 2 * FIT_MARGIN) / w, (self.height() - 2 * FIT_MARGIN) / h, MAX_ZOOM), MIN_ZOOM)
+
+    def fit(self) -> None:
+        self.fit_mode = True
+        size = self.image_size()
+        if size is not None:
+            self.zoom = self.fit_zoom()
+            self.center = QPointF(size[0] / 2, size[1] / 2)
+        self.update()
+        self.view_changed.emit()
+
+    def set_zoom(self, zoom: float, anchor: QPointF | None = None) -> None:
+        """Zoom keeping the image point under ``anchor`` (default: the middle) where it is."""
+        if self.after is None:
+            return
+        anchor = anchor if anchor is not None else QPointF(self.width() / 2, self.height() / 2)
+        fixed = self.to_image(anchor)
+        self.zoom = min(max(zoom, MIN_ZOOM), MAX_ZOOM)
+        self.center = QPointF(fixed.x() - (anchor.x() - self.width() / 2) / self.zoom,
+                              fixed.y() - (anchor.y() - self.height() / 2) / self.zoom)
+        self.fit_mode = False
+        self._clamp()
+        self.update()
+        self.view_changed.emit()
+
+    def actual_size(self) -> None:
+        self.set_zoom(1.0)
+
+    def zoom_in(self) -> None:
+        self.set_zoom(next((z for z in ZOOM_STEPS if z > self.zoom * 1.01), MAX_ZOOM))
+
+    def zoom_out(self) -> None:
+        smaller = [z for z in ZOOM_STEPS if z < self.zoom * 0.99]
+        if not smaller or smaller[-1] <= self.fit_zoom():
+            self.fit()
+        else:
+            self.set_zoom(smaller[-1])
+
+    def zoom_text(self) -> str:
+        if self.after is None:
+            return ""
+        percent = f"{100 * self.zoom:.0f}%" if self.zoom >= 0.1 else f"{100 * self.zoom:.1f}%"
+        return f"Fit ({percent})" if self.fit_mode else percent
+
+    def _clamp(self) -> None:
+        """Keep the image in view: centred when smaller than the view, edges reachable when larger."""
+        size = self.image_size()
+        if size is None:
+            return
+        coords = []
+        for length, view, c in ((size[0], self.width(), self.center.x()), (size[1], self.height(), self.center.y())):
+            half = view / 2 / self.zoom
+            coords.append(length / 2 if length <= 2 * half else min(max(c, half), length - half))
+        self.center = QPointF(*coords)
+
+    def set_compare(self, on: bool) -> None:
+        self.compare = on
+        self.update()
+
+    def set_show_before(self, on: bool) -> None:
+        if on != self.show_before:
+            self.show_before = on
+            self.update()
+
+    def set_crop(self, params: dict | None) -> None:
+        self.crop = dict(params) if params is not None else None
+        self.update()
+
+    def set_grid(self, on: bool) -> None:
+        self.grid = on
+        self.update()
+
+    def resizeEvent(self, event) -> None:
+        if self.fit_mode:
+            self.fit()
+        else:
+            self._clamp()
+            self.view_changed.emit()
+
+    # --- painting ----------------------------------------------------------------------------
+
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor(theme.CANVAS))
+        if self.after is None:
+            p.setPen(QColor(theme.DIM_TEXT))
+            p.drawText(self.rect(), Qt.AlignCenter, self.message)
+            return
+        if self.show_before and self.before is not None:
+            self._draw(p, self.before)
+            self._label(p, "Before", Qt.AlignLeft)
+        elif self.compare and self.before is not None:
+            x = self.width() * self.split
+            p.save()
+            p.setClipRect(QRectF(x, 0, self.width() - x, self.height()))
+            self._draw(p, self._after_frame())
+            self._draw_clipping(p)
+            p.restore()
+            p.save()
+            p.setClipRect(QRectF(0, 0, x, self.height()))
+            self._draw(p, self.before)
+            p.restore()
+            self._draw_divider(p, x)
+        else:
+            self._draw(p, self._after_frame())
+            self._draw_clipping(p)
+        if self.crop is not None:
+            self._draw_crop(p)
+        elif self.grid:
+            self._draw_grid(p)
+        if self.needs_detail and self.detail is None:
+            self._label(p, "Loading full resolution…", Qt.AlignRight, bottom=True)
+
+    def _after_frame(self) -> Frame:
+        if self.detail is not None and self.needs_detail:
+            return self.detail
+        return self.after
+
+    def _draw(self, p: QPainter, frame: Frame) -> None:
+        """Draw the visible part of a frame (only that part is scaled)."""
+        view = QRectF(self.to_image(QPointF(0, 0)), self.to_image(QPointF(self.width(), self.height())))
+        visible = view.intersected(QRectF(0, 0, frame.full_width, frame.full_height))
+        if visible.isEmpty():
+            return
+        s = frame.scale
+        source = QRectF(visible.x() * s, visible.y() * s, visible.width() * s, visible.height() * s)
+        target = QRectF(self.to_screen(visible.topLeft()), self.to_screen(visible.bottomRight()))
+        # Smooth when shrinking or mildly enlarging; at high magnification show crisp pixels.
+        p.setRenderHint(QPainter.SmoothPixmapTransform, self.zoom / s < 2.0)
+        p.drawImage(target, frame.image, source)
+
+    def _draw_clipping(self, p: QPainter) -> None:
+        if self.clipping is not None and self.after is not None:
+            p.setRenderHint(QPainter.SmoothPixmapTransform, False)
+            p.drawImage(self.image_rect_on_screen(), self.clipping)
+
+    def _draw_divider(self, p: QPainter, x: float) -> None:
+        p.setRenderHint(QPainter.Antialiasing)
+        p.setPen(QPen(QColor(255, 255, 255, 220), 2))
+        p.drawLine(QPointF(x, 0), QPointF(x, self.height()))
+        p.setBrush(QColor(theme.PANEL))
+        middle = QPointF(x, self.height() / 2)
+        p.drawEllipse(middle, 13, 13)
+        p.setPen(QPen(QColor(theme.TEXT), 1.6))
+        for d in (-1, 1):
+            tip = QPointF(x + d * 8, middle.y())
+            p.drawLine(tip, QPointF(x + d * 3, middle.y() - 5))
+            p.drawLine(tip, QPointF(x + d * 3, middle.y() + 5))
+        self._label(p, "Before", Qt.AlignLeft)
+        self._label(p, "After", Qt.AlignRight)
+
+    def _label(self, p: QPainter, text: str, side, bottom: bool = False) -> None:
+        metrics = p.fontMetrics()
+        w, h = metrics.horizontalAdvance(text) + 16, metrics.height() + 8
+        x = 10 if side == Qt.AlignLeft else self.width() - w - 10
+        y = self.height() - h - 10 if bottom else 10
+        rect = QRectF(x, y, w, h)
+        p.setRenderHint(QPainter.Antialiasing)
+        p.setPen(Qt.NoPen)
+        p.setBrush(QColor(0, 0, 0, 150))
+        p.drawRoundedRect(rect, 4, 4)
+        p.setPen(QColor("white"))
+        p.drawText(rect, Qt.AlignCenter, text)
+
+    def _draw_grid(self, p: QPainter) -> None:
+        rect = self.image_rect_on_screen().intersected(QRectF(self.rect()))
+        p.setPen(QPen(QColor(255, 255, 255, 70), 1))
+        step = 48.0
+        x = rect.left() + step
+        while x < rect.right():
+            p.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
+            x += step
+        y = rect.top() + step
+        while y < rect.bottom():
+            p.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
+            y += step
+
+    # --- crop tool ---------------------------------------------------------------------------
+
+    def crop_rect(self) -> QRectF | None:
+        """The crop as it will be applied (held to its aspect ratio), in image space."""
+        size = self.image_size()
+        if self.crop is None or size is None:
+            return None
+        w, h = max(int(round(size[0])), 1), max(int(round(size[1])), 1)
+        x0, y0, x1, y1 = crop_box(self.crop, w, h)
+        return QRectF(x0, y0, x1 - x0, y1 - y0)
+
+    def _crop_handles(self) -> dict[str, QPointF]:
+        rect = self.crop_rect()
+        r = QRectF(self.to_screen(rect.topLeft()), self.to_screen(rect.bottomRight()))
+        cx, cy = r.center().x(), r.center().y()
+        return {"tl": r.topLeft(), "t": QPointF(cx, r.top()), "tr": r.topRight(), "r": QPointF(r.right(), cy),
+                "br": r.bottomRight(), "b": QPointF(cx, r.bottom()), "bl": r.bottomLeft(), "l": QPointF(r.left(), cy)}
+
+    def _draw_crop(self, p: QPainter) -> None:
+        rect = self.crop_rect()
+        screen = QRectF(self.to_screen(rect.topLeft()), self.to_screen(rect.bottomRight()))
+        shade = QPainterPath()
+        shade.addRect(self.image_rect_on_screen())
+        inner = QPainterPath()
+        inner.addRect(screen)
+        p.fillPath(shade.subtracted(inner), QColor(0, 0, 0, 150))
+        p.setPen(QPen(QColor(255, 255, 255, 90), 1))
+        for i in (1, 2):
+            x = screen.left() + screen.width() * i / 3
+            y = screen.top() + screen.height() * i / 3
+            p.drawLine(QPointF(x, screen.top()), QPointF(x, screen.bottom()))
+            p.drawLine(QPointF(screen.left(), y), QPointF(screen.right(), y))
+        p.setPen(QPen(QColor("white"), 1.5))
+        p.setBrush(Qt.NoBrush)
+        p.drawRect(screen)
+        p.setBrush(QColor("white"))
+        p.setPen(QPen(QColor(0, 0, 0, 160), 1))
+        for point in self._crop_handles().values():
+            p.drawRect(QRectF(point.x() - HANDLE / 2, point.y() - HANDLE / 2, HANDLE, HANDLE))
+
+    def _crop_hit(self, pos: QPointF) -> str | None:
+        if self.crop is None or self.after is None:
+            return None
+        for name, point in self._crop_handles().items():
+            if abs(point.x() - pos.x()) <= GRAB and abs(point.y() - pos.y()) <= GRAB:
+                return name
+        rect = self.crop_rect()
+        if QRectF(self.to_screen(rect.topLeft()), self.to_screen(rect.bottomRight())).contains(pos):
+            return "move"
+        return None
+
+    def _crop_drag(self, handle: str, start: tuple, start_pos: QPointF, pos: QPointF) -> dict:
+        """New crop edges (fractions) for a drag of ``handle`` that started at ``start``."""
+        w, h = self.image_size()
+        left, top, right, bottom = start
+        if handle == "move":
+            dx = (pos.x() - start_pos.x()) / self.zoom / w
+            dy = (pos.y() - start_pos.y()) / self.zoom / h
+            dx = min(max(dx, -left), 1 - right)
+            dy = min(max(dy, -top), 1 - bottom)
+            return _edges(left + dx, top + dy, right + dx, bottom + dy)
+        point = self.to_image(pos)
+        fx, fy = min(max(point.x() / w, 0.0), 1.0), min(max(point.y() / h, 0.0), 1.0)
+        if "l" in handle:
+            left = min(fx, right - MIN_CROP)
+        if "r" in handle:
+            right = max(fx, left + MIN_CROP)
+        if "t" in handle:
+            top = min(fy, bottom - MIN_CROP)
+        if "b" in handle:
+            bottom = max(fy, top + MIN_CROP)
+        ratio = target_ratio(self.crop.get("aspect", "free"), int(w), int(h))
+        if ratio is not None:
+            left, top, right, bottom = _hold_ratio(handle, (left, top, right, bottom), start, ratio * h / w)
+        return _edges(left, top, right, bottom)
+
+    # --- mouse and keys ----------------------------------------------------------------------
+
+    def _near_divider(self, pos: QPointF) -> bool:
+        return self.compare and not self.show_before and abs(pos.x() - self.width() * self.split) <= GRAB
+
+    def mousePressEvent(self, event) -> None:
+        self.setFocus()
+        pos = event.position()
+        if self.after is None:
+            return
+        if event.button() == Qt.LeftButton and not self.space_held:
+            if self._near_divider(pos):
+                self._drag = ("split",)
+                return
+            handle = self._crop_hit(pos)
+            if handle is not None:
+                rect = self.crop_rect()
+                w, h = self.image_size()
+                start = (rect.left() / w, rect.top() / h, rect.right() / w, rect.bottom() / h)
+                self._drag = ("crop", handle, start, pos)
+                return
+        if event.button() in (Qt.LeftButton, Qt.MiddleButton):
+            self._drag = ("pan", pos, QPointF(self.center))
+            self.setCursor(Qt.ClosedHandCursor)
+
+    def mouseMoveEvent(self, event) -> None:
+        pos = event.position()
+        if self._drag is None:
+            self._update_cursor(pos)
+            return
+        kind = self._drag[0]
+        if kind == "split":
+            self.split = min(max(pos.x() / max(self.width(), 1), 0.02), 0.98)
+            self.update()
+        elif kind == "crop":
+            _, handle, start, start_pos = self._drag
+            edges = self._crop_drag(handle, start, start_pos, pos)
+            self.crop.update(edges)
+            self.update()
+            self.crop_edited.emit(edges, False)
+        elif kind == "pan":
+            _, start_pos, start_center = self._drag
+            self.center = start_center - (pos - start_pos) / self.zoom
+            self._clamp()
+            self.fit_mode = False
+            self.update()
+            self.view_changed.emit()
+
+    def mouseReleaseEvent(self, event) -> None:
+        drag, self._drag = self._drag, None
+        if drag is not None and drag[0] == "crop":
+            self.crop_edited.emit({k: self.crop[k] for k in ("left", "top", "right", "bottom")}, True)
+        self._update_cursor(event.position())
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        if self.after is None or self._crop_hit(event.position()) is not None:
+            return
+        if self.fit_mode:
+            self.set_zoom(1.0, event.position())
+        else:
+            self.fit()
+
+    def wheelEvent(self, event) -> None:
+        steps = event.angleDelta().y() / 120
+        if steps and self.after is not None:
+            self.set_zoom(self.zoom * 2 ** (steps / 4), event.position())
+
+    def _update_cursor(self, pos: QPointF) -> None:
+        if self.after is None:
+            self.unsetCursor()
+        elif self.space_held:
+            self.setCursor(Qt.OpenHandCursor)
+        elif self._near_divider(pos):
+            self.setCursor(Qt.SplitHCursor)
+        elif (handle := self._crop_hit(pos)) is not None:
+            self.setCursor(_HANDLE_CURSORS[handle])
+        else:
+            self.setCursor(Qt.OpenHandCursor if not self.fit_mode else Qt.ArrowCursor)
+
+    def set_space_held(self, held: bool) -> None:
+        self.space_held = held
+        self._update_cursor(self.mapFromGlobal(QCursor.pos()).toPointF())
+
+
+def _edges(left: float, top: float, right: float, bottom: float) -> dict:
+    return {"left": round(left, 4), "top": round(top, 4), "right": round(right, 4), "bottom": round(bottom, 4)}
+
+
+def _hold_ratio(handle: str, edges: tuple, start: tuple, ratio: float) -> tuple:
+    """Hold width/height (in frame fractions) at ``ratio``: edges keep the opposite edge and centre,
+    corners keep the opposite corner; the result stays inside the frame."""
+    left, top, right, bottom = edges
+    width, height = right - left, bottom - top
+    if handle in ("l", "r"):
+        cy = (start[1] + start[3]) / 2
+        height = min(width / ratio, 2 * min(cy, 1 - cy))
+        width = height * ratio
+        top, bottom = cy - height / 2, cy + height / 2
+    elif handle in ("t", "b"):
+        cx = (start[0] + start[2]) / 2
+        width = min(height * ratio, 2 * min(cx, 1 - cx))
+        height = width / ratio
+        left, right = cx - width / 2, cx + width / 2
+    else:
+        if width / height > ratio:
+            width = height * ratio
+        else:
+            height = width / ratio
+        room_w = 1 - left if "r" in handle else right
+        room_h = 1 - top if "b" in handle else bottom
+        fit = min(1.0, room_w / width, room_h / height)
+        width, height = width * fit, height * fit
+    if "l" in handle:
+        left = right - width
+    if "r" in handle:
+        right = left + width
+    if "t" in handle:
+        top = bottom - height
+    if "b" in handle:
+        bottom = top + height
+    return left, top, right, bottom

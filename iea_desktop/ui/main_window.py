@@ -1,0 +1,886 @@
+"""The main window: the photo in the middle, layers/history/inspector on the left, histogram and chat on the right.
+
+It owns the open document and binds the panels to it. Every change to the document arrives
+through one signal (the document's listeners may fire on the assistant's worker thread; the
+signal brings them to the GUI thread), which re-renders the preview, refreshes the panels and
+restarts the autosave timer. Decoding, rendering, export, model loading and assistant turns
+run in worker pools; the GUI thread only shows results.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractSpinBox, QApplication, QComboBox, QDockWidget, QFileDialog, QLabel, QLineEdit, QMainWindow,
+    QMessageBox, QPlainTextEdit, QProgressBar, QPushButton, QStackedWidget, QTextEdit, QVBoxLayout, QWidget,
+)
+
+from ..core.document import Document
+from ..core.history import ReplaceGraph, SetNodeFields
+from ..core.image_io import OPEN_FILTER_EXTENSIONS
+from ..core.project import ProjectError
+from . import assistants
+from .canvas import Canvas
+from .chat_panel import ChatPanel, MessageBubble
+from .export_dialog import ExportDialog
+from .histogram import HistogramWidget
+from .history_panel import HistoryPanel
+from .inspector import Inspector
+from .layers_panel import LayersPanel
+from .preview import PreviewPipeline, PreviewResult
+from .settings import Settings
+from .workers import Task, make_pool
+
+APP_TITLE = "IEA Desktop"
+AUTOSAVE_MS = 1500
+DETAIL_DELAY_MS = 250
+SHORTCUTS = (
+    ("Open a photo", "Ctrl+O"), ("Save edits", "Ctrl+S"), ("Export", "Ctrl+E"), ("Undo", "Ctrl+Z"),
+    ("Redo", "Ctrl+Shift+Z or Ctrl+Y"), ("Fit to window", "Ctrl+0"), ("100%", "Ctrl+1"), ("Zoom in / out", "Ctrl++ / Ctrl+-"),
+    ("Zoom at the pointer", "mouse wheel"), ("Pan", "drag, or Space + drag"), ("Before/after split", "Y"),
+    ("Show the original while held", "\\"), ("Clipping overlay", "J"), ("Delete the selected adjustment", "Del"),
+)
+
+
+class _DocumentSignal(QObject):
+    """Carries a document's change notifications (from any thread) to the GUI thread."""
+
+    changed = Signal(object)
+
+
+class EmptyState(QWidget):
+    """What the window shows before a photo is open."""
+
+    open_requested = Signal()
+    recent_requested = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        title = QLabel("Open a photo to start")
+        title.setObjectName("emptyTitle")
+        subtitle = QLabel("Drop a photo here, or press Ctrl+O. Your original is never changed: every edit is an "
+                          "adjustment you can switch off, fine-tune or undo.")
+        subtitle.setObjectName("dim")
+        subtitle.setWordWrap(True)
+        subtitle.setAlignment(Qt.AlignCenter)
+        subtitle.setMaximumWidth(440)
+        button = QPushButton("Open Photo…")
+        button.setObjectName("primary")
+        button.clicked.connect(self.open_requested)
+        self.recent_title = QLabel("Recent")
+        self.recent_title.setObjectName("dim")
+        self.recent_box = QVBoxLayout()
+        self.recent_box.setSpacing(0)
+        layout = QVBoxLayout(self)
+        layout.addStretch(2)
+        for widget in (title, subtitle, button):
+            layout.addWidget(widget, 0, Qt.AlignHCenter)
+            layout.addSpacing(10)
+        layout.addSpacing(14)
+        layout.addWidget(self.recent_title, 0, Qt.AlignHCenter)
+        layout.addLayout(self.recent_box)
+        layout.addStretch(3)
+
+    def set_recent(self, files: list[str]) -> None:
+        while self.recent_box.count():
+            self.recent_box.takeAt(0).widget().deleteLater()
+        shown = [f for f in files if Path(f).exists()][:6]
+        self.recent_title.setVisible(bool(shown))
+        for file in shown:
+            button = QPushButton(Path(file).name)
+            button.setObjectName("link")
+            button.setToolTip(file)
+            button.setCursor(Qt.PointingHandCursor)
+            button.clicked.connect(lambda _=False, f=file: self.recent_requested.emit(f))
+            self.recent_box.addWidget(button, 0, Qt.AlignHCenter)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Settings | None = None):
+        super().__init__()
+        self.settings = settings or Settings()
+        self.render_pool = make_pool(2)
+        self.work_pool = make_pool(2)
+        self.assistant_pool = make_pool(1)
+        self.document: Document | None = None
+        self.pipeline = PreviewPipeline(self.render_pool, self)
+        self.assistant = None
+        self.session = None
+        self.choices: list[assistants.Choice] = []
+        self.choice_index = 0
+        self.turn_task: Task | None = None
+        self.reply_bubble: MessageBubble | None = None
+        self.open_task: Task | None = None
+        self.load_task: Task | None = None
+        self.error_box: QMessageBox | None = None
+        self.export_dialog: ExportDialog | None = None
+        self.last_render_seconds: float | None = None
+        self._signal: _DocumentSignal | None = None
+        self._refresh_scheduled = False
+        self._autosaving = False
+        self._crop_gesture: str | None = None
+
+        self._build_widgets()
+        self._build_actions()
+        self._build_menus()
+        self._build_toolbar()
+        self._build_status_bar()
+        self.autosave_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_MS, timeout=self._autosave)
+        self.detail_timer = QTimer(self, singleShot=True, interval=DETAIL_DELAY_MS, timeout=self._request_detail)
+        self.setAcceptDrops(True)
+        QApplication.instance().installEventFilter(self)
+        self.resize(1440, 900)
+        self.settings.restore_window(self)
+        self._update_title()
+        self._update_actions()
+        self.refresh_assistants(initial=True)
+
+    # --- building ----------------------------------------------------------------------------
+
+    def _build_widgets(self) -> None:
+        self.canvas = Canvas()
+        self.canvas.view_changed.connect(self._view_changed)
+        self.canvas.crop_edited.connect(self._crop_edited)
+        self.empty = EmptyState()
+        self.empty.open_requested.connect(self.open_dialog)
+        self.empty.recent_requested.connect(self.open_photo)
+        self.empty.set_recent(self.settings.recent_files())
+        self.center = QStackedWidget()
+        self.center.addWidget(self.empty)
+        self.center.addWidget(self.canvas)
+        self.setCentralWidget(self.center)
+
+        self.layers = LayersPanel()
+        self.layers.selection_changed.connect(self._selection_changed)
+        self.history_panel = HistoryPanel()
+        self.inspector = Inspector()
+        self.histogram = HistogramWidget()
+        self.histogram.clipping_toggled.connect(self._clipping_toggled)
+        self.chat = ChatPanel()
+        self.chat.send_requested.connect(self.send_chat)
+        self.chat.stop_requested.connect(self.stop_turn)
+        self.chat.summarize_requested.connect(self.summarize)
+        self.chat.node_clicked.connect(self.select_node)
+        self.chat.assistant_chosen.connect(self.choose_assistant)
+
+        self.setDockNestingEnabled(True)
+        self.layers_dock = self._dock("Layers", self.layers, Qt.LeftDockWidgetArea)
+        self.inspector_dock = self._dock("Adjust", self.inspector, Qt.LeftDockWidgetArea)
+        self.history_dock = self._dock("History", self.history_panel, Qt.LeftDockWidgetArea)
+        self.tabifyDockWidget(self.layers_dock, self.history_dock)
+        self.layers_dock.raise_()
+        self.histogram_dock = self._dock("Histogram", self.histogram, Qt.RightDockWidgetArea)
+        self.chat_dock = self._dock("Assistant", self.chat, Qt.RightDockWidgetArea)
+        self.resizeDocks([self.layers_dock, self.histogram_dock], [320, 360], Qt.Horizontal)
+        self.resizeDocks([self.layers_dock, self.inspector_dock], [420, 380], Qt.Vertical)
+
+        self.pipeline.preview_ready.connect(self._preview_ready)
+        self.pipeline.detail_ready.connect(self.canvas.set_detail)
+        self.pipeline.failed.connect(lambda text: self.statusBar().showMessage(text, 8000))
+
+    def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"{title.lower()}Dock")
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetClosable | QDockWidget.DockWidgetFloatable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, text: str, slot, shortcuts=(), tip: str = "", checkable: bool = False) -> QAction:
+        action = QAction(text, self)
+        if shortcuts:
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        if tip:
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        a = self._action
+        self.open_action = a("&Open…", self.open_dialog, [QKeySequence.Open], "Open a photo")
+        self.save_action = a("&Save", self.save, [QKeySequence.Save],
+                             "Save your edits next to the photo (the original is never changed)")
+        self.export_action = a("&Export…", self.export, ["Ctrl+E", "Ctrl+Shift+E"], "Write the edited photo to a new file")
+        self.quit_action = a("&Quit", self.close, [QKeySequence.Quit])
+        self.undo_action = a("&Undo", self.undo, ["Ctrl+Z"], "Undo the last change")
+        self.redo_action = a("&Redo", self.redo, ["Ctrl+Shift+Z", "Ctrl+Y"], "Redo the change you undid")
+        self.reset_action = a("Reset &All", self.reset_all, [], "Remove every adjustment (you can undo this)")
+        self.fit_action = a("&Fit to Window", self.canvas.fit, ["Ctrl+0"], "Show the whole photo")
+        self.actual_action = a("&100%", self.canvas.actual_size, ["Ctrl+1"], "One photo pixel per screen pixel")
+        self.zoom_in_action = a("Zoom &In", self.canvas.zoom_in, ["Ctrl++", "Ctrl+="])
+        self.zoom_out_action = a("Zoom &Out", self.canvas.zoom_out, ["Ctrl+-"])
+        self.compare_action = a("&Before/After", self.set_compare, ["Y"],
+                                "Split view: the original on the left, your edit on the right (Y). "
+                                "Hold \\ to see the whole original.", checkable=True)
+        self.clipping_action = a("Show &Clipping", self.histogram.set_show_clipping, ["J"],
+                                 "Mark clipped highlights in red and crushed shadows in blue (J)", checkable=True)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        file.addAction(self.open_action)
+        self.recent_menu = file.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file.addSeparator()
+        file.addAction(self.save_action)
+        file.addAction(self.export_action)
+        file.addSeparator()
+        file.addAction(self.quit_action)
+        edit = bar.addMenu("&Edit")
+        edit.addAction(self.undo_action)
+        edit.addAction(self.redo_action)
+        edit.addSeparator()
+        edit.addAction(self.reset_action)
+        view = bar.addMenu("&View")
+        for action in (self.fit_action, self.actual_action, self.zoom_in_action, self.zoom_out_action):
+            view.addAction(action)
+        view.addSeparator()
+        view.addAction(self.compare_action)
+        view.addAction(self.clipping_action)
+        view.addSeparator()
+        panels = view.addMenu("&Panels")
+        for dock in (self.layers_dock, self.history_dock, self.inspector_dock, self.histogram_dock, self.chat_dock):
+            panels.addAction(dock.toggleViewAction())
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction("&Keyboard Shortcuts", self.show_shortcuts)
+        help_menu.addAction(f"&About {APP_TITLE}", self.show_about)
+
+    def _build_toolbar(self) -> None:
+        bar = self.addToolBar("Main")
+        bar.setObjectName("mainToolbar")
+        bar.setMovable(False)
+        for action in (self.open_action, self.save_action, self.export_action, None, self.undo_action, self.redo_action,
+                       None, self.fit_action, self.actual_action, self.zoom_out_action, self.zoom_in_action, None,
+                       self.compare_action, self.clipping_action):
+            if action is None:
+                bar.addSeparator()
+            else:
+                bar.addAction(action)
+        self.zoom_out_action.setIconText("−")
+        self.zoom_in_action.setIconText("+")
+
+    def _build_status_bar(self) -> None:
+        status = self.statusBar()
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setRange(0, 0)
+        self.busy_bar.setFixedWidth(120)
+        self.busy_bar.hide()
+        self.photo_label = QLabel()
+        self.zoom_label = QLabel()
+        self.render_label = QLabel()
+        self.assistant_label = QLabel()
+        self.render_label.setToolTip("How long the last preview render took")
+        self.assistant_label.setToolTip("The assistant answering in the chat, and where it runs")
+        for widget in (self.busy_bar, self.photo_label, self.zoom_label, self.render_label, self.assistant_label):
+            status.addPermanentWidget(widget)
+        status.showMessage("Ready")
+
+    # --- opening -----------------------------------------------------------------------------
+
+    def open_dialog(self) -> None:
+        patterns = " ".join(f"*{ext}" for ext in OPEN_FILTER_EXTENSIONS)
+        patterns += " " + patterns.upper()
+        start = self.settings.value("dirs/open", str(Path.home()))
+        path, _ = QFileDialog.getOpenFileName(self, "Open Photo", start, f"Photos ({patterns});;All files (*)")
+        if path:
+            self.open_photo(path)
+
+    def open_photo(self, path: str | Path) -> bool:
+        """Start opening a photo (decoded in a worker); False if the person cancelled or a turn is running."""
+        path = Path(path)
+        if self.turn_task is not None:
+            self.chat.add_notice("Wait for the assistant to finish (or press Stop) before opening another photo.")
+            return False
+        if not self.keep_work():
+            return False
+        self._set_busy(f"Opening {path.name}…")
+        if self.document is None:
+            self.center.setCurrentWidget(self.canvas)
+            self.canvas.clear(f"Opening {path.name}…")
+
+        def job(task: Task) -> Document:
+            doc = Document.open(path)
+            doc.quick_preview()
+            return doc
+
+        task = Task(job)
+        task.done.connect(lambda doc: self._opened(task, path, doc))
+        task.failed.connect(lambda error: self._open_failed(task, path, error))
+        self.open_task = task.start(self.work_pool)
+        return True
+
+    def _opened(self, task: Task, path: Path, doc: Document) -> None:
+        if task is not self.open_task:
+            return
+        self.open_task = None
+        self._set_busy(None)
+        self.settings.add_recent(path)
+        self.settings.set_value("dirs/open", str(path.parent))
+        self.empty.set_recent(self.settings.recent_files())
+        self.install_document(doc)
+        self.statusBar().showMessage(f"Opened {path.name}", 4000)
+        for note in doc.notes:
+            self.show_error("Note", note, icon=QMessageBox.Information)
+        if doc.recovery_file() is not None:
+            if self.ask_restore(doc):
+                try:
+                    doc.recover()
+                except ProjectError as error:
+                    self.show_error("Could not restore", str(error))
+            else:
+                doc.discard_recovery()
+        if doc.info.is_raw:
+            refine = Task(lambda _task: doc.refine_preview())
+            refine.done.connect(lambda changed: changed and doc is self.document and self.pipeline.invalidate())
+            refine.start(self.work_pool)
+
+    def _open_failed(self, task: Task, path: Path, error: Exception) -> None:
+        if task is not self.open_task:
+            return
+        self.open_task = None
+        self._set_busy(None)
+        if self.document is None:
+            self.center.setCurrentWidget(self.empty)
+            self.canvas.clear()
+        self.show_error("Cannot open photo", str(error) if str(error) else f"{path.name}: {type(error).__name__}")
+
+    def install_document(self, doc: Document) -> None:
+        self.pipeline.cancel_all()
+        self.autosave_timer.stop()
+        self._crop_gesture = None
+        self.document = doc
+        self._signal = _DocumentSignal(self)
+        self._signal.changed.connect(self._document_changed)
+        doc.subscribe(lambda signal=self._signal, d=doc: signal.changed.emit(d))
+        self.session = self._new_session()
+        self.pipeline.set_document(doc)
+        self.canvas.clear(f"Rendering {doc.path.name}…")
+        self.center.setCurrentWidget(self.canvas)
+        self.layers.set_document(doc)
+        self.inspector.set_document(doc)
+        self.history_panel.set_document(doc)
+        self.histogram.set_histogram(None)
+        self._show_transcript(doc)
+        self.photo_label.setText(f"{doc.info.describe()} · {doc.info.megapixels:.1f} MP")
+        self._update_chat_availability()
+        self._update_title()
+        self._update_actions()
+        self.pipeline.request()
+
+    # --- document changes --------------------------------------------------------------------
+
+    def _document_changed(self, doc: Document) -> None:
+        if doc is not self.document:
+            return
+        self.pipeline.request()
+        self.autosave_timer.start()
+        if not self._refresh_scheduled:
+            self._refresh_scheduled = True
+            QTimer.singleShot(0, self._refresh)
+
+    def _refresh(self) -> None:
+        self._refresh_scheduled = False
+        self.layers.refresh()
+        self.inspector.refresh()
+        self.history_panel.refresh()
+        self._sync_tool()
+        self._update_actions()
+        self._update_title()
+
+    def _selection_changed(self, node_id: str | None) -> None:
+        self.inspector.show_node(node_id)
+        self._sync_tool()
+
+    def selected_node(self):
+        node_id = self.layers.selected_id()
+        if self.document is None or node_id is None:
+            return None
+        try:
+            return self.document.graph.get(node_id)
+        except KeyError:
+            return None
+
+    def _sync_tool(self) -> None:
+        """On-canvas tools follow the selection: crop handles for a crop node, a grid for straighten."""
+        node = self.selected_node()
+        crop = node if node is not None and node.op == "crop" and node.enabled else None
+        skip = crop.id if crop is not None else None
+        if skip != self.pipeline.skip_node:
+            self.pipeline.skip_node = skip
+            self.pipeline.request()
+        if self.canvas._drag is None or self.canvas._drag[0] != "crop":
+            self.canvas.set_crop(crop.params if crop is not None else None)
+        self.canvas.set_grid(node is not None and node.op == "straighten")
+
+    def _crop_edited(self, edges: dict, final: bool) -> None:
+        node = self.selected_node()
+        if node is None or node.op != "crop" or self.turn_task is not None:
+            return
+        self._crop_gesture = self._crop_gesture or uuid.uuid4().hex[:10]
+        self.document.apply(SetNodeFields(node.id, params=edges, gesture=self._crop_gesture, text="Crop"))
+        if final:
+            self.document.history.end_gesture()
+            self._crop_gesture = None
+
+    def select_node(self, node_id: str) -> None:
+        """Select a node in the layers panel (from a chat link)."""
+        self.layers_dock.show()
+        self.layers_dock.raise_()
+        if not self.layers.select(node_id):
+            self.statusBar().showMessage("That adjustment has since been removed.", 4000)
+
+    # --- rendering ---------------------------------------------------------------------------
+
+    def _preview_ready(self, result: PreviewResult) -> None:
+        self.canvas.set_frames(result.after, result.before, result.clipping)
+        self.histogram.set_histogram(result.histogram)
+        self.last_render_seconds = result.seconds
+        self.render_label.setText(f"Render {1000 * result.seconds:.0f} ms")
+        self._view_changed()
+
+    def _view_changed(self) -> None:
+        self.zoom_label.setText(self.canvas.zoom_text())
+        if self.canvas.needs_detail:
+            self.detail_timer.start()
+
+    def _request_detail(self) -> None:
+        after = self.canvas.after
+        if after is None or not self.canvas.needs_detail or self.pipeline.has_detail(after.revision):
+            return
+        if self.pipeline.busy or after.revision != self.pipeline.revision:
+            return  # a newer preview is on its way; its arrival asks again
+        self.pipeline.request_detail()
+
+    def set_compare(self, on: bool) -> None:
+        self.compare_action.setChecked(on)
+        self.canvas.set_compare(on)
+
+    def _clipping_toggled(self, on: bool) -> None:
+        self.clipping_action.setChecked(on)
+        self.pipeline.show_clipping = on
+        self.pipeline.request()
+
+    # --- editing -----------------------------------------------------------------------------
+
+    def undo(self) -> None:
+        if self.document is not None and self.turn_task is None:
+            self.inspector.gesture.end()
+            self.document.history.undo()
+
+    def redo(self) -> None:
+        if self.document is not None and self.turn_task is None:
+            self.inspector.gesture.end()
+            self.document.history.redo()
+
+    def reset_all(self) -> None:
+        if self.document is not None and self.document.graph.nodes and self.turn_task is None:
+            self.document.apply(ReplaceGraph([], text="Reset all"))
+
+    # --- saving, autosave, quitting ------------------------------------------------------------
+
+    def save(self) -> bool:
+        if self.document is None:
+            return False
+        try:
+            path = self.document.save()
+        except (OSError, ProjectError) as error:
+            self.show_error("Cannot save", f"Your edits could not be saved: {error}")
+            return False
+        self.autosave_timer.stop()
+        self.statusBar().showMessage(f"Edits saved to {path}", 5000)
+        self._update_title()
+        return True
+
+    def _autosave(self) -> None:
+        doc = self.document
+        if doc is None or not doc.dirty:
+            return
+        if self.turn_task is not None or self._autosaving:
+            self.autosave_timer.start()
+            return
+        self._autosaving = True
+        task = Task(lambda _task: doc.autosave())
+        task.done.connect(self._autosaved)
+        task.failed.connect(lambda error: self._autosaved(None, error))
+        task.start(self.work_pool)
+
+    def _autosaved(self, _path, error: Exception | None = None) -> None:
+        self._autosaving = False
+        if error is not None:
+            self.statusBar().showMessage(f"Autosave failed: {error}", 8000)
+
+    def keep_work(self) -> bool:
+        """Before the document goes away: save, discard or cancel when it has unsaved changes."""
+        doc = self.document
+        if doc is None or not doc.dirty:
+            return True
+        answer = self.ask_unsaved(doc)
+        if answer == "save":
+            return self.save()
+        if answer == "discard":
+            self.autosave_timer.stop()
+            doc.discard_recovery()
+            doc.dirty = False
+            return True
+        return False
+
+    def closeEvent(self, event) -> None:
+        if self.turn_task is not None:
+            self.turn_task.cancel()
+        if not self.keep_work():
+            event.ignore()
+            return
+        self.settings.save_window(self)
+        self.settings.sync()
+        self.autosave_timer.stop()
+        self.detail_timer.stop()
+        self.pipeline.cancel_all()
+        QApplication.instance().removeEventFilter(self)
+        for pool in (self.assistant_pool, self.work_pool, self.render_pool):
+            pool.waitForDone(10000)
+        event.accept()
+
+    # --- questions and messages (tests replace ask_* with canned answers) ---------------------
+
+    def ask_unsaved(self, doc: Document) -> str:
+        """'save', 'discard' or 'cancel'."""
+        box = QMessageBox(QMessageBox.Warning, APP_TITLE, f"Save your edits to {doc.path.name}?",
+                          QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, self)
+        box.setInformativeText("The edits are saved beside the photo; the photo itself is never changed.")
+        box.setDefaultButton(QMessageBox.Save)
+        answer = box.exec()
+        return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(QMessageBox.StandardButton(answer), "cancel")
+
+    def ask_restore(self, doc: Document) -> bool:
+        when = time.strftime("%d %b %Y %H:%M", time.localtime(doc.recovery_file().stat().st_mtime))
+        box = QMessageBox(QMessageBox.Question, APP_TITLE, f"Restore the unsaved edits to {doc.path.name}?", parent=self)
+        box.setInformativeText(f"IEA Desktop closed before they were saved (last change {when}).")
+        restore = box.addButton("Restore", QMessageBox.AcceptRole)
+        box.addButton("Discard", QMessageBox.DestructiveRole)
+        box.setDefaultButton(restore)
+        box.exec()
+        return box.clickedButton() is restore
+
+    def show_error(self, title: str, text: str, icon=QMessageBox.Warning) -> QMessageBox:
+        """A window-modal message that does not block the event loop."""
+        box = QMessageBox(icon, title, text, QMessageBox.Ok, self)
+        box.setAttribute(Qt.WA_DeleteOnClose)
+        box.finished.connect(lambda _result: self._message_closed(box))
+        box.open()
+        self.error_box = box
+        return box
+
+    def _message_closed(self, box: QMessageBox) -> None:
+        if self.error_box is box:
+            self.error_box = None
+
+    def show_shortcuts(self) -> None:
+        rows = "".join(f"<tr><td>{what}</td><td style='padding-left:18px'><b>{keys}</b></td></tr>" for what, keys in SHORTCUTS)
+        self.show_error("Keyboard shortcuts", f"<table>{rows}</table>", icon=QMessageBox.NoIcon)
+
+    def show_about(self) -> None:
+        from .. import __version__
+
+        self.show_error(f"About {APP_TITLE}", f"{APP_TITLE} {__version__}\nA photo editor with an offline assistant. "
+                        "Your originals are never changed.", icon=QMessageBox.Information)
+
+    # --- export ------------------------------------------------------------------------------
+
+    def export(self) -> None:
+        if self.document is None or self.turn_task is not None:
+            return
+        dialog = ExportDialog(self.document, self.work_pool, self.settings.value("dirs/export"), self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.exported.connect(self._exported)
+        dialog.open()
+        self.export_dialog = dialog
+
+    def _exported(self, path: Path) -> None:
+        self.settings.set_value("dirs/export", str(path.parent))
+        self.statusBar().showMessage(f"Exported {path}", 8000)
+
+    # --- assistant ---------------------------------------------------------------------------
+
+    def refresh_assistants(self, initial: bool = False) -> None:
+        self.choices, note = assistants.choices()
+        wanted = self.settings.value("assistant/choice", "builtin") if initial else self.choices[self.choice_index].key
+        keys = [c.key for c in self.choices]
+        index = keys.index(wanted) if wanted in keys and self.choices[keys.index(wanted)].usable else 0
+        self.chat.set_choices([(c.label, c.tooltip, c.usable) for c in self.choices], index)
+        if note:
+            self.chat.add_notice(note)
+        if initial:
+            self.choose_assistant(index)
+
+    def choose_assistant(self, index: int) -> None:
+        choice = self.choices[index]
+        if self.turn_task is not None:
+            self.chat.set_current_choice(self.choice_index)
+            return
+        if choice.key == "builtin":
+            try:
+                assistant = assistants.load_builtin()
+            except Exception as error:  # the agent package may be incomplete: say so in the chat
+                self.chat.add_notice(f"The built-in assistant is not available: {error}")
+                self._set_assistant(None, index)
+                return
+            self._set_assistant(assistant, index)
+            return
+        self.chat.set_loading(0.0, f"Loading {choice.label}…")
+        self.chat.set_status(f"Loading {choice.label}…")
+        self._set_assistant(None, index, loading=True)
+        task = Task(lambda t: assistants.load(choice, progress=lambda f, text: t.progress.emit(f, text)))
+        task.progress.connect(lambda fraction, text: self.chat.set_loading(fraction, text))
+        task.done.connect(lambda assistant: self._model_loaded(task, index, assistant))
+        task.failed.connect(lambda error: self._model_failed(task, choice, error))
+        self.load_task = task.start(self.work_pool)
+
+    def _model_loaded(self, task: Task, index: int, assistant) -> None:
+        if task is not self.load_task:
+            return
+        self.load_task = None
+        self.chat.set_loading(None)
+        self._set_assistant(assistant, index)
+        self.chat.add_notice(f"{assistant.name} is ready ({assistant.device_label}).", error=False)
+
+    def _model_failed(self, task: Task, choice: assistants.Choice, error: Exception) -> None:
+        if task is not self.load_task:
+            return
+        self.load_task = None
+        self.chat.set_loading(None)
+        self.chat.add_notice(f"Could not load {choice.label}: {error}")
+        self.chat.set_current_choice(0)
+        self.choose_assistant(0)
+
+    def _set_assistant(self, assistant, index: int, loading: bool = False) -> None:
+        self.assistant = assistant
+        self.choice_index = index
+        if not loading:
+            self.settings.set_value("assistant/choice", self.choices[index].key)
+        self.session = self._new_session()
+        text = assistants.describe(assistant) if not loading else "Loading a model…"
+        self.assistant_label.setText(f"Assistant: {text}")
+        if assistant is not None and assistant.is_builtin:
+            self.chat.set_status("Built-in assistant: understands simple requests and works without an AI model. "
+                                 "Pick an installed model above for more.")
+        elif assistant is not None:
+            self.chat.set_status(f"{assistant.name} on {assistant.device_label}")
+        self._update_chat_availability()
+
+    def _new_session(self):
+        if self.document is None or self.assistant is None:
+            return None
+        from ..agent.session import AssistantSession
+
+        return AssistantSession(self.document, self.assistant)
+
+    def _update_chat_availability(self) -> None:
+        if self.document is None:
+            self.chat.set_available(False, "Open a photo to start.")
+        elif self.assistant is None:
+            self.chat.set_available(False, "Loading the assistant…" if self.load_task else "No assistant is available.")
+        else:
+            self.chat.set_available(True)
+
+    def _reply_title(self) -> str:
+        if self.assistant is None:
+            return "Assistant"
+        return "Built-in assistant" if self.assistant.is_builtin else self.assistant.name
+
+    def send_chat(self, text: str) -> None:
+        session = self.session
+        if session is None or self.turn_task is not None:
+            return
+        self.chat.add_user(text)
+        self._start_turn(lambda task: session.run_turn(text, on_text=task.text.emit, cancel=task.cancel_event))
+
+    def summarize(self) -> None:
+        session = self.session
+        if session is None or self.turn_task is not None:
+            return
+        self.chat.add_user("Summarize my edits")
+        self._start_turn(lambda task: session.summarize(on_text=task.text.emit, cancel=task.cancel_event))
+
+    def _start_turn(self, fn) -> None:
+        bubble = self.chat.begin_reply(self._reply_title())
+        self.inspector.gesture.end()
+        task = Task(fn)
+        task.text.connect(bubble.append)
+        task.done.connect(lambda result: self._turn_done(task, bubble, result))
+        task.failed.connect(lambda error: self._turn_failed(task, bubble, error))
+        self.turn_task = task
+        self.reply_bubble = bubble
+        self._set_turn_running(True)
+        task.start(self.assistant_pool)
+
+    def stop_turn(self) -> None:
+        if self.turn_task is not None:
+            self.turn_task.cancel()
+            if self.reply_bubble is not None:
+                self.reply_bubble.set_meta("Stopping…")
+
+    def _turn_done(self, task: Task, bubble: MessageBubble, result) -> None:
+        self._finish_turn(task)
+        bubble.set_text(result.reply)
+        bubble.set_nodes(self._node_links(result.node_ids))
+        meta = [f"⚠ {w}" for w in result.warnings]
+        if result.error:
+            bubble.setObjectName("noticeBubble")
+            bubble.style().unpolish(bubble)
+            bubble.style().polish(bubble)
+        meta.append(f"{result.seconds:.1f} s")
+        bubble.set_meta("\n".join(meta))
+        if result.node_ids:
+            self.layers.refresh()
+            self.layers.select(result.node_ids[0])
+
+    def _turn_failed(self, task: Task, bubble: MessageBubble, error: Exception) -> None:
+        self._finish_turn(task)
+        bubble.set_text(f"Sorry, something went wrong: {error}. Nothing was changed.")
+        bubble.setObjectName("noticeBubble")
+        bubble.style().unpolish(bubble)
+        bubble.style().polish(bubble)
+
+    def _finish_turn(self, task: Task) -> None:
+        if task is self.turn_task:
+            self.turn_task = None
+            self.reply_bubble = None
+            self._set_turn_running(False)
+            if self.document is not None and self.document.dirty:
+                self.autosave_timer.start()
+            self._update_title()
+
+    def _set_turn_running(self, running: bool) -> None:
+        """While the assistant works on the graph (on its thread), the person's edit controls wait."""
+        self.chat.set_busy(running)
+        for widget in (self.layers, self.inspector, self.history_panel):
+            widget.setEnabled(not running)
+        if running:
+            self.canvas.set_crop(None)
+        else:
+            self._sync_tool()
+        self._update_actions()
+
+    def _node_links(self, node_ids) -> list[tuple[str, str]]:
+        links = []
+        for node_id in node_ids or []:
+            try:
+                node = self.document.graph.get(node_id)
+            except KeyError:
+                continue
+            links.append((node_id, f"{node.label} {node.summary()}"))
+        return links
+
+    def _show_transcript(self, doc: Document) -> None:
+        self.chat.clear()
+        for message in doc.chat:
+            if message.get("role") == "user":
+                self.chat.add_user(str(message.get("text", "")))
+                continue
+            who = "Built-in assistant" if message.get("model", "").lower().startswith("built") else message.get("model") or "Assistant"
+            bubble = self.chat.begin_reply(who)
+            bubble.set_text(str(message.get("text", "")))
+            bubble.set_nodes(self._node_links(message.get("node_ids")))
+            bubble.set_meta("\n".join(f"⚠ {w}" for w in message.get("warnings") or []))
+        self._update_chat_availability()
+
+    # --- window state ------------------------------------------------------------------------
+
+    def _set_busy(self, text: str | None) -> None:
+        self.busy_bar.setVisible(text is not None)
+        if text:
+            self.statusBar().showMessage(text)
+        else:
+            self.statusBar().clearMessage()
+
+    def _update_title(self) -> None:
+        doc = self.document
+        if doc is None:
+            self.setWindowTitle(APP_TITLE)
+            self.setWindowModified(False)
+            return
+        self.setWindowTitle(f"{doc.path.name}[*] — {APP_TITLE}")
+        self.setWindowModified(doc.dirty)
+
+    def _update_actions(self) -> None:
+        doc = self.document
+        idle = self.turn_task is None
+        has_doc = doc is not None
+        self.open_action.setEnabled(idle)
+        self.save_action.setEnabled(has_doc and idle)
+        self.export_action.setEnabled(has_doc and idle)
+        self.undo_action.setEnabled(has_doc and idle and doc.history.can_undo)
+        self.redo_action.setEnabled(has_doc and idle and doc.history.can_redo)
+        self.reset_action.setEnabled(has_doc and idle and bool(doc.graph.nodes))
+        for action in (self.fit_action, self.actual_action, self.zoom_in_action, self.zoom_out_action,
+                       self.compare_action, self.clipping_action):
+            action.setEnabled(has_doc)
+        if has_doc:
+            undo = doc.history.labels()[doc.history.position - 1] if doc.history.can_undo else ""
+            redo = doc.history.labels()[doc.history.position] if doc.history.can_redo else ""
+            self.undo_action.setText(f"&Undo {undo}".strip())
+            self.redo_action.setText(f"&Redo {redo}".strip())
+            self.undo_action.setIconText("Undo")
+            self.redo_action.setIconText("Redo")
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        files = self.settings.recent_files()
+        for file in files:
+            self.recent_menu.addAction(Path(file).name, lambda f=file: self.open_photo(f)).setToolTip(file)
+        if files:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear List", self._clear_recent)
+        else:
+            self.recent_menu.addAction("No recent photos").setEnabled(False)
+
+    def _clear_recent(self) -> None:
+        self.settings.clear_recent()
+        self.empty.set_recent([])
+
+    # --- drag and drop, held keys ------------------------------------------------------------
+
+    @staticmethod
+    def _dropped_file(event) -> str | None:
+        for url in event.mimeData().urls() if event.mimeData().hasUrls() else []:
+            if url.isLocalFile():
+                return url.toLocalFile()
+        return None
+
+    def dragEnterEvent(self, event) -> None:
+        if self._dropped_file(event):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event) -> None:
+        if self._dropped_file(event):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        path = self._dropped_file(event)
+        if path:
+            event.acceptProposedAction()
+            QTimer.singleShot(0, lambda: self.open_photo(path))
+
+    def eventFilter(self, obj, event) -> bool:
+        """Held keys: backslash shows the original, Space pans with a drag (not while typing)."""
+        kind = event.type()
+        if kind in (QEvent.KeyPress, QEvent.KeyRelease) and isinstance(obj, QWidget) and obj.window() is self:
+            key = event.key()
+            typing = isinstance(obj, (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox, QComboBox))
+            if key == Qt.Key_Backslash and not typing and self.canvas.after is not None:
+                if not event.isAutoRepeat():
+                    self.canvas.set_show_before(kind == QEvent.KeyPress)
+                return True
+            if key == Qt.Key_Space and obj is self.canvas:
+                if not event.isAutoRepeat():
+                    self.canvas.set_space_held(kind == QEvent.KeyPress)
+                return True
+        return super().eventFilter(obj, event)

@@ -1,0 +1,60 @@
+"""What the window remembers between runs: layout, recent files, folders, the chosen assistant.
+
+The settings file lives in the app's config folder (``$IEA_HOME/config`` when IEA_HOME is set,
+so tests never touch the real configuration).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from ..core.paths import config_dir
+
+MAX_RECENT = 10
+
+
+class Settings:
+    def __init__(self, path: Path | None = None):
+        self.path = path or config_dir() / "desktop.ini"
+        self._q = QSettings(str(self.path), QSettings.IniFormat)
+
+    def value(self, key: str, default=None):
+        value = self._q.value(key, default)
+        return default if value is None else value
+
+    def set_value(self, key: str, value) -> None:
+        self._q.setValue(key, value)
+
+    def sync(self) -> None:
+        self._q.sync()
+
+    # --- recent files ----------------------------------------------------------------------
+
+    def recent_files(self) -> list[str]:
+        value = self._q.value("recent", [])
+        if isinstance(value, str):  # QSettings stores a one-item list as a plain string
+            value = [value]
+        return [str(v) for v in value or []]
+
+    def add_recent(self, path: str | Path) -> None:
+        path = str(Path(path).resolve())
+        files = [path] + [f for f in self.recent_files() if f != path]
+        self._q.setValue("recent", files[:MAX_RECENT])
+
+    def clear_recent(self) -> None:
+        self._q.setValue("recent", [])
+
+    # --- window layout -----------------------------------------------------------------------
+
+    def save_window(self, window) -> None:
+        self._q.setValue("window/geometry", window.saveGeometry())
+        self._q.setValue("window/state", window.saveState())
+
+    def restore_window(self, window) -> bool:
+        geometry, state = self._q.value("window/geometry"), self._q.value("window/state")
+        restored = isinstance(geometry, QByteArray) and window.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            window.restoreState(state)
+        return bool(restored)

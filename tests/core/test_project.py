@@ -1,0 +1,408 @@
+"""Project files and documents: save/open round trips, refusal of unreadable files, fallbacks, autosave."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from iea_desktop.core import project
+from iea_desktop.core.document import Document
+from iea_desktop.core.graph import Provenance, make_node
+from iea_desktop.core.history import AddNode, Compound, RemoveNode, SetNodeFields
+from iea_desktop.core.project import ProjectError, read_project, sidecar_path
+from iea_desktop.core.render import to_uint8
+
+
+def edit(doc: Document) -> dict:
+    """A varied editing session: geometry, several tools, a gesture, an assistant turn, a snapshot, chat."""
+    crop = make_node("crop", {"left": 0.1, "right": 0.9, "aspect": "4:3"})
+    exposure = make_node("exposure", {"value": 10})
+    doc.apply(AddNode(crop))
+    doc.apply(AddNode(exposure))
+    for v in (15, 20, 25):
+        doc.apply(SetNodeFields(exposure.id, params={"value": v}, gesture="drag"))
+    doc.history.end_gesture()
+    grain = make_node("grain", {"value": 30}, provenance=Provenance("assistant", "film look", "turn-1", "test-model"))
+    contrast = make_node("contrast", {"value": -20}, version=1)
+    doc.apply(Compound([AddNode(grain), AddNode(contrast)], text="Assistant: film look"))
+    doc.history.take_snapshot("film")
+    doc.apply(SetNodeFields(contrast.id, opacity=0.5, enabled=False))
+    doc.apply(AddNode(make_node("vignette", {"value": 40})))
+    doc.chat = [{"role": "user", "text": "make it look like film “please”"}, {"role": "assistant", "text": "Added grain."}]
+    return {"crop": crop, "exposure": exposure, "grain": grain, "contrast": contrast}
+
+
+def files_in(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir()}
+
+
+# --------------------------------------------------------------------------- round trip
+
+
+def test_save_and_open_round_trip(photo):
+    doc = Document.open(photo)
+    edit(doc)
+    assert doc.dirty
+    saved_to = doc.save()
+    assert saved_to == sidecar_path(photo) == photo.with_name("photo.png.iea.json")
+    assert not doc.dirty
+
+    again = Document.open(photo)
+    assert again.project_path == saved_to
+    assert again.notes == []
+    assert not again.dirty
+    assert again.graph.to_list() == doc.graph.to_list()
+    assert again.history.labels() == doc.history.labels()
+    assert again.history.position == doc.history.position == len(doc.history.entries)
+    assert again.chat == doc.chat
+    assert again.history.snapshots == doc.history.snapshots
+    data = read_project(saved_to)
+    assert data["schema_version"] == project.SCHEMA_VERSION
+    assert data["source"]["sha256"] and Path(data["source"]["path"]) == photo.resolve()
+
+
+def test_undo_and_redo_after_reopening(photo):
+    doc = Document.open(photo)
+    edit(doc)
+    states = [entry.state for entry in doc.history.entries]
+    doc.save()
+    again = Document.open(photo)
+    for expected in reversed([[]] + states[:-1]):
+        assert again.history.undo()
+        assert again.graph.to_list() == expected
+    assert not again.history.can_undo and len(again.graph) == 0
+    again.history.goto(len(states))
+    assert again.graph.to_list() == states[-1]
+    again.history.restore_snapshot("film")
+    assert again.graph.to_list() == doc.history.snapshots["film"]
+
+
+def test_a_history_saved_part_way_back_reopens_there(photo):
+    doc = Document.open(photo)
+    edit(doc)
+    doc.history.undo()
+    doc.history.undo()
+    doc.save()
+    again = Document.open(photo)
+    assert again.history.position == doc.history.position == len(doc.history.entries) - 2
+    assert again.graph.to_list() == doc.graph.to_list()
+    assert again.history.redo() and again.history.redo()
+    assert again.graph.to_list() == doc.history.entries[-1].state
+
+
+def test_reopening_renders_bit_identical_pixels(photo):
+    doc = Document.open(photo)
+    edit(doc)
+    doc.apply(SetNodeFields(doc.graph.find("contrast")[0].id, enabled=True))
+    before_full = doc.render_full()
+    before_preview = doc.render_preview()
+    doc.save()
+    again = Document.open(photo)
+    np.testing.assert_array_equal(again.render_full(), before_full)
+    np.testing.assert_array_equal(again.render_preview(), before_preview)
+    assert not np.array_equal(to_uint8(before_full[:10, :10]), to_uint8(again.full_source()[:10, :10]))
+
+
+def test_save_as_and_open_with_an_explicit_project(photo, tmp_path):
+    doc = Document.open(photo)
+    edit(doc)
+    target = doc.save(tmp_path / "elsewhere" / "my edit.iea.json")
+    assert target.exists() and not sidecar_path(photo).exists()
+    assert doc.project_path == target
+    again = Document.open(photo, project_file=target)
+    assert again.graph.to_list() == doc.graph.to_list()
+    assert again.project_path == target
+
+
+# --------------------------------------------------------------------------- atomic writes
+
+
+def test_saving_leaves_no_temporary_files(photo):
+    doc = Document.open(photo)
+    edit(doc)
+    for _ in range(3):
+        doc.save()
+        doc.apply(AddNode(make_node("fade", {"value": 5})))
+    assert files_in(photo.parent) == {"photo.png", "photo.png.iea.json"}
+
+
+def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary_file(photo, monkeypatch):
+    doc = Document.open(photo)
+    edit(doc)
+    target = doc.save()
+    old = target.read_bytes()
+    doc.apply(AddNode(make_node("fade", {"value": 5})))
+
+    def broken_replace(src, dst):
+        raise OSError(errno.EIO, "disk on fire")
+
+    monkeypatch.setattr(project.os, "replace", broken_replace)
+    with pytest.raises(OSError):
+        doc.save()
+    assert target.read_bytes() == old
+    assert files_in(photo.parent) == {"photo.png", "photo.png.iea.json"}
+    assert doc.dirty  # the change is not marked as saved
+
+
+def test_a_crash_during_encoding_keeps_the_old_file(photo, monkeypatch):
+    doc = Document.open(photo)
+    target = doc.save()
+    old = target.read_bytes()
+
+    def exploding_dump(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(project.json, "dump", exploding_dump)
+    with pytest.raises(KeyboardInterrupt):
+        doc.save()
+    assert target.read_bytes() == old
+    assert files_in(photo.parent) == {"photo.png", "photo.png.iea.json"}
+
+
+# --------------------------------------------------------------------------- refusing files
+
+
+def _valid_project(photo) -> dict:
+    doc = Document.open(photo)
+    edit(doc)
+    return doc.to_dict()
+
+
+BAD_PROJECTS = {
+    "invalid json": ("{ this is not json", "invalid JSON"),
+    "truncated json": ('{"schema_version": 1, "graph": [', "invalid JSON"),
+    "not an object": ("[1, 2, 3]", "not an IEA Desktop project"),
+    "no schema": ('{"graph": []}', "not an IEA Desktop project"),
+    "newer schema": (json.dumps({"schema_version": 99, "graph": []}), "newer IEA Desktop"),
+    "bad schema": (json.dumps({"schema_version": "one"}), "damaged"),
+    "graph not a list": (json.dumps({"schema_version": 1, "graph": {}}), "damaged"),
+    "unknown op": (json.dumps({"schema_version": 1, "graph": [{"op": "teleport", "id": "a", "params": {}}]}), "damaged"),
+    "node without id": (json.dumps({"schema_version": 1, "graph": [{"op": "exposure", "params": {"value": 3}}]}), "damaged"),
+    "bad params": (json.dumps({"schema_version": 1, "graph": [{"op": "exposure", "id": "a", "params": {"value": "lots"}}]}), "damaged"),
+    "history disagrees": (json.dumps({"schema_version": 1, "graph": [],
+                                      "history": {"position": 1, "entries": [{"label": "x", "nodes": [
+                                          {"op": "exposure", "id": "a", "params": {"value": 3}}]}]}}), "damaged"),
+    "binary": (b"\xff\xfe\x00garbage\x80\x81", "cannot be read"),
+    "source not an object": (json.dumps({"schema_version": 1, "graph": [], "source": "photo.png"}), "damaged"),
+    "snapshots not an object": (json.dumps({"schema_version": 1, "graph": [], "history": {"snapshots": [1]}}), "damaged"),
+    "snapshot with an unknown op": (json.dumps({"schema_version": 1, "graph": [], "history": {
+        "snapshots": {"old": [{"op": "teleport", "id": "a", "params": {}}]}}}), "damaged"),
+    "entries not a list": (json.dumps({"schema_version": 1, "graph": [], "history": {"entries": 5}}), "damaged"),
+    "bad provenance": (json.dumps({"schema_version": 1, "graph": [
+        {"op": "exposure", "id": "a", "params": {"value": 3}, "provenance": {"mood": "happy"}}]}), "damaged"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_PROJECTS))
+def test_unreadable_projects_are_refused_and_left_untouched(case, photo, tmp_path):
+    content, expected = BAD_PROJECTS[case]
+    path = tmp_path / "bad.iea.json"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    before = path.read_bytes()
+    with pytest.raises(ProjectError) as info:
+        Document.open(photo, project_file=path)
+    message = str(info.value)
+    assert expected in message and "bad.iea.json" in message
+    assert "\n" not in message
+    assert path.read_bytes() == before
+
+
+def test_missing_project_file(tmp_path):
+    with pytest.raises(ProjectError, match="not found"):
+        read_project(tmp_path / "none.iea.json")
+
+
+def test_a_damaged_sidecar_opens_the_photo_with_a_note_and_saves_elsewhere(photo):
+    sidecar = sidecar_path(photo)
+    sidecar.write_text("{ damaged")
+    before = sidecar.read_bytes()
+    doc = Document.open(photo)
+    assert len(doc.graph) == 0
+    assert len(doc.notes) == 1 and "damaged" in doc.notes[0] and sidecar.name in doc.notes[0]
+    assert doc.project_path == project.fallback_path(photo)
+    assert str(doc.project_path) in doc.notes[0]
+    edit(doc)
+    target = doc.save()
+    assert target == project.fallback_path(photo) and target.exists()
+    assert sidecar.read_bytes() == before
+
+
+def test_edits_saved_beside_a_damaged_sidecar_are_found_again(photo):
+    sidecar = sidecar_path(photo)
+    sidecar.write_text("{ damaged")
+    doc = Document.open(photo)
+    edit(doc)
+    doc.save()
+    again = Document.open(photo)
+    assert again.graph.to_list() == doc.graph.to_list(), "the edits saved in the data folder were not reopened"
+    assert again.project_path == project.fallback_path(photo)
+    assert any("damaged" in note and str(project.fallback_path(photo)) in note for note in again.notes)
+    assert sidecar.read_text() == "{ damaged"
+
+
+def test_a_damaged_sidecar_and_a_damaged_fallback_are_both_left_untouched(photo):
+    sidecar, fallback = sidecar_path(photo), project.fallback_path(photo)
+    sidecar.write_text("{ damaged")
+    fallback.parent.mkdir(parents=True, exist_ok=True)
+    fallback.write_text("[also damaged")
+    doc = Document.open(photo)
+    assert doc.notes and len(doc.graph) == 0
+    doc.apply(AddNode(make_node("exposure", {"value": 5})))
+    target = doc.save()
+    assert target not in (sidecar, fallback)
+    assert sidecar.read_text() == "{ damaged" and fallback.read_text() == "[also damaged"
+
+
+def test_a_newer_sidecar_is_refused_with_a_note(photo):
+    sidecar = sidecar_path(photo)
+    sidecar.write_text(json.dumps({"schema_version": project.SCHEMA_VERSION + 1, "graph": []}))
+    before = sidecar.read_bytes()
+    doc = Document.open(photo)
+    assert "newer" in doc.notes[0]
+    doc.apply(AddNode(make_node("exposure", {"value": 5})))
+    doc.save()
+    assert sidecar.read_bytes() == before
+
+
+# --------------------------------------------------------------------------- read-only folders
+
+
+@pytest.mark.parametrize("error", [PermissionError(errno.EACCES, "Permission denied"), OSError(errno.EROFS, "Read-only file system")])
+def test_a_read_only_photo_folder_falls_back_to_the_data_folder(error, photo, monkeypatch, iea_home):
+    real_write = project.atomic_write_json
+
+    def guarded(path, data):
+        if Path(path).parent == photo.parent:
+            raise error
+        return real_write(path, data)
+
+    monkeypatch.setattr(project, "atomic_write_json", guarded)
+    doc = Document.open(photo)
+    edit(doc)
+    target = doc.save()
+    assert target == project.fallback_path(photo)
+    assert iea_home in target.parents
+    assert not sidecar_path(photo).exists()
+    assert files_in(photo.parent) == {"photo.png"}
+    again = Document.open(photo)
+    assert again.project_path == target
+    assert again.graph.to_list() == doc.graph.to_list()
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root can write to read-only folders")
+def test_a_really_read_only_folder(photo):
+    photo.parent.chmod(0o555)
+    try:
+        doc = Document.open(photo)
+        edit(doc)
+        assert doc.save() == project.fallback_path(photo)
+    finally:
+        photo.parent.chmod(0o755)
+
+
+@pytest.mark.parametrize("error", [PermissionError(errno.EACCES, "Permission denied"), OSError(errno.EROFS, "Read-only file system")])
+def test_a_chosen_project_file_that_cannot_be_written_is_an_error_not_a_detour(error, photo, tmp_path, monkeypatch):
+    chosen = tmp_path / "chosen" / "edit.iea.json"
+    real_write = project.atomic_write_json
+
+    def refuse_chosen(path, data):
+        if Path(path) == chosen:
+            raise error
+        return real_write(path, data)
+
+    monkeypatch.setattr(project, "atomic_write_json", refuse_chosen)
+    doc = Document.open(photo)
+    with pytest.raises(OSError):
+        doc.save(chosen)
+    assert not project.fallback_path(photo).exists()
+
+
+def test_other_write_errors_are_not_hidden(photo, monkeypatch):
+    def full_disk(path, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(project, "atomic_write_json", full_disk)
+    doc = Document.open(photo)
+    with pytest.raises(OSError):
+        doc.save()
+
+
+# --------------------------------------------------------------------------- autosave and recovery
+
+
+def test_autosave_and_recovery_after_a_crash(photo, iea_home):
+    doc = Document.open(photo)
+    edit(doc)
+    auto = doc.autosave()
+    assert iea_home in auto.parents and auto.exists()
+    assert not sidecar_path(photo).exists()  # autosave never writes the project itself
+    # the app crashed; the photo is opened again
+    again = Document.open(photo)
+    assert len(again.graph) == 0
+    assert again.recovery_file() == auto
+    again.recover()
+    assert again.graph.to_list() == doc.graph.to_list()
+    assert again.history.labels() == doc.history.labels()
+    assert again.dirty
+    assert not sidecar_path(photo).exists()
+    again.save()
+    assert not auto.exists()
+    assert Document.open(photo).recovery_file() is None
+
+
+def test_an_autosave_older_than_the_saved_project_is_not_offered(photo):
+    doc = Document.open(photo)
+    edit(doc)
+    auto = doc.autosave()
+    saved = sidecar_path(photo)
+    project.atomic_write_json(saved, doc.to_dict())  # a project saved by another session
+    os.utime(auto, (1_000_000, 1_000_000))
+    assert Document.open(photo).recovery_file() is None
+    os.utime(saved, (900_000, 900_000))
+    assert Document.open(photo).recovery_file() == auto
+
+
+def test_discard_recovery(photo):
+    doc = Document.open(photo)
+    edit(doc)
+    auto = doc.autosave()
+    doc.discard_recovery()
+    assert not auto.exists()
+    doc.discard_recovery()  # nothing left: no error
+
+
+# --------------------------------------------------------------------------- a changed photo
+
+
+def test_a_changed_photo_gives_a_note(photo, make_u8):
+    doc = Document.open(photo)
+    edit(doc)
+    doc.save()
+    Image.fromarray(make_u8(seed=9)).save(photo)
+    again = Document.open(photo)
+    assert any("changed" in note and photo.name in note for note in again.notes)
+    assert again.graph.to_list() == doc.graph.to_list()  # the edits still apply
+
+
+def test_an_unchanged_photo_gives_no_note(photo):
+    doc = Document.open(photo)
+    doc.save()
+    assert Document.open(photo).notes == []
+
+
+def test_the_source_photo_is_never_written(photo):
+    before = photo.read_bytes()
+    doc = Document.open(photo)
+    edit(doc)
+    doc.render_full()
+    doc.autosave()
+    doc.save()
+    doc.apply(RemoveNode(doc.graph.nodes[0].id))
+    doc.save()
+    assert photo.read_bytes() == before

@@ -1,0 +1,361 @@
+"""The float renderer: unchanged photos, the per-node cache, cancellation, safety of the output."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from iea_desktop.core import image_io
+from iea_desktop.core.document import Document
+from iea_desktop.core.graph import make_node
+from iea_desktop.core.history import AddNode, SetNodeFields
+from iea_desktop.core.ops import REGISTRY
+from iea_desktop.core.render import LatestWins, RenderCancelled, Renderer, finish, to_uint8, to_uint16
+
+
+def tone_nodes():
+    return [
+        make_node("exposure", {"value": 20}),
+        make_node("contrast", {"value": 15}),
+        make_node("saturation", {"value": 30}),
+        make_node("vignette", {"value": 40}),
+    ]
+
+
+# --------------------------------------------------------------------------- unchanged photos
+
+
+def _unedited_variants():
+    disabled = make_node("exposure", {"value": 50})
+    disabled.enabled = False
+    transparent = make_node("saturation", {"value": -80})
+    transparent.opacity = 0.0
+    return {
+        "empty": [],
+        "all disabled": [disabled],
+        "opacity 0": [transparent],
+        "identity params": [make_node(name) for name in REGISTRY],
+        "mixed": [disabled, transparent, make_node("grain"), make_node("crop")],
+    }
+
+
+@pytest.mark.parametrize("variant", list(_unedited_variants()))
+def test_unedited_8bit_photo_comes_back_bit_identical(variant, photo, make_u8):
+    original = make_u8()  # the pixels the `photo` fixture wrote
+    _, source = image_io.load(photo)
+    out = Renderer().render(source, "photo", _unedited_variants()[variant])
+    assert out is not source  # a copy: the caller may write to it
+    np.testing.assert_array_equal(to_uint8(out), original)
+
+
+def test_document_full_and_preview_of_an_unedited_photo_are_the_original(photo, make_u8):
+    doc = Document.open(photo)
+    np.testing.assert_array_equal(to_uint8(doc.render_full()), make_u8())
+    np.testing.assert_array_equal(to_uint8(doc.render_preview()), make_u8())  # 128 px < preview edge
+    assert doc.preview_scale == 1.0
+
+
+def test_to_uint8_and_uint16_round_trip_exactly():
+    levels8 = np.arange(256, dtype=np.uint8).reshape(16, 16, 1).repeat(3, axis=2)
+    np.testing.assert_array_equal(to_uint8(levels8.astype(np.float32) / np.float32(255)), levels8)
+    levels16 = np.arange(0, 65536, 7, dtype=np.uint16)[None, :, None].repeat(3, axis=2)
+    np.testing.assert_array_equal(to_uint16(levels16.astype(np.float32) / np.float32(65535)), levels16)
+
+
+def test_the_renderer_never_writes_to_the_source(rgb):
+    before = rgb.copy()
+    nodes = [make_node(name, {"value": 60}) if REGISTRY[name].iea_tool else make_node(name) for name in REGISTRY]
+    Renderer().render(rgb, "src", nodes)
+    np.testing.assert_array_equal(rgb, before)
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def test_changing_the_last_node_recomputes_only_that_node(rgb):
+    renderer, nodes = Renderer(), tone_nodes()
+    first = renderer.render(rgb, "src", nodes)
+    assert renderer.last_recomputed == 4
+    again = renderer.render(rgb, "src", nodes)
+    assert renderer.last_recomputed == 0
+    np.testing.assert_array_equal(first, again)
+
+    nodes[-1].params = {"value": 80}
+    out = renderer.render(rgb, "src", nodes)
+    assert renderer.last_recomputed == 1
+    np.testing.assert_array_equal(out, Renderer().render(rgb, "src", nodes))
+
+
+def test_changing_the_first_node_recomputes_all(rgb):
+    renderer, nodes = Renderer(), tone_nodes()
+    renderer.render(rgb, "src", nodes)
+    nodes[0].params = {"value": -20}
+    out = renderer.render(rgb, "src", nodes)
+    assert renderer.last_recomputed == 4
+    np.testing.assert_array_equal(out, Renderer().render(rgb, "src", nodes, use_cache=False))
+
+
+def test_changing_a_middle_node_recomputes_from_it_on(rgb):
+    renderer, nodes = Renderer(), tone_nodes()
+    renderer.render(rgb, "src", nodes)
+    nodes[2].opacity = 0.5
+    renderer.render(rgb, "src", nodes)
+    assert renderer.last_recomputed == 2
+    nodes[1].enabled = False  # drops out of the active list: everything after it is new
+    out = renderer.render(rgb, "src", nodes)
+    assert renderer.last_recomputed == 2
+    np.testing.assert_array_equal(out, Renderer().render(rgb, "src", nodes, use_cache=False))
+    nodes[1].enabled = True
+    renderer.render(rgb, "src", nodes)
+    assert renderer.last_recomputed == 0  # that state was rendered before
+
+
+def test_a_different_source_or_scale_misses_the_cache(rgb):
+    renderer, nodes = Renderer(), tone_nodes()
+    renderer.render(rgb, "src", nodes)
+    renderer.render(rgb, "other source", nodes)
+    assert renderer.last_recomputed == 4
+    renderer.render(rgb, "src", nodes, scale=0.5)
+    assert renderer.last_recomputed == 4
+    renderer.render(rgb, "src", nodes, use_cache=False)
+    assert renderer.last_recomputed == 4
+
+
+def test_cache_through_the_document_history(photo):
+    doc = Document.open(photo)
+    nodes = tone_nodes()
+    for node in nodes:
+        doc.apply(AddNode(node))
+    doc.render_preview()
+    assert doc.renderer.last_recomputed == 4
+    for v in (10, 20, 30):  # dragging the last slider
+        doc.apply(SetNodeFields(nodes[-1].id, params={"value": v}, gesture="drag"))
+        doc.render_preview()
+        assert doc.renderer.last_recomputed == 1
+    doc.history.undo()
+    doc.render_preview()
+    assert doc.renderer.last_recomputed == 0  # back to a state already in the cache
+
+
+def test_the_cache_stays_within_its_byte_budget_and_outputs_are_private(rgb):
+    renderer = Renderer(cache_bytes=3 * rgb.nbytes)
+    nodes = tone_nodes()
+    out = renderer.render(rgb, "src", nodes)
+    assert renderer._cached_bytes <= 3 * rgb.nbytes
+    out[:] = 0  # the caller owns its output; the cache must not change
+    np.testing.assert_array_equal(renderer.render(rgb, "src", nodes), Renderer().render(rgb, "src", nodes))
+    renderer.clear()
+    renderer.render(rgb, "src", nodes)
+    assert renderer.last_recomputed == 4
+    tiny = Renderer(cache_bytes=10)  # nothing fits: still renders
+    np.testing.assert_array_equal(tiny.render(rgb, "src", nodes), Renderer().render(rgb, "src", nodes))
+    assert tiny._cached_bytes == 0
+
+
+# --------------------------------------------------------------------------- cancellation
+
+
+def test_cancelled_callback_raises_render_cancelled(rgb):
+    with pytest.raises(RenderCancelled):
+        Renderer().render(rgb, "src", tone_nodes(), cancelled=lambda: True)
+
+
+def test_cancellation_midway_and_the_next_render_still_correct(rgb):
+    renderer, nodes = Renderer(), tone_nodes()
+    polls = []
+
+    def cancel_on_third_poll():
+        polls.append(1)
+        return len(polls) >= 3
+
+    with pytest.raises(RenderCancelled):
+        renderer.render(rgb, "src", nodes, cancelled=cancel_on_third_poll)
+    assert len(polls) == 3
+    out = renderer.render(rgb, "src", nodes, cancelled=lambda: False)
+    assert renderer.last_recomputed == 2  # the two nodes finished before the cancel were kept
+    np.testing.assert_array_equal(out, Renderer().render(rgb, "src", nodes, use_cache=False))
+
+
+def test_latest_wins_tokens(rgb):
+    latest = LatestWins()
+    old = latest.new_request()
+    new = latest.new_request()
+    assert latest.is_stale(old) and not latest.is_stale(new)
+    with pytest.raises(RenderCancelled):
+        Renderer().render(rgb, "src", tone_nodes(), cancelled=lambda: latest.is_stale(old))
+    Renderer().render(rgb, "src", tone_nodes(), cancelled=lambda: latest.is_stale(new))
+    latest.cancel_all()
+    assert latest.is_stale(new)
+
+
+def test_a_newer_request_supersedes_a_running_render(rgb):
+    """A render in a worker thread stops when the GUI makes a newer request mid-render."""
+    latest = LatestWins()
+    renderer = Renderer()
+    started, proceed = threading.Event(), threading.Event()
+    results: dict = {}
+
+    def worker(token):
+        def cancelled():
+            if not started.is_set():
+                started.set()
+                proceed.wait(5)
+            return latest.is_stale(token)
+
+        try:
+            results[token] = renderer.render(rgb, "src", tone_nodes(), cancelled=cancelled, use_cache=False)
+        except RenderCancelled:
+            results[token] = "cancelled"
+
+    first = latest.new_request()
+    thread = threading.Thread(target=worker, args=(first,))
+    thread.start()
+    assert started.wait(5)
+    second = latest.new_request()  # the person moved the slider again
+    proceed.set()
+    thread.join(5)
+    assert results[first] == "cancelled"
+    assert not latest.is_stale(second)
+
+
+# --------------------------------------------------------------------------- safety of the output
+
+
+def _extreme_graph(sign: int, version_choice: str) -> list:
+    """Every op at once: geometry at its limits, each IEA tool at +-100 (oldest or latest version)."""
+    nodes = [
+        make_node("rotate", {"turns": 1}),
+        make_node("flip", {"horizontal": True, "vertical": True}),
+        make_node("straighten", {"angle": 45.0 * sign}),
+        make_node("crop", {"left": 0.2, "right": 0.9, "top": 0.1, "bottom": 0.6, "aspect": "16:9"}),
+    ]
+    for name, spec in REGISTRY.items():
+        if spec.iea_tool:
+            version = spec.latest_version if version_choice == "latest" else min(spec.versions)
+            nodes.append(make_node(name, {"value": 100 * sign}, version=version))
+    assert {n.op for n in nodes} == set(REGISTRY)
+    return nodes
+
+
+@pytest.mark.parametrize("sign", [1, -1])
+@pytest.mark.parametrize("version_choice", ["latest", "oldest"])
+@pytest.mark.parametrize("scale", [1.0, 0.25])
+def test_extreme_values_on_every_op_give_no_nan_and_stay_in_range(sign, version_choice, scale, make_rgb):
+    image = make_rgb(120, 160)
+    out = Renderer().render(image, "src", _extreme_graph(sign, version_choice), scale=scale)
+    assert out.dtype == np.float32 and out.ndim == 3 and out.shape[2] == 3 and out.size
+    assert np.all(np.isfinite(out))
+    assert out.min() >= 0.0 and out.max() <= 1.0
+
+
+@pytest.mark.parametrize("sign", [1, -1])
+def test_extreme_values_on_black_and_white_input(sign):
+    for fill in (0.0, 1.0):
+        image = np.full((40, 60, 3), fill, dtype=np.float32)
+        for version_choice in ("latest", "oldest"):
+            out = Renderer().render(image, "src", _extreme_graph(sign, version_choice))
+            assert np.all(np.isfinite(out)) and out.min() >= 0.0 and out.max() <= 1.0
+
+
+def test_damaged_input_values_are_sanitised(rgb):
+    image = rgb.copy()
+    image[0, 0] = np.nan
+    image[1, 1] = np.inf
+    image[2, 2] = -5.0
+    out = Renderer().render(image, "src", [make_node("exposure", {"value": 10})])
+    assert np.all(np.isfinite(out)) and out.min() >= 0.0 and out.max() <= 1.0
+    np.testing.assert_array_equal(finish(np.array([np.nan, np.inf, -np.inf, 2.0, -1.0, 0.5], dtype=np.float32)),
+                                  np.array([0.0, 1.0, 0.0, 1.0, 0.0, 0.5], dtype=np.float32))
+
+
+# --------------------------------------------------------------------------- grain and opacity
+
+
+@pytest.mark.parametrize("version", sorted(REGISTRY["grain"].versions))
+def test_grain_renders_identical_pixels_twice(version, rgb):
+    node = make_node("grain", {"value": 60}, version=version)
+    a = Renderer().render(rgb, "src", [node])
+    b = Renderer().render(rgb, "src", [node], use_cache=False)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, rgb)
+    other = make_node("grain", {"value": 60}, version=version)  # another node: its own seed
+    assert not np.array_equal(a, Renderer().render(rgb, "src", [other]))
+
+
+def test_two_grain_nodes_do_not_share_noise(rgb):
+    flat = np.full((64, 64, 3), 0.5, dtype=np.float32)
+    a, b = make_node("grain", {"value": 20}), make_node("grain", {"value": 20})
+    out = Renderer().render(flat, "src", [a, b])
+    # independent noise adds in quadrature: sqrt(2) * 0.06
+    assert float((out - flat).std()) == pytest.approx(0.06 * np.sqrt(2), rel=0.1)
+
+
+def test_opacity_half_is_halfway(make_rgb):
+    image = make_rgb(64, 64) * 0.45  # stays below 1 when doubled: no clipping
+    full = make_node("exposure", {"value": 100})
+    half = make_node("exposure", {"value": 100})
+    half.opacity = 0.5
+    out_full = Renderer().render(image, "src", [full])
+    out_half = Renderer().render(image, "src", [half])
+    np.testing.assert_allclose(out_full, image * 2, atol=1e-6)
+    np.testing.assert_allclose(out_half, (image + out_full) / 2, atol=1e-6)
+
+
+@pytest.mark.parametrize("opacity", [0.25, 0.75])
+def test_opacity_blends_linearly_for_a_colour_op(opacity, rgb):
+    node = make_node("saturation", {"value": -100})
+    full = Renderer().render(rgb, "src", [node])
+    node.opacity = opacity
+    part = Renderer().render(rgb, "src", [node])
+    np.testing.assert_allclose(part, rgb + opacity * (full - rgb), atol=1e-5)
+
+
+# --------------------------------------------------------------------------- render scale
+
+
+@pytest.mark.parametrize("value", [-60, 60])
+def test_preview_scale_makes_radius_effects_match_the_export(value, make_rgb):
+    """Sharpness rendered on a half-size proxy at scale 0.5 looks like the full render, downscaled."""
+    full_src = make_rgb(256, 256, seed=3)
+    node = make_node("sharpness", {"value": value})
+    full = image_io.downscale(Renderer().render(full_src, "f", [node]), 128)
+    small_src = image_io.downscale(full_src, 128)
+    scaled = Renderer().render(small_src, "s", [node], scale=0.5)
+    unscaled = Renderer().render(small_src, "s", [node], scale=1.0)
+    err_scaled = float(np.abs(scaled - full).mean())
+    err_unscaled = float(np.abs(unscaled - full).mean())
+    assert err_scaled < err_unscaled
+
+
+@pytest.mark.parametrize("box", [
+    {"left": 0.5, "right": 0.5, "top": 0.5, "bottom": 0.5},  # one pixel
+    {"left": 0.0, "right": 1.0, "top": 0.5, "bottom": 0.5},  # one row
+    {"left": 0.5, "right": 0.5, "top": 0.0, "bottom": 1.0},  # one column
+])
+@pytest.mark.parametrize("sign", [1, -1])
+def test_every_op_survives_a_crop_to_a_sliver(box, sign, make_rgb):
+    nodes = [make_node("crop", box), make_node("straighten", {"angle": 30.0 * sign}), make_node("rotate", {"turns": 1})]
+    nodes += [make_node(name, {"value": 100 * sign}, version=version)
+              for name, spec in REGISTRY.items() if spec.iea_tool for version in sorted(spec.versions)]
+    for scale in (1.0, 0.1):
+        out = Renderer().render(make_rgb(50, 70), "src", nodes, scale=scale)
+        assert out.size and out.shape[2] == 3 and max(out.shape[:2]) <= 2
+        assert np.all(np.isfinite(out)) and out.min() >= 0.0 and out.max() <= 1.0
+
+
+def test_a_real_photo_unedited_and_edited(photos_dir):
+    from PIL import Image
+
+    path = photos_dir / "kodim23.png"
+    original = np.asarray(Image.open(path).convert("RGB"))
+    doc = Document.open(path)
+    np.testing.assert_array_equal(to_uint8(doc.render_full()), original)
+    doc.apply(AddNode(make_node("exposure", {"value": 30})))
+    doc.apply(AddNode(make_node("vibrance", {"value": 40})))
+    doc.apply(AddNode(make_node("sharpness", {"value": 30})))
+    preview = doc.render_preview()
+    assert preview.shape == original.shape  # 768 px is under the preview edge
+    assert float(preview.mean()) > float(original.mean()) / 255
+    np.testing.assert_array_equal(doc.render_full(), Renderer().render(doc.full_source(), "k", doc.graph.nodes))
