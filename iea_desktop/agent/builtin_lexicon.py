@@ -62,12 +62,17 @@ def _adj(axis: str, sign: int, kind: str, *words: str) -> None:
         ADJECTIVES[word] = (axis, sign, kind)
 
 
-_adj("light", +1, "state", "bright", "light", "luminous", "sunny", "well lit")
+_adj("light", +1, "state", "bright", "light", "luminous", "well lit", "white")
+_adj("light", -1, "state", "black")
+_adj("light", +1, "change", "whiter")
+_adj("light", -1, "change", "blacker")
+_adj("blacks", -1, "change", "black looks gray", "blacks look gray", "blacks are gray", "gray blacks",
+     "blacks are not black", "black is not black", "blacks look washed out", "blacks look faded")
 _adj("light", -1, "state", "dark", "dim", "gloomy", "shadowy", "somber")
 _adj("light", +1, "change", "brighter", "lighter", "brighten", "lighten", "brighten up", "lighten up",
      "light up", "brigther", "brighter up", "lit up", "expose more", "more exposed")
 _adj("light", -1, "change", "darker", "darken", "dimmer", "darken down", "tone down the brightness", "dim down")
-_adj("light", +1, "problem", "overexposed", "over exposed", "over-exposed", "too much light", "glaring", "burnt",
+_adj("light", +1, "problem", "overexposed", "over exposed", "over-exposed", "too much light", "burnt",
      "burned", "blinding")
 _adj("light", -1, "problem", "underexposed", "under exposed", "under-exposed", "too little light", "murky",
      "pitch black", "pitch dark", "too dim")
@@ -80,11 +85,14 @@ _adj("contrast", -1, "problem", "flat", "lifeless", "dead", "no contrast", "no d
      "lacks depth", "low contrast")
 # "harsh" and "contrasty" are states: "too harsh" -> less contrast.
 
-_adj("vivid", +1, "state", "vivid", "vibrant", "punchy", "lively", "poppy", "striking")
+_adj("vivid", +1, "state", "vivid", "vibrant", "punchy", "lively", "poppy", "striking", "alive", "fresh",
+     "juicy")
 _adj("vivid", +1, "change", "livelier", "more vivid", "more vibrant", "punch up")
 _adj("color", +1, "state", "colorful", "saturated", "rich", "intense", "bright colored", "bold colored")
 _adj("color", -1, "state", "muted", "desaturated", "subdued", "understated", "toned down", "calm")
-_adj("color", +1, "change", "saturate", "richer", "colorfuller", "more saturated", "brighter colors",
+_adj("color", +1, "change", "bring back the color", "bring the color back", "color back", "back to color",
+     "in color", "restore the color", "colors back", "bring back the colors", "bring the colors back",
+     "saturate", "richer", "colorfuller", "more saturated", "brighter colors",
      "more color", "more colors", "deeper colors", "stronger colors", "richer colors", "colorize")
 _adj("color", -1, "change", "desaturate", "mute", "less saturated", "duller", "more muted", "softer colors",
      "tone down the colors", "calm down the colors")
@@ -131,7 +139,7 @@ _adj("pop", +1, "change", "pop", "make the colors pop", "more pop", "colors pop"
      "more punch", "some punch", "some pop", "more zing")
 _adj("muddy", -1, "problem", "muddy", "dingy", "murky colors")
 _adj("depth", +1, "state", "deep")
-_adj("depth", +1, "change", "deeper")
+_adj("depth", +1, "change", "deeper", "deepen")
 _adj("shadows", +1, "change", "see the shadows", "see into the shadows", "see in the shadows",
      "see the dark parts", "see the dark areas", "shadow detail", "detail in the shadows",
      "details in the shadows", "open up the shadows", "open the shadows", "bring out the shadows",
@@ -140,6 +148,7 @@ _adj("shadows", +1, "change", "see the shadows", "see into the shadows", "see in
 _adj("light", +1, "change", "see anything", "see a thing", "see much", "see properly", "see it", "see clearly")
 _adj("shadows", -1, "problem", "crushed shadows", "shadows are crushed", "shadows crushed", "blocked up",
      "blocked shadows", "blocked-up shadows")
+_adj("highlights", +1, "state", "shiny", "glaring", "glary", "glossy")
 _adj("highlights", +1, "problem", "blown out", "blown-out", "blown", "overblown", "clipped", "burnt out",
      "burned out", "burnt-out", "too white")
 _adj("highlights", -1, "change", "recover the highlights", "recover highlights", "rescue the highlights",
@@ -181,7 +190,8 @@ _noun("tint", "tint", "green tint", "magenta tint")
 _noun("shadows", "shadows", "shadow", "darks", "dark areas", "dark parts", "dark tones", "shade", "shaded areas",
       "lowlights", "dark spots", "dark bits", "low lights")
 _noun("highlights", "highlights", "highlight", "sky", "skies", "clouds", "bright areas", "bright parts",
-      "bright spots", "light areas", "bright tones", "lights", "window", "windows", "sun", "lamp", "lamps")
+      "bright spots", "light areas", "bright tones", "lights", "window", "windows", "sun", "lamp", "lamps", "glare",
+      "reflections", "shine")
 _noun("whites", "whites", "white point", "white tones")
 _noun("blacks", "blacks", "black point", "black tones", "black levels", "black level")
 _noun("fade", "fade", "fading", "faded look", "matte effect")
@@ -237,13 +247,14 @@ INTENSITY: dict[str, float] = {
     "a bit": 0.5, "a little": 0.5, "a little bit": 0.5, "a wee bit": 0.4, "slightly": 0.5, "somewhat": 0.6,
     "kind of": 0.6, "kinda": 0.6, "sort of": 0.6, "mildly": 0.5, "subtly": 0.45, "subtle": 0.45,
     "gently": 0.5, "lightly": 0.5, "marginally": 0.4, "bit": 0.5, "little": 0.5, "just a bit": 0.45,
-    "just a little": 0.45, "softly": 0.5, "modestly": 0.6, "moderately": 0.75, "some": 0.8, "rather": 0.9, "fairly": 0.9, "quite": 1.2, "pretty": 1.2,
+    "just a little": 0.45, "softly": 0.5, "modestly": 0.6, "moderately": 0.75, "some": 0.8, "rather": 0.9,
+    "fairly": 0.9, "quite": 1.2, "pretty": 1.2,
     "a lot": 1.7, "lots": 1.7, "much": 1.6, "very": 1.5, "really": 1.5, "so": 1.4, "super": 1.8,
     "way": 1.8, "far": 1.7, "significantly": 1.6, "considerably": 1.6, "noticeably": 1.4, "strongly": 1.6,
     "heavily": 1.7, "seriously": 1.6, "dramatically": 1.9, "massively": 2.0, "hugely": 2.0, "extremely": 2.0,
     "insanely": 2.0, "incredibly": 2.0, "totally": 1.8, "completely": 2.0, "a great deal": 1.8,
     "very very": 2.0, "really really": 2.0, "so so": 2.0, "tons": 1.8, "loads": 1.8, "a ton": 1.8,
-    "twice as": 2.0,
+    "twice as": 2.0, "2x": 1.8, "3x": 2.0, "twice": 1.8, "heaps": 1.7, "tons more": 1.8,
 }
 
 # Say it should go up / down (with a noun: "more contrast", "reduce the grain"; alone: a follow-up).
@@ -256,13 +267,16 @@ UP_WORDS = ("more", "increase", "increased", "boost", "raise", "higher", "add", 
 DOWN_WORDS = ("less", "reduce", "reduced", "decrease", "lower", "lessen", "cut", "cut down", "tone down",
               "dial back", "dial down", "dial it back", "dial it down", "turn down", "pull back", "pull down",
               "bring down", "weaker", "tame", "minimize", "fewer", "too much", "too strong", "too heavy",
-              "too intense", "overdone", "drop the", "drop", "overkill", "too far", "a bit much", "subtler", "more subtle",
+              "too intense", "overdone", "drop the", "drop", "overkill", "too far", "a bit much", "subtler",
+              "more subtle",
               "tone it down", "calm down", "soften the effect", "back off", "ease off", "ease up", "rein in",
               "scale back", "not so much", "not as much", "less of", "lose some", "drop down", "go easy on",
               "go easier on", "half", "halve", "overpowering", "too obvious", "too noticeable", "too visible",
-              "way too much", "much less", "a bit too much", "a little too much", "slightly too much",
+              "way too much", "much less", "down", "a bit too much", "a little too much", "slightly too much",
               "lighten up on", "back it off", "pull it back", "dampen", "downplay")
-REMOVE_WORDS = ("remove", "get rid of", "no", "without", "turn off", "switch off", "lose", "kill", "delete",
+REMOVE_WORDS = ("remove", "get rid of", "no", "no more", "without", "do not like the", "do not like", "dislike",
+                "hate the", "hate", "not a fan of", "do not want the", "do not want", "no need for", "turn off",
+                "switch off", "lose", "kill", "delete",
                 "take off", "take away", "take out", "eliminate", "disable", "erase", "ditch", "reset",
                 "do away with", "undo the", "cancel", "strip", "strip out", "clean up the", "zero", "zero out")
 ADD_WORDS = ("add", "put", "insert", "place", "paste", "include", "give it", "give me", "draw", "paint", "create",
@@ -275,7 +289,8 @@ TOO_WORDS = ("too", "overly", "over", "excessively", "a bit too", "a little too"
              "so very")
 COPULAS = ("is", "are", "looks", "look", "seems", "seem", "feels", "feel", "appears", "appear", "got", "came out",
            "turned out", "it is", "i find it", "comes across", "kind of", "kinda", "sort of", "was", "were",
-           "getting", "has become", "is way", "is very", "is so", "is a bit", "is kind of")
+           "getting", "has become", "is way", "is very", "is so", "is a bit", "is kind of", "has", "has a", "have",
+           "there is", "there is a", "got a", "came out a bit", "the photo is", "the picture is", "the image is")
 REQUEST_MARKERS = ("make", "want", "wanted", "need", "needs", "should", "could", "would", "can you", "please",
                    "let us", "let", "i would like", "like it", "go", "give", "get it", "turn it", "render it",
                    "try", "how about", "maybe", "prefer", "rather have", "more", "less", "i like", "i love")
@@ -299,7 +314,8 @@ FINE_WORDS = ("fine", "good", "ok", "okay", "great", "perfect", "right", "nice",
 LOOKS: dict[str, tuple[tuple[str, ...], dict[str, int], str]] = {
     "vintage": (("vintage", "retro", "old photo", "old-fashioned", "old fashioned", "nostalgic", "70s", "1970s",
                  "seventies", "polaroid", "aged", "old school", "oldschool", "old timey", "old-timey", "antique",
-                 "throwback", "old film"),
+                 "throwback", "old film", "look old", "look older", "old looking", "older looking", "older",
+                 "old", "aged look", "grandma", "grandpa", "from the 70s", "from the 80s", "80s", "1980s"),
                 {"fade": 30, "temperature": 20, "saturation": -20, "vignette": 25, "grain": 15},
                 "faded, warm, softer colours, darker corners and a little grain"),
     "black and white": (("blackandwhite", "monochrome", "mono", "grayscale", "gray scale", "greyscale",
@@ -313,7 +329,7 @@ LOOKS: dict[str, tuple[tuple[str, ...], dict[str, int], str]] = {
               {"saturation": -100, "temperature": 40, "fade": 10},
               "black and white toned warm brown"),
     "golden hour": (("golden hour", "golden-hour", "sunset look", "sunset glow", "warm glow", "magic hour",
-                     "sunset light", "sunset colors", "sunset vibe", "sunset feel", "evening light", "sunny look",
+                     "sunset light", "sunset colors", "sunset vibe", "sunset feel", "evening light",
                      "sunlit", "sun kissed", "sunkissed", "golden light", "golden glow"),
                     {"temperature": 35, "tint": -5, "vibrance": 20, "shadows": 10},
                     "warm golden light with richer colours"),
@@ -360,12 +376,16 @@ LOOKS: dict[str, tuple[tuple[str, ...], dict[str, int], str]] = {
     "pastel": (("pastel", "pastels", "pastel colors", "pastel look", "soft colors", "candy", "soft pastel"),
                {"exposure": 15, "fade": 20, "contrast": -15, "saturation": -25, "highlights": 10},
                "bright, soft and gently faded colours"),
+    "instagram": (("instagram", "insta", "instagrammy", "instagram look", "social media", "influencer",
+                   "instagram filter", "insta look"),
+                  {"vibrance": 25, "contrast": 15, "fade": 10, "temperature": 8, "vignette": 15},
+                  "punchy colours, a soft fade, a little warmth and dark corners"),
     "lomo": (("lomo", "lomography", "toy camera", "holga", "diana camera", "cross process", "cross processed",
               "cross-processed"),
              {"vignette": 50, "saturation": 30, "contrast": 25, "temperature": 10},
              "saturated and contrasty with heavy dark corners"),
     "summer": (("summer", "summery", "summer vibe", "summer look", "tropical", "beach look", "holiday look",
-                "vacation look"),
+                "vacation look", "sunny", "sunnier", "sunshine", "more sunny", "sunny day", "sunny look"),
                {"temperature": 20, "vibrance": 25, "exposure": 10},
                "warm, bright and colourful"),
     "autumn": (("autumn", "autumnal", "fall colors", "fall look", "fall vibe", "autumn colors", "autumn look"),
@@ -410,7 +430,10 @@ FIX_PHRASES: dict[str, str] = {
     "make it natural": "auto", "what would you do": "auto", "edit it": "auto", "edit this": "auto",
     "edit the photo": "auto", "your best": "auto", "best version": "auto", "make it pop out": "auto",
     "make it shine": "auto", "beautify": "auto", "make it beautiful": "auto",
-    "improvements": "auto", "improve the photo": "auto", "enhance the photo": "auto", "auto levels": "auto",
+    "improvements": "auto", "improve the photo": "auto", "professional": "auto", "pro": "auto",
+    "magazine": "auto", "polished": "auto", "needs something": "auto", "something missing": "auto",
+    "missing something": "auto", "needs work": "auto", "make it work": "auto", "do something": "auto",
+    "enhance the photo": "auto", "auto levels": "auto",
     "fix the exposure": "exposure", "correct the exposure": "exposure", "auto exposure": "exposure",
     "proper exposure": "exposure", "properly exposed": "exposure", "exposure is off": "exposure",
     "exposure is wrong": "exposure", "exposure is bad": "exposure", "exposure correction": "exposure",
@@ -446,7 +469,9 @@ UNDO_PHRASES = ("undo", "undo that", "undo it", "undo this", "undo the last chan
                 "put it back", "change it back", "change that back", "go back to before", "as it was",
                 "the way it was", "cancel that", "scratch that", "forget it", "forget that", "nope",
                 "no no", "ugh", "yuck", "hate it", "i hate it", "that is bad", "that is awful", "that is terrible",
-                "back to how it was", "back to what it was", "step back", "one step back")
+                "back to how it was", "back to what it was", "step back", "one step back", "go back one step",
+                "go back a step", "back one step", "undo the last thing", "take that back please", "redo",
+                "i preferred it before", "it was better before", "better before", "before was better")
 RESET_ALL_PHRASES = ("reset", "reset everything", "reset all", "reset it", "reset the photo", "reset the image",
                      "start over", "start again", "start from scratch", "from scratch", "back to the original",
                      "go back to the original", "original", "the original", "show the original", "to the original",
@@ -486,7 +511,8 @@ HELP_PHRASES = ("help", "what can you do", "what do you do", "how does this work
                 "what are you able to do", "what is possible", "capabilities", "menu", "start", "?")
 THANKS_PHRASES = ("thanks", "thank you", "thx", "ty", "cheers", "great", "perfect", "nice", "cool", "awesome",
                   "good", "ok", "okay", "k", "wow", "love it", "i love it", "looks great", "looks good",
-                  "that is great", "that is good", "that is perfect", "that is better", "much better", "better now", "better",
+                  "that is great", "that is good", "that is perfect", "that is better", "much better", "better now",
+                  "better",
                   "excellent", "amazing", "brilliant", "lovely", "beautiful", "good job", "well done", "great job",
                   "nice job", "nice work", "great work", "that works", "fine", "alright", "all right", "yes",
                   "yep", "yeah", "sure", "exactly", "just right", "spot on", "that is it", "done", "sweet",
@@ -511,7 +537,8 @@ ASSESS_PHRASES = ("what do you think", "how does it look", "how is it", "how is 
                   "what do you see", "describe the photo", "describe it", "tell me about the photo",
                   "how is the exposure", "is the exposure ok", "is the exposure right", "is the white balance ok",
                   "are the colors ok", "feedback", "give me feedback", "critique", "critique it", "opinion",
-                  "your opinion")
+                  "your opinion", "what do you suggest", "what do you recommend", "recommend something",
+                  "any recommendations", "what would you change", "what would you improve", "suggest")
 
 # --- what it cannot do ---------------------------------------------------------------------------------
 # (regular expression, reply). Checked per clause; the first that matches explains the refusal.
@@ -534,7 +561,7 @@ CANNOT: tuple[tuple[str, str], ...] = (
      r"woman|men|women|guy|girl|boy|kid|kids|child|children|baby|tourists?|photobomber|stranger|"
      r"crowd|car|cars|bike|tree|trees|branch|wires?|power ?lines?|cables?|poles?|signs?|text|logo|watermark|"
      r"date stamp|timestamp|object|objects|thing|things|stuff|trash|rubbish|litter|dust|spots?|building|house|"
-     r"bird|birds|dog|cat|animal|boat|plane|lamp post|fence|reflection|glare|lens flare|flare|shadow on|finger|"
+     r"bird|birds|dog|cat|animal|boat|plane|lamp post|fence|reflection on|lens flare|flare|shadow on|finger|"
      r"thumb|strap|bag|chair|table|the background|background)\b",
      "I can't remove objects or people; I can only adjust the tone and colour of the whole photo."),
     (r"\b(add|put|insert|place|paste|draw|paint)\b.*\b(sunset|sunrise|sun|moon|rainbow|stars|clouds?|sky|snow|"

@@ -11,7 +11,7 @@ scales HSV saturation by 1 + v/100, temperature moves R - B by v/255 and G - (R+
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -21,8 +21,8 @@ from ..core.stats import ImageStats
 TARGET_MEDIAN = 0.46
 AUTO_BAND = (0.33, 0.62)
 AUTO_TARGET_DARK, AUTO_TARGET_BRIGHT = 0.43, 0.52
-CONTRAST_BAND = (0.40, 0.88)  # p95 - p05
-CONTRAST_TARGET = 0.55
+CONTRAST_BAND = (0.33, 0.88)  # p95 - p05: "auto" acts outside it
+CONTRAST_TARGET = 0.50
 SATURATION_BAND = (0.12, 0.55)
 # Colour cast of the near-neutral pixels: explicit "fix the colours" acts from CAST_FIX, auto from CAST_AUTO.
 CAST_FIX, CAST_AUTO = 0.035, 0.07
@@ -56,12 +56,12 @@ def describe_light(s: ImageStats) -> str:
 
 
 def light_need(s: ImageStats, sign: int) -> Need | None:
-    """For "brighter"/"darker"/"too dark": the exposure change that reaches a normal median, if larger than 0."""
-    delta = exposure_to_reach(s.median_luma, TARGET_MEDIAN)
-    if sign > 0 and delta > 0:
-        return Need("exposure", delta, "because " + describe_light(s))
-    if sign < 0 and delta < 0:
-        return Need("exposure", delta, "because " + describe_light(s))
+    """For "brighter"/"darker"/"too dark": the exposure change to a normal median, when the photo is off that way."""
+    m = s.median_luma
+    if sign > 0 and m < 0.40:
+        return Need("exposure", exposure_to_reach(m, TARGET_MEDIAN), "because " + describe_light(s))
+    if sign < 0 and m > 0.56:
+        return Need("exposure", exposure_to_reach(m, TARGET_MEDIAN), "because " + describe_light(s))
     return None
 
 
@@ -75,25 +75,55 @@ def auto_exposure(s: ImageStats) -> Need | None:
     return None
 
 
-def split_brightening(s: ImageStats, current: float, delta: float) -> tuple[float, float]:
-    """Share a brightening between exposure and shadows.
+def split_brightening(s: ImageStats, current: float, delta: float) -> tuple[float, float, float]:
+    """Share a brightening (exposure units) between exposure, whites and shadows.
 
-    Exposure stops at one stop (+100) and at the point where the 95th percentile would clip; the
-    rest lifts the shadows, which brightens the dark and middle tones without blowing out the light
-    ones. Returns (exposure delta, shadows delta).
+    Exposure gives at most one stop (+100). Beyond that, whites scales the tones again (y (1 + s):
+    another gain, so colours and contrast survive). Neither goes past the point where the 95th
+    percentile would clip; what is still missing lifts the shadows, which brightens the dark and
+    middle tones and leaves the light ones. Returns (exposure delta, whites delta, shadows delta).
     """
     if delta <= 0:
-        return delta, 0.0
+        return delta, 0.0, 0.0
     headroom = max(0.0, exposure_to_reach(max(s.p95, 1e-3), 0.97))
-    exposure = min(delta, max(headroom, 0.5 * delta), 100.0 - current)
-    exposure = max(exposure, 0.0)
-    rest = delta - exposure
-    if rest < 5:
-        return delta if exposure + rest <= 100.0 - current else exposure, 0.0
-    y = min(0.95, s.median_luma * 2.0 ** (exposure / 100.0))
-    target = min(0.9, y * 2.0 ** (rest / 100.0))
+    exposure = max(0.0, min(delta, max(headroom, 0.5 * delta), 100.0 - current))
+    rest = min(delta - exposure, max(headroom - exposure, 0.0))
+    whites = 0.0
+    if rest >= 5:
+        whites = _clamp((2.0 ** (rest / 100.0) - 1.0) / 0.008, 0.0, 80.0)
+        rest = 100.0 * math.log2(1.0 + 0.008 * whites)
+    else:
+        rest = 0.0
+    missing = delta - exposure - rest
+    if missing < 8:
+        return exposure, whites, 0.0
+    y = min(0.95, s.median_luma * 2.0 ** ((exposure + rest) / 100.0))
+    target = min(0.9, y * 2.0 ** (missing / 100.0))
     lift = (target - y) / max((1.0 - y * y) * (1.0 - y), 0.05)
-    return exposure, _clamp(lift / 0.008, 0.0, 60.0)
+    return exposure, whites, _clamp(lift / 0.008, 0.0, 40.0)
+
+
+def predict(s: ImageStats, gain: float = 1.0, shadows: float = 0.0) -> ImageStats:
+    """The tonal statistics after an exposure gain and a shadows lift (slider units), approximately.
+
+    Both are monotonic per-channel curves, so percentiles of luminance map through them closely.
+    """
+    if abs(gain - 1.0) < 1e-6 and not shadows:
+        return s
+    lift = 0.008 * shadows
+
+    def f(v: float) -> float:
+        y = min(1.0, v * gain)
+        return y + lift * (1.0 - y * y) * (1.0 - y)
+
+    return replace(s, median_luma=f(s.median_luma), mean_luma=f(s.mean_luma), p01=f(s.p01), p05=f(s.p05),
+                   p95=f(s.p95), p99=f(s.p99))
+
+
+def brightness_to_hold(median: float, contrast: float) -> float:
+    """Brightness (slider units) that keeps a median in place under contrast (version 2: pivot 0.5)."""
+    k = 2.0 ** (contrast / 100.0)
+    return _clamp((median - 0.5) * (1.0 / k - 1.0) / 0.005, -30.0, 30.0)
 
 
 # --- tonal range ---------------------------------------------------------------------------------
@@ -101,7 +131,7 @@ def split_brightening(s: ImageStats, current: float, delta: float) -> tuple[floa
 def contrast_need(s: ImageStats, sign: int = 0) -> Need | None:
     spread = max(s.contrast, 0.02)
     if sign >= 0 and spread < CONTRAST_BAND[0]:
-        delta = _clamp(100.0 * math.log2(CONTRAST_TARGET / spread), 0.0, 60.0)
+        delta = _clamp(100.0 * math.log2(CONTRAST_TARGET / spread), 0.0, 45.0)
         return Need("contrast", delta, f"because the tones are bunched together (range {s.p05:.2f}-{s.p95:.2f})")
     if sign <= 0 and spread > CONTRAST_BAND[1] and s.clip_low + s.clip_high > 0.04:
         delta = _clamp(100.0 * math.log2(0.75 / spread), -50.0, 0.0)

@@ -51,6 +51,7 @@ class LookWish:
 class Removal:
     axis: str
     words: str = ""
+    strict: bool = False  # "revert the warmth": only my own change, no other way to get there
 
 
 @dataclass
@@ -76,6 +77,8 @@ class Fix:
 
 @dataclass
 class Request:
+    """Everything one message asks for."""
+
     text: str
     normalized: str = ""
     command: str | None = None  # undo, reset_all, reset_assistant, explain, help, thanks, greeting, summary, assess
@@ -113,8 +116,10 @@ _CONTRACTIONS = (
     (r"\bthere'?s\b", "there is"), (r"\bi'?m\b", "i am"), (r"\byou'?re\b", "you are"), (r"\blet'?s\b", "let us"),
     (r"\bi'd\b", "i would"), (r"\b(\w+)'ve\b", r"\1 have"), (r"\b(\w+)'ll\b", r"\1 will"),
     (r"\bw/o\b", "without"), (r"\bw/", "with "), (r"\bpl[sz]\b", "please"), (r"\babit\b", "a bit"),
-    (r"\balot\b", "a lot"), (r"\blil\b", "little"), (r"\bu\b", "you"), (r"\bur\b", "your"), (r"\bsoo+\b", "so"),
-    (r"\btoo+\b", "too"), (r"\b(?:can not|could not|can hardly|can barely|hard to|unable to|barely) see\b", "see"), (r"\bmore+\b", "more"), (r"\bpic\b", "photo"),
+    (r"\balot\b", "a lot"), (r"\blil\b", "little"), (r"\bu\b", "you"), (r"\bur\b", "your"), (r"\br\b", "are"),
+    (r"\bsoo+\b", "so"),
+    (r"\btoo+\b", "too"), (r"\b(?:can not|could not|can hardly|can barely|hard to|unable to|barely) see\b", "see"),
+    (r"\bmore+\b", "more"), (r"\bpic\b", "photo"),
 )
 _JOINED = (
     (r"\bb\s*[&/+n]\s*w\b|\bblack\s*(?:and|&|n|'n'|-|/)\s*white\b|\bblack-and-white\b", "blackandwhite"),
@@ -124,6 +129,13 @@ _JOINED = (
     (r"\bfilm\s+noir\b", "filmnoir"), (r"\bclean\s+and\s+bright\b", "clean-bright"),
     (r"\bbright\s+and\s+clean\b", "clean-bright"),
 )
+
+
+_TO_TOO = re.compile(r"\b(is|are|its|looks?|seems?|way|far|much|bit|little|was|were|getting|got|kinda|also|"
+                     r"still|very|just|abit|slightly|a lot|alot|so|feels?|came out|turned out)\s+to\s+(?=(?:much|many|"
+                     r"dark|bright|light|warm|cold|cool|blue|yellow|orange|red|green|pink|purple|saturated|contrasty|"
+                     r"harsh|soft|blurry|flat|dull|grainy|noisy|sharp|faded|washed|strong|intense|vivid|dim|gloomy|"
+                     r"moody|muted|pale|heavy|hazy|shiny|white|black|gray|magenta|busy|glowy|vibrant|colorful)\b)")
 
 
 def canon(text: str) -> str:
@@ -144,8 +156,11 @@ def normalize(text: str) -> str:
         text = re.sub(pattern, repl, text)
     for pattern, repl in _CONTRACTIONS:
         text = re.sub(pattern, repl, text)
+    text = _TO_TOO.sub(r"\1 too ", text)  # "its to dark": the commonest typo there is
     text = text.replace("&", " and ")
     text = re.sub(r"[\"()\[\]{}*_~#]", " ", text)
+    text = re.sub(r"[^\w\s+\-.,;:!?%'/&=]", " ", text)  # emoji and symbols carry no edit
+    text = re.sub(r"\b(\d)\s*x\b", r"\1x", text)
     return canon(text)
 
 
@@ -225,7 +240,8 @@ def _tokens(clause: str) -> list[_Token]:
         out.append(_Token(role, data, key, m.start(), m.end()))
     # "a light vignette", "a heavy grain": an amount of the effect, not a brightness wish.
     for a, b in zip(out, out[1:]):
-        if a.text in _AMOUNT_WORDS and b.role == "noun" and b.data in ("vignette", "grain", "fade"):
+        if (a.text in _AMOUNT_WORDS and b.role == "noun" and b.data in ("vignette", "grain", "fade")
+                and not clause[a.end:b.start].strip()):
             a.role, a.data = "leveladj", _AMOUNT_WORDS[a.text]
     return out
 
@@ -270,8 +286,10 @@ def _command(norm: str) -> str | None:
     reset = _contains(bare, [p for p in lex.RESET_ALL_PHRASES if " " in p])
     if reset or bare in lex.RESET_ALL_PHRASES:
         return "reset_all"
-    if bare in lex.UNDO_PHRASES or re.fullmatch(r"(?:undo|revert)(?: (?:that|it|this|the last (?:change|edit|step|one)"
-                                                r"|last (?:change|edit|step)|your last (?:change|edit)|please))*", bare):
+    if bare in lex.UNDO_PHRASES or re.fullmatch(
+            r"(?:undo|revert|go back|take back|cancel)(?: (?:that|it|this|one step|a step|once|again|"
+            r"(?:the |your |my )?(?:last|previous|latest) ?(?:change|edit|step|one|thing|turn|adjustment)?s?|"
+            r"what you (?:just )?did|the change|that change|please))*", bare):
         return "undo"
     if any(bare == p or (bare.startswith(p + " ") and p != "why") for p in map(canon, lex.EXPLAIN_PHRASES)):
         return "explain"
@@ -279,7 +297,8 @@ def _command(norm: str) -> str | None:
         return "summary"
     if bare in map(canon, lex.HELP_PHRASES):
         return "help"
-    if any(bare == p or bare.startswith(p) for p in map(canon, lex.ASSESS_PHRASES)):
+    if any(bare == p or bare.startswith(p) or (" " in p and f" {p}" in f" {bare}") for p in
+           map(canon, lex.ASSESS_PHRASES)):
         return "assess"
     words = re.sub(r"\b(?:so|very|really|much|it|that|this|is|looks|now|a lot|oh|wow)\b", " ", bare)
     words = re.sub(r"\s+", " ", words).strip()
@@ -308,9 +327,15 @@ def _clauses(norm: str) -> list[tuple[str, str | None]]:
             joiner = piece or ","
             continue
         piece = (piece or "").strip()
+        lead = _LEAD.match(piece)
+        if lead:  # ", but subtle": the word after the comma joins too
+            joiner, piece = lead.group(1), piece[lead.end():].strip()
         if piece:
             out.append((piece, joiner))
     return out
+
+
+_LEAD = re.compile(r"^(and|also|plus|then|with|but|though|although|however|yet|while|whereas|except)\b\s*")
 
 
 # --- numbers, scope, keep ----------------------------------------------------------------------------------
@@ -461,30 +486,63 @@ _NOUN_BARE = {"vignette": "vignette", "grain": "grain", "contrast": "contrast", 
               "sharpness": "sharpness", "fade": "fade", "warmth": "warmth", "noise": "noise"}
 
 
-def _read_clause(clause: str, carry: _State | None, req: Request, had_scope: bool) -> _State:
-    tokens = _tokens(clause)
-    state = carry.copy() if carry else _State()
-    state.level, state.neg, state.remove, state.level_text = 0, False, False, ""
-    heads: list[_Head] = []
-    loose_levels: list[tuple[int, float, str]] = []
-    loose_leveladj = 0
-    loose_remove = False
+class _ClauseReader:
+    """Reads one clause: collects heads with the modifiers around them, then turns each into a wish."""
 
-    for tok in tokens:
-        last = heads[-1] if heads else None
+    def __init__(self, clause: str, carry: _State | None, req: Request, had_scope: bool):
+        self.clause, self.carry, self.req, self.had_scope = clause, carry, req, had_scope
+        self.state = carry.copy() if carry else _State()
+        self.state.level, self.state.neg, self.state.remove, self.state.level_text = 0, False, False, ""
+        self.heads: list[_Head] = []
+        self.loose_levels: list[tuple[int, float, str]] = []  # "more", "a bit less": no head to go with
+        self.loose_leveladj = 0  # "a bit too strong"
+        self.loose_remove = False  # "remove it"
+        self.trailing: list[float] = []  # amounts after the last head: "bump the exposure a bit"
+
+    def read(self) -> _State:
+        for tok in _tokens(self.clause):
+            self.scan(tok)
+        self.apply_trailing()
+        nouns = [h for h in self.heads if h.token.role == "noun"]
+        others = [h for h in self.heads if h.token.role != "noun"]
+        if any(h.token.role == "fix" and h.token.data != "auto" for h in others):
+            # "auto white balance": the specific fix wins over the general one
+            others = [h for h in others if not (h.token.role == "fix" and h.token.data == "auto")]
+        for head in others:
+            if head.token.role == "look":
+                self.read_look(head)
+            elif head.token.role == "fix":
+                self.read_fix(head, nouns, others)
+            else:
+                self.read_adjective(head, nouns)
+        for noun in nouns:
+            if not noun.used:
+                self.read_noun(noun)
+        if not self.heads:
+            self.read_loose()
+        return self.carry_out()
+
+    # --- pass 1: heads and their modifiers ------------------------------------------------------
+
+    def scan(self, tok: _Token) -> None:
+        state, last = self.state, (self.heads[-1] if self.heads else None)
         if tok.role in ("adj", "noun", "look", "fix"):
-            heads.append(_Head(tok, state.copy()))
+            self.trailing = []
+            self.heads.append(_Head(tok, state.copy()))
             state.level, state.neg, state.remove, state.level_text, state.amount = 0, False, False, "", 1.0
             if tok.role != "noun":
+                carry = self.carry
                 state.intensity, state.has_intensity = (carry.intensity, carry.has_intensity) if carry else (1.0, False)
-            continue
+            return
         if tok.role == "enough":
             if last is not None:
                 last.enough = True
                 last.state.neg = last.state.neg or state.neg
-            continue
-        # A level word after a noun belongs to that noun: "contrast up", "the vignette is too strong".
-        if last is not None and last.token.role == "noun" and tok.role in ("level", "leveladj"):
+            return
+        # A level word after a noun belongs to that noun: "contrast up", "the vignette is too strong";
+        # after a plain adjective it is about that quality: "the green is too strong".
+        if last is not None and tok.role in ("level", "leveladj") and (
+                last.token.role == "noun" or (last.token.role == "adj" and last.token.data[2] == "state")):
             if tok.role == "level":
                 last.after_level, last.after_level_intensity = tok.data
                 last.after_too = last.after_too or state.too or tok.text.startswith("too") or "much" in tok.text
@@ -493,15 +551,12 @@ def _read_clause(clause: str, carry: _State | None, req: Request, had_scope: boo
                 last.after_too = last.after_too or state.too
             last.after_cop = last.after_cop or state.cop
             last.after_intensity = state.intensity if state.has_intensity else 1.0
-            continue
-        if last is not None and last.token.role == "noun" and tok.role in ("too", "cop", "int"):
-            # "the contrast is way too high": remember, then let the level word above pick it up.
-            pass
+            return
         if tok.role == "int":
             state.intensity = min(2.2, max(0.2, (state.intensity if state.has_intensity else 1.0) * tok.data))
             state.has_intensity = True
-            if tok.text == "so":
-                state.so = True
+            state.so = state.so or tok.text == "so"
+            self.trailing.append(tok.data)
         elif tok.role == "too":
             state.too = True
             state.intensity = min(2.2, (state.intensity if state.has_intensity else 1.0) * tok.data)
@@ -517,64 +572,77 @@ def _read_clause(clause: str, carry: _State | None, req: Request, had_scope: boo
             state.level_text = tok.text
             if tok.text.startswith("too") or tok.text in ("way too much", "a bit much", "overkill", "overdone"):
                 state.too = True
-            loose_levels.append((tok.data[0], tok.data[1], tok.text))
+            self.loose_levels.append((tok.data[0], tok.data[1], tok.text))
         elif tok.role == "leveladj":
             # "a strong vignette", "a subtle vignette": an amount for the noun that follows.
             state.amount = 1.6 if tok.data > 0 else 0.5
-            loose_leveladj = tok.data
+            self.loose_leveladj = tok.data
         elif tok.role == "remove":
-            state.remove = True
-            loose_remove = True
+            state.remove = self.loose_remove = True
 
-    # Nouns that redirect or qualify adjectives in the same clause.
-    nouns = [h for h in heads if h.token.role == "noun"]
-    others = [h for h in heads if h.token.role != "noun"]
-    fixes = [h for h in others if h.token.role == "fix"]
-    if any(h.token.data != "auto" for h in fixes):
-        others = [h for h in others if not (h.token.role == "fix" and h.token.data == "auto")]
+    def apply_trailing(self) -> None:
+        """"bump the exposure a bit", "lighten it up a little": an amount after the words it belongs to."""
+        if not (self.heads and self.trailing):
+            return
+        amount = 1.0
+        for factor in self.trailing:
+            amount *= factor
+        for head in self.heads:
+            if not head.state.has_intensity:
+                head.state.intensity, head.state.has_intensity = amount, True
+            if head.token.role == "noun" and head.after_intensity == 1.0:
+                head.after_intensity = amount
 
-    for head in others:
-        tok, st = head.token, head.state
-        intensity = st.intensity if st.has_intensity else 1.0
-        if tok.role == "look":
-            look = LookWish(tok.data, words=tok.text)
-            if st.remove or (st.neg and not st.too):
-                look.remove = True
-            elif st.level < 0 or st.too:
-                look.scale = 0.5 if not st.has_intensity else max(0.2, 1.0 - 0.5 * intensity)
-            elif st.level > 0:
-                look.scale = 1.0 + 0.5 * (intensity if st.has_intensity else st.level_intensity)
-            else:
-                look.scale = intensity
-            req.looks.append(look)
-            continue
-        if tok.role == "fix":
-            kind = tok.data
-            target = next((n for n in nouns if not n.used), None)
-            if kind == "auto" and target is not None:
-                axis = target.token.data
-                if tok.text in ("enhance", "improve", "boost", "intensify") and axis in ("color", "sharpness",
-                                                                                        "contrast", "clarity"):
-                    target.used = True
-                    req.wishes.append(Wish(axis, +1, intensity, f"{tok.text} the {target.token.text}"))
-                    continue
-                if axis in lex.FIX_TARGETS:
-                    kind = lex.FIX_TARGETS[axis]
-                    target.used = True
-                elif axis == "vignette":
-                    target.used = True
-                    req.removals.append(Removal("vignette", tok.text + " the " + target.token.text))
-                    continue
-            if kind in ("shadows", "highlights", "sharpness"):
-                sign = -1 if kind == "highlights" else +1
-                req.wishes.append(Wish(kind, sign, intensity, tok.text, complaint=True))
-            else:
-                req.fixes.append(Fix(kind, intensity, tok.text))
-            continue
-        # adjectives
+    # --- pass 2: heads -> wishes ------------------------------------------------------------------
+
+    @staticmethod
+    def intensity(head: _Head) -> float:
+        return head.state.intensity if head.state.has_intensity else 1.0
+
+    def read_look(self, head: _Head) -> None:
+        st, intensity = head.state, self.intensity(head)
+        look = LookWish(head.token.data, words=head.token.text)
+        if st.remove or (st.neg and not st.too):
+            look.remove = True  # "no vintage", "not black and white"
+        elif st.level < 0 or st.too:
+            look.scale = 0.5 if not st.has_intensity else max(0.2, 1.0 - 0.5 * intensity)  # "too moody"
+        elif st.level > 0:
+            look.scale = 1.0 + 0.5 * (intensity if st.has_intensity else st.level_intensity)  # "more vintage"
+        else:
+            look.scale = intensity  # "a little vintage"
+        self.req.looks.append(look)
+
+    def read_fix(self, head: _Head, nouns: list[_Head], others: list[_Head]) -> None:
+        tok, req, intensity = head.token, self.req, self.intensity(head)
+        kind = tok.data
+        if kind == "color" and tok.text in ("cast", "color cast", "tint") and any(
+                h.token.role == "adj" and h.token.data[0] in ("warmth", "tint") for h in others):
+            return  # "a blue cast": the named colour says which way; its adjective makes the wish
+        target = next((n for n in nouns if not n.used), None)
+        if kind == "auto" and target is not None:  # "fix the shadows", "improve the colours"
+            axis = target.token.data
+            if tok.text in ("enhance", "improve", "boost", "intensify") and axis in ("color", "sharpness", "contrast",
+                                                                                    "clarity"):
+                target.used = True
+                req.wishes.append(Wish(axis, +1, intensity, f"{tok.text} the {target.token.text}"))
+                return
+            if axis in lex.FIX_TARGETS:
+                kind = lex.FIX_TARGETS[axis]
+                target.used = True
+            elif axis == "vignette":
+                target.used = True
+                req.removals.append(Removal("vignette", f"{tok.text} the {target.token.text}"))
+                return
+        if kind in ("shadows", "highlights", "sharpness"):
+            req.wishes.append(Wish(kind, -1 if kind == "highlights" else +1, intensity, tok.text, complaint=True))
+        else:
+            req.fixes.append(Fix(kind, intensity, tok.text))
+
+    def read_adjective(self, head: _Head, nouns: list[_Head]) -> None:
+        tok, st, req, intensity = head.token, head.state, self.req, self.intensity(head)
         axis, sign, kind = tok.data
         area = None
-        for noun in nouns:
+        for noun in nouns:  # "brighter shadows", "darker corners", "warmer colours", "the face is too dark"
             if noun.used:
                 continue
             key = (axis, noun.token.data)
@@ -582,87 +650,93 @@ def _read_clause(clause: str, carry: _State | None, req: Request, had_scope: boo
                 axis, mult = _REMAP[key]
                 sign *= mult
                 noun.used = True
-                if noun.token.data == "face":
-                    area = noun.token.text
+                area = noun.token.text if noun.token.data == "face" else None
                 break
             if noun.token.data == axis:
                 noun.used = True
                 break
-            if noun.token.data in _AREA_NOUNS or noun.token.data == "face":
-                area = noun.token.text
-                noun.used = True
+            if noun.token.data in _AREA_NOUNS:
+                area, noun.used = noun.token.text, True
                 break
         if axis == "depth":
             axis = "contrast"
+        if head.after_level or head.after_leveladj:
+            # "the green is too strong" / "the yellow is too much": less of that quality.
+            level = head.after_level or head.after_leveladj
+            if head.after_leveladj and (head.after_cop or head.after_too or st.cop):
+                level = -level
+            elif head.after_level and head.after_too:
+                level = -abs(level)
+            req.wishes.append(Wish(axis, sign * level, intensity, tok.text, complaint=level < 0, reduce=level < 0))
+            return
+        if kind == "change" and st.neg and not st.too and axis in _EFFECT_AXES | {"vignette"}:
+            req.keep.update(_noun_tools(axis))  # "do not add grain": leave it alone this turn
+            req.keep_words.append(axis)
+            return
         wish = _adjective_wish(axis, sign, kind, st, head.enough, intensity, tok.text)
-        if wish is None:
-            continue
         if isinstance(wish, Removal):
             req.removals.append(wish)
-            continue
-        wish.area = area
-        req.wishes.append(wish)
+        elif wish is not None:
+            wish.area = area
+            req.wishes.append(wish)
 
-    for noun in nouns:
-        if noun.used:
-            continue
-        axis = noun.token.data
-        st = noun.state
-        intensity = (st.intensity if st.has_intensity else 1.0) * st.amount
-        level, level_intensity = st.level, st.level_intensity
-        complaint = st.too
-        if noun.after_level:
+    def read_noun(self, noun: _Head) -> None:
+        req, st, axis, words = self.req, noun.state, noun.token.data, noun.token.text
+        intensity = self.intensity(noun) * st.amount
+        level, level_intensity, complaint = st.level, st.level_intensity, st.too
+        if noun.after_level:  # "contrast up", "the vignette is too strong"
             level, level_intensity = noun.after_level, noun.after_level_intensity
             complaint = complaint or noun.after_too
             if noun.after_intensity != 1.0:
                 intensity = noun.after_intensity
-        elif noun.after_leveladj:
-            # "the contrast is too high" / "contrast is low": the person complains about the amount.
+        elif noun.after_leveladj:  # "the contrast is too high", "contrast is low": a complaint about the amount
             level = -noun.after_leveladj if (noun.after_cop or noun.after_too or st.cop) else noun.after_leveladj
             complaint = True
         if axis == "background":
             req.refusals.append("I can't edit just the background; my adjustments change the whole photo.")
-            continue
+            return
         if axis in ("face", "tone"):
-            continue
-        if st.neg and not noun.enough and "enough" not in clause:
-            # "do not add grain": leave that tool alone this turn.
-            tools = _noun_tools(axis)
-            req.keep.update(tools)
-            req.keep_words.append(noun.token.text)
-            continue
-        if st.remove and not level:
+            return
+        if st.neg and not noun.enough and "enough" not in self.clause:
+            req.keep.update(_noun_tools(axis))  # "do not add grain": leave that tool alone this turn
+            req.keep_words.append(words)
+            return
+        if st.remove and not level:  # "remove the vignette", "no grain", "get rid of the noise"
             if axis == "noise":
-                req.fixes.append(Fix("noise", intensity, noun.token.text))
+                req.fixes.append(Fix("noise", intensity, words))
             else:
-                req.removals.append(Removal(axis, noun.token.text))
-            continue
+                req.removals.append(Removal(axis, words))
+            return
         if level:
             if noun.enough and not st.neg:
-                continue
+                return  # "contrast is enough"
             if axis == "noise":
                 if level < 0:
-                    req.fixes.append(Fix("noise", intensity * level_intensity, noun.token.text))
+                    req.fixes.append(Fix("noise", intensity * level_intensity, words))
                 else:
-                    req.wishes.append(Wish("grain", +1, intensity, noun.token.text))
-                continue
-            words = ((st.level_text + " ") if st.level_text else "") + noun.token.text
-            req.wishes.append(Wish(axis, level, intensity * level_intensity, words.strip(),
-                                   complaint=complaint, reduce=level < 0))
-            continue
-        if len(heads) == 1 and not had_scope and not st.cop and axis in _NOUN_BARE:
-            if axis == "noise":
-                req.fixes.append(Fix("noise", intensity, noun.token.text))
-            else:
-                req.wishes.append(Wish(_NOUN_BARE[axis], +1, intensity, noun.token.text))
+                    req.wishes.append(Wish("grain", +1, intensity, words))
+                return
+            if axis == "shadows":
+                level = _shadow_amount(level, st.level_text or "", noun.after_level != 0)
+            text = f"{st.level_text} {words}".strip()
+            req.wishes.append(Wish(axis, level, intensity * level_intensity, text, complaint=complaint,
+                                   reduce=level < 0))
+            return
+        if len(self.heads) == 1 and not self.had_scope and not st.cop and axis in _NOUN_BARE:
+            if axis == "noise":  # "noise" on its own: a complaint
+                req.fixes.append(Fix("noise", intensity, words))
+            else:  # "vignette", "grain please"
+                req.wishes.append(Wish(_NOUN_BARE[axis], +1, intensity, words))
 
-    if not heads and not loose_levels and loose_leveladj:
-        # "a bit too strong", "too subtle": about the assistant's last change.
-        sign = -loose_leveladj if (state.too or state.cop) else loose_leveladj
-        loose_levels.append((sign, 1.0, clause.strip()))
-    if not heads:
-        if loose_levels:
-            sign, level_intensity, text = loose_levels[-1]
+    def read_loose(self) -> None:
+        """No head at all: "more", "a bit less", "too much", "remove it" are about the last turn."""
+        state, clause = self.state, self.clause
+        if not self.loose_levels and self.loose_leveladj:
+            # "a bit too strong", "too subtle"
+            sign = -self.loose_leveladj if (state.too or state.cop) else self.loose_leveladj
+            self.loose_levels.append((sign, 1.0, clause.strip()))
+        if self.loose_levels:
+            sign, level_intensity, text = self.loose_levels[-1]
             intensity = (state.intensity if state.has_intensity else 1.0) * level_intensity
             if state.neg and "enough" not in clause:
                 sign = -sign
@@ -670,15 +744,32 @@ def _read_clause(clause: str, carry: _State | None, req: Request, had_scope: boo
                 factor = 2.0 if text.startswith("double") else 1.0 + 0.5 * intensity
             else:
                 factor = 0.5 if text in ("half", "halve") else max(0.15, 1.0 - 0.5 * intensity)
-            req.followups.append(FollowUp(factor, clause.strip()))
-        elif loose_remove and re.search(r"\b(it|that|this|them|those|these)\b", clause):
-            req.command = req.command or "undo"
+            self.req.followups.append(FollowUp(factor, clause.strip()))
+        elif self.loose_remove and re.search(r"\b(it|that|this|them|those|these)\b", clause):
+            self.req.command = self.req.command or "undo"
 
-    # Carry the mood of this clause into the next one ("too dark and yellow", "much brighter and warmer").
-    intensity = next((h.state.intensity for h in heads if h.state.has_intensity), None)
-    return _State(intensity=intensity or 1.0, has_intensity=intensity is not None,
-                  too=state.too or any(h.state.too for h in heads), cop=state.cop or any(h.state.cop for h in heads),
-                  req=state.req or any(h.state.req for h in heads), so=state.so or any(h.state.so for h in heads))
+    def carry_out(self) -> _State:
+        """The mood this clause passes on ("too dark and yellow", "much brighter and warmer")."""
+        heads, state = self.heads, self.state
+        intensity = next((h.state.intensity for h in heads if h.state.has_intensity), None)
+        return _State(intensity=intensity or 1.0, has_intensity=intensity is not None,
+                      too=state.too or any(h.state.too for h in heads),
+                      cop=state.cop or any(h.state.cop for h in heads),
+                      req=state.req or any(h.state.req for h in heads),
+                      so=state.so or any(h.state.so for h in heads))
+
+
+_SLIDER_UP = {"increase", "increased", "boost", "raise", "higher", "up", "bump up", "bump", "pump up", "crank up",
+              "crank", "turn up", "push", "push up", "lift", "lift up", "open up", "bring up", "bring out", "boost up",
+              "enhance", "amplify", "not enough", "too little"}
+_SLIDER_DOWN = {"lower", "decrease", "down", "drop", "drop down", "turn down", "pull down", "bring down", "dial down"}
+
+
+def _shadow_amount(level: int, word: str, after: bool) -> int:
+    """Shadows as an amount ("less shadows" = lift them) or as the slider ("raise the shadows" = lift them)."""
+    if after or word in _SLIDER_UP or word in _SLIDER_DOWN:
+        return level  # "shadows up", "raise the shadows", "lower the shadows"
+    return -level  # "less shadows", "too much shadow", "more shadows"
 
 
 def _adjective_wish(axis: str, sign: int, kind: str, st: _State, enough: bool, intensity: float, words: str):
@@ -724,6 +815,24 @@ def _adjective_wish(axis: str, sign: int, kind: str, st: _State, enough: bool, i
 
 # --- the whole message --------------------------------------------------------------------------------------
 
+_LIMITER = re.compile(r"\b(?:but\s+)?(?:not|do not go|do not make it|never|without (?:being|going)|nothing)\s+"
+                      r"(?:too|overly|crazy|over the top)(?:\s+(?:much|far|strong|strongly|heavy|"
+                      r"heavily|intense|extreme|obvious|[a-z]+(?:er|y|ed)?))?\s*(?:though|please|ok|okay)?\b|"
+                      r"\b(?:gently|subtly|subtle|only slightly|just slightly|only a (?:bit|little)|"
+                      r"just a (?:bit|little)|"
+                      r"a little bit|a bit|a little|slightly|barely|lightly|nothing crazy|nothing extreme|"
+                      r"nothing dramatic|keep it subtle|keep it natural|subtle please|not overdone)\b")
+
+
+def _soften_last(req: Request, clause: str) -> None:
+    """A limit on the wishes just before it ("brighter but not too bright", "vintage, subtle")."""
+    for item in (req.wishes[-1:] + req.looks[-1:] + req.fixes[-1:]):
+        if isinstance(item, LookWish):
+            item.scale *= 0.6
+        else:
+            item.intensity *= 0.6
+
+
 def _cannot(clause: str) -> str | None:
     for pattern, reply in _CANNOT:
         if pattern.search(clause):
@@ -743,7 +852,8 @@ def parse(text: str, _fuzzy: bool = True) -> Request:
     if req.command is not None:
         return req
     # "undo the vignette" / "revert the warmth": a removal, not an undo of the whole turn.
-    norm_for_clauses = re.sub(r"^(?:undo|revert)\b", "remove", norm)
+    strict = bool(re.match(r"(?:undo|revert|reset|take back|put back)\b", norm))
+    norm_for_clauses = re.sub(r"^(?:undo|revert|reset|take back|put back)\b", "remove", norm)
     carry: _State | None = None
     for clause, joiner in _clauses(norm_for_clauses):
         refusal = _cannot(clause)
@@ -756,14 +866,32 @@ def parse(text: str, _fuzzy: bool = True) -> Request:
             continue
         rest, had_scope = _prepass(clause, req)
         before = len(req.wishes)
+        before_fixes = len(req.fixes)
+        before_looks = len(req.looks)
+        before_removals = len(req.removals)
+        if (req.wishes or req.looks or req.fixes) and _LIMITER.search(clause) and not _LIMITER.sub("", clause).strip():
+            _soften_last(req, clause)  # "warmer, but not too much": a smaller version of the last wish
+            continue
         if carry is not None and joiner not in _CARRY:
             # After a comma only the complaint carries ("too dark, yellow"), not the amount.
             carry = _State(too=carry.too, cop=carry.cop) if joiner == "," else None
-        carry = _read_clause(rest, carry, req, had_scope)
+        carry = _ClauseReader(rest, carry, req, had_scope).read()
+        seen = {(w.axis, w.sign) for w in req.wishes[:before]}
+        fresh = []
+        for wish in req.wishes[before:]:
+            wish.words = clause  # quoted in the reasons: "as you asked (“a bit warmer”)"
+            if (wish.axis, wish.sign) not in seen:  # "brighter brighter brighter" is one wish
+                seen.add((wish.axis, wish.sign))
+                fresh.append(wish)
+        req.wishes[before:] = fresh
+        for item in req.fixes[before_fixes:] + req.looks[before_looks:] + req.removals[before_removals:]:
+            item.words = clause
         local = _LOCAL.search(clause)
         if local:
             for wish in req.wishes[before:]:
                 wish.area = wish.area or local.group(1)
+    for removal in req.removals:
+        removal.strict = strict
     if req.has_edits or req.command or req.refusals or req.scope or req.keep or req.nothing_else:
         return req
     if _fuzzy:

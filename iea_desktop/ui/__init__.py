@@ -1,5 +1,1 @@
 """The desktop window (PySide6). Thin: widgets bind to core/agent objects; no image math here."""
-
-from ._compat import immortalize_singletons
-
-immortalize_singletons()

@@ -72,5 +72,5 @@ def describe(assistant) -> str:
     if assistant is None:
         return "No assistant"
     if getattr(assistant, "is_builtin", False):
-        return f"Built-in assistant · {assistant.device_label}"
+        return "Built-in assistant · CPU, no AI model"
     return f"{assistant.name} · {assistant.device_label}"

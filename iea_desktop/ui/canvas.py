@@ -97,6 +97,10 @@ class Canvas(QWidget):
         return self.after.full_width, self.after.full_height
 
     @property
+    def dragging_crop(self) -> bool:
+        return self._drag is not None and self._drag[0] == "crop"
+
+    @property
     def needs_detail(self) -> bool:
         """Zoomed in past the preview's resolution: full-resolution pixels would show more."""
         return self.after is not None and self.zoom > self.after.scale * 1.05

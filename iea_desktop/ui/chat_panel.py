@@ -83,19 +83,29 @@ class MessageBubble(QFrame):
         self.meta.setVisible(bool(text))
 
 
+class _Picker(QComboBox):
+    opening = Signal()  # about to show the list: a chance to look for newly installed models
+
+    def showPopup(self) -> None:
+        self.opening.emit()
+        super().showPopup()
+
+
 class ChatPanel(QWidget):
     send_requested = Signal(str)
     stop_requested = Signal()
     summarize_requested = Signal()
     node_clicked = Signal(str)
     assistant_chosen = Signal(int)  # index into the picker
+    picker_opening = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.busy = False
         self.bubbles: list[MessageBubble] = []
 
-        self.picker = QComboBox()
+        self.picker = _Picker()
+        self.picker.opening.connect(self.picker_opening)
         self.picker.setToolTip("Which assistant answers: the built-in one (no model file needed) or an installed model")
         self.picker.currentIndexChanged.connect(self._picker_changed)
         self.status = QLabel()
@@ -289,6 +299,7 @@ class ChatPanel(QWidget):
 
     def clear(self) -> None:
         for bubble in self.bubbles:
+            bubble.hide()
             bubble.deleteLater()
         self.bubbles = []
         while self.message_layout.count() > 2:  # the hints and the trailing stretch stay

@@ -176,10 +176,6 @@ class Inspector(QWidget):
         self.form = QFormLayout()
         self.form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
         self.form.setLabelAlignment(Qt.AlignRight | Qt.AlignVCenter)
-        common = QFormLayout()
-        common.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
-        common.setLabelAlignment(Qt.AlignRight | Qt.AlignVCenter)
-        common.addRow("Opacity", self.opacity)
 
         body = QWidget()
         body_layout = QVBoxLayout(body)
@@ -192,7 +188,6 @@ class Inspector(QWidget):
         line.setStyleSheet("color: #3a3c42;")
         body_layout.addWidget(line)
         body_layout.addLayout(self.form)
-        body_layout.addLayout(common)
         body_layout.addStretch(1)
         self.body = body
 
@@ -266,6 +261,12 @@ class Inspector(QWidget):
                 control.blockSignals(False)
 
     def _build(self, node: Node) -> None:
+        if self.form.indexOf(self.opacity) >= 0:  # keep the shared opacity control; rows own their widgets
+            label = self.form.takeRow(self.opacity).labelItem
+            if label is not None and label.widget() is not None:
+                label.widget().hide()
+                label.widget().deleteLater()
+        self.opacity.hide()
         while self.form.rowCount():
             self.form.removeRow(0)
         self.controls = {}
@@ -294,6 +295,9 @@ class Inspector(QWidget):
                 label.double_clicked.connect(lambda name=param.name: self.reset_param(name))
                 self.form.addRow(label, control)
             self.controls[param.name] = control
+        if node.spec.stage != "geometry":  # geometry has no meaningful partial opacity
+            self.form.addRow("Opacity", self.opacity)
+            self.opacity.show()
 
     def _wire(self, control: NumberControl, name: str) -> None:
         control.edited.connect(lambda value: self._edit(name, value, held=control.held))

@@ -89,9 +89,12 @@ class _NodeTree(QTreeWidget):
         header = self.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.Fixed)
         header.setSectionResizeMode(2, QHeaderView.Fixed)
+        header.resizeSection(1, 92)
         header.resizeSection(2, 84)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setTextElideMode(Qt.ElideRight)
 
     def dropEvent(self, event) -> None:
         item = self.currentItem()
@@ -130,7 +133,7 @@ class LayersPanel(QWidget):
         self._updating = False
 
         self.add_button = QToolButton()
-        self.add_button.setText("+ Add adjustment")
+        self.add_button.setText("+ Add adjustment ▾")
         self.add_button.setPopupMode(QToolButton.InstantPopup)
         self.add_button.setToolButtonStyle(Qt.ToolButtonTextOnly)
         self.add_menu = self._build_add_menu()
@@ -154,8 +157,8 @@ class LayersPanel(QWidget):
         self.empty_label.setObjectName("dim")
         self.empty_label.setWordWrap(True)
         self.empty_label.setAlignment(Qt.AlignCenter)
-        order = QLabel("Applied top to bottom · drag to reorder")
-        order.setObjectName("dim")
+        self.order_label = QLabel("Applied top to bottom · drag to reorder")
+        self.order_label.setObjectName("dim")
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_button)
@@ -166,8 +169,8 @@ class LayersPanel(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(buttons)
         layout.addWidget(self.tree, 1)
-        layout.addWidget(self.empty_label)
-        layout.addWidget(order)
+        layout.addWidget(self.empty_label, 1)
+        layout.addWidget(self.order_label)
         self.set_document(None)
 
     def _build_add_menu(self) -> QMenu:
@@ -217,6 +220,7 @@ class LayersPanel(QWidget):
             self._updating = False
         has_doc, has_nodes = self.document is not None, bool(nodes)
         self.tree.setVisible(has_nodes)
+        self.order_label.setVisible(has_nodes)
         self.empty_label.setVisible(not has_nodes)
         self.empty_label.setText("No adjustments yet. Ask the assistant, or use “Add adjustment”." if has_doc
                                  else "Open a photo to start editing.")
@@ -241,6 +245,7 @@ class LayersPanel(QWidget):
         for column in range(3):
             item.setToolTip(column, tip)
             item.setForeground(column, QColor(theme.TEXT if node.enabled else theme.DIM_TEXT))
+        item.setToolTip(1, value_text(node))
         font = item.font(0)
         font.setItalic(not node.enabled)
         item.setFont(0, font)

@@ -17,7 +17,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractSpinBox, QApplication, QComboBox, QDockWidget, QFileDialog, QLabel, QLineEdit, QMainWindow,
-    QMessageBox, QPlainTextEdit, QProgressBar, QPushButton, QStackedWidget, QTextEdit, QVBoxLayout, QWidget,
+    QMessageBox, QPlainTextEdit, QProgressBar, QStackedWidget, QTextEdit, QWidget,
 )
 
 from ..core.document import Document
@@ -27,6 +27,7 @@ from ..core.project import ProjectError
 from . import assistants
 from .canvas import Canvas
 from .chat_panel import ChatPanel, MessageBubble
+from .empty_state import EmptyState
 from .export_dialog import ExportDialog
 from .histogram import HistogramWidget
 from .history_panel import HistoryPanel
@@ -34,6 +35,7 @@ from .inspector import Inspector
 from .layers_panel import LayersPanel
 from .preview import PreviewPipeline, PreviewResult
 from .settings import Settings
+from .window_assistant import AssistantMixin
 from .workers import Task, make_pool
 
 APP_TITLE = "IEA Desktop"
@@ -53,54 +55,7 @@ class _DocumentSignal(QObject):
     changed = Signal(object)
 
 
-class EmptyState(QWidget):
-    """What the window shows before a photo is open."""
-
-    open_requested = Signal()
-    recent_requested = Signal(str)
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        title = QLabel("Open a photo to start")
-        title.setObjectName("emptyTitle")
-        subtitle = QLabel("Drop a photo here, or press Ctrl+O. Your original is never changed: every edit is an "
-                          "adjustment you can switch off, fine-tune or undo.")
-        subtitle.setObjectName("dim")
-        subtitle.setWordWrap(True)
-        subtitle.setAlignment(Qt.AlignCenter)
-        subtitle.setMaximumWidth(440)
-        button = QPushButton("Open Photo…")
-        button.setObjectName("primary")
-        button.clicked.connect(self.open_requested)
-        self.recent_title = QLabel("Recent")
-        self.recent_title.setObjectName("dim")
-        self.recent_box = QVBoxLayout()
-        self.recent_box.setSpacing(0)
-        layout = QVBoxLayout(self)
-        layout.addStretch(2)
-        for widget in (title, subtitle, button):
-            layout.addWidget(widget, 0, Qt.AlignHCenter)
-            layout.addSpacing(10)
-        layout.addSpacing(14)
-        layout.addWidget(self.recent_title, 0, Qt.AlignHCenter)
-        layout.addLayout(self.recent_box)
-        layout.addStretch(3)
-
-    def set_recent(self, files: list[str]) -> None:
-        while self.recent_box.count():
-            self.recent_box.takeAt(0).widget().deleteLater()
-        shown = [f for f in files if Path(f).exists()][:6]
-        self.recent_title.setVisible(bool(shown))
-        for file in shown:
-            button = QPushButton(Path(file).name)
-            button.setObjectName("link")
-            button.setToolTip(file)
-            button.setCursor(Qt.PointingHandCursor)
-            button.clicked.connect(lambda _=False, f=file: self.recent_requested.emit(f))
-            self.recent_box.addWidget(button, 0, Qt.AlignHCenter)
-
-
-class MainWindow(QMainWindow):
+class MainWindow(AssistantMixin, QMainWindow):
     def __init__(self, settings: Settings | None = None):
         super().__init__()
         self.settings = settings or Settings()
@@ -117,9 +72,8 @@ class MainWindow(QMainWindow):
         self.reply_bubble: MessageBubble | None = None
         self.open_task: Task | None = None
         self.load_task: Task | None = None
-        self.error_box: QMessageBox | None = None
+        self.message_box: QMessageBox | None = None
         self.export_dialog: ExportDialog | None = None
-        self.last_render_seconds: float | None = None
         self._signal: _DocumentSignal | None = None
         self._refresh_scheduled = False
         self._autosaving = False
@@ -167,6 +121,7 @@ class MainWindow(QMainWindow):
         self.chat.summarize_requested.connect(self.summarize)
         self.chat.node_clicked.connect(self.select_node)
         self.chat.assistant_chosen.connect(self.choose_assistant)
+        self.chat.picker_opening.connect(self.refresh_assistants)
 
         self.setDockNestingEnabled(True)
         self.layers_dock = self._dock("Layers", self.layers, Qt.LeftDockWidgetArea)
@@ -328,13 +283,13 @@ class MainWindow(QMainWindow):
         self.install_document(doc)
         self.statusBar().showMessage(f"Opened {path.name}", 4000)
         for note in doc.notes:
-            self.show_error("Note", note, icon=QMessageBox.Information)
+            self.show_message("Note", note, icon=QMessageBox.Information)
         if doc.recovery_file() is not None:
             if self.ask_restore(doc):
                 try:
                     doc.recover()
                 except ProjectError as error:
-                    self.show_error("Could not restore", str(error))
+                    self.show_message("Could not restore", str(error))
             else:
                 doc.discard_recovery()
         if doc.info.is_raw:
@@ -350,7 +305,7 @@ class MainWindow(QMainWindow):
         if self.document is None:
             self.center.setCurrentWidget(self.empty)
             self.canvas.clear()
-        self.show_error("Cannot open photo", str(error) if str(error) else f"{path.name}: {type(error).__name__}")
+        self.show_message("Cannot open photo", str(error) if str(error) else f"{path.name}: {type(error).__name__}")
 
     def install_document(self, doc: Document) -> None:
         self.pipeline.cancel_all()
@@ -416,7 +371,7 @@ class MainWindow(QMainWindow):
         if skip != self.pipeline.skip_node:
             self.pipeline.skip_node = skip
             self.pipeline.request()
-        if self.canvas._drag is None or self.canvas._drag[0] != "crop":
+        if not self.canvas.dragging_crop:
             self.canvas.set_crop(crop.params if crop is not None else None)
         self.canvas.set_grid(node is not None and node.op == "straighten")
 
@@ -442,7 +397,6 @@ class MainWindow(QMainWindow):
     def _preview_ready(self, result: PreviewResult) -> None:
         self.canvas.set_frames(result.after, result.before, result.clipping)
         self.histogram.set_histogram(result.histogram)
-        self.last_render_seconds = result.seconds
         self.render_label.setText(f"Render {1000 * result.seconds:.0f} ms")
         self._view_changed()
 
@@ -492,7 +446,7 @@ class MainWindow(QMainWindow):
         try:
             path = self.document.save()
         except (OSError, ProjectError) as error:
-            self.show_error("Cannot save", f"Your edits could not be saved: {error}")
+            self.show_message("Cannot save", f"Your edits could not be saved: {error}")
             return False
         self.autosave_timer.stop()
         self.statusBar().showMessage(f"Edits saved to {path}", 5000)
@@ -569,27 +523,27 @@ class MainWindow(QMainWindow):
         box.exec()
         return box.clickedButton() is restore
 
-    def show_error(self, title: str, text: str, icon=QMessageBox.Warning) -> QMessageBox:
-        """A window-modal message that does not block the event loop."""
+    def show_message(self, title: str, text: str, icon=QMessageBox.Warning) -> QMessageBox:
+        """A window-modal message (a problem, by default) that does not block the event loop."""
         box = QMessageBox(icon, title, text, QMessageBox.Ok, self)
         box.setAttribute(Qt.WA_DeleteOnClose)
         box.finished.connect(lambda _result: self._message_closed(box))
         box.open()
-        self.error_box = box
+        self.message_box = box
         return box
 
     def _message_closed(self, box: QMessageBox) -> None:
-        if self.error_box is box:
-            self.error_box = None
+        if self.message_box is box:
+            self.message_box = None
 
     def show_shortcuts(self) -> None:
         rows = "".join(f"<tr><td>{what}</td><td style='padding-left:18px'><b>{keys}</b></td></tr>" for what, keys in SHORTCUTS)
-        self.show_error("Keyboard shortcuts", f"<table>{rows}</table>", icon=QMessageBox.NoIcon)
+        self.show_message("Keyboard shortcuts", f"<table>{rows}</table>", icon=QMessageBox.NoIcon)
 
     def show_about(self) -> None:
         from .. import __version__
 
-        self.show_error(f"About {APP_TITLE}", f"{APP_TITLE} {__version__}\nA photo editor with an offline assistant. "
+        self.show_message(f"About {APP_TITLE}", f"{APP_TITLE} {__version__}\nA photo editor with an offline assistant. "
                         "Your originals are never changed.", icon=QMessageBox.Information)
 
     # --- export ------------------------------------------------------------------------------
@@ -600,197 +554,13 @@ class MainWindow(QMainWindow):
         dialog = ExportDialog(self.document, self.work_pool, self.settings.value("dirs/export"), self)
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.exported.connect(self._exported)
+        dialog.finished.connect(lambda _result: setattr(self, "export_dialog", None))
         dialog.open()
         self.export_dialog = dialog
 
     def _exported(self, path: Path) -> None:
         self.settings.set_value("dirs/export", str(path.parent))
         self.statusBar().showMessage(f"Exported {path}", 8000)
-
-    # --- assistant ---------------------------------------------------------------------------
-
-    def refresh_assistants(self, initial: bool = False) -> None:
-        self.choices, note = assistants.choices()
-        wanted = self.settings.value("assistant/choice", "builtin") if initial else self.choices[self.choice_index].key
-        keys = [c.key for c in self.choices]
-        index = keys.index(wanted) if wanted in keys and self.choices[keys.index(wanted)].usable else 0
-        self.chat.set_choices([(c.label, c.tooltip, c.usable) for c in self.choices], index)
-        if note:
-            self.chat.add_notice(note)
-        if initial:
-            self.choose_assistant(index)
-
-    def choose_assistant(self, index: int) -> None:
-        choice = self.choices[index]
-        if self.turn_task is not None:
-            self.chat.set_current_choice(self.choice_index)
-            return
-        if choice.key == "builtin":
-            try:
-                assistant = assistants.load_builtin()
-            except Exception as error:  # the agent package may be incomplete: say so in the chat
-                self.chat.add_notice(f"The built-in assistant is not available: {error}")
-                self._set_assistant(None, index)
-                return
-            self._set_assistant(assistant, index)
-            return
-        self.chat.set_loading(0.0, f"Loading {choice.label}…")
-        self.chat.set_status(f"Loading {choice.label}…")
-        self._set_assistant(None, index, loading=True)
-        task = Task(lambda t: assistants.load(choice, progress=lambda f, text: t.progress.emit(f, text)))
-        task.progress.connect(lambda fraction, text: self.chat.set_loading(fraction, text))
-        task.done.connect(lambda assistant: self._model_loaded(task, index, assistant))
-        task.failed.connect(lambda error: self._model_failed(task, choice, error))
-        self.load_task = task.start(self.work_pool)
-
-    def _model_loaded(self, task: Task, index: int, assistant) -> None:
-        if task is not self.load_task:
-            return
-        self.load_task = None
-        self.chat.set_loading(None)
-        self._set_assistant(assistant, index)
-        self.chat.add_notice(f"{assistant.name} is ready ({assistant.device_label}).", error=False)
-
-    def _model_failed(self, task: Task, choice: assistants.Choice, error: Exception) -> None:
-        if task is not self.load_task:
-            return
-        self.load_task = None
-        self.chat.set_loading(None)
-        self.chat.add_notice(f"Could not load {choice.label}: {error}")
-        self.chat.set_current_choice(0)
-        self.choose_assistant(0)
-
-    def _set_assistant(self, assistant, index: int, loading: bool = False) -> None:
-        self.assistant = assistant
-        self.choice_index = index
-        if not loading:
-            self.settings.set_value("assistant/choice", self.choices[index].key)
-        self.session = self._new_session()
-        text = assistants.describe(assistant) if not loading else "Loading a model…"
-        self.assistant_label.setText(f"Assistant: {text}")
-        if assistant is not None and assistant.is_builtin:
-            self.chat.set_status("Built-in assistant: understands simple requests and works without an AI model. "
-                                 "Pick an installed model above for more.")
-        elif assistant is not None:
-            self.chat.set_status(f"{assistant.name} on {assistant.device_label}")
-        self._update_chat_availability()
-
-    def _new_session(self):
-        if self.document is None or self.assistant is None:
-            return None
-        from ..agent.session import AssistantSession
-
-        return AssistantSession(self.document, self.assistant)
-
-    def _update_chat_availability(self) -> None:
-        if self.document is None:
-            self.chat.set_available(False, "Open a photo to start.")
-        elif self.assistant is None:
-            self.chat.set_available(False, "Loading the assistant…" if self.load_task else "No assistant is available.")
-        else:
-            self.chat.set_available(True)
-
-    def _reply_title(self) -> str:
-        if self.assistant is None:
-            return "Assistant"
-        return "Built-in assistant" if self.assistant.is_builtin else self.assistant.name
-
-    def send_chat(self, text: str) -> None:
-        session = self.session
-        if session is None or self.turn_task is not None:
-            return
-        self.chat.add_user(text)
-        self._start_turn(lambda task: session.run_turn(text, on_text=task.text.emit, cancel=task.cancel_event))
-
-    def summarize(self) -> None:
-        session = self.session
-        if session is None or self.turn_task is not None:
-            return
-        self.chat.add_user("Summarize my edits")
-        self._start_turn(lambda task: session.summarize(on_text=task.text.emit, cancel=task.cancel_event))
-
-    def _start_turn(self, fn) -> None:
-        bubble = self.chat.begin_reply(self._reply_title())
-        self.inspector.gesture.end()
-        task = Task(fn)
-        task.text.connect(bubble.append)
-        task.done.connect(lambda result: self._turn_done(task, bubble, result))
-        task.failed.connect(lambda error: self._turn_failed(task, bubble, error))
-        self.turn_task = task
-        self.reply_bubble = bubble
-        self._set_turn_running(True)
-        task.start(self.assistant_pool)
-
-    def stop_turn(self) -> None:
-        if self.turn_task is not None:
-            self.turn_task.cancel()
-            if self.reply_bubble is not None:
-                self.reply_bubble.set_meta("Stopping…")
-
-    def _turn_done(self, task: Task, bubble: MessageBubble, result) -> None:
-        self._finish_turn(task)
-        bubble.set_text(result.reply)
-        bubble.set_nodes(self._node_links(result.node_ids))
-        meta = [f"⚠ {w}" for w in result.warnings]
-        if result.error:
-            bubble.setObjectName("noticeBubble")
-            bubble.style().unpolish(bubble)
-            bubble.style().polish(bubble)
-        meta.append(f"{result.seconds:.1f} s")
-        bubble.set_meta("\n".join(meta))
-        if result.node_ids:
-            self.layers.refresh()
-            self.layers.select(result.node_ids[0])
-
-    def _turn_failed(self, task: Task, bubble: MessageBubble, error: Exception) -> None:
-        self._finish_turn(task)
-        bubble.set_text(f"Sorry, something went wrong: {error}. Nothing was changed.")
-        bubble.setObjectName("noticeBubble")
-        bubble.style().unpolish(bubble)
-        bubble.style().polish(bubble)
-
-    def _finish_turn(self, task: Task) -> None:
-        if task is self.turn_task:
-            self.turn_task = None
-            self.reply_bubble = None
-            self._set_turn_running(False)
-            if self.document is not None and self.document.dirty:
-                self.autosave_timer.start()
-            self._update_title()
-
-    def _set_turn_running(self, running: bool) -> None:
-        """While the assistant works on the graph (on its thread), the person's edit controls wait."""
-        self.chat.set_busy(running)
-        for widget in (self.layers, self.inspector, self.history_panel):
-            widget.setEnabled(not running)
-        if running:
-            self.canvas.set_crop(None)
-        else:
-            self._sync_tool()
-        self._update_actions()
-
-    def _node_links(self, node_ids) -> list[tuple[str, str]]:
-        links = []
-        for node_id in node_ids or []:
-            try:
-                node = self.document.graph.get(node_id)
-            except KeyError:
-                continue
-            links.append((node_id, f"{node.label} {node.summary()}"))
-        return links
-
-    def _show_transcript(self, doc: Document) -> None:
-        self.chat.clear()
-        for message in doc.chat:
-            if message.get("role") == "user":
-                self.chat.add_user(str(message.get("text", "")))
-                continue
-            who = "Built-in assistant" if message.get("model", "").lower().startswith("built") else message.get("model") or "Assistant"
-            bubble = self.chat.begin_reply(who)
-            bubble.set_text(str(message.get("text", "")))
-            bubble.set_nodes(self._node_links(message.get("node_ids")))
-            bubble.set_meta("\n".join(f"⚠ {w}" for w in message.get("warnings") or []))
-        self._update_chat_availability()
 
     # --- window state ------------------------------------------------------------------------
 

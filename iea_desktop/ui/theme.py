@@ -22,7 +22,10 @@ QMainWindow::separator {{ background: {BASE}; width: 3px; height: 3px; }}
 QDockWidget {{ color: {TEXT}; font-weight: 600; }}
 QDockWidget::title {{ background: {PANEL}; padding: 5px 8px; border-bottom: 1px solid {BASE}; }}
 QToolBar {{ background: {WINDOW}; border: none; border-bottom: 1px solid {BASE}; spacing: 2px; padding: 2px 6px; }}
-QToolBar QToolButton {{ padding: 4px 9px; border-radius: 4px; }}
+QToolButton::menu-indicator {{ image: none; width: 0; }}
+QToolButton {{ padding: 4px 8px; border-radius: 4px; background: #36383d; border: 1px solid #45474d; }}
+QToolButton:hover {{ background: #3f4147; }}
+QToolBar QToolButton {{ background: transparent; border: none; padding: 4px 9px; border-radius: 4px; }}
 QToolBar QToolButton:hover {{ background: #34363b; }}
 QToolBar QToolButton:checked {{ background: {ACCENT}; color: white; }}
 QStatusBar {{ background: {BASE}; color: {DIM_TEXT}; }}
@@ -37,7 +40,7 @@ QPushButton:pressed {{ background: #2d2f33; }}
 QPushButton:disabled {{ color: #666870; background: #2c2d31; }}
 QPushButton#primary {{ background: {ACCENT}; border-color: {ACCENT}; color: white; font-weight: 600; }}
 QPushButton#primary:hover {{ background: #5c9bf5; }}
-QPushButton#hint {{ background: #2e2f34; border: 1px solid #4a4c53; border-radius: 13px; padding: 4px 12px; text-align: left; }}
+QPushButton#hint {{ background: #2e2f34; border: 1px solid #4a4c53; border-radius: 12px; padding: 4px 14px; }}
 QPushButton#hint:hover {{ border-color: {ASSISTANT}; }}
 QPushButton#link {{ background: transparent; border: none; color: {ACCENT}; padding: 2px 4px; text-align: left; }}
 QPushButton#link:hover {{ text-decoration: underline; }}

@@ -51,9 +51,16 @@ class Task(QObject):
         try:
             result = self._fn(self)
         except Exception as error:  # delivered to the GUI thread, which decides how to show it
-            self.failed.emit(error)
+            self._deliver(self.failed, error)
         else:
-            self.done.emit(result)
+            self._deliver(self.done, result)
+
+    @staticmethod
+    def _deliver(signal, value) -> None:
+        try:
+            signal.emit(value)
+        except RuntimeError:  # the app is shutting down and the receiver is gone
+            pass
 
 
 class _Runner(QRunnable):

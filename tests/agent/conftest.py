@@ -3,6 +3,9 @@ loaded llama.cpp backends (skipped where llama-cpp-python or the model is missin
 from __future__ import annotations
 
 import importlib.util
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,9 +56,32 @@ def tiny_mmproj_576(tmp_path_factory, make_tiny_mmproj) -> Path:
     return make_tiny_mmproj(tmp_path_factory.mktemp("mmproj") / "mmproj-tiny-576.gguf", 576)
 
 
+# A native crash would take the whole test run down, so generation is first tried in a
+# child process. (A llama.cpp built with -march=native on a CPU with AMX dies with SIGILL in
+# VMs that do not enable AMX: rebuild with CMAKE_ARGS="-DGGML_NATIVE=OFF".)
+_SMOKE = (
+    "import sys, llama_cpp\n"
+    "llm = llama_cpp.Llama(sys.argv[1], n_ctx=256, verbose=False)\n"
+    "llm.create_completion('The quick brown fox jumps over', max_tokens=2)\n"
+)
+
+
 @pytest.fixture(scope="session")
-def text_backend(smollm2):
+def llama_cpp_works(smollm2) -> None:
+    """Fail (not crash) the tests that generate when this llama.cpp build cannot run."""
     pytest.importorskip("llama_cpp")
+    done = subprocess.run([sys.executable, "-c", _SMOKE, str(smollm2)],
+                          capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        how = (f"signal {signal.Signals(-done.returncode).name}" if done.returncode < 0
+               else f"exit code {done.returncode}")
+        pytest.fail(f"llama.cpp cannot generate on this machine ({how}); "
+                    f"if SIGILL, rebuild llama-cpp-python with CMAKE_ARGS=-DGGML_NATIVE=OFF\n"
+                    f"{done.stderr[-2000:]}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def text_backend(smollm2, llama_cpp_works):
     from iea_desktop.agent.backends.llama_cpp_backend import LlamaCppBackend
 
     backend = LlamaCppBackend(smollm2, n_ctx=2048)
@@ -65,8 +91,7 @@ def text_backend(smollm2):
 
 
 @pytest.fixture(scope="session")
-def vision_backend(smollm2, tiny_mmproj_576):
-    pytest.importorskip("llama_cpp")
+def vision_backend(smollm2, tiny_mmproj_576, llama_cpp_works):
     from iea_desktop.agent.backends.llama_cpp_backend import LlamaCppBackend
 
     backend = LlamaCppBackend(smollm2, tiny_mmproj_576, n_ctx=2048)

@@ -167,6 +167,18 @@ def test_llama_cpp_errors_become_model_file_errors(tmp_path):
         LlamaCppBackend(path).load()
 
 
+def test_llama_cpp_mmproj_errors_carry_its_reason(tmp_path, smollm2, make_tiny_mmproj, monkeypatch):
+    # Had the pairing check missed it, llama.cpp's own refusal still arrives as a clear error.
+    pytest.importorskip("llama_cpp")
+    from iea_desktop.agent.backends import llama_cpp_backend
+
+    monkeypatch.setattr(llama_cpp_backend, "check_pairing", lambda model, mmproj: None)
+    proj = make_tiny_mmproj(tmp_path / "mmproj-512.gguf", 512)
+    with pytest.raises(ModelFileError, match=r"could not load mmproj mmproj-512\.gguf: .*"
+                       r"mismatch between text model \(n_embd = 576\) and mmproj \(n_embd = 512\)"):
+        LlamaCppBackend(smollm2, proj).load()
+
+
 # --- Real turns with SmolLM2-135M ---
 
 
@@ -183,8 +195,8 @@ def test_text_turn_under_tool_calls_grammar(text_backend):
     out = text_backend.complete(
         [{"role": "system", "content": "You edit photos. Reply with JSON."},
          {"role": "user", "content": "Make it brighter and add contrast."}],
-        grammar=tool_calls_grammar(TOOLS, max_edits=2, reply_chars=60, reason_chars=40),
-        max_tokens=320,
+        grammar=tool_calls_grammar(TOOLS, max_edits=2, reply_chars=40, reason_chars=24),
+        max_tokens=200,
         on_text=pieces.append,
     )
     assert "".join(pieces) == out
@@ -202,17 +214,17 @@ def test_image_is_ignored_without_vision(text_backend):
 def test_image_turn_through_multimodal_handler(vision_backend):
     assert vision_backend.has_vision
     assert vision_backend.handler_name == "mtmd"
-    out = vision_backend.complete(ASK, image_png=preview_png(), max_tokens=8)
-    assert isinstance(out, str)
-    # The prompt grew by the image's embeddings: 16 patches of the tiny 64 px encoder.
+    assert isinstance(vision_backend.complete(ASK, image_png=preview_png(), max_tokens=8), str)
+    # The image reached the model: the prompt grew by the tiny encoder's 16 patch
+    # embeddings (plus the line break that separates the image from the text).
+    vision_backend.complete(ASK, image_png=preview_png(), max_tokens=1)
     with_image = vision_backend._llama.n_tokens
-    vision_backend.complete(ASK, max_tokens=8)
+    vision_backend.complete(ASK, max_tokens=1)
     without_image = vision_backend._llama.n_tokens
-    assert with_image - without_image == 16
+    assert with_image - without_image == 16 + 1
 
 
-def test_handler_override_and_progress(smollm2, tiny_mmproj_576):
-    pytest.importorskip("llama_cpp")
+def test_handler_override_and_progress(smollm2, tiny_mmproj_576, llama_cpp_works):
     steps = []
     backend = LlamaCppBackend(smollm2, tiny_mmproj_576, chat_handler="llava-1.5", n_ctx=1024)
     backend.load(progress=lambda fraction, text: steps.append((fraction, text)))

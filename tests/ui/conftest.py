@@ -38,8 +38,8 @@ def window(qtbot, iea_home):
     qtbot.addWidget(win)
     win.show()
     yield win
-    if win.error_box is not None:
-        win.error_box.close()
+    if win.message_box is not None:
+        win.message_box.close()
 
 
 @pytest.fixture

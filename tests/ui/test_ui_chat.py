@@ -118,7 +118,7 @@ def test_a_failing_assistant_reports_in_the_chat(qtbot, window, sample):
     qtbot.waitUntil(lambda: finished(window), timeout=WAIT_MS)
     assert "nonsense" in window.chat.bubbles[-1].text
     assert window.chat.bubbles[-1].objectName() == "noticeBubble"
-    assert window.error_box is None
+    assert window.message_box is None
     assert window.document.graph.nodes == []
 
 

@@ -49,10 +49,10 @@ def test_damaged_file_shows_error_and_app_keeps_running(qtbot, window, tmp_path,
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8\xff\xe0 this is not really a JPEG" + bytes(200))
     window.open_photo(broken)
-    qtbot.waitUntil(lambda: window.error_box is not None and window.error_box.isVisible(), timeout=WAIT_MS)
-    assert "broken.jpg" in window.error_box.text()
+    qtbot.waitUntil(lambda: window.message_box is not None and window.message_box.isVisible(), timeout=WAIT_MS)
+    assert "broken.jpg" in window.message_box.text()
     assert window.center.currentWidget() is window.empty
-    window.error_box.close()
+    window.message_box.close()
     open_photo(qtbot, window, sample)  # still works
     assert window.document.path == sample
 
@@ -146,3 +146,41 @@ def test_reopening_restores_edits_and_chat(qtbot, window, sample, scripted):
     texts = [b.text for b in window.chat.bubbles]
     assert texts == ["make it brighter", "I brightened the photo."]
     assert window.chat.bubbles[1].links.isVisibleTo(window.chat)
+
+
+def test_keyboard_shortcuts_undo_redo(qtbot, window, sample):
+    open_photo(qtbot, window, sample)
+    _edit(window)
+    window.activateWindow()
+    window.canvas.setFocus()
+    qtbot.waitUntil(window.undo_action.isEnabled, timeout=WAIT_MS)
+    qtbot.keyClick(window.canvas, Qt.Key_Z, Qt.ControlModifier)
+    assert window.document.history.position == 1
+    qtbot.waitUntil(window.redo_action.isEnabled, timeout=WAIT_MS)
+    qtbot.keyClick(window.canvas, Qt.Key_Y, Qt.ControlModifier)
+    assert window.document.history.position == 2
+    qtbot.keyClick(window.canvas, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)
+    assert window.document.history.position == 2  # nothing left to redo
+    qtbot.keyClick(window.canvas, Qt.Key_Y)
+    assert window.compare_action.isChecked()
+
+
+def test_typing_in_the_chat_does_not_trigger_view_keys(qtbot, window, sample, scripted):
+    open_photo(qtbot, window, sample)
+    window.chat.input.setFocus()
+    qtbot.keyClicks(window.chat.input, "yj\\")
+    assert window.chat.input.toPlainText() == "yj\\"
+    assert not window.compare_action.isChecked() and not window.clipping_action.isChecked()
+    assert not window.canvas.show_before
+
+
+def test_picker_lists_models_installed_while_running(qtbot, window, monkeypatch):
+    from iea_desktop.ui import assistants
+
+    assert window.chat.picker.count() == 1
+    extra = assistants.Choice("New model (1.0 GB)", "tip", "/models/new.gguf")
+    monkeypatch.setattr(assistants, "choices", lambda: ([
+        assistants.Choice(assistants.BUILTIN_LABEL, assistants.BUILTIN_TIP, "builtin"), extra], None))
+    window.chat.picker_opening.emit()
+    assert window.chat.picker.count() == 2
+    assert window.chat.picker.currentIndex() == 0

@@ -32,8 +32,9 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
 # JSON string content: any character but '"', '\' and control characters, or an escape.
 _CHAR_RULE = r'char ::= [^"\\\x00-\x1F] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F]{4})'
-# Whitespace between tokens: enough for pretty-printed JSON, never unbounded.
-_WS_RULE = r"ws ::= [ \t\n]{0,12}"
+# Whitespace between tokens: a space, or one line break and indentation (pretty-printed
+# JSON), never unbounded runs of blank lines.
+_WS_RULE = r'ws ::= (" " | "\n" [ \t]{0,12})?'
 
 
 def _check_tools(tools: Sequence[Tool]) -> list[Tool]:

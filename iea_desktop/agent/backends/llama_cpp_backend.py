@@ -8,6 +8,7 @@ are in ``shared/design/llama-cpp-notes.md``.
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import threading
 from pathlib import Path
@@ -35,6 +36,8 @@ _HANDLER_CLASSES = {  # llama_cpp.llama_chat_format class for each vision handle
     "moondream": "MoondreamChatHandler",
 }
 _GPU_BACKENDS = ("CUDA", "Metal", "Vulkan", "ROCm", "HIP", "SYCL", "MUSA", "CANN", "OpenCL")
+
+log = logging.getLogger(__name__)
 
 Message = Mapping[str, str]
 Progress = Callable[[float, str], None]
@@ -175,15 +178,19 @@ class LlamaCppBackend:
                 f"llama.cpp could not load {self.model_path.name}: {e}", self.model_path
             ) from e
         if handler is not None:
+            if not self.verbose:
+                _route_mtmd_logs(llama_cpp)
             # The mmproj otherwise loads on the first image turn; load it now so that its
             # errors and its cost belong to loading.
             report(0.8, f"Loading vision projector {self.mmproj_path.name}")
+            _mtmd_errors.clear()
             try:
                 handler._init_mtmd_context(llama)
             except (ValueError, RuntimeError) as e:
                 llama.close()
+                reason = f" ({_mtmd_errors[-1]})" if _mtmd_errors else ""
                 raise ModelFileError(
-                    f"llama.cpp could not load mmproj {self.mmproj_path.name}: {e}",
+                    f"llama.cpp could not load mmproj {self.mmproj_path.name}: {e}{reason}",
                     self.mmproj_path,
                 ) from e
 
@@ -360,6 +367,39 @@ class LlamaCppBackend:
 def _gpu_backend_name(llama_cpp: Any) -> str:
     info = llama_cpp.llama_print_system_info().decode("utf-8", "replace")
     return next((b for b in _GPU_BACKENDS if b in info), "")
+
+
+_mtmd_log_callback: Any = None
+_mtmd_errors: list[str] = []  # error lines libmtmd logged, newest last (for error messages)
+
+
+def _route_mtmd_logs(llama_cpp: Any) -> None:
+    """Send libmtmd's log to this module's logger instead of stderr.
+
+    llama-cpp-python quiets llama.cpp's own log when verbose=False but not libmtmd's, which
+    prints every prompt it tokenizes. libmtmd's logger is process-wide, so this is too; the
+    ctypes callback must stay referenced for as long as the library may call it.
+    """
+    global _mtmd_log_callback
+    if _mtmd_log_callback is not None:
+        return
+    from llama_cpp import mtmd_cpp
+
+    # ggml_log_level: 1 DEBUG, 2 INFO, 3 WARN, 4 ERROR, 5 CONT (llama-cpp-python's
+    # _logger.py still documents an older numbering). libmtmd's INFO is chatty: DEBUG here.
+    levels = {3: logging.WARNING, 4: logging.ERROR}
+
+    @llama_cpp.llama_log_callback
+    def callback(level, text, user_data):
+        line = text.decode("utf-8", "replace").strip()
+        if level == 4 and line:
+            del _mtmd_errors[:-9]
+            _mtmd_errors.append(line.splitlines()[0])
+        log.log(levels.get(level, logging.DEBUG), "%s", line)
+
+    mtmd_cpp.mtmd_log_set(callback, None)
+    mtmd_cpp.mtmd_helper_log_set(callback, None)
+    _mtmd_log_callback = callback
 
 
 _FLAT_MTMD: type | None = None

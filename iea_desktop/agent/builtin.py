@@ -1,0 +1,759 @@
+"""The built-in assistant: chat that works on first launch, with no model file.
+
+Deterministic and instant: ``builtin_parse`` reads the message into wishes ("more light",
+"the vintage look", "a bit less"), ``builtin_measure`` sizes them from the photo's statistics,
+and this module turns them into a ``Plan`` of absolute slider values for the assistant's own
+nodes, each with a one-line reason, plus a short reply. Follow-ups change the assistant's
+existing nodes (whose current values include any change the person made by hand since).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Callable
+
+from ..core.graph import Node
+from ..core.ops import IEA_TOOLS, REGISTRY
+from . import builtin_lexicon as lex
+from . import builtin_measure as measure
+from .builtin_parse import FollowUp, Fix, LookWish, Removal, Request, SetValue, Wish, parse
+from .plan import Edit, Plan, validate_edit
+from .session import Cancelled, TurnContext
+
+# What a change does, in words: (going up, going down).
+VERBS = {
+    "exposure": ("Brightened", "Darkened"),
+    "brightness": ("Lifted the brightness", "Lowered the brightness"),
+    "contrast": ("Added contrast", "Reduced contrast"),
+    "fade": ("Faded the photo", "Reduced the fade"),
+    "natural_contrast": ("Added depth with an S-curve", "Softened the tone curve"),
+    "highlights": ("Brightened the highlights", "Pulled back the highlights"),
+    "shadows": ("Lifted the shadows", "Deepened the shadows"),
+    "whites": ("Raised the whites", "Lowered the whites"),
+    "blacks": ("Lifted the blacks", "Deepened the blacks"),
+    "saturation": ("Boosted saturation", "Reduced saturation"),
+    "vibrance": ("Boosted vibrance", "Muted the colours"),
+    "temperature": ("Warmed the colours", "Cooled the colours"),
+    "tint": ("Shifted towards green", "Shifted towards magenta"),
+    "grain": ("Added grain", "Reduced the grain"),
+    "vignette": ("Darkened the corners", "Lightened the corners"),
+    "sharpness": ("Sharpened", "Softened"),
+}
+NOUN_WORDS = {  # how to name what a noun covers, in replies
+    "light": "brightness", "color": "colours", "warmth": "warmth", "tint": "tint", "contrast": "contrast",
+    "clarity": "depth", "shadows": "shadows", "highlights": "highlights", "whites": "whites", "blacks": "blacks",
+    "fade": "fade", "grain": "grain", "vignette": "vignette", "sharpness": "sharpness", "noise": "noise",
+    "saturation": "saturation", "vibrance": "vibrance", "tone": "tones",
+}
+CAPABILITIES = ("I can adjust brightness, contrast, colour, warmth, shadows, highlights, sharpness, grain, "
+                "vignette and fade, or apply a look (vintage, black and white, golden hour, moody, dreamy, "
+                "cinematic, film, matte ...).")
+_LOOK_IN_REASON = re.compile(r"(?:for|of) the (.+?) look")
+
+
+def _label(tool: str) -> str:
+    return REGISTRY[tool].label.lower()
+
+
+def _quote(text: str, limit: int = 40) -> str:
+    text = text.strip()
+    return "“" + (text if len(text) <= limit else text[: limit - 1].rstrip() + "…") + "”"
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?" else text + "."
+
+
+def _join(items: list[str]) -> str:
+    items = [i for i in items if i]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+class BuiltinAssistant:
+    """The offline assistant (implements ``session.Assistant``)."""
+
+    name = "Built-in assistant"
+    is_builtin = True
+    op_version: int | None = None  # each op's latest version
+
+    @property
+    def device_label(self) -> str:
+        return "built-in, no model"
+
+    def plan(self, ctx: TurnContext, on_text: Callable[[str], None] | None = None,
+             cancel: threading.Event | None = None) -> Plan:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
+        plan = _Turn(ctx, parse(ctx.request)).plan()
+        if on_text is not None:
+            on_text(plan.reply)
+        return plan
+
+    def summarize(self, ctx: TurnContext, on_text: Callable[[str], None] | None = None,
+                  cancel: threading.Event | None = None) -> str:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
+        text = summarize_graph(ctx.nodes)
+        if on_text is not None:
+            on_text(text)
+        return text
+
+
+# --- one turn -------------------------------------------------------------------------------------
+
+class _Turn:
+    def __init__(self, ctx: TurnContext, req: Request):
+        self.ctx, self.req = ctx, req
+        self.stats = ctx.current_stats
+        self.current: dict[str, int] = {}  # the assistant's nodes as they are now (a switched-off node counts 0)
+        self.stored: dict[str, int] = {}  # their stored values, switched off or not
+        self.disabled: set[str] = set()
+        for tool in IEA_TOOLS:
+            node = ctx.assistant_node(tool)
+            if node is not None:
+                self.stored[tool] = int(node.params["value"])
+                self.current[tool] = self.stored[tool] if node.enabled else 0
+                if not node.enabled:
+                    self.disabled.add(tool)
+        self.values = dict(self.current)
+        self.whys: dict[str, list[str]] = {}
+        self.primary: set[str] = set()
+        self.secondary: set[str] = set()
+        self.touched: set[str] = set()
+        self.look_tools: dict[str, str] = {}  # tool -> look name, for this turn's looks
+        self.look_sentences: list[str] = []
+        self.notes: list[str] = []
+        self.warnings: list[str] = []
+        self.fixed: dict[str, int] = {}  # tool -> direction a measured fix already moved it this turn
+        self.followed: dict[str, str] = {}  # tool -> "stronger"/"weaker" for follow-up changes
+        self.follow_words = ""
+        self.quiet: set[str] = set()  # changes a look's sentence already explains
+
+    # --- small helpers ------------------------------------------------------------------------
+
+    def value(self, tool: str) -> int:
+        return self.values.get(tool, 0)
+
+    def set(self, tool: str, value: float, why: str, primary: bool = True) -> None:
+        low = 0 if tool in lex.POSITIVE_ONLY else -100
+        self.values[tool] = int(round(min(max(value, low), 100)))
+        self.touched.add(tool)
+        whys = self.whys.setdefault(tool, [])
+        if why and why not in whys:
+            whys.append(why)
+        if primary:
+            self.primary.add(tool)
+            self.secondary.discard(tool)
+        elif tool not in self.primary:
+            self.secondary.add(tool)
+
+    def user_nodes(self, tools) -> list[Node]:
+        return [n for n in self.ctx.nodes if n.op in tools and n.provenance.origin != "assistant" and n.enabled]
+
+    def note(self, text: str) -> None:
+        text = _sentence(text)
+        if text and text not in self.notes:
+            self.notes.append(text)
+
+    def last_turn_nodes(self) -> list[Node]:
+        """The assistant's nodes from its most recent turn that still has nodes."""
+        mine = self.ctx.assistant_nodes()
+        order = {m.get("turn_id"): i for i, m in enumerate(self.ctx.chat) if m.get("turn_id")}
+        known = [n for n in mine if n.provenance.turn_id in order]
+        if not known:
+            return mine
+        latest = max(known, key=lambda n: order[n.provenance.turn_id]).provenance.turn_id
+        return [n for n in mine if n.provenance.turn_id == latest]
+
+    # --- the plan -------------------------------------------------------------------------------
+
+    def plan(self) -> Plan:
+        req = self.req
+        if req.command:
+            return self.command(req.command)
+        if not (req.has_edits or req.refusals or req.scope or req.keep or req.nothing_else):
+            return Plan(reply=self.not_understood())
+        if req.scope and not req.has_edits:
+            return self.keep_only()
+        for item in req.sets:
+            self.apply_set(item)
+        for look in req.looks:
+            self.apply_look(look)
+        for fix in req.fixes:
+            self.apply_fix(fix)
+        # Light first: the colour corrections that follow scale with this turn's exposure.
+        for wish in sorted(req.wishes, key=lambda w: w.axis != "light"):
+            self.apply_wish(self._within_scope(wish))
+        for removal in req.removals:
+            self.apply_removal(removal)
+        for follow in req.followups:
+            self.apply_followup(follow)
+        self.apply_limits()
+        return self.finish()
+
+    # --- commands ------------------------------------------------------------------------------
+
+    def command(self, command: str) -> Plan:
+        ctx = self.ctx
+        mine = ctx.assistant_nodes()
+        if command == "undo":
+            return Plan(reply="Undone: my last change is taken back.", undo_last_turn=True)
+        if command == "reset_all":
+            if not ctx.nodes:
+                return Plan(reply="There is nothing to reset: the photo has no adjustments.")
+            count = len(ctx.nodes)
+            what = "the only adjustment" if count == 1 else f"all {count} adjustments"
+            return Plan(reply=f"Back to the original photo: removed {what}. "
+                              "Edit ▸ Undo brings them back.", reset="all")
+        if command == "reset_assistant":
+            if not mine:
+                return Plan(reply="I haven't made any changes, so there is nothing of mine to remove.")
+            listed = _join([f"{_label(n.op)} {n.params['value']:+d}" for n in mine])
+            yours = " Your own adjustments are untouched." if len(mine) != len(ctx.nodes) else ""
+            return Plan(reply=f"Removed my adjustments ({listed}).{yours}", reset="assistant")
+        if command == "explain":
+            return Plan(reply=self.explain())
+        if command == "summary":
+            return Plan(reply=summarize_graph(ctx.nodes))
+        if command == "help":
+            return Plan(reply=f"{CAPABILITIES} Try: {', '.join(lex.EXAMPLES)}. I can also undo my last change, "
+                              "make it “a bit less” or “more”, and tell you what I changed.")
+        if command == "thanks":
+            return Plan(reply="Glad you like it! Tell me if you'd like anything else changed.")
+        if command == "greeting":
+            return Plan(reply=f"Hi! Tell me how you'd like the photo to look, for example {lex.EXAMPLES[0]}, "
+                              f"{lex.EXAMPLES[1]} or {lex.EXAMPLES[3]}.")
+        if command == "assess":
+            return Plan(reply=self.assessment())
+        return Plan(reply=self.not_understood())
+
+    def explain(self) -> str:
+        mine = self.ctx.assistant_nodes()
+        theirs = [n for n in self.ctx.nodes if n.provenance.origin != "assistant"]
+        yours = (f" You have {len(theirs)} adjustment{'s' * (len(theirs) != 1)} of your own." if theirs else "")
+        if not mine:
+            return "I haven't changed anything yet." + yours
+        lines = []
+        for node in mine:
+            value = node.params["value"]
+            text = node.provenance.reason or f"{node.label} {value:+d}"
+            if f"{value:+d}" not in text:
+                text += f" (now {value:+d}: you changed it since)"
+            if not node.enabled:
+                text += " (switched off)"
+            lines.append("• " + _sentence(text))
+        return "Here is what I changed:\n" + "\n".join(lines) + ("\n" + yours.strip() if yours else "")
+
+    def assessment(self) -> str:
+        s = self.stats
+        issues = measure.assess(self.ctx.current, s)
+        if issues:
+            return _sentence("I'd say " + _join(issues)) + " Say “fix it” and I'll correct that."
+        return (f"It looks well balanced to me (median brightness {s.median_luma:.2f}, tones {s.p05:.2f}–"
+                f"{s.p95:.2f}, neutral colours, nothing clipped). For a different mood, try “warmer”, “moody” "
+                "or “vintage”.")
+
+    def not_understood(self) -> str:
+        return ("I'm not sure what you'd like me to change. " + CAPABILITIES + " Try: " + ", ".join(lex.EXAMPLES)
+                + ".")
+
+    def keep_only(self) -> Plan:
+        """"only the exposure" on its own: keep just my changes to those tools."""
+        scope, words = self.req.scope or set(), self.req.scope_words or "those"
+        mine = self.ctx.assistant_nodes()
+        kept = [n for n in mine if n.op in scope]
+        dropped = [n for n in mine if n.op not in scope]
+        if not mine or not kept:
+            return Plan(reply=f"Tell me what to do with the {words}, for example “a bit brighter” or “less "
+                              f"{words}”; I'll leave everything else alone.")
+        if not dropped:
+            return Plan(reply=f"Only my {words} change is in place already.")
+        edits = [Edit(n.op, int(n.params["value"]), n.provenance.reason) for n in kept]
+        listed = _join([f"{_label(n.op)} {n.params['value']:+d}" for n in dropped])
+        return Plan(reply=f"Kept only my {words} change and removed my other adjustments ({listed}).",
+                    edits=edits, complete=True)
+
+    # --- edits -----------------------------------------------------------------------------------
+
+    def apply_set(self, item: SetValue) -> None:
+        target = self.value(item.tool) + item.value if item.relative else item.value
+        edit, note = validate_edit(item.tool, target)
+        if note:
+            self.warnings.append(note)
+        if edit is None:
+            return
+        self.set(edit.tool, edit.value, f"as you asked ({_quote(item.words)})")
+        own = self.user_nodes([edit.tool])
+        if own:
+            self.note(f"your own {_label(edit.tool)} adjustment ({own[0].params['value']:+d}) still applies on top")
+
+    def apply_look(self, look: LookWish) -> None:
+        name = look.name
+        values = lex.LOOKS[name][1]
+        if look.remove:
+            tools = [n.op for n in self.ctx.assistant_nodes() if self._look_of(n) == name] or [
+                t for t in values if self.value(t)]
+            for tool in tools:
+                self.set(tool, 0, f"to take the {name} look away, as you asked")
+            if not tools:
+                self.note(f"There is no {name} look of mine to remove")
+            return
+        mine = [n for n in self.ctx.assistant_nodes() if self._look_of(n) == name]
+        if look.scale < 1.0 and look.words and self._reducing(look):
+            if not mine:
+                self.note(f"There is no {name} look of mine to tone down; tell me what to change instead, e.g. "
+                          "“brighter” or “warmer”")
+                return
+            self.follow_words = look.words
+            for node in mine:
+                self.followed[node.op] = "weaker"
+                self.look_tools[node.op] = name
+                self.set(node.op, round(node.params["value"] * look.scale), f"as you asked ({_quote(look.words)})")
+            return
+        this_turn = {w.name for w in self.req.looks}
+        for node in self.ctx.assistant_nodes():
+            other = self._look_of(node)
+            if other and other not in this_turn and node.op not in values and node.op not in self.touched:
+                self.set(node.op, 0, f"to replace the {other} look with {name}")
+                self.quiet.add(node.op)
+                sentence = f"Replaced the {other} look."
+                if sentence not in self.look_sentences:
+                    self.look_sentences.append(sentence)
+        cleared: list[str] = []
+        if name in lex.BLACK_AND_WHITE_LOOKS:
+            cleared = [t for t in lex.COLOR_AFTER_BW if t not in values and self.value(t)]
+            for tool in cleared:
+                self.set(tool, 0, f"for the {name} look (it would tint the result)")
+                self.quiet.add(tool)
+            own = self.user_nodes([t for t in lex.COLOR_AFTER_BW if t not in values])
+            if own:
+                self.note(f"your own {_label(own[0].op)} adjustment still tints the result; switch it off for "
+                          "neutral greys")
+        for tool, amount in values.items():
+            target = round(amount * look.scale)
+            current = self.value(tool)
+            node = self.ctx.assistant_node(tool)
+            from_other_look = node is not None and self._look_of(node) not in (None, name)
+            if (look.scale == 1.0 and current * amount > 0 and abs(current) > abs(target) and tool not in self.touched
+                    and not from_other_look):
+                target = current  # a stronger push of mine in the same direction stays
+            self.set(tool, target, f"for the {name} look")
+            self.look_tools[tool] = name
+        strength = ("" if abs(look.scale - 1.0) < 0.05 else " (a lighter version)" if look.scale < 1 else
+                    " (a stronger version)")
+        listed = ", ".join(f"{_label(t)} {self.value(t):+d}" for t in values if self.value(t))
+        sentence = f"Applied the {name} look{strength}: {lex.LOOKS[name][2]} ({listed})."
+        if name in lex.BLACK_AND_WHITE_LOOKS and cleared:
+            sentence += f" I removed my {_join([_label(t) for t in cleared])}, which would tint it."
+        self.look_sentences.append(sentence)
+
+    def _reducing(self, look: LookWish) -> bool:
+        """"too moody" / "less vintage" (as opposed to "a little vintage")."""
+        return bool(re.search(r"\b(?:too|less|not so|not as|overly|tone down|reduce)\b", look.words))
+
+    @staticmethod
+    def _look_of(node: Node) -> str | None:
+        m = _LOOK_IN_REASON.search(node.provenance.reason or "")
+        return m.group(1) if m and m.group(1) in lex.LOOKS else None
+
+    def gain(self) -> float:
+        """How much this turn's exposure and whites changes multiply the tones (colour casts scale with it)."""
+        exposure = 2.0 ** ((self.value("exposure") - self.current.get("exposure", 0)) / 100.0)
+        whites = (1.0 + 0.008 * self.value("whites")) / (1.0 + 0.008 * self.current.get("whites", 0))
+        return exposure * whites
+
+    def apply_fix(self, fix: Fix) -> None:
+        """A measured correction: "fix it", "fix the exposure", "white balance", "fix the contrast"."""
+        s, image = self.stats, self.ctx.current
+        kind = fix.kind
+        if kind == "noise":
+            self.fix_noise(fix.intensity, fix.words)
+            return
+        protected = self._look_protected() if kind == "auto" else set()
+        kept: list[measure.Need] = []
+        applied = 0
+
+        def use(need: measure.Need | None, scale: float = 1.0) -> None:
+            nonlocal applied
+            if need is None:
+                return
+            if need.tool in protected:
+                kept.append(need)
+                return
+            delta = need.delta * fix.intensity * scale
+            if need.tool == "exposure" and delta > 0:
+                self._brighten(delta, need.why, primary=True)
+            else:
+                self.set(need.tool, self.value(need.tool) + delta, need.why)
+                if need.tool == "highlights":
+                    whites = measure.whites_for_clipping(s)
+                    if whites:
+                        self.set("whites", self.value("whites") + whites, need.why, primary=False)
+            self.fixed[need.tool] = 1 if delta > 0 else -1
+            applied += 1
+
+        if kind in ("auto", "exposure"):
+            use(measure.auto_exposure(s))
+        # The tones once this turn's exposure and shadows are in: later needs are measured on that.
+        lifted = self.value("shadows") - self.current.get("shadows", 0)
+        after = measure.predict(s, self.gain(), lifted)
+        if kind in ("auto", "contrast"):
+            need = measure.contrast_need(after, 0)
+            if need and need.tool not in protected:
+                use(need)
+                # Contrast pivots on middle grey: hold the median where exposure put it.
+                hold = measure.brightness_to_hold(min(1.0, s.median_luma * self.gain()), need.delta * fix.intensity)
+                if abs(hold) >= 2:
+                    self.set("brightness", self.value("brightness") + hold,
+                             "to keep the overall brightness while adding contrast", primary=False)
+            else:
+                use(need)
+        if kind == "auto":
+            if not lifted:
+                use(measure.shadows_need(after))
+            use(measure.highlights_need(after))
+        if kind in ("auto", "color"):
+            for need in measure.white_balance(image, s, strict=kind == "color"):
+                use(need, self.gain())  # temperature adds levels after exposure has multiplied them
+            use(measure.saturation_need(s))
+        if kept:
+            looks = sorted({self._look_of(n) for n in self.ctx.assistant_nodes() if self._look_of(n)})
+            self.note(f"I kept the {_join(looks)} look as it is")
+        if not applied:
+            self.note(self._fine(kind) if not kept else "nothing else needs fixing")
+
+    def _look_protected(self) -> set[str]:
+        """Tools an automatic fix leaves alone because my current look chose them on purpose."""
+        tools = {n.op for n in self.ctx.assistant_nodes() if self._look_of(n)} | set(self.look_tools)
+        protected = set(tools)
+        if tools & {"temperature", "tint"}:
+            protected |= {"temperature", "tint"}
+        if tools & {"fade", "exposure", "brightness"}:
+            protected |= {"exposure"}
+        if tools & {"fade", "contrast", "natural_contrast", "blacks"}:
+            protected |= {"contrast", "shadows"}
+        if tools & {"saturation", "vibrance"}:
+            protected |= {"saturation", "vibrance"}
+        return protected
+
+    def _fine(self, kind: str) -> str:
+        s = self.stats
+        if kind == "exposure":
+            return (f"The exposure already looks right (median brightness {s.median_luma:.2f}, "
+                    f"{100 * s.clip_high:.1f}% clipped), so I left it. Say “brighter” or “darker” if you'd like "
+                    "it different")
+        if kind == "color":
+            warm, gm = measure.neutral_cast(self.ctx.current)
+            return (f"The colours already look neutral (grey areas are {measure.cast_words(warm, gm)}), so I left "
+                    "them. Say “warmer” or “cooler” to change the mood")
+        if kind == "contrast":
+            return (f"The contrast already looks fine (tones {s.p05:.2f}–{s.p95:.2f}), so I left it. Say “more "
+                    "contrast” or “softer” if you'd like it different")
+        return (f"It already looks well balanced: {measure.describe_light(s)}, tones {s.p05:.2f}–{s.p95:.2f}, no "
+                "colour cast, nothing badly clipped. Tell me what you'd like instead, e.g. “warmer”, “more "
+                "contrast” or “make it vintage”")
+
+    def fix_noise(self, intensity: float, words: str) -> None:
+        if self.value("grain") > 0:
+            self.set("grain", 0, "because the grain I added reads as noise")
+        elif self.value("sharpness") > 0:
+            self.set("sharpness", 0, "because my sharpening makes noise stand out")
+        else:
+            amount = min(35.0, 15.0 * intensity)
+            self.set("sharpness", self.value("sharpness") - amount,
+                     "a slight softening hides fine noise (there is no noise-reduction tool)")
+            self.note("I have no real noise reduction; a slight softening hides fine noise at the cost of some "
+                      "detail")
+
+    def _measured(self, tool: str, sign: int, wish: Wish) -> measure.Need | None:
+        s, image = self.stats, self.ctx.current
+        if tool == "exposure":
+            return measure.light_need(s, sign)
+        if tool == "contrast" and sign > 0:
+            return measure.contrast_need(s, +1)
+        if tool == "shadows" and sign > 0:
+            return measure.shadows_need(s)
+        if tool == "highlights" and sign < 0:
+            return measure.highlights_need(s)
+        if tool in ("temperature", "tint") and wish.complaint:
+            return measure.cast_need(image, s, tool, sign)
+        if (tool == "vibrance" and sign > 0) or (tool == "saturation" and sign < 0):
+            return measure.saturation_need(s, sign)
+        if tool == "sharpness" and sign > 0 and wish.complaint:
+            return measure.sharpness_need(s)
+        return None
+
+    def _why(self, wish: Wish) -> str:
+        return f"as you asked ({_quote(wish.words)})"
+
+    def _brighten(self, delta: float, why: str, primary: bool) -> None:
+        """Brighten by exposure; beyond one stop the whites scale further, and near clipping the shadows lift."""
+        current = self.value("exposure")
+        exposure, whites, shadows = measure.split_brightening(self.stats, current, delta)
+        self.set("exposure", current + exposure, why, primary=primary)
+        if whites >= 3:
+            self.set("whites", self.value("whites") + whites,
+                     "to brighten further than exposure's one stop", primary=False)
+        if shadows >= 3:
+            self.set("shadows", self.value("shadows") + shadows,
+                     "to brighten the dark tones without blowing out the bright ones", primary=False)
+
+    def apply_wish(self, wish: Wish) -> None:
+        axis, sign = wish.axis, wish.sign
+        if axis == "noise":
+            self.fix_noise(wish.intensity, wish.words)
+            return
+        if axis == "fade" and sign < 0 and self.value("fade") <= 0:
+            axis, sign = "washed", +1  # "less faded" with no fade of mine: add punch instead
+        if axis == "grain" and sign < 0 and self.value("grain") <= 0:
+            self.fix_noise(wish.intensity, wish.words)
+            return
+        if axis == "color" and sign > 0 and self.value("saturation") <= -90:
+            self.set("saturation", 0, "to bring the colour back, as you asked")
+            return
+        if wish.area:
+            self.note(f"I can't select just the {wish.area}, so this changes the whole photo")
+        for index, (tool, weight) in enumerate(lex.AXES[axis]["+" if sign > 0 else "-"]):
+            tool_sign = sign if weight > 0 else -sign
+            if self.fixed.get(tool) == tool_sign:
+                continue  # a measured fix in this turn already moved it this way
+            base = lex.DEFAULT_STEP[tool] * abs(weight)
+            # A look of mine made the photo dark or cool on purpose: then "brighter" is a step, not a fix.
+            need = self._measured(tool, tool_sign, wish) if index == 0 and tool not in self._look_protected() else None
+            measured = abs(need.delta) * (self.gain() if tool in ("temperature", "tint") else 1.0) if need else 0.0
+            magnitude = wish.intensity * max(base, measured)
+            why = need.why if need else self._why(wish)
+            current = self.value(tool)
+            if tool == "exposure" and tool_sign > 0 and current >= 0:
+                self._brighten(magnitude, why, primary=index == 0)
+                continue
+            target = current + tool_sign * magnitude
+            if wish.reduce and current * tool_sign < 0 and target * current < 0:
+                target = 0  # first take back my own earlier push, not past neutral; a second complaint goes on
+            self.set(tool, target, why, primary=index == 0)
+
+    def _within_scope(self, wish: Wish) -> Wish:
+        """"brighter, just the shadows": brighten with the tool the person allowed."""
+        scope = self.req.scope
+        if not scope or wish.axis != "light":
+            return wish
+        tools = {t for direction in lex.AXES["light"].values() for t, _ in direction}
+        if tools & scope:
+            return wish
+        for region in ("shadows", "highlights", "whites", "blacks"):
+            if region in scope:
+                return Wish(region, wish.sign, wish.intensity, wish.words, wish.complaint, wish.reduce, wish.area)
+        return wish
+
+    def apply_removal(self, removal: Removal) -> None:
+        tools = lex.NOUN_TOOLS.get(removal.axis, (removal.axis,))
+        tools = tuple(t for t in tools if t in IEA_TOOLS)
+        what = NOUN_WORDS.get(removal.axis, removal.axis)
+        mine = [t for t in tools if self.value(t) != 0 or t in self.stored]
+        if mine:
+            for tool in mine:
+                self.set(tool, 0, "as you asked")
+            return
+        own = self.user_nodes(tools)
+        if own:
+            self.note(f"The {what} adjustment is one you added yourself; I only remove my own, so switch it off or "
+                      "delete it in the Adjustments list")
+        elif removal.strict:
+            self.note(f"I haven't changed the {what}, so there is nothing of mine to take back")
+        elif removal.axis == "shadows":
+            self.apply_wish(Wish("shadows", +1, 1.0, removal.words, complaint=True))  # "remove the shadows"
+        elif removal.axis == "warmth":
+            self.apply_wish(Wish("warmth", -1, 1.0, removal.words, complaint=True))
+        elif removal.axis == "tint":
+            warm, gm = measure.neutral_cast(self.ctx.current)
+            self.apply_wish(Wish("tint", -1 if gm > 0 else 1, 1.0, removal.words, complaint=True))
+        else:
+            self.note(f"There is no {what} to remove")
+
+    def apply_followup(self, follow: FollowUp) -> None:
+        nodes = self.last_turn_nodes()
+        if not nodes:
+            self.note("I haven't changed anything yet, so there is nothing to make stronger or weaker. Tell me what "
+                      "to change, e.g. “a bit brighter”")
+            return
+        factor = follow.factor
+        for node in nodes:
+            tool = node.op
+            if tool in self.touched:
+                continue
+            current = self.stored.get(tool, 0)  # a switched-off node comes back on, changed
+            if current == 0:
+                continue
+            direction = 1 if current > 0 else -1
+            change = abs(current) * abs(factor - 1.0)
+            if factor > 1:
+                target = current + direction * max(change, 4)
+            else:
+                target = current - direction * max(change, 3)
+                if target * direction < 3:
+                    target = 0
+            self.followed[tool] = "stronger" if factor > 1 else "weaker"
+            self.follow_words = follow.words
+            look = self._look_of(node)
+            if look:
+                self.look_tools[tool] = look
+            self.set(tool, target, f"as you asked ({_quote(follow.words)})")
+
+    # --- limits and the result ---------------------------------------------------------------------
+
+    def changed(self) -> list[str]:
+        """Tools whose assistant node this turn creates, changes, switches back on or removes."""
+        return [t for t in IEA_TOOLS if t in self.touched
+                and (self.values.get(t, 0) != self.current.get(t, 0) or t in self.disabled)]
+
+    def apply_limits(self) -> None:
+        req = self.req
+        dropped_keep, dropped_scope = [], []
+        for tool in self.changed():
+            if tool in req.keep:
+                dropped_keep.append(tool)
+            elif req.scope is not None and tool not in req.scope:
+                dropped_scope.append(tool)
+            elif req.nothing_else and tool in self.secondary:
+                dropped_scope.append(tool)
+            else:
+                continue
+            self.values[tool] = self.current.get(tool, 0)
+            self.touched.discard(tool)
+        if dropped_keep:
+            words = _join(sorted({NOUN_WORDS.get(lex.NOUNS.get(w, ""), w) for w in req.keep_words}))
+            self.note(f"Left the {words or 'rest'} alone, as you asked")
+        if dropped_scope and req.scope:
+            self.note(f"Only changed the {req.scope_words}, as you asked")
+        if req.keep and not req.has_edits:
+            mine = [t for t in req.keep if self.current.get(t)]
+            words = _join(sorted({NOUN_WORDS.get(lex.NOUNS.get(w, ""), w) for w in req.keep_words}))
+            text = f"OK, I'll leave the {words} alone"
+            if mine:
+                text += (f". My earlier change{'s' * (len(mine) > 1)} there ("
+                         f"{_join([f'{_label(t)} {self.current[t]:+d}' for t in sorted(mine)])}) "
+                         "stay; say “remove the " + _label(sorted(mine)[0]) + "” to take it out")
+            self.note(text)
+        elif req.nothing_else and not req.has_edits:
+            self.note("OK, I'll leave everything else as it is")
+
+    def finish(self) -> Plan:
+        edits: list[Edit] = []
+        for tool in self.changed():
+            new, old = self.values.get(tool, 0), self.current.get(tool, 0)
+            edit, note = validate_edit(tool, new, self.reason(tool, old, new))
+            if note:
+                self.warnings.append(note)
+            if edit is not None:
+                edits.append(edit)
+        notes = list(self.notes)
+        if self.req.corrected:
+            notes.append(_sentence("I read " + _join([f"“{a}” as “{b}”" for a, b in self.req.corrected])))
+        notes.extend(_sentence(r) for r in self.req.refusals)
+        if not edits:
+            if not notes:
+                notes.append("That is already how it is, so I didn't change anything.")
+            if self.req.refusals and not self.req.has_edits:
+                notes.append(CAPABILITIES)
+            return Plan(reply=" ".join(notes), warnings=self.warnings)
+        return Plan(reply=" ".join(self.summary_sentences(edits) + notes), edits=edits, warnings=self.warnings)
+
+    def summary_sentences(self, edits: list[Edit]) -> list[str]:
+        """The reply: looks in a phrase each, follow-ups together, other changes grouped by their reason."""
+        sentences = list(self.look_sentences)
+        followed = [e for e in edits if e.tool in self.followed]
+        if len(followed) >= 3:
+            stronger = all(self.followed[e.tool] == "stronger" for e in followed)
+            listed = ", ".join(f"{_label(e.tool)} {self.current.get(e.tool, 0):+d} → {e.value:+d}" for e in followed)
+            sentences.append(f"{'Strengthened' if stronger else 'Toned down'} my last changes ({listed}) as you "
+                             f"asked ({_quote(self.follow_words)}).")
+        else:
+            sentences.extend(_sentence(e.reason) for e in followed)
+        groups: dict[str, list[Edit]] = {}
+        for edit in edits:
+            if edit.tool in self.followed or edit.tool in self.look_tools or edit.tool in self.quiet:
+                continue
+            groups.setdefault(" and ".join(self.whys.get(edit.tool, [])), []).append(edit)
+        for why, group in groups.items():
+            if len(group) == 1 or not why:
+                sentences.extend(_sentence(e.reason) for e in group)
+                continue
+            verbs, values = [], []
+            for e in group:
+                old = self.current.get(e.tool, 0)
+                verb = VERBS[e.tool][0 if e.value > old else 1]
+                verbs.append(f"removed the {_label(e.tool)}" if e.value == 0 else verb[0].lower() + verb[1:])
+                values.append(f"{_label(e.tool)} {e.value:+d}" if old == 0 else
+                              f"{_label(e.tool)} {old:+d} → {e.value:+d}")
+            sentences.append(_sentence(f"{_join(verbs)} ({', '.join(values)}) {why}"))
+        return sentences
+
+    def reason(self, tool: str, old: int, new: int) -> str:
+        """One line a person understands: what moved, from what to what, and why."""
+        why = " and ".join(self.whys.get(tool, []))
+        label = _label(tool)
+        if new == 0:
+            joiner = " " if why.startswith(("to ", "because", "for ", "as you")) else ", "
+            return f"Removed the {label} adjustment (was {old:+d}){joiner + why if why else ''}"
+        follow = self.followed.get(tool)
+        if follow:
+            verb = f"{'Strengthened' if follow == 'stronger' else 'Toned down'} the {label}"
+            if tool in self.look_tools:
+                verb += f" of the {self.look_tools[tool]} look"
+            values = f"{old:+d} → {new:+d}"
+        else:
+            verb = VERBS[tool][0 if new > old else 1]
+            values = f"{label} {new:+d}" if old == 0 else f"{label} {old:+d} → {new:+d}"
+        return f"{verb} ({values}) {why}".strip()
+
+
+# --- the summary task --------------------------------------------------------------------------------
+
+def summarize_graph(nodes: list[Node]) -> str:
+    """One sentence describing the person's editing preference, from the edit graph."""
+    totals: dict[str, float] = {}
+    for node in nodes:
+        if node.enabled and node.op in IEA_TOOLS:
+            totals[node.op] = totals.get(node.op, 0.0) + node.params["value"] * node.opacity
+    if not any(abs(v) >= 1 for v in totals.values()):
+        return "There are no edits yet, so I can't tell your preference."
+    t = lambda name: totals.get(name, 0.0)  # noqa: E731
+    adjectives, withs = [], []
+    light = t("exposure") + 1.5 * t("brightness")
+    if abs(light) >= 10:
+        adjectives.append("brighter" if light > 0 else "darker")
+    if t("saturation") <= -90:
+        adjectives.append("black-and-white")
+    if abs(t("temperature")) >= 8:
+        adjectives.append("warmer" if t("temperature") > 0 else "cooler")
+    contrast = t("contrast") + t("natural_contrast") - 0.5 * t("fade")
+    if abs(contrast) >= 10:
+        adjectives.append("punchier" if contrast > 0 else "softer, lower-contrast")
+    colour = t("saturation") + t("vibrance")
+    if t("saturation") > -90 and abs(colour) >= 10:
+        adjectives.append("more colourful" if colour > 0 else "more muted")
+    if abs(t("sharpness")) >= 10:
+        adjectives.append("crisper" if t("sharpness") > 0 else "softer")
+    for tool, up, down in (("shadows", "lifted shadows", "deep shadows"),
+                           ("highlights", "bright highlights", "softened highlights"),
+                           ("blacks", "matte, lifted blacks", "deep blacks"),
+                           ("whites", "bright whites", "toned-down whites"),
+                           ("fade", "a faded look", ""), ("grain", "film grain", ""),
+                           ("vignette", "darkened corners", "lightened corners"),
+                           ("tint", "a green tint", "a magenta tint")):
+        value = t(tool)
+        if abs(value) >= 10 and (up if value > 0 else down):
+            withs.append(up if value > 0 else down)
+    if not adjectives and not withs:
+        return "Your edits so far are small, so you seem to like your photos close to how they were shot."
+    text = "You prefer " + (", ".join(adjectives) + " " if adjectives else "") + "photos"
+    if withs:
+        text += " with " + _join(withs)
+    return text + "."

@@ -1,0 +1,202 @@
+"""The window's side of the assistant: the model picker, turns in a worker, and their results.
+
+A mixin of ``MainWindow`` (it uses the window's chat panel, layers panel, document and pools).
+Turns run on the assistant pool; the reply streams into the chat through the task's ``text``
+signal. While a turn runs, the person's edit controls wait, because the session changes the
+graph from its own thread.
+"""
+
+from __future__ import annotations
+
+from ..core.document import Document
+from . import assistants
+from .chat_panel import MessageBubble
+from .workers import Task
+
+
+class AssistantMixin:
+    def refresh_assistants(self, initial: bool = False) -> None:
+        """Fill the picker (again when it opens, so newly installed models show up)."""
+        choices, note = assistants.choices()
+        wanted = self.settings.value("assistant/choice", "builtin") if initial else self.choices[self.choice_index].key
+        keys = [c.key for c in choices]
+        if not initial and wanted not in keys:
+            return  # the active model's file went away: keep showing it until another is picked
+        self.choices = choices
+        index = keys.index(wanted) if wanted in keys and choices[keys.index(wanted)].usable else 0
+        self.chat.set_choices([(c.label, c.tooltip, c.usable) for c in choices], index)
+        if note and initial:
+            self.chat.add_notice(note)
+        if initial:
+            self.choose_assistant(index)
+
+    def choose_assistant(self, index: int) -> None:
+        choice = self.choices[index]
+        if self.turn_task is not None:
+            self.chat.set_current_choice(self.choice_index)
+            return
+        if choice.key == "builtin":
+            try:
+                assistant = assistants.load_builtin()
+            except Exception as error:  # the agent package may be incomplete: say so in the chat
+                self.chat.add_notice(f"The built-in assistant is not available: {error}")
+                self._set_assistant(None, index)
+                return
+            self._set_assistant(assistant, index)
+            return
+        self.chat.set_loading(0.0, f"Loading {choice.label}…")
+        self.chat.set_status(f"Loading {choice.label}…")
+        self._set_assistant(None, index, loading=True)
+        task = Task(lambda t: assistants.load(choice, progress=lambda f, text: t.progress.emit(f, text)))
+        task.progress.connect(lambda fraction, text: self.chat.set_loading(fraction, text))
+        task.done.connect(lambda assistant: self._model_loaded(task, index, assistant))
+        task.failed.connect(lambda error: self._model_failed(task, choice, error))
+        self.load_task = task.start(self.work_pool)
+
+    def _model_loaded(self, task: Task, index: int, assistant) -> None:
+        if task is not self.load_task:
+            return
+        self.load_task = None
+        self.chat.set_loading(None)
+        self._set_assistant(assistant, index)
+        self.chat.add_notice(f"{assistant.name} is ready ({assistant.device_label}).", error=False)
+
+    def _model_failed(self, task: Task, choice: assistants.Choice, error: Exception) -> None:
+        if task is not self.load_task:
+            return
+        self.load_task = None
+        self.chat.set_loading(None)
+        self.chat.add_notice(f"Could not load {choice.label}: {error}")
+        self.chat.set_current_choice(0)
+        self.choose_assistant(0)
+
+    def _set_assistant(self, assistant, index: int, loading: bool = False) -> None:
+        self.assistant = assistant
+        self.choice_index = index
+        if not loading:
+            self.settings.set_value("assistant/choice", self.choices[index].key)
+        self.session = self._new_session()
+        text = assistants.describe(assistant) if not loading else "Loading a model…"
+        self.assistant_label.setText(f"Assistant: {text}")
+        if assistant is not None and assistant.is_builtin:
+            self.chat.set_status("Built-in assistant: understands simple requests and works without an AI model. "
+                                 "Pick an installed model above for more.")
+        elif assistant is not None:
+            self.chat.set_status(f"{assistant.name} on {assistant.device_label}")
+        self._update_chat_availability()
+
+    def _new_session(self):
+        if self.document is None or self.assistant is None:
+            return None
+        from ..agent.session import AssistantSession
+
+        return AssistantSession(self.document, self.assistant)
+
+    def _update_chat_availability(self) -> None:
+        if self.document is None:
+            self.chat.set_available(False, "Open a photo to start.")
+        elif self.assistant is None:
+            self.chat.set_available(False, "Loading the assistant…" if self.load_task else "No assistant is available.")
+        else:
+            self.chat.set_available(True)
+
+    def _reply_title(self) -> str:
+        if self.assistant is None:
+            return "Assistant"
+        return "Built-in assistant" if self.assistant.is_builtin else self.assistant.name
+
+    def send_chat(self, text: str) -> None:
+        session = self.session
+        if session is None or self.turn_task is not None:
+            return
+        self.chat.add_user(text)
+        self._start_turn(lambda task: session.run_turn(text, on_text=task.text.emit, cancel=task.cancel_event))
+
+    def summarize(self) -> None:
+        session = self.session
+        if session is None or self.turn_task is not None:
+            return
+        self.chat.add_user("Summarize my edits")
+        self._start_turn(lambda task: session.summarize(on_text=task.text.emit, cancel=task.cancel_event))
+
+    def _start_turn(self, fn) -> None:
+        bubble = self.chat.begin_reply(self._reply_title())
+        self.inspector.gesture.end()
+        task = Task(fn)
+        task.text.connect(bubble.append)
+        task.done.connect(lambda result: self._turn_done(task, bubble, result))
+        task.failed.connect(lambda error: self._turn_failed(task, bubble, error))
+        self.turn_task = task
+        self.reply_bubble = bubble
+        self._set_turn_running(True)
+        task.start(self.assistant_pool)
+
+    def stop_turn(self) -> None:
+        if self.turn_task is not None:
+            self.turn_task.cancel()
+            if self.reply_bubble is not None:
+                self.reply_bubble.set_meta("Stopping…")
+
+    def _turn_done(self, task: Task, bubble: MessageBubble, result) -> None:
+        self._finish_turn(task)
+        bubble.set_text(result.reply)
+        bubble.set_nodes(self._node_links(result.node_ids))
+        meta = [f"⚠ {w}" for w in result.warnings]
+        if result.error:
+            bubble.setObjectName("noticeBubble")
+            bubble.style().unpolish(bubble)
+            bubble.style().polish(bubble)
+        meta.append(f"{result.seconds:.1f} s")
+        bubble.set_meta("\n".join(meta))
+        if result.node_ids:
+            self.layers.refresh()
+            self.layers.select(result.node_ids[0])
+
+    def _turn_failed(self, task: Task, bubble: MessageBubble, error: Exception) -> None:
+        self._finish_turn(task)
+        bubble.set_text(f"Sorry, something went wrong: {error}. Nothing was changed.")
+        bubble.setObjectName("noticeBubble")
+        bubble.style().unpolish(bubble)
+        bubble.style().polish(bubble)
+
+    def _finish_turn(self, task: Task) -> None:
+        if task is self.turn_task:
+            self.turn_task = None
+            self.reply_bubble = None
+            self._set_turn_running(False)
+            if self.document is not None and self.document.dirty:
+                self.autosave_timer.start()
+            self._update_title()
+
+    def _set_turn_running(self, running: bool) -> None:
+        """While the assistant works on the graph (on its thread), the person's edit controls wait."""
+        self.chat.set_busy(running)
+        for widget in (self.layers, self.inspector, self.history_panel):
+            widget.setEnabled(not running)
+        if running:
+            self.canvas.set_crop(None)
+        else:
+            self._sync_tool()
+        self._update_actions()
+
+    def _node_links(self, node_ids) -> list[tuple[str, str]]:
+        links = []
+        for node_id in node_ids or []:
+            try:
+                node = self.document.graph.get(node_id)
+            except KeyError:
+                continue
+            links.append((node_id, f"{node.label} {node.summary()}"))
+        return links
+
+    def _show_transcript(self, doc: Document) -> None:
+        self.chat.clear()
+        for message in doc.chat:
+            if message.get("role") == "user":
+                self.chat.add_user(str(message.get("text", "")))
+                continue
+            bubble = self.chat.begin_reply(message.get("model") or "Assistant")
+            bubble.set_text(str(message.get("text", "")))
+            bubble.set_nodes(self._node_links(message.get("node_ids")))
+            bubble.set_meta("\n".join(f"⚠ {w}" for w in message.get("warnings") or []))
+        self._update_chat_availability()
