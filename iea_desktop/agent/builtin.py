@@ -128,7 +128,8 @@ class _Turn:
         self.secondary: set[str] = set()
         self.touched: set[str] = set()
         self.look_tools: dict[str, str] = {}  # tool -> look name, for this turn's looks
-        self.look_sentences: list[str] = []
+        self.look_sentences: list[str] = []  # "Replaced the vintage look."
+        self.applied_looks: list[tuple[str, str, list[str]]] = []  # (look, " (a lighter version)", cleared tools)
         self.notes: list[str] = []
         self.warnings: list[str] = []
         self.fixed: dict[str, int] = {}  # tool -> direction a measured fix already moved it this turn
@@ -271,7 +272,7 @@ class _Turn:
         kept = [n for n in mine if n.op in scope]
         dropped = [n for n in mine if n.op not in scope]
         if not mine or not kept:
-            return Plan(reply=f"Tell me what to do with the {words}, for example “a bit brighter” or “less "
+            return Plan(reply=f"Tell me what to do with the {words}, for example “more {words}” or “less "
                               f"{words}”; I'll leave everything else alone.")
         if not dropped:
             return Plan(reply=f"Only my {words} change is in place already.")
@@ -348,11 +349,7 @@ class _Turn:
             self.look_tools[tool] = name
         strength = ("" if abs(look.scale - 1.0) < 0.05 else " (a lighter version)" if look.scale < 1 else
                     " (a stronger version)")
-        listed = ", ".join(f"{_label(t)} {self.value(t):+d}" for t in values if self.value(t))
-        sentence = f"Applied the {name} look{strength}: {lex.LOOKS[name][2]} ({listed})."
-        if name in lex.BLACK_AND_WHITE_LOOKS and cleared:
-            sentence += f" I removed my {_join([_label(t) for t in cleared])}, which would tint it."
-        self.look_sentences.append(sentence)
+        self.applied_looks.append((name, strength, cleared))
 
     def _reducing(self, look: LookWish) -> bool:
         """"too moody" / "less vintage" (as opposed to "a little vintage")."""
@@ -468,9 +465,8 @@ class _Turn:
         else:
             amount = min(35.0, 15.0 * intensity)
             self.set("sharpness", self.value("sharpness") - amount,
-                     "a slight softening hides fine noise (there is no noise-reduction tool)")
-            self.note("I have no real noise reduction; a slight softening hides fine noise at the cost of some "
-                      "detail")
+                     "because a slight softening hides fine noise (I have no real noise reduction, so this costs "
+                     "a little detail)")
 
     def _measured(self, tool: str, sign: int, wish: Wish) -> measure.Need | None:
         s, image = self.stats, self.ctx.current
@@ -484,7 +480,7 @@ class _Turn:
             return measure.highlights_need(s)
         if tool in ("temperature", "tint") and wish.complaint:
             return measure.cast_need(image, s, tool, sign)
-        if (tool == "vibrance" and sign > 0) or (tool == "saturation" and sign < 0):
+        if tool == "saturation":
             return measure.saturation_need(s, sign)
         if tool == "sharpness" and sign > 0 and wish.complaint:
             return measure.sharpness_need(s)
@@ -518,6 +514,15 @@ class _Turn:
         if axis == "color" and sign > 0 and self.value("saturation") <= -90:
             self.set("saturation", 0, "to bring the colour back, as you asked")
             return
+        if axis in ("color", "vivid", "saturation", "vibrance", "pop") and sign > 0 and self.stats.is_grayscale:
+            own = [n for n in self.user_nodes(["saturation"]) if n.params["value"] <= -90]
+            if own:
+                self.note(f"Your own saturation adjustment ({own[0].params['value']:+d}) makes it black and white; "
+                          "switch it off to bring the colour back")
+            else:
+                self.note("This photo is black and white, so there is no colour to boost; I can tint it with "
+                          "“warmer” or “sepia”")
+            return
         if wish.area:
             self.note(f"I can't select just the {wish.area}, so this changes the whole photo")
         for index, (tool, weight) in enumerate(lex.AXES[axis]["+" if sign > 0 else "-"]):
@@ -528,6 +533,8 @@ class _Turn:
             # A look of mine made the photo dark or cool on purpose: then "brighter" is a step, not a fix.
             need = self._measured(tool, tool_sign, wish) if index == 0 and tool not in self._look_protected() else None
             measured = abs(need.delta) * (self.gain() if tool in ("temperature", "tint") else 1.0) if need else 0.0
+            if tool == "whites" and axis == "highlights" and tool_sign < 0:
+                measured = abs(measure.whites_for_clipping(self.stats))  # clipped whites need pulling down too
             magnitude = wish.intensity * max(base, measured)
             why = need.why if need else self._why(wish)
             current = self.value(tool)
@@ -668,6 +675,12 @@ class _Turn:
     def summary_sentences(self, edits: list[Edit]) -> list[str]:
         """The reply: looks in a phrase each, follow-ups together, other changes grouped by their reason."""
         sentences = list(self.look_sentences)
+        for name, strength, cleared in self.applied_looks:
+            listed = ", ".join(f"{_label(t)} {self.value(t):+d}" for t in lex.LOOKS[name][1] if self.value(t))
+            sentence = f"Applied the {name} look{strength}: {lex.LOOKS[name][2]} ({listed})."
+            if cleared:
+                sentence += f" I removed my {_join([_label(t) for t in cleared])}, which would tint it."
+            sentences.append(sentence)
         followed = [e for e in edits if e.tool in self.followed]
         if len(followed) >= 3:
             stronger = all(self.followed[e.tool] == "stronger" for e in followed)
@@ -678,7 +691,8 @@ class _Turn:
             sentences.extend(_sentence(e.reason) for e in followed)
         groups: dict[str, list[Edit]] = {}
         for edit in edits:
-            if edit.tool in self.followed or edit.tool in self.look_tools or edit.tool in self.quiet:
+            in_look = edit.tool in self.look_tools and all(w.startswith("for the ") for w in self.whys.get(edit.tool, []))
+            if edit.tool in self.followed or in_look or edit.tool in self.quiet:
                 continue
             groups.setdefault(" and ".join(self.whys.get(edit.tool, [])), []).append(edit)
         for why, group in groups.items():

@@ -10,13 +10,16 @@ from __future__ import annotations
 # --- axes: what a wish changes, and with which tools --------------------------------------------
 # For each direction, (tool, weight) pairs: the first is the primary tool; weights below 1 are
 # secondary helpers (dropped when the person says "nothing else" or limits the tools).
+# Colour boosts use saturation, not vibrance: vibrance (version 2, the spec's intended formula) adds
+# saturation in proportion to 1 - S, so near-grey walls and skies take on their faint tint many times
+# over (a slight warm cast doubles) and exact greys turn red. Vibrance is used only when named.
 AXES: dict[str, dict[str, tuple[tuple[str, float], ...]]] = {
     "light": {"+": (("exposure", 1.0),), "-": (("exposure", 1.0),)},
     "brightness": {"+": (("brightness", 1.0),), "-": (("brightness", 1.0),)},
     "contrast": {"+": (("contrast", 1.0),), "-": (("contrast", 1.0),)},
     "clarity": {"+": (("natural_contrast", 1.0),), "-": (("natural_contrast", 1.0),)},
-    "color": {"+": (("vibrance", 1.0), ("saturation", 0.4)), "-": (("saturation", 1.0),)},
-    "vivid": {"+": (("vibrance", 1.0), ("saturation", 0.5), ("contrast", 0.5)), "-": (("saturation", 1.0),)},
+    "color": {"+": (("saturation", 1.0),), "-": (("saturation", 1.0),)},
+    "vivid": {"+": (("saturation", 1.0), ("contrast", 0.5)), "-": (("saturation", 1.0),)},
     "saturation": {"+": (("saturation", 1.0),), "-": (("saturation", 1.0),)},
     "vibrance": {"+": (("vibrance", 1.0),), "-": (("vibrance", 1.0),)},
     "warmth": {"+": (("temperature", 1.0),), "-": (("temperature", 1.0),)},
@@ -30,10 +33,10 @@ AXES: dict[str, dict[str, tuple[tuple[str, float], ...]]] = {
     "vignette": {"+": (("vignette", 1.0),), "-": (("vignette", 1.0),)},
     "sharpness": {"+": (("sharpness", 1.0),), "-": (("sharpness", 1.0),)},
     # Fixed combinations for complaints that need more than one tool.
-    "dehaze": {"+": (("contrast", 1.0), ("blacks", -0.8), ("vibrance", 0.5)), "-": (("fade", 1.0),)},
-    "washed": {"+": (("contrast", 1.0), ("blacks", -0.6), ("vibrance", 0.6)), "-": (("fade", 1.0),)},
-    "dull": {"+": (("vibrance", 1.0), ("contrast", 0.6)), "-": (("saturation", 1.0), ("contrast", -0.5))},
-    "pop": {"+": (("vibrance", 1.0), ("saturation", 0.5), ("natural_contrast", 0.5)), "-": (("saturation", 1.0),)},
+    "dehaze": {"+": (("contrast", 1.0), ("blacks", -0.8), ("saturation", 0.5)), "-": (("fade", 1.0),)},
+    "washed": {"+": (("contrast", 1.0), ("blacks", -0.6), ("saturation", 0.6)), "-": (("fade", 1.0),)},
+    "dull": {"+": (("saturation", 1.0), ("contrast", 0.6)), "-": (("saturation", 1.0), ("contrast", -0.5))},
+    "pop": {"+": (("saturation", 1.0), ("natural_contrast", 0.5)), "-": (("saturation", 1.0),)},
     "muddy": {"+": (("contrast", 1.0), ("natural_contrast", 0.6)), "-": (("contrast", 1.0),)},
 }
 
@@ -184,7 +187,9 @@ _noun("light", "exposure", "brightness", "lightness", "light levels", "lighting"
 _noun("contrast", "contrast", "contrasts", "punch")
 _noun("clarity", "clarity", "natural contrast", "midtone contrast", "local contrast", "depth", "definition",
       "s-curve", "s curve", "structure", "texture")
-_noun("color", "colors", "color", "colours", "saturation", "vibrance", "vibrancy", "colorfulness", "chroma")
+_noun("color", "colors", "color", "colours", "colorfulness", "chroma")
+_noun("saturation", "saturation")
+_noun("vibrance", "vibrance", "vibrancy")
 _noun("warmth", "warmth", "temperature", "white balance temperature", "warm tones", "yellow tones", "orange tones")
 _noun("tint", "tint", "green tint", "magenta tint")
 _noun("shadows", "shadows", "shadow", "darks", "dark areas", "dark parts", "dark tones", "shade", "shaded areas",
@@ -331,7 +336,7 @@ LOOKS: dict[str, tuple[tuple[str, ...], dict[str, int], str]] = {
     "golden hour": (("golden hour", "golden-hour", "sunset look", "sunset glow", "warm glow", "magic hour",
                      "sunset light", "sunset colors", "sunset vibe", "sunset feel", "evening light",
                      "sunlit", "sun kissed", "sunkissed", "golden light", "golden glow"),
-                    {"temperature": 35, "tint": -5, "vibrance": 20, "shadows": 10},
+                    {"temperature": 35, "tint": -5, "saturation": 15, "shadows": 10},
                     "warm golden light with richer colours"),
     "moody": (("moody", "dark and moody", "darkandmoody", "brooding", "atmospheric", "melancholic", "melancholy",
                "sombre", "dark mood", "moodier", "more moody", "mood"),
@@ -352,7 +357,7 @@ LOOKS: dict[str, tuple[tuple[str, ...], dict[str, int], str]] = {
               "film camera", "shot on film", "filmy", "film photo", "film photography", "kodachrome", "ektar"),
              {"fade": 15, "natural_contrast": 15, "temperature": 10, "grain": 25, "vignette": 15},
              "a film-like curve, slight warmth, grain and soft corners"),
-    "teal": (("teal", "teal look", "cool look", "cold look", "cool tones look", "icy look", "arctic", "nordic",
+    "teal": (("teal", "teal look", "cool teal", "cool teal look", "cool look", "cold look", "cool tones look", "icy look", "arctic", "nordic",
               "scandinavian", "cool film"),
              {"temperature": -25, "tint": 8, "saturation": -5},
              "cool blue-green tones"),
@@ -368,7 +373,7 @@ LOOKS: dict[str, tuple[tuple[str, ...], dict[str, int], str]] = {
                  {"contrast": 30, "natural_contrast": 20, "blacks": -15, "vignette": 25, "saturation": -10},
                  "strong contrast, deep blacks and dark corners"),
     "hdr": (("hdr", "high dynamic range", "hdr look", "hdr effect"),
-            {"shadows": 35, "highlights": -35, "natural_contrast": 25, "vibrance": 25, "sharpness": 20},
+            {"shadows": 35, "highlights": -35, "natural_contrast": 25, "saturation": 20, "sharpness": 20},
             "open shadows, held highlights, strong detail and colour"),
     "noir": (("noir", "film noir", "filmnoir", "dark black and white", "gritty black and white", "detective"),
              {"saturation": -100, "contrast": 40, "blacks": -20, "vignette": 40, "grain": 10},
@@ -378,7 +383,7 @@ LOOKS: dict[str, tuple[tuple[str, ...], dict[str, int], str]] = {
                "bright, soft and gently faded colours"),
     "instagram": (("instagram", "insta", "instagrammy", "instagram look", "social media", "influencer",
                    "instagram filter", "insta look"),
-                  {"vibrance": 25, "contrast": 15, "fade": 10, "temperature": 8, "vignette": 15},
+                  {"saturation": 20, "contrast": 15, "fade": 10, "temperature": 8, "vignette": 15},
                   "punchy colours, a soft fade, a little warmth and dark corners"),
     "lomo": (("lomo", "lomography", "toy camera", "holga", "diana camera", "cross process", "cross processed",
               "cross-processed"),
@@ -386,7 +391,7 @@ LOOKS: dict[str, tuple[tuple[str, ...], dict[str, int], str]] = {
              "saturated and contrasty with heavy dark corners"),
     "summer": (("summer", "summery", "summer vibe", "summer look", "tropical", "beach look", "holiday look",
                 "vacation look", "sunny", "sunnier", "sunshine", "more sunny", "sunny day", "sunny look"),
-               {"temperature": 20, "vibrance": 25, "exposure": 10},
+               {"temperature": 20, "saturation": 20, "exposure": 10},
                "warm, bright and colourful"),
     "autumn": (("autumn", "autumnal", "fall colors", "fall look", "fall vibe", "autumn colors", "autumn look"),
                {"temperature": 25, "tint": -5, "saturation": 15, "vignette": 10},
@@ -406,6 +411,7 @@ FIX_VERBS = ("fix", "correct", "repair", "adjust", "balance", "sort out", "optim
              "neutralize", "neutralise", "calibrate", "deal with", "something about", "sort")
 FIX_TARGETS = {
     "light": "exposure", "tone": "exposure", "color": "color", "warmth": "color", "tint": "color",
+    "saturation": "color", "vibrance": "color",
     "contrast": "contrast", "noise": "noise", "sharpness": "sharpness", "highlights": "highlights",
     "shadows": "shadows", "face": "auto", "clarity": "contrast",
 }

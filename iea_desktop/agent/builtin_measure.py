@@ -116,8 +116,9 @@ def predict(s: ImageStats, gain: float = 1.0, shadows: float = 0.0) -> ImageStat
         y = min(1.0, v * gain)
         return y + lift * (1.0 - y * y) * (1.0 - y)
 
+    clip_high = s.clip_high if f(s.p99) >= 0.985 else 0.0  # darkened below white: no longer clipping
     return replace(s, median_luma=f(s.median_luma), mean_luma=f(s.mean_luma), p01=f(s.p01), p05=f(s.p05),
-                   p95=f(s.p95), p99=f(s.p99))
+                   p95=f(s.p95), p99=f(s.p99), clip_high=clip_high)
 
 
 def brightness_to_hold(median: float, contrast: float) -> float:
@@ -152,7 +153,7 @@ def shadows_need(s: ImageStats) -> Need | None:
 
 def highlights_need(s: ImageStats) -> Need | None:
     if s.clip_high > 0.01 or s.p99 > 0.985:
-        delta = -_clamp(15.0 + 600.0 * s.clip_high, 0.0, 60.0)
+        delta = -_clamp(15.0 + 300.0 * s.clip_high, 0.0, 40.0)
         return Need("highlights", delta, f"because the brightest areas are blown out ({100 * s.clip_high:.1f}% "
                                          "clipped)")
     return None
@@ -231,7 +232,7 @@ def saturation_need(s: ImageStats, sign: int = 0) -> Need | None:
         return None
     ms = s.mean_saturation
     if sign >= 0 and ms < SATURATION_BAND[0]:
-        return Need("vibrance", _clamp(25.0 + 150.0 * (SATURATION_BAND[0] - ms), 0.0, 50.0),
+        return Need("saturation", _clamp(100.0 * (0.18 / max(ms, 0.02) - 1.0), 15.0, 45.0),
                     f"because the colours are weak (saturation {ms:.2f})")
     if sign <= 0 and ms > SATURATION_BAND[1]:
         return Need("saturation", _clamp(100.0 * (0.45 / ms - 1.0), -50.0, 0.0),

@@ -263,48 +263,56 @@ def _bare(text: str) -> str:
     return text
 
 
-def _contains(text: str, phrases) -> str | None:
-    for phrase in sorted(phrases, key=len, reverse=True):
-        if re.search(r"(?<!\w)" + re.escape(canon(phrase)).replace(r"\ ", r"\s+") + r"(?!\w)", text):
-            return phrase
-    return None
+def _phrases(phrases) -> frozenset[str]:
+    return frozenset(canon(p) for p in phrases)
+
+
+def _anywhere(phrases) -> re.Pattern:
+    """One pattern finding any of the phrases as whole words."""
+    keys = sorted({canon(p) for p in phrases}, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(k).replace(r"\ ", r"\s+") for k in keys) + r")(?!\w)")
+
+
+_GREETINGS, _THANKS, _HELP = _phrases(lex.GREETINGS), _phrases(lex.THANKS_PHRASES), _phrases(lex.HELP_PHRASES)
+_UNDO, _RESET_ALL = _phrases(lex.UNDO_PHRASES), _phrases(lex.RESET_ALL_PHRASES)
+_EXPLAIN, _SUMMARY, _ASSESS = _phrases(lex.EXPLAIN_PHRASES), _phrases(lex.SUMMARY_PHRASES), _phrases(lex.ASSESS_PHRASES)
+_RESET_MINE_ANYWHERE = _anywhere(lex.RESET_ASSISTANT_PHRASES)
+_RESET_ALL_ANYWHERE = _anywhere(p for p in lex.RESET_ALL_PHRASES if " " in p)
+_UNDO_FORMS = re.compile(
+    r"(?:undo|revert|go back|take back|cancel)(?: (?:that|it|this|one step|a step|once|again|"
+    r"(?:the |your |my )?(?:last|previous|latest) ?(?:change|edit|step|one|thing|turn|adjustment)?s?|"
+    r"what you (?:just )?did|the change|that change|please))*")
 
 
 def _command(norm: str) -> str | None:
+    """Messages about the conversation rather than the photo: undo, reset, explain, help, thanks."""
     plain = re.sub(r"\s+", " ", re.sub(r"[.!?,;:]+", " ", norm)).strip()
-    if plain in map(canon, lex.GREETINGS):
+    if plain in _GREETINGS:
         return "greeting"
-    if plain in map(canon, lex.THANKS_PHRASES):
+    if plain in _THANKS:
         return "thanks"
     bare = _bare(norm)
-    if not bare and "?" in norm:
-        return "help"
     if not bare:
-        return "empty"
-    if _contains(bare, lex.RESET_ASSISTANT_PHRASES):
+        return "help" if "?" in norm else "empty"
+    if _RESET_MINE_ANYWHERE.search(bare):
         return "reset_assistant"
-    reset = _contains(bare, [p for p in lex.RESET_ALL_PHRASES if " " in p])
-    if reset or bare in lex.RESET_ALL_PHRASES:
+    if bare in _RESET_ALL or _RESET_ALL_ANYWHERE.search(bare):
         return "reset_all"
-    if bare in lex.UNDO_PHRASES or re.fullmatch(
-            r"(?:undo|revert|go back|take back|cancel)(?: (?:that|it|this|one step|a step|once|again|"
-            r"(?:the |your |my )?(?:last|previous|latest) ?(?:change|edit|step|one|thing|turn|adjustment)?s?|"
-            r"what you (?:just )?did|the change|that change|please))*", bare):
+    if bare in _UNDO or _UNDO_FORMS.fullmatch(bare):
         return "undo"
-    if any(bare == p or (bare.startswith(p + " ") and p != "why") for p in map(canon, lex.EXPLAIN_PHRASES)):
+    if any(bare == p or (bare.startswith(p + " ") and p != "why") for p in _EXPLAIN):
         return "explain"
-    if any(bare == p or bare.startswith(p + " ") for p in map(canon, lex.SUMMARY_PHRASES)):
+    if any(bare == p or bare.startswith(p + " ") for p in _SUMMARY):
         return "summary"
-    if bare in map(canon, lex.HELP_PHRASES):
+    if bare in _HELP:
         return "help"
-    if any(bare == p or bare.startswith(p) or (" " in p and f" {p}" in f" {bare}") for p in
-           map(canon, lex.ASSESS_PHRASES)):
+    if any(bare == p or bare.startswith(p) or (" " in p and f" {p}" in f" {bare}") for p in _ASSESS):
         return "assess"
     words = re.sub(r"\b(?:so|very|really|much|it|that|this|is|looks|now|a lot|oh|wow)\b", " ", bare)
     words = re.sub(r"\s+", " ", words).strip()
-    if bare in map(canon, lex.GREETINGS):
+    if bare in _GREETINGS:
         return "greeting"
-    if bare in map(canon, lex.THANKS_PHRASES) or words in map(canon, lex.THANKS_PHRASES):
+    if bare in _THANKS or words in _THANKS:
         return "thanks"
     return None
 
@@ -362,8 +370,11 @@ _NOTHING_ELSE = re.compile("|".join(re.escape(canon(k)).replace(r"\ ", r"\s+")
                                     for k in sorted(lex.NOTHING_ELSE, key=len, reverse=True)))
 
 
+_NOUN_AXES = {canon(k): axis for k, axis in lex.NOUNS.items()}
+
+
 def _noun_axis(words: str) -> str | None:
-    return lex.NOUNS.get(canon(words)) or next((a for k, a in lex.NOUNS.items() if canon(k) == canon(words)), None)
+    return _NOUN_AXES.get(canon(words))
 
 
 def _noun_tools(axis: str | None) -> tuple[str, ...]:
@@ -862,7 +873,7 @@ def parse(text: str, _fuzzy: bool = True) -> Request:
                 req.refusals.append(refusal)
             carry = None
             continue
-        if _bare(clause) in map(canon, lex.THANKS_PHRASES) and not _tokens(_bare(clause)):
+        if _bare(clause) in _THANKS and not _tokens(_bare(clause)):
             continue
         rest, had_scope = _prepass(clause, req)
         before = len(req.wishes)

@@ -83,7 +83,7 @@ class AssistantSession:
         self.document = document
         self.assistant = assistant
         self._lock = threading.Lock()
-        self._last_turn: tuple[str, HistoryEntry] | None = None
+        self._turns: list[HistoryEntry] = []  # history entries of this session's turns, oldest first
 
     # --- context -----------------------------------------------------------------------------
 
@@ -147,6 +147,7 @@ class AssistantSession:
             keep = [] if plan.reset == "all" else [n for n in doc.graph.nodes if n.provenance.origin != "assistant"]
             if len(keep) != len(doc.graph.nodes):
                 doc.apply(ReplaceGraph(keep, text="Assistant: reset" if plan.reset == "all" else "Assistant: remove its edits"))
+                self._turns.append(doc.history.entries[doc.history.position - 1])
             return []
 
         provenance = {"turn_id": turn_id, "model": self.assistant.name}
@@ -174,20 +175,22 @@ class AssistantSession:
         if commands:
             label = request if len(request) <= 40 else request[:39] + "…"
             doc.apply(Compound(commands, text=f"Assistant: {label}"))
-            self._last_turn = (turn_id, doc.history.entries[doc.history.position - 1])
+            self._turns.append(doc.history.entries[doc.history.position - 1])
         return touched
 
     def _undo_last_turn(self, plan: Plan) -> list[str]:
         history = self.document.history
-        if self._last_turn is None or not history.can_undo:
+        applied = history.entries[: history.position]
+        self._turns = [entry for entry in self._turns if any(entry is e for e in applied)]
+        if not self._turns:
             plan.reply = "There is no edit of mine to undo."
             return []
-        if history.entries[history.position - 1] is not self._last_turn[1]:
+        if history.entries[history.position - 1] is not self._turns[-1]:
             plan.reply = ("You have changed things since my last edit, so I won't undo it blindly. "
                           "Use Edit ▸ Undo or click an earlier step in the History panel.")
             return []
         history.undo()
-        self._last_turn = None
+        self._turns.pop()
         return []
 
     def _record(self, request: str, result: TurnResult) -> None:

@@ -31,6 +31,8 @@ PHOTOS = Path(__file__).resolve().parents[3] / "shared" / "photos"
 NEUTRAL = PHOTOS / "kodim07.png"  # well exposed, neutral greys: "auto" has nothing to do
 NEUTRAL_COLOURS = PHOTOS / "kodim03.png"  # the most neutral greys of the set: "fix the colours" leaves it
 
+pytestmark = pytest.mark.skipif(not (PHOTOS / "kodim01.png").exists(), reason=f"test photos not found in {PHOTOS}")
+
 
 # --- photos and contexts ------------------------------------------------------------------------------
 
@@ -298,7 +300,7 @@ SEVERAL = [
     ("it's dark and cold", [up(*LIGHT), up("temperature")]),
     ("cooler, with a vignette", [down("temperature"), up("vignette")]),
     ("brighten the shadows and recover the highlights", [up("shadows"), down("highlights")]),
-    ("sharper and more vivid", [up("sharpness"), up("vibrance")]),
+    ("sharper and more vivid", [up("sharpness"), up(*COLOUR)]),
     ("less warm, more contrast and add grain", [down("temperature"), up("contrast"), up("grain")]),
     ("make it brighter and warmer but not so saturated", [up("exposure"), up("temperature"), down("saturation")]),
     ("a little darker, much warmer", [down("exposure"), up("temperature")]),
@@ -358,7 +360,7 @@ LOOKS = [
     ("dreamy", [down("sharpness"), up("fade")]),
     ("cinematic", [up("contrast"), up("vignette")]),
     ("teal and orange", [up("contrast")]),
-    ("vivid", [up("vibrance")]),
+    ("vivid", [up("saturation")]),
     ("matte", [up("blacks")]),
     ("film look", [up("contrast"), up("vignette")]),
     ("analog film", [up("grain")]),
@@ -618,10 +620,10 @@ def test_manual_change_is_the_new_starting_point(session):
 def test_undo_that(session):
     s = session()
     s.run_turn("warmer")
+    before = graph(s.document)
     s.run_turn("add a vignette")
     result = s.run_turn("undo that")
-    assert graph(s.document) == {"temperature": 20} or set(graph(s.document)) == {"temperature"}
-    assert "Undone" in result.reply
+    assert graph(s.document) == before and "Undone" in result.reply
 
 
 def test_remove_the_vignette(session):

@@ -195,8 +195,8 @@ def test_text_turn_under_tool_calls_grammar(text_backend):
     out = text_backend.complete(
         [{"role": "system", "content": "You edit photos. Reply with JSON."},
          {"role": "user", "content": "Make it brighter and add contrast."}],
-        grammar=tool_calls_grammar(TOOLS, max_edits=2, reply_chars=40, reason_chars=24),
-        max_tokens=200,
+        grammar=tool_calls_grammar(TOOLS, max_edits=1, reply_chars=30, reason_chars=20),
+        max_tokens=150,
         on_text=pieces.append,
     )
     assert "".join(pieces) == out

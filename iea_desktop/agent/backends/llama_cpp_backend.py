@@ -150,6 +150,10 @@ class LlamaCppBackend:
             check_pairing(model, mmproj)
         handler_name = self._requested_handler or choose_handler(model, mmproj)
 
+        # llama.cpp's OpenMP threads spin while waiting for each other; when another process
+        # (or our own render worker) holds a core, a 2-thread turn measured 2-4x slower and
+        # erratic. Passive waiting keeps it steady. Only effective before libgomp loads.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import llama_cpp  # lazily: the app works without llama-cpp-python
 
         gpu = llama_cpp.llama_supports_gpu_offload()

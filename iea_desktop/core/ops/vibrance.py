@@ -2,9 +2,10 @@
 
 Version 1 is the IEA reference, whose weight is computed with V on the 0..255 scale and so is
 zero everywhere: positive values change nothing and negative values act as negative saturation,
-S + a S. Version 2 is the intended behaviour: S + a (1 - S) w with the weight
-w = clip(1 - 2 |V - 0.5|, 0, 1) for v > 0 (muted mid-tone colours gain most), and a proportional
-decrease S (1 + a (1 - S)) for v < 0 (muted colours lose most, vivid ones keep some colour).
+S + a S. Version 2 is the intended behaviour, made proportional so greys stay grey:
+S (1 + 2 a (1 - S) w) with the weight w = clip(1 - 2 |V - 0.5|, 0, 1) for v > 0 (muted mid-tone
+colours gain most), and S (1 + a (1 - S)) for v < 0 (muted colours lose most, vivid ones keep
+some colour). The paper's intended S + a (1 - S) w would paint colour into neutral greys.
 """
 
 import numpy as np
@@ -24,7 +25,7 @@ def intended(s: np.ndarray, value: np.ndarray, v: int) -> np.ndarray:
     a = v / 100.0
     if v > 0:
         w = np.clip(1.0 - 2.0 * np.abs(value - 0.5), 0.0, 1.0)
-        return s + a * (1.0 - s) * w
+        return s * (1.0 + 2.0 * a * (1.0 - s) * w)
     return s * (1.0 + a * (1.0 - s))
 
 

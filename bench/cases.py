@@ -1,0 +1,180 @@
+"""The measured scenarios. Each runs in its own worker process (``python bench/cases.py NAME N``)
+and prints one JSON line: {"times": [seconds, ...], "peak_rss": bytes, "info": {...}}.
+
+Timings are wall-clock (time.perf_counter) around exactly the work the row names; the process
+is already started and imported, as the app would be when the person opens a photo.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+# Every IEA tool at a non-zero value, as a person would set them (version 2 nodes, the default).
+SIXTEEN = {
+    "exposure": 30, "brightness": -20, "contrast": 25, "fade": 20,
+    "natural_contrast": 30, "highlights": -30, "shadows": 30, "whites": 20, "blacks": -20,
+    "saturation": 30, "vibrance": 30, "temperature": 20, "tint": -10,
+    "grain": 30, "vignette": 30, "sharpness": 30,
+}
+
+
+def peak_rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def sixteen_nodes():
+    from iea_desktop.core.graph import make_node
+
+    return [make_node(name, {"value": value}) for name, value in SIXTEEN.items()]
+
+
+def open_with_sixteen(path: Path):
+    from iea_desktop.core.document import Document
+    from iea_desktop.core.history import AddNode, Compound
+
+    doc = Document.open(path)
+    doc.apply(Compound([AddNode(n) for n in sixteen_nodes()], text="bench"))
+    return doc
+
+
+def case_open_jpeg(paths, n):
+    """Open a 24 MP JPEG until its first preview frame (8-bit, as the canvas shows it) exists."""
+    from iea_desktop.core.document import Document
+    from iea_desktop.core.render import to_uint8
+
+    times, shape = [], None
+    for _ in range(n):
+        t0 = time.perf_counter()
+        doc = Document.open(paths["jpeg"])
+        frame = to_uint8(doc.render_preview())
+        times.append(time.perf_counter() - t0)
+        shape = frame.shape
+        del doc, frame
+    return times, {"preview": f"{shape[1]}x{shape[0]}"}
+
+
+def case_preview_scratch(paths, n):
+    """All 16 tools on the preview proxy with an empty render cache (a fresh Renderer)."""
+    from iea_desktop.core.render import Renderer
+
+    doc = open_with_sixteen(paths["jpeg"])
+    doc.render_preview()  # decode the proxy once; not what this row measures
+    times = []
+    for _ in range(n):
+        doc.renderer = Renderer()
+        t0 = time.perf_counter()
+        doc.render_preview()
+        times.append(time.perf_counter() - t0)
+    src = doc.preview_source()
+    return times, {"proxy": f"{src.shape[1]}x{src.shape[0]}", "nodes": len(doc.graph.active_nodes())}
+
+
+def _slider(paths, n, op):
+    from iea_desktop.core.history import SetNodeFields
+
+    doc = open_with_sixteen(paths["jpeg"])
+    node = doc.graph.find(op)[0]
+    doc.render_preview()  # the state before the person grabs the slider
+    base = node.params["value"]
+    times, recomputed = [], []
+    for i in range(n):
+        value = base + 1 + i % 40  # a new value every time (a cached one would be free)
+        doc.apply(SetNodeFields(node.id, params={"value": value}, gesture="drag"))
+        t0 = time.perf_counter()
+        doc.render_preview()
+        times.append(time.perf_counter() - t0)
+        recomputed.append(doc.renderer.last_recomputed)
+        if i % 40 == 39:  # leave the cached values behind before repeating them
+            doc.renderer.clear()
+            doc.apply(SetNodeFields(node.id, params={"value": base}, gesture="drag"))
+            doc.render_preview()
+    return times, {"node": op, "nodes recomputed": max(recomputed)}
+
+
+def case_slider_saturation(paths, n):
+    return _slider(paths, n, "saturation")
+
+
+def case_slider_first(paths, n):
+    return _slider(paths, n, "exposure")
+
+
+def case_slider_last(paths, n):
+    return _slider(paths, n, "sharpness")
+
+
+def case_edit_session(paths, n):
+    """Peak memory editing a 24 MP photo: 16 nodes, 200 separate slider steps (undo history of
+    200), a preview render after each, then one full-resolution render (1:1 zoom) of the result."""
+    from iea_desktop.core.history import SetNodeFields
+    from iea_desktop.core.render import to_uint8
+
+    t0 = time.perf_counter()
+    doc = open_with_sixteen(paths["jpeg"])
+    nodes = [n for n in doc.graph.nodes]
+    to_uint8(doc.render_preview())
+    for step in range(200):
+        node = nodes[step % len(nodes)]
+        value = max(1, min(100, SIXTEEN[node.op] + (step % 7) - 3)) if SIXTEEN[node.op] > 0 else SIXTEEN[node.op] - step % 5
+        doc.apply(SetNodeFields(node.id, params={"value": value}, gesture=f"g{step}"))
+        doc.history.end_gesture()
+        to_uint8(doc.render_preview())
+    full = doc.renderer.render(doc.full_source(), doc.source_key("full", doc.full_source().shape), doc.graph.nodes,
+                               scale=1.0, use_cache=False)
+    to_uint8(full)
+    assert len(doc.history.entries) >= 200, len(doc.history.entries)
+    return [time.perf_counter() - t0], {"undo steps": len(doc.history.entries)}
+
+
+def case_raw_embedded(paths, n):
+    """A 24 MP DNG with an embedded JPEG: until the first preview frame exists."""
+    from iea_desktop.core.document import Document
+    from iea_desktop.core.render import to_uint8
+
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        doc = Document.open(paths["dng_preview"])
+        to_uint8(doc.render_preview())
+        times.append(time.perf_counter() - t0)
+        kind = doc._preview_kind
+    return times, {"kind": kind}
+
+
+def case_raw_half(paths, n):
+    """A 24 MP DNG without an embedded preview: until the half-size develop's preview frame exists."""
+    from iea_desktop.core.document import Document
+    from iea_desktop.core.render import to_uint8
+
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        doc = Document.open(paths["dng"])
+        frame = to_uint8(doc.render_preview())
+        times.append(time.perf_counter() - t0)
+    return times, {"preview": f"{frame.shape[1]}x{frame.shape[0]}"}
+
+
+CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
+
+
+def main() -> None:
+    from inputs import ensure_inputs
+
+    name, n = sys.argv[1], int(sys.argv[2])
+    paths = ensure_inputs(verbose=False)
+    times, info = CASES[name](paths, n)
+    print(json.dumps({"times": times, "peak_rss": peak_rss(), "info": info}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""The performance benchmark (``make bench``): every row of the performance issue, min/median/max.
+
+    .venv/bin/python bench/run.py [--quick] [--rows a,b] [--json FILE] [--label TEXT]
+
+Each row runs in a fresh worker process (bench/cases.py) so that one row's caches and memory
+peak do not leak into the next; the export row times the whole ``iea-desktop render`` process
+and reads its peak RSS from the kernel (wait4). Inputs are generated once into bench/data/.
+Targets are for the reference machine kind (2 cores); they are reported, not asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from cases import SIXTEEN  # noqa: E402
+from inputs import ensure_inputs  # noqa: E402
+
+GB = 1e9
+
+# (key, label, kind, target, repeats, quick repeats); kind: "s" seconds, "ms", "GB"
+ROWS = [
+    ("open_jpeg", "open 24 MP JPEG -> first preview ready", "s", 0.4, 7, 3),
+    ("preview_scratch", "preview render, 16 tools, from scratch", "ms", 30, 30, 10),
+    ("slider_saturation", "re-render after a slider move (saturation, middle)", "ms", 15, 60, 20),
+    ("slider_first", "re-render after a slider move (exposure, first: worst case)", "ms", None, 40, 10),
+    ("slider_last", "re-render after a slider move (sharpness, last)", "ms", None, 40, 10),
+    ("export", "export 24 MP JPEG, 16 tools (whole CLI process)", "s", 1.2, 5, 3),
+    ("export_rss", "peak memory of that export", "GB", 1.2, None, None),
+    ("edit_session", "peak memory editing 24 MP, 16 nodes, 200 undo steps", "GB", 1.5, 1, 1),
+    ("raw_embedded", "24 MP DNG: first preview (embedded JPEG)", "s", None, 5, 3),
+    ("raw_half", "24 MP DNG without preview: half-size preview", "s", 2.0, 3, 2),
+]
+
+
+def machine() -> dict:
+    model = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / GB
+    except (ValueError, OSError):
+        mem = float("nan")
+    versions = subprocess.run(
+        [sys.executable, "-c", "import numpy, cv2, PIL, rawpy; print(numpy.__version__, cv2.__version__, PIL.__version__, rawpy.__version__)"],
+        capture_output=True, text=True).stdout.split()
+    return {"cpu": model, "cores": cores, "memory_gb": round(mem, 1), "python": platform.python_version(),
+            "numpy": versions[0] if versions else "?", "opencv": versions[1] if len(versions) > 1 else "?",
+            "pillow": versions[2] if len(versions) > 2 else "?", "rawpy": versions[3] if len(versions) > 3 else "?"}
+
+
+def run_case(name: str, repeats: int) -> dict:
+    proc = subprocess.run([sys.executable, str(HERE / "cases.py"), name, str(repeats)], capture_output=True, text=True,
+                          cwd=ROOT)
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: case {name} failed:\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run_export(paths: dict, repeats: int) -> tuple[list[float], list[int]]:
+    """Time `python -m iea_desktop render` as a whole process; peak RSS from wait4's rusage."""
+    times, peaks = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out.jpg"
+        cmd = [sys.executable, "-m", "iea_desktop", "render", str(paths["jpeg"]), "-o", str(out), "-q",
+               "--params", json.dumps(SIXTEEN)]
+        env = {**os.environ, "IEA_HOME": tmp}
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            _, status, usage = os.wait4(proc.pid, 0)
+            times.append(time.perf_counter() - t0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            err = proc.stderr.read().decode()
+            if proc.returncode != 0:
+                raise SystemExit(f"bench: export failed:\n{err}")
+            peaks.append(usage.ru_maxrss * 1024)
+    return times, peaks
+
+
+def fmt(value: float, kind: str) -> str:
+    if kind == "ms":
+        return f"{value * 1000:.1f}"
+    if kind == "GB":
+        return f"{value / GB:.2f}"
+    return f"{value:.3f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--rows", help="comma-separated row keys (default: all)")
+    parser.add_argument("--json", help="also write the results here")
+    parser.add_argument("--label", default="", help="a name for this run, stored in the JSON")
+    args = parser.parse_args()
+    wanted = set(args.rows.split(",")) if args.rows else None
+
+    paths = ensure_inputs()
+    info = machine()
+    print(f"machine: {info['cpu']}, {info['cores']} cores, {info['memory_gb']} GB; Python {info['python']}, "
+          f"numpy {info['numpy']}, OpenCV {info['opencv']}, Pillow {info['pillow']}, rawpy {info['rawpy']}")
+    results = {}
+    for key, label, kind, target, repeats, quick in ROWS:
+        if wanted and key not in wanted and not (key == "export_rss" and "export" in wanted):
+            continue
+        n = quick if args.quick else repeats
+        if key == "export":
+            times, peaks = run_export(paths, n)
+            results["export"] = {"values": times}
+            results["export_rss"] = {"values": peaks}
+        elif key == "export_rss":
+            pass
+        elif key == "edit_session":
+            out = run_case(key, n)
+            results[key] = {"values": [out["peak_rss"]], "info": out["info"]}
+        else:
+            out = run_case(key, n)
+            results[key] = {"values": out["times"], "info": out["info"]}
+        print(f"  measured {key}", file=sys.stderr, flush=True)
+
+    header = f"| {'row':62} | {'min':>8} | {'median':>8} | {'max':>8} | {'unit':4} | {'target':>7} | ok |"
+    lines = [header, "|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|"]
+    for key, label, kind, target, _, _ in ROWS:
+        if key not in results:
+            continue
+        values = sorted(results[key]["values"])
+        med = statistics.median(values)
+        unit = {"s": "s", "ms": "ms", "GB": "GB"}[kind]
+        target_text = f"<= {target:g}" if target is not None else "-"
+        scale = {"s": 1, "ms": 1e-3, "GB": GB}[kind]
+        ok = "" if target is None else ("yes" if med <= target * scale else "NO")
+        lines.append(f"| {label:62} | {fmt(values[0], kind):>8} | {fmt(med, kind):>8} | {fmt(values[-1], kind):>8} | "
+                     f"{unit:4} | {target_text:>7} | {ok:2} |")
+        results[key].update(label=label, unit=unit, target=target, median=med)
+    print("\n".join(lines))
+    notes = [f"{key}: {results[key]['info']}" for key, *_ in ROWS if key in results and results[key].get("info")]
+    if notes:
+        print("notes: " + "; ".join(notes))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps({"label": args.label, "machine": info, "when": time.strftime("%Y-%m-%d %H:%M"),
+                                               "results": results}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
