@@ -5,16 +5,40 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SAMPLE := resources/sample.jpg
 
+# llama-cpp-python is compiled from source (about 8 minutes on 2 cores) into a wheel kept in
+# WHEELS, one folder per build flavour, so later set-ups and fresh clones install it at once.
+# The default flavour is portable (-DGGML_NATIVE=OFF): a native build uses every instruction
+# the CPU reports, and on some virtual machines that includes AMX, which then dies with SIGILL.
+# GPU flavours: `make setup LLAMA_FLAVOUR=cuda` (or metal); see README "GPU".
+LLAMA_VERSION := 0.3.36
+LLAMA_FLAVOUR ?= cpu
+LLAMA_CMAKE_cpu := -DGGML_NATIVE=OFF
+LLAMA_CMAKE_cuda := -DGGML_CUDA=on -DGGML_NATIVE=OFF
+LLAMA_CMAKE_metal := -DGGML_METAL=on
+WHEELS ?= $(HOME)/.cache/iea-desktop/wheels/llama-$(LLAMA_VERSION)-$(LLAMA_FLAVOUR)
+LLAMA_STAMP := $(VENV)/.llama-$(LLAMA_VERSION)-$(LLAMA_FLAVOUR)
+
 .PHONY: setup run test bench screenshots clean docs
 
 setup: $(STAMP)
 
 # Re-run the install only when the project's dependencies change.
-$(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+$(STAMP): pyproject.toml $(LLAMA_STAMP)
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(LLAMA_STAMP): | $(VENV)/bin/python
+	@ls $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || { \
+		echo "Compiling llama-cpp-python $(LLAMA_VERSION) ($(LLAMA_FLAVOUR)); this takes several minutes once."; \
+		CMAKE_ARGS="$(LLAMA_CMAKE_$(LLAMA_FLAVOUR))" $(PY) -m pip wheel --quiet --no-deps --no-cache-dir \
+			--no-binary llama-cpp-python llama-cpp-python==$(LLAMA_VERSION) -w $(WHEELS); }
+	$(PY) -m pip install --quiet --force-reinstall --no-deps $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
+	rm -f $(VENV)/.llama-*
+	touch $@
 
 run: setup
 	$(VENV)/bin/iea-desktop $(SAMPLE)

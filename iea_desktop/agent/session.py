@@ -20,13 +20,10 @@ from ..core.graph import Node, Provenance, make_node
 from ..core.history import AddNode, Compound, HistoryEntry, RemoveNode, ReplaceGraph, SetNodeFields
 from ..core.image_io import downscale
 from ..core.stats import ImageStats, measure
+from .backends.llama_cpp_backend import Cancelled  # raised by model backends and by us alike
 from .plan import Plan
 
 STATS_EDGE = 512  # measuring a 512 px preview takes a few milliseconds and is plenty for statistics
-
-
-class Cancelled(Exception):
-    """The person stopped the turn before it was applied."""
 
 
 @dataclass

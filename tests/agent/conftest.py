@@ -3,12 +3,17 @@ loaded llama.cpp backends (skipped where llama-cpp-python or the model is missin
 from __future__ import annotations
 
 import importlib.util
+import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+# As the backend module does, before any test imports llama_cpp (and with it libgomp):
+# spinning OpenMP threads make timings erratic on a busy 2-core machine.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 TOOLS_DIR = Path(__file__).resolve().parents[1] / "tools"
 

@@ -258,3 +258,8 @@ def test_generic_bad_answers_are_reported(doc, answer, fragment):
     session, _ = session_with(doc, GenericDialect(), answer)
     result = session.run_turn("brighter")
     assert not result.applied and fragment in result.error and doc.graph.nodes == []
+
+
+def test_a_tool_named_twice_is_refused_not_guessed():
+    with pytest.raises(AnswerError, match="exposure more than once"):
+        parse_answer('<answer>```json\n{"exposure": 10, "exposure": 40}\n```</answer>')

@@ -1,6 +1,6 @@
 """Chat with any GGUF model through llama-cpp-python; with an mmproj file it sees the photo.
 
-``llama_cpp`` is imported only inside :meth:`LlamaCppBackend.load`, so the rest of the app
+``llama_cpp`` is imported only once a model is loaded (in the methods), so the rest of the app
 runs without it. Files are validated by :mod:`.gguf_inspect` before llama.cpp opens them
 (llama.cpp crashes the process on some broken mmproj files). Facts this module relies on
 are in ``shared/design/llama-cpp-notes.md``.
@@ -38,6 +38,12 @@ _HANDLER_CLASSES = {  # llama_cpp.llama_chat_format class for each vision handle
 _GPU_BACKENDS = ("CUDA", "Metal", "Vulkan", "ROCm", "HIP", "SYCL", "MUSA", "CANN", "OpenCL")
 
 log = logging.getLogger(__name__)
+
+# llama.cpp's OpenMP threads spin while waiting for each other; when another process (or our
+# own render worker) holds a core, a 2-thread turn measured 2-4x slower and erratic on a
+# 2-core machine. Passive waiting keeps it steady. It only takes effect if set before libgomp
+# loads (with llama_cpp), hence here, at import; a value the user set wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 Message = Mapping[str, str]
 Progress = Callable[[float, str], None]
@@ -150,10 +156,6 @@ class LlamaCppBackend:
             check_pairing(model, mmproj)
         handler_name = self._requested_handler or choose_handler(model, mmproj)
 
-        # llama.cpp's OpenMP threads spin while waiting for each other; when another process
-        # (or our own render worker) holds a core, a 2-thread turn measured 2-4x slower and
-        # erratic. Passive waiting keeps it steady. Only effective before libgomp loads.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import llama_cpp  # lazily: the app works without llama-cpp-python
 
         gpu = llama_cpp.llama_supports_gpu_offload()

@@ -76,6 +76,15 @@ def _balanced_object(text: str) -> str | None:
     return None
 
 
+def _refuse_repeated_keys(pairs: list) -> dict:
+    """json.loads would silently keep the last of two values for one key: that would be a guess."""
+    keys = [key for key, _ in pairs]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise AnswerError(f"the model's answer names {', '.join(repeated)} more than once")
+    return dict(pairs)
+
+
 def extract_json_object(text: str) -> dict:
     """Parse the JSON object in a model answer: fenced or bare; // comments and trailing commas tolerated.
 
@@ -87,7 +96,7 @@ def extract_json_object(text: str) -> dict:
         raise AnswerError("the model's answer holds no JSON object")
     for attempt in (candidate, re.sub(r",\s*([}\]])", r"\1", re.sub(r"//[^\n]*", "", candidate))):
         try:
-            data = json.loads(attempt)
+            data = json.loads(attempt, object_pairs_hook=_refuse_repeated_keys)
         except json.JSONDecodeError:
             continue
         if not isinstance(data, dict):

@@ -13,8 +13,10 @@ from ..backends.grammar import tool_calls_grammar
 from ..plan import Plan, validate_edits
 from .common import DEFAULT_MAX_PIXELS, AnswerError, extract_json_object, png_for_model, side_by_side, tool_ranges, tool_table
 
-MAX_TOKENS = 512
-MAX_EDITS = 8
+# Bounded so the longest answer the grammar allows (reply, 6 edits with short reasons) always fits.
+MAX_TOKENS = 768
+MAX_EDITS = 6
+REASON_CHARS = 80
 
 SYSTEM = """You are the assistant of a photo editor. The person asks for changes to their photo in plain words; \
 you answer by setting adjustment sliders. Only these 16 sliders exist; you cannot remove objects, paint, or \
@@ -70,7 +72,7 @@ class GenericDialect:
                 shown[0] = len(reply)
 
         text = backend.complete(messages, image_png=image if backend.has_vision else None,
-                                grammar=tool_calls_grammar(tool_ranges(), max_edits=MAX_EDITS),
+                                grammar=tool_calls_grammar(tool_ranges(), max_edits=MAX_EDITS, reason_chars=REASON_CHARS),
                                 max_tokens=MAX_TOKENS, temperature=0.0, on_text=relay, cancel=cancel)
         if not text.strip():
             raise AnswerError("the model gave an empty answer")

@@ -45,7 +45,9 @@ List only the sliders you change, with whole numbers from -100 to 100."""
 
 def full_grammar() -> str:
     """<think>free text</think> <answer> fenced JSON limited to the 16 tools and their ranges </answer>."""
-    answer = iea_answer_grammar(tool_ranges()).replace("root ::=", "answer-json ::=", 1)
+    # Any key order (we do not know the order IEA was trained to write); a repeated key is
+    # refused after parsing (see extract_json_object).
+    answer = iea_answer_grammar(tool_ranges(), ordered=False).replace("root ::=", "answer-json ::=", 1)
     root = ('root ::= "<think>" think-char{0,%d} "</think>" ws "<answer>" ws "```json" ws answer-json ws "```" ws "</answer>"\n'
             'think-char ::= [^<]\n') % THINK_CHARS
     return root + answer
