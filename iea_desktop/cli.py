@@ -149,6 +149,7 @@ def _write_trace(path: Path, doc, result, assistant) -> None:
     atomic_write_json(path, {
         "reply": result.reply, "nodes": nodes, "changed": result.node_ids, "warnings": result.warnings,
         "model": assistant.name, "device": assistant.device_label, "seconds": round(result.seconds, 4),
+        "vision": bool(getattr(assistant, "has_vision", False)),
         "error": result.error,
     })
 

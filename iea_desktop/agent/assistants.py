@@ -24,6 +24,10 @@ class ModelAssistant:
     def device_label(self) -> str:
         return self.backend.device_label
 
+    @property
+    def has_vision(self) -> bool:
+        return self.backend.has_vision
+
     def plan(self, ctx, on_text, cancel):
         return self.dialect.plan(self.backend, ctx, on_text, cancel)
 

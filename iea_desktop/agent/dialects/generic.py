@@ -17,6 +17,7 @@ from .common import DEFAULT_MAX_PIXELS, AnswerError, extract_json_object, png_fo
 MAX_TOKENS = 768
 MAX_EDITS = 6
 REASON_CHARS = 80
+REPLY_CHARS = 200
 
 SYSTEM = """You are the assistant of a photo editor. The person asks for changes to their photo in plain words; \
 you answer by setting adjustment sliders. Only these 16 sliders exist; you cannot remove objects, paint, or \
@@ -72,7 +73,8 @@ class GenericDialect:
                 shown[0] = len(reply)
 
         text = backend.complete(messages, image_png=image if backend.has_vision else None,
-                                grammar=tool_calls_grammar(tool_ranges(), max_edits=MAX_EDITS, reason_chars=REASON_CHARS),
+                                grammar=tool_calls_grammar(tool_ranges(), max_edits=MAX_EDITS, reply_chars=REPLY_CHARS,
+                                                          reason_chars=REASON_CHARS),
                                 max_tokens=MAX_TOKENS, temperature=0.0, on_text=relay, cancel=cancel)
         if not text.strip():
             raise AnswerError("the model gave an empty answer")
