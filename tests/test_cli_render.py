@@ -209,7 +209,7 @@ def test_16bit_tiff_and_quality(photo, tmp_path, capsys):
     ('[1, 2]', ["JSON object"]),
     ('"exposure"', ["JSON object"]),
     ('{"exposure": 20', ["not valid JSON"]),
-    ('no-such-file.json', ["not valid JSON"]),
+    ('no-such-file.json', ["no-such-file.json", "file not found"]),
 ])
 def test_bad_params(params, fragments, photo, tmp_path, capsys):
     out = tmp_path / "out.png"
