@@ -11,7 +11,8 @@ SAMPLE := resources/sample.jpg
 # the CPU reports, and on some virtual machines that includes AMX, which then dies with SIGILL.
 # GPU flavours: `make setup LLAMA_FLAVOUR=cuda` (or metal); see README "GPU".
 LLAMA_VERSION := 0.3.36
-LLAMA_FLAVOUR ?= cpu
+# The flavour last installed into .venv is kept, so `make gpu-cuda` then `make run` stays on CUDA.
+LLAMA_FLAVOUR ?= $(shell cat $(VENV)/.llama-flavour 2>/dev/null || echo cpu)
 LLAMA_CMAKE_cpu := -DGGML_NATIVE=OFF
 LLAMA_CMAKE_cuda := -DGGML_CUDA=on -DGGML_NATIVE=OFF
 LLAMA_CMAKE_metal := -DGGML_METAL=on
@@ -38,6 +39,7 @@ $(LLAMA_STAMP): | $(VENV)/bin/python
 			--no-binary llama-cpp-python llama-cpp-python==$(LLAMA_VERSION) -w $(WHEELS); }
 	$(PY) -m pip install --quiet --force-reinstall --no-deps $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
 	rm -f $(VENV)/.llama-*
+	echo $(LLAMA_FLAVOUR) > $(VENV)/.llama-flavour
 	touch $@
 
 run: setup
@@ -59,3 +61,52 @@ screenshots: setup
 		&& ldconfig -p | grep -q libxcb-keysyms.so.1) \
 		|| (apt-get update && apt-get install -y xvfb libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0)
 	env -u DISPLAY QT_QPA_PLATFORM=xcb $(PY) tools/screenshots.py docs/screenshots
+
+# --- Packaging (packaging/README.md) ------------------------------------------------------------
+# `make package`: a one-folder PyInstaller bundle in dist/iea-desktop/, rebuilt when the sources
+# change. PyInstaller is a build-time tool, installed into the venv here, not a dependency of the
+# app. The bundle takes the venv's llama-cpp-python: the portable CPU build by default
+# (-DGGML_NATIVE=OFF, runs on other machines); `make package LLAMA_FLAVOUR=cuda` bundles CUDA.
+# `make package-check`: builds it if needed, then runs the bundled program offscreen
+# (--version, a render of the sample, doctor, the window) and fails loudly if any step fails.
+BUNDLE := dist/iea-desktop
+BUNDLE_INPUTS := $(shell find iea_desktop -name '*.py') packaging/iea-desktop.spec packaging/entry.py \
+	packaging/linux/iea-desktop.desktop packaging/linux/install.sh models/catalog.json $(wildcard resources/*)
+
+.PHONY: package package-check gpu-cuda gpu-metal
+
+package: $(BUNDLE)/iea-desktop
+	@echo "bundle: $(BUNDLE) ($$(du -sh $(BUNDLE) | cut -f1)); check it with: make package-check"
+
+$(BUNDLE)/iea-desktop: $(BUNDLE_INPUTS) $(STAMP)
+	@$(PY) -c "import PyInstaller" 2>/dev/null || $(VENV)/bin/pip install --quiet 'pyinstaller>=6.10'
+	rm -rf $(BUNDLE)
+	$(PY) -m PyInstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
+		packaging/iea-desktop.spec
+	cp packaging/linux/iea-desktop.desktop packaging/linux/install.sh resources/iea-desktop.png $(BUNDLE)/
+	touch $@
+
+package-check: package
+	PYTHON=$(PY) packaging/check_bundle.sh $(BUNDLE)
+
+# --- GPU builds of llama-cpp-python (README "GPU"), on LLAMA_FLAVOUR above --------------------
+# Each compiles llama-cpp-python once into its own wheel cache and installs it into the venv.
+# Later make commands keep the flavour installed last; `make setup LLAMA_FLAVOUR=cpu` goes back.
+GPU_CHECK := import llama_cpp, sys; ok = llama_cpp.llama_supports_gpu_offload(); \
+	print('llama.cpp GPU offload:', 'yes' if ok else 'NO (this build has no GPU backend, or no GPU was found)'); sys.exit(0 if ok else 1)
+
+gpu-cuda:
+	@command -v nvcc >/dev/null 2>&1 || [ -n "$${CUDACXX:-}" ] || { echo "gpu-cuda: nvcc (the CUDA toolkit) \
+	is not on PATH; install it, or set CUDACXX=/path/to/nvcc" >&2; exit 1; }
+	$(MAKE) setup LLAMA_FLAVOUR=cuda
+	$(PY) -c "$(GPU_CHECK)"
+	@echo "Run 'iea-desktop doctor' to see the details."
+
+gpu-metal:
+	@[ "$$(uname -s)" = Darwin ] || { echo "gpu-metal: Metal is for macOS (Apple Silicon)" >&2; exit 1; }
+	@py=$(PYTHON); [ -x $(PY) ] && py=$(PY); arch=$$($$py -c 'import platform; print(platform.machine())'); \
+	[ "$$arch" = arm64 ] || { echo "gpu-metal: $$py is an $$arch Python; Metal needs an arm64 (native Apple \
+	Silicon) Python: make clean, then make gpu-metal PYTHON=/path/to/arm64/python3" >&2; exit 1; }
+	$(MAKE) setup LLAMA_FLAVOUR=metal
+	$(PY) -c "$(GPU_CHECK)"
+	@echo "Run 'iea-desktop doctor' to see the details."

@@ -4,6 +4,10 @@
     iea-desktop render PHOTO -o OUT [...]     render edits to a file
     iea-desktop edit PHOTO "TEXT" -o OUT [...] one assistant turn, then render
     iea-desktop models list|download NAME     the model catalogue
+    iea-desktop doctor [--json]               what this installation has and whether it works
+
+    --verbose (before the command) also writes the log to stderr; the log file is in the
+    user data folder's logs/ (see iea_desktop.logs).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import __version__
+from . import __version__, logs
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -184,6 +188,17 @@ def cmd_models(args) -> int:
     return 0
 
 
+def cmd_doctor(args) -> int:
+    from . import doctor
+
+    report = doctor.collect()
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        print(doctor.format_text(report))
+    return 0
+
+
 def cmd_gui(args) -> int:
     from .ui.app import run_app
 
@@ -193,6 +208,8 @@ def cmd_gui(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="iea-desktop", description="Photo editor with a local assistant.")
     parser.add_argument("--version", action="version", version=f"iea-desktop {__version__}")
+    parser.add_argument("--verbose", dest="log_verbose", action="store_true",
+                        help="also write the log to stderr (give it before the command)")
     sub = parser.add_subparsers(dest="command")
 
     render = sub.add_parser("render", help="render a photo with edits to a file")
@@ -223,14 +240,35 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("action", choices=("list", "download"))
     models.add_argument("name", nargs="?")
     models.set_defaults(func=cmd_models)
+
+    doctor = sub.add_parser("doctor", help="versions, GPU support, Qt platform, models and folders, and what is wrong")
+    doctor.add_argument("--json", action="store_true", help="the report as JSON")
+    doctor.set_defaults(func=cmd_doctor)
     return parser
 
 
-COMMANDS = ("render", "edit", "models")
+COMMANDS = ("render", "edit", "models", "doctor")
+
+
+def _start_logging(verbose: bool, argv: list[str]):
+    """The rotating log file (and stderr with --verbose); see iea_desktop.logs."""
+    import logging
+
+    path = logs.setup_logging(verbose)
+    logs.install_excepthook()
+    log = logging.getLogger("iea_desktop.cli")
+    log.info("iea-desktop %s (Python %s, %s) started: %s", __version__, sys.version.split()[0],
+             "bundled" if getattr(sys, "frozen", False) else "from source", argv)
+    log.debug("log file: %s", path or "none (the logs folder is not writable)")
+    return log
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    verbose = False
+    while argv and argv[0] == "--verbose":  # the global flag, before the command
+        verbose = True
+        argv.pop(0)
     from .core.export import ExportError
     from .core.image_io import ImageLoadError
     from .core.ops import OpError
@@ -243,13 +281,16 @@ def main(argv: list[str] | None = None) -> int:
         gui = argparse.ArgumentParser(prog="iea-desktop", description="Photo editor with a local assistant. "
                                       f"Commands: {', '.join(COMMANDS)} (iea-desktop COMMAND --help).")
         gui.add_argument("--version", action="version", version=f"iea-desktop {__version__}")
+        gui.add_argument("--verbose", dest="log_verbose", action="store_true", help="also write the log to stderr")
         gui.add_argument("photo", nargs="?", help="photo to open")
         args = gui.parse_args(argv)
         args.func = cmd_gui
+    log = _start_logging(verbose or getattr(args, "log_verbose", False), argv)
     try:
         return args.func(args)
     except (CliError, ImageLoadError, ProjectError, OpError, ExportError, ModelFileError) as error:
         print(f"iea-desktop: error: {error}", file=sys.stderr)
+        log.error("error: %s", error, extra=logs.FILE_ONLY)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130

@@ -31,6 +31,7 @@ VERBOSE_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 _MARK = "_iea_desktop_handler"  # set on the handlers this module installs
 _FILE_ONLY = "iea_file_only"  # a record with this attribute set is not written to stderr
+FILE_ONLY = {_FILE_ONLY: True}  # ``log.error(..., extra=FILE_ONLY)``: for what was already printed
 
 
 def log_dir() -> Path:
@@ -73,15 +74,16 @@ def setup_logging(verbose: bool = False) -> Path | None:
     logger = logging.getLogger(LOGGER_NAME)
     logger.setLevel(logging.DEBUG if verbose else logging.INFO)
 
-    stderr = _StderrHandler()
-    if verbose:
-        stderr.setLevel(logging.DEBUG)
-        stderr.setFormatter(logging.Formatter(VERBOSE_FORMAT, "%H:%M:%S"))
-    else:
-        stderr.setLevel(logging.WARNING)
-        stderr.setFormatter(logging.Formatter("%(message)s"))
-    setattr(stderr, _MARK, True)
-    logger.addHandler(stderr)
+    if sys.stderr is not None:  # None in a windowed program on Windows
+        stderr = _StderrHandler()
+        if verbose:
+            stderr.setLevel(logging.DEBUG)
+            stderr.setFormatter(logging.Formatter(VERBOSE_FORMAT, "%H:%M:%S"))
+        else:
+            stderr.setLevel(logging.WARNING)
+            stderr.setFormatter(logging.Formatter("%(message)s"))
+        setattr(stderr, _MARK, True)
+        logger.addHandler(stderr)
 
     path: Path | None = log_file()
     try:
@@ -111,7 +113,7 @@ def install_excepthook() -> None:
     def hook(kind, value, traceback) -> None:
         if not issubclass(kind, KeyboardInterrupt):
             logging.getLogger(LOGGER_NAME).critical("uncaught exception", exc_info=(kind, value, traceback),
-                                                    extra={_FILE_ONLY: True})
+                                                    extra=FILE_ONLY)
         previous(kind, value, traceback)
 
     setattr(hook, _MARK, True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -18,7 +19,8 @@ from typing import Callable
 from ..core.paths import data_dir, ensure
 from .backends.gguf_inspect import ModelFileError, find_mmproj, inspect_gguf
 
-REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
+# The checkout's models/ folder; in a PyInstaller bundle, the copy inside it (sys._MEIPASS).
+REPO_MODELS = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[2])) / "models"
 CATALOG = REPO_MODELS / "catalog.json"
 
 

@@ -205,7 +205,7 @@ class LlamaCppBackend:
             self._model_info = model
             self._handler_name = handler_name
             self._n_gpu_layers = n_gpu_layers
-            self._gpu_backend = _gpu_backend_name(llama_cpp) if n_gpu_layers else ""
+            self._gpu_backend = gpu_backend_name(llama_cpp) if n_gpu_layers else ""
             self._valid_grammars.clear()
         report(1.0, "Ready")
 
@@ -370,7 +370,7 @@ class LlamaCppBackend:
         return chat
 
 
-def _gpu_backend_name(llama_cpp: Any) -> str:
+def gpu_backend_name(llama_cpp: Any) -> str:
     info = llama_cpp.llama_print_system_info().decode("utf-8", "replace")
     return next((b for b in _GPU_BACKENDS if b in info), "")
 
