@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import signal
 import sys
+from pathlib import Path
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from . import theme
+
+# The checkout's resources/, or the bundle's copy in a packaged app.
+RESOURCES = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[2])) / "resources"
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
@@ -18,6 +23,7 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName("IEA")
     app.setApplicationDisplayName("IEA Desktop")
     app.setDesktopFileName("iea-desktop")
+    app.setWindowIcon(QIcon(str(RESOURCES / "iea-desktop.png")))
     theme.apply(app)
     return app
 
