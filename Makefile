@@ -110,3 +110,9 @@ gpu-metal:
 	$(MAKE) setup LLAMA_FLAVOUR=metal
 	$(PY) -c "$(GPU_CHECK)"
 	@echo "Run 'iea-desktop doctor' to see the details."
+
+# --- Performance (docs/performance.md) -----------------------------------------------------------
+# `make bench`: every row of the performance targets (open, preview, slider, export, memory, RAW)
+# as min/median/max with the machine; inputs are generated once into bench/data/ (not committed).
+bench: setup
+	$(PY) bench/run.py --json bench/results/latest.json

@@ -14,7 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+# The checkout being measured: this one, or another (IEA_BENCH_TREE, e.g. a worktree of an older commit).
+ROOT = Path(os.environ.get("IEA_BENCH_TREE") or Path(__file__).resolve().parents[1])
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 

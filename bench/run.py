@@ -1,6 +1,6 @@
 """The performance benchmark (``make bench``): every row of the performance issue, min/median/max.
 
-    .venv/bin/python bench/run.py [--quick] [--rows a,b] [--json FILE] [--label TEXT]
+    .venv/bin/python bench/run.py [--quick] [--rows a,b] [--json FILE] [--label TEXT] [--tree DIR]
 
 Each row runs in a fresh worker process (bench/cases.py) so that one row's caches and memory
 peak do not leak into the next; the export row times the whole ``iea-desktop render`` process
@@ -67,9 +67,12 @@ def machine() -> dict:
             "pillow": versions[2] if len(versions) > 2 else "?", "rawpy": versions[3] if len(versions) > 3 else "?"}
 
 
+TREE = ROOT  # the checkout measured (--tree)
+
+
 def run_case(name: str, repeats: int) -> dict:
     proc = subprocess.run([sys.executable, str(HERE / "cases.py"), name, str(repeats)], capture_output=True, text=True,
-                          cwd=ROOT)
+                          cwd=TREE, env={**os.environ, "IEA_BENCH_TREE": str(TREE)})
     if proc.returncode != 0:
         raise SystemExit(f"bench: case {name} failed:\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -85,7 +88,7 @@ def run_export(paths: dict, repeats: int) -> tuple[list[float], list[int]]:
         env = {**os.environ, "IEA_HOME": tmp}
         for _ in range(repeats):
             t0 = time.perf_counter()
-            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            proc = subprocess.Popen(cmd, cwd=TREE, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             _, status, usage = os.wait4(proc.pid, 0)
             times.append(time.perf_counter() - t0)
             proc.returncode = os.waitstatus_to_exitcode(status)
@@ -110,11 +113,20 @@ def main() -> None:
     parser.add_argument("--rows", help="comma-separated row keys (default: all)")
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument("--label", default="", help="a name for this run, stored in the JSON")
+    parser.add_argument("--tree", help="measure another checkout of the project (e.g. a git worktree of an older commit)")
     args = parser.parse_args()
+    global TREE
+    TREE = Path(args.tree).resolve() if args.tree else ROOT
     wanted = set(args.rows.split(",")) if args.rows else None
 
     paths = ensure_inputs()
     info = machine()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    info["load_before"] = round(load, 2)
+    if load > 0.5:
+        print(f"warning: load average {load:.2f} before the run: other work on this machine skews the timings",
+              file=sys.stderr)
+    print(f"measuring: {TREE}")
     print(f"machine: {info['cpu']}, {info['cores']} cores, {info['memory_gb']} GB; Python {info['python']}, "
           f"numpy {info['numpy']}, OpenCV {info['opencv']}, Pillow {info['pillow']}, rawpy {info['rawpy']}")
     results = {}

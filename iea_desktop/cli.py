@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     from .core.image_io import ImageLoadError
     from .core.ops import OpError
     from .core.project import ProjectError
-    from .agent.backends.gguf_inspect import ModelFileError
+    from .agent.errors import ModelFileError
 
     if argv and argv[0] in COMMANDS:
         args = build_parser().parse_args(argv)

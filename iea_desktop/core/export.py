@@ -19,6 +19,7 @@ from PIL import Image, ImageCms
 from .image_io import EXIF_ORIENTATION, downscale
 from .render import to_uint8, to_uint16
 
+OPTIMIZE_HUFFMAN_PIXELS = 12_000_000
 FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
 SRGB_ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
@@ -95,7 +96,10 @@ def encode(image: np.ndarray, fmt: str, options: ExportOptions, exif: bytes | No
         if exif:
             kwargs["exif"] = exif
     if fmt == "JPEG":
-        kwargs.update(quality=int(min(max(options.quality, 1), 100)), optimize=True, subsampling=0 if options.quality >= 90 else 2)
+        # Huffman optimisation saves about 2% of the file but costs a second encoding pass: 0.5 s
+        # of a 24 MP export's 1.2 s budget (docs/performance.md), so it is kept for smaller pictures.
+        optimize = image.shape[0] * image.shape[1] <= OPTIMIZE_HUFFMAN_PIXELS
+        kwargs.update(quality=int(min(max(options.quality, 1), 100)), optimize=optimize, subsampling=0 if options.quality >= 90 else 2)
     elif fmt == "WEBP":
         kwargs.update(quality=int(min(max(options.quality, 1), 100)), method=4)
     elif fmt == "TIFF":
@@ -103,7 +107,15 @@ def encode(image: np.ndarray, fmt: str, options: ExportOptions, exif: bytes | No
     elif fmt == "PNG":
         kwargs.update(compress_level=6)
     buffer = io.BytesIO()
-    pil.save(buffer, fmt, **kwargs)
+    try:
+        pil.save(buffer, fmt, **kwargs)
+    except OSError:
+        if not kwargs.get("optimize"):
+            raise
+        # Pillow encodes an optimised JPEG in one buffer of one byte per pixel; a noisy picture at
+        # high quality needs more ("Suspension not allowed here"): encode it without optimising.
+        buffer = io.BytesIO()
+        pil.save(buffer, fmt, **{**kwargs, "optimize": False})
     return buffer.getvalue()
 
 

@@ -184,15 +184,27 @@ def _icc_transform_8bit(img: Image.Image, icc: bytes | None) -> Image.Image:
         return img.convert("RGB")
 
 
-def _to_float_rgb(array: np.ndarray) -> np.ndarray:
-    """uint8/uint16/float, gray or RGB(A) -> float32 RGB in [0, 1]."""
+def _to_float_rgb(array: np.ndarray, bgr: bool = False) -> np.ndarray:
+    """uint8/uint16/float, gray or RGB(A) -> float32 RGB in [0, 1] (``bgr``: OpenCV's channel order)."""
     if array.ndim == 2:
         array = np.repeat(array[..., None], 3, axis=2)
     array = array[..., :3]
-    if array.dtype == np.uint8:
-        return array.astype(np.float32) / np.float32(255)
-    if array.dtype == np.uint16:
-        return array.astype(np.float32) / np.float32(65535)
+    if array.dtype in (np.uint8, np.uint16):
+        # float32(b) / float32(levels), as array.astype(np.float32) / levels computes it, but in
+        # strips on every core and without a second picture-sized temporary.
+        from .render import parallel, strip_rows
+
+        levels = np.float32(255 if array.dtype == np.uint8 else 65535)
+        out = np.empty(array.shape[:2] + (3,), dtype=np.float32)
+
+        def rows(y0: int, y1: int) -> None:
+            part = array[y0:y1, :, ::-1] if bgr else array[y0:y1]
+            np.divide(part, levels, out=out[y0:y1], dtype=np.float32)
+
+        parallel(rows, array.shape[0], strip_rows(array.shape[1]))
+        return out
+    if bgr:
+        array = array[..., ::-1]
     return np.nan_to_num(np.clip(array.astype(np.float32), 0.0, 1.0))
 
 
@@ -214,10 +226,32 @@ def _decode_16bit(path: Path, info: PhotoInfo) -> np.ndarray:
     return rgb
 
 
+def _srgb_or_untagged(icc: bytes | None) -> bool:
+    if not icc:
+        return True
+    try:
+        return "srgb" in ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(icc))).lower()
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return True  # a damaged profile is ignored (treated as sRGB), as in _icc_transform_8bit
+
+
+def _decode_jpeg_opencv(path: Path) -> np.ndarray | None:
+    """A full-size YCbCr JPEG through OpenCV (the same libjpeg-turbo decode as Pillow, bit for bit,
+    but straight into one array: Pillow's 4-byte RGBX buffer costs two extra picture-sized copies)."""
+    data = np.fromfile(path, dtype=np.uint8)
+    bgr = cv2.imdecode(data, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+    return None if bgr is None else _to_float_rgb(bgr, bgr=True)
+
+
 def _decode_pillow(path: Path, img: Image.Image, info: PhotoInfo, draft_edge: int | None) -> np.ndarray:
     try:
         if info.bit_depth == 16:
             return _decode_16bit(path, info)
+        if (not draft_edge and img.format == "JPEG" and img.mode == "RGB" and _srgb_or_untagged(info.icc)
+                and img.info.get("progression", 0) == 0):
+            decoded = _decode_jpeg_opencv(path)
+            if decoded is not None:
+                return decoded
         if draft_edge and img.format == "JPEG":
             scale = draft_edge / max(img.width, img.height)
             img.draft("RGB", (max(1, int(img.width * scale)), max(1, int(img.height * scale))))

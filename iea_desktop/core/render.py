@@ -3,14 +3,28 @@
 Each node's output is cached under a key made of everything upstream (the source, the render
 scale, and the signature of this node and every node before it), so moving one slider
 recomputes from that node on (RawTherapee's refresh map, darktable's pixelpipe cache).
+
+Speed (docs/performance.md):
+- Neighbouring point operations are fused into one pass (``pointops.py``): a run with a tone
+  curve becomes one table lookup, saturation and vibrance share one HSV round trip. A fused run
+  is one *step*; the cache keeps each step's output under the key of the step's last node.
+- Ops that declare ``tiles`` run on horizontal strips, on every core at once (numpy and OpenCV
+  release the GIL); geometry runs on the whole picture.
+- With the cache (previews) steps run one after the other, each over all strips, and every step's
+  output is kept; arrays the cache lets go of are recycled (BufferPool). Without it (export,
+  1:1 zoom) all steps run band by band in small strips, so nothing but the source and the
+  result is ever picture-sized: memory stays bounded at any size.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import zlib
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
 import numpy as np
@@ -28,27 +42,302 @@ def node_seed(node: Node) -> int:
     return zlib.crc32(node.id.encode())
 
 
-def apply_node(image: np.ndarray, node: Node, scale: float) -> np.ndarray:
-    """One node on one image: the op's pixel function, blended by the node's opacity."""
-    ctx = RenderContext(scale=scale, seed=node_seed(node))
-    out = node.spec.apply(image, node.params, node.version, ctx)
-    out = np.asarray(out, dtype=np.float32)
-    if node.opacity < 1.0:
-        if out.shape != image.shape or node.spec.stage == "geometry":  # geometry has no meaningful partial opacity
-            return out
-        out = image + np.float32(node.opacity) * (out - image)
+def apply_node(image: np.ndarray, node: Node, scale: float, frame: tuple[int, int] | None = None,
+               origin: int = 0, out: np.ndarray | None = None, out_offset: int = 0) -> np.ndarray:
+    """One node on one image: the op's pixel function, blended by the node's opacity.
+
+    For strips (see RenderContext): the image is rows ``origin``.. of a ``frame``-sized picture;
+    with ``out``, rows ``out_offset``.. of the result are written there and ``out`` is returned.
+    """
+    blend = node.opacity < 1.0 and node.spec.stage != "geometry"  # geometry has no meaningful partial opacity
+    ctx = RenderContext(scale=scale, seed=node_seed(node), frame=frame, origin=origin,
+                        out=None if blend else out, out_offset=out_offset)
+    result = node.spec.apply(image, node.params, node.version, ctx)
+    if out is not None and result is out:
+        return out
+    result = np.asarray(result, dtype=np.float32)
+    if blend and result.shape == image.shape:
+        result = image + np.float32(node.opacity) * (result - image)
+    if out is None:
+        return result
+    out[...] = result[out_offset:out_offset + out.shape[0]]
     return out
 
 
-def finish(image: np.ndarray) -> np.ndarray:
-    """No NaN and nothing outside [0, 1] ever leaves the renderer."""
-    return np.clip(np.nan_to_num(image, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
+# --- workers --------------------------------------------------------------------------------------
+
+def cpu_count() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _single_threaded_opencv() -> None:
+    """The renderer spreads strips over the cores itself; OpenCV's own threads inside those strips
+    only oversubscribe them (measured: 15-40% slower per step on 2 cores), so OpenCV runs one
+    thread per call. Set once, before any render (it is process-wide and not safe to toggle)."""
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
+_single_threaded_opencv()
+
+
+def parallel(fn: Callable[[int, int], None], height: int, rows: int) -> None:
+    """fn(y0, y1) for every strip of ``rows`` rows of a picture ``height`` rows high, on every core."""
+    global _pool
+    strips = [(y, min(y + rows, height)) for y in range(0, height, rows)]
+    workers = cpu_count()
+    if workers == 1 or len(strips) == 1:
+        for y0, y1 in strips:
+            fn(y0, y1)
+        return
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="iea-render")
+    for _ in _pool.map(lambda s: fn(*s), strips):
+        pass
+
+
+def strip_rows(width: int, halo: int = 0) -> int:
+    """Rows per strip: about 1.5 MB of float RGB (it stays in the CPU's cache), at least 32 rows
+    (wide pictures: fewer strips, less Python per pixel; measured best at 24 MP), and 4x the
+    context rows a neighbourhood op reads; a multiple of 8."""
+    rows = max(32, (1536 * 1024) // max(1, width * 12), 4 * halo)
+    return (rows + 7) // 8 * 8
+
+
+# --- picture-sized buffers ---------------------------------------------------------------------------
+
+class BufferPool:
+    """Picture-sized float32 arrays the renderer no longer needs, kept for its next render.
+
+    A fresh 20 MB array costs the kernel thousands of zeroed pages (measured: about a third of a
+    preview render's time); the render cache lets go of one array per step it evicts, so they
+    are recycled here. An array is only taken back when nothing else refers to it.
+    """
+
+    def __init__(self, max_bytes: int = 160 * 1024 * 1024):  # one preview render's steps
+        self.max_bytes = max_bytes
+        self._spare: list[np.ndarray] = []
+        self._lock = threading.Lock()
+
+    def take(self, shape: tuple) -> np.ndarray:
+        with self._lock:
+            for i, array in enumerate(self._spare):
+                if array.shape == shape:
+                    del self._spare[i]
+                    array.setflags(write=True)
+                    return array
+        return np.empty(shape, dtype=np.float32)
+
+    def give(self, array: np.ndarray, references: int = 0) -> None:
+        """Offer an array; ``references``: how many the caller itself still holds (besides the argument)."""
+        import sys
+
+        if (array.dtype != np.float32 or array.base is not None or not array.flags.c_contiguous
+                or array.nbytes < (1 << 20) or sys.getrefcount(array) > 2 + references):
+            return  # a view, small, or still in use elsewhere: left to the garbage collector
+        with self._lock:
+            if any(a is array for a in self._spare):
+                return
+            self._spare.append(array)
+            total = sum(a.nbytes for a in self._spare)
+            while self._spare and total > self.max_bytes:
+                total -= self._spare.pop(0).nbytes
+
+    def clear(self) -> None:
+        with self._lock:
+            self._spare.clear()
+
+
+POOL = BufferPool()
+
+
+# --- finishing --------------------------------------------------------------------------------------
+
+def _finish_rows(image: np.ndarray, out: np.ndarray) -> np.ndarray:
+    # fmax/fmin drop NaN: NaN -> 0, +inf -> 1, -inf -> 0, the rest clipped to [0, 1]
+    np.fmax(image, np.float32(0.0), out=out)
+    return np.fmin(out, np.float32(1.0), out=out)
+
+
+def finish(image: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """No NaN and nothing outside [0, 1] ever leaves the renderer (into ``out`` if given, else a new array)."""
+    image = np.asarray(image)
+    if image.dtype != np.float32:  # not the pipeline's own arrays: numpy's general path
+        result = np.clip(np.nan_to_num(image, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
+        if out is None:
+            return result
+        out[...] = result
+        return out
+    if out is None:
+        out = np.empty(image.shape, dtype=np.float32)
+    if image.ndim < 2 or image.size < 1 << 18:
+        return _finish_rows(image, out)
+    parallel(lambda y0, y1: _finish_rows(image[y0:y1], out[y0:y1]), image.shape[0], strip_rows(image.shape[1]))
+    return out
+
+
+# --- steps ----------------------------------------------------------------------------------------
+
+@dataclass
+class Step:
+    """One or more consecutive nodes computed together (a fused run, or one node)."""
+
+    nodes: list[Node]
+    last: int  # index of the step's last node in the active list
+    # run(strip, frame, origin, out, out_offset): as apply_node (out None: the whole result)
+    run: Callable[..., np.ndarray]
+    tiles: bool
+    halo: int
+
+
+def plan(active: list[Node], start: int, scale: float) -> list[Step]:
+    """Group active[start:] into steps: runs of point ops fuse (see pointops.py), the rest is one step per node."""
+    from . import pointops
+
+    steps: list[Step] = []
+    i = start
+    while i < len(active):
+        node = active[i]
+        if pointops.fusable(node, ("affine", "curve")):
+            j = i
+            while j < len(active) and pointops.fusable(active[j], ("affine", "curve")):
+                j += 1
+            run = active[i:j]
+            if any(n.spec.point == "curve" for n in run):
+                fused = pointops.build(run)
+                steps.append(Step(run, j - 1, lambda img, frame, origin, out=None, offset=0, f=fused: f.apply(img, out),
+                                  True, 0))
+                i = j
+                continue
+        elif pointops.fusable(node, ("saturation",)):
+            j = i
+            while j < len(active) and pointops.fusable(active[j], ("saturation",)):
+                j += 1
+            if j - i > 1:
+                maps = pointops.saturation_maps(active[i:j])
+                steps.append(Step(active[i:j], j - 1, lambda img, frame, origin, out=None, offset=0, m=maps:
+                                  _saturate(img, m, out), True, 0))
+                i = j
+                continue
+        halo = 0
+        if node.spec.halo is not None:
+            halo = int(node.spec.halo(node.params, RenderContext(scale=scale, seed=node_seed(node))))
+        steps.append(Step([node], i, lambda img, frame, origin, out=None, offset=0, n=node:
+                          apply_node(img, n, scale, frame, origin, out, offset), bool(node.spec.tiles), halo))
+        i += 1
+    return steps
+
+
+def _saturate(image: np.ndarray, maps: list, out: np.ndarray | None) -> np.ndarray:
+    from .ops.base import map_saturation
+
+    return map_saturation(image, maps, out)
+
+
+def _run_step(step: Step, image: np.ndarray) -> np.ndarray:
+    """One step over the whole picture (strips on every core when the step tiles)."""
+    if not step.tiles or image.ndim != 3 or image.shape[0] < 16:
+        return np.asarray(step.run(image, None, 0), dtype=np.float32)
+    height = image.shape[0]
+    frame = (height, image.shape[1])
+    out = POOL.take(image.shape)
+
+    def rows(y0: int, y1: int) -> None:
+        a, b = max(0, y0 - step.halo), min(height, y1 + step.halo)
+        dst = out[y0:y1]
+        if step.run(image[a:b], frame, a, dst, y0 - a) is not dst:
+            raise AssertionError(f"step {step.nodes[0].op} ignored its output rows")
+
+    parallel(rows, height, strip_rows(image.shape[1]))
+    return out
+
+
+def _chain(steps: list[Step], src: np.ndarray, src_lo: int, frame: tuple[int, int], y0: int, y1: int,
+           dst: np.ndarray, small: int) -> None:
+    """Rows y0..y1 (of the frame) of ``steps`` applied to ``src`` (frame rows src_lo..) into ``dst``.
+
+    Small strips go through every step while they are in the CPU's cache. A neighbourhood step
+    after the first needs context rows of its input: the steps before it are run first, over
+    this band plus the context, into a band-sized buffer (so context is computed once per band,
+    not once per small strip).
+    """
+    k = next((i for i in range(1, len(steps)) if steps[i].halo), None)
+    if k is not None:
+        context = sum(s.halo for s in steps[k:])
+        lo, hi = max(0, y0 - context), min(frame[0], y1 + context)
+        middle = np.empty((hi - lo,) + src.shape[1:], dtype=np.float32)
+        _chain(steps[:k], src, src_lo, frame, lo, hi, middle, small)
+        _chain(steps[k:], middle, lo, frame, y0, y1, dst, small)
+        return
+    first = steps[0].halo
+    for a in range(y0, y1, small):
+        b = min(a + small, y1)
+        lo, hi = max(0, a - first), min(frame[0], b + first)
+        strip, at = src[lo - src_lo:hi - src_lo], lo
+        for step in steps[:-1]:
+            result = step.run(strip, frame, at)
+            strip, at = result[a - at:b - at], a
+        steps[-1].run(strip, frame, at, dst[a - y0:b - y0], a - at)
+
+
+def _run_strips(steps: list[Step], image: np.ndarray, poll: Callable[[], None],
+                finished: np.ndarray | None = None, raw: bool = True) -> np.ndarray | None:
+    """All steps (all tiling) band by band on every core, each band in small strips (``_chain``).
+
+    Writes the finished result into ``finished`` when given, and returns the raw (unfinished,
+    cacheable) result as a new array when ``raw``. ``poll`` is called once per node, spread over
+    the bands.
+    """
+    height, width = image.shape[:2]
+    frame = (height, width)
+    context = sum(s.halo for s in steps[1:])  # rows computed twice per band (the first step reads its own)
+    small = strip_rows(width)
+    band = max(small, 16 * context)  # so that they stay a small share of the work
+    out = np.empty(image.shape, dtype=np.float32) if raw else None
+
+    def work(y0: int, y1: int) -> None:
+        dst = out[y0:y1] if out is not None else np.empty((y1 - y0,) + image.shape[1:], dtype=np.float32)
+        _chain(steps, image, 0, frame, y0, y1, dst, small)
+        if finished is not None:
+            _finish_rows(dst, finished[y0:y1])
+
+    bands = [(y, min(y + band, height)) for y in range(0, height, band)]
+    polls = sum(len(s.nodes) for s in steps)
+    batches = [b for b in np.array_split(np.arange(len(bands)), max(1, min(polls, len(bands)))) if len(b)]
+    done = 0
+    for number, batch in enumerate(batches):
+        while done < -(-polls * (number + 1) // len(batches)):  # this batch's share of the polls, first
+            poll()
+            done += 1
+        first, last = bands[batch[0]][0], bands[batch[-1]][1]
+        parallel(lambda a, b: work(first + a, first + b), last - first, band)
+    return out
+
+
+def _segments(steps: list[Step]) -> list[list[Step]]:
+    """Maximal runs of tiling steps; a non-tiling step (geometry) is a segment of its own."""
+    segments: list[list[Step]] = []
+    for step in steps:
+        if not segments or not step.tiles or not segments[-1][-1].tiles:
+            segments.append([step])
+        else:
+            segments[-1].append(step)
+    return segments
 
 
 class Renderer:
     """Renders graphs with a per-node cache, bounded in bytes (least recently used first out)."""
 
-    def __init__(self, cache_bytes: int = 512 * 1024 * 1024):
+    def __init__(self, cache_bytes: int = 384 * 1024 * 1024):
         self.cache_bytes = cache_bytes
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cached_bytes = 0
@@ -57,8 +346,17 @@ class Renderer:
 
     def clear(self) -> None:
         with self._lock:
+            old = list(self._cache.values())
             self._cache.clear()
             self._cached_bytes = 0
+        while old:
+            POOL.give(old.pop(), references=0)
+
+    def __del__(self):
+        try:
+            self.clear()
+        except Exception:  # interpreter shutdown
+            pass
 
     def _get(self, key: str) -> np.ndarray | None:
         with self._lock:
@@ -77,6 +375,7 @@ class Renderer:
             while self._cached_bytes > self.cache_bytes:
                 _, old = self._cache.popitem(last=False)
                 self._cached_bytes -= old.nbytes
+                POOL.give(old, references=1)
 
     def render(
         self,
@@ -90,7 +389,10 @@ class Renderer:
         """Render the active nodes over ``source`` (float32 RGB); returns float32 in [0, 1].
 
         source_key identifies the source pixels (path + content + size), scale the render scale.
-        ``cancelled`` is polled between nodes; when it returns True, RenderCancelled is raised.
+        ``cancelled`` is polled once per node; when it returns True, RenderCancelled is raised.
+        ``use_cache`` False (export, 1:1 zoom) renders strip by strip and keeps nothing
+        picture-sized but the source and the result. With the cache, each step's output is
+        kept, so a change anywhere recomputes from that node's step on.
         """
         active = [n for n in nodes if n.enabled and n.opacity > 0 and not n.spec.is_identity(n.params)]
         keys = []
@@ -98,6 +400,10 @@ class Renderer:
         for node in active:
             digest.update(repr(node.signature()).encode())
             keys.append(digest.copy().hexdigest())
+
+        def poll() -> None:
+            if cancelled is not None and cancelled():
+                raise RenderCancelled()
 
         start, image = 0, source
         if use_cache:
@@ -107,15 +413,38 @@ class Renderer:
                     start, image = i + 1, hit
                     break
         self.last_recomputed = len(active) - start
-        for i in range(start, len(active)):
-            if cancelled is not None and cancelled():
-                raise RenderCancelled()
-            image = apply_node(image, active[i], scale)
-            if use_cache:
-                self._put(keys[i], image)
+        steps = plan(active, start, scale)
+        if not use_cache:
+            return self._render_uncached(steps, image, poll)
+        if start == len(active):
+            return source.copy() if image is source else finish(image)
+        for step in steps:
+            for _ in step.nodes:
+                poll()
+            image = _run_step(step, image)
+            self._put(keys[step.last], image)
+        return finish(image)
+
+    @staticmethod
+    def _render_uncached(steps: list[Step], image: np.ndarray, poll: Callable[[], None]) -> np.ndarray:
+        source = image
+        segments = _segments(steps)
+        for number, segment in enumerate(segments):
+            last = number == len(segments) - 1
+            if not segment[0].tiles or image.ndim != 3:
+                for _ in segment[0].nodes:
+                    poll()
+                image = _run_step(segment[0], image)
+            elif last:  # the result comes out finished, straight from the strips
+                out = np.empty(image.shape, dtype=np.float32)
+                _run_strips(segment, image, poll, finished=out, raw=False)
+                return out
+            else:
+                image = _run_strips(segment, image, poll)
         if image is source:
             return source.copy()
-        return finish(image)
+        private = image.flags.writeable and not np.may_share_memory(image, source)
+        return finish(image, out=image if private else None)
 
 
 class LatestWins:
@@ -137,10 +466,31 @@ class LatestWins:
         self.new_request()
 
 
+def _quantise(image: np.ndarray, out: np.ndarray, levels: int) -> None:
+    # finish, scale (float32, as numpy's finish(image) * levels), round half to even, convert: the
+    # values are exact integers in [0, levels] by then, so the cast is exact.
+    scaled = _finish_rows(image, np.empty(image.shape, dtype=np.float32))
+    scaled *= np.float32(levels)
+    np.rint(scaled, out=scaled)
+    out[...] = scaled
+
+
+def _to_int(image: np.ndarray, dtype, levels: int) -> np.ndarray:
+    image = np.asarray(image)
+    if image.dtype != np.float32:  # not the pipeline's own arrays: numpy's general path
+        return np.clip(np.rint(finish(image) * levels), 0, levels).astype(dtype)
+    out = np.empty(image.shape, dtype=dtype)
+    if image.ndim < 2 or image.size < 1 << 18:
+        _quantise(image, out, levels)
+    else:
+        parallel(lambda y0, y1: _quantise(image[y0:y1], out[y0:y1], levels), image.shape[0], strip_rows(image.shape[1]))
+    return out
+
+
 def to_uint8(image: np.ndarray) -> np.ndarray:
     """Float [0, 1] -> 8-bit, rounding to nearest (so an unedited 8-bit photo comes back bit-identical)."""
-    return np.clip(np.rint(finish(image) * 255), 0, 255).astype(np.uint8)
+    return _to_int(image, np.uint8, 255)
 
 
 def to_uint16(image: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(finish(image) * 65535), 0, 65535).astype(np.uint16)
+    return _to_int(image, np.uint16, 65535)

@@ -23,6 +23,8 @@ from typing import Any, Mapping
 
 from gguf import GGML_QUANT_SIZES, GGMLQuantizationType, GGUFValueType
 
+from ..errors import ModelFileError
+
 __all__ = [
     "GGUFInfo",
     "ModelFileError",
@@ -30,14 +32,6 @@ __all__ = [
     "find_mmproj",
     "inspect_gguf",
 ]
-
-
-class ModelFileError(Exception):
-    """A model file that cannot be used; ``str(err)`` is a one-line message for people."""
-
-    def __init__(self, message: str, path: str | Path | None = None):
-        super().__init__(message)
-        self.path = Path(path) if path is not None else None
 
 
 @dataclass(frozen=True)

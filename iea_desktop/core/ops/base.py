@@ -67,13 +67,37 @@ class RenderContext:
     scale: rendered pixels per full-resolution pixel (1.0 for export, < 1 for the preview proxy),
     so radius-based effects look the same in preview and export.
     seed: a stable per-node seed, so grain renders the same pixels every time.
+    frame, origin: the renderer may hand a pixel function a horizontal strip of the picture
+    (rows ``origin`` .. ``origin + image height`` of a ``frame`` = (height, width) picture) so that
+    big renders stay in cache and memory and use every core. Ops whose pixels depend on the
+    position (vignette, grain) read them through ``frame_size`` and ``origin``; ``frame`` None
+    means the image is the whole picture.
+    out, out_offset: the renderer may also say where the result goes: it wants rows
+    ``out_offset`` .. ``out_offset + len(out)`` of the result (the rest of a strip is context for a
+    neighbourhood op), and an op may write exactly those rows into ``out`` and return ``out``,
+    saving a copy. An op that ignores ``out`` returns its whole result, as usual.
     """
 
     scale: float = 1.0
     seed: int = 0
+    frame: tuple[int, int] | None = None
+    origin: int = 0
+    out: np.ndarray | None = field(default=None, compare=False, repr=False)
+    out_offset: int = 0
+
+    def frame_size(self, image: np.ndarray) -> tuple[int, int]:
+        """(height, width) of the whole picture this image (or strip of it) belongs to."""
+        return self.frame if self.frame is not None else (image.shape[0], image.shape[1])
 
 
 PixelFn = Callable[[np.ndarray, dict, RenderContext], np.ndarray]
+SaturationFn = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (S, V) in [0, 1] -> new S
+
+# Point-operation kinds (``OpSpec.point``), which the renderer may fuse (see ``core/pointops.py``):
+# "affine": the pixel function is x -> a x + b with the same a, b on every channel and no clipping;
+# "curve": a per-channel function of clip(x, 0, 1), the same at every pixel (tone curves, colour
+# offsets); "saturation": a map of HSV saturation, declared in ``OpSpec.saturation``.
+POINT_KINDS = ("affine", "curve", "saturation")
 
 
 @dataclass(frozen=True)
@@ -88,6 +112,10 @@ class OpSpec:
     iea_tool: bool = False  # one of the 16 tools of the IEA paper (single "value" parameter)
     iea_exact: Callable | None = None  # the reference's stage-domain function (see iea_exact.py)
     version_notes: dict[int, str] = field(default_factory=dict)
+    point: str | None = None  # one of POINT_KINDS when the renderer may fuse this op with its neighbours
+    saturation: dict[int, Callable[[dict], SaturationFn]] = field(default_factory=dict)  # version -> S map
+    tiles: bool = False  # the pixel function may run on horizontal strips (see RenderContext)
+    halo: Callable[[dict, RenderContext], int] | None = None  # rows of context a strip needs on each side
 
     @property
     def latest_version(self) -> int:
@@ -157,10 +185,30 @@ def round8(x: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(x), 0, 255).astype(np.uint8)
 
 
-def map_saturation(image: np.ndarray, fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
-    """Run fn(S, V) -> S on the HSV saturation of a float RGB image (S and V in [0, 1])."""
+def map_saturation(image: np.ndarray, fn: SaturationFn | list[SaturationFn], out: np.ndarray | None = None) -> np.ndarray:
+    """Run fn(S, V) -> S on the HSV saturation of a float RGB image (S and V in [0, 1]).
+
+    ``fn`` may be a list of maps, applied in order (each result clipped to [0, 1]) in one HSV
+    round trip: that is how the renderer fuses neighbouring saturation and vibrance nodes.
+    ``out``: where to write the RGB result (same shape as the image), if given.
+    """
     import cv2  # local: keeps `import iea_desktop.core.ops` light for tools that only read the registry
 
-    hsv = cv2.cvtColor(np.clip(image, 0.0, 1.0).astype(np.float32, copy=False), cv2.COLOR_RGB2HSV)
-    hsv[..., 1] = np.clip(fn(hsv[..., 1], hsv[..., 2]), 0.0, 1.0)
+    clipped = np.clip(image, 0.0, 1.0, out=out if out is not None and image.dtype == np.float32 else None)
+    hsv = cv2.cvtColor(clipped.astype(np.float32, copy=False), cv2.COLOR_RGB2HSV)
+    s, v = cv2.extractChannel(hsv, 1), cv2.extractChannel(hsv, 2)  # contiguous planes: the maps run faster
+    for one in fn if isinstance(fn, list) else [fn]:
+        s = np.clip(one(s, v), 0.0, 1.0)
+    cv2.insertChannel(np.asarray(s, dtype=np.float32), hsv, 1)
+    if out is not None:
+        return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB, dst=out)
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
+
+
+def saturation_versions(maps: dict[int, Callable[[dict], SaturationFn]]) -> dict[int, PixelFn]:
+    """Pixel functions for an op defined by its saturation maps (one HSV round trip each)."""
+
+    def version(make):
+        return lambda img, p, ctx: map_saturation(img, make(p), out=ctx.out if ctx.out_offset == 0 else None)
+
+    return {v: version(make) for v, make in maps.items()}

@@ -33,5 +33,7 @@ OP = OpSpec(
     },
     iea_tool=True,
     iea_exact=exact,
+    point="affine",
+    tiles=True,
     version_notes={1: "IEA reference (jumps at 0)", 2: "continuous, 2^(v/100)"},
 )

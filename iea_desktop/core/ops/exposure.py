@@ -19,4 +19,6 @@ OP = OpSpec(
     versions={1: lambda img, p, ctx: exact(img, p["value"])},
     iea_tool=True,
     iea_exact=exact,
+    point="affine",
+    tiles=True,
 )

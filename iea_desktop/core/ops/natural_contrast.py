@@ -52,5 +52,7 @@ OP = OpSpec(
     },
     iea_tool=True,
     iea_exact=exact,
+    point="curve",
+    tiles=True,
     version_notes={1: "IEA reference (squeezes or inverts)", 2: "normalised S-curve"},
 )

@@ -2,12 +2,15 @@
 
 import numpy as np
 
-from .base import OpSpec, map_saturation, slider_map, value_param
+from .base import OpSpec, saturation_versions, slider_map, value_param
 
 
 def exact(s: np.ndarray, v: int) -> np.ndarray:
     """s: HSV saturation in [0, 1] (float32)."""
     return np.clip(s * slider_map(v, -100, 100, 0.0, 2.0), 0.0, 1.0)
+
+
+MAPS = {1: lambda p: lambda s, _v: exact(s, p["value"])}
 
 
 OP = OpSpec(
@@ -17,7 +20,10 @@ OP = OpSpec(
     stage="C",
     order=100,
     params=value_param("+ more colourful, -100 = black and white"),
-    versions={1: lambda img, p, ctx: map_saturation(img, lambda s, _v: exact(s, p["value"]))},
+    versions=saturation_versions(MAPS),
     iea_tool=True,
     iea_exact=exact,
+    point="saturation",
+    saturation=MAPS,
+    tiles=True,
 )

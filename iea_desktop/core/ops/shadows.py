@@ -24,4 +24,6 @@ OP = OpSpec(
     versions={1: lambda img, p, ctx: apply_curve(img, curve(p["value"]))},
     iea_tool=True,
     iea_exact=exact,
+    point="curve",
+    tiles=True,
 )

@@ -32,19 +32,46 @@ def exact(image_u8: np.ndarray, v: int) -> np.ndarray:
     return image_u8
 
 
+def _kernel(v: int, scale: float) -> tuple[tuple[int, int], float]:
+    """(ksize, sigma) for cv2.GaussianBlur in the float pipeline."""
+    if v > 0:
+        return (0, 0), max(3.0 * scale, 0.3)
+    n = blur_kernel_size(v)
+    if scale == 1.0:
+        return (n, n), 0
+    return (0, 0), max(opencv_sigma(n) * scale, 0.3)
+
+
+def halo(p: dict, ctx) -> int:
+    """Rows of context a strip needs on each side: the Gaussian kernel's radius (OpenCV's size rule)."""
+    v = p["value"]
+    if v == 0:
+        return 0
+    ksize, sigma = _kernel(v, ctx.scale)
+    size = ksize[0] if ksize[0] > 0 else int(round(sigma * 4 * 2 + 1)) | 1  # float32 images: 4 sigma
+    return size // 2 + 1
+
+
 def apply(image: np.ndarray, p: dict, ctx) -> np.ndarray:
     v = p["value"]
     image = np.clip(image, 0.0, 1.0).astype(np.float32, copy=False)
     if v == 0:
         return image
+    ksize, sigma = _kernel(v, ctx.scale)
+    blur = cv2.GaussianBlur(image, ksize, sigma)
+    if ctx.out is not None:  # only the rows the renderer asked for (the rest was context)
+        rows = slice(ctx.out_offset, ctx.out_offset + ctx.out.shape[0])
+        image, blur = image[rows], blur[rows]
     if v > 0:
         s = 0.015 * v
-        blur = cv2.GaussianBlur(image, (0, 0), max(3.0 * ctx.scale, 0.3))
-        return (1.0 + s) * image - s * blur
-    n = blur_kernel_size(v)
-    if ctx.scale == 1.0:
-        return cv2.GaussianBlur(image, (n, n), 0)
-    return cv2.GaussianBlur(image, (0, 0), max(opencv_sigma(n) * ctx.scale, 0.3))
+        # (1 + s) image - s blur, in one pass
+        if ctx.out is not None:
+            return cv2.addWeighted(image, 1.0 + s, blur, -s, 0.0, dst=ctx.out)
+        return cv2.addWeighted(image, 1.0 + s, blur, -s, 0.0)
+    if ctx.out is not None:
+        ctx.out[...] = blur
+        return ctx.out
+    return blur
 
 
 OP = OpSpec(
@@ -57,4 +84,6 @@ OP = OpSpec(
     versions={1: apply},
     iea_tool=True,
     iea_exact=exact,
+    tiles=True,
+    halo=halo,
 )

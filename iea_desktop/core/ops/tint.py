@@ -32,4 +32,6 @@ OP = OpSpec(
     versions={1: apply},
     iea_tool=True,
     iea_exact=exact,
+    point="curve",
+    tiles=True,
 )

@@ -10,7 +10,7 @@ some colour). The paper's intended S + a (1 - S) w would paint colour into neutr
 
 import numpy as np
 
-from .base import OpSpec, map_saturation, slider_map, value_param
+from .base import OpSpec, saturation_versions, slider_map, value_param
 
 
 def exact(s: np.ndarray, v: int) -> np.ndarray:
@@ -29,6 +29,12 @@ def intended(s: np.ndarray, value: np.ndarray, v: int) -> np.ndarray:
     return s * (1.0 + a * (1.0 - s))
 
 
+MAPS = {
+    1: lambda p: lambda s, _v: exact(s, p["value"]),
+    2: lambda p: lambda s, value: intended(s, value, p["value"]),
+}
+
+
 OP = OpSpec(
     name="vibrance",
     label="Vibrance",
@@ -36,11 +42,11 @@ OP = OpSpec(
     stage="C",
     order=110,
     params=value_param("+ livelier muted colours, - quieter colours"),
-    versions={
-        1: lambda img, p, ctx: map_saturation(img, lambda s, _v: exact(s, p["value"])),
-        2: lambda img, p, ctx: map_saturation(img, lambda s, val: intended(s, val, p["value"])),
-    },
+    versions=saturation_versions(MAPS),
     iea_tool=True,
     iea_exact=exact,
     version_notes={1: "IEA reference (+ does nothing)", 2: "weighted towards muted colours"},
+    point="saturation",
+    saturation=MAPS,
+    tiles=True,
 )

@@ -1,0 +1,281 @@
+"""Performance machinery keeps the pixels: fused point ops, strips, buffers, the fast decode.
+
+- A fused run of point ops (pointops.py) matches the ops applied one by one within 1e-3 on float
+  images (in practice within half a 16-bit step times the curve's slope), for every op, version
+  and order, including inputs outside [0, 1] and per-channel ops.
+- Rendering in strips (no cache: export, 1:1 zoom) matches the step-by-step cached render, and
+  grain and vignette give every strip the pixels it has in the whole picture.
+- The slider-drag path (tail run strip by strip) matches a fresh render.
+- The JPEG fast path decodes bit for bit what Pillow decodes; to_uint8/to_uint16/finish keep
+  their exact results.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from iea_desktop.core import image_io, pointops
+from iea_desktop.core.graph import make_node
+from iea_desktop.core.ops import REGISTRY
+from iea_desktop.core.ops import grain as grain_op
+from iea_desktop.core.ops import vignette as vignette_op
+from iea_desktop.core.render import Renderer, apply_node, finish, plan, to_uint8, to_uint16
+
+POINT_OPS = [name for name, spec in REGISTRY.items() if spec.point in ("affine", "curve")]
+CURVES = [name for name in POINT_OPS if REGISTRY[name].point == "curve"]
+
+
+def unfused(image: np.ndarray, nodes) -> np.ndarray:
+    for node in nodes:
+        image = apply_node(image, node, 1.0)
+    return image
+
+
+def wide_float_image(seed: int = 0, height: int = 64, width: int = 96) -> np.ndarray:
+    """Float RGB with values in [-0.2, 1.2] and the exact ends 0 and 1 (16-bit-like gradations)."""
+    rng = np.random.default_rng(seed)
+    image = rng.uniform(-0.2, 1.2, size=(height, width, 3)).astype(np.float32)
+    image[0, :4] = [[0, 0, 0], [1, 1, 1], [0.5, 0.5, 0.5], [1 / 65535, 2 / 65535, 65534 / 65535]]
+    return image
+
+
+def test_the_registry_declares_the_point_ops():
+    assert {n for n, s in REGISTRY.items() if s.point == "affine"} == {"exposure", "brightness", "contrast", "fade"}
+    assert {n for n, s in REGISTRY.items() if s.point == "saturation"} == {"saturation", "vibrance"}
+    assert set(CURVES) == {"natural_contrast", "highlights", "shadows", "whites", "blacks", "temperature", "tint"}
+    for name in CURVES + ["saturation", "vibrance", "grain", "vignette", "sharpness"]:
+        assert REGISTRY[name].tiles, name
+
+
+@pytest.mark.parametrize("name", POINT_OPS)
+@pytest.mark.parametrize("value", [-100, -37, 1, 55, 100])
+def test_each_point_op_fused_alone_matches(name, value):
+    image = wide_float_image()
+    for version in REGISTRY[name].versions:
+        node = make_node(name, {"value": value}, version=version)
+        run = pointops.build([node])
+        expected = unfused(image, [node])
+        if REGISTRY[name].point == "affine":
+            expected = np.clip(expected, 0, 1)  # compare as a following curve would see it
+            got = np.clip(pointops.build([node, make_node("whites", {"value": 0})]).apply(image), 0, 1)
+            np.testing.assert_allclose(got, expected, atol=0.5 / 65535 + 1e-7)  # half a 16-bit step
+            a, b = pointops.affine_of(node)
+            np.testing.assert_allclose(image * a + b, unfused(image, [node]), atol=1e-6)
+        else:
+            np.testing.assert_allclose(run.apply(image), expected, atol=1e-3)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_runs_of_point_ops_match_within_1e_3(seed):
+    rng = np.random.default_rng(seed)
+    names = list(rng.choice(POINT_OPS, size=int(rng.integers(2, 10))))
+    if not any(REGISTRY[n].point == "curve" for n in names):
+        names.append(str(rng.choice(CURVES)))
+    rng.shuffle(names)  # the person's order, not the canonical one
+    nodes = []
+    for name in names:
+        version = int(rng.choice(sorted(REGISTRY[name].versions)))
+        nodes.append(make_node(name, {"value": int(rng.integers(-100, 101))}, version=version))
+    image = wide_float_image(seed)
+    fused = pointops.build(nodes).apply(image)
+    expected = unfused(image, nodes)
+    assert np.abs(fused - expected).max() <= 1e-3, [n.op for n in nodes]
+    # the typical error is far below: half a 16-bit step times the slope
+    assert np.abs(fused - expected).mean() < 1e-4
+
+
+def test_the_sixteen_tools_fused_match_on_16bit_levels():
+    """A 16-bit photo's levels are table entries: only float rounding is left."""
+    levels = np.arange(0, 65536, 97, dtype=np.float32) / np.float32(65535)
+    image = np.stack([levels, levels[::-1], np.roll(levels, 100)], axis=-1)[None]
+    nodes = [make_node(n, {"value": v}) for n, v in
+             [("natural_contrast", 30), ("highlights", -30), ("shadows", 30), ("whites", 20), ("blacks", -20)]]
+    np.testing.assert_allclose(pointops.build(nodes).apply(image), unfused(image, nodes), atol=2e-6)
+
+
+def test_per_channel_ops_get_a_table_per_channel():
+    run = pointops.build([make_node("temperature", {"value": 40}), make_node("tint", {"value": -25})])
+    assert run.table is not None and run.table.shape == (1, pointops.LUT_SIZE, 3)
+    tone = pointops.build([make_node("shadows", {"value": 40})])
+    assert tone.table.shape == (1, pointops.LUT_SIZE)
+
+
+def test_numpy_stands_in_when_opencv_has_no_16bit_lut(monkeypatch):
+    image = wide_float_image(3)
+    nodes = [make_node("exposure", {"value": 30}), make_node("temperature", {"value": 40}), make_node("blacks", {"value": -20})]
+    run = pointops.build(nodes)
+    with_opencv = run.apply(image)
+    monkeypatch.setattr(pointops, "opencv_lut16", lambda: False)
+    np.testing.assert_array_equal(run.apply(image), with_opencv)
+
+
+def test_plan_fuses_point_runs_and_keeps_affine_only_runs_per_node():
+    nodes = [make_node(n, {"value": 30}) for n in
+             ("exposure", "contrast", "highlights", "saturation", "vibrance", "temperature", "grain", "exposure", "brightness")]
+    steps = plan(nodes, 0, 1.0)
+    assert [[n.op for n in s.nodes] for s in steps] == [
+        ["exposure", "contrast", "highlights"], ["saturation", "vibrance"], ["temperature"], ["grain"],
+        ["exposure"], ["brightness"]]
+    assert [s.last for s in steps] == [2, 4, 5, 6, 7, 8]
+    half = make_node("shadows", {"value": 30})
+    half.opacity = 0.5  # a partly transparent node is never fused
+    assert [[n.op for n in s.nodes] for s in plan([make_node("whites", {"value": 9}), half], 0, 1.0)] == [["whites"], ["shadows"]]
+
+
+def test_fused_saturation_and_vibrance_match_two_round_trips(rgb):
+    nodes = [make_node("saturation", {"value": 40}), make_node("vibrance", {"value": -30}), make_node("vibrance", {"value": 60})]
+    fused = Renderer().render(rgb, "src", nodes)
+    one_by_one = finish(unfused(rgb, nodes))
+    np.testing.assert_allclose(fused, one_by_one, atol=1e-5)
+
+
+# --------------------------------------------------------------------------- strips
+
+
+def every_tool(sign: int = 1):
+    return [make_node(name, {"value": sign * (30 + 5 * i)}) for i, (name, spec) in enumerate(REGISTRY.items()) if spec.iea_tool]
+
+
+@pytest.mark.parametrize("sign", [1, -1])
+@pytest.mark.parametrize("scale", [1.0, 0.3])
+def test_strips_match_the_whole_picture(sign, scale, make_rgb, monkeypatch):
+    """The uncached render (strips through the whole pipeline, halos recomputed) equals the cached one."""
+    import iea_desktop.core.render as render
+
+    monkeypatch.setattr(render, "strip_rows", lambda width, halo=0: 16)  # many strips on a small picture
+    image = make_rgb(150, 120, seed=4)
+    nodes = every_tool(sign) + [make_node("straighten", {"angle": 3.0})]
+    nodes.insert(0, nodes.pop())  # geometry first, then the tools
+    cached = Renderer().render(image, "src", nodes, scale=scale)
+    strips = Renderer().render(image, "src", nodes, scale=scale, use_cache=False)
+    np.testing.assert_allclose(strips, cached, atol=1e-5)
+
+
+def test_grain_noise_and_vignette_mask_do_not_depend_on_the_strips():
+    frame = (200, 90)
+    whole = grain_op._generate(7, frame, True, 0, 200)
+    for y0, y1 in [(0, 1), (5, 37), (16, 32), (150, 200), (199, 200)]:
+        np.testing.assert_array_equal(grain_op._generate(7, frame, True, y0, y1), whole[y0:y1])
+    big = (3000, 2000)  # over the size whose masks are kept
+    np.testing.assert_array_equal(vignette_op.mask(*big, 40, 1000, 1010), vignette_op._mask_rows(*big, 40, 0, 3000)[1000:1010])
+
+
+def test_the_iea_vignette_mask_is_unchanged():
+    """The double-precision mask the IEA-exact pipeline uses, as it was computed before strips."""
+    h, w, v = 37, 53, -60
+    ys, xs = np.ogrid[:h, :w]
+    r = np.sqrt((xs - w / 2.0) ** 2 + (ys - h / 2.0) ** 2)
+    r /= r.max()
+    old = (np.clip(r / (1.0 - 0.005 * 60), 0.0, 1.0) ** (0.5 + 0.015 * 60)).astype(np.float32)
+    np.testing.assert_array_equal(vignette_op.mask(h, w, v), old)
+
+
+def test_grain_statistics_survive_the_banded_noise():
+    flat = np.full((256, 256, 3), 0.5, dtype=np.float32)
+    for version, per_channel in ((1, True), (2, False)):
+        out = Renderer().render(flat, "src", [make_node("grain", {"value": 50}, version=version)])
+        noise = out - 0.5
+        assert noise.mean() == pytest.approx(0.0, abs=2e-3)
+        assert noise.std() == pytest.approx(0.15, rel=0.03)
+        assert np.array_equal(noise[..., 0], noise[..., 1]) != per_channel
+
+
+def test_a_slider_drag_renders_what_a_fresh_renderer_renders(make_rgb):
+    image = make_rgb(120, 160, seed=2)
+    nodes = every_tool()
+    renderer = Renderer()
+    renderer.render(image, "src", nodes)
+    saturation = next(n for n in nodes if n.op == "saturation")
+    for value in (31, 35, 50, -20):  # the second change on is a drag: the tail runs in strips
+        saturation.params = {"value": value}
+        out = renderer.render(image, "src", nodes)
+        assert renderer.last_recomputed == len(nodes) - nodes.index(saturation)
+        np.testing.assert_allclose(out, Renderer().render(image, "src", nodes), atol=1e-5)
+    saturation.params = {"value": 31}
+    renderer.render(image, "src", nodes)
+    assert renderer.last_recomputed == 0  # each drag state's result was kept
+
+
+def test_cancelling_an_uncached_render_polls_once_per_node(rgb):
+    from iea_desktop.core.render import RenderCancelled
+
+    polls = []
+    Renderer().render(rgb, "src", every_tool(), use_cache=False, cancelled=lambda: polls.append(1) and False)
+    assert len(polls) == 16
+    with pytest.raises(RenderCancelled):
+        Renderer().render(rgb, "src", every_tool(), use_cache=False, cancelled=lambda: True)
+
+
+# --------------------------------------------------------------------------- conversions and decoding
+
+
+def test_to_uint8_to_uint16_and_finish_keep_their_exact_results():
+    rng = np.random.default_rng(5)
+    image = rng.uniform(-0.1, 1.1, size=(700, 500, 3)).astype(np.float32)  # big enough for strips
+    image[0, 0] = [np.nan, np.inf, -np.inf]
+    levels = (np.arange(256, dtype=np.float32)[:, None] + np.float32(0.5)) / np.float32(255)  # ties
+    image[1, :256, 0] = levels[:, 0]
+    old_finish = np.clip(np.nan_to_num(image, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
+    np.testing.assert_array_equal(finish(image), old_finish)
+    np.testing.assert_array_equal(to_uint8(image), np.clip(np.rint(old_finish * 255), 0, 255).astype(np.uint8))
+    np.testing.assert_array_equal(to_uint16(image), np.clip(np.rint(old_finish * 65535), 0, 65535).astype(np.uint16))
+
+
+@pytest.mark.parametrize("subsampling", [0, 1, 2])
+def test_the_jpeg_fast_path_decodes_exactly_what_pillow_decodes(subsampling, tmp_path, photos_dir):
+    path = tmp_path / "photo.jpg"
+    Image.open(photos_dir / "kodim05.png").convert("RGB").save(path, quality=90, subsampling=subsampling)
+    _, image = image_io.load(path)
+    pillow = np.asarray(Image.open(path).convert("RGB")).astype(np.float32) / np.float32(255)
+    np.testing.assert_array_equal(image, pillow)
+
+
+def test_float_conversion_in_strips_is_exact():
+    rng = np.random.default_rng(1)
+    u8 = rng.integers(0, 256, size=(600, 300, 3), dtype=np.uint8)
+    u16 = rng.integers(0, 65536, size=(600, 300, 3), dtype=np.uint16)
+    np.testing.assert_array_equal(image_io._to_float_rgb(u8), u8.astype(np.float32) / np.float32(255))
+    np.testing.assert_array_equal(image_io._to_float_rgb(u16), u16.astype(np.float32) / np.float32(65535))
+    np.testing.assert_array_equal(image_io._to_float_rgb(u8, bgr=True), u8[..., ::-1].astype(np.float32) / np.float32(255))
+
+
+def test_all_combinations_of_neighbouring_point_kinds_plan_without_gaps():
+    kinds = ["exposure", "shadows", "saturation", "grain", "tint"]
+    for combo in itertools.product(kinds, repeat=3):
+        nodes = [make_node(n, {"value": 20}) for n in combo]
+        steps = plan(nodes, 0, 0.5)
+        assert [n for s in steps for n in s.nodes] == nodes
+
+
+# --------------------------------------------------------------------------- export encoding
+
+
+def test_a_noisy_jpeg_that_outgrows_pillows_optimise_buffer_still_exports():
+    """Optimised JPEGs are encoded in one buffer of a byte per pixel; pure noise at quality 95 needs more."""
+    import io
+
+    from iea_desktop.core.export import ExportOptions, encode
+
+    noise = np.random.default_rng(0).random((300, 300, 3), dtype=np.float32)
+    data = encode(noise, "JPEG", ExportOptions(quality=95), None)
+    assert len(data) > 300 * 300
+    decoded = np.asarray(Image.open(io.BytesIO(data)).convert("RGB")).astype(np.float32) / 255
+    assert np.abs(decoded - noise).mean() < 0.05
+
+
+def test_huffman_optimisation_is_kept_for_pictures_up_to_the_threshold(monkeypatch):
+    import io
+
+    from iea_desktop.core import export
+
+    picture = np.random.default_rng(1).random((64, 64, 3), dtype=np.float32) * 0.2 + 0.4
+    optimised = export.encode(picture, "JPEG", export.ExportOptions(), None)
+    monkeypatch.setattr(export, "OPTIMIZE_HUFFMAN_PIXELS", 64 * 64 - 1)
+    plain = export.encode(picture, "JPEG", export.ExportOptions(), None)
+    assert len(optimised) < len(plain)
+    pixels = [np.asarray(Image.open(io.BytesIO(data))) for data in (optimised, plain)]
+    np.testing.assert_array_equal(pixels[0], pixels[1])  # the pixels do not depend on it
