@@ -22,7 +22,6 @@ from pathlib import Path
 from . import __version__, logs
 
 EXIT_ERROR = 1
-EXIT_USAGE = 2
 
 
 class CliError(Exception):

@@ -284,8 +284,6 @@ REMOVE_WORDS = ("remove", "get rid of", "no", "no more", "without", "do not like
                 "switch off", "lose", "kill", "delete",
                 "take off", "take away", "take out", "eliminate", "disable", "erase", "ditch", "reset",
                 "do away with", "undo the", "cancel", "strip", "strip out", "clean up the", "zero", "zero out")
-ADD_WORDS = ("add", "put", "insert", "place", "paste", "include", "give it", "give me", "draw", "paint", "create",
-             "generate", "make a", "replace", "swap", "change the", "turn the", "put in")
 
 NEGATIONS = ("not", "do not", "does not", "did not", "never", "no longer", "nothing", "is not", "are not",
              "should not", "was not", "without being", "neither", "nor")
@@ -296,12 +294,8 @@ COPULAS = ("is", "are", "looks", "look", "seems", "seem", "feels", "feel", "appe
            "turned out", "it is", "i find it", "comes across", "kind of", "kinda", "sort of", "was", "were",
            "getting", "has become", "is way", "is very", "is so", "is a bit", "is kind of", "has", "has a", "have",
            "there is", "there is a", "got a", "came out a bit", "the photo is", "the picture is", "the image is")
-REQUEST_MARKERS = ("make", "want", "wanted", "need", "needs", "should", "could", "would", "can you", "please",
-                   "let us", "let", "i would like", "like it", "go", "give", "get it", "turn it", "render it",
-                   "try", "how about", "maybe", "prefer", "rather have", "more", "less", "i like", "i love")
 
 # --- scope: "only the exposure", "don't touch the colors", "nothing else" -----------------------------
-ONLY_WORDS = ("only", "just", "solely", "exclusively", "nothing but")
 NOTHING_ELSE = ("nothing else", "not anything else", "no other changes", "no other edits", "leave the rest",
                 "leave everything else", "leave the rest alone", "everything else as is", "everything else alone",
                 "rest alone", "that is it", "and that is all", "no other change", "not touch anything else",

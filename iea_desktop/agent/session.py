@@ -34,8 +34,7 @@ class TurnContext:
     document: Document
     original: np.ndarray  # the source preview, float32 RGB (no edits)
     current: np.ndarray  # the current render of the same preview
-    original_stats: ImageStats
-    current_stats: ImageStats
+    current_stats: ImageStats  # measured on ``current``
     nodes: list[Node]  # the graph as it is now
     chat: list[dict]  # earlier messages
 
@@ -89,8 +88,7 @@ class AssistantSession:
         original = downscale(doc.preview_source(), STATS_EDGE)
         current = doc.renderer.render(original, doc.source_key("stats", original.shape), doc.graph.nodes,
                                       scale=original.shape[1] / doc.info.width)
-        return TurnContext(request, doc, original, current, measure(original), measure(current),
-                           list(doc.graph.nodes), list(doc.chat))
+        return TurnContext(request, doc, original, current, measure(current), list(doc.graph.nodes), list(doc.chat))
 
     # --- turns -------------------------------------------------------------------------------
 

@@ -183,9 +183,6 @@ class Document:
             _, self._full = image_io.load(self.path, self.max_pixels)
         return self._full
 
-    def release_full(self) -> None:
-        self._full = None
-
     @property
     def preview_scale(self) -> float:
         return self.preview_source().shape[1] / self.info.width

@@ -99,10 +99,6 @@ class EditGraph:
     def subscribe(self, listener: Callable[[], None]) -> None:
         self._listeners.append(listener)
 
-    def unsubscribe(self, listener: Callable[[], None]) -> None:
-        if listener in self._listeners:
-            self._listeners.remove(listener)
-
     def notify(self) -> None:
         for listener in list(self._listeners):
             listener()
