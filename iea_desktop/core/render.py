@@ -5,9 +5,10 @@ scale, and the signature of this node and every node before it), so moving one s
 recomputes from that node on (RawTherapee's refresh map, darktable's pixelpipe cache).
 
 Speed (docs/performance.md):
-- Neighbouring point operations are fused into one pass (``pointops.py``): a run with a tone
-  curve becomes one table lookup, saturation and vibrance share one HSV round trip. A fused run
-  is one *step*; the cache keeps each step's output under the key of the step's last node.
+- Neighbouring point operations are fused into one pass of a compiled loop (``pointops.py``,
+  ``_kernel.c``): tone curves become one table lookup, saturation and vibrance one tabulated
+  map, vignette and grain a multiply-add. A fused run is one *step*; the cache keeps each
+  step's output under the key of the step's last node.
 - Ops that declare ``tiles`` run on horizontal strips, on every core at once (numpy and OpenCV
   release the GIL); geometry runs on the whole picture.
 - With the cache (previews) steps run one after the other, each over all strips, and every step's
@@ -199,35 +200,27 @@ class Step:
     halo: int
 
 
-def plan(active: list[Node], start: int, scale: float) -> list[Step]:
-    """Group active[start:] into steps: runs of point ops fuse (see pointops.py), the rest is one step per node."""
+def plan(active: list[Node], start: int, scale: float, split_at: int | None = None) -> list[Step]:
+    """Group active[start:] into steps: runs of point ops fuse into one Program (see pointops.py),
+    except runs of affine ops alone (each already one cheap pass); the rest is one step per node.
+
+    ``split_at``: a node that starts a new step even inside a fused run, so that the step before
+    it ends there and its output (this node's input) is cached: the node being edited.
+    """
     from . import pointops
+    from .ops.base import POINT_KINDS
 
     steps: list[Step] = []
     i = start
     while i < len(active):
         node = active[i]
-        if pointops.fusable(node, ("affine", "curve")):
-            j = i
-            while j < len(active) and pointops.fusable(active[j], ("affine", "curve")):
-                j += 1
-            run = active[i:j]
-            if any(n.spec.point == "curve" for n in run):
-                fused = pointops.build(run)
-                steps.append(Step(run, j - 1, lambda img, frame, origin, out=None, offset=0, f=fused: f.apply(img, out),
-                                  True, 0))
-                i = j
-                continue
-        elif pointops.fusable(node, ("saturation",)):
-            j = i
-            while j < len(active) and pointops.fusable(active[j], ("saturation",)):
-                j += 1
-            if j - i > 1:
-                maps = pointops.saturation_maps(active[i:j])
-                steps.append(Step(active[i:j], j - 1, lambda img, frame, origin, out=None, offset=0, m=maps:
-                                  _saturate(img, m, out), True, 0))
-                i = j
-                continue
+        j = i
+        while j < len(active) and pointops.fusable(active[j], POINT_KINDS) and not (j == split_at and j > i):
+            j += 1
+        if any(n.spec.point != "affine" for n in active[i:j]):
+            steps.append(Step(active[i:j], j - 1, pointops.program(active[i:j], scale).run, True, 0))
+            i = j
+            continue
         halo = 0
         if node.spec.halo is not None:
             halo = int(node.spec.halo(node.params, RenderContext(scale=scale, seed=node_seed(node))))
@@ -235,12 +228,6 @@ def plan(active: list[Node], start: int, scale: float) -> list[Step]:
                           apply_node(img, n, scale, frame, origin, out, offset), bool(node.spec.tiles), halo))
         i += 1
     return steps
-
-
-def _saturate(image: np.ndarray, maps: list, out: np.ndarray | None) -> np.ndarray:
-    from .ops.base import map_saturation
-
-    return map_saturation(image, maps, out)
 
 
 def _run_step(step: Step, image: np.ndarray) -> np.ndarray:
@@ -312,7 +299,8 @@ def _run_strips(steps: list[Step], image: np.ndarray, poll: Callable[[], None],
 
     bands = [(y, min(y + band, height)) for y in range(0, height, band)]
     polls = sum(len(s.nodes) for s in steps)
-    batches = [b for b in np.array_split(np.arange(len(bands)), max(1, min(polls, len(bands)))) if len(b)]
+    # as many batches as polls, but each with a band for every core (a batch runs in parallel)
+    batches = [b for b in np.array_split(np.arange(len(bands)), max(1, min(polls, len(bands) // cpu_count()))) if len(b)]
     done = 0
     for number, batch in enumerate(batches):
         while done < -(-polls * (number + 1) // len(batches)):  # this batch's share of the polls, first
@@ -343,6 +331,7 @@ class Renderer:
         self._cached_bytes = 0
         self._lock = threading.Lock()
         self.last_recomputed = 0  # nodes computed (not taken from the cache) by the last render
+        self._previous_keys: list[str] = []  # the cache keys of the last cached render's nodes
 
     def clear(self) -> None:
         with self._lock:
@@ -413,7 +402,11 @@ class Renderer:
                     start, image = i + 1, hit
                     break
         self.last_recomputed = len(active) - start
-        steps = plan(active, start, scale)
+        split_at = None
+        if use_cache:  # the first node that changed since the last render: the one being edited
+            split_at = next((i for i, (k, old) in enumerate(zip(keys, self._previous_keys)) if k != old), None)
+            self._previous_keys = keys
+        steps = plan(active, start, scale, split_at)
         if not use_cache:
             return self._render_uncached(steps, image, poll)
         if start == len(active):

@@ -16,9 +16,11 @@ from iea_desktop.core.render import LatestWins, RenderCancelled, Renderer, finis
 
 
 def tone_nodes():
+    """Three steps: exposure (an affine op alone), sharpness (a neighbourhood op), and saturation +
+    vignette (a fused run, one step)."""
     return [
         make_node("exposure", {"value": 20}),
-        make_node("contrast", {"value": 15}),
+        make_node("sharpness", {"value": 15}),
         make_node("saturation", {"value": 30}),
         make_node("vignette", {"value": 40}),
     ]
@@ -84,8 +86,12 @@ def test_changing_the_last_node_recomputes_only_that_node(rgb):
 
     nodes[-1].params = {"value": 80}
     out = renderer.render(rgb, "src", nodes)
-    assert renderer.last_recomputed == 1
+    assert renderer.last_recomputed == 2  # its fused step, split at the changed node from now on
     np.testing.assert_array_equal(out, Renderer().render(rgb, "src", nodes))
+    nodes[-1].params = {"value": 70}
+    out = renderer.render(rgb, "src", nodes)
+    assert renderer.last_recomputed == 1  # the edited node's input was kept
+    np.testing.assert_allclose(out, Renderer().render(rgb, "src", nodes), atol=1e-6)
 
 
 def test_changing_the_first_node_recomputes_all(rgb):
@@ -130,8 +136,9 @@ def test_cache_through_the_document_history(photo):
         doc.apply(AddNode(node))
     doc.render_preview()
     assert doc.renderer.last_recomputed == 4
+    assert doc.graph.nodes[-1].op == "sharpness"  # the pipeline's order: sharpening comes last
     for v in (10, 20, 30):  # dragging the last slider
-        doc.apply(SetNodeFields(nodes[-1].id, params={"value": v}, gesture="drag"))
+        doc.apply(SetNodeFields(doc.graph.nodes[-1].id, params={"value": v}, gesture="drag"))
         doc.render_preview()
         assert doc.renderer.last_recomputed == 1
     doc.history.undo()
@@ -174,7 +181,7 @@ def test_cancellation_midway_and_the_next_render_still_correct(rgb):
         renderer.render(rgb, "src", nodes, cancelled=cancel_on_third_poll)
     assert len(polls) == 3
     out = renderer.render(rgb, "src", nodes, cancelled=lambda: False)
-    assert renderer.last_recomputed == 2  # the two nodes finished before the cancel were kept
+    assert renderer.last_recomputed == 2  # the two steps finished before the cancel were kept
     np.testing.assert_array_equal(out, Renderer().render(rgb, "src", nodes, use_cache=False))
 
 

@@ -92,12 +92,17 @@ class RenderContext:
 
 PixelFn = Callable[[np.ndarray, dict, RenderContext], np.ndarray]
 SaturationFn = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (S, V) in [0, 1] -> new S
+# (params, ctx, rows, width) -> (f, g, k): the op is clip(x, 0, 1) f + k g on rows ctx.origin ..
+# + rows of the picture, f and g being (rows, width) or (rows, width, 3) float32 arrays, or None
+# for 1 and 0.
+FieldFn = Callable[[dict, RenderContext, int, int], tuple]
 
 # Point-operation kinds (``OpSpec.point``), which the renderer may fuse (see ``core/pointops.py``):
 # "affine": the pixel function is x -> a x + b with the same a, b on every channel and no clipping;
 # "curve": a per-channel function of clip(x, 0, 1), the same at every pixel (tone curves, colour
-# offsets); "saturation": a map of HSV saturation, declared in ``OpSpec.saturation``.
-POINT_KINDS = ("affine", "curve", "saturation")
+# offsets); "saturation": a map of HSV saturation, declared in ``OpSpec.saturation``; "field": a
+# per-pixel multiply-add that depends on the position (vignette, grain), declared in ``OpSpec.fields``.
+POINT_KINDS = ("affine", "curve", "saturation", "field")
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,7 @@ class OpSpec:
     version_notes: dict[int, str] = field(default_factory=dict)
     point: str | None = None  # one of POINT_KINDS when the renderer may fuse this op with its neighbours
     saturation: dict[int, Callable[[dict], SaturationFn]] = field(default_factory=dict)  # version -> S map
+    fields: dict[int, FieldFn] = field(default_factory=dict)  # version -> per-pixel multiply-add (point="field")
     tiles: bool = False  # the pixel function may run on horizontal strips (see RenderContext)
     halo: Callable[[dict, RenderContext], int] | None = None  # rows of context a strip needs on each side
 
@@ -212,3 +218,28 @@ def saturation_versions(maps: dict[int, Callable[[dict], SaturationFn]]) -> dict
         return lambda img, p, ctx: map_saturation(img, make(p), out=ctx.out if ctx.out_offset == 0 else None)
 
     return {v: version(make) for v, make in maps.items()}
+
+
+def apply_field(image: np.ndarray, f: np.ndarray | None, g: np.ndarray | None, k: float,
+                out: np.ndarray | None = None) -> np.ndarray:
+    """clip(image, 0, 1) f + k g, with f and g of one or three values per pixel (None: 1 and 0)."""
+    x = np.clip(image, 0.0, 1.0, out=out if out is not None and image.dtype == np.float32 else None)
+    x = x.astype(np.float32, copy=False)
+    if f is not None:
+        x *= f if f.ndim == 3 else f[..., None]
+    if g is not None:
+        x += np.float32(k) * (g if g.ndim == 3 else g[..., None])
+    return x
+
+
+def field_versions(fields: dict[int, FieldFn]) -> dict[int, PixelFn]:
+    """Pixel functions for an op defined by its fields, on the whole picture or any strip of it."""
+
+    def version(make):
+        def pixels(image, p, ctx):
+            f, g, k = make(p, ctx, image.shape[0], image.shape[1])
+            return apply_field(image, f, g, k, out=ctx.out if ctx.out_offset == 0 else None)
+
+        return pixels
+
+    return {v: version(make) for v, make in fields.items()}

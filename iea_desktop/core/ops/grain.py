@@ -17,7 +17,7 @@ from threading import Lock
 
 import numpy as np
 
-from .base import OpSpec, value_param
+from .base import OpSpec, field_versions, value_param
 
 BAND = 16  # rows per independently seeded band of noise
 _KEEP_PIXELS = 4_000_000  # whole-picture noise up to this size is kept (preview proxies)
@@ -44,15 +44,14 @@ def _generate(seed: int, frame: tuple[int, int], mono: bool, y0: int, y1: int) -
         cv2.setRNGSeed(zlib.crc32(f"{seed}:{b}".encode()) & 0x7FFFFFFF)
         cv2.randn(block[(b - first) * BAND:(b - first + 1) * BAND], (0.0,) * channels, (1.0,) * channels)
     block = block[y0 - first * BAND:y1 - first * BAND]
-    if mono:  # the same noise on all three channels, laid out as RGB so adding it is one plain pass
-        block = cv2.merge([block[..., 0]] * 3).reshape(y1 - y0, frame[1], 3)
-    return block
+    return block[..., 0] if mono else block  # mono: one value per pixel, for all three channels
 
 
 def noise(seed: int, frame: tuple[int, int], mono: bool, y0: int, y1: int) -> np.ndarray:
-    """Standard normal noise for rows y0..y1 of a frame = (height, width) picture, as (rows, width, 3)."""
+    """Standard normal noise for rows y0..y1 of a frame = (height, width) picture: (rows, width) when
+    mono, else (rows, width, 3)."""
     if y1 <= y0:
-        return np.zeros((0, frame[1], 3), dtype=np.float32)
+        return np.zeros((0, frame[1]) if mono else (0, frame[1], 3), dtype=np.float32)
     if frame[0] * frame[1] > _KEEP_PIXELS:
         return _generate(seed, frame, mono, y0, y1)
     key = (seed, frame, mono)
@@ -70,22 +69,19 @@ def noise(seed: int, frame: tuple[int, int], mono: bool, y0: int, y1: int) -> np
     return whole[y0:y1]
 
 
-def _add_noise(image: np.ndarray, v: int, ctx, mono: bool) -> np.ndarray:
-    import cv2
-
-    image = np.clip(image, 0.0, 1.0, out=ctx.out if ctx.out is not None and ctx.out_offset == 0 else None)
+def _field(p: dict, ctx, rows: int, width: int, mono: bool) -> tuple:
+    """Grain as clip(x) + sigma noise, for any strip of the picture (see OpSpec.fields)."""
+    v = p["value"]
     if v <= 0:
-        return image
-    n = noise(ctx.seed, ctx.frame_size(image), mono, ctx.origin, ctx.origin + image.shape[0])
-    return cv2.scaleAdd(n, 0.003 * v, image, dst=image)  # image + sigma * noise, in one pass
+        return None, None, 0.0
+    frame = ctx.frame if ctx.frame is not None else (rows, width)
+    return None, noise(ctx.seed, frame, mono, ctx.origin, ctx.origin + rows), 0.003 * v
 
 
-def colour_grain(image: np.ndarray, p: dict, ctx) -> np.ndarray:
-    return _add_noise(image, p["value"], ctx, mono=False)
-
-
-def mono_grain(image: np.ndarray, p: dict, ctx) -> np.ndarray:
-    return _add_noise(image, p["value"], ctx, mono=True)
+FIELDS = {
+    1: lambda p, ctx, rows, width: _field(p, ctx, rows, width, mono=False),
+    2: lambda p, ctx, rows, width: _field(p, ctx, rows, width, mono=True),
+}
 
 
 OP = OpSpec(
@@ -95,9 +91,11 @@ OP = OpSpec(
     stage="D",
     order=140,
     params=value_param("+ more grain; values below 0 have no effect"),
-    versions={1: colour_grain, 2: mono_grain},
+    versions=field_versions(FIELDS),
     iea_tool=True,
     iea_exact=exact,
     version_notes={1: "IEA reference (colour noise)", 2: "monochrome film grain"},
+    point="field",
+    fields=FIELDS,
     tiles=True,
 )

@@ -1,12 +1,16 @@
 """Sharpness: unsharp mask (+) or Gaussian blur (-).
 
 In the float pipeline the radius scales with the render scale, so the preview proxy shows what
-the full-resolution export will look like.
+the full-resolution export will look like, and the blur and the mix run in one compiled pass
+(``core/_kernel.c``) with OpenCV's Gaussian kernel and border rule.
 """
+
+from functools import lru_cache
 
 import cv2
 import numpy as np
 
+from .. import _kernel
 from .base import OpSpec, value_param
 
 
@@ -32,7 +36,7 @@ def exact(image_u8: np.ndarray, v: int) -> np.ndarray:
     return image_u8
 
 
-def _kernel(v: int, scale: float) -> tuple[tuple[int, int], float]:
+def _gaussian(v: int, scale: float) -> tuple[tuple[int, int], float]:
     """(ksize, sigma) for cv2.GaussianBlur in the float pipeline."""
     if v > 0:
         return (0, 0), max(3.0 * scale, 0.3)
@@ -42,36 +46,38 @@ def _kernel(v: int, scale: float) -> tuple[tuple[int, int], float]:
     return (0, 0), max(opencv_sigma(n) * scale, 0.3)
 
 
+def _size(ksize: tuple[int, int], sigma: float) -> int:
+    """The kernel's width: the given size, or OpenCV's rule for float32 images (4 sigma each side)."""
+    return ksize[0] if ksize[0] > 0 else int(round(sigma * 4 * 2 + 1)) | 1
+
+
 def halo(p: dict, ctx) -> int:
-    """Rows of context a strip needs on each side: the Gaussian kernel's radius (OpenCV's size rule)."""
+    """Rows of context a strip needs on each side: the Gaussian kernel's radius."""
     v = p["value"]
     if v == 0:
         return 0
-    ksize, sigma = _kernel(v, ctx.scale)
-    size = ksize[0] if ksize[0] > 0 else int(round(sigma * 4 * 2 + 1)) | 1  # float32 images: 4 sigma
-    return size // 2 + 1
+    return _size(*_gaussian(v, ctx.scale)) // 2 + 1
+
+
+@lru_cache(maxsize=16)
+def weights(v: int, scale: float) -> np.ndarray:
+    """The separable Gaussian kernel cv2.GaussianBlur would use for this value and scale."""
+    ksize, sigma = _gaussian(v, scale)
+    return cv2.getGaussianKernel(_size(ksize, sigma), sigma, cv2.CV_32F).ravel()
 
 
 def apply(image: np.ndarray, p: dict, ctx) -> np.ndarray:
+    """(1 + s) x - s blur(x) on x = clip(image, 0, 1): s = 0.015 v (unsharp mask) for v > 0, -1
+    (the blur itself) for v < 0; one pass of the compiled kernel, without a blurred copy."""
     v = p["value"]
-    image = np.clip(image, 0.0, 1.0).astype(np.float32, copy=False)
     if v == 0:
-        return image
-    ksize, sigma = _kernel(v, ctx.scale)
-    blur = cv2.GaussianBlur(image, ksize, sigma)
-    if ctx.out is not None:  # only the rows the renderer asked for (the rest was context)
-        rows = slice(ctx.out_offset, ctx.out_offset + ctx.out.shape[0])
-        image, blur = image[rows], blur[rows]
-    if v > 0:
-        s = 0.015 * v
-        # (1 + s) image - s blur, in one pass
-        if ctx.out is not None:
-            return cv2.addWeighted(image, 1.0 + s, blur, -s, 0.0, dst=ctx.out)
-        return cv2.addWeighted(image, 1.0 + s, blur, -s, 0.0)
-    if ctx.out is not None:
-        ctx.out[...] = blur
-        return ctx.out
-    return blur
+        return np.clip(image, 0.0, 1.0).astype(np.float32, copy=False)
+    source = np.ascontiguousarray(image, dtype=np.float32)
+    out, first = ctx.out, ctx.out_offset
+    if out is None:
+        out, first = np.empty(source.shape, dtype=np.float32), 0
+    amount = 0.015 * v if v > 0 else -1.0
+    return _kernel.sharpen(source, out, source.shape[1], first, weights(v, ctx.scale), amount)
 
 
 OP = OpSpec(

@@ -1,7 +1,9 @@
 """Vignette: darken (+) or lighten (-) the corners with a radial mask.
 
 The mask depends only on the picture's size and the value, so it is computed for any band of
-rows (the renderer works in strips) and kept for preview-sized pictures.
+rows (the renderer works in strips) and kept for preview-sized pictures. In the float pipeline
+the op is a per-pixel multiply-add (a "field", see OpSpec.fields), which the renderer fuses with
+its neighbours.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .base import OpSpec, value_param
+from .base import OpSpec, field_versions, value_param
 
 _KEEP_PIXELS = 4_000_000  # whole masks up to this size are kept (preview proxies)
 
@@ -76,33 +78,26 @@ def _kept_factors(height: int, width: int, v: int) -> tuple[np.ndarray, np.ndarr
 
 
 def _factors(height: int, width: int, v: int, y0: int, y1: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """(f, g) as RGB-shaped arrays with vignette(x) = x f + g: f = 1 - s m, and g = s m when v < 0."""
-    import cv2
-
+    """(f, g), a value per pixel, with vignette(x) = x f + g: f = 1 - s m, and g = s m when v < 0."""
     sm = np.float32(0.009 * abs(v)) * _mask_rows(height, width, v, y0, y1, np.float32)
-    f = cv2.merge([1.0 - sm] * 3).reshape(y1 - y0, width, 3)
-    return f, (cv2.merge([sm] * 3).reshape(y1 - y0, width, 3) if v < 0 else None)
+    return np.float32(1.0) - sm, (sm if v < 0 else None)
 
 
-def apply(image: np.ndarray, p: dict, ctx) -> np.ndarray:
-    """The float pipeline's vignette, on the whole picture or any strip of it: x (1 - s m) [+ s m]."""
-    import cv2
-
+def field(p: dict, ctx, rows: int, width: int) -> tuple[np.ndarray | None, np.ndarray | None, float]:
+    """The float pipeline's vignette as clip(x) f + g, for any strip of the picture (see OpSpec.fields)."""
     v = p["value"]
     if v == 0:
-        return image
-    x = np.clip(image, 0.0, 1.0, out=ctx.out if ctx.out is not None and ctx.out_offset == 0 else None)
-    height, width = ctx.frame_size(x)
-    y0, y1 = ctx.origin, ctx.origin + x.shape[0]
+        return None, None, 0.0
+    height, width = ctx.frame if ctx.frame is not None else (rows, width)
+    y0, y1 = ctx.origin, ctx.origin + rows
     if height * width <= _KEEP_PIXELS:
         f, g = _kept_factors(height, width, v)
-        f, g = f[y0:y1], (None if g is None else g[y0:y1])
-    else:
-        f, g = _factors(height, width, v, y0, y1)
-    cv2.multiply(x, f, dst=x)
-    if g is not None:
-        cv2.add(x, g, dst=x)
-    return x
+        return f[y0:y1], (None if g is None else g[y0:y1]), 1.0
+    f, g = _factors(height, width, v, y0, y1)
+    return f, g, 1.0
+
+
+FIELDS = {1: field}
 
 
 OP = OpSpec(
@@ -112,8 +107,10 @@ OP = OpSpec(
     stage="D",
     order=150,
     params=value_param("+ darker corners, - lighter corners"),
-    versions={1: apply},
+    versions=field_versions(FIELDS),
     iea_tool=True,
     iea_exact=exact,
+    point="field",
+    fields=FIELDS,
     tiles=True,
 )

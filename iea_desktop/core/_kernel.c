@@ -1,0 +1,417 @@
+/* The float pipeline's two compiled loops (docs/performance.md, core/pointops.py).
+ *
+ * run(src, dst, stages): a fused run of point operations in one pass over the pixels. Each
+ * stage is a plain description made in Python from the ops' own definitions (tables, maps and
+ * per-pixel fields); nothing here knows an op by name.
+ *
+ * sharpen(src, dst, ...): a separable Gaussian blur of clip(src, 0, 1), mixed with it as
+ * (1 + amount) clip(src) - amount blur: the unsharp mask (amount > 0) and the plain blur
+ * (amount = -1) of the sharpness op, without a picture-sized temporary.
+ *
+ * Both work on float32 RGB (interleaved, C-contiguous) and let go of the GIL while they compute,
+ * so the renderer's threads run them on every core at once, strip by strip.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { AFFINE = 0, TABLE = 1, SATURATION = 2, FIELD = 3 };
+
+/* The hot loops are compiled for several x86-64 levels (AVX-512, AVX2, SSE2) and the best the
+ * CPU has is picked at load time (GCC's function multi-versioning); elsewhere, the baseline. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define CLONES
+#endif
+
+/* The stage loops are inlined into each version of the loop that calls them. */
+#if defined(__GNUC__)
+#define HOT static inline __attribute__((always_inline))
+#else
+#define HOT static inline
+#endif
+
+#define TABLE_SIZE 65536
+#define MAX_TAPS 255 /* a sigma of 31 pixels */
+#define BLOCK 64 /* outputs the blur sums at once */
+#define CHUNK 1024 /* pixels per chunk: 12 KB, so every stage finds the chunk in the L1 cache */
+
+typedef struct {
+    int kind;
+    float a, b;          /* AFFINE: x a + b.  TABLE: the index is round(clip(x a + b, 0, 65535)) */
+    const float *table;  /* TABLE: 65536 entries, or 65536 x 3 (a column per channel).
+                            SATURATION: new S on an nv x ns grid (S = i / (ns - 1), V = j / (nv - 1)) */
+    int channels;        /* TABLE: 1 or 3 */
+    int ns, nv;
+    const float *f, *g;  /* FIELD: clip(x) f + k g per pixel; NULL f means 1, NULL g means 0 */
+    int fc, gc;          /* channels of f and g: 1 (all channels alike) or 3 */
+    float k;
+} Stage;
+
+static inline float clip01(float x) {
+    /* NaN goes to 0, as everywhere in the renderer */
+    return x > 0.0f ? (x < 1.0f ? x : 1.0f) : 0.0f;
+}
+
+/* The loops below are written so that the compiler vectorises them (no branches, no aliasing). */
+
+HOT void clip_all(float *restrict d, Py_ssize_t m) {
+    for (Py_ssize_t i = 0; i < m; i++) d[i] = clip01(d[i]);
+}
+
+HOT void affine(float *restrict d, Py_ssize_t n, const Stage *s) {
+    const float a = s->a, b = s->b;
+    for (Py_ssize_t i = 0; i < 3 * n; i++) d[i] = d[i] * a + b;
+}
+
+/* The table entry nearest to x a + b (a and b scaled to entries), clipped to the table; NaN
+ * reads the first entry. The indices are computed first (vectorised), then read. */
+HOT void table(float *restrict d, Py_ssize_t n, const Stage *s, int *restrict index) {
+    const float a = s->a, b = s->b, *restrict t = s->table;
+    for (Py_ssize_t i = 0; i < 3 * n; i++) {
+        float v = d[i] * a + b;
+        v = v > 0.0f ? v : 0.0f;
+        v = v < 65535.0f ? v : 65535.0f;
+        index[i] = (int)(v + 0.5f);
+    }
+    if (s->channels == 3) /* entry e of channel c is at 3 e + c */
+        for (Py_ssize_t p = 0; p < n; p++) {
+            index[3 * p] = 3 * index[3 * p];
+            index[3 * p + 1] = 3 * index[3 * p + 1] + 1;
+            index[3 * p + 2] = 3 * index[3 * p + 2] + 2;
+        }
+    for (Py_ssize_t i = 0; i < 3 * n; i++) d[i] = t[index[i]];
+}
+
+/* HSV saturation S -> table(S, V) with hue and value kept: in RGB that is c' = V - (S'/S)(V - c),
+ * exactly what a round trip through HSV gives, without computing the hue. Greys (S = 0) stay
+ * (all three channels are V). In three passes that vectorise: where each pixel reads the grid,
+ * the grid's bilinear value, the new channels. */
+typedef struct {
+    int cell[CHUNK];
+    float ws[CHUNK], wv[CHUNK], v[CHUNK], inverse[CHUNK];
+} SaturationScratch;
+
+HOT void saturation(float *restrict d, Py_ssize_t n, const Stage *s, SaturationScratch *restrict w) {
+    const float *restrict t = s->table;
+    const int ns = s->ns, nv = s->nv;
+    clip_all(d, 3 * n);
+    for (Py_ssize_t p = 0; p < n; p++) {
+        const float r = d[3 * p], g = d[3 * p + 1], b = d[3 * p + 2];
+        float v = r > g ? r : g;
+        v = v > b ? v : b;
+        float m = r < g ? r : g;
+        m = m < b ? m : b;
+        const float sat = v > 0.0f ? (v - m) / v : 0.0f;
+        const float fs = sat * (float)(ns - 1), fv = v * (float)(nv - 1);
+        int is = (int)fs, iv = (int)fv;
+        is = is < ns - 2 ? is : ns - 2;
+        iv = iv < nv - 2 ? iv : nv - 2;
+        w->cell[p] = iv * ns + is;
+        w->ws[p] = fs - (float)is;
+        w->wv[p] = fv - (float)iv;
+        w->v[p] = v;
+        w->inverse[p] = sat > 0.0f ? 1.0f / sat : 0.0f;
+    }
+    for (Py_ssize_t p = 0; p < n; p++) {
+        const int c = w->cell[p];
+        const float lo = t[c] + w->ws[p] * (t[c + 1] - t[c]);
+        const float hi = t[c + ns] + w->ws[p] * (t[c + ns + 1] - t[c + ns]);
+        w->inverse[p] *= lo + w->wv[p] * (hi - lo); /* now S' / S */
+    }
+    for (Py_ssize_t p = 0; p < n; p++) {
+        const float v = w->v[p], k = w->inverse[p];
+        d[3 * p] = v - k * (v - d[3 * p]);
+        d[3 * p + 1] = v - k * (v - d[3 * p + 1]);
+        d[3 * p + 2] = v - k * (v - d[3 * p + 2]);
+    }
+}
+
+/* clip(x) f + k g, f and g with one value per pixel (all channels) or three. */
+HOT void field(float *restrict d, Py_ssize_t n, Py_ssize_t first, const Stage *s) {
+    clip_all(d, 3 * n);
+    if (s->f) {
+        const float *restrict f = s->f + first * s->fc;
+        if (s->fc == 3)
+            for (Py_ssize_t i = 0; i < 3 * n; i++) d[i] *= f[i];
+        else
+            for (Py_ssize_t p = 0; p < n; p++) {
+                d[3 * p] *= f[p];
+                d[3 * p + 1] *= f[p];
+                d[3 * p + 2] *= f[p];
+            }
+    }
+    if (s->g) {
+        const float *restrict g = s->g + first * s->gc;
+        const float k = s->k;
+        if (s->gc == 3)
+            for (Py_ssize_t i = 0; i < 3 * n; i++) d[i] += k * g[i];
+        else
+            for (Py_ssize_t p = 0; p < n; p++) {
+                const float add = k * g[p];
+                d[3 * p] += add;
+                d[3 * p + 1] += add;
+                d[3 * p + 2] += add;
+            }
+    }
+}
+
+/* The compute part of run(), without the GIL. */
+CLONES static void run_stages(const float *src, float *dst, Py_ssize_t pixels, const Stage *stages, Py_ssize_t count) {
+    int index[3 * CHUNK];
+    SaturationScratch scratch;
+    for (Py_ssize_t first = 0; first < pixels; first += CHUNK) {
+        Py_ssize_t n = pixels - first < CHUNK ? pixels - first : CHUNK;
+        float *d = dst + 3 * first;
+        if (d != src + 3 * first) memmove(d, src + 3 * first, (size_t)(3 * n) * sizeof(float));
+        for (Py_ssize_t i = 0; i < count; i++) {
+            const Stage *s = &stages[i];
+            switch (s->kind) {
+            case AFFINE: affine(d, n, s); break;
+            case TABLE: table(d, n, s, index); break;
+            case SATURATION: saturation(d, n, s, &scratch); break;
+            case FIELD: field(d, n, first, s); break;
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Buffers: float32, C-contiguous, read through the buffer protocol (numpy arrays). */
+
+static int get_floats(PyObject *obj, Py_buffer *view, int writable, const char *what) {
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, view, flags) < 0) return -1;
+    if (view->itemsize != 4 || view->format == NULL || strcmp(view->format, "f") != 0) {
+        PyErr_Format(PyExc_TypeError, "%s must be float32", what);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+static void release_all(Py_buffer *views, int count) {
+    for (int i = 0; i < count; i++) PyBuffer_Release(&views[i]);
+}
+
+/* One stage tuple from Python (see core/pointops.py, Program):
+ *   (0, a, b)                  AFFINE
+ *   (1, a, b, table)           TABLE (a and b already scaled to table indices)
+ *   (2, table, ns, nv)         SATURATION
+ *   (3, f or None, g or None, k)   FIELD (f, g: a value or 3 per pixel of src)
+ * Buffers it opens are appended to views (count updated), to be released by the caller. */
+static int parse_stage(PyObject *tuple, Stage *s, Py_ssize_t pixels, Py_buffer *views, int *count) {
+    memset(s, 0, sizeof(*s));
+    if (!PyTuple_Check(tuple) || PyTuple_GET_SIZE(tuple) < 1) {
+        PyErr_SetString(PyExc_TypeError, "a stage must be a tuple");
+        return -1;
+    }
+    s->kind = (int)PyLong_AsLong(PyTuple_GET_ITEM(tuple, 0));
+    if (PyErr_Occurred()) return -1;
+    if (s->kind == AFFINE) {
+        return PyArg_ParseTuple(tuple, "iff", &s->kind, &s->a, &s->b) ? 0 : -1;
+    }
+    if (s->kind == TABLE) {
+        PyObject *t;
+        if (!PyArg_ParseTuple(tuple, "iffO", &s->kind, &s->a, &s->b, &t)) return -1;
+        if (get_floats(t, &views[*count], 0, "a table") < 0) return -1;
+        Py_ssize_t length = views[(*count)++].len / 4;
+        if (length != TABLE_SIZE && length != 3 * TABLE_SIZE) {
+            PyErr_SetString(PyExc_ValueError, "a table has 65536 entries, or 65536 per channel");
+            return -1;
+        }
+        s->table = views[*count - 1].buf;
+        s->channels = length == TABLE_SIZE ? 1 : 3;
+        return 0;
+    }
+    if (s->kind == SATURATION) {
+        PyObject *t;
+        if (!PyArg_ParseTuple(tuple, "iOii", &s->kind, &t, &s->ns, &s->nv)) return -1;
+        if (s->ns < 2 || s->nv < 2) {
+            PyErr_SetString(PyExc_ValueError, "a saturation grid needs at least 2 x 2 points");
+            return -1;
+        }
+        if (get_floats(t, &views[*count], 0, "a saturation table") < 0) return -1;
+        if (views[(*count)++].len / 4 != (Py_ssize_t)s->ns * s->nv) {
+            PyErr_SetString(PyExc_ValueError, "the saturation table does not match its grid");
+            return -1;
+        }
+        s->table = views[*count - 1].buf;
+        return 0;
+    }
+    if (s->kind == FIELD) {
+        PyObject *f, *g;
+        if (!PyArg_ParseTuple(tuple, "iOOf", &s->kind, &f, &g, &s->k)) return -1;
+        PyObject *planes[2] = {f, g};
+        for (int i = 0; i < 2; i++) {
+            if (planes[i] == Py_None) continue;
+            if (get_floats(planes[i], &views[*count], 0, "a field") < 0) return -1;
+            Py_ssize_t length = views[(*count)++].len / 4;
+            int channels = length == pixels ? 1 : (length == 3 * pixels ? 3 : 0);
+            if (!channels) {
+                PyErr_SetString(PyExc_ValueError, "a field has one or three values per pixel of the image");
+                return -1;
+            }
+            if (i == 0) { s->f = views[*count - 1].buf; s->fc = channels; }
+            else { s->g = views[*count - 1].buf; s->gc = channels; }
+        }
+        return 0;
+    }
+    PyErr_Format(PyExc_ValueError, "unknown stage kind %d", s->kind);
+    return -1;
+}
+
+static PyObject *run(PyObject *self, PyObject *args) {
+    PyObject *src_obj, *dst_obj, *stages_obj;
+    if (!PyArg_ParseTuple(args, "OOO", &src_obj, &dst_obj, &stages_obj)) return NULL;
+    PyObject *stages_seq = PySequence_Fast(stages_obj, "stages must be a sequence");
+    if (!stages_seq) return NULL;
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(stages_seq);
+    Stage *stages = calloc(count ? count : 1, sizeof(Stage));
+    Py_buffer *views = calloc(2 * count + 2, sizeof(Py_buffer));
+    int opened = 0;
+    PyObject *result = NULL;
+    if (!stages || !views) { PyErr_NoMemory(); goto done; }
+    if (get_floats(src_obj, &views[opened], 0, "the image") < 0) goto done;
+    opened++;
+    if (get_floats(dst_obj, &views[opened], 1, "the output") < 0) goto done;
+    opened++;
+    Py_ssize_t length = views[0].len / 4;
+    if (length % 3 != 0 || views[1].len != views[0].len) {
+        PyErr_SetString(PyExc_ValueError, "image and output must be RGB of the same size");
+        goto done;
+    }
+    Py_ssize_t pixels = length / 3;
+    for (Py_ssize_t i = 0; i < count; i++)
+        if (parse_stage(PySequence_Fast_GET_ITEM(stages_seq, i), &stages[i], pixels, views, &opened) < 0) goto done;
+    const float *src = views[0].buf;
+    float *dst = views[1].buf;
+    Py_BEGIN_ALLOW_THREADS
+    run_stages(src, dst, pixels, stages, count);
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(dst_obj);
+done:
+    if (views) release_all(views, opened);
+    free(views);
+    free(stages);
+    Py_DECREF(stages_seq);
+    return result;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * sharpen: rows [first, first + out_rows) of a block of rows of the picture (the rest of the
+ * block is context). Outside the block, rows and columns reflect about the edge pixel (OpenCV's
+ * BORDER_REFLECT_101): the renderer hands over all the context a strip needs except at the
+ * picture's own edges. */
+
+static inline Py_ssize_t reflect(Py_ssize_t i, Py_ssize_t n) {
+    if (n == 1) return 0;
+    while (i < 0 || i >= n) i = i < 0 ? -i : 2 * n - 2 - i;
+    return i;
+}
+
+/* The compute part of sharpen(), without the GIL; rowbuf has room for rows top..bottom and two rows more. */
+CLONES static void sharpen_rows(const float *src, float *dst, float *rowbuf, Py_ssize_t width, Py_ssize_t rows,
+                                Py_ssize_t first, Py_ssize_t out_rows, Py_ssize_t top, Py_ssize_t bottom,
+                                const float *w, Py_ssize_t taps, float amount) {
+    const Py_ssize_t rowlen = 3 * width, radius = taps / 2;
+    float *restrict clipped = rowbuf;
+    float *restrict column = clipped + (bottom - top) * rowlen + 3 * radius;
+    float *restrict blur = column + rowlen + 3 * radius;
+    for (Py_ssize_t i = 0; i < (bottom - top) * rowlen; i++) clipped[i] = clip01(src[top * rowlen + i]);
+    for (Py_ssize_t y = 0; y < out_rows; y++) {
+        Py_ssize_t row = first + y;
+        const float *lines[MAX_TAPS];
+        for (Py_ssize_t t = 0; t < taps; t++) lines[t] = clipped + (reflect(row + t - radius, rows) - top) * rowlen;
+        for (Py_ssize_t i = 0; i < rowlen; i += BLOCK) { /* BLOCK sums at a time, kept in registers */
+            float sum[BLOCK] = {0.0f};
+            const Py_ssize_t n = rowlen - i < BLOCK ? rowlen - i : BLOCK;
+            for (Py_ssize_t t = 0; t < taps; t++) {
+                const float wt = w[t], *restrict line = lines[t] + i;
+                if (n == BLOCK)
+                    for (int j = 0; j < BLOCK; j++) sum[j] += wt * line[j];
+                else
+                    for (int j = 0; j < n; j++) sum[j] += wt * line[j];
+            }
+            for (int j = 0; j < n; j++) column[i + j] = sum[j];
+        }
+        for (Py_ssize_t e = 1; e <= radius; e++)
+            for (int c = 0; c < 3; c++) {
+                column[-3 * e + c] = column[3 * reflect(-e, width) + c];
+                column[rowlen + 3 * (e - 1) + c] = column[3 * reflect(width - 1 + e, width) + c];
+            }
+        for (Py_ssize_t i = 0; i < rowlen; i += BLOCK) {
+            float sum[BLOCK] = {0.0f};
+            const Py_ssize_t n = rowlen - i < BLOCK ? rowlen - i : BLOCK;
+            for (Py_ssize_t t = 0; t < taps; t++) {
+                const float wt = w[t], *restrict shifted = column + i + 3 * (t - radius);
+                if (n == BLOCK)
+                    for (int j = 0; j < BLOCK; j++) sum[j] += wt * shifted[j];
+                else
+                    for (int j = 0; j < n; j++) sum[j] += wt * shifted[j];
+            }
+            for (int j = 0; j < n; j++) blur[i + j] = sum[j];
+        }
+        const float *restrict centre = clipped + (row - top) * rowlen;
+        float *restrict out = dst + y * rowlen;
+        for (Py_ssize_t i = 0; i < rowlen; i++) out[i] = (1.0f + amount) * centre[i] - amount * blur[i];
+    }
+}
+
+static PyObject *sharpen(PyObject *self, PyObject *args) {
+    PyObject *src_obj, *dst_obj, *weights_obj;
+    Py_ssize_t width, first;
+    float amount;
+    if (!PyArg_ParseTuple(args, "OOnnOf", &src_obj, &dst_obj, &width, &first, &weights_obj, &amount)) return NULL;
+    Py_buffer views[3];
+    int opened = 0;
+    PyObject *result = NULL;
+    float *rowbuf = NULL;
+    if (get_floats(src_obj, &views[opened], 0, "the image") < 0) goto done;
+    opened++;
+    if (get_floats(dst_obj, &views[opened], 1, "the output") < 0) goto done;
+    opened++;
+    if (get_floats(weights_obj, &views[opened], 0, "the weights") < 0) goto done;
+    opened++;
+    Py_ssize_t rowlen = 3 * width, taps = views[2].len / 4, radius = taps / 2;
+    if (width < 1 || views[0].len % (4 * rowlen) != 0 || views[1].len % (4 * rowlen) != 0 || taps % 2 != 1
+        || taps > MAX_TAPS) {
+        PyErr_SetString(PyExc_ValueError, "sharpen: the image, the output or the weights have the wrong size");
+        goto done;
+    }
+    Py_ssize_t rows = views[0].len / (4 * rowlen), out_rows = views[1].len / (4 * rowlen);
+    if (first < 0 || first + out_rows > rows) {
+        PyErr_SetString(PyExc_ValueError, "sharpen: the output rows are not inside the image");
+        goto done;
+    }
+    /* the rows the output reads, clipped once; then one row's vertical pass (with room for the
+     * reflected columns on both sides) and its horizontal pass */
+    Py_ssize_t top = first - radius > 0 ? first - radius : 0;
+    Py_ssize_t bottom = first + out_rows + radius < rows ? first + out_rows + radius : rows;
+    rowbuf = malloc((size_t)((bottom - top) * rowlen + 2 * rowlen + 6 * radius) * sizeof(float));
+    if (!rowbuf) { PyErr_NoMemory(); goto done; }
+    const float *src = views[0].buf, *w = views[2].buf;
+    float *dst = views[1].buf;
+    Py_BEGIN_ALLOW_THREADS
+    sharpen_rows(src, dst, rowbuf, width, rows, first, out_rows, top, bottom, w, taps, amount);
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(dst_obj);
+done:
+    free(rowbuf);
+    release_all(views, opened);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"run", run, METH_VARARGS, "run(src, dst, stages): a fused run of point stages, src -> dst (may be the same)."},
+    {"sharpen", sharpen, METH_VARARGS,
+     "sharpen(src, dst, width, first, weights, amount): (1 + amount) clip(src) - amount blur(clip(src)),\n"
+     "rows first.. of src into dst; weights: the odd-length separable Gaussian kernel."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernel", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__kernel(void) { return PyModule_Create(&module); }
