@@ -61,13 +61,16 @@ def _open_document(photo: str, project_file: str | None, create: bool = False):
     return Document.open(photo, project_file=project_file)
 
 
-def _render_pixels(doc, iea_exact: bool, max_size: int | None):
-    """Full resolution, or downscaled to --max-size before rendering (radius effects scale with it)."""
+def _render_pixels(doc, iea_exact: bool, max_size: int | None, bit_depth: int = 8):
+    """Full resolution, or downscaled to --max-size before rendering (radius effects scale with it);
+    straight to 8 bits when that is what the file gets."""
     from .core.document import render_graph_iea_exact
     from .core.image_io import downscale
 
     if not max_size:
-        return doc.render_full(iea_exact=iea_exact)
+        if iea_exact or bit_depth != 8:
+            return doc.render_full(iea_exact=iea_exact)
+        return doc.render_export()
     source = downscale(doc.full_source(), max_size)
     if iea_exact:
         return render_graph_iea_exact(source, doc.graph.nodes)
@@ -101,7 +104,7 @@ def cmd_render(args) -> int:
             version = 1 if args.iea_exact and spec.iea_tool else None
             commands.append(AddNode(make_node(spec.name, params, version=version)))
         doc.apply(Compound(commands, text="Parameters from the command line"))
-    pixels = _render_pixels(doc, args.iea_exact, args.max_size)
+    pixels = _render_pixels(doc, args.iea_exact, args.max_size, args.bit_depth)
     target = _export(doc, pixels, args.output, args.quality, args.bit_depth)
     if not args.quiet:
         h, w = pixels.shape[:2]

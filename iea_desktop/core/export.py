@@ -76,8 +76,10 @@ def upright_exif(exif: bytes | None) -> bytes | None:
 
 
 def encode(image: np.ndarray, fmt: str, options: ExportOptions, exif: bytes | None) -> bytes:
-    """Encode float32 RGB in [0, 1] to file bytes."""
+    """Encode float32 RGB in [0, 1] (or 8-bit RGB, for 8-bit output) to file bytes."""
     if options.bit_depth == 16:
+        if image.dtype == np.uint8:
+            raise ExportError("a 16-bit export needs the full-precision render, not 8-bit pixels")
         if fmt != "TIFF":
             raise ExportError("16-bit export is available for TIFF only")
         import tifffile
@@ -88,7 +90,7 @@ def encode(image: np.ndarray, fmt: str, options: ExportOptions, exif: bytes | No
         return buffer.getvalue()
     if options.bit_depth != 8:
         raise ExportError(f"bit depth must be 8 or 16, not {options.bit_depth}")
-    pil = Image.fromarray(to_uint8(image), "RGB")
+    pil = Image.fromarray(image if image.dtype == np.uint8 else to_uint8(image), "RGB")
     kwargs: dict = {}
     if options.keep_metadata:
         kwargs["icc_profile"] = SRGB_ICC

@@ -184,11 +184,23 @@ def _icc_transform_8bit(img: Image.Image, icc: bytes | None) -> Image.Image:
         return img.convert("RGB")
 
 
-def _to_float_rgb(array: np.ndarray, bgr: bool = False) -> np.ndarray:
-    """uint8/uint16/float, gray or RGB(A) -> float32 RGB in [0, 1] (``bgr``: OpenCV's channel order)."""
+def _rgb(array: np.ndarray, bgr: bool = False) -> np.ndarray:
+    """Gray or RGB(A), in RGB or OpenCV's BGR order -> 3-channel RGB of the same type (a view if it can)."""
     if array.ndim == 2:
         array = np.repeat(array[..., None], 3, axis=2)
     array = array[..., :3]
+    return array[..., ::-1] if bgr else array
+
+
+def _to_float_rgb(array: np.ndarray, bgr: bool = False, keep_8bit: bool = False) -> np.ndarray:
+    """uint8/uint16/float, gray or RGB(A) -> float32 RGB in [0, 1] (``bgr``: OpenCV's channel order).
+
+    ``keep_8bit``: 8-bit pixels stay uint8 RGB (C-contiguous), for the export path, which turns
+    them into floats strip by strip with exactly the division below (``render.as_float``).
+    """
+    array = _rgb(array, bgr)
+    if array.dtype == np.uint8 and keep_8bit:
+        return np.ascontiguousarray(array)
     if array.dtype in (np.uint8, np.uint16):
         # float32(b) / float32(levels), as array.astype(np.float32) / levels computes it, but in
         # strips on every core and without a second picture-sized temporary.
@@ -198,13 +210,10 @@ def _to_float_rgb(array: np.ndarray, bgr: bool = False) -> np.ndarray:
         out = np.empty(array.shape[:2] + (3,), dtype=np.float32)
 
         def rows(y0: int, y1: int) -> None:
-            part = array[y0:y1, :, ::-1] if bgr else array[y0:y1]
-            np.divide(part, levels, out=out[y0:y1], dtype=np.float32)
+            np.divide(array[y0:y1], levels, out=out[y0:y1], dtype=np.float32)
 
         parallel(rows, array.shape[0], strip_rows(array.shape[1]))
         return out
-    if bgr:
-        array = array[..., ::-1]
     return np.nan_to_num(np.clip(array.astype(np.float32), 0.0, 1.0))
 
 
@@ -235,28 +244,33 @@ def _srgb_or_untagged(icc: bytes | None) -> bool:
         return True  # a damaged profile is ignored (treated as sRGB), as in _icc_transform_8bit
 
 
-def _decode_jpeg_opencv(path: Path) -> np.ndarray | None:
+def _decode_jpeg_opencv(path: Path, keep_8bit: bool) -> np.ndarray | None:
     """A full-size YCbCr JPEG through OpenCV (the same libjpeg-turbo decode as Pillow, bit for bit,
     but straight into one array: Pillow's 4-byte RGBX buffer costs two extra picture-sized copies)."""
     data = np.fromfile(path, dtype=np.uint8)
     bgr = cv2.imdecode(data, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
-    return None if bgr is None else _to_float_rgb(bgr, bgr=True)
+    if bgr is None:
+        return None
+    if keep_8bit:
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=bgr)  # in place
+    return _to_float_rgb(bgr, bgr=True)
 
 
-def _decode_pillow(path: Path, img: Image.Image, info: PhotoInfo, draft_edge: int | None) -> np.ndarray:
+def _decode_pillow(path: Path, img: Image.Image, info: PhotoInfo, draft_edge: int | None,
+                   keep_8bit: bool = False) -> np.ndarray:
     try:
         if info.bit_depth == 16:
             return _decode_16bit(path, info)
         if (not draft_edge and img.format == "JPEG" and img.mode == "RGB" and _srgb_or_untagged(info.icc)
                 and img.info.get("progression", 0) == 0):
-            decoded = _decode_jpeg_opencv(path)
+            decoded = _decode_jpeg_opencv(path, keep_8bit)
             if decoded is not None:
                 return decoded
         if draft_edge and img.format == "JPEG":
             scale = draft_edge / max(img.width, img.height)
             img.draft("RGB", (max(1, int(img.width * scale)), max(1, int(img.height * scale))))
         img.load()
-        return _to_float_rgb(np.asarray(_icc_transform_8bit(img, info.icc)))
+        return _to_float_rgb(np.asarray(_icc_transform_8bit(img, info.icc)), keep_8bit=keep_8bit)
     except ImageLoadError:
         raise
     except (OSError, ValueError, SyntaxError) as error:
@@ -354,12 +368,13 @@ def probe(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> Phot
 
 
 def load(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS, max_edge: int | None = None,
-         fast: bool = False, embedded_ok: bool = True) -> tuple[PhotoInfo, np.ndarray]:
+         fast: bool = False, embedded_ok: bool = True, keep_8bit: bool = False) -> tuple[PhotoInfo, np.ndarray]:
     """Decode to float32 RGB in [0, 1], oriented and in sRGB.
 
     max_edge: downscale so the long edge fits (for previews). fast: allow quicker, approximate
     decodes for a preview (JPEG at reduced scale; RAW as its embedded preview when embedded_ok,
-    else a half-size develop).
+    else a half-size develop). keep_8bit: an 8-bit photo comes back as uint8 RGB instead (the
+    export path converts it strip by strip; 16-bit and RAW photos are float32 all the same).
     """
     path = Path(path)
     _check_readable(path)
@@ -377,12 +392,14 @@ def load(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS, max_edge
     else:
         with _open_pillow(path, max_pixels) as img:
             info = _info_from_pillow(path, img)
-            image = _decode_pillow(path, img, info, max_edge if fast else None)
+            image = _decode_pillow(path, img, info, max_edge if fast else None, keep_8bit and not max_edge)
         pillow_orients, opencv_orients = _tiff_decoders_orient() if info.format == "TIFF" else (False, False)
         if not (opencv_orients if info.bit_depth == 16 else pillow_orients):
             image = apply_orientation(image, info.orientation)
     if max_edge:
         image = downscale(image, max_edge)
+    if image.dtype == np.uint8:
+        return info, np.ascontiguousarray(image)
     return info, np.ascontiguousarray(image, dtype=np.float32)
 
 

@@ -130,13 +130,14 @@ class Program:
 
     def run(self, image: np.ndarray, frame: tuple[int, int] | None = None, origin: int = 0,
             out: np.ndarray | None = None, out_offset: int = 0) -> np.ndarray:
-        """As ``render.apply_node``: the run over an image (or a strip of a frame), into ``out`` if given."""
+        """As ``render.apply_node``: the run over an image (or a strip of a frame), into ``out`` if given.
+        An 8-bit image is read as float32(b) / 255, as the photo loader converts it."""
         from .render import node_seed
 
         if out is not None:
             image = image[out_offset:out_offset + out.shape[0]]
             origin += out_offset
-        source = np.ascontiguousarray(image, dtype=np.float32)
+        source = np.ascontiguousarray(image, dtype=np.uint8 if image.dtype == np.uint8 else np.float32)
         if out is None:
             out = np.empty(source.shape, dtype=np.float32)
         rows, width = source.shape[:2]

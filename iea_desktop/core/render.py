@@ -30,6 +30,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from . import _kernel
 from .graph import Node
 from .ops import RenderContext
 
@@ -164,9 +165,13 @@ POOL = BufferPool()
 # --- finishing --------------------------------------------------------------------------------------
 
 def _finish_rows(image: np.ndarray, out: np.ndarray) -> np.ndarray:
-    # fmax/fmin drop NaN: NaN -> 0, +inf -> 1, -inf -> 0, the rest clipped to [0, 1]
-    np.fmax(image, np.float32(0.0), out=out)
-    return np.fmin(out, np.float32(1.0), out=out)
+    """NaN -> 0, +inf -> 1, -inf -> 0, the rest clipped to [0, 1], into ``out``: float32, or
+    uint8 / uint16 rounded half to even (``rint(clip(x) * levels)`` in float32), in one pass."""
+    image = np.ascontiguousarray(image, dtype=np.float32)
+    if out.flags.c_contiguous:
+        return _kernel.finish(image, out)
+    out[...] = _kernel.finish(image, np.empty(out.shape, dtype=out.dtype))
+    return out
 
 
 def finish(image: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -186,6 +191,14 @@ def finish(image: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
+def as_float(image: np.ndarray) -> np.ndarray:
+    """8-bit pixels (the export path's source) as float32 in [0, 1], exactly as the photo loader
+    converts them (float32(b) / 255); float32 images pass through."""
+    if image.dtype == np.uint8:
+        return np.divide(image, np.float32(255), dtype=np.float32)
+    return image
+
+
 # --- steps ----------------------------------------------------------------------------------------
 
 @dataclass
@@ -198,6 +211,7 @@ class Step:
     run: Callable[..., np.ndarray]
     tiles: bool
     halo: int
+    reads_8bit: bool = False  # run() also takes 8-bit strips (the export path's source), converting as it reads
 
 
 def plan(active: list[Node], start: int, scale: float, split_at: int | None = None) -> list[Step]:
@@ -218,7 +232,7 @@ def plan(active: list[Node], start: int, scale: float, split_at: int | None = No
         while j < len(active) and pointops.fusable(active[j], POINT_KINDS) and not (j == split_at and j > i):
             j += 1
         if any(n.spec.point != "affine" for n in active[i:j]):
-            steps.append(Step(active[i:j], j - 1, pointops.program(active[i:j], scale).run, True, 0))
+            steps.append(Step(active[i:j], j - 1, pointops.program(active[i:j], scale).run, True, 0, reads_8bit=True))
             i = j
             continue
         halo = 0
@@ -270,6 +284,8 @@ def _chain(steps: list[Step], src: np.ndarray, src_lo: int, frame: tuple[int, in
         b = min(a + small, y1)
         lo, hi = max(0, a - first), min(frame[0], b + first)
         strip, at = src[lo - src_lo:hi - src_lo], lo
+        if not steps[0].reads_8bit:
+            strip = as_float(strip)
         for step in steps[:-1]:
             result = step.run(strip, frame, at)
             strip, at = result[a - at:b - at], a
@@ -280,8 +296,9 @@ def _run_strips(steps: list[Step], image: np.ndarray, poll: Callable[[], None],
                 finished: np.ndarray | None = None, raw: bool = True) -> np.ndarray | None:
     """All steps (all tiling) band by band on every core, each band in small strips (``_chain``).
 
-    Writes the finished result into ``finished`` when given, and returns the raw (unfinished,
-    cacheable) result as a new array when ``raw``. ``poll`` is called once per node, spread over
+    Writes the finished result into ``finished`` (float32, or uint8 for export) when given, and
+    returns the raw (unfinished, cacheable) result as a new array when ``raw``. The image may be
+    8-bit (the export path's source); each strip is turned into floats as it is read. ``poll`` is called once per node, spread over
     the bands.
     """
     height, width = image.shape[:2]
@@ -374,8 +391,13 @@ class Renderer:
         scale: float = 1.0,
         cancelled: Callable[[], bool] | None = None,
         use_cache: bool = True,
+        dtype=np.float32,
     ) -> np.ndarray:
         """Render the active nodes over ``source`` (float32 RGB); returns float32 in [0, 1].
+
+        Export only (``use_cache`` False): ``source`` may also be 8-bit RGB, and ``dtype`` uint8
+        asks for the finished result in 8 bits (rounded as ``to_uint8``), band by band, so that
+        no picture-sized float array is ever made.
 
         source_key identifies the source pixels (path + content + size), scale the render scale.
         ``cancelled`` is polled once per node; when it returns True, RenderCancelled is raised.
@@ -408,7 +430,7 @@ class Renderer:
             self._previous_keys = keys
         steps = plan(active, start, scale, split_at)
         if not use_cache:
-            return self._render_uncached(steps, image, poll)
+            return self._render_uncached(steps, image, poll, dtype)
         if start == len(active):
             return source.copy() if image is source else finish(image)
         for step in steps:
@@ -419,7 +441,8 @@ class Renderer:
         return finish(image)
 
     @staticmethod
-    def _render_uncached(steps: list[Step], image: np.ndarray, poll: Callable[[], None]) -> np.ndarray:
+    def _render_uncached(steps: list[Step], image: np.ndarray, poll: Callable[[], None],
+                         dtype=np.float32) -> np.ndarray:
         source = image
         segments = _segments(steps)
         for number, segment in enumerate(segments):
@@ -427,15 +450,18 @@ class Renderer:
             if not segment[0].tiles or image.ndim != 3:
                 for _ in segment[0].nodes:
                     poll()
-                image = _run_step(segment[0], image)
+                image = _run_step(segment[0], as_float(image))
             elif last:  # the result comes out finished, straight from the strips
-                out = np.empty(image.shape, dtype=np.float32)
+                out = np.empty(image.shape, dtype=dtype)
                 _run_strips(segment, image, poll, finished=out, raw=False)
                 return out
             else:
                 image = _run_strips(segment, image, poll)
+        # nothing tiled to render: the source itself, or a geometry step's result
+        if dtype == np.uint8:
+            return image.copy() if image.dtype == np.uint8 else to_uint8(image)
         if image is source:
-            return source.copy()
+            return as_float(source).copy() if source.dtype == np.float32 else as_float(source)
         private = image.flags.writeable and not np.may_share_memory(image, source)
         return finish(image, out=image if private else None)
 
@@ -459,24 +485,15 @@ class LatestWins:
         self.new_request()
 
 
-def _quantise(image: np.ndarray, out: np.ndarray, levels: int) -> None:
-    # finish, scale (float32, as numpy's finish(image) * levels), round half to even, convert: the
-    # values are exact integers in [0, levels] by then, so the cast is exact.
-    scaled = _finish_rows(image, np.empty(image.shape, dtype=np.float32))
-    scaled *= np.float32(levels)
-    np.rint(scaled, out=scaled)
-    out[...] = scaled
-
-
 def _to_int(image: np.ndarray, dtype, levels: int) -> np.ndarray:
     image = np.asarray(image)
     if image.dtype != np.float32:  # not the pipeline's own arrays: numpy's general path
         return np.clip(np.rint(finish(image) * levels), 0, levels).astype(dtype)
     out = np.empty(image.shape, dtype=dtype)
     if image.ndim < 2 or image.size < 1 << 18:
-        _quantise(image, out, levels)
+        _finish_rows(image, out)
     else:
-        parallel(lambda y0, y1: _quantise(image[y0:y1], out[y0:y1], levels), image.shape[0], strip_rows(image.shape[1]))
+        parallel(lambda y0, y1: _finish_rows(image[y0:y1], out[y0:y1]), image.shape[0], strip_rows(image.shape[1]))
     return out
 
 

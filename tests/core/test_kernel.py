@@ -1,0 +1,348 @@
+"""The compiled kernel (core/_kernel.c) against independent numpy/OpenCV references.
+
+Why: every fused point run and every sharpen/blur goes through these two C loops, which see raw
+buffers, work in chunks of 1024 pixels, index tables by hand and let go of the GIL. A wrong index,
+a chunk offset, a border rule or a missing argument check would not show in the ops' own tests
+as plainly as here, where each stage kind is checked alone and chained, on NaN/inf inputs, in
+place, across chunks, on strips of rows, from two threads, and for clean errors.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import cv2
+import numpy as np
+import pytest
+
+from iea_desktop.core import _kernel, pointops
+from iea_desktop.core.graph import make_node
+from iea_desktop.core.ops import sharpness
+from iea_desktop.core.render import apply_node
+
+AFFINE, TABLE, SATURATION, FIELD = 0, 1, 2, 3
+SHAPES = [(1, 1, 3), (7, 11, 3), (64, 96, 3), (50, 70, 3)]  # the last two span several 1024-pixel chunks
+
+
+# --------------------------------------------------------------------------- references
+
+def wide(shape, seed=0, nan=np.nan):
+    """float32 RGB in [-0.2, 1.2] with NaN (or ``nan``), +inf and -inf among the values."""
+    x = np.random.default_rng(seed).uniform(-0.2, 1.2, shape).astype(np.float32)
+    x.flat[:3] = [nan, np.inf, -np.inf]
+    if x.size > 30:
+        x.flat[[10, 17, 29]] = [-np.inf, nan, np.inf]
+    return x
+
+
+def clip01(x):
+    """clip to [0, 1] with NaN -> 0, as the renderer does."""
+    return np.where(x > 0, np.minimum(x, 1), 0).astype(np.float32)
+
+
+def table_input(shape, a, b, seed=0):
+    """Inputs whose x a + b falls within 0.3 of a whole index (so rounding is unambiguous), spanning
+    below 0 and above 65535, with NaN and infinities."""
+    rng = np.random.default_rng(seed)
+    target = np.round(rng.uniform(-0.2, 1.2, shape) * 65535) + rng.uniform(-0.3, 0.3, shape)
+    x = ((target - b) / a).astype(np.float32)
+    x.flat[:3] = [np.nan, np.inf, -np.inf]
+    return x
+
+
+def table_ref(x, a, b, table):
+    v = x.astype(np.float64) * a + b
+    index = np.floor(np.where(v > 0, np.minimum(v, 65535), 0) + 0.5).astype(np.int64)
+    return table[index] if table.ndim == 1 else table[index, np.arange(3)]
+
+
+def saturation_ref(x, grid):
+    """New S bilinear on the (nv, ns) grid, hue and value kept: c' = V - (S'/S)(V - c)."""
+    nv, ns = grid.shape
+    p = clip01(x).astype(np.float64)
+    v, m = p.max(-1), p.min(-1)
+    s = np.where(v > 0, (v - m) / np.where(v > 0, v, 1), 0)
+    fs, fv = s * (ns - 1), v * (nv - 1)
+    i, j = np.minimum(fs.astype(int), ns - 2), np.minimum(fv.astype(int), nv - 2)
+    ws, wv, g = fs - i, fv - j, grid.astype(np.float64)
+    lo = g[j, i] + ws * (g[j, i + 1] - g[j, i])
+    hi = g[j + 1, i] + ws * (g[j + 1, i + 1] - g[j + 1, i])
+    k = np.where(s > 0, (lo + wv * (hi - lo)) / np.where(s > 0, s, 1), 0)[..., None]
+    return (v[..., None] - k * (v[..., None] - p)).astype(np.float32)
+
+
+def scaled_grid(factor, ns=2049, nv=65):
+    """The grid of S' = min(factor S, 1): rows V, columns S."""
+    s = np.linspace(0, 1, ns, dtype=np.float32)
+    return np.ascontiguousarray(np.tile(np.minimum(factor * s, 1), (nv, 1)), dtype=np.float32)
+
+
+def saturation_cv2(x, factor):
+    hsv = cv2.cvtColor(clip01(x), cv2.COLOR_RGB2HSV)
+    hsv[..., 1] = np.minimum(hsv[..., 1] * factor, 1)
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
+
+
+def field_ref(x, f, g, k):
+    out = clip01(x)
+    if f is not None:
+        out = out * (f if f.ndim == 3 else f[..., None])
+    if g is not None:
+        out = out + np.float32(k) * (g if g.ndim == 3 else g[..., None])
+    return out
+
+
+def sharpen_ref(x, v, scale):
+    ksize, sigma = sharpness._gaussian(v, scale)
+    c, amount = clip01(x), amount_of(v)
+    return (1 + amount) * c - amount * cv2.GaussianBlur(c, ksize, sigma)  # BORDER_REFLECT_101
+
+
+def amount_of(v):
+    return 0.015 * v if v > 0 else -1.0
+
+
+def run(x, stages):
+    return _kernel.run(x, np.empty_like(x), stages)
+
+
+def sharpen(x, v, scale):
+    return _kernel.sharpen(x, np.empty_like(x), x.shape[1], 0, sharpness.weights(v, scale), amount_of(v))
+
+
+def read_only():
+    a = np.zeros((4, 4, 3), np.float32)
+    a.setflags(write=False)
+    return a
+
+
+# --------------------------------------------------------------------------- run: stages alone
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_affine_is_a_multiply_add_without_clip(shape):
+    x = wide(shape)
+    out = run(x, [(AFFINE, 1.25, -0.125)])
+    np.testing.assert_allclose(out, x * np.float32(1.25) - np.float32(0.125), rtol=1e-6, atol=1e-7)
+    assert np.isnan(out.flat[0]) and out.flat[1] == np.inf and out.flat[2] == -np.inf
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("channels", [1, 3])
+def test_table_reads_the_nearest_clipped_entry(shape, channels):
+    rng = np.random.default_rng(1)
+    table = rng.random(65536 if channels == 1 else (65536, 3), dtype=np.float32)  # a wrong index shows
+    a, b = 70000.0, -3000.0
+    x = table_input(shape, a, b)
+    out = run(x, [(TABLE, a, b, table)])
+    np.testing.assert_array_equal(out, table_ref(x, a, b, table))
+    top = table[-1] if channels == 1 else table[-1, 1]
+    assert out.flat[0] == (table[0] if channels == 1 else table[0, 0]) and out.flat[1] == top  # NaN, +inf
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_saturation_matches_an_hsv_round_trip(shape):
+    x = wide(shape, seed=2)
+    for factor in (0.4, 1.5):
+        out = run(x, [(SATURATION, scaled_grid(factor), 2049, 65)])
+        np.testing.assert_allclose(out, saturation_cv2(x, factor), atol=1e-3)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_saturation_identity_grid_and_greys_are_exact(shape):
+    x = wide(shape, seed=3)
+    x[0, -1] = [0.3, 0.3, 0.3]
+    np.testing.assert_allclose(run(x, [(SATURATION, scaled_grid(1.0), 2049, 65)]), clip01(x), atol=1e-6)
+    boosted = run(x, [(SATURATION, scaled_grid(3.0), 2049, 65)])
+    np.testing.assert_array_equal(boosted[0, -1], np.float32([0.3, 0.3, 0.3]))
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_saturation_reads_the_grid_bilinearly_rows_v_columns_s(shape):
+    grid = np.random.default_rng(4).random((5, 9), dtype=np.float32)  # nv = 5 rows, ns = 9 columns
+    x = wide(shape, seed=4)
+    np.testing.assert_allclose(run(x, [(SATURATION, grid, 9, 5)]), saturation_ref(x, grid), atol=1e-5)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("fc, gc", [(None, None), (1, None), (None, 3), (1, 3), (3, 1), (3, 3)])
+def test_field_is_clip_times_f_plus_k_g(shape, fc, gc):
+    rng = np.random.default_rng(5)
+    h, w = shape[:2]
+    plane = lambda c: None if c is None else rng.uniform(0.3, 1.2, (h, w) if c == 1 else (h, w, 3)).astype(np.float32)
+    x, f, g = wide(shape, seed=5), plane(fc), plane(gc)
+    np.testing.assert_allclose(run(x, [(FIELD, f, g, 0.7)]), field_ref(x, f, g, 0.7), rtol=1e-6, atol=1e-7)
+
+
+# --------------------------------------------------------------------------- run: chains, in place, chunks
+
+def chain(shape, seed=6):
+    rng = np.random.default_rng(seed)
+    ramp = np.linspace(0, 1, 65536, dtype=np.float32)
+    curve = np.stack([0.05 + 0.9 * ramp ** 2, ramp, 1 - 0.5 * ramp], axis=1)
+    f = rng.uniform(0.5, 1.0, shape[:2]).astype(np.float32)
+    g = rng.uniform(-0.1, 0.1, shape).astype(np.float32)
+    grid = scaled_grid(1.5)
+    stages = [(AFFINE, 1.1, -0.05), (TABLE, 65535.0, 0.0, curve), (SATURATION, grid, 2049, 65), (FIELD, f, g, 0.5)]
+    x = wide(shape, seed)
+    ref = x * np.float32(1.1) - np.float32(0.05)
+    ref = saturation_ref(table_ref(ref, 65535.0, 0.0, curve), grid)
+    return x, stages, field_ref(ref, f, g, 0.5)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_a_chain_of_every_kind_equals_the_stages_one_by_one(shape):
+    x, stages, ref = chain(shape)
+    np.testing.assert_allclose(run(x, stages), ref, atol=1e-4)  # a 16-bit table step at most, times the slopes
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_in_place_equals_separate_arrays(shape):
+    x, stages, _ = chain(shape)
+    separate = run(x, stages)
+    same = x.copy()
+    assert _kernel.run(same, same, stages) is same
+    np.testing.assert_array_equal(same, separate)
+
+
+def test_fields_keep_their_place_across_chunks():
+    h, w = 50, 70  # 3500 pixels: three full chunks of 1024 and a partial one
+    x = np.full((h, w, 3), 0.5, np.float32)
+    f = (np.arange(h * w, dtype=np.float32) / (h * w)).reshape(h, w)  # a different value per pixel
+    g = np.arange(h * w * 3, dtype=np.float32).reshape(h, w, 3)
+    out = run(x, [(FIELD, f, None, 0.0), (FIELD, None, g, 1.0)])
+    np.testing.assert_array_equal(out, 0.5 * f[..., None] + g)
+
+
+# --------------------------------------------------------------------------- run: errors
+
+X = np.zeros((4, 4, 3), np.float32)
+RUN_ERRORS = {
+    "float64 image": (lambda: _kernel.run(X.astype(np.float64), X.copy(), []), TypeError),
+    "float64 output": (lambda: _kernel.run(X, X.astype(np.float64), []), TypeError),
+    "output of another size": (lambda: _kernel.run(X, np.zeros((4, 5, 3), np.float32), []), ValueError),
+    "not RGB": (lambda: _kernel.run(np.zeros(8, np.float32), np.zeros(8, np.float32), []), ValueError),
+    "short table": (lambda: run(X, [(TABLE, 1.0, 0.0, np.zeros(65535, np.float32))]), ValueError),
+    "float64 table": (lambda: run(X, [(TABLE, 1.0, 0.0, np.zeros(65536))]), TypeError),
+    "saturation grid mismatch": (lambda: run(X, [(SATURATION, np.zeros(20, np.float32), 5, 5)]), ValueError),
+    "saturation grid too small": (lambda: run(X, [(SATURATION, np.zeros(5, np.float32), 5, 1)]), ValueError),
+    "field of the wrong size": (lambda: run(X, [(FIELD, np.ones((4, 5), np.float32), None, 0.0)]), ValueError),
+    "unknown stage kind": (lambda: run(X, [(7, 1.0, 0.0)]), ValueError),
+    "stage not a tuple": (lambda: run(X, [[AFFINE, 1.0, 0.0]]), TypeError),
+    "stage missing values": (lambda: run(X, [(AFFINE, 1.0)]), TypeError),
+    "read-only output": (lambda: _kernel.run(X, read_only(), []), (BufferError, ValueError)),
+    "strided image": (lambda: _kernel.run(np.zeros((4, 8, 3), np.float32)[:, ::2], X, []), (BufferError, ValueError)),
+}
+
+
+@pytest.mark.parametrize("case", list(RUN_ERRORS))
+def test_run_rejects_bad_arguments_cleanly(case):
+    call, error = RUN_ERRORS[case]
+    with pytest.raises(error):
+        call()
+
+
+# --------------------------------------------------------------------------- sharpen
+
+@pytest.mark.parametrize("shape", [(7, 11, 3), (64, 96, 3)])
+@pytest.mark.parametrize("v, scale", [(30, 1.0), (100, 1.0), (30, 0.3), (100, 0.3), (-40, 1.0), (-40, 0.3)])
+def test_sharpen_matches_opencv(shape, v, scale):
+    x = wide(shape, seed=7)
+    np.testing.assert_allclose(sharpen(x, v, scale), sharpen_ref(x, v, scale), atol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (2, 5, 3), (3, 4, 3), (30, 2, 3)])
+@pytest.mark.parametrize("v", [100, -40])
+def test_sharpen_on_images_smaller_than_the_kernel(shape, v):
+    x = wide(shape, seed=8)
+    np.testing.assert_allclose(sharpen(x, v, 1.0), sharpen_ref(x, v, 1.0), atol=1e-5)
+
+
+@pytest.mark.parametrize("y0, y1", [(0, 9), (20, 37), (50, 64), (0, 64)])
+@pytest.mark.parametrize("v", [100, -40])
+def test_sharpen_rows_of_a_block_with_halo_equal_the_whole(y0, y1, v):
+    x = wide((64, 96, 3), seed=9)
+    whole = sharpen(x, v, 1.0)
+    w = sharpness.weights(v, 1.0)
+    top, bottom = max(y0 - len(w) // 2, 0), min(y1 + len(w) // 2, 64)
+    block = np.ascontiguousarray(x[top:bottom])
+    out = np.empty((y1 - y0, 96, 3), np.float32)
+    assert _kernel.sharpen(block, out, 96, y0 - top, w, amount_of(v)) is out
+    np.testing.assert_array_equal(out, whole[y0:y1])
+
+
+W5 = np.full(5, 0.2, np.float32)
+SHARPEN_ERRORS = {
+    "even weights": (lambda: _kernel.sharpen(X, X.copy(), 4, 0, np.full(4, 0.25, np.float32), 1.0), ValueError),
+    "rows beyond the image": (lambda: _kernel.sharpen(X, np.zeros((2, 4, 3), np.float32), 4, 3, W5, 1.0), ValueError),
+    "negative first row": (lambda: _kernel.sharpen(X, np.zeros((2, 4, 3), np.float32), 4, -1, W5, 1.0), ValueError),
+    "output taller": (lambda: _kernel.sharpen(X, np.zeros((5, 4, 3), np.float32), 4, 0, W5, 1.0), ValueError),
+    "width not dividing": (lambda: _kernel.sharpen(X, X.copy(), 5, 0, W5, 1.0), ValueError),
+    "zero width": (lambda: _kernel.sharpen(X, X.copy(), 0, 0, W5, 1.0), ValueError),
+    "too many weights": (lambda: _kernel.sharpen(X, X.copy(), 4, 0, np.ones(257, np.float32), 1.0), ValueError),
+    "float64 weights": (lambda: _kernel.sharpen(X, X.copy(), 4, 0, W5.astype(np.float64), 1.0), TypeError),
+    "float64 image": (lambda: _kernel.sharpen(X.astype(np.float64), X.copy(), 4, 0, W5, 1.0), TypeError),
+    "read-only output": (lambda: _kernel.sharpen(X, read_only(), 4, 0, W5, 1.0), (BufferError, ValueError)),
+}
+
+
+@pytest.mark.parametrize("case", list(SHARPEN_ERRORS))
+def test_sharpen_rejects_bad_arguments_cleanly(case):
+    call, error = SHARPEN_ERRORS[case]
+    with pytest.raises(error):
+        call()
+
+
+def test_sharpen_from_two_threads_gives_correct_results():
+    """The kernel lets go of the GIL: two threads computing at once must not disturb each other."""
+    images = [wide((600, 800, 3), seed=s) for s in (10, 11)]
+    expected = [sharpen_ref(x, 60, 1.0) for x in images]
+    results: dict[int, list] = {0: [], 1: []}
+
+    def work(i):
+        for _ in range(3):
+            results[i].append(sharpen(images[i], 60, 1.0))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not any(t.is_alive() for t in threads)
+    for i in (0, 1):
+        assert len(results[i]) == 3
+        for out in results[i]:
+            np.testing.assert_allclose(out, expected[i], atol=1e-5)
+
+
+# --------------------------------------------------------------------------- pointops Programs on real nodes
+
+def real_nodes():
+    return [
+        make_node("exposure", {"value": 20}),
+        make_node("highlights", {"value": -30}),
+        make_node("grain", {"value": 40}, version=1),
+        make_node("saturation", {"value": 25}),
+        make_node("vignette", {"value": 50}),
+        make_node("grain", {"value": 30}, version=2),
+        make_node("vignette", {"value": -35}),
+    ]
+
+
+def test_a_program_equals_the_nodes_one_by_one():
+    nodes, x = real_nodes(), wide((64, 96, 3), seed=12, nan=0.4)  # numpy ops keep NaN; the kernel reads 0
+    expected = x
+    for node in nodes:
+        expected = apply_node(expected, node, 1.0)
+    np.testing.assert_allclose(pointops.program(nodes, 1.0).run(x), expected, atol=1e-3)
+
+
+@pytest.mark.parametrize("y0, y1", [(0, 16), (5, 29), (40, 64)])
+def test_a_program_over_a_strip_equals_those_rows_of_the_whole(y0, y1):
+    prog, x = pointops.program(real_nodes(), 1.0), wide((64, 96, 3), seed=13, nan=0.4)
+    whole = prog.run(x)
+    strip = prog.run(np.ascontiguousarray(x[y0:y1]), frame=(64, 96), origin=y0)
+    np.testing.assert_array_equal(strip, whole[y0:y1])
+    out = np.empty((y1 - y0, 96, 3), np.float32)  # rows of a strip with context, written into out
+    top = max(y0 - 3, 0)
+    assert prog.run(x[top:y1], frame=(64, 96), origin=top, out=out, out_offset=y0 - top) is out
+    np.testing.assert_array_equal(out, whole[y0:y1])
