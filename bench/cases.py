@@ -38,6 +38,19 @@ def sixteen_nodes():
     return [make_node(name, {"value": value}) for name, value in SIXTEEN.items()]
 
 
+def preview_frame(doc):
+    """The 8-bit preview frame the canvas shows. Trees from before render_preview(dtype=...)
+    (measured with --tree) convert the float render with to_uint8, as their window did."""
+    import numpy as np
+
+    try:
+        return doc.render_preview(dtype=np.uint8)
+    except TypeError:
+        from iea_desktop.core.render import to_uint8
+
+        return to_uint8(doc.render_preview())
+
+
 def open_with_sixteen(path: Path):
     from iea_desktop.core.document import Document
     from iea_desktop.core.history import AddNode, Compound
@@ -50,13 +63,12 @@ def open_with_sixteen(path: Path):
 def case_open_jpeg(paths, n):
     """Open a 24 MP JPEG until its first preview frame (8-bit, as the canvas shows it) exists."""
     from iea_desktop.core.document import Document
-    from iea_desktop.core.render import to_uint8
 
     times, shape = [], None
     for _ in range(n):
         t0 = time.perf_counter()
         doc = Document.open(paths["jpeg"])
-        frame = to_uint8(doc.render_preview())
+        frame = preview_frame(doc)
         times.append(time.perf_counter() - t0)
         shape = frame.shape
         del doc, frame
@@ -73,7 +85,7 @@ def case_preview_scratch(paths, n):
     for _ in range(n):
         doc.renderer = Renderer()
         t0 = time.perf_counter()
-        doc.render_preview()
+        preview_frame(doc)
         times.append(time.perf_counter() - t0)
     src = doc.preview_source()
     return times, {"proxy": f"{src.shape[1]}x{src.shape[0]}", "nodes": len(doc.graph.active_nodes())}
@@ -91,7 +103,7 @@ def _slider(paths, n, op):
         value = base + 1 + i % 40  # a new value every time (a cached one would be free)
         doc.apply(SetNodeFields(node.id, params={"value": value}, gesture="drag"))
         t0 = time.perf_counter()
-        doc.render_preview()
+        preview_frame(doc)
         times.append(time.perf_counter() - t0)
         recomputed.append(doc.renderer.last_recomputed)
         if i % 40 == 39:  # leave the cached values behind before repeating them
@@ -122,13 +134,13 @@ def case_edit_session(paths, n):
     t0 = time.perf_counter()
     doc = open_with_sixteen(paths["jpeg"])
     nodes = [n for n in doc.graph.nodes]
-    to_uint8(doc.render_preview())
+    preview_frame(doc)
     for step in range(200):
         node = nodes[step % len(nodes)]
         value = max(1, min(100, SIXTEEN[node.op] + (step % 7) - 3)) if SIXTEEN[node.op] > 0 else SIXTEEN[node.op] - step % 5
         doc.apply(SetNodeFields(node.id, params={"value": value}, gesture=f"g{step}"))
         doc.history.end_gesture()
-        to_uint8(doc.render_preview())
+        preview_frame(doc)
     full = doc.renderer.render(doc.full_source(), doc.source_key("full", doc.full_source().shape), doc.graph.nodes,
                                scale=1.0, use_cache=False)
     to_uint8(full)
@@ -139,13 +151,12 @@ def case_edit_session(paths, n):
 def case_raw_embedded(paths, n):
     """A 24 MP DNG with an embedded JPEG: until the first preview frame exists."""
     from iea_desktop.core.document import Document
-    from iea_desktop.core.render import to_uint8
 
     times = []
     for _ in range(n):
         t0 = time.perf_counter()
         doc = Document.open(paths["dng_preview"])
-        to_uint8(doc.render_preview())
+        preview_frame(doc)
         times.append(time.perf_counter() - t0)
         kind = doc._preview_kind
     return times, {"kind": kind}
@@ -154,13 +165,12 @@ def case_raw_embedded(paths, n):
 def case_raw_half(paths, n):
     """A 24 MP DNG without an embedded preview: until the half-size develop's preview frame exists."""
     from iea_desktop.core.document import Document
-    from iea_desktop.core.render import to_uint8
 
     times = []
     for _ in range(n):
         t0 = time.perf_counter()
         doc = Document.open(paths["dng"])
-        frame = to_uint8(doc.render_preview())
+        frame = preview_frame(doc)
         times.append(time.perf_counter() - t0)
     return times, {"preview": f"{frame.shape[1]}x{frame.shape[0]}"}
 

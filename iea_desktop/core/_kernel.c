@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { AFFINE = 0, TABLE = 1, SATURATION = 2, FIELD = 3 };
+enum { AFFINE = 0, TABLE = 1, SATURATION = 2, FIELD = 3, CLIPPED_AFFINE = 4 };
 
 /* The hot loops are compiled for several x86-64 levels (AVX-512, AVX2, SSE2) and the best the
  * CPU has is picked at load time (GCC's function multi-versioning); elsewhere, the baseline. */
@@ -51,6 +51,7 @@ typedef struct {
     const float *f, *g;  /* FIELD: clip(x) f + k g per pixel; NULL f means 1, NULL g means 0 */
     int fc, gc;          /* channels of f and g: 1 (all channels alike) or 3 */
     float k;
+    float scale[3], offset[3]; /* CLIPPED_AFFINE: clip(x a + b, 0, 1) scale[c] + offset[c] */
 } Stage;
 
 static inline float clip01(float x) {
@@ -67,6 +68,19 @@ HOT void clip_all(float *restrict d, Py_ssize_t m) {
 HOT void affine(float *restrict d, Py_ssize_t n, const Stage *s) {
     const float a = s->a, b = s->b;
     for (Py_ssize_t i = 0; i < 3 * n; i++) d[i] = d[i] * a + b;
+}
+
+/* A run of curves that is a multiply-add per channel after the clip (temperature, tint): no
+ * table needed. */
+HOT void clipped_affine(float *restrict d, Py_ssize_t n, const Stage *s) {
+    const float a = s->a, b = s->b;
+    const float s0 = s->scale[0], s1 = s->scale[1], s2 = s->scale[2];
+    const float o0 = s->offset[0], o1 = s->offset[1], o2 = s->offset[2];
+    for (Py_ssize_t p = 0; p < n; p++) {
+        d[3 * p] = clip01(d[3 * p] * a + b) * s0 + o0;
+        d[3 * p + 1] = clip01(d[3 * p + 1] * a + b) * s1 + o1;
+        d[3 * p + 2] = clip01(d[3 * p + 2] * a + b) * s2 + o2;
+    }
 }
 
 /* The table entry nearest to x a + b (a and b scaled to entries), clipped to the table; NaN
@@ -183,6 +197,7 @@ CLONES static void run_stages(const float *src, const unsigned char *src8, float
             case TABLE: table(d, n, s, index); break;
             case SATURATION: saturation(d, n, s, &scratch); break;
             case FIELD: field(d, n, first, s); break;
+            case CLIPPED_AFFINE: clipped_affine(d, n, s); break;
             }
         }
     }
@@ -211,6 +226,7 @@ static void release_all(Py_buffer *views, int count) {
  *   (1, a, b, table)           TABLE (a and b already scaled to table indices)
  *   (2, table, ns, nv)         SATURATION
  *   (3, f or None, g or None, k)   FIELD (f, g: a value or 3 per pixel of src)
+ *   (4, a, b, (s, s, s), (o, o, o))   CLIPPED_AFFINE
  * Buffers it opens are appended to views (count updated), to be released by the caller. */
 static int parse_stage(PyObject *tuple, Stage *s, Py_ssize_t pixels, Py_buffer *views, int *count) {
     memset(s, 0, sizeof(*s));
@@ -268,6 +284,10 @@ static int parse_stage(PyObject *tuple, Stage *s, Py_ssize_t pixels, Py_buffer *
             else { s->g = views[*count - 1].buf; s->gc = channels; }
         }
         return 0;
+    }
+    if (s->kind == CLIPPED_AFFINE) {
+        return PyArg_ParseTuple(tuple, "iff(fff)(fff)", &s->kind, &s->a, &s->b, &s->scale[0], &s->scale[1],
+                                &s->scale[2], &s->offset[0], &s->offset[1], &s->offset[2]) ? 0 : -1;
     }
     PyErr_Format(PyExc_ValueError, "unknown stage kind %d", s->kind);
     return -1;
@@ -329,28 +349,27 @@ static inline Py_ssize_t reflect(Py_ssize_t i, Py_ssize_t n) {
     return i;
 }
 
-/* The compute part of sharpen(), without the GIL; rowbuf has room for rows top..bottom and two rows more. */
+/* The compute part of sharpen(), without the GIL; rowbuf has room for one row and the reflected
+ * columns on both sides. Per output row: the vertical pass of the clipped source into that row,
+ * then the horizontal pass, mixed with the clipped centre row straight into the output. */
 CLONES static void sharpen_rows(const float *src, float *dst, float *rowbuf, Py_ssize_t width, Py_ssize_t rows,
-                                Py_ssize_t first, Py_ssize_t out_rows, Py_ssize_t top, Py_ssize_t bottom,
-                                const float *w, Py_ssize_t taps, float amount) {
+                                Py_ssize_t first, Py_ssize_t out_rows, const float *w, Py_ssize_t taps,
+                                float amount) {
     const Py_ssize_t rowlen = 3 * width, radius = taps / 2;
-    float *restrict clipped = rowbuf;
-    float *restrict column = clipped + (bottom - top) * rowlen + 3 * radius;
-    float *restrict blur = column + rowlen + 3 * radius;
-    for (Py_ssize_t i = 0; i < (bottom - top) * rowlen; i++) clipped[i] = clip01(src[top * rowlen + i]);
+    float *restrict column = rowbuf + 3 * radius;
     for (Py_ssize_t y = 0; y < out_rows; y++) {
         Py_ssize_t row = first + y;
         const float *lines[MAX_TAPS];
-        for (Py_ssize_t t = 0; t < taps; t++) lines[t] = clipped + (reflect(row + t - radius, rows) - top) * rowlen;
+        for (Py_ssize_t t = 0; t < taps; t++) lines[t] = src + reflect(row + t - radius, rows) * rowlen;
         for (Py_ssize_t i = 0; i < rowlen; i += BLOCK) { /* BLOCK sums at a time, kept in registers */
             float sum[BLOCK] = {0.0f};
             const Py_ssize_t n = rowlen - i < BLOCK ? rowlen - i : BLOCK;
             for (Py_ssize_t t = 0; t < taps; t++) {
                 const float wt = w[t], *restrict line = lines[t] + i;
                 if (n == BLOCK)
-                    for (int j = 0; j < BLOCK; j++) sum[j] += wt * line[j];
+                    for (int j = 0; j < BLOCK; j++) sum[j] += wt * clip01(line[j]);
                 else
-                    for (int j = 0; j < n; j++) sum[j] += wt * line[j];
+                    for (int j = 0; j < n; j++) sum[j] += wt * clip01(line[j]);
             }
             for (int j = 0; j < n; j++) column[i + j] = sum[j];
         }
@@ -359,6 +378,8 @@ CLONES static void sharpen_rows(const float *src, float *dst, float *rowbuf, Py_
                 column[-3 * e + c] = column[3 * reflect(-e, width) + c];
                 column[rowlen + 3 * (e - 1) + c] = column[3 * reflect(width - 1 + e, width) + c];
             }
+        const float *restrict centre = src + row * rowlen;
+        float *restrict out = dst + y * rowlen;
         for (Py_ssize_t i = 0; i < rowlen; i += BLOCK) {
             float sum[BLOCK] = {0.0f};
             const Py_ssize_t n = rowlen - i < BLOCK ? rowlen - i : BLOCK;
@@ -369,11 +390,8 @@ CLONES static void sharpen_rows(const float *src, float *dst, float *rowbuf, Py_
                 else
                     for (int j = 0; j < n; j++) sum[j] += wt * shifted[j];
             }
-            for (int j = 0; j < n; j++) blur[i + j] = sum[j];
+            for (int j = 0; j < n; j++) out[i + j] = (1.0f + amount) * clip01(centre[i + j]) - amount * sum[j];
         }
-        const float *restrict centre = clipped + (row - top) * rowlen;
-        float *restrict out = dst + y * rowlen;
-        for (Py_ssize_t i = 0; i < rowlen; i++) out[i] = (1.0f + amount) * centre[i] - amount * blur[i];
     }
 }
 
@@ -403,16 +421,12 @@ static PyObject *sharpen(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "sharpen: the output rows are not inside the image");
         goto done;
     }
-    /* the rows the output reads, clipped once; then one row's vertical pass (with room for the
-     * reflected columns on both sides) and its horizontal pass */
-    Py_ssize_t top = first - radius > 0 ? first - radius : 0;
-    Py_ssize_t bottom = first + out_rows + radius < rows ? first + out_rows + radius : rows;
-    rowbuf = malloc((size_t)((bottom - top) * rowlen + 2 * rowlen + 6 * radius) * sizeof(float));
+    rowbuf = malloc((size_t)(rowlen + 6 * radius) * sizeof(float));
     if (!rowbuf) { PyErr_NoMemory(); goto done; }
     const float *src = views[0].buf, *w = views[2].buf;
     float *dst = views[1].buf;
     Py_BEGIN_ALLOW_THREADS
-    sharpen_rows(src, dst, rowbuf, width, rows, first, out_rows, top, bottom, w, taps, amount);
+    sharpen_rows(src, dst, rowbuf, width, rows, first, out_rows, w, taps, amount);
     Py_END_ALLOW_THREADS
     result = Py_NewRef(dst_obj);
 done:

@@ -187,11 +187,12 @@ class Document:
     def preview_scale(self) -> float:
         return self.preview_source().shape[1] / self.info.width
 
-    def render_preview(self, cancelled=None, nodes=None) -> np.ndarray:
+    def render_preview(self, cancelled=None, nodes=None, dtype=np.float32) -> np.ndarray:
+        """The preview proxy rendered (with the render cache): float32, or uint8 as the canvas shows it."""
         source = self.preview_source()
         return self.renderer.render(source, self.source_key(self._preview_kind, source.shape),
                                     self.graph.nodes if nodes is None else nodes, scale=self.preview_scale,
-                                    cancelled=cancelled)
+                                    cancelled=cancelled, dtype=dtype)
 
     def render_export(self, cancelled=None) -> np.ndarray:
         """Full resolution in 8 bits (uint8 RGB), the same pixels as ``to_uint8(render_full())``.

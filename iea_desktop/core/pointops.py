@@ -9,7 +9,9 @@ the CPU's cache.
 A run of consecutive point nodes (``OpSpec.point``; full opacity only) becomes a Program of
 stages, made from the ops' own definitions:
 
-- affine and curve nodes: a lookup table (below), or one multiply-add for affine nodes alone;
+- affine and curve nodes: a lookup table (below) per run of curves; a curve that is a straight
+  line after its clip (a colour offset: temperature, tint) is a clip and a multiply-add per
+  channel instead, and affine nodes alone one multiply-add;
 - saturation nodes (saturation, vibrance): their maps of HSV saturation, composed and tabulated
   on a grid of (S, V) and read back with bilinear interpolation; the kernel applies the new
   saturation in RGB, keeping hue and value, as an HSV round trip would;
@@ -117,7 +119,7 @@ def table(nodes: list[Node]) -> np.ndarray:
 
 # --- Programs: whole runs of point nodes through the compiled kernel ------------------------------
 
-AFFINE, TABLE, SATURATION, FIELD = 0, 1, 2, 3  # the stage kinds of _kernel.run
+AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE = 0, 1, 2, 3, 4  # the stage kinds of _kernel.run
 SATURATION_GRID = (2049, 65)  # S and V samples of a saturation table
 
 
@@ -171,13 +173,63 @@ def program(nodes: list[Node], scale: float) -> Program:
         elif kind == "field":
             stages.append(nodes[i])
         else:
-            run = build(nodes[i:j])
-            if run.table is None:
-                stages.append((AFFINE, run.a, run.b))
-            else:
-                stages.append((TABLE, run.a * _TOP, run.b * _TOP, run.table))
+            stages.extend(_tone_stages(nodes[i:j]))
         i = j
     return Program(tuple(stages), scale)
+
+
+def _tone_stages(nodes: list[Node]) -> list[tuple]:
+    """Stages for a run of affine and curve nodes: a curve that is a straight line after its clip
+    (a colour offset) is a multiply-add of its own; neighbouring other curves share one table;
+    affine nodes fold into what follows them (or stay one multiply-add at the end)."""
+    stages: list[tuple] = []
+    start = 0
+    while start < len(nodes):
+        end = start
+        while end < len(nodes) and nodes[end].spec.point == "affine":
+            end += 1
+        if end < len(nodes):
+            line = line_of(nodes[end])
+            end += 1
+            while line is None and end < len(nodes) and nodes[end].spec.point == "curve" and line_of(nodes[end]) is None:
+                end += 1
+        else:
+            line = None
+        run = build(nodes[start:end])
+        if run.table is None:
+            stages.append((AFFINE, run.a, run.b))
+        elif line is not None:
+            stages.append((CLIPPED_AFFINE, run.a, run.b, *line))
+        else:
+            stages.append((TABLE, run.a * _TOP, run.b * _TOP, run.table))
+        start = end
+    return stages
+
+
+_lines: dict[tuple, tuple | None] = {}
+
+
+def line_of(node: Node) -> tuple[tuple, tuple] | None:
+    """A curve node's straight line after its clip (see straight_line), remembered per op, version, values."""
+    key = (node.op, node.version, tuple(sorted(node.params.items())))
+    if key not in _lines:
+        if len(_lines) > 4096:
+            _lines.clear()
+        _lines[key] = straight_line(table([node]))
+    return _lines[key]
+
+
+def straight_line(table: np.ndarray) -> tuple[tuple, tuple] | None:
+    """(scales, offsets) per channel when the table is a straight line on [0, 1] in every channel
+    (to 1e-6: colour offsets such as temperature and tint), so no lookup is needed; else None."""
+    columns = table.reshape(LUT_SIZE, -1).astype(np.float64)
+    offsets, scales = columns[0], columns[-1] - columns[0]
+    ramp = np.arange(LUT_SIZE, dtype=np.float64)[:, None] / _TOP
+    if np.abs(columns - (ramp * scales + offsets)).max() > 1e-6:
+        return None
+    if columns.shape[1] == 1:
+        scales, offsets = np.repeat(scales, 3), np.repeat(offsets, 3)
+    return tuple(float(v) for v in scales), tuple(float(v) for v in offsets)
 
 
 def saturation_table(nodes: list[Node]) -> np.ndarray:

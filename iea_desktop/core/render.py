@@ -395,8 +395,9 @@ class Renderer:
     ) -> np.ndarray:
         """Render the active nodes over ``source`` (float32 RGB); returns float32 in [0, 1].
 
-        Export only (``use_cache`` False): ``source`` may also be 8-bit RGB, and ``dtype`` uint8
-        asks for the finished result in 8 bits (rounded as ``to_uint8``), band by band, so that
+        ``dtype`` uint8 asks for the finished result in 8 bits, rounded as ``to_uint8`` (what the
+        canvas shows and most exports write), in the same pass that finishes it. Without the
+        cache (export) ``source`` may also be 8-bit RGB, turned into floats band by band, so that
         no picture-sized float array is ever made.
 
         source_key identifies the source pixels (path + content + size), scale the render scale.
@@ -431,14 +432,15 @@ class Renderer:
         steps = plan(active, start, scale, split_at)
         if not use_cache:
             return self._render_uncached(steps, image, poll, dtype)
-        if start == len(active):
-            return source.copy() if image is source else finish(image)
-        for step in steps:
-            for _ in step.nodes:
-                poll()
-            image = _run_step(step, image)
-            self._put(keys[step.last], image)
-        return finish(image)
+        if start < len(active):
+            for step in steps:
+                for _ in step.nodes:
+                    poll()
+                image = _run_step(step, image)
+                self._put(keys[step.last], image)
+        if dtype == np.uint8:
+            return to_uint8(image)
+        return source.copy() if image is source else finish(image)
 
     @staticmethod
     def _render_uncached(steps: list[Step], image: np.ndarray, poll: Callable[[], None],

@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
 from ..core.document import Document
-from ..core.render import LatestWins, RenderCancelled, to_uint8
+from ..core.render import LatestWins, RenderCancelled
 from . import histogram
 from .workers import Task
 
@@ -128,8 +128,8 @@ class PreviewPipeline(QObject):
         def job(task: Task) -> PreviewResult:
             started = time.perf_counter()
             scale = doc.preview_scale
-            after = to_uint8(doc.render_preview(nodes=nodes))
-            before = frame_from(to_uint8(doc.render_preview(nodes=geometry)), scale, revision) if need_before else None
+            after = doc.render_preview(nodes=nodes, dtype=np.uint8)
+            before = frame_from(doc.render_preview(nodes=geometry, dtype=np.uint8), scale, revision) if need_before else None
             hist = histogram.compute(after)
             overlay = overlay_image(histogram.clipping_mask(after)) if clipping else None
             return PreviewResult(frame_from(after, scale, revision), before, hist, overlay,
@@ -186,8 +186,8 @@ class PreviewPipeline(QObject):
             if tokens.is_stale(token):
                 raise RenderCancelled()
             pixels = doc.renderer.render(source, doc.source_key("full", source.shape), nodes, scale=1.0,
-                                         cancelled=lambda: tokens.is_stale(token), use_cache=False)
-            return frame_from(to_uint8(pixels), 1.0, revision)
+                                         cancelled=lambda: tokens.is_stale(token), use_cache=False, dtype=np.uint8)
+            return frame_from(pixels, 1.0, revision)
 
         task = Task(job)
         task.done.connect(lambda frame: self._detail_done(task, doc, token, frame))
