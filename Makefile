@@ -23,8 +23,8 @@ LLAMA_STAMP := $(VENV)/.llama-$(LLAMA_VERSION)-$(LLAMA_FLAVOUR)
 
 setup: $(STAMP)
 
-# Re-run the install only when the project's dependencies change.
-$(STAMP): pyproject.toml $(LLAMA_STAMP)
+# Re-run the install when the project's dependencies or its compiled kernel (setup.py) change.
+$(STAMP): pyproject.toml setup.py iea_desktop/core/_kernel.c $(LLAMA_STAMP)
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
@@ -49,7 +49,7 @@ test: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info iea_desktop/core/_kernel.*.so
 
 docs: setup
 	$(PY) -c "from iea_desktop.core.ops import registry_markdown; print(registry_markdown(), end='')" > docs/tools.md

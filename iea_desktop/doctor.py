@@ -103,6 +103,7 @@ def _libraries() -> dict:
         "rawpy": lambda: (lambda r: f"{r.__version__} (LibRaw {'.'.join(map(str, r.libraw_version))})")(__import__("rawpy")),
         "tifffile": lambda: __import__("tifffile").__version__,
         "gguf": lambda: (__import__("gguf"), _distribution_version("gguf") or "installed")[1],
+        "pixel kernel": lambda: __import__("iea_desktop.core._kernel", fromlist=["simd"]).simd(),
     }
     for name, probe in probes.items():
         try:

@@ -24,8 +24,10 @@ enum { AFFINE = 0, TABLE = 1, SATURATION = 2, FIELD = 3, CLIPPED_AFFINE = 4 };
 /* The hot loops are compiled for several x86-64 levels (AVX-512, AVX2, SSE2) and the best the
  * CPU has is picked at load time (GCC's function multi-versioning); elsewhere, the baseline. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define MULTIVERSIONED 1
 #define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
+#define MULTIVERSIONED 0
 #define CLONES
 #endif
 
@@ -484,7 +486,20 @@ done:
     return result;
 }
 
+/* simd(): which version of the loops this CPU runs, for `iea-desktop doctor`. */
+static PyObject *simd(PyObject *self, PyObject *unused) {
+#if MULTIVERSIONED
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("x86-64-v4")) return PyUnicode_FromString("x86-64-v4 (AVX-512)");
+    if (__builtin_cpu_supports("x86-64-v3")) return PyUnicode_FromString("x86-64-v3 (AVX2)");
+    return PyUnicode_FromString("x86-64 baseline (SSE2)");
+#else
+    return PyUnicode_FromString("the compiler's baseline for this platform");
+#endif
+}
+
 static PyMethodDef methods[] = {
+    {"simd", simd, METH_NOARGS, "simd(): which version of the pixel loops this CPU runs."},
     {"run", run, METH_VARARGS,
      "run(src, dst, stages): a fused run of point stages, src (float32 or uint8) -> dst (float32; may be src)."},
     {"finish", finish, METH_VARARGS,
