@@ -34,7 +34,11 @@ def export_job(document: Document, target: Path, options: ExportOptions):
 
     def job(task: Task) -> Path:
         task.progress.emit(-1.0, "Reading the full-size photo…")
-        document.full_source()
+        # an 8-bit file at full size renders from 8 bits to 8 bits (far less memory, faster);
+        # 16-bit and resized files need the float render
+        eight_bit = options.bit_depth == 8 and not options.max_edge
+        if not eight_bit:
+            document.full_source()
         total = max(len(document.graph.active_nodes()), 1)
         applied = 0
 
@@ -46,7 +50,7 @@ def export_job(document: Document, target: Path, options: ExportOptions):
             task.progress.emit(0.05 + 0.85 * (applied - 1) / total, f"Applying adjustments ({applied} of {total})…")
             return False
 
-        pixels = document.render_full(cancelled=cancelled)
+        pixels = document.render_export(cancelled=cancelled) if eight_bit else document.render_full(cancelled=cancelled)
         task.progress.emit(0.92, "Writing the file…")
         return write_image(pixels, target, options, exif=document.info.exif, source=document.path)
 

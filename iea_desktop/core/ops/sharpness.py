@@ -37,18 +37,14 @@ def exact(image_u8: np.ndarray, v: int) -> np.ndarray:
 
 
 def _gaussian(v: int, scale: float) -> tuple[tuple[int, int], float]:
-    """(ksize, sigma) for cv2.GaussianBlur in the float pipeline."""
-    if v > 0:
-        return (0, 0), max(3.0 * scale, 0.3)
-    n = blur_kernel_size(v)
-    if scale == 1.0:
+    """(ksize, sigma) for the float pipeline's Gaussian: the reference's kernel, whose size follows
+    OpenCV's rule for 8-bit images (3 sigma on each side), with sigma scaled to the render."""
+    n = blur_kernel_size(v) if v < 0 else 0
+    if v < 0 and scale == 1.0:
         return (n, n), 0
-    return (0, 0), max(opencv_sigma(n) * scale, 0.3)
-
-
-def _size(ksize: tuple[int, int], sigma: float) -> int:
-    """The kernel's width: the given size, or OpenCV's rule for float32 images (4 sigma each side)."""
-    return ksize[0] if ksize[0] > 0 else int(round(sigma * 4 * 2 + 1)) | 1
+    sigma = max((3.0 if v > 0 else opencv_sigma(n)) * scale, 0.3)
+    size = int(round(sigma * 3 * 2 + 1)) | 1
+    return (size, size), sigma
 
 
 def halo(p: dict, ctx) -> int:
@@ -56,14 +52,14 @@ def halo(p: dict, ctx) -> int:
     v = p["value"]
     if v == 0:
         return 0
-    return _size(*_gaussian(v, ctx.scale)) // 2 + 1
+    return _gaussian(v, ctx.scale)[0][0] // 2 + 1
 
 
 @lru_cache(maxsize=16)
 def weights(v: int, scale: float) -> np.ndarray:
     """The separable Gaussian kernel cv2.GaussianBlur would use for this value and scale."""
     ksize, sigma = _gaussian(v, scale)
-    return cv2.getGaussianKernel(_size(ksize, sigma), sigma, cv2.CV_32F).ravel()
+    return cv2.getGaussianKernel(ksize[0], sigma, cv2.CV_32F).ravel()
 
 
 def apply(image: np.ndarray, p: dict, ctx) -> np.ndarray:
