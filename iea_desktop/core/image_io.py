@@ -248,12 +248,10 @@ def _decode_jpeg_opencv(path: Path, keep_8bit: bool) -> np.ndarray | None:
     """A full-size YCbCr JPEG through OpenCV (the same libjpeg-turbo decode as Pillow, bit for bit,
     but straight into one array: Pillow's 4-byte RGBX buffer costs two extra picture-sized copies)."""
     data = np.fromfile(path, dtype=np.uint8)
+    if keep_8bit:  # straight to RGB, without a pass to swap the channels
+        return cv2.imdecode(data, cv2.IMREAD_COLOR_RGB | cv2.IMREAD_IGNORE_ORIENTATION)
     bgr = cv2.imdecode(data, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
-    if bgr is None:
-        return None
-    if keep_8bit:
-        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=bgr)  # in place
-    return _to_float_rgb(bgr, bgr=True)
+    return None if bgr is None else _to_float_rgb(bgr, bgr=True)  # the swap is free in the conversion
 
 
 def _decode_pillow(path: Path, img: Image.Image, info: PhotoInfo, draft_edge: int | None,
