@@ -112,6 +112,20 @@ typedef struct {
     float ws[CHUNK], wv[CHUNK], v[CHUNK], inverse[CHUNK];
 } SaturationScratch;
 
+/* The bilinear reads of the grid: scattered loads, which the vectoriser would emulate lane by
+ * lane (slower than plain scalar code), so this loop is kept scalar on purpose. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-vectorize"), noinline))
+#endif
+static void grid_lookups(SaturationScratch *restrict w, const float *restrict t, int ns, Py_ssize_t n) {
+    for (Py_ssize_t p = 0; p < n; p++) {
+        const int c = w->cell[p];
+        const float lo = t[c] + w->ws[p] * (t[c + 1] - t[c]);
+        const float hi = t[c + ns] + w->ws[p] * (t[c + ns + 1] - t[c + ns]);
+        w->inverse[p] *= lo + w->wv[p] * (hi - lo); /* now S' / S */
+    }
+}
+
 HOT void saturation(float *restrict d, Py_ssize_t n, const Stage *s, SaturationScratch *restrict w) {
     const float *restrict t = s->table;
     const int ns = s->ns, nv = s->nv;
@@ -133,12 +147,7 @@ HOT void saturation(float *restrict d, Py_ssize_t n, const Stage *s, SaturationS
         w->v[p] = v;
         w->inverse[p] = sat > 0.0f ? 1.0f / sat : 0.0f;
     }
-    for (Py_ssize_t p = 0; p < n; p++) {
-        const int c = w->cell[p];
-        const float lo = t[c] + w->ws[p] * (t[c + 1] - t[c]);
-        const float hi = t[c + ns] + w->ws[p] * (t[c + ns + 1] - t[c + ns]);
-        w->inverse[p] *= lo + w->wv[p] * (hi - lo); /* now S' / S */
-    }
+    grid_lookups(w, t, ns, n);
     for (Py_ssize_t p = 0; p < n; p++) {
         const float v = w->v[p], k = w->inverse[p];
         d[3 * p] = v - k * (v - d[3 * p]);
