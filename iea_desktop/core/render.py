@@ -349,6 +349,8 @@ class Renderer:
         self._lock = threading.Lock()
         self.last_recomputed = 0  # nodes computed (not taken from the cache) by the last render
         self._previous_keys: list[str] = []  # the cache keys of the last cached render's nodes
+        self._edited: int | None = None  # the node being edited (index in the active list)
+        self._edited_keys: list[str] = []  # the steps from it on, as the last render left them
 
     def clear(self) -> None:
         with self._lock:
@@ -370,6 +372,13 @@ class Renderer:
             if value is not None:
                 self._cache.move_to_end(key)
             return value
+
+    def _drop(self, keys: list[str]) -> None:
+        with self._lock:
+            dropped = [self._cache.pop(key) for key in keys if key in self._cache]
+            self._cached_bytes -= sum(a.nbytes for a in dropped)
+        while dropped:
+            POOL.give(dropped.pop(), references=0)
 
     def _put(self, key: str, value: np.ndarray) -> None:
         with self._lock:
@@ -429,6 +438,12 @@ class Renderer:
         if use_cache:  # the first node that changed since the last render: the one being edited
             split_at = next((i for i, (k, old) in enumerate(zip(keys, self._previous_keys)) if k != old), None)
             self._previous_keys = keys
+            if split_at is not None and split_at == self._edited:
+                # the same node again (a slider drag): the states its last render left from it on
+                # are not kept, and their buffers are reused at once (fresh ones cost page faults)
+                self._drop([key for key in self._edited_keys if key not in keys])
+            if split_at is not None:
+                self._edited = split_at
         steps = plan(active, start, scale, split_at)
         if not use_cache:
             return self._render_uncached(steps, image, poll, dtype)
@@ -438,6 +453,8 @@ class Renderer:
                     poll()
                 image = _run_step(step, image)
                 self._put(keys[step.last], image)
+        if split_at is not None:
+            self._edited_keys = [keys[step.last] for step in steps if step.last >= split_at]
         if dtype == np.uint8:
             return to_uint8(image)
         return source.copy() if image is source else finish(image)

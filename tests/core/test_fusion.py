@@ -200,15 +200,22 @@ def test_a_slider_drag_renders_what_a_fresh_renderer_renders(make_rgb):
     renderer = Renderer()
     renderer.render(image, "src", nodes)
     saturation = next(n for n in nodes if n.op == "saturation")
-    for value in (31, 35, 50, -20):  # from the second change on, the node's input is in the cache
+    tail = len(nodes) - nodes.index(saturation)
+    for value in (31, 35, 50, -20, 33, 34):  # from the second change on, the node's input is in the cache
         saturation.params = {"value": value}
         out = renderer.render(image, "src", nodes)
         if value != 31:
-            assert renderer.last_recomputed == len(nodes) - nodes.index(saturation)
+            assert renderer.last_recomputed == tail
         np.testing.assert_allclose(out, Renderer().render(image, "src", nodes), atol=1e-5)
-    saturation.params = {"value": 31}
+        if value == 31:
+            kept = renderer._cached_bytes
+        # only the latest state of the steps after the dragged node is kept: the cache does not grow
+        assert renderer._cached_bytes == kept
+    saturation.params = {"value": 31}  # an earlier state of the drag: recomputed from the node's input
     renderer.render(image, "src", nodes)
-    assert renderer.last_recomputed == 0  # each drag state's result was kept
+    assert renderer.last_recomputed == tail
+    renderer.render(image, "src", nodes)
+    assert renderer.last_recomputed == 0  # the state just rendered is kept
 
 
 def test_cancelling_an_uncached_render_polls_once_per_node(rgb):
