@@ -244,10 +244,14 @@ def plan(active: list[Node], start: int, scale: float, split_at: int | None = No
     return steps
 
 
-def _run_step(step: Step, image: np.ndarray) -> np.ndarray:
-    """One step over the whole picture (strips on every core when the step tiles)."""
+def _run_step(step: Step, image: np.ndarray, finished: np.ndarray | None = None) -> np.ndarray:
+    """One step over the whole picture (strips on every core when the step tiles). With
+    ``finished``, each strip is also finished into it (float32 or 8-bit) while it is in the cache."""
     if not step.tiles or image.ndim != 3 or image.shape[0] < 16:
-        return np.asarray(step.run(image, None, 0), dtype=np.float32)
+        result = np.asarray(step.run(image, None, 0), dtype=np.float32)
+        if finished is not None:
+            _finish_rows(result, finished)
+        return result
     height = image.shape[0]
     frame = (height, image.shape[1])
     out = POOL.take(image.shape)
@@ -257,6 +261,8 @@ def _run_step(step: Step, image: np.ndarray) -> np.ndarray:
         dst = out[y0:y1]
         if step.run(image[a:b], frame, a, dst, y0 - a) is not dst:
             raise AssertionError(f"step {step.nodes[0].op} ignored its output rows")
+        if finished is not None:
+            _finish_rows(dst, finished[y0:y1])
 
     parallel(rows, height, strip_rows(image.shape[1]))
     return out
@@ -447,14 +453,18 @@ class Renderer:
         steps = plan(active, start, scale, split_at)
         if not use_cache:
             return self._render_uncached(steps, image, poll, dtype)
-        if start < len(active):
-            for step in steps:
-                for _ in step.nodes:
-                    poll()
-                image = _run_step(step, image)
-                self._put(keys[step.last], image)
+        finished = None
+        for number, step in enumerate(steps if start < len(active) else []):
+            for _ in step.nodes:
+                poll()
+            if number == len(steps) - 1:  # the result is finished strip by strip as it is made
+                finished = np.empty(image.shape, dtype=dtype)
+            image = _run_step(step, image, finished)
+            self._put(keys[step.last], image)
         if split_at is not None:
             self._edited_keys = [keys[step.last] for step in steps if step.last >= split_at]
+        if finished is not None:
+            return finished
         if dtype == np.uint8:
             return to_uint8(image)
         return source.copy() if image is source else finish(image)
