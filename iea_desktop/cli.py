@@ -70,7 +70,7 @@ def _render_pixels(doc, iea_exact: bool, max_size: int | None, bit_depth: int = 
     if not max_size:
         if iea_exact or bit_depth != 8:
             return doc.render_full(iea_exact=iea_exact)
-        return doc.render_export()
+        return doc.render_export(rgbx=True)  # Pillow shares RGBX pixels instead of copying them
     source = downscale(doc.full_source(), max_size)
     if iea_exact:
         return render_graph_iea_exact(source, doc.graph.nodes)

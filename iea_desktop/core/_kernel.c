@@ -490,6 +490,14 @@ CLONES static void finish_values(const float *restrict src, void *dst, char kind
     } else if (kind == 'B') {
         unsigned char *restrict out = dst;
         for (Py_ssize_t i = 0; i < n; i++) out[i] = (unsigned char)nearbyintf(clip01(src[i]) * 255.0f);
+    } else if (kind == 'X') { /* RGB -> RGBX, the layout Pillow keeps in memory: shared, not copied */
+        unsigned char *restrict out = dst;
+        for (Py_ssize_t p = 0; p < n / 3; p++) {
+            out[4 * p] = (unsigned char)nearbyintf(clip01(src[3 * p]) * 255.0f);
+            out[4 * p + 1] = (unsigned char)nearbyintf(clip01(src[3 * p + 1]) * 255.0f);
+            out[4 * p + 2] = (unsigned char)nearbyintf(clip01(src[3 * p + 2]) * 255.0f);
+            out[4 * p + 3] = 255;
+        }
     } else {
         unsigned short *restrict out = dst;
         for (Py_ssize_t i = 0; i < n; i++) out[i] = (unsigned short)nearbyintf(clip01(src[i]) * 65535.0f);
@@ -513,8 +521,10 @@ static PyObject *finish(PyObject *self, PyObject *args) {
         goto done;
     }
     Py_ssize_t n = views[0].len / 4;
-    if (views[1].len != n * views[1].itemsize) {
-        PyErr_SetString(PyExc_ValueError, "image and output must have the same size");
+    if (kind == 'B' && n % 3 == 0 && views[1].len == n / 3 * 4)
+        kind = 'X';
+    else if (views[1].len != n * views[1].itemsize) {
+        PyErr_SetString(PyExc_ValueError, "image and output must have the same size (or RGB into 8-bit RGBX)");
         goto done;
     }
     const float *src = views[0].buf;
@@ -545,7 +555,8 @@ static PyMethodDef methods[] = {
     {"run", run, METH_VARARGS,
      "run(src, dst, stages): a fused run of point stages, src (float32 or uint8) -> dst (float32; may be src)."},
     {"finish", finish, METH_VARARGS,
-     "finish(src, dst): clip(src, 0, 1) with NaN -> 0 into dst: float32, or rounded to uint8 / uint16."},
+     "finish(src, dst): clip(src, 0, 1) with NaN -> 0 into dst: float32, or rounded to uint8 / uint16;\n"
+     "an 8-bit dst with 4 values per RGB pixel of src gets RGBX (X = 255)."},
     {"sharpen", sharpen, METH_VARARGS,
      "sharpen(src, dst, width, first, weights, amount): (1 + amount) clip(src) - amount blur(clip(src)),\n"
      "rows first.. of src into dst; weights: the odd-length separable Gaussian kernel."},

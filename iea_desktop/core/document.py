@@ -194,8 +194,9 @@ class Document:
                                     self.graph.nodes if nodes is None else nodes, scale=self.preview_scale,
                                     cancelled=cancelled, dtype=dtype)
 
-    def render_export(self, cancelled=None) -> np.ndarray:
-        """Full resolution in 8 bits (uint8 RGB), the same pixels as ``to_uint8(render_full())``.
+    def render_export(self, cancelled=None, rgbx: bool = False) -> np.ndarray:
+        """Full resolution in 8 bits (uint8 RGB, or RGBX with ``rgbx``: see ``render.output``), the
+        same pixels as ``to_uint8(render_full())``.
 
         An 8-bit photo is decoded to 8 bits and turned into floats band by band while rendering, so
         no picture-sized float array is made: about 2 x 288 MB less memory to touch at 24 MP
@@ -205,7 +206,7 @@ class Document:
         if source is None:
             _, source = image_io.load(self.path, self.max_pixels, keep_8bit=True)
         return self.renderer.render(source, self.source_key("full", source.shape), self.graph.nodes, scale=1.0,
-                                    cancelled=cancelled, use_cache=False, dtype=np.uint8)
+                                    cancelled=cancelled, use_cache=False, dtype=np.uint8, rgbx=rgbx)
 
     def render_full(self, cancelled=None, iea_exact: bool = False, use_cache: bool = False) -> np.ndarray:
         """Full resolution (export). ``iea_exact``: the 16 tools through the IEA reference pipeline."""

@@ -75,8 +75,18 @@ def upright_exif(exif: bytes | None) -> bytes | None:
         return None
 
 
+def _pillow_image(image: np.ndarray, fmt: str) -> Image.Image:
+    """8-bit pixels for Pillow: RGBX ones are shared, not copied (JPEG encodes them as they are)."""
+    if image.dtype != np.uint8:
+        image = to_uint8(image)
+    if image.shape[-1] == 4:
+        pil = Image.frombuffer("RGBX", (image.shape[1], image.shape[0]), np.ascontiguousarray(image), "raw", "RGBX", 0, 1)
+        return pil if fmt == "JPEG" else pil.convert("RGB")
+    return Image.fromarray(image, "RGB")
+
+
 def encode(image: np.ndarray, fmt: str, options: ExportOptions, exif: bytes | None) -> bytes:
-    """Encode float32 RGB in [0, 1] (or 8-bit RGB, for 8-bit output) to file bytes."""
+    """Encode float32 RGB in [0, 1] (or, for 8-bit output, 8-bit RGB or RGBX) to file bytes."""
     if options.bit_depth == 16:
         if image.dtype == np.uint8:
             raise ExportError("a 16-bit export needs the full-precision render, not 8-bit pixels")
@@ -90,7 +100,7 @@ def encode(image: np.ndarray, fmt: str, options: ExportOptions, exif: bytes | No
         return buffer.getvalue()
     if options.bit_depth != 8:
         raise ExportError(f"bit depth must be 8 or 16, not {options.bit_depth}")
-    pil = Image.fromarray(image if image.dtype == np.uint8 else to_uint8(image), "RGB")
+    pil = _pillow_image(image, fmt)
     kwargs: dict = {}
     if options.keep_metadata:
         kwargs["icc_profile"] = SRGB_ICC

@@ -175,9 +175,11 @@ def _finish_rows(image: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 
 def finish(image: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """No NaN and nothing outside [0, 1] ever leaves the renderer (into ``out`` if given, else a new array)."""
+    """No NaN and nothing outside [0, 1] ever leaves the renderer. ``image``: float32 (or the
+    export path's 8-bit source); ``out``: where it goes, float32 (a new array by default), 8 or 16
+    bits (rounded as ``to_uint8``), or 8-bit RGBX (see ``output``). In strips on every core."""
     image = np.asarray(image)
-    if image.dtype != np.float32:  # not the pipeline's own arrays: numpy's general path
+    if image.dtype not in (np.float32, np.uint8):  # not the pipeline's own arrays: numpy's general path
         result = np.clip(np.nan_to_num(image, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
         if out is None:
             return result
@@ -186,9 +188,15 @@ def finish(image: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     if out is None:
         out = np.empty(image.shape, dtype=np.float32)
     if image.ndim < 2 or image.size < 1 << 18:
-        return _finish_rows(image, out)
-    parallel(lambda y0, y1: _finish_rows(image[y0:y1], out[y0:y1]), image.shape[0], strip_rows(image.shape[1]))
+        return _finish_rows(as_float(image), out)
+    parallel(lambda y0, y1: _finish_rows(as_float(image[y0:y1]), out[y0:y1]), image.shape[0], strip_rows(image.shape[1]))
     return out
+
+
+def output(shape: tuple, dtype=np.float32, rgbx: bool = False) -> np.ndarray:
+    """An array for a finished RGB result: ``rgbx`` pads 8-bit pixels to 4 bytes (X = 255), the
+    layout Pillow keeps images in, so an encoder can share the pixels instead of copying them."""
+    return np.empty(shape[:2] + (4,) if rgbx else shape, dtype=dtype)
 
 
 def as_float(image: np.ndarray) -> np.ndarray:
@@ -407,13 +415,14 @@ class Renderer:
         cancelled: Callable[[], bool] | None = None,
         use_cache: bool = True,
         dtype=np.float32,
+        rgbx: bool = False,
     ) -> np.ndarray:
         """Render the active nodes over ``source`` (float32 RGB); returns float32 in [0, 1].
 
         ``dtype`` uint8 asks for the finished result in 8 bits, rounded as ``to_uint8`` (what the
         canvas shows and most exports write), in the same pass that finishes it. Without the
         cache (export) ``source`` may also be 8-bit RGB, turned into floats band by band, so that
-        no picture-sized float array is ever made.
+        no picture-sized float array is ever made. ``rgbx`` pads 8-bit results to RGBX (``output``).
 
         source_key identifies the source pixels (path + content + size), scale the render scale.
         ``cancelled`` is polled once per node; when it returns True, RenderCancelled is raised.
@@ -452,26 +461,26 @@ class Renderer:
                 self._edited = split_at
         steps = plan(active, start, scale, split_at)
         if not use_cache:
-            return self._render_uncached(steps, image, poll, dtype)
+            return self._render_uncached(steps, image, poll, dtype, rgbx)
         finished = None
         for number, step in enumerate(steps if start < len(active) else []):
             for _ in step.nodes:
                 poll()
             if number == len(steps) - 1:  # the result is finished strip by strip as it is made
-                finished = np.empty(image.shape, dtype=dtype)
+                finished = output(image.shape, dtype, rgbx)
             image = _run_step(step, image, finished)
             self._put(keys[step.last], image)
         if split_at is not None:
             self._edited_keys = [keys[step.last] for step in steps if step.last >= split_at]
         if finished is not None:
             return finished
-        if dtype == np.uint8:
-            return to_uint8(image)
+        if dtype != np.float32 or rgbx:
+            return finish(image, output(image.shape, dtype, rgbx))
         return source.copy() if image is source else finish(image)
 
     @staticmethod
     def _render_uncached(steps: list[Step], image: np.ndarray, poll: Callable[[], None],
-                         dtype=np.float32) -> np.ndarray:
+                         dtype=np.float32, rgbx: bool = False) -> np.ndarray:
         source = image
         segments = _segments(steps)
         for number, segment in enumerate(segments):
@@ -481,14 +490,14 @@ class Renderer:
                     poll()
                 image = _run_step(segment[0], as_float(image))
             elif last:  # the result comes out finished, straight from the strips
-                out = np.empty(image.shape, dtype=dtype)
+                out = output(image.shape, dtype, rgbx)
                 _run_strips(segment, image, poll, finished=out, raw=False)
                 return out
             else:
                 image = _run_strips(segment, image, poll)
         # nothing tiled to render: the source itself, or a geometry step's result
-        if dtype == np.uint8:
-            return image.copy() if image.dtype == np.uint8 else to_uint8(image)
+        if dtype != np.float32 or rgbx:
+            return finish(image, output(image.shape, dtype, rgbx))
         if image is source:
             return as_float(source).copy() if source.dtype == np.float32 else as_float(source)
         private = image.flags.writeable and not np.may_share_memory(image, source)
@@ -518,12 +527,7 @@ def _to_int(image: np.ndarray, dtype, levels: int) -> np.ndarray:
     image = np.asarray(image)
     if image.dtype != np.float32:  # not the pipeline's own arrays: numpy's general path
         return np.clip(np.rint(finish(image) * levels), 0, levels).astype(dtype)
-    out = np.empty(image.shape, dtype=dtype)
-    if image.ndim < 2 or image.size < 1 << 18:
-        _finish_rows(image, out)
-    else:
-        parallel(lambda y0, y1: _finish_rows(image[y0:y1], out[y0:y1]), image.shape[0], strip_rows(image.shape[1]))
-    return out
+    return finish(image, np.empty(image.shape, dtype=dtype))
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:

@@ -50,7 +50,10 @@ def export_job(document: Document, target: Path, options: ExportOptions):
             task.progress.emit(0.05 + 0.85 * (applied - 1) / total, f"Applying adjustments ({applied} of {total})…")
             return False
 
-        pixels = document.render_export(cancelled=cancelled) if eight_bit else document.render_full(cancelled=cancelled)
+        if eight_bit:
+            pixels = document.render_export(cancelled=cancelled, rgbx=True)
+        else:
+            pixels = document.render_full(cancelled=cancelled)
         task.progress.emit(0.92, "Writing the file…")
         return write_image(pixels, target, options, exif=document.info.exif, source=document.path)
 

@@ -116,3 +116,19 @@ def test_an_edited_node_keeps_its_input_in_the_cache(rgb):
         out = renderer.render(rgb, "src", nodes)
         assert renderer.last_recomputed == 2  # from the edited node on
         np.testing.assert_array_equal(out, Renderer().render(rgb, "src", nodes))
+
+
+def test_rgbx_export_is_the_same_picture_padded(make_photo):
+    doc = with_nodes(make_photo("photo.jpg", height=90, width=120, quality=90))
+    rgb, rgbx = doc.render_export(), doc.render_export(rgbx=True)
+    assert rgbx.shape == (90, 120, 4)
+    np.testing.assert_array_equal(rgbx[..., :3], rgb)
+    assert (rgbx[..., 3] == 255).all()
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_encoding_rgbx_pixels_gives_the_same_file_as_rgb(make_u8, fmt):
+    rgb = make_u8(40, 50, seed=8)
+    rgbx = np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)])
+    options = ExportOptions(quality=90)
+    assert encode(rgbx, fmt, options, None) == encode(rgb, fmt, options, None)
