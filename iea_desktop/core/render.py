@@ -277,13 +277,14 @@ def _run_step(step: Step, image: np.ndarray, finished: np.ndarray | None = None)
 
 
 def _chain(steps: list[Step], src: np.ndarray, src_lo: int, frame: tuple[int, int], y0: int, y1: int,
-           dst: np.ndarray, small: int) -> None:
-    """Rows y0..y1 (of the frame) of ``steps`` applied to ``src`` (frame rows src_lo..) into ``dst``.
+           dst: np.ndarray, small: int, finished: np.ndarray | None = None) -> None:
+    """Rows y0..y1 (of the frame) of ``steps`` applied to ``src`` (frame rows src_lo..) into ``dst``,
+    and finished into ``finished`` (the same rows) when given.
 
-    Small strips go through every step while they are in the CPU's cache. A neighbourhood step
-    after the first needs context rows of its input: the steps before it are run first, over
-    this band plus the context, into a band-sized buffer (so context is computed once per band,
-    not once per small strip).
+    Small strips go through every step while they are in the CPU's cache (and are finished
+    there). A neighbourhood step after the first needs context rows of its input: the steps
+    before it are run first, over this band plus the context, into a band-sized buffer (so
+    context is computed once per band, not once per small strip).
     """
     k = next((i for i in range(1, len(steps)) if steps[i].halo), None)
     if k is not None:
@@ -291,7 +292,7 @@ def _chain(steps: list[Step], src: np.ndarray, src_lo: int, frame: tuple[int, in
         lo, hi = max(0, y0 - context), min(frame[0], y1 + context)
         middle = np.empty((hi - lo,) + src.shape[1:], dtype=np.float32)
         _chain(steps[:k], src, src_lo, frame, lo, hi, middle, small)
-        _chain(steps[k:], middle, lo, frame, y0, y1, dst, small)
+        _chain(steps[k:], middle, lo, frame, y0, y1, dst, small, finished)
         return
     first = steps[0].halo
     for a in range(y0, y1, small):
@@ -304,6 +305,8 @@ def _chain(steps: list[Step], src: np.ndarray, src_lo: int, frame: tuple[int, in
             result = step.run(strip, frame, at)
             strip, at = result[a - at:b - at], a
         steps[-1].run(strip, frame, at, dst[a - y0:b - y0], a - at)
+        if finished is not None:
+            _finish_rows(dst[a - y0:b - y0], finished[a - y0:b - y0])
 
 
 def _run_strips(steps: list[Step], image: np.ndarray, poll: Callable[[], None],
@@ -324,9 +327,7 @@ def _run_strips(steps: list[Step], image: np.ndarray, poll: Callable[[], None],
 
     def work(y0: int, y1: int) -> None:
         dst = out[y0:y1] if out is not None else np.empty((y1 - y0,) + image.shape[1:], dtype=np.float32)
-        _chain(steps, image, 0, frame, y0, y1, dst, small)
-        if finished is not None:
-            _finish_rows(dst, finished[y0:y1])
+        _chain(steps, image, 0, frame, y0, y1, dst, small, None if finished is None else finished[y0:y1])
 
     bands = [(y, min(y + band, height)) for y in range(0, height, band)]
     polls = sum(len(s.nodes) for s in steps)
