@@ -290,9 +290,10 @@ def _chain(steps: list[Step], src: np.ndarray, src_lo: int, frame: tuple[int, in
     if k is not None:
         context = sum(s.halo for s in steps[k:])
         lo, hi = max(0, y0 - context), min(frame[0], y1 + context)
-        middle = np.empty((hi - lo,) + src.shape[1:], dtype=np.float32)
+        middle = POOL.take((hi - lo,) + src.shape[1:])  # band-sized: recycled, not page-faulted in anew
         _chain(steps[:k], src, src_lo, frame, lo, hi, middle, small)
         _chain(steps[k:], middle, lo, frame, y0, y1, dst, small, finished)
+        POOL.give(middle, references=1)
         return
     first = steps[0].halo
     for a in range(y0, y1, small):
@@ -326,8 +327,10 @@ def _run_strips(steps: list[Step], image: np.ndarray, poll: Callable[[], None],
     out = np.empty(image.shape, dtype=np.float32) if raw else None
 
     def work(y0: int, y1: int) -> None:
-        dst = out[y0:y1] if out is not None else np.empty((y1 - y0,) + image.shape[1:], dtype=np.float32)
+        dst = out[y0:y1] if out is not None else POOL.take((y1 - y0,) + image.shape[1:])
         _chain(steps, image, 0, frame, y0, y1, dst, small, None if finished is None else finished[y0:y1])
+        if out is None:
+            POOL.give(dst, references=1)
 
     bands = [(y, min(y + band, height)) for y in range(0, height, band)]
     polls = sum(len(s.nodes) for s in steps)
