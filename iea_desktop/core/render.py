@@ -252,17 +252,17 @@ def plan(active: list[Node], start: int, scale: float, split_at: int | None = No
     return steps
 
 
-def _run_step(step: Step, image: np.ndarray, finished: np.ndarray | None = None) -> np.ndarray:
-    """One step over the whole picture (strips on every core when the step tiles). With
-    ``finished``, each strip is also finished into it (float32 or 8-bit) while it is in the cache."""
-    if not step.tiles or image.ndim != 3 or image.shape[0] < 16:
+def _run_step(step: Step, image: np.ndarray, finish_as: tuple | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """One step over the whole picture (strips on every core when the step tiles): its raw output,
+    and with ``finish_as`` = (dtype, rgbx) also the finished result (see ``output``), each strip
+    finished while it is in the cache."""
+    if not step.tiles or image.ndim != 3 or image.shape[0] < 16:  # geometry may change the size
         result = np.asarray(step.run(image, None, 0), dtype=np.float32)
-        if finished is not None:
-            _finish_rows(result, finished)
-        return result
+        return result, None if finish_as is None else finish(result, output(result.shape, *finish_as))
     height = image.shape[0]
     frame = (height, image.shape[1])
     out = POOL.take(image.shape)
+    finished = None if finish_as is None else output(image.shape, *finish_as)
 
     def rows(y0: int, y1: int) -> None:
         a, b = max(0, y0 - step.halo), min(height, y1 + step.halo)
@@ -273,7 +273,7 @@ def _run_step(step: Step, image: np.ndarray, finished: np.ndarray | None = None)
             _finish_rows(dst, finished[y0:y1])
 
     parallel(rows, height, strip_rows(image.shape[1]))
-    return out
+    return out, finished
 
 
 def _chain(steps: list[Step], src: np.ndarray, src_lo: int, frame: tuple[int, int], y0: int, y1: int,
@@ -470,9 +470,8 @@ class Renderer:
         for number, step in enumerate(steps if start < len(active) else []):
             for _ in step.nodes:
                 poll()
-            if number == len(steps) - 1:  # the result is finished strip by strip as it is made
-                finished = output(image.shape, dtype, rgbx)
-            image = _run_step(step, image, finished)
+            last = number == len(steps) - 1  # its result is finished strip by strip as it is made
+            image, finished = _run_step(step, image, (dtype, rgbx) if last else None)
             self._put(keys[step.last], image)
         if split_at is not None:
             self._edited_keys = [keys[step.last] for step in steps if step.last >= split_at]
@@ -492,7 +491,7 @@ class Renderer:
             if not segment[0].tiles or image.ndim != 3:
                 for _ in segment[0].nodes:
                     poll()
-                image = _run_step(segment[0], as_float(image))
+                image, _ = _run_step(segment[0], as_float(image))
             elif last:  # the result comes out finished, straight from the strips
                 out = output(image.shape, dtype, rgbx)
                 _run_strips(segment, image, poll, finished=out, raw=False)

@@ -62,12 +62,15 @@ def test_render_export_without_edits_is_the_photo(make_photo, make_u8):
     np.testing.assert_array_equal(doc.render_export(), pixels)
 
 
-def test_the_preview_in_8_bits_equals_the_float_preview_converted(make_photo):
-    doc = with_nodes(make_photo("photo.jpg", height=120, width=160, quality=92))
+@pytest.mark.parametrize("extra", [[], [make_node("crop", {"right": 0.5})], [make_node("rotate", {"turns": 1})]])
+def test_the_preview_in_8_bits_equals_the_float_preview_converted(make_photo, extra):
+    """Also when geometry changes the size (the last step may be a crop)."""
+    doc = with_nodes(make_photo("photo.jpg", height=120, width=160, quality=92), extra)
     floats = doc.render_preview()
     np.testing.assert_array_equal(doc.render_preview(dtype=np.uint8), to_uint8(floats))
-    # and again from the cache, for a state just rendered
+    # and again from the cache, for a state just rendered; and geometry alone (the "before" view)
     np.testing.assert_array_equal(doc.render_preview(dtype=np.uint8), to_uint8(floats))
+    np.testing.assert_array_equal(doc.render_preview(nodes=extra, dtype=np.uint8), to_uint8(doc.render_preview(nodes=extra)))
 
 
 @pytest.mark.parametrize("name,kwargs", [("p.jpg", {"quality": 95}), ("p.png", {}), ("g.png", {"gray": True})])
