@@ -85,9 +85,9 @@ class RenderContext:
     out: np.ndarray | None = field(default=None, compare=False, repr=False)
     out_offset: int = 0
 
-    def frame_size(self, image: np.ndarray) -> tuple[int, int]:
-        """(height, width) of the whole picture this image (or strip of it) belongs to."""
-        return self.frame if self.frame is not None else (image.shape[0], image.shape[1])
+    def frame_size(self, rows: int, width: int) -> tuple[int, int]:
+        """(height, width) of the whole picture that a strip of ``rows`` x ``width`` belongs to."""
+        return self.frame if self.frame is not None else (rows, width)
 
 
 PixelFn = Callable[[np.ndarray, dict, RenderContext], np.ndarray]

@@ -74,8 +74,7 @@ def _field(p: dict, ctx, rows: int, width: int, mono: bool) -> tuple:
     v = p["value"]
     if v <= 0:
         return None, None, 0.0
-    frame = ctx.frame if ctx.frame is not None else (rows, width)
-    return None, noise(ctx.seed, frame, mono, ctx.origin, ctx.origin + rows), 0.003 * v
+    return None, noise(ctx.seed, ctx.frame_size(rows, width), mono, ctx.origin, ctx.origin + rows), 0.003 * v
 
 
 FIELDS = {

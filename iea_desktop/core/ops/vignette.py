@@ -100,7 +100,7 @@ def field(p: dict, ctx, rows: int, width: int) -> tuple[np.ndarray | None, np.nd
     v = p["value"]
     if v == 0:
         return None, None, 0.0
-    height, width = ctx.frame if ctx.frame is not None else (rows, width)
+    height, width = ctx.frame_size(rows, width)
     y0, y1 = ctx.origin, ctx.origin + rows
     if height * width <= _KEEP_PIXELS:
         f, g = _kept_factors(height, width, v)
