@@ -92,29 +92,37 @@ _tables: OrderedDict[tuple, np.ndarray] = OrderedDict()
 _tables_lock = Lock()
 
 
-def table(nodes: list[Node]) -> np.ndarray:
-    """The run's table: the nodes' own pixel functions (opacity and all) evaluated on a 65,536-step ramp."""
-    from .render import apply_node
-
-    key = tuple((n.op, n.version, tuple(sorted(n.params.items())), n.opacity) for n in nodes)
+def _remembered(key: tuple, make) -> np.ndarray:
+    """A table from the cache of the last 64 made (a slider drag makes one per value), or made now."""
     with _tables_lock:
         found = _tables.get(key)
         if found is not None:
             _tables.move_to_end(key)
             return found
-    ramp = np.arange(LUT_SIZE, dtype=np.float32) / np.float32(_TOP)
-    image = np.repeat(ramp[None, :, None], 3, axis=2)
-    for node in nodes:
-        image = apply_node(image, node, 1.0)
-    result = np.ascontiguousarray(image[0], dtype=np.float32)
-    if np.array_equal(result[:, 0], result[:, 1]) and np.array_equal(result[:, 0], result[:, 2]):
-        result = np.ascontiguousarray(result[:, 0])  # one table for all channels: a cheaper lookup
+    result = make()
     result.setflags(write=False)
     with _tables_lock:
         _tables[key] = result
         while len(_tables) > 64:
             _tables.popitem(last=False)
     return result
+
+
+def table(nodes: list[Node]) -> np.ndarray:
+    """The run's table: the nodes' own pixel functions (opacity and all) evaluated on a 65,536-step ramp."""
+    from .render import apply_node
+
+    def make() -> np.ndarray:
+        ramp = np.arange(LUT_SIZE, dtype=np.float32) / np.float32(_TOP)
+        image = np.repeat(ramp[None, :, None], 3, axis=2)
+        for node in nodes:
+            image = apply_node(image, node, 1.0)
+        result = np.ascontiguousarray(image[0], dtype=np.float32)
+        if np.array_equal(result[:, 0], result[:, 1]) and np.array_equal(result[:, 0], result[:, 2]):
+            result = np.ascontiguousarray(result[:, 0])  # one table for all channels: a cheaper lookup
+        return result
+
+    return _remembered(tuple((n.op, n.version, tuple(sorted(n.params.items())), n.opacity) for n in nodes), make)
 
 
 # --- Programs: whole runs of point nodes through the compiled kernel ------------------------------
@@ -234,21 +242,13 @@ def straight_line(table: np.ndarray) -> tuple[tuple, tuple] | None:
 
 def saturation_table(nodes: list[Node]) -> np.ndarray:
     """The saturation nodes' maps composed, on the (S, V) grid: rows V = j / (nv - 1), columns S = i / (ns - 1)."""
-    key = ("saturation",) + tuple((n.op, n.version, tuple(sorted(n.params.items()))) for n in nodes)
-    with _tables_lock:
-        found = _tables.get(key)
-        if found is not None:
-            _tables.move_to_end(key)
-            return found
-    ns, nv = SATURATION_GRID
-    s = np.tile(np.linspace(0.0, 1.0, ns, dtype=np.float32), (nv, 1))
-    v = np.tile(np.linspace(0.0, 1.0, nv, dtype=np.float32)[:, None], (1, ns))
-    for node in nodes:
-        s = np.clip(node.spec.saturation[node.version](node.params)(s, v), 0.0, 1.0)
-    result = np.ascontiguousarray(s, dtype=np.float32)
-    result.setflags(write=False)
-    with _tables_lock:
-        _tables[key] = result
-        while len(_tables) > 64:
-            _tables.popitem(last=False)
-    return result
+
+    def make() -> np.ndarray:
+        ns, nv = SATURATION_GRID
+        s = np.tile(np.linspace(0.0, 1.0, ns, dtype=np.float32), (nv, 1))
+        v = np.tile(np.linspace(0.0, 1.0, nv, dtype=np.float32)[:, None], (1, ns))
+        for node in nodes:
+            s = np.clip(node.spec.saturation[node.version](node.params)(s, v), 0.0, 1.0)
+        return np.ascontiguousarray(s, dtype=np.float32)
+
+    return _remembered(("saturation",) + tuple((n.op, n.version, tuple(sorted(n.params.items()))) for n in nodes), make)
