@@ -9,12 +9,16 @@ Speed (docs/performance.md):
   ``_kernel.c``): tone curves become one table lookup, saturation and vibrance one tabulated
   map, vignette and grain a multiply-add. A fused run is one *step*; the cache keeps each
   step's output under the key of the step's last node.
-- Ops that declare ``tiles`` run on horizontal strips, on every core at once (numpy and OpenCV
-  release the GIL); geometry runs on the whole picture.
+- Ops that declare ``tiles`` run on horizontal strips, on every core at once (the kernel, numpy
+  and OpenCV release the GIL); geometry runs on the whole picture.
 - With the cache (previews) steps run one after the other, each over all strips, and every step's
-  output is kept; arrays the cache lets go of are recycled (BufferPool). Without it (export,
-  1:1 zoom) all steps run band by band in small strips, so nothing but the source and the
-  result is ever picture-sized: memory stays bounded at any size.
+  output is kept; the node being edited starts a step of its own, so its input stays cached, and
+  while it is dragged only its latest state is kept. Arrays the cache lets go of are recycled
+  (BufferPool). The last step's strips are finished (to the 8-bit frame the canvas shows) as they
+  are made.
+- Without the cache (export, 1:1 zoom) all steps run band by band in small strips, from an 8-bit
+  source straight to an 8-bit result when asked, so nothing but the source and the result is
+  ever picture-sized: memory stays bounded at any size.
 """
 
 from __future__ import annotations
@@ -432,7 +436,9 @@ class Renderer:
         ``cancelled`` is polled once per node; when it returns True, RenderCancelled is raised.
         ``use_cache`` False (export, 1:1 zoom) renders strip by strip and keeps nothing
         picture-sized but the source and the result. With the cache, each step's output is
-        kept, so a change anywhere recomputes from that node's step on.
+        kept, so a change anywhere recomputes from that node's step on; the first node that
+        changed since the last render (the one being edited) starts a step of its own from then
+        on, and while it keeps changing only its latest state after it is kept.
         """
         active = [n for n in nodes if n.enabled and n.opacity > 0 and not n.spec.is_identity(n.params)]
         keys = []
