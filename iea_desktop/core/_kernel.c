@@ -15,6 +15,9 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#if defined(_MSC_VER) && !defined(__clang__)
+#define restrict __restrict /* MSVC's C before /std:c11 */
+#endif
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -369,10 +372,14 @@ static inline Py_ssize_t reflect(Py_ssize_t i, Py_ssize_t n) {
 typedef float vfloat __attribute__((vector_size(LANES * sizeof(float))));
 typedef int vint __attribute__((vector_size(LANES * sizeof(int))));
 
-static inline vfloat vload(const float *p) { vfloat v; memcpy(&v, p, sizeof v); return v; }
-static inline void vstore(float *p, vfloat v) { memcpy(p, &v, sizeof v); }
+/* Always inlined: the vectors never cross a real function boundary, so the compilers' note that
+ * passing them by value would depend on the target's ABI does not apply. */
+#pragma GCC diagnostic ignored "-Wpsabi"
+#define VECTOR_FN static inline __attribute__((always_inline))
+VECTOR_FN vfloat vload(const float *p) { vfloat v; memcpy(&v, p, sizeof v); return v; }
+VECTOR_FN void vstore(float *p, vfloat v) { memcpy(p, &v, sizeof v); }
 
-static inline vfloat vclip01(vfloat x) { /* as clip01: NaN -> 0 */
+VECTOR_FN vfloat vclip01(vfloat x) { /* as clip01: NaN -> 0 */
     const vfloat zero = {0.0f}, one = zero + 1.0f;
     x = (vfloat)((vint)x & (x > zero));
     vint below = x < one;
