@@ -1,6 +1,6 @@
 """The compiled kernel (core/_kernel.c) against independent numpy/OpenCV references.
 
-Why: every fused point run and every sharpen/blur goes through these two C loops, which see raw
+Why: every fused point run, every sharpen/blur and every finished result goes through these C loops, which see raw
 buffers, work in chunks of 1024 pixels, index tables by hand and let go of the GIL. A wrong index,
 a chunk offset, a border rule or a missing argument check would not show in the ops' own tests
 as plainly as here, where each stage kind is checked alone and chained, on NaN/inf inputs, in
@@ -20,7 +20,7 @@ from iea_desktop.core.graph import make_node
 from iea_desktop.core.ops import sharpness
 from iea_desktop.core.render import apply_node
 
-AFFINE, TABLE, SATURATION, FIELD = 0, 1, 2, 3
+AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE = 0, 1, 2, 3, 4
 SHAPES = [(1, 1, 3), (7, 11, 3), (64, 96, 3), (50, 70, 3)]  # the last two span several 1024-pixel chunks
 
 
@@ -346,3 +346,34 @@ def test_a_program_over_a_strip_equals_those_rows_of_the_whole(y0, y1):
     top = max(y0 - 3, 0)
     assert prog.run(x[top:y1], frame=(64, 96), origin=top, out=out, out_offset=y0 - top) is out
     np.testing.assert_array_equal(out, whole[y0:y1])
+
+
+# --------------------------------------------------------------------------- finish, clipped affine
+
+def test_finish_writes_floats_8_16_bits_and_rgbx_exactly():
+    x = wide((9, 13, 3), seed=4)
+    clipped = clip01(x)
+    for dtype, levels in ((np.uint8, 255), (np.uint16, 65535)):
+        out = np.empty(x.shape, dtype)
+        _kernel.finish(x, out)
+        np.testing.assert_array_equal(out, np.rint(clipped * np.float32(levels)).astype(dtype))
+    floats = np.empty_like(x)
+    np.testing.assert_array_equal(_kernel.finish(x, floats), clipped)
+    rgbx = np.zeros((9, 13, 4), np.uint8)
+    _kernel.finish(x, rgbx)
+    np.testing.assert_array_equal(rgbx[..., :3], np.rint(clipped * np.float32(255)).astype(np.uint8))
+    assert (rgbx[..., 3] == 255).all()
+    with pytest.raises(TypeError):
+        _kernel.finish(x, np.empty(x.shape, np.float64))
+    with pytest.raises(ValueError):
+        _kernel.finish(x, np.empty((9, 13, 2), np.uint8))
+
+
+def test_clipped_affine_is_a_clip_then_a_multiply_add_per_channel():
+    x = wide((7, 11, 3), seed=5)
+    scale, offset = (1.0, 0.5, -2.0), (0.1, -0.2, 0.3)
+    out = _kernel.run(x, np.empty_like(x), [(CLIPPED_AFFINE, 1.5, -0.1, scale, offset)])
+    expected = clip01(x * np.float32(1.5) - np.float32(0.1)) * np.float32(scale) + np.float32(offset)
+    np.testing.assert_allclose(out, expected, atol=1e-6)
+    with pytest.raises(TypeError):
+        _kernel.run(x, np.empty_like(x), [(CLIPPED_AFFINE, 1.5, -0.1, (1.0, 2.0), offset)])
