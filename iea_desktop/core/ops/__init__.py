@@ -48,8 +48,6 @@ def get_op(name: str) -> OpSpec:
     return REGISTRY[resolve_name(name)]
 
 
-
-
 def registry_markdown() -> str:
     """The tool table in docs/tools.md, generated from the registry (``make docs`` rewrites it)."""
     lines = [
@@ -75,4 +73,6 @@ def registry_markdown() -> str:
     aliases = ", ".join(f"`{a}` -> `{t}`" for a, t in ALIASES.items())
     lines += ["", f"Aliases accepted from models: {aliases}.", ""]
     return "\n".join(lines)
+
+
 __all__ = ["ALIASES", "IEA_TOOLS", "REGISTRY", "OpError", "OpSpec", "Param", "RenderContext", "get_op", "registry_markdown", "resolve_name"]
