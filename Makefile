@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+BYTECODE := $(VENV)/.bytecode
+SOURCES := $(shell find iea_desktop -name '*.py')
 SAMPLE := resources/sample.jpg
 
 # llama-cpp-python is compiled from source (about 8 minutes on 2 cores) into a wheel kept in
@@ -21,12 +23,19 @@ LLAMA_STAMP := $(VENV)/.llama-$(LLAMA_VERSION)-$(LLAMA_FLAVOUR)
 
 .PHONY: setup run test bench screenshots clean docs
 
-setup: $(STAMP)
+setup: $(STAMP) $(BYTECODE)
 
 # Re-run the install when the project's dependencies or its compiled kernel (setup.py) change.
 $(STAMP): pyproject.toml setup.py iea_desktop/core/_kernel.c $(LLAMA_STAMP)
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+# The package's bytecode, compiled ahead (as pip does for installed packages): a process then starts
+# about 50 ms sooner, also where PYTHONDONTWRITEBYTECODE keeps Python from caching it itself.
+# compileall only recompiles what changed.
+$(BYTECODE): $(SOURCES) | $(STAMP)
+	$(PY) -m compileall -q iea_desktop
+	touch $@
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -70,7 +79,7 @@ screenshots: setup
 # `make package-check`: builds it if needed, then runs the bundled program offscreen
 # (--version, a render of the sample, doctor, the window) and fails loudly if any step fails.
 BUNDLE := dist/iea-desktop
-BUNDLE_INPUTS := $(shell find iea_desktop -name '*.py') packaging/iea-desktop.spec packaging/entry.py \
+BUNDLE_INPUTS := $(SOURCES) packaging/iea-desktop.spec packaging/entry.py \
 	packaging/linux/iea-desktop.desktop packaging/linux/install.sh models/catalog.json $(wildcard resources/*)
 
 .PHONY: package package-check gpu-cuda gpu-metal
