@@ -1,58 +1,19 @@
 """The live histogram: RGB and luminance of the displayed 8-bit preview, with clipping warnings.
 
-``compute`` runs in the render worker (numpy bincounts of the image being shown); the widget
-only paints the counts. The two triangles light up when shadows or highlights clip; clicking
-either toggles the clipping overlay on the canvas.
+The counts are made in the render worker (``core/histogram.py``); the widget only paints them.
+The two triangles light up when shadows or highlights clip; clicking either toggles the
+clipping overlay on the canvas.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from ..core.histogram import CLIP_WARNING, Histogram
 from . import theme
-
-CLIP_WARNING = 0.001  # light the warning when 0.1 % of the pixels clip
-LUMA_WEIGHTS = (0.2126, 0.7152, 0.0722)
-
-
-@dataclass
-class Histogram:
-    red: np.ndarray  # 256 counts each
-    green: np.ndarray
-    blue: np.ndarray
-    luma: np.ndarray
-    clip_shadows: float  # fraction of pixels black in every channel
-    clip_highlights: float  # fraction of pixels at 255 in any channel
-
-
-def compute(image_u8: np.ndarray) -> Histogram:
-    """Histogram of an 8-bit RGB image (the preview being displayed)."""
-    pixels = image_u8.reshape(-1, 3)
-    r, g, b = pixels[:, 0], pixels[:, 1], pixels[:, 2]
-    luma = (LUMA_WEIGHTS[0] * r + LUMA_WEIGHTS[1] * g + LUMA_WEIGHTS[2] * b + 0.5).astype(np.uint8)
-    total = max(len(pixels), 1)
-    low = ((r == 0) & (g == 0) & (b == 0)).sum() / total
-    high = ((r == 255) | (g == 255) | (b == 255)).sum() / total
-
-    def count(channel: np.ndarray) -> np.ndarray:
-        return np.bincount(channel, minlength=256).astype(np.float64)
-
-    return Histogram(count(r), count(g), count(b), count(luma), float(low), float(high))
-
-
-def clipping_mask(image_u8: np.ndarray) -> np.ndarray:
-    """RGBA overlay (uint8): red where any channel is at 255, blue where every channel is 0."""
-    high = (image_u8 == 255).any(axis=2)
-    low = (image_u8 == 0).all(axis=2)
-    overlay = np.zeros(image_u8.shape[:2] + (4,), dtype=np.uint8)
-    overlay[high] = (255, 40, 40, 200)
-    overlay[low] = (40, 110, 255, 200)
-    return overlay
 
 
 class HistogramWidget(QWidget):

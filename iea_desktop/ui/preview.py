@@ -17,9 +17,9 @@ import numpy as np
 from PySide6.QtCore import QObject, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
+from ..core import histogram
 from ..core.document import Document
 from ..core.render import LatestWins, RenderCancelled
-from . import histogram
 from .workers import Task
 
 

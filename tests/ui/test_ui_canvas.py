@@ -7,7 +7,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.history import AddNode
-from iea_desktop.ui.histogram import clipping_mask, compute
+from iea_desktop.core.histogram import clipping_mask, compute
 from uihelpers import WAIT_MS, open_photo, wait_rendered
 
 
