@@ -91,8 +91,17 @@ def case_preview_scratch(paths, n):
     return times, {"proxy": f"{src.shape[1]}x{src.shape[0]}", "nodes": len(doc.graph.active_nodes())}
 
 
-def _slider(paths, n, op):
+def _slider(paths, n, op, window=False):
+    """``window``: also the histogram the window computes for every frame (its render worker's job,
+    less Qt); trees from before core/histogram.py use the window's own module."""
     from iea_desktop.core.history import SetNodeFields
+
+    histogram = None
+    if window:
+        try:
+            from iea_desktop.core import histogram
+        except ImportError:
+            from iea_desktop.ui import histogram
 
     doc = open_with_sixteen(paths["jpeg"])
     node = doc.graph.find(op)[0]
@@ -103,7 +112,9 @@ def _slider(paths, n, op):
         value = base + 1 + i % 40  # a new value every time (a cached one would be free)
         doc.apply(SetNodeFields(node.id, params={"value": value}, gesture="drag"))
         t0 = time.perf_counter()
-        preview_frame(doc)
+        frame = preview_frame(doc)
+        if histogram is not None:
+            histogram.compute(frame)
         times.append(time.perf_counter() - t0)
         recomputed.append(doc.renderer.last_recomputed)
         if i % 40 == 39:  # leave the cached values behind before repeating them
@@ -123,6 +134,10 @@ def case_slider_first(paths, n):
 
 def case_slider_last(paths, n):
     return _slider(paths, n, "sharpness")
+
+
+def case_slider_window(paths, n):
+    return _slider(paths, n, "saturation", window=True)
 
 
 def case_edit_session(paths, n):

@@ -36,14 +36,28 @@ def _black_and_unclipped(image_u8: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return cv2.inRange(image_u8, (0, 0, 0), (0, 0, 0)), cv2.inRange(image_u8, (0, 0, 0), (254, 254, 254))
 
 
-def compute(image_u8: np.ndarray) -> Histogram:
-    """Histogram of an 8-bit RGB image (the preview being displayed); luminance rounded to levels."""
-    pixels = np.ascontiguousarray(image_u8)
+def _strip_counts(pixels: np.ndarray) -> np.ndarray:
+    """Counts of one strip: red, green, blue, luma (256 each), black pixels, unclipped pixels."""
     luma = cv2.transform(pixels, _LUMA)  # one 8-bit plane, rounded
     black, unclipped = _black_and_unclipped(pixels)
+    return np.concatenate([_count(pixels, 0), _count(pixels, 1), _count(pixels, 2), _count(luma),
+                           [cv2.countNonZero(black), cv2.countNonZero(unclipped)]])
+
+
+def compute(image_u8: np.ndarray) -> Histogram:
+    """Histogram of an 8-bit RGB image (the preview being displayed); luminance rounded to levels.
+    In strips on every core (the render's thread pool is idle by then)."""
+    from .render import parallel
+
+    pixels = np.ascontiguousarray(image_u8)
+    height = pixels.shape[0]
+    rows = max(1, -(-height // 8))
+    parts: list[np.ndarray] = []
+    parallel(lambda y0, y1: parts.append(_strip_counts(pixels[y0:y1])), height, rows)
+    counts = np.sum(parts, axis=0) if parts else np.zeros(4 * 256 + 2)
     total = max(pixels.shape[0] * pixels.shape[1], 1)
-    return Histogram(_count(pixels, 0), _count(pixels, 1), _count(pixels, 2), _count(luma),
-                     cv2.countNonZero(black) / total, 1.0 - cv2.countNonZero(unclipped) / total)
+    return Histogram(counts[:256], counts[256:512], counts[512:768], counts[768:1024],
+                     counts[1024] / total, 1.0 - counts[1025] / total)
 
 
 def clipping_mask(image_u8: np.ndarray) -> np.ndarray:
