@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .stats import LUMA
+
 CLIP_WARNING = 0.001  # light the warning when 0.1 % of the pixels clip
-LUMA_WEIGHTS = (0.2126, 0.7152, 0.0722)
-_LUMA = np.array([LUMA_WEIGHTS], dtype=np.float32)
 
 
 @dataclass
@@ -38,7 +38,7 @@ def _black_and_unclipped(image_u8: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _strip_counts(pixels: np.ndarray) -> np.ndarray:
     """Counts of one strip: red, green, blue, luma (256 each), black pixels, unclipped pixels."""
-    luma = cv2.transform(pixels, _LUMA)  # one 8-bit plane, rounded
+    luma = cv2.transform(pixels, LUMA[None])  # one 8-bit plane, rounded
     black, unclipped = _black_and_unclipped(pixels)
     return np.concatenate([_count(pixels, 0), _count(pixels, 1), _count(pixels, 2), _count(luma),
                            [cv2.countNonZero(black), cv2.countNonZero(unclipped)]])

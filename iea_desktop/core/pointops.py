@@ -53,6 +53,11 @@ LUT_SIZE = 65536
 _TOP = LUT_SIZE - 1
 
 
+def _key(node: Node) -> tuple:
+    """What a node's tables depend on: op, version and values."""
+    return node.op, node.version, tuple(sorted(node.params.items()))
+
+
 def fusable(node: Node, kinds: tuple[str, ...]) -> bool:
     return node.spec.point in kinds and node.opacity >= 1.0
 
@@ -122,7 +127,7 @@ def table(nodes: list[Node]) -> np.ndarray:
             result = np.ascontiguousarray(result[:, 0])  # one table for all channels: a cheaper lookup
         return result
 
-    return _remembered(tuple((n.op, n.version, tuple(sorted(n.params.items())), n.opacity) for n in nodes), make)
+    return _remembered(tuple(_key(n) + (n.opacity,) for n in nodes), make)
 
 
 # --- Programs: whole runs of point nodes through the compiled kernel ------------------------------
@@ -219,7 +224,7 @@ _lines: dict[tuple, tuple | None] = {}
 
 def line_of(node: Node) -> tuple[tuple, tuple] | None:
     """A curve node's straight line after its clip (see straight_line), remembered per op, version, values."""
-    key = (node.op, node.version, tuple(sorted(node.params.items())))
+    key = _key(node)
     if key not in _lines:
         if len(_lines) > 4096:
             _lines.clear()
@@ -251,4 +256,4 @@ def saturation_table(nodes: list[Node]) -> np.ndarray:
             s = np.clip(node.spec.saturation[node.version](node.params)(s, v), 0.0, 1.0)
         return np.ascontiguousarray(s, dtype=np.float32)
 
-    return _remembered(("saturation",) + tuple((n.op, n.version, tuple(sorted(n.params.items()))) for n in nodes), make)
+    return _remembered(("saturation",) + tuple(_key(n) for n in nodes), make)

@@ -320,8 +320,8 @@ def _run_strips(steps: list[Step], image: np.ndarray, poll: Callable[[], None],
 
     Writes the finished result into ``finished`` (float32, or uint8 for export) when given, and
     returns the raw (unfinished, cacheable) result as a new array when ``raw``. The image may be
-    8-bit (the export path's source); each strip is turned into floats as it is read. ``poll`` is called once per node, spread over
-    the bands.
+    8-bit (the export path's source); each strip is turned into floats as it is read. ``poll``
+    is called once per node, spread over the bands.
     """
     height, width = image.shape[:2]
     frame = (height, width)
@@ -508,7 +508,7 @@ class Renderer:
         if dtype != np.float32 or rgbx:
             return finish(image, output(image.shape, dtype, rgbx))
         if image is source:
-            return as_float(source).copy() if source.dtype == np.float32 else as_float(source)
+            return source.copy() if source.dtype == np.float32 else as_float(source)
         private = image.flags.writeable and not np.may_share_memory(image, source)
         return finish(image, out=image if private else None)
 

@@ -17,12 +17,16 @@ from .base import OpSpec, field_versions, value_param
 _KEEP_PIXELS = 4_000_000  # whole masks up to this size are kept (preview proxies)
 
 
+def _largest_radius(height: int, width: int) -> float:
+    """The distance of pixel (0, 0) from (w/2, h/2), the largest there is (1 for an empty picture)."""
+    return float(np.sqrt((0 - width / 2.0) ** 2 + (0 - height / 2.0) ** 2)) or 1.0
+
+
 def _radius_rows(height: int, width: int, y0: int, y1: int) -> np.ndarray:
     """Distance of each pixel of rows y0..y1 from (w/2, h/2), divided by the largest such distance (corners = 1)."""
     ys, xs = np.ogrid[y0:y1, :width]
     r = np.sqrt((xs - width / 2.0) ** 2 + (ys - height / 2.0) ** 2)
-    largest = float(np.sqrt((0 - width / 2.0) ** 2 + (0 - height / 2.0) ** 2))  # pixel (0, 0), as r.max()
-    r /= largest if largest > 0 else 1.0
+    r /= _largest_radius(height, width)
     return r
 
 
@@ -83,10 +87,9 @@ def _factors(height: int, width: int, v: int, y0: int, y1: int) -> tuple[np.ndar
     a = abs(v)
     k, g, s = 1.0 - 0.005 * a, 0.5 + 0.015 * a, 0.009 * a
     ys, xs = np.ogrid[y0:y1, :width]
-    largest = float(np.sqrt((width / 2.0) ** 2 + (height / 2.0) ** 2)) or 1.0  # the corner's distance
     m = np.add(((ys - height / 2.0) ** 2).astype(np.float32), ((xs - width / 2.0) ** 2).astype(np.float32))
     np.sqrt(m, out=m)
-    m *= np.float32(1.0 / (largest * k))  # r / k, with r = distance / largest
+    m *= np.float32(1.0 / (_largest_radius(height, width) * k))  # r / k, with r = distance / largest
     np.minimum(m, np.float32(1.0), out=m)
     np.power(m, np.float32(g), out=m)
     m *= np.float32(s)
