@@ -12,10 +12,11 @@ Speed (docs/performance.md):
 - Ops that declare ``tiles`` run on horizontal strips, on every core at once (the kernel, numpy
   and OpenCV release the GIL); geometry runs on the whole picture.
 - With the cache (previews) steps run one after the other, each over all strips, and every step's
-  output is kept; the node being edited starts a step of its own, so its input stays cached, and
-  while it is dragged only its latest state is kept. Arrays the cache lets go of are recycled
-  (BufferPool). The last step's strips are finished (to the 8-bit frame the canvas shows) as they
-  are made.
+  output is kept, up to the node being edited: it starts a step of its own, so its input stays
+  cached. From it on, the steps (whose outputs change with every move of its slider) run as one
+  chain of small strips, like the export's, and only the result is kept; while the node is
+  dragged only its latest result is kept. Arrays the cache lets go of are recycled (BufferPool).
+  The last strips are finished (to the 8-bit frame the canvas shows) as they are made.
 - Without the cache (export, 1:1 zoom) all steps run band by band in small strips, from an 8-bit
   source straight to an 8-bit result when asked, so nothing but the source and the result is
   ever picture-sized: memory stays bounded at any size.
@@ -295,7 +296,7 @@ def _chain(steps: list[Step], src: np.ndarray, src_lo: int, frame: tuple[int, in
         context = sum(s.halo for s in steps[k:])
         lo, hi = max(0, y0 - context), min(frame[0], y1 + context)
         middle = POOL.take((hi - lo,) + src.shape[1:])  # band-sized: recycled, not page-faulted in anew
-        _chain(steps[:k], src, src_lo, frame, lo, hi, middle, small)
+        _chain(steps[:k], src, src_lo, frame, lo, hi, middle, small if k > 1 else hi - lo)  # one step: one pass
         _chain(steps[k:], middle, lo, frame, y0, y1, dst, small, finished)
         POOL.give(middle, references=1)
         return
@@ -321,32 +322,31 @@ def _run_strips(steps: list[Step], image: np.ndarray, poll: Callable[[], None],
     Writes the finished result into ``finished`` (float32, or uint8 for export) when given, and
     returns the raw (unfinished, cacheable) result as a new array when ``raw``. The image may be
     8-bit (the export path's source); each strip is turned into floats as it is read. ``poll``
-    is called once per node, spread over the bands.
+    is called once per node, spread over the bands, each band's share before it starts (in the
+    worker that runs it: a cancelled render stops at its next band). The bands go to the cores
+    all at once: waiting for the slowest band of each group had cost a fifth of a preview's time.
     """
     height, width = image.shape[:2]
     frame = (height, width)
     context = sum(s.halo for s in steps[1:])  # rows computed twice per band (the first step reads its own)
     small = strip_rows(width)
     band = max(small, 16 * context)  # so that they stay a small share of the work
-    out = np.empty(image.shape, dtype=np.float32) if raw else None
+    out = POOL.take(image.shape) if raw else None
+    bands = -(-height // band)
+    polls = sum(len(s.nodes) for s in steps)
+    polling = threading.Lock()  # poll() need not be thread-safe (the export dialog counts in it)
 
     def work(y0: int, y1: int) -> None:
+        number = y0 // band
+        with polling:
+            for _ in range(polls * (number + 1) // bands - polls * number // bands):
+                poll()
         dst = out[y0:y1] if out is not None else POOL.take((y1 - y0,) + image.shape[1:])
         _chain(steps, image, 0, frame, y0, y1, dst, small, None if finished is None else finished[y0:y1])
         if out is None:
             POOL.give(dst, references=1)
 
-    bands = [(y, min(y + band, height)) for y in range(0, height, band)]
-    polls = sum(len(s.nodes) for s in steps)
-    # as many batches as polls, but each with a band for every core (a batch runs in parallel)
-    batches = [b for b in np.array_split(np.arange(len(bands)), max(1, min(polls, len(bands) // cpu_count()))) if len(b)]
-    done = 0
-    for number, batch in enumerate(batches):
-        while done < -(-polls * (number + 1) // len(batches)):  # this batch's share of the polls, first
-            poll()
-            done += 1
-        first, last = bands[batch[0]][0], bands[batch[-1]][1]
-        parallel(lambda a, b: work(first + a, first + b), last - first, band)
+    parallel(work, height, band)
     return out
 
 
@@ -359,6 +359,18 @@ def _segments(steps: list[Step]) -> list[list[Step]]:
         else:
             segments[-1].append(step)
     return segments
+
+
+def _chain_start(steps: list[Step], split_at: int | None, image: np.ndarray) -> int:
+    """Where a cached render stops keeping each step's output: at the first step of the node being
+    edited, when two or more steps (all tiling) start there. Their outputs change with every move
+    of its slider, so they run as one chain of small strips that stay in the CPU's cache instead of
+    each writing and reading a picture-sized array (docs/performance.md)."""
+    first = len(steps) if split_at is None else next((i for i, s in enumerate(steps) if s.last >= split_at), len(steps))
+    tail = steps[first:]
+    if len(tail) < 2 or not all(s.tiles for s in tail) or image.ndim != 3 or image.shape[0] < 16:
+        return len(steps)
+    return first
 
 
 class Renderer:
@@ -437,8 +449,9 @@ class Renderer:
         ``use_cache`` False (export, 1:1 zoom) renders strip by strip and keeps nothing
         picture-sized but the source and the result. With the cache, each step's output is
         kept, so a change anywhere recomputes from that node's step on; the first node that
-        changed since the last render (the one being edited) starts a step of its own from then
-        on, and while it keeps changing only its latest state after it is kept.
+        changed since the last render (the one being edited) starts a step of its own, the steps
+        from it on run as one chain (``_chain_start``) of which only the result is kept, and
+        while it keeps changing only its latest result is kept.
         """
         active = [n for n in nodes if n.enabled and n.opacity > 0 and not n.spec.is_identity(n.params)]
         keys = []
@@ -472,13 +485,18 @@ class Renderer:
         steps = plan(active, start, scale, split_at)
         if not use_cache:
             return self._render_uncached(steps, image, poll, dtype, rgbx)
+        chain = _chain_start(steps, split_at, image)
         finished = None
-        for number, step in enumerate(steps if start < len(active) else []):
+        for number, step in enumerate(steps[:chain]):
             for _ in step.nodes:
                 poll()
             last = number == len(steps) - 1  # its result is finished strip by strip as it is made
             image, finished = _run_step(step, image, (dtype, rgbx) if last else None)
             self._put(keys[step.last], image)
+        if chain < len(steps):  # the steps from the edited node on, in small strips: only the result is kept
+            finished = output(image.shape, dtype, rgbx)
+            image = _run_strips(steps[chain:], image, poll, finished=finished)
+            self._put(keys[steps[-1].last], image)
         if split_at is not None:
             self._edited_keys = [keys[step.last] for step in steps if step.last >= split_at]
         if finished is not None:

@@ -218,6 +218,27 @@ def test_a_slider_drag_renders_what_a_fresh_renderer_renders(make_rgb):
     assert renderer.last_recomputed == 0  # the state just rendered is kept
 
 
+def test_while_a_node_is_edited_only_its_input_and_the_result_are_kept(make_rgb):
+    """The steps from the edited node on change with every move of its slider: they run as one
+    chain of small strips, and the cache keeps the edited node's input and the final result, not
+    the outputs between them."""
+    image = make_rgb(120, 160, seed=3)
+    nodes = every_tool()
+    renderer = Renderer()
+    renderer.render(image, "src", nodes)
+    saturation = next(n for n in nodes if n.op == "saturation")
+    for value in (31, 40):
+        saturation.params = {"value": value}
+        out = renderer.render(image, "src", nodes)
+    np.testing.assert_allclose(out, Renderer().render(image, "src", nodes), atol=1e-5)
+    # the first render's two steps (the fused run of 15 nodes, sharpness), the edited node's input, the result
+    assert len(renderer._cache) == 4
+    up_to_vignette = nodes[:nodes.index(next(n for n in nodes if n.op == "vignette")) + 1]
+    before = renderer.render(image, "src", up_to_vignette)
+    assert renderer.last_recomputed == len(up_to_vignette) - nodes.index(saturation)  # vignette's output was not kept
+    np.testing.assert_allclose(before, Renderer().render(image, "src", up_to_vignette), atol=1e-5)
+
+
 def test_cancelling_an_uncached_render_polls_once_per_node(rgb):
     from iea_desktop.core.render import RenderCancelled
 

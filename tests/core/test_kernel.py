@@ -139,8 +139,20 @@ def test_table_reads_the_nearest_clipped_entry(shape, channels):
     assert out.flat[0] == (table[0] if channels == 1 else table[0, 0]) and out.flat[1] == top  # NaN, +inf
 
 
+@pytest.fixture(params=[4, 3, 0], ids=["avx512", "avx2", "portable"])
+def simd(request):
+    """Each level of the kernel's explicit vector code (core/_kernel.c), where this CPU has it."""
+    level = _kernel.use_simd(request.param)
+    try:
+        if level != request.param:
+            pytest.skip(f"this CPU has no level {request.param} vector code")
+        yield level
+    finally:
+        _kernel.use_simd(4)  # back to the most the CPU has
+
+
 @pytest.mark.parametrize("shape", SHAPES)
-def test_saturation_matches_an_hsv_round_trip(shape):
+def test_saturation_matches_an_hsv_round_trip(shape, simd):
     x = wide(shape, seed=2)
     for factor in (0.4, 1.5):
         out = run(x, [(SATURATION, scaled_grid(factor), 2049, 65)])
@@ -148,7 +160,7 @@ def test_saturation_matches_an_hsv_round_trip(shape):
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-def test_saturation_identity_grid_and_greys_are_exact(shape):
+def test_saturation_identity_grid_and_greys_are_exact(shape, simd):
     x = wide(shape, seed=3)
     x[0, -1] = [0.3, 0.3, 0.3]
     np.testing.assert_allclose(run(x, [(SATURATION, scaled_grid(1.0), 2049, 65)]), clip01(x), atol=1e-6)
@@ -157,10 +169,26 @@ def test_saturation_identity_grid_and_greys_are_exact(shape):
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-def test_saturation_reads_the_grid_bilinearly_rows_v_columns_s(shape):
+def test_saturation_reads_the_grid_bilinearly_rows_v_columns_s(shape, simd):
     grid = np.random.default_rng(4).random((5, 9), dtype=np.float32)  # nv = 5 rows, ns = 9 columns
     x = wide(shape, seed=4)
     np.testing.assert_allclose(run(x, [(SATURATION, grid, 9, 5)]), saturation_ref(x, grid), atol=1e-5)
+
+
+def test_every_level_of_vector_code_gives_the_same_saturation():
+    """The AVX-512 pass, the AVX2 gathers and the portable loops do the same arithmetic in the same
+    order (any pixel count: the vector passes leave the last few pixels to the portable loop)."""
+    grid = np.random.default_rng(7).random((65, 2049), dtype=np.float32)
+    results = []
+    for shape in [(1, 1, 3), (3, 7, 3), (17, 61, 3), (64, 96, 3)]:
+        x = wide(shape, seed=8)
+        for level in (4, 3, 0):
+            _kernel.use_simd(level)
+            results.append(run(x, [(SATURATION, grid, 2049, 65)]))
+        _kernel.use_simd(4)
+        np.testing.assert_allclose(results[-3], results[-1], atol=1e-6)
+        np.testing.assert_allclose(results[-2], results[-1], atol=1e-6)
+        assert not np.isnan(results[-3]).any()
 
 
 @pytest.mark.parametrize("shape", SHAPES)
