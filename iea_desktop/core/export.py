@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageCms
 
+from . import jpeg_bands
 from .image_io import EXIF_ORIENTATION, downscale
-from .render import to_uint8, to_uint16
+from .render import cpu_count, to_uint8, to_uint16
 
 OPTIMIZE_HUFFMAN_PIXELS = 12_000_000
 FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
@@ -64,15 +65,18 @@ def check_target(target: Path, source: Path | None) -> None:
 
 
 def upright_exif(exif: bytes | None) -> bytes | None:
+    """The source's EXIF with orientation 1. Damaged EXIF, or more than a JPEG marker can hold, is
+    dropped: the export matters more than its metadata."""
     if not exif:
         return None
     try:
         data = Image.Exif()
         data.load(exif)
         data[EXIF_ORIENTATION] = 1
-        return data.tobytes()
+        result = data.tobytes()
     except Exception:  # damaged EXIF is dropped, not fatal
         return None
+    return result if len(result) <= jpeg_bands.MAX_SEGMENT else None
 
 
 def _pillow_image(image: np.ndarray, fmt: str) -> Image.Image:
@@ -112,6 +116,10 @@ def encode(image: np.ndarray, fmt: str, options: ExportOptions, exif: bytes | No
         # of a 24 MP export's 1.2 s budget (docs/performance.md), so it is kept for smaller pictures.
         optimize = image.shape[0] * image.shape[1] <= OPTIMIZE_HUFFMAN_PIXELS
         kwargs.update(quality=int(min(max(options.quality, 1), 100)), optimize=optimize, subsampling=0 if options.quality >= 90 else 2)
+        if not optimize and cpu_count() > 1:  # in bands on every core (Pillow's encoder holds the GIL)
+            pixels = image if image.dtype == np.uint8 else to_uint8(image)
+            return jpeg_bands.encode(pixels, kwargs["quality"], kwargs["subsampling"], kwargs.get("exif"),
+                                     kwargs.get("icc_profile"))
     elif fmt == "WEBP":
         kwargs.update(quality=int(min(max(options.quality, 1), 100)), method=4)
     elif fmt == "TIFF":
