@@ -61,16 +61,23 @@ def _open_document(photo: str, project_file: str | None, create: bool = False):
     return Document.open(photo, project_file=project_file)
 
 
-def _render_pixels(doc, iea_exact: bool, max_size: int | None, bit_depth: int = 8):
+def _eight_bit_export(args) -> bool:
+    """Whether `render` goes from the photo's 8 bits straight to an 8-bit file (Document.render_export)."""
+    return not args.max_size and not args.iea_exact and args.bit_depth == 8
+
+
+def _render_pixels(doc, iea_exact: bool, max_size: int | None, bit_depth: int = 8, decoding=None):
     """Full resolution, or downscaled to --max-size before rendering (radius effects scale with it);
-    straight to 8 bits when that is what the file gets."""
+    straight to 8 bits when that is what the file gets (``decoding``: the photo's decode, started
+    early by ``main``)."""
     from .core.document import render_graph_iea_exact
     from .core.image_io import downscale
 
     if not max_size:
         if iea_exact or bit_depth != 8:
             return doc.render_full(iea_exact=iea_exact)
-        return doc.render_export(rgbx=True)  # Pillow shares RGBX pixels instead of copying them
+        source = decoding.result()[1] if decoding is not None else None
+        return doc.render_export(rgbx=True, source=source)  # encoders share RGBX pixels instead of copying them
     source = downscale(doc.full_source(), max_size)
     if iea_exact:
         return render_graph_iea_exact(source, doc.graph.nodes)
@@ -104,7 +111,7 @@ def cmd_render(args) -> int:
             version = 1 if args.iea_exact and spec.iea_tool else None
             commands.append(AddNode(make_node(spec.name, params, version=version)))
         doc.apply(Compound(commands, text="Parameters from the command line"))
-    pixels = _render_pixels(doc, args.iea_exact, args.max_size, args.bit_depth)
+    pixels = _render_pixels(doc, args.iea_exact, args.max_size, args.bit_depth, getattr(args, "decoding", None))
     target = _export(doc, pixels, args.output, args.quality, args.bit_depth)
     if not args.quiet:
         h, w = pixels.shape[:2]
@@ -271,14 +278,14 @@ def main(argv: list[str] | None = None) -> int:
     while argv and argv[0] == "--verbose":  # the global flag, before the command
         verbose = True
         argv.pop(0)
-    from .core.export import ExportError
-    from .core.image_io import ImageLoadError
-    from .core.ops import OpError
-    from .core.project import ProjectError
-    from .agent.errors import ModelFileError
-
     if argv and argv[0] in COMMANDS:
         args = build_parser().parse_args(argv)
+        if args.func is cmd_render and _eight_bit_export(args):
+            from .core import image_io
+
+            # the decode runs on its own core while the rest of the editor is imported and the
+            # document opened (docs/performance.md); a photo that cannot be read is reported as always
+            args.decoding = image_io.load_in_background(args.photo, keep_8bit=True)
     else:
         gui = argparse.ArgumentParser(prog="iea-desktop", description="Photo editor with a local assistant. "
                                       f"Commands: {', '.join(COMMANDS)} (iea-desktop COMMAND --help).")
@@ -287,6 +294,12 @@ def main(argv: list[str] | None = None) -> int:
         gui.add_argument("photo", nargs="?", help="photo to open")
         args = gui.parse_args(argv)
         args.func = cmd_gui
+    from .core.export import ExportError
+    from .core.image_io import ImageLoadError
+    from .core.ops import OpError
+    from .core.project import ProjectError
+    from .agent.errors import ModelFileError
+
     log = _start_logging(verbose or getattr(args, "log_verbose", False), argv)
     try:
         return args.func(args)

@@ -299,3 +299,50 @@ def test_usage_errors_exit_2_without_traceback(capsys, photo):
     with pytest.raises(SystemExit) as info:
         cli.main(["render", str(photo), "-o", "x.png", "--max-size", "big"])
     assert info.value.code == 2
+
+
+# --------------------------------------------------------------------------- the photo decoded early
+
+
+def test_an_8bit_render_decodes_the_photo_while_the_rest_starts(photo, tmp_path, capsys, monkeypatch):
+    """`render` to an 8-bit file starts decoding the photo before it imports the editor and opens the
+    document, and renders from that decode: the same file as the document's own decode gives."""
+    started = []
+    real = image_io.load_in_background
+
+    def spy(*args, **kwargs):
+        started.append((args, kwargs))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(image_io, "load_in_background", spy)
+    params = json.dumps({"exposure": 25, "vignette": 30, "sharpness": 20})
+    code, _, err = render(capsys, photo, "-o", tmp_path / "early.png", "--params", params)
+    assert code == 0, err
+    assert started and started[0][1] == {"keep_8bit": True}
+    doc = Document.open(photo)
+    for name, value in json.loads(params).items():
+        doc.apply(AddNode(make_node(name, {"value": value})))
+    np.testing.assert_array_equal(pixels(tmp_path / "early.png"), doc.render_export())
+    for other in (["--max-size", "64"], ["--iea-exact"], ["--bit-depth", "16"]):  # these render from floats
+        started.clear()
+        target = tmp_path / ("other.tif" if "--bit-depth" in other else "other.png")
+        assert render(capsys, photo, "-o", target, *other)[0] == 0
+        assert not started
+
+
+def test_a_photo_that_fails_its_early_decode_is_one_clean_error(tmp_path, capsys, photo):
+    truncated = tmp_path / "truncated.jpg"
+    Image.open(photo).convert("RGB").save(truncated, "JPEG")
+    truncated.write_bytes(truncated.read_bytes()[:400])
+    code, _, err = render(capsys, truncated, "-o", tmp_path / "out.jpg")
+    assert_clean_error(code, err, "truncated.jpg")
+    assert not (tmp_path / "out.jpg").exists()
+
+
+def test_load_in_background_gives_what_load_gives_or_its_error(photo, tmp_path):
+    info, image = image_io.load_in_background(photo, keep_8bit=True).result(timeout=30)
+    expected_info, expected = image_io.load(photo, keep_8bit=True)
+    assert info == expected_info and image.dtype == np.uint8
+    np.testing.assert_array_equal(image, expected)
+    with pytest.raises(image_io.ImageLoadError, match="not found"):
+        image_io.load_in_background(tmp_path / "gone.jpg").result(timeout=30)

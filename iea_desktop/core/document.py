@@ -194,15 +194,18 @@ class Document:
                                     self.graph.nodes if nodes is None else nodes, scale=self.preview_scale,
                                     cancelled=cancelled, dtype=dtype)
 
-    def render_export(self, cancelled=None, rgbx: bool = False) -> np.ndarray:
+    def render_export(self, cancelled=None, rgbx: bool = False, source: np.ndarray | None = None) -> np.ndarray:
         """Full resolution in 8 bits (uint8 RGB, or RGBX with ``rgbx``: see ``render.output``), the
         same pixels as ``to_uint8(render_full())``.
 
         An 8-bit photo is decoded to 8 bits and turned into floats band by band while rendering, so
         no picture-sized float array is made: about 2 x 288 MB less memory to touch at 24 MP
         (docs/performance.md). A photo already decoded in floats (1:1 zoom) is rendered from those.
+        ``source``: this photo as ``image_io.load(path, keep_8bit=True)`` decoded it (the command
+        line starts that early, see ``image_io.load_in_background``).
         """
-        source = self._full
+        if source is None:
+            source = self._full
         if source is None:
             _, source = image_io.load(self.path, self.max_pixels, keep_8bit=True)
         return self.renderer.render(source, self.source_key("full", source.shape), self.graph.nodes, scale=1.0,

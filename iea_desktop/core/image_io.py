@@ -10,6 +10,8 @@ import functools
 import hashlib
 import io
 import os
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -399,6 +401,22 @@ def load(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS, max_edge
     if image.dtype == np.uint8:
         return info, np.ascontiguousarray(image)
     return info, np.ascontiguousarray(image, dtype=np.float32)
+
+
+def load_in_background(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS, **options) -> Future:
+    """``load`` in a thread of its own, started now: the decode lets go of the GIL, so whatever the
+    caller does meanwhile (the command line imports the editor and reads the project) runs on
+    another core. The Future holds (info, image) or load's exception."""
+    future: Future = Future()
+
+    def work() -> None:
+        try:
+            future.set_result(load(path, max_pixels, **options))
+        except BaseException as error:  # noqa: BLE001 (handed to whoever asks for the result)
+            future.set_exception(error)
+
+    threading.Thread(target=work, name="iea-load", daemon=True).start()
+    return future
 
 
 def file_hash(path: str | os.PathLike) -> str:
