@@ -62,33 +62,34 @@ def _open_document(photo: str, project_file: str | None, create: bool = False):
 
 
 def _eight_bit_export(args) -> bool:
-    """Whether `render` goes from the photo's 8 bits straight to an 8-bit file (Document.render_export)."""
+    """Whether `render` goes from the photo's 8 bits straight to an 8-bit file (Document.export)."""
     return not args.max_size and not args.iea_exact and args.bit_depth == 8
 
 
-def _render_pixels(doc, iea_exact: bool, max_size: int | None, bit_depth: int = 8, decoding=None):
-    """Full resolution, or downscaled to --max-size before rendering (radius effects scale with it);
-    straight to 8 bits when that is what the file gets (``decoding``: the photo's decode, started
-    early by ``main``)."""
+def _render_pixels(doc, iea_exact: bool, max_size: int | None):
+    """The float render for what Document.export does not do: --iea-exact, 16 bits, or --max-size
+    (downscaled before rendering, so radius effects scale with it)."""
     from .core.document import render_graph_iea_exact
     from .core.image_io import downscale
 
     if not max_size:
-        if iea_exact or bit_depth != 8:
-            return doc.render_full(iea_exact=iea_exact)
-        source = decoding.result()[1] if decoding is not None else None
-        return doc.render_export(rgbx=True, source=source)  # encoders share RGBX pixels instead of copying them
+        return doc.render_full(iea_exact=iea_exact)
     source = downscale(doc.full_source(), max_size)
     if iea_exact:
         return render_graph_iea_exact(source, doc.graph.nodes)
     return doc.renderer.render(source, "cli", doc.graph.nodes, scale=source.shape[1] / doc.info.width, use_cache=False)
 
 
-def _export(doc, pixels, out: str, quality: int, bit_depth: int) -> Path:
+def _write(doc, args) -> tuple[Path, tuple[int, int]]:
+    """Render and write the file: the path written and the picture's size (width, height)."""
     from .core.export import ExportOptions, write_image
 
-    options = ExportOptions(quality=quality, bit_depth=bit_depth)
-    return write_image(pixels, out, options, exif=doc.info.exif, source=doc.path)
+    options = ExportOptions(quality=args.quality, bit_depth=args.bit_depth)
+    if _eight_bit_export(args):
+        decoding = getattr(args, "decoding", None)  # started early by main()
+        return doc.export(args.output, options, source=decoding.result()[1] if decoding is not None else None)
+    pixels = _render_pixels(doc, args.iea_exact, args.max_size)
+    return write_image(pixels, args.output, options, exif=doc.info.exif, source=doc.path), (pixels.shape[1], pixels.shape[0])
 
 
 def cmd_render(args) -> int:
@@ -111,10 +112,8 @@ def cmd_render(args) -> int:
             version = 1 if args.iea_exact and spec.iea_tool else None
             commands.append(AddNode(make_node(spec.name, params, version=version)))
         doc.apply(Compound(commands, text="Parameters from the command line"))
-    pixels = _render_pixels(doc, args.iea_exact, args.max_size, args.bit_depth, getattr(args, "decoding", None))
-    target = _export(doc, pixels, args.output, args.quality, args.bit_depth)
+    target, (w, h) = _write(doc, args)
     if not args.quiet:
-        h, w = pixels.shape[:2]
         print(f"wrote {target} ({w} × {h}, {len(doc.graph.active_nodes())} active adjustments, "
               f"{time.perf_counter() - started:.2f} s)")
     return 0
@@ -146,7 +145,9 @@ def cmd_edit(args) -> int:
     if args.trace:
         _write_trace(Path(args.trace), doc, result, assistant)
     if args.output:
-        _export(doc, _render_pixels(doc, False, None), args.output, 92, 8)
+        from .core.export import ExportOptions
+
+        doc.export(args.output, ExportOptions())
     if result.error:
         raise CliError(f"the assistant failed: {result.error}")
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import image_io, project
+from . import export, image_io, project
 from .graph import EditGraph
 from .history import Command, History
 from .iea_exact import graph_values, render_iea_exact
@@ -194,7 +195,8 @@ class Document:
                                     self.graph.nodes if nodes is None else nodes, scale=self.preview_scale,
                                     cancelled=cancelled, dtype=dtype)
 
-    def render_export(self, cancelled=None, rgbx: bool = False, source: np.ndarray | None = None) -> np.ndarray:
+    def render_export(self, cancelled=None, rgbx: bool = False, source: np.ndarray | None = None,
+                      sink=None) -> np.ndarray | None:
         """Full resolution in 8 bits (uint8 RGB, or RGBX with ``rgbx``: see ``render.output``), the
         same pixels as ``to_uint8(render_full())``.
 
@@ -202,14 +204,36 @@ class Document:
         no picture-sized float array is made: about 2 x 288 MB less memory to touch at 24 MP
         (docs/performance.md). A photo already decoded in floats (1:1 zoom) is rendered from those.
         ``source``: this photo as ``image_io.load(path, keep_8bit=True)`` decoded it (the command
-        line starts that early, see ``image_io.load_in_background``).
+        line starts that early, see ``image_io.load_in_background``). ``sink``: the result goes
+        there band by band instead of being returned (``Renderer.render``).
         """
         if source is None:
             source = self._full
         if source is None:
             _, source = image_io.load(self.path, self.max_pixels, keep_8bit=True)
         return self.renderer.render(source, self.source_key("full", source.shape), self.graph.nodes, scale=1.0,
-                                    cancelled=cancelled, use_cache=False, dtype=np.uint8, rgbx=rgbx)
+                                    cancelled=cancelled, use_cache=False, dtype=np.uint8, rgbx=rgbx, sink=sink)
+
+    def export(self, target: str | os.PathLike, options: export.ExportOptions | None = None, cancelled=None,
+               source: np.ndarray | None = None) -> tuple[Path, tuple[int, int]]:
+        """Render at full resolution and write ``target`` (see export.py); returns the path written
+        and the picture's size (width, height).
+
+        8-bit files at full size render from the photo's 8 bits (``render_export``, with ``source``
+        as there), and big JPEGs are rendered and encoded at once, band by band, never whole in
+        memory (``export.write_streamed``); 16-bit and resized files need the float render.
+        """
+        options = options or export.ExportOptions()
+        eight_bit = options.bit_depth == 8 and not options.max_edge
+        if eight_bit and export.streams(target, options, self.info.width * self.info.height):
+            return export.write_streamed(lambda sink: self.render_export(cancelled, source=source, sink=sink),
+                                         target, options, exif=self.info.exif, source=self.path)
+        pixels = self.render_export(cancelled, rgbx=True, source=source) if eight_bit else self.render_full(cancelled)
+        if options.max_edge:
+            pixels = image_io.downscale(pixels, int(options.max_edge))
+            options = dataclasses.replace(options, max_edge=None)
+        written = export.write_image(pixels, target, options, exif=self.info.exif, source=self.path)
+        return written, (pixels.shape[1], pixels.shape[0])
 
     def render_full(self, cancelled=None, iea_exact: bool = False, use_cache: bool = False) -> np.ndarray:
         """Full resolution (export). ``iea_exact``: the 16 tools through the IEA reference pipeline."""

@@ -12,6 +12,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from PIL import Image, ImageCms
@@ -115,10 +116,11 @@ def encode(image: np.ndarray, fmt: str, options: ExportOptions, exif: bytes | No
         # Huffman optimisation saves about 2% of the file but costs a second encoding pass: 0.5 s
         # of a 24 MP export's 1.2 s budget (docs/performance.md), so it is kept for smaller pictures.
         optimize = image.shape[0] * image.shape[1] <= OPTIMIZE_HUFFMAN_PIXELS
-        kwargs.update(quality=int(min(max(options.quality, 1), 100)), optimize=optimize, subsampling=0 if options.quality >= 90 else 2)
+        quality, subsampling = jpeg_settings(options)
+        kwargs.update(quality=quality, optimize=optimize, subsampling=subsampling)
         if not optimize and cpu_count() > 1:  # in bands on every core (Pillow's encoder holds the GIL)
             pixels = image if image.dtype == np.uint8 else to_uint8(image)
-            return jpeg_bands.encode(pixels, kwargs["quality"], kwargs["subsampling"], kwargs.get("exif"),
+            return jpeg_bands.encode(pixels, quality, subsampling, kwargs.get("exif"),
                                      kwargs.get("icc_profile"))
     elif fmt == "WEBP":
         kwargs.update(quality=int(min(max(options.quality, 1), 100)), method=4)
@@ -148,9 +150,52 @@ def write_image(image: np.ndarray, target: str | os.PathLike, options: ExportOpt
     fmt = format_for(target, options)
     if options.max_edge:
         image = downscale(image, int(options.max_edge))
-    data = encode(image, fmt, options, exif)
+    return _write(encode(image, fmt, options, exif), target)
+
+
+def jpeg_settings(options: ExportOptions) -> tuple[int, int]:
+    """JPEG quality (1-100) and chroma subsampling (Pillow's codes: 0 is 4:4:4, kept from quality
+    90 on; 2 is 4:2:0)."""
+    quality = int(min(max(options.quality, 1), 100))
+    return quality, 0 if quality >= 90 else 2
+
+
+def streams(target: str | os.PathLike, options: ExportOptions, pixels: int) -> bool:
+    """Whether an export of a picture this many pixels is rendered and encoded at once, band by
+    band (``write_streamed``): 8-bit JPEGs at full size that are too big for Huffman optimisation
+    (which needs the whole picture), on more than one core."""
+    return (format_for(Path(target), options) == "JPEG" and options.bit_depth == 8 and not options.max_edge
+            and pixels > OPTIMIZE_HUFFMAN_PIXELS and cpu_count() > 1)
+
+
+def write_streamed(render: Callable[[Callable[[int, np.ndarray], None]], None], target: str | os.PathLike,
+                   options: ExportOptions, exif: bytes | None = None,
+                   source: Path | None = None) -> tuple[Path, tuple[int, int]]:
+    """Render and encode at once (see ``streams``): ``render(sink)`` renders the picture and hands
+    its finished 8-bit rows to ``sink(first_row, rows)`` band by band, from any thread (as
+    ``Renderer.render`` does with a sink); each band is encoded as it comes (jpeg_bands), so the
+    picture is never whole in memory and the encoding shares the cores with the rendering.
+    Written atomically; returns the path written and the picture's size (width, height)."""
+    target = Path(target)
+    check_target(target, source)
+    if format_for(target, options) != "JPEG" or options.bit_depth != 8 or options.max_edge:
+        raise ExportError(f"{target.name}: only full-size 8-bit JPEG is written band by band")
+    _check_folder(target)
+    encoder = jpeg_bands.Encoder(*jpeg_settings(options))
+    render(encoder.add)
+    exif = upright_exif(exif) if options.keep_metadata else None
+    data = encoder.join(exif, SRGB_ICC if options.keep_metadata else None)
+    return _write(data, target), encoder.size
+
+
+def _check_folder(target: Path) -> None:
     if not target.parent.exists():
         raise ExportError(f"{target.parent}: folder does not exist")
+
+
+def _write(data: bytes, target: Path) -> Path:
+    """The file's bytes to ``target``, atomically (a temporary file beside it, then a rename)."""
+    _check_folder(target)
     try:
         fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
     except OSError as error:

@@ -16,6 +16,8 @@ decodes to the same pixels as the same settings encoded in one piece. Bands are 
 
 from __future__ import annotations
 
+import threading
+
 import cv2
 import numpy as np
 
@@ -27,30 +29,72 @@ MAX_SEGMENT = 65533  # bytes of payload a marker segment can hold
 ICC_CHUNK = MAX_SEGMENT - 14  # after "ICC_PROFILE\0" and the chunk's number and count
 
 
-def encode(pixels: np.ndarray, quality: int, subsampling: int, exif: bytes | None = None,
-           icc: bytes | None = None, bands: int | None = None) -> bytes:
-    """8-bit RGB or RGBX pixels (h, w, 3 or 4) as a baseline JPEG. ``subsampling``: Pillow's codes,
-    0 for 4:4:4, 2 for 4:2:0. ``exif``: an APP1 payload ("Exif\\0\\0..."), ``icc``: an ICC profile.
-    ``bands``: how many (default: two per core)."""
-    height, width = pixels.shape[:2]
-    mcu = 8 if subsampling == 0 else 16
-    count = max(1, min(bands or 2 * cpu_count(), -(-height // mcu)))
-    rows = -(-height // count // mcu) * mcu  # whole MCU rows per band
-    params = [cv2.IMWRITE_JPEG_QUALITY, int(quality),
-              cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
-              cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444 if subsampling == 0 else cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420,
-              cv2.IMWRITE_JPEG_RST_INTERVAL, -(-width // mcu)]
-    conversion = cv2.COLOR_RGBA2BGR if pixels.shape[2] == 4 else cv2.COLOR_RGB2BGR
-    parts: dict[int, np.ndarray] = {}
+class Encoder:
+    """Encodes one picture's bands as they come, from any thread, then joins them (see above).
 
-    def encode_band(y0: int, y1: int) -> None:
-        ok, data = cv2.imencode(".jpg", cv2.cvtColor(pixels[y0:y1], conversion), params)
+    ``add`` takes 8-bit RGB or RGBX rows; every band starts on a whole MCU row, and every band
+    but the picture's last is a whole number of MCU rows (8 pixel rows, or 16 with 4:2:0).
+    ``subsampling``: Pillow's codes, 0 for 4:4:4, 2 for 4:2:0.
+    """
+
+    def __init__(self, quality: int, subsampling: int):
+        self.quality = int(quality)
+        self.subsampling = subsampling
+        self.mcu = 8 if subsampling == 0 else 16
+        self._parts: dict[int, tuple[int, int, np.ndarray]] = {}  # first row -> (rows, width, data)
+        self.size: tuple[int, int] | None = None  # (width, height), once joined
+        self._lock = threading.Lock()
+        self._scratch = threading.local()
+
+    def add(self, first_row: int, rows: np.ndarray) -> None:
+        if first_row % self.mcu:
+            raise ValueError(f"a band must start on a whole MCU row (a multiple of {self.mcu}), not {first_row}")
+        height, width = rows.shape[:2]
+        params = [cv2.IMWRITE_JPEG_QUALITY, self.quality,
+                  cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
+                  cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444 if self.subsampling == 0 else cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420,
+                  cv2.IMWRITE_JPEG_RST_INTERVAL, -(-width // self.mcu)]
+        ok, data = cv2.imencode(".jpg", self._bgr(rows), params)
         if not ok:
             raise OSError("the JPEG encoder failed")
-        parts[y0] = data
+        with self._lock:
+            self._parts[first_row] = (height, width, data)
 
-    parallel(encode_band, height, rows)
-    return join([parts[y] for y in sorted(parts)], height, app_segments(exif, icc))
+    def _bgr(self, rows: np.ndarray) -> np.ndarray:
+        """The rows in OpenCV's channel order, in a buffer each thread keeps for its next band."""
+        held = getattr(self._scratch, "buffer", None)
+        if held is None or held.shape[1] != rows.shape[1] or held.shape[0] < rows.shape[0]:
+            held = self._scratch.buffer = np.empty(rows.shape[:2] + (3,), np.uint8)
+        out = held[:rows.shape[0]]
+        return cv2.cvtColor(rows, cv2.COLOR_RGBA2BGR if rows.shape[2] == 4 else cv2.COLOR_RGB2BGR, dst=out)
+
+    def join(self, exif: bytes | None = None, icc: bytes | None = None) -> bytes:
+        """The whole picture's file, with an APP1 ``exif`` payload ("Exif\\0\\0...") and an ICC profile."""
+        firsts = sorted(self._parts)
+        row, width = 0, None
+        for first in firsts:
+            rows, band_width, _ = self._parts[first]
+            if first != row or (width is not None and band_width != width):
+                raise ValueError("the bands do not tile one picture")
+            if row and self._parts[previous][0] % self.mcu:
+                raise ValueError("only the last band may end inside an MCU row")
+            previous, row, width = first, row + rows, band_width
+        if not firsts:
+            raise ValueError("no bands to join")
+        self.size = (width, row)
+        return join([self._parts[first][2] for first in firsts], row, app_segments(exif, icc))
+
+
+def encode(pixels: np.ndarray, quality: int, subsampling: int, exif: bytes | None = None,
+           icc: bytes | None = None, bands: int | None = None) -> bytes:
+    """A whole picture (8-bit RGB or RGBX) as a baseline JPEG, its bands encoded on every core.
+    ``bands``: how many (default: two per core)."""
+    encoder = Encoder(quality, subsampling)
+    height = pixels.shape[0]
+    count = max(1, min(bands or 2 * cpu_count(), -(-height // encoder.mcu)))
+    rows = -(-height // count // encoder.mcu) * encoder.mcu  # whole MCU rows per band
+    parallel(lambda y0, y1: encoder.add(y0, pixels[y0:y1]), height, rows)
+    return encoder.join(exif, icc)
 
 
 def app_segments(exif: bytes | None, icc: bytes | None) -> bytes:

@@ -315,22 +315,31 @@ def _chain(steps: list[Step], src: np.ndarray, src_lo: int, frame: tuple[int, in
             _finish_rows(dst[a - y0:b - y0], finished[a - y0:b - y0])
 
 
+Sink = Callable[[int, np.ndarray], None]  # (first row, finished rows): a band of the result, as it is made
+SINK_ROWS = 16  # bands handed to a sink are whole multiples of this (JPEG's tallest MCU)
+
+
 def _run_strips(steps: list[Step], image: np.ndarray, poll: Callable[[], None],
-                finished: np.ndarray | None = None, raw: bool = True) -> np.ndarray | None:
+                finished: np.ndarray | None = None, raw: bool = True, sink: Sink | None = None,
+                finish_as: tuple = (np.uint8, False)) -> np.ndarray | None:
     """All steps (all tiling) band by band on every core, each band in small strips (``_chain``).
 
     Writes the finished result into ``finished`` (float32, or uint8 for export) when given, and
-    returns the raw (unfinished, cacheable) result as a new array when ``raw``. The image may be
-    8-bit (the export path's source); each strip is turned into floats as it is read. ``poll``
-    is called once per node, spread over the bands, each band's share before it starts (in the
-    worker that runs it: a cancelled render stops at its next band). The bands go to the cores
-    all at once: waiting for the slowest band of each group had cost a fifth of a preview's time.
+    returns the raw (unfinished, cacheable) result as a new array when ``raw``. With ``sink``
+    instead of ``finished``, the result is never whole: each band, finished as ``finish_as``
+    (dtype, rgbx), goes to ``sink`` from the worker that made it, in a buffer that worker reuses
+    for its next band. The image may be 8-bit (the export path's source); each strip is turned
+    into floats as it is read. ``poll`` is called once per node, spread over the bands, each
+    band's share before it starts (in the worker that runs it: a cancelled render stops at its
+    next band). The bands go to the cores all at once: waiting for the slowest band of each group
+    had cost a fifth of a preview's time.
     """
     height, width = image.shape[:2]
     frame = (height, width)
     context = sum(s.halo for s in steps[1:])  # rows computed twice per band (the first step reads its own)
     small = strip_rows(width)
     band = max(small, 16 * context)  # so that they stay a small share of the work
+    band = -(-band // SINK_ROWS) * SINK_ROWS
     out = POOL.take(image.shape) if raw else None
     bands = -(-height // band)
     polls = sum(len(s.nodes) for s in steps)
@@ -342,12 +351,30 @@ def _run_strips(steps: list[Step], image: np.ndarray, poll: Callable[[], None],
             for _ in range(polls * (number + 1) // bands - polls * number // bands):
                 poll()
         dst = out[y0:y1] if out is not None else POOL.take((y1 - y0,) + image.shape[1:])
-        _chain(steps, image, 0, frame, y0, y1, dst, small, None if finished is None else finished[y0:y1])
+        rows = finished[y0:y1] if finished is not None else None
+        if sink is not None:
+            rows = _band_buffer((band,) + image.shape[1:], *finish_as)[:y1 - y0]
+        _chain(steps, image, 0, frame, y0, y1, dst, small, rows)
         if out is None:
             POOL.give(dst, references=1)
+        if sink is not None:
+            sink(y0, rows)
 
     parallel(work, height, band)
     return out
+
+
+_band_buffers = threading.local()
+
+
+def _band_buffer(shape: tuple, dtype, rgbx: bool) -> np.ndarray:
+    """A finished band's buffer, kept by each worker thread for its next band (fresh pages cost
+    the kernel a zeroing each: a 24 MP picture's worth per export)."""
+    held = getattr(_band_buffers, "held", None)
+    key = (shape, np.dtype(dtype), rgbx)
+    if held is None or held[0] != key:
+        held = _band_buffers.held = (key, output(shape, dtype, rgbx))
+    return held[1]
 
 
 def _segments(steps: list[Step]) -> list[list[Step]]:
@@ -436,13 +463,17 @@ class Renderer:
         use_cache: bool = True,
         dtype=np.float32,
         rgbx: bool = False,
-    ) -> np.ndarray:
+        sink: Sink | None = None,
+    ) -> np.ndarray | None:
         """Render the active nodes over ``source`` (float32 RGB); returns float32 in [0, 1].
 
         ``dtype`` uint8 asks for the finished result in 8 bits, rounded as ``to_uint8`` (what the
         canvas shows and most exports write), in the same pass that finishes it. Without the
         cache (export) ``source`` may also be 8-bit RGB, turned into floats band by band, so that
         no picture-sized float array is ever made. ``rgbx`` pads 8-bit results to RGBX (``output``).
+        ``sink`` (without the cache): the finished result is handed over band by band as it is made,
+        each band a whole number of ``SINK_ROWS`` rows but the last (``_run_strips``), and not
+        returned: an exporter encodes it meanwhile, and it is never whole in memory.
 
         source_key identifies the source pixels (path + content + size), scale the render scale.
         ``cancelled`` is polled once per node; when it returns True, RenderCancelled is raised.
@@ -484,7 +515,9 @@ class Renderer:
                 self._edited = split_at
         steps = plan(active, start, scale, split_at)
         if not use_cache:
-            return self._render_uncached(steps, image, poll, dtype, rgbx)
+            return self._render_uncached(steps, image, poll, dtype, rgbx, sink)
+        if sink is not None:
+            raise ValueError("a sink is for renders without the cache")
         chain = _chain_start(steps, split_at, image)
         finished = None
         for number, step in enumerate(steps[:chain]):
@@ -507,7 +540,7 @@ class Renderer:
 
     @staticmethod
     def _render_uncached(steps: list[Step], image: np.ndarray, poll: Callable[[], None],
-                         dtype=np.float32, rgbx: bool = False) -> np.ndarray:
+                         dtype=np.float32, rgbx: bool = False, sink: Sink | None = None) -> np.ndarray | None:
         source = image
         segments = _segments(steps)
         for number, segment in enumerate(segments):
@@ -516,6 +549,9 @@ class Renderer:
                 for _ in segment[0].nodes:
                     poll()
                 image, _ = _run_step(segment[0], as_float(image))
+            elif last and sink is not None:  # finished band by band, straight to the sink
+                _run_strips(segment, image, poll, raw=False, sink=sink, finish_as=(dtype, rgbx))
+                return None
             elif last:  # the result comes out finished, straight from the strips
                 out = output(image.shape, dtype, rgbx)
                 _run_strips(segment, image, poll, finished=out, raw=False)
@@ -523,6 +559,11 @@ class Renderer:
             else:
                 image = _run_strips(segment, image, poll)
         # nothing tiled to render: the source itself, or a geometry step's result
+        if sink is not None:
+            result = finish(image, output(image.shape, dtype, rgbx))
+            rows = max(SINK_ROWS, -(-result.shape[0] // (2 * cpu_count()) // SINK_ROWS) * SINK_ROWS)
+            parallel(lambda y0, y1: sink(y0, result[y0:y1]), result.shape[0], rows)
+            return None
         if dtype != np.float32 or rgbx:
             return finish(image, output(image.shape, dtype, rgbx))
         if image is source:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.document import Document
-from ..core.export import ExportError, ExportOptions, check_target, format_for, write_image
+from ..core.export import ExportError, ExportOptions, check_target, format_for
 from ..core.render import RenderCancelled
 from .workers import Task
 
@@ -30,14 +30,12 @@ def default_target(document: Document, folder: str | None = None) -> Path:
 
 
 def export_job(document: Document, target: Path, options: ExportOptions):
-    """The worker's job: full-resolution render (progress per adjustment), then the atomic write."""
+    """The worker's job: the full-resolution render (progress per adjustment) and the atomic write
+    (Document.export: big JPEGs are encoded band by band while they render)."""
 
     def job(task: Task) -> Path:
         task.progress.emit(-1.0, "Reading the full-size photo…")
-        # an 8-bit file at full size renders from 8 bits to 8 bits (far less memory, faster);
-        # 16-bit and resized files need the float render
-        eight_bit = options.bit_depth == 8 and not options.max_edge
-        if not eight_bit:
+        if options.bit_depth != 8 or options.max_edge:  # the float render (8-bit ones decode as they go)
             document.full_source()
         total = max(len(document.graph.active_nodes()), 1)
         applied = 0
@@ -47,15 +45,13 @@ def export_job(document: Document, target: Path, options: ExportOptions):
             if task.cancelled:
                 return True
             applied += 1
-            task.progress.emit(0.05 + 0.85 * (applied - 1) / total, f"Applying adjustments ({applied} of {total})…")
+            if applied == total:
+                task.progress.emit(0.9, "Writing the file…")
+            else:
+                task.progress.emit(0.05 + 0.85 * (applied - 1) / total, f"Applying adjustments ({applied} of {total})…")
             return False
 
-        if eight_bit:
-            pixels = document.render_export(cancelled=cancelled, rgbx=True)
-        else:
-            pixels = document.render_full(cancelled=cancelled)
-        task.progress.emit(0.92, "Writing the file…")
-        return write_image(pixels, target, options, exif=document.info.exif, source=document.path)
+        return document.export(target, options, cancelled=cancelled)[0]
 
     return job
 

@@ -7,6 +7,9 @@
 - Loading with keep_8bit gives the 8-bit pixels the float load divides by 255.
 - Encoding takes 8-bit pixels for 8-bit files and refuses them for 16-bit ones.
 - Colour offsets (temperature, tint) run as a clip and a multiply-add, no table.
+- Streamed: a render with a sink hands over the same pixels band by band (whole multiples of 16
+  rows), and a big JPEG export rendered and encoded band by band decodes to the pixels of the
+  whole-picture export.
 """
 
 from __future__ import annotations
@@ -18,12 +21,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from iea_desktop.core import image_io, pointops
+from iea_desktop.core import export, image_io, pointops
 from iea_desktop.core.document import Document
 from iea_desktop.core.export import ExportError, ExportOptions, encode
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.history import AddNode, Compound
-from iea_desktop.core.render import Renderer, apply_node, to_uint8
+from iea_desktop.core.render import SINK_ROWS, RenderCancelled, Renderer, apply_node, to_uint8
 
 SIXTEEN = {"exposure": 30, "brightness": -20, "contrast": 25, "fade": 20, "natural_contrast": 30,
            "highlights": -30, "shadows": 30, "whites": 20, "blacks": -20, "saturation": 30, "vibrance": 30,
@@ -135,3 +138,84 @@ def test_encoding_rgbx_pixels_gives_the_same_file_as_rgb(make_u8, fmt):
     rgbx = np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)])
     options = ExportOptions(quality=90)
     assert encode(rgbx, fmt, options, None) == encode(rgb, fmt, options, None)
+
+
+def collect(into: dict):
+    def sink(first_row, rows):
+        into[first_row] = rows.copy()  # the buffer is the worker's, reused for its next band
+    return sink
+
+
+def joined(bands: dict) -> np.ndarray:
+    firsts = sorted(bands)
+    assert firsts[0] == 0
+    for first, following in zip(firsts, firsts[1:]):
+        assert first % SINK_ROWS == 0 and (following - first) % SINK_ROWS == 0 and following == first + len(bands[first])
+    return np.concatenate([bands[first] for first in firsts])
+
+
+@pytest.mark.parametrize("variant", ["tools", "tools straightened", "crop only", "unedited"])
+@pytest.mark.parametrize("rgbx", [False, True])
+def test_a_sink_gets_the_export_band_by_band(make_photo, variant, rgbx):
+    """Also where nothing tiles (geometry alone, or no edits): the whole result, handed over in bands."""
+    path = make_photo("photo.jpg", height=300, width=170, seed=4, quality=90)
+    geometry = {"tools straightened": [make_node("straighten", {"angle": 2.5})],
+                "crop only": [make_node("crop", {"top": 0.1, "bottom": 0.93})]}.get(variant, [])
+    doc = with_nodes(path, geometry) if variant.startswith("tools") else Document.open(path)
+    if variant == "crop only":
+        doc.apply(AddNode(geometry[0]))
+    bands = {}
+    assert doc.render_export(rgbx=rgbx, sink=collect(bands)) is None
+    np.testing.assert_array_equal(joined(bands), doc.render_export(rgbx=rgbx))
+
+
+def test_a_sink_render_polls_and_cancels(make_photo):
+    doc = with_nodes(make_photo("photo.jpg", height=200, width=120, seed=5))
+    with pytest.raises(RenderCancelled):
+        doc.render_export(cancelled=lambda: True, sink=lambda first, rows: None)
+    with pytest.raises(ValueError, match="without the cache"):
+        doc.renderer.render(doc.preview_source(), "p", doc.graph.nodes, sink=lambda first, rows: None)
+
+
+@pytest.fixture
+def streaming(monkeypatch):
+    """Big-JPEG streaming for small test photos, on two workers whatever this machine has."""
+    monkeypatch.setattr(export, "OPTIMIZE_HUFFMAN_PIXELS", 1000)
+    monkeypatch.setattr(export, "cpu_count", lambda: 2)
+
+
+@pytest.mark.parametrize("quality", [92, 75])
+def test_a_streamed_jpeg_export_is_the_whole_picture_export(make_photo, tmp_path, streaming, quality):
+    path = make_photo("photo.jpg", height=260, width=190, seed=6, quality=90)
+    doc = with_nodes(path, [make_node("crop", {"left": 0.1, "top": 0.05, "right": 0.9, "bottom": 0.8})])
+    options = ExportOptions(quality=quality)
+    written, size = doc.export(tmp_path / "streamed.jpg", options)
+    assert export.streams(written, options, 260 * 190)
+    with open(written, "rb") as handle:
+        data = handle.read()
+    whole = doc.render_export()
+    assert size == (whole.shape[1], whole.shape[0])
+    assert data == encode(whole, "JPEG", options, doc.info.exif)  # the same bands, the same bytes
+    with Image.open(written) as image:
+        assert image.info["icc_profile"] == export.SRGB_ICC
+
+
+def test_exports_that_are_not_streamed_write_the_whole_picture(make_photo, tmp_path, streaming):
+    doc = with_nodes(make_photo("photo.jpg", height=120, width=90, seed=7, quality=90))
+    for name, options in (("a.png", ExportOptions()), ("b.jpg", ExportOptions(max_edge=50)),
+                          ("c.tif", ExportOptions(bit_depth=16))):
+        assert not export.streams(tmp_path / name, options, 120 * 90)
+        written, size = doc.export(tmp_path / name, options)
+        with Image.open(written) as image:
+            assert image.size == size
+    with pytest.raises(ExportError, match="band by band"):
+        export.write_streamed(lambda sink: None, tmp_path / "d.png", ExportOptions())
+
+
+def test_a_streamed_export_refuses_the_original_or_a_missing_folder_before_rendering(make_photo, tmp_path, streaming):
+    doc = with_nodes(make_photo("photo.jpg", height=120, width=90, seed=8, quality=90))
+    rendered = []
+    for target, problem in ((doc.path, "original"), (tmp_path / "gone" / "x.jpg", "does not exist")):
+        with pytest.raises(ExportError, match=problem):
+            export.write_streamed(rendered.append, target, ExportOptions(), source=doc.path)
+    assert not rendered
