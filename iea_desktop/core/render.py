@@ -14,8 +14,8 @@ Speed (docs/performance.md):
 - With the cache (previews) steps run one after the other, each over all strips, and every step's
   output is kept, up to the node being edited: it starts a step of its own, so its input stays
   cached. From it on, the steps (whose outputs change with every move of its slider) run as one
-  chain of small strips, like the export's, and only the result is kept; while the node is
-  dragged only its latest result is kept. Arrays the cache lets go of are recycled (BufferPool).
+  chain of small strips, like the export's, and nothing of them is kept until the same state is
+  rendered again (the drag has ended). Arrays the cache lets go of are recycled (BufferPool).
   The last strips are finished (to the 8-bit frame the canvas shows) as they are made.
 - Without the cache (export, 1:1 zoom) all steps run band by band in small strips, from an 8-bit
   source straight to an 8-bit result when asked, so nothing but the source and the result is
@@ -392,7 +392,8 @@ def _chain_start(steps: list[Step], split_at: int | None, image: np.ndarray) -> 
     """Where a cached render stops keeping each step's output: at the first step of the node being
     edited, when two or more steps (all tiling) start there. Their outputs change with every move
     of its slider, so they run as one chain of small strips that stay in the CPU's cache instead of
-    each writing and reading a picture-sized array (docs/performance.md)."""
+    each writing and reading a picture-sized array, and none is kept (docs/performance.md): the
+    next render of the same state (once the drag has ended) runs them step by step and keeps them."""
     first = len(steps) if split_at is None else next((i for i, s in enumerate(steps) if s.last >= split_at), len(steps))
     tail = steps[first:]
     if len(tail) < 2 or not all(s.tiles for s in tail) or image.ndim != 3 or image.shape[0] < 16:
@@ -480,9 +481,10 @@ class Renderer:
         ``use_cache`` False (export, 1:1 zoom) renders strip by strip and keeps nothing
         picture-sized but the source and the result. With the cache, each step's output is
         kept, so a change anywhere recomputes from that node's step on; the first node that
-        changed since the last render (the one being edited) starts a step of its own, the steps
-        from it on run as one chain (``_chain_start``) of which only the result is kept, and
-        while it keeps changing only its latest result is kept.
+        changed since the last render (the one being edited) starts a step of its own, and the
+        steps from it on run as one chain (``_chain_start``) of which nothing is kept until the
+        same state is rendered again; where they cannot chain, only their latest state is kept
+        while the node keeps changing.
         """
         active = [n for n in nodes if n.enabled and n.opacity > 0 and not n.spec.is_identity(n.params)]
         keys = []
@@ -526,10 +528,9 @@ class Renderer:
             last = number == len(steps) - 1  # its result is finished strip by strip as it is made
             image, finished = _run_step(step, image, (dtype, rgbx) if last else None)
             self._put(keys[step.last], image)
-        if chain < len(steps):  # the steps from the edited node on, in small strips: only the result is kept
+        if chain < len(steps):  # the steps from the edited node on, in small strips, none of them kept
             finished = output(image.shape, dtype, rgbx)
-            image = _run_strips(steps[chain:], image, poll, finished=finished)
-            self._put(keys[steps[-1].last], image)
+            _run_strips(steps[chain:], image, poll, finished=finished, raw=False)
         if split_at is not None:
             self._edited_keys = [keys[step.last] for step in steps if step.last >= split_at]
         if finished is not None:

@@ -115,7 +115,10 @@ def test_changing_a_middle_node_recomputes_from_it_on(rgb):
     np.testing.assert_array_equal(out, Renderer().render(rgb, "src", nodes, use_cache=False))
     nodes[1].enabled = True
     renderer.render(rgb, "src", nodes)
-    assert renderer.last_recomputed == 0  # that state was rendered before
+    assert renderer.last_recomputed == 2  # rendered before, but while node 2 was being edited: not kept
+    renderer.render(rgb, "src", nodes)  # the same state again: now every step is kept
+    renderer.render(rgb, "src", nodes)
+    assert renderer.last_recomputed == 0
 
 
 def test_a_different_source_or_scale_misses_the_cache(rgb):
