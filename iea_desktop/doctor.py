@@ -100,6 +100,7 @@ def _libraries() -> dict:
         "numpy": lambda: __import__("numpy").__version__,
         "opencv": lambda: __import__("cv2").__version__,
         "pillow": lambda: __import__("PIL").__version__,
+        "simplejpeg": lambda: __import__("simplejpeg").__version__,
         "rawpy": lambda: (lambda r: f"{r.__version__} (LibRaw {'.'.join(map(str, r.libraw_version))})")(__import__("rawpy")),
         "tifffile": lambda: __import__("tifffile").__version__,
         "gguf": lambda: (__import__("gguf"), _distribution_version("gguf") or "installed")[1],

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import simplejpeg
 from PIL import Image, ImageCms, UnidentifiedImageError
 
 DEFAULT_MAX_PIXELS = 200_000_000
@@ -246,14 +247,16 @@ def _srgb_or_untagged(icc: bytes | None) -> bool:
         return True  # a damaged profile is ignored (treated as sRGB), as in _icc_transform_8bit
 
 
-def _decode_jpeg_opencv(path: Path, keep_8bit: bool) -> np.ndarray | None:
-    """A full-size YCbCr JPEG through OpenCV (the same libjpeg-turbo decode as Pillow, bit for bit,
-    but straight into one array: Pillow's 4-byte RGBX buffer costs two extra picture-sized copies)."""
-    data = np.fromfile(path, dtype=np.uint8)
-    if keep_8bit:  # straight to RGB, without a pass to swap the channels
-        return cv2.imdecode(data, cv2.IMREAD_COLOR_RGB | cv2.IMREAD_IGNORE_ORIENTATION)
-    bgr = cv2.imdecode(data, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
-    return None if bgr is None else _to_float_rgb(bgr, bgr=True)  # the swap is free in the conversion
+def _decode_jpeg_rgb(path: Path, keep_8bit: bool) -> np.ndarray | None:
+    """A full-size YCbCr JPEG through simplejpeg: the same libjpeg-turbo decode as Pillow, bit for
+    bit, but straight into one RGB array (Pillow's 4-byte RGBX buffer costs two extra picture-sized
+    copies) and a third faster than OpenCV's decoder (24 MP: 0.11-0.14 s against 0.16-0.17 s).
+    None where it cannot (Pillow then decodes, and says what is wrong)."""
+    try:
+        rgb = simplejpeg.decode_jpeg(path.read_bytes(), colorspace="RGB")
+    except ValueError:  # damaged: Pillow gives the message
+        return None
+    return rgb if keep_8bit else _to_float_rgb(rgb)
 
 
 def _decode_pillow(path: Path, img: Image.Image, info: PhotoInfo, draft_edge: int | None,
@@ -263,7 +266,7 @@ def _decode_pillow(path: Path, img: Image.Image, info: PhotoInfo, draft_edge: in
             return _decode_16bit(path, info)
         if (not draft_edge and img.format == "JPEG" and img.mode == "RGB" and _srgb_or_untagged(info.icc)
                 and img.info.get("progression", 0) == 0):
-            decoded = _decode_jpeg_opencv(path, keep_8bit)
+            decoded = _decode_jpeg_rgb(path, keep_8bit)
             if decoded is not None:
                 return decoded
         if draft_edge and img.format == "JPEG":
