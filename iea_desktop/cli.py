@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import __version__, logs
+from . import __version__
 
 EXIT_ERROR = 1
 
@@ -264,6 +264,8 @@ def _start_logging(verbose: bool, argv: list[str]):
     """The rotating log file (and stderr with --verbose); see iea_desktop.logs."""
     import logging
 
+    from . import logs
+
     path = logs.setup_logging(verbose)
     logs.install_excepthook()
     log = logging.getLogger("iea_desktop.cli")
@@ -306,7 +308,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except (CliError, ImageLoadError, ProjectError, OpError, ExportError, ModelFileError) as error:
         print(f"iea-desktop: error: {error}", file=sys.stderr)
-        log.error("error: %s", error, extra=logs.FILE_ONLY)
+        from .logs import FILE_ONLY
+
+        log.error("error: %s", error, extra=FILE_ONLY)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130

@@ -15,10 +15,10 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 import simplejpeg
 from PIL import Image, ImageCms, UnidentifiedImageError
+
 
 DEFAULT_MAX_PIXELS = 200_000_000
 DEFAULT_PREVIEW_EDGE = 1600
@@ -121,6 +121,7 @@ def _tiff_decoders_orient() -> tuple[bool, bool]:
     data = buffer.getvalue()
     with Image.open(io.BytesIO(data)) as img:
         pillow = bool(np.asarray(img.convert("RGB"))[0, 0, 0])
+    cv2 = _cv2()
     decoded = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
     return pillow, decoded is not None and bool(decoded[0, 0, 0])
 
@@ -223,6 +224,7 @@ def _to_float_rgb(array: np.ndarray, bgr: bool = False, keep_8bit: bool = False)
 def _decode_16bit(path: Path, info: PhotoInfo) -> np.ndarray:
     """16-bit PNG/TIFF through OpenCV, which keeps all 16 bits (Pillow would drop to 8)."""
     data = np.fromfile(path, dtype=np.uint8)
+    cv2 = _cv2()
     array = cv2.imdecode(data, cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH)
     if array is None:
         raise ImageLoadError(path, "the 16-bit image data cannot be decoded (damaged or unsupported layout)")
@@ -279,6 +281,14 @@ def _decode_pillow(path: Path, img: Image.Image, info: PhotoInfo, draft_edge: in
     except (OSError, ValueError, SyntaxError) as error:
         problem = "the file is truncated or damaged" if "truncated" in str(error).lower() or "broken" in str(error).lower() else f"cannot be decoded ({error})"
         raise ImageLoadError(path, problem) from None
+
+
+def _cv2():
+    """OpenCV, imported when first needed: the command line starts decoding a JPEG (which needs
+    only Pillow and simplejpeg) before OpenCV's 25 ms import, and imports it meanwhile."""
+    import cv2
+
+    return cv2
 
 
 # --- camera RAW -------------------------------------------------------------------------------
@@ -355,6 +365,7 @@ def downscale(image: np.ndarray, max_edge: int) -> np.ndarray:
     if scale >= 1.0:
         return image
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    cv2 = _cv2()
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
