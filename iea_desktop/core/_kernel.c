@@ -115,6 +115,14 @@ typedef struct {
     float ws[CHUNK], wv[CHUNK], v[CHUNK], sat[CHUNK], news[CHUNK];
 } SaturationScratch;
 
+/* Pixel p's new S: the grid read bilinearly. */
+HOT void grid_lookup(SaturationScratch *restrict w, const float *restrict t, int ns, Py_ssize_t p) {
+    const int c = w->cell[p];
+    const float lo = t[c] + w->ws[p] * (t[c + 1] - t[c]);
+    const float hi = t[c + ns] + w->ws[p] * (t[c + ns + 1] - t[c + ns]);
+    w->news[p] = lo + w->wv[p] * (hi - lo);
+}
+
 /* The bilinear reads of the grid: scattered loads, which the vectoriser would emulate lane by
  * lane (slower than plain scalar code), so this loop is kept scalar on purpose (but see
  * grid_lookups_avx2). */
@@ -122,12 +130,7 @@ typedef struct {
 __attribute__((optimize("no-tree-vectorize"), noinline))
 #endif
 static void grid_lookups(SaturationScratch *restrict w, const float *restrict t, int ns, Py_ssize_t n) {
-    for (Py_ssize_t p = 0; p < n; p++) {
-        const int c = w->cell[p];
-        const float lo = t[c] + w->ws[p] * (t[c + 1] - t[c]);
-        const float hi = t[c + ns] + w->ws[p] * (t[c + ns + 1] - t[c + ns]);
-        w->news[p] = lo + w->wv[p] * (hi - lo);
-    }
+    for (Py_ssize_t p = 0; p < n; p++) grid_lookup(w, t, ns, p);
 }
 
 /* --- Explicit vector code for the saturation stage (GCC on x86-64) ------------------------------
@@ -154,12 +157,7 @@ __attribute__((target("arch=x86-64-v3"))) static void grid_lookups_avx2(Saturati
         const __m256 hi = _mm256_fmadd_ps(ws, _mm256_sub_ps(t3, t2), t2);
         _mm256_storeu_ps(w->news + p, _mm256_fmadd_ps(_mm256_loadu_ps(w->wv + p), _mm256_sub_ps(hi, lo), lo));
     }
-    for (; p < n; p++) {
-        const int c = w->cell[p];
-        const float lo = t[c] + w->ws[p] * (t[c + 1] - t[c]);
-        const float hi = t[c + ns] + w->ws[p] * (t[c + ns + 1] - t[c + ns]);
-        w->news[p] = lo + w->wv[p] * (hi - lo);
-    }
+    for (; p < n; p++) grid_lookup(w, t, ns, p);
 }
 
 /* Where the lanes of three interleaved RGB vectors (48 floats, 16 pixels) go: SPLIT[2c] picks
