@@ -184,10 +184,21 @@ static void make_permutes(void) {
         }
 }
 
-/* The whole stage for 16 pixels at a time; returns how many pixels it did (a multiple of 16).
- * The same arithmetic as the portable passes, in the same order. */
-__attribute__((target("arch=x86-64-v4"))) static Py_ssize_t saturation_avx512(float *restrict d, Py_ssize_t n,
-                                                                               const Stage *s) {
+/* Stages the AVX-512 saturation pass also applies to its 16 pixels while they are split into
+ * channels, instead of a pass of their own over the chunk: multiply-adds, colour offsets, and
+ * fields with one value per pixel (the slider's tail program at 1600 x 1067 on one core, saturation
+ * to vignette: 13.8 -> 10.5 ms). */
+static int joins_saturation(const Stage *s) {
+    return s->kind == AFFINE || s->kind == CLIPPED_AFFINE
+        || (s->kind == FIELD && (!s->f || s->fc == 1) && (!s->g || s->gc == 1));
+}
+
+/* The saturation stage and the ``count`` stages ``after`` it (all joins_saturation) over n pixels,
+ * 16 at a time (the last few under a mask): the same arithmetic as the portable passes, in the
+ * same order. ``first``: the chunk's first pixel in the fields. */
+__attribute__((target("arch=x86-64-v4"))) static void saturation_avx512(float *restrict d, Py_ssize_t n,
+                                                                        Py_ssize_t first, const Stage *s,
+                                                                        const Stage *after, Py_ssize_t count) {
     const float *t = s->table;
     const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
     const __m512 s_steps = _mm512_set1_ps((float)(s->ns - 1)), v_steps = _mm512_set1_ps((float)(s->nv - 1));
@@ -198,10 +209,18 @@ __attribute__((target("arch=x86-64-v4"))) static Py_ssize_t saturation_avx512(fl
         split[i] = _mm512_loadu_si512(SPLIT[i]);
         join[i] = _mm512_loadu_si512(JOIN[i]);
     }
-    Py_ssize_t p = 0;
-    for (; p + 16 <= n; p += 16) {
+    for (Py_ssize_t p = 0; p < n; p += 16) {
+        /* lanes past the last pixel read as 0 (which reads grid cell 0) and are not written */
+        const int pixels = n - p < 16 ? (int)(n - p) : 16, floats = 3 * pixels;
+        const __mmask16 lanes = (__mmask16)((1u << pixels) - 1);
+        __mmask16 part[3];
+        for (int j = 0; j < 3; j++) {
+            const int here = floats - 16 * j < 0 ? 0 : (floats - 16 * j > 16 ? 16 : floats - 16 * j);
+            part[j] = (__mmask16)((1u << here) - 1);
+        }
         float *q = d + 3 * p;
-        const __m512 x0 = _mm512_loadu_ps(q), x1 = _mm512_loadu_ps(q + 16), x2 = _mm512_loadu_ps(q + 32);
+        const __m512 x0 = _mm512_maskz_loadu_ps(part[0], q), x1 = _mm512_maskz_loadu_ps(part[1], q + 16);
+        const __m512 x2 = _mm512_maskz_loadu_ps(part[2], q + 32);
         __m512 c[3];
         for (int k = 0; k < 3; k++) { /* max(x, 0) is 0 for NaN (the second operand), as clip01 */
             const __m512 x = _mm512_permutex2var_ps(_mm512_permutex2var_ps(x0, split[2 * k], x1), split[2 * k + 1], x2);
@@ -222,22 +241,33 @@ __attribute__((target("arch=x86-64-v4"))) static Py_ssize_t saturation_avx512(fl
         const __m512 news = _mm512_fmadd_ps(wv, _mm512_sub_ps(hi, lo), lo);
         const __m512 k = _mm512_maskz_div_ps(_mm512_cmp_ps_mask(sat, zero, _CMP_GT_OQ), news, sat);
         for (int j = 0; j < 3; j++) c[j] = _mm512_fnmadd_ps(k, _mm512_sub_ps(v, c[j]), v);
+        for (Py_ssize_t i = 0; i < count; i++) {
+            const Stage *a = &after[i];
+            if (a->kind == AFFINE) {
+                for (int j = 0; j < 3; j++) c[j] = _mm512_fmadd_ps(c[j], _mm512_set1_ps(a->a), _mm512_set1_ps(a->b));
+            } else if (a->kind == CLIPPED_AFFINE) {
+                for (int j = 0; j < 3; j++) {
+                    const __m512 x = _mm512_fmadd_ps(c[j], _mm512_set1_ps(a->a), _mm512_set1_ps(a->b));
+                    c[j] = _mm512_fmadd_ps(_mm512_min_ps(_mm512_max_ps(x, zero), one), _mm512_set1_ps(a->scale[j]),
+                                           _mm512_set1_ps(a->offset[j]));
+                }
+            } else { /* FIELD, one value per pixel */
+                const __m512 f = a->f ? _mm512_maskz_loadu_ps(lanes, a->f + first + p) : one;
+                const __m512 g = a->g ? _mm512_maskz_loadu_ps(lanes, a->g + first + p) : zero;
+                for (int j = 0; j < 3; j++) {
+                    c[j] = _mm512_mul_ps(_mm512_min_ps(_mm512_max_ps(c[j], zero), one), f);
+                    if (a->g) c[j] = _mm512_fmadd_ps(_mm512_set1_ps(a->k), g, c[j]);
+                }
+            }
+        }
         for (int j = 0; j < 3; j++)
-            _mm512_storeu_ps(q + 16 * j, _mm512_permutex2var_ps(_mm512_permutex2var_ps(c[0], join[2 * j], c[1]),
-                                                                 join[2 * j + 1], c[2]));
+            _mm512_mask_storeu_ps(q + 16 * j, part[j], _mm512_permutex2var_ps(
+                _mm512_permutex2var_ps(c[0], join[2 * j], c[1]), join[2 * j + 1], c[2]));
     }
-    return p;
 }
 #endif
 
 HOT void saturation(float *restrict d, Py_ssize_t n, const Stage *s, SaturationScratch *restrict w) {
-#if MULTIVERSIONED
-    if (simd_level >= 4) {
-        const Py_ssize_t done = saturation_avx512(d, n, s);
-        d += 3 * done;
-        n -= done;
-    }
-#endif
     const float *restrict t = s->table;
     const int ns = s->ns, nv = s->nv;
     clip_all(d, 3 * n);
@@ -322,7 +352,18 @@ CLONES static void run_stages(const float *src, const unsigned char *src8, float
             switch (s->kind) {
             case AFFINE: affine(d, n, s); break;
             case TABLE: table(d, n, s, index); break;
-            case SATURATION: saturation(d, n, s, &scratch); break;
+            case SATURATION:
+#if MULTIVERSIONED
+                if (simd_level >= 4) {
+                    Py_ssize_t joined = 0;
+                    while (i + 1 + joined < count && joins_saturation(&stages[i + 1 + joined])) joined++;
+                    saturation_avx512(d, n, first, s, stages + i + 1, joined);
+                    i += joined;
+                    break;
+                }
+#endif
+                saturation(d, n, s, &scratch);
+                break;
             case FIELD: field(d, n, first, s); break;
             case CLIPPED_AFFINE: clipped_affine(d, n, s); break;
             }

@@ -223,6 +223,40 @@ def test_a_chain_of_every_kind_equals_the_stages_one_by_one(shape):
     np.testing.assert_allclose(run(x, stages), ref, atol=1e-4)  # a 16-bit table step at most, times the slopes
 
 
+def tail_after_saturation(shape, seed=9):
+    """Saturation followed by every kind of stage the AVX-512 pass applies in the same pass
+    (multiply-add, colour offset, one-value-per-pixel fields) and then one it does not (a field
+    with a value per channel), then another saturation: the slider's tail and more."""
+    rng = np.random.default_rng(seed)
+    f1 = rng.uniform(0.5, 1.0, shape[:2]).astype(np.float32)
+    g1 = rng.normal(0, 1, shape[:2]).astype(np.float32)
+    g3 = rng.uniform(-0.1, 0.1, shape).astype(np.float32)
+    grid = np.random.default_rng(seed + 1).random((65, 2049), dtype=np.float32)
+    return [(SATURATION, grid, 2049, 65), (AFFINE, 1.05, -0.02),
+            (CLIPPED_AFFINE, 1.0, 0.0, (1.1, 1.0, 0.9), (0.0, 0.02, 0.01)),
+            (CLIPPED_AFFINE, 0.9, 0.05, (1.0, 0.95, 1.05), (0.01, 0.0, -0.01)),
+            (FIELD, None, g1, 0.05), (FIELD, f1, None, 1.0), (FIELD, f1, g1, -0.02),
+            (FIELD, None, g3, 0.5), (SATURATION, scaled_grid(0.7), 2049, 65), (FIELD, f1, None, 1.0)]
+
+
+@pytest.mark.parametrize("shape", SHAPES + [(3, 7, 3), (17, 61, 3)])  # any pixel count: the last few under a mask
+def test_the_stages_a_saturation_pass_takes_along_give_what_their_own_passes_give(shape):
+    x = wide(shape, seed=10)
+    stages = tail_after_saturation(shape)
+    results = {}
+    for level in (4, 3, 0):
+        _kernel.use_simd(level)
+        results[level] = run(x, stages)
+        one_by_one = x
+        for stage in stages:
+            one_by_one = run(one_by_one, [stage])
+        np.testing.assert_allclose(results[level], one_by_one, atol=1e-6)
+    _kernel.use_simd(4)
+    for level in (4, 3):
+        np.testing.assert_allclose(results[level], results[0], atol=1e-6)
+    assert np.isfinite(results[4]).all()
+
+
 @pytest.mark.parametrize("shape", SHAPES)
 def test_in_place_equals_separate_arrays(shape):
     x, stages, _ = chain(shape)
