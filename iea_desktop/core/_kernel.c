@@ -1,4 +1,4 @@
-/* The float pipeline's two compiled loops (docs/performance.md, core/pointops.py).
+/* The float pipeline's compiled loops (docs/performance.md, core/pointops.py).
  *
  * run(src, dst, stages): a fused run of point operations in one pass over the pixels. Each
  * stage is a plain description made in Python from the ops' own definitions (tables, maps and
@@ -133,11 +133,12 @@ static void grid_lookups(SaturationScratch *restrict w, const float *restrict t,
     for (Py_ssize_t p = 0; p < n; p++) grid_lookup(w, t, ns, p);
 }
 
-/* --- Explicit vector code for the saturation stage (GCC on x86-64) ------------------------------
- * The grid's bilinear reads are scattered loads. Where the CPU has them, gather instructions
- * read them (the vectoriser's generic tuning does not use them); with AVX-512 the whole stage is
- * one pass over 16 pixels at a time, the channels split and joined with two-source permutes.
- * Measured on the saturation stage at 1600 x 1067: 8.0 ms -> 4.8 ms (AVX-512, one core). */
+/* --- Explicit vector code (GCC on x86-64) -------------------------------------------------------
+ * The grid's and the tables' reads are scattered loads. Where the CPU has them, gather
+ * instructions read them (the vectoriser's generic tuning does not use them): with AVX2, the
+ * saturation grid's reads; with AVX-512, a whole Program runs as one pass over 16 pixels at a
+ * time, the channels split and joined once with two-source permutes (run_avx512). The saturation
+ * stage alone at 1600 x 1067, one core: 8.0 -> 4.8 ms. */
 #if MULTIVERSIONED
 #include <immintrin.h>
 
@@ -184,33 +185,38 @@ static void make_permutes(void) {
         }
 }
 
-/* Stages the AVX-512 saturation pass also applies to its 16 pixels while they are split into
- * channels, instead of a pass of their own over the chunk: multiply-adds, colour offsets, and
- * fields with one value per pixel (the slider's tail program at 1600 x 1067 on one core, saturation
- * to vignette: 13.8 -> 10.5 ms). */
-static int joins_saturation(const Stage *s) {
-    return s->kind == AFFINE || s->kind == CLIPPED_AFFINE
-        || (s->kind == FIELD && (!s->f || s->fc == 1) && (!s->g || s->gc == 1));
+/* One value per pixel of a field (f or g), or three: 16 pixels' worth from ``at`` (a pixel index),
+ * split into channels like the pixels; zeros past the mask. */
+__attribute__((target("arch=x86-64-v4"))) static inline void field_lanes(const float *a, int channels, Py_ssize_t at,
+                                                                         __mmask16 lanes, const __mmask16 *part,
+                                                                         const __m512i *split, __m512 *out) {
+    if (channels == 1) {
+        out[0] = out[1] = out[2] = _mm512_maskz_loadu_ps(lanes, a + at);
+        return;
+    }
+    const float *q = a + 3 * at;
+    const __m512 x0 = _mm512_maskz_loadu_ps(part[0], q), x1 = _mm512_maskz_loadu_ps(part[1], q + 16);
+    const __m512 x2 = _mm512_maskz_loadu_ps(part[2], q + 32);
+    for (int k = 0; k < 3; k++)
+        out[k] = _mm512_permutex2var_ps(_mm512_permutex2var_ps(x0, split[2 * k], x1), split[2 * k + 1], x2);
 }
 
-/* The saturation stage and the ``count`` stages ``after`` it (all joins_saturation) over n pixels,
- * 16 at a time (the last few under a mask): the same arithmetic as the portable passes, in the
- * same order. ``first``: the chunk's first pixel in the fields. */
-__attribute__((target("arch=x86-64-v4"))) static void saturation_avx512(float *restrict d, Py_ssize_t n,
-                                                                        Py_ssize_t first, const Stage *s,
-                                                                        const Stage *after, Py_ssize_t count) {
-    const float *t = s->table;
+/* A whole Program over n pixels in one pass, 16 pixels at a time (the last few under a mask),
+ * split into three channel vectors once and joined once: the same arithmetic as the portable
+ * stage loops, in the same order, with the tables' and the grid's reads gathered. ``first``: the
+ * chunk's first pixel in the fields. At 1600 x 1067 on one core, against the stage loops (with
+ * the AVX-512 saturation stage alone): the slider's tail, saturation to vignette, 10.0 -> 7.9 ms;
+ * all 15 point tools from 8 bits 19.9 -> 16.6 ms (measured in alternation). */
+__attribute__((target("arch=x86-64-v4"))) static void run_avx512(float *restrict d, Py_ssize_t n, Py_ssize_t first,
+                                                                 const Stage *stages, Py_ssize_t count) {
     const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
-    const __m512 s_steps = _mm512_set1_ps((float)(s->ns - 1)), v_steps = _mm512_set1_ps((float)(s->nv - 1));
-    const __m512i s_last = _mm512_set1_epi32(s->ns - 2), v_last = _mm512_set1_epi32(s->nv - 2);
-    const __m512i row = _mm512_set1_epi32(s->ns);
     __m512i split[6], join[6];
     for (int i = 0; i < 6; i++) {
         split[i] = _mm512_loadu_si512(SPLIT[i]);
         join[i] = _mm512_loadu_si512(JOIN[i]);
     }
     for (Py_ssize_t p = 0; p < n; p += 16) {
-        /* lanes past the last pixel read as 0 (which reads grid cell 0) and are not written */
+        /* lanes past the last pixel read as 0 (tables' entry 0, grid cell 0) and are not written */
         const int pixels = n - p < 16 ? (int)(n - p) : 16, floats = 3 * pixels;
         const __mmask16 lanes = (__mmask16)((1u << pixels) - 1);
         __mmask16 part[3];
@@ -222,41 +228,53 @@ __attribute__((target("arch=x86-64-v4"))) static void saturation_avx512(float *r
         const __m512 x0 = _mm512_maskz_loadu_ps(part[0], q), x1 = _mm512_maskz_loadu_ps(part[1], q + 16);
         const __m512 x2 = _mm512_maskz_loadu_ps(part[2], q + 32);
         __m512 c[3];
-        for (int k = 0; k < 3; k++) { /* max(x, 0) is 0 for NaN (the second operand), as clip01 */
-            const __m512 x = _mm512_permutex2var_ps(_mm512_permutex2var_ps(x0, split[2 * k], x1), split[2 * k + 1], x2);
-            c[k] = _mm512_min_ps(_mm512_max_ps(x, zero), one);
-        }
-        const __m512 v = _mm512_max_ps(_mm512_max_ps(c[0], c[1]), c[2]);
-        const __m512 m = _mm512_min_ps(_mm512_min_ps(c[0], c[1]), c[2]);
-        const __m512 sat = _mm512_maskz_div_ps(_mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ), _mm512_sub_ps(v, m), v);
-        const __m512 fs = _mm512_mul_ps(sat, s_steps), fv = _mm512_mul_ps(v, v_steps);
-        const __m512i is = _mm512_min_epi32(_mm512_cvttps_epi32(fs), s_last);
-        const __m512i iv = _mm512_min_epi32(_mm512_cvttps_epi32(fv), v_last);
-        const __m512 ws = _mm512_sub_ps(fs, _mm512_cvtepi32_ps(is)), wv = _mm512_sub_ps(fv, _mm512_cvtepi32_ps(iv));
-        const __m512i cell = _mm512_add_epi32(_mm512_mullo_epi32(iv, row), is), above = _mm512_add_epi32(cell, row);
-        const __m512 t0 = _mm512_i32gather_ps(cell, t, 4), t1 = _mm512_i32gather_ps(cell, t + 1, 4);
-        const __m512 t2 = _mm512_i32gather_ps(above, t, 4), t3 = _mm512_i32gather_ps(above, t + 1, 4);
-        const __m512 lo = _mm512_fmadd_ps(ws, _mm512_sub_ps(t1, t0), t0);
-        const __m512 hi = _mm512_fmadd_ps(ws, _mm512_sub_ps(t3, t2), t2);
-        const __m512 news = _mm512_fmadd_ps(wv, _mm512_sub_ps(hi, lo), lo);
-        const __m512 k = _mm512_maskz_div_ps(_mm512_cmp_ps_mask(sat, zero, _CMP_GT_OQ), news, sat);
-        for (int j = 0; j < 3; j++) c[j] = _mm512_fnmadd_ps(k, _mm512_sub_ps(v, c[j]), v);
+        for (int k = 0; k < 3; k++)
+            c[k] = _mm512_permutex2var_ps(_mm512_permutex2var_ps(x0, split[2 * k], x1), split[2 * k + 1], x2);
         for (Py_ssize_t i = 0; i < count; i++) {
-            const Stage *a = &after[i];
-            if (a->kind == AFFINE) {
-                for (int j = 0; j < 3; j++) c[j] = _mm512_fmadd_ps(c[j], _mm512_set1_ps(a->a), _mm512_set1_ps(a->b));
-            } else if (a->kind == CLIPPED_AFFINE) {
+            const Stage *s = &stages[i];
+            const __m512 a = _mm512_set1_ps(s->a), b = _mm512_set1_ps(s->b);
+            if (s->kind == AFFINE) {
+                for (int j = 0; j < 3; j++) c[j] = _mm512_fmadd_ps(c[j], a, b);
+            } else if (s->kind == TABLE) { /* max(x, 0) is 0 for NaN (the second operand), as the portable loop */
                 for (int j = 0; j < 3; j++) {
-                    const __m512 x = _mm512_fmadd_ps(c[j], _mm512_set1_ps(a->a), _mm512_set1_ps(a->b));
-                    c[j] = _mm512_fmadd_ps(_mm512_min_ps(_mm512_max_ps(x, zero), one), _mm512_set1_ps(a->scale[j]),
-                                           _mm512_set1_ps(a->offset[j]));
+                    const __m512 x = _mm512_min_ps(_mm512_max_ps(_mm512_fmadd_ps(c[j], a, b), zero), _mm512_set1_ps(65535.0f));
+                    __m512i index = _mm512_cvttps_epi32(_mm512_add_ps(x, _mm512_set1_ps(0.5f)));
+                    if (s->channels == 3) /* entry e of channel j is at 3 e + j */
+                        index = _mm512_add_epi32(_mm512_mullo_epi32(index, _mm512_set1_epi32(3)), _mm512_set1_epi32(j));
+                    c[j] = _mm512_i32gather_ps(index, s->table, 4);
                 }
-            } else { /* FIELD, one value per pixel */
-                const __m512 f = a->f ? _mm512_maskz_loadu_ps(lanes, a->f + first + p) : one;
-                const __m512 g = a->g ? _mm512_maskz_loadu_ps(lanes, a->g + first + p) : zero;
+            } else if (s->kind == SATURATION) {
+                const float *t = s->table;
+                for (int j = 0; j < 3; j++) c[j] = _mm512_min_ps(_mm512_max_ps(c[j], zero), one);
+                const __m512 v = _mm512_max_ps(_mm512_max_ps(c[0], c[1]), c[2]);
+                const __m512 m = _mm512_min_ps(_mm512_min_ps(c[0], c[1]), c[2]);
+                const __m512 sat = _mm512_maskz_div_ps(_mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ), _mm512_sub_ps(v, m), v);
+                const __m512 fs = _mm512_mul_ps(sat, _mm512_set1_ps((float)(s->ns - 1)));
+                const __m512 fv = _mm512_mul_ps(v, _mm512_set1_ps((float)(s->nv - 1)));
+                const __m512i is = _mm512_min_epi32(_mm512_cvttps_epi32(fs), _mm512_set1_epi32(s->ns - 2));
+                const __m512i iv = _mm512_min_epi32(_mm512_cvttps_epi32(fv), _mm512_set1_epi32(s->nv - 2));
+                const __m512 ws = _mm512_sub_ps(fs, _mm512_cvtepi32_ps(is)), wv = _mm512_sub_ps(fv, _mm512_cvtepi32_ps(iv));
+                const __m512i row = _mm512_set1_epi32(s->ns);
+                const __m512i cell = _mm512_add_epi32(_mm512_mullo_epi32(iv, row), is), above = _mm512_add_epi32(cell, row);
+                const __m512 t0 = _mm512_i32gather_ps(cell, t, 4), t1 = _mm512_i32gather_ps(cell, t + 1, 4);
+                const __m512 t2 = _mm512_i32gather_ps(above, t, 4), t3 = _mm512_i32gather_ps(above, t + 1, 4);
+                const __m512 lo = _mm512_fmadd_ps(ws, _mm512_sub_ps(t1, t0), t0);
+                const __m512 hi = _mm512_fmadd_ps(ws, _mm512_sub_ps(t3, t2), t2);
+                const __m512 news = _mm512_fmadd_ps(wv, _mm512_sub_ps(hi, lo), lo);
+                const __m512 k = _mm512_maskz_div_ps(_mm512_cmp_ps_mask(sat, zero, _CMP_GT_OQ), news, sat);
+                for (int j = 0; j < 3; j++) c[j] = _mm512_fnmadd_ps(k, _mm512_sub_ps(v, c[j]), v);
+            } else if (s->kind == FIELD) {
+                __m512 f[3] = {one, one, one}, g[3] = {zero, zero, zero};
+                if (s->f) field_lanes(s->f, s->fc, first + p, lanes, part, split, f);
+                if (s->g) field_lanes(s->g, s->gc, first + p, lanes, part, split, g);
                 for (int j = 0; j < 3; j++) {
-                    c[j] = _mm512_mul_ps(_mm512_min_ps(_mm512_max_ps(c[j], zero), one), f);
-                    if (a->g) c[j] = _mm512_fmadd_ps(_mm512_set1_ps(a->k), g, c[j]);
+                    c[j] = _mm512_mul_ps(_mm512_min_ps(_mm512_max_ps(c[j], zero), one), f[j]);
+                    if (s->g) c[j] = _mm512_fmadd_ps(_mm512_set1_ps(s->k), g[j], c[j]);
+                }
+            } else { /* CLIPPED_AFFINE */
+                for (int j = 0; j < 3; j++) {
+                    const __m512 x = _mm512_min_ps(_mm512_max_ps(_mm512_fmadd_ps(c[j], a, b), zero), one);
+                    c[j] = _mm512_fmadd_ps(x, _mm512_set1_ps(s->scale[j]), _mm512_set1_ps(s->offset[j]));
                 }
             }
         }
@@ -347,23 +365,18 @@ CLONES static void run_stages(const float *src, const unsigned char *src8, float
         } else if (d != src + 3 * first) {
             memmove(d, src + 3 * first, (size_t)(3 * n) * sizeof(float));
         }
+#if MULTIVERSIONED
+        if (simd_level >= 4 && count) {
+            run_avx512(d, n, first, stages, count);
+            continue;
+        }
+#endif
         for (Py_ssize_t i = 0; i < count; i++) {
             const Stage *s = &stages[i];
             switch (s->kind) {
             case AFFINE: affine(d, n, s); break;
             case TABLE: table(d, n, s, index); break;
-            case SATURATION:
-#if MULTIVERSIONED
-                if (simd_level >= 4) {
-                    Py_ssize_t joined = 0;
-                    while (i + 1 + joined < count && joins_saturation(&stages[i + 1 + joined])) joined++;
-                    saturation_avx512(d, n, first, s, stages + i + 1, joined);
-                    i += joined;
-                    break;
-                }
-#endif
-                saturation(d, n, s, &scratch);
-                break;
+            case SATURATION: saturation(d, n, s, &scratch); break;
             case FIELD: field(d, n, first, s); break;
             case CLIPPED_AFFINE: clipped_affine(d, n, s); break;
             }

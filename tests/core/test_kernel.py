@@ -119,7 +119,7 @@ def read_only():
 # --------------------------------------------------------------------------- run: stages alone
 
 @pytest.mark.parametrize("shape", SHAPES)
-def test_affine_is_a_multiply_add_without_clip(shape):
+def test_affine_is_a_multiply_add_without_clip(shape, simd):
     x = wide(shape)
     out = run(x, [(AFFINE, 1.25, -0.125)])
     np.testing.assert_allclose(out, x * np.float32(1.25) - np.float32(0.125), rtol=1e-6, atol=1e-7)
@@ -128,7 +128,7 @@ def test_affine_is_a_multiply_add_without_clip(shape):
 
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("channels", [1, 3])
-def test_table_reads_the_nearest_clipped_entry(shape, channels):
+def test_table_reads_the_nearest_clipped_entry(shape, channels, simd):
     rng = np.random.default_rng(1)
     table = rng.random(65536 if channels == 1 else (65536, 3), dtype=np.float32)  # a wrong index shows
     a, b = 70000.0, -3000.0
@@ -193,7 +193,7 @@ def test_every_level_of_vector_code_gives_the_same_saturation():
 
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("fc, gc", [(None, None), (1, None), (None, 3), (1, 3), (3, 1), (3, 3)])
-def test_field_is_clip_times_f_plus_k_g(shape, fc, gc):
+def test_field_is_clip_times_f_plus_k_g(shape, fc, gc, simd):
     rng = np.random.default_rng(5)
     h, w = shape[:2]
     plane = lambda c: None if c is None else rng.uniform(0.3, 1.2, (h, w) if c == 1 else (h, w, 3)).astype(np.float32)
@@ -218,21 +218,24 @@ def chain(shape, seed=6):
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-def test_a_chain_of_every_kind_equals_the_stages_one_by_one(shape):
+def test_a_chain_of_every_kind_equals_the_stages_one_by_one(shape, simd):
     x, stages, ref = chain(shape)
     np.testing.assert_allclose(run(x, stages), ref, atol=1e-4)  # a 16-bit table step at most, times the slopes
 
 
-def tail_after_saturation(shape, seed=9):
-    """Saturation followed by every kind of stage the AVX-512 pass applies in the same pass
-    (multiply-add, colour offset, one-value-per-pixel fields) and then one it does not (a field
-    with a value per channel), then another saturation: the slider's tail and more."""
+def every_stage_kind(shape, seed=9):
+    """Tables (one for all channels, one per channel), saturation, a multiply-add, colour offsets,
+    fields with one value per pixel and with three, another saturation: the slider's tail and
+    more, for the AVX-512 pass that runs a whole Program split into channel vectors."""
     rng = np.random.default_rng(seed)
     f1 = rng.uniform(0.5, 1.0, shape[:2]).astype(np.float32)
     g1 = rng.normal(0, 1, shape[:2]).astype(np.float32)
     g3 = rng.uniform(-0.1, 0.1, shape).astype(np.float32)
     grid = np.random.default_rng(seed + 1).random((65, 2049), dtype=np.float32)
-    return [(SATURATION, grid, 2049, 65), (AFFINE, 1.05, -0.02),
+    ramp = np.linspace(0, 1, 65536, dtype=np.float32)
+    per_channel = np.ascontiguousarray(np.stack([ramp ** 0.8, ramp, 0.1 + 0.8 * ramp], axis=1))
+    return [(TABLE, 65535.0 * 1.1, -300.0, np.ascontiguousarray(ramp ** 1.2)), (TABLE, 65535.0, 0.0, per_channel),
+            (SATURATION, grid, 2049, 65), (AFFINE, 1.05, -0.02),
             (CLIPPED_AFFINE, 1.0, 0.0, (1.1, 1.0, 0.9), (0.0, 0.02, 0.01)),
             (CLIPPED_AFFINE, 0.9, 0.05, (1.0, 0.95, 1.05), (0.01, 0.0, -0.01)),
             (FIELD, None, g1, 0.05), (FIELD, f1, None, 1.0), (FIELD, f1, g1, -0.02),
@@ -240,9 +243,9 @@ def tail_after_saturation(shape, seed=9):
 
 
 @pytest.mark.parametrize("shape", SHAPES + [(3, 7, 3), (17, 61, 3)])  # any pixel count: the last few under a mask
-def test_the_stages_a_saturation_pass_takes_along_give_what_their_own_passes_give(shape):
+def test_a_program_in_one_pass_gives_what_its_stages_give_one_by_one(shape):
     x = wide(shape, seed=10)
-    stages = tail_after_saturation(shape)
+    stages = every_stage_kind(shape)
     results = {}
     for level in (4, 3, 0):
         _kernel.use_simd(level)
@@ -266,7 +269,7 @@ def test_in_place_equals_separate_arrays(shape):
     np.testing.assert_array_equal(same, separate)
 
 
-def test_fields_keep_their_place_across_chunks():
+def test_fields_keep_their_place_across_chunks(simd):
     h, w = 50, 70  # 3500 pixels: three full chunks of 1024 and a partial one
     x = np.full((h, w, 3), 0.5, np.float32)
     f = (np.arange(h * w, dtype=np.float32) / (h * w)).reshape(h, w)  # a different value per pixel
@@ -431,7 +434,7 @@ def test_finish_writes_floats_8_16_bits_and_rgbx_exactly():
         _kernel.finish(x, np.empty((9, 13, 2), np.uint8))
 
 
-def test_clipped_affine_is_a_clip_then_a_multiply_add_per_channel():
+def test_clipped_affine_is_a_clip_then_a_multiply_add_per_channel(simd):
     x = wide((7, 11, 3), seed=5)
     scale, offset = (1.0, 0.5, -2.0), (0.1, -0.2, 0.3)
     out = _kernel.run(x, np.empty_like(x), [(CLIPPED_AFFINE, 1.5, -0.1, scale, offset)])
