@@ -72,13 +72,11 @@ class Encoder:
         """The whole picture's file, with an APP1 ``exif`` payload ("Exif\\0\\0...") and an ICC profile."""
         firsts = sorted(self._parts)
         row, width = 0, None
-        for first in firsts:
+        for first in firsts:  # (a band that ends inside an MCU row cannot be followed: add() refuses the next)
             rows, band_width, _ = self._parts[first]
             if first != row or (width is not None and band_width != width):
                 raise ValueError("the bands do not tile one picture")
-            if row and self._parts[previous][0] % self.mcu:
-                raise ValueError("only the last band may end inside an MCU row")
-            previous, row, width = first, row + rows, band_width
+            row, width = row + rows, band_width
         if not firsts:
             raise ValueError("no bands to join")
         self.size = (width, row)

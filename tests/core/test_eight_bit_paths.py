@@ -219,3 +219,18 @@ def test_a_streamed_export_refuses_the_original_or_a_missing_folder_before_rende
         with pytest.raises(ExportError, match=problem):
             export.write_streamed(rendered.append, target, ExportOptions(), source=doc.path)
     assert not rendered
+
+
+def test_a_cancelled_streamed_export_writes_nothing(make_photo, tmp_path, streaming):
+    doc = with_nodes(make_photo("photo.jpg", height=200, width=150, seed=9, quality=90))
+    polls = []
+
+    def cancelled():
+        polls.append(1)
+        return len(polls) > 3  # part way through the bands
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    with pytest.raises(RenderCancelled):
+        doc.export(folder / "out.jpg", ExportOptions(), cancelled=cancelled)
+    assert 4 <= len(polls) < 16 and list(folder.iterdir()) == []  # stopped early; no file, no temporary

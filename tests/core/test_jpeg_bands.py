@@ -112,3 +112,21 @@ def test_exif_too_long_for_a_jpeg_is_dropped_not_fatal():
     exif = Image.Exif()
     exif[0x010E] = "x" * 70_000  # ImageDescription
     assert export.upright_exif(exif.tobytes()) is None
+
+
+def test_bands_that_do_not_tile_one_picture_are_refused():
+    rows = photo_like(16, 24)
+    encoder = jpeg_bands.Encoder(90, 0)
+    with pytest.raises(ValueError, match="whole MCU row"):
+        encoder.add(4, rows)
+    encoder.add(0, rows[:12])  # ends inside an MCU row: nothing can follow it
+    with pytest.raises(ValueError, match="whole MCU row"):
+        encoder.add(12, rows)
+    assert decode(encoder.join()).shape == (12, 24, 3)  # as the picture's last band it is fine
+    gap = jpeg_bands.Encoder(90, 0)
+    gap.add(0, rows)
+    gap.add(32, rows)
+    with pytest.raises(ValueError, match="do not tile"):
+        gap.join()
+    with pytest.raises(ValueError, match="no bands"):
+        jpeg_bands.Encoder(90, 0).join()
