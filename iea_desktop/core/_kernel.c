@@ -630,9 +630,11 @@ HOT const float *clipped_row(const float *src, float *ring, Py_ssize_t *held, Py
  * (with the reflected columns on both sides), one row of the blur, and the ring of taps + GROUP - 1
  * clipped source rows. Per group of output rows: the vertical pass over the clipped rows; then
  * per row the horizontal pass and the mix with the clipped centre row into the output. */
-CLONES static void sharpen_rows(const float *src, float *dst, float *work, Py_ssize_t width, Py_ssize_t rows,
-                                Py_ssize_t first, Py_ssize_t out_rows, const float *w, Py_ssize_t taps,
-                                float amount) {
+CLONES static void finish_values(const float *restrict src, void *dst, char kind, Py_ssize_t n);
+
+CLONES static void sharpen_rows(const float *src, void *dst, char kind, float *work, Py_ssize_t width,
+                                Py_ssize_t rows, Py_ssize_t first, Py_ssize_t out_rows, const float *w,
+                                Py_ssize_t taps, float amount) {
     const Py_ssize_t rowlen = 3 * width, radius = taps / 2, span = rowlen + 6 * radius, slots = taps + GROUP - 1;
     float *restrict blur = work + GROUP * span;
     float *ring = blur + rowlen;
@@ -664,8 +666,13 @@ CLONES static void sharpen_rows(const float *src, float *dst, float *work, Py_ss
             for (Py_ssize_t t = 0; t < taps; t++) shifted[t] = column + 3 * (t - radius);
             tap_sums(blur, shifted, w, taps, rowlen);
             const float *restrict centre = lines[k + radius]; /* row + k itself, clipped */
-            float *restrict out = dst + (y + k) * rowlen;
-            for (Py_ssize_t i = 0; i < rowlen; i++) out[i] = (1.0f + amount) * centre[i] - amount * blur[i];
+            if (kind == 'f') {
+                float *restrict out = (float *)dst + (y + k) * rowlen;
+                for (Py_ssize_t i = 0; i < rowlen; i++) out[i] = (1.0f + amount) * centre[i] - amount * blur[i];
+            } else { /* finished straight into 8 bits (RGB or RGBX), as finish() would from the floats */
+                for (Py_ssize_t i = 0; i < rowlen; i++) blur[i] = (1.0f + amount) * centre[i] - amount * blur[i];
+                finish_values(blur, (unsigned char *)dst + (y + k) * (kind == 'X' ? 4 * width : rowlen), kind, rowlen);
+            }
         }
     }
 }
@@ -681,17 +688,26 @@ static PyObject *sharpen(PyObject *self, PyObject *args) {
     float *rowbuf = NULL;
     if (get_floats(src_obj, &views[opened], 0, "the image") < 0) goto done;
     opened++;
-    if (get_floats(dst_obj, &views[opened], 1, "the output") < 0) goto done;
+    if (PyObject_GetBuffer(dst_obj, &views[opened], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0) goto done;
     opened++;
     if (get_floats(weights_obj, &views[opened], 0, "the weights") < 0) goto done;
     opened++;
+    const char *format = views[1].format ? views[1].format : "B";
+    const int eight_bit = strcmp(format, "B") == 0;
+    if (!eight_bit && strcmp(format, "f") != 0) {
+        PyErr_SetString(PyExc_TypeError, "sharpen: the output must be float32, or uint8 RGB or RGBX");
+        goto done;
+    }
     Py_ssize_t rowlen = 3 * width, taps = views[2].len / 4, radius = taps / 2;
-    if (width < 1 || views[0].len % (4 * rowlen) != 0 || views[1].len % (4 * rowlen) != 0 || taps % 2 != 1
-        || taps > MAX_TAPS) {
+    /* an 8-bit output holds 3 or 4 values per pixel: its last dimension says which */
+    const Py_ssize_t per_pixel = eight_bit && views[1].ndim >= 1 ? views[1].shape[views[1].ndim - 1] : 3;
+    const Py_ssize_t out_row_bytes = eight_bit ? per_pixel * width : 4 * rowlen;
+    if (width < 1 || views[0].len % (4 * rowlen) != 0 || (per_pixel != 3 && per_pixel != 4)
+        || views[1].len % out_row_bytes != 0 || taps % 2 != 1 || taps > MAX_TAPS) {
         PyErr_SetString(PyExc_ValueError, "sharpen: the image, the output or the weights have the wrong size");
         goto done;
     }
-    Py_ssize_t rows = views[0].len / (4 * rowlen), out_rows = views[1].len / (4 * rowlen);
+    Py_ssize_t rows = views[0].len / (4 * rowlen), out_rows = views[1].len / out_row_bytes;
     if (first < 0 || first + out_rows > rows) {
         PyErr_SetString(PyExc_ValueError, "sharpen: the output rows are not inside the image");
         goto done;
@@ -699,9 +715,10 @@ static PyObject *sharpen(PyObject *self, PyObject *args) {
     rowbuf = malloc((size_t)(GROUP * (rowlen + 6 * radius) + rowlen + (taps + GROUP - 1) * rowlen) * sizeof(float));
     if (!rowbuf) { PyErr_NoMemory(); goto done; }
     const float *src = views[0].buf, *w = views[2].buf;
-    float *dst = views[1].buf;
+    const char kind = !eight_bit ? 'f' : per_pixel == 4 ? 'X' : 'B';
+    void *dst = views[1].buf;
     Py_BEGIN_ALLOW_THREADS
-    sharpen_rows(src, dst, rowbuf, width, rows, first, out_rows, w, taps, amount);
+    sharpen_rows(src, dst, kind, rowbuf, width, rows, first, out_rows, w, taps, amount);
     Py_END_ALLOW_THREADS
     result = Py_NewRef(dst_obj);
 done:
@@ -817,7 +834,8 @@ static PyMethodDef methods[] = {
      "an 8-bit dst with 4 values per RGB pixel of src gets RGBX (X = 255)."},
     {"sharpen", sharpen, METH_VARARGS,
      "sharpen(src, dst, width, first, weights, amount): (1 + amount) clip(src) - amount blur(clip(src)),\n"
-     "rows first.. of src into dst; weights: the odd-length separable Gaussian kernel."},
+     "rows first.. of src into dst (float32, or uint8 RGB or RGBX: finished as finish() would);\n"
+     "weights: the odd-length separable Gaussian kernel."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -51,6 +51,20 @@ def test_render_export_equals_the_float_render_in_8_bits(make_photo, name, geome
     np.testing.assert_array_equal(exported, to_uint8(doc.render_full()))
 
 
+@pytest.mark.parametrize("opacity", [1.0, 0.6])
+def test_an_export_ending_in_sharpness_finishes_it_as_the_float_render(make_photo, opacity):
+    """At full opacity the unsharp mask writes the 8-bit rows itself (no float rows in between);
+    blended, the float rows are finished as usual: both equal to_uint8(render_full())."""
+    doc = Document.open(make_photo("photo.jpg", height=170, width=130, seed=12, quality=90))
+    sharp = make_node("sharpness", {"value": 60})
+    sharp.opacity = opacity
+    doc.apply(Compound([AddNode(make_node("exposure", {"value": 20})), AddNode(make_node("vignette", {"value": 30})),
+                        AddNode(sharp)], text="edits"))
+    for rgbx in (False, True):
+        exported = doc.render_export(rgbx=rgbx)
+        np.testing.assert_array_equal(exported[..., :3], to_uint8(doc.render_full()))
+
+
 def test_render_export_of_a_16bit_photo_keeps_its_precision(tmp_path, make_rgb):
     path = tmp_path / "deep.png"
     deep = np.rint(make_rgb(80, 100, seed=5) * 65535).astype(np.uint16)

@@ -350,6 +350,23 @@ SHARPEN_ERRORS = {
 }
 
 
+@pytest.mark.parametrize("v, scale", [(30, 1.0), (80, 0.4), (-40, 1.0)])
+def test_sharpen_into_8_bits_finishes_as_finish_does(v, scale):
+    x = wide((45, 37, 3), seed=11)
+    w = sharpness.weights(v, scale)
+    floats = _kernel.sharpen(x, np.empty((30, 37, 3), np.float32), 37, 6, w, amount_of(v))
+    rgb = _kernel.sharpen(x, np.empty((30, 37, 3), np.uint8), 37, 6, w, amount_of(v))
+    rgbx = _kernel.sharpen(x, np.zeros((30, 37, 4), np.uint8), 37, 6, w, amount_of(v))
+    expected = _kernel.finish(floats, np.empty((30, 37, 3), np.uint8))
+    np.testing.assert_array_equal(rgb, expected)
+    np.testing.assert_array_equal(rgbx[..., :3], expected)
+    assert (rgbx[..., 3] == 255).all()
+    with pytest.raises(ValueError, match="wrong size"):
+        _kernel.sharpen(x, np.empty((30, 37, 2), np.uint8), 37, 6, w, amount_of(v))
+    with pytest.raises(TypeError, match="float32, or uint8"):
+        _kernel.sharpen(x, np.empty((30, 37, 3), np.uint16), 37, 6, w, amount_of(v))
+
+
 @pytest.mark.parametrize("case", list(SHARPEN_ERRORS))
 def test_sharpen_rejects_bad_arguments_cleanly(case):
     call, error = SHARPEN_ERRORS[case]

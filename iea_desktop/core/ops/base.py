@@ -75,7 +75,8 @@ class RenderContext:
     out, out_offset: the renderer may also say where the result goes: it wants rows
     ``out_offset`` .. ``out_offset + len(out)`` of the result (the rest of a strip is context for a
     neighbourhood op), and an op may write exactly those rows into ``out`` and return ``out``,
-    saving a copy. An op that ignores ``out`` returns its whole result, as usual.
+    saving a copy. An op that ignores ``out`` returns its whole result, as usual. ``out`` is
+    float32, or for an op that declares ``OpSpec.finishes``, possibly the 8-bit finished result.
     """
 
     scale: float = 1.0
@@ -122,6 +123,9 @@ class OpSpec:
     fields: dict[int, FieldFn] = field(default_factory=dict)  # version -> per-pixel multiply-add (point="field")
     tiles: bool = False  # the pixel function may run on horizontal strips (see RenderContext)
     halo: Callable[[dict, RenderContext], int] | None = None  # rows of context a strip needs on each side
+    # the pixel function may also be handed an 8-bit ``out`` (RGB or RGBX, see RenderContext) and
+    # write its result there finished: clipped and rounded as render.finish does (sharpness)
+    finishes: bool = False
 
     @property
     def latest_version(self) -> int:

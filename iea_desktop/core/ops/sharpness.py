@@ -64,7 +64,8 @@ def weights(v: int, scale: float) -> np.ndarray:
 
 def apply(image: np.ndarray, p: dict, ctx) -> np.ndarray:
     """(1 + s) x - s blur(x) on x = clip(image, 0, 1): s = 0.015 v (unsharp mask) for v > 0, -1
-    (the blur itself) for v < 0; one pass of the compiled kernel, without a blurred copy."""
+    (the blur itself) for v < 0; one pass of the compiled kernel, without a blurred copy. Into
+    ``ctx.out`` when given: float32, or 8-bit RGB/RGBX finished by the kernel as it goes."""
     v = p["value"]
     if v == 0:
         return np.clip(image, 0.0, 1.0).astype(np.float32, copy=False)
@@ -88,4 +89,5 @@ OP = OpSpec(
     iea_exact=exact,
     tiles=True,
     halo=halo,
+    finishes=True,
 )
