@@ -19,7 +19,6 @@ import numpy as np
 import simplejpeg
 from PIL import Image, ImageCms, UnidentifiedImageError
 
-
 DEFAULT_MAX_PIXELS = 200_000_000
 DEFAULT_PREVIEW_EDGE = 1600
 RAW_EXTENSIONS = {
@@ -228,9 +227,7 @@ def _decode_16bit(path: Path, info: PhotoInfo) -> np.ndarray:
     array = cv2.imdecode(data, cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH)
     if array is None:
         raise ImageLoadError(path, "the 16-bit image data cannot be decoded (damaged or unsupported layout)")
-    if array.ndim == 3:
-        array = cv2.cvtColor(array, cv2.COLOR_BGRA2RGBA if array.shape[2] == 4 else cv2.COLOR_BGR2RGB)
-    rgb = _to_float_rgb(array)
+    rgb = _to_float_rgb(array, bgr=array.ndim == 3)  # the channel swap is free in the conversion
     if info.icc:
         # LittleCMS through Pillow works on 8-bit images only: apply the profile's correction,
         # measured at 8 bits, as an offset so the 16-bit gradations survive.
