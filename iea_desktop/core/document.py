@@ -224,7 +224,7 @@ class Document:
         memory (``export.write_streamed``); 16-bit and resized files need the float render.
         """
         options = options or export.ExportOptions()
-        eight_bit = options.bit_depth == 8 and not options.max_edge
+        eight_bit = export.full_size_8_bit(options)
         if eight_bit and export.streams(target, options, self.info.width * self.info.height):
             return export.write_streamed(lambda sink: self.render_export(cancelled, source=source, sink=sink),
                                          target, options, exif=self.info.exif, source=self.path)

@@ -123,7 +123,7 @@ def encode(image: np.ndarray, fmt: str, options: ExportOptions, exif: bytes | No
             return jpeg_bands.encode(pixels, quality, subsampling, kwargs.get("exif"),
                                      kwargs.get("icc_profile"))
     elif fmt == "WEBP":
-        kwargs.update(quality=int(min(max(options.quality, 1), 100)), method=4)
+        kwargs.update(quality=quality_of(options), method=4)
     elif fmt == "TIFF":
         kwargs.update(compression="tiff_adobe_deflate")
     elif fmt == "PNG":
@@ -153,19 +153,33 @@ def write_image(image: np.ndarray, target: str | os.PathLike, options: ExportOpt
     return _write(encode(image, fmt, options, exif), target)
 
 
+def quality_of(options: ExportOptions) -> int:
+    """The JPEG/WebP quality, 1-100."""
+    return int(min(max(options.quality, 1), 100))
+
+
 def jpeg_settings(options: ExportOptions) -> tuple[int, int]:
-    """JPEG quality (1-100) and chroma subsampling (Pillow's codes: 0 is 4:4:4, kept from quality
-    90 on; 2 is 4:2:0)."""
-    quality = int(min(max(options.quality, 1), 100))
+    """JPEG quality and chroma subsampling (Pillow's codes: 0 is 4:4:4, kept from quality 90 on;
+    2 is 4:2:0)."""
+    quality = quality_of(options)
     return quality, 0 if quality >= 90 else 2
+
+
+def full_size_8_bit(options: ExportOptions) -> bool:
+    """Whether the file gets the picture at full size in 8 bits, which renders from the photo's own
+    8 bits (Document.render_export); 16-bit and resized files need the float render."""
+    return options.bit_depth == 8 and not options.max_edge
+
+
+def _streamable(target: Path, options: ExportOptions) -> bool:
+    return format_for(target, options) == "JPEG" and full_size_8_bit(options)
 
 
 def streams(target: str | os.PathLike, options: ExportOptions, pixels: int) -> bool:
     """Whether an export of a picture this many pixels is rendered and encoded at once, band by
     band (``write_streamed``): 8-bit JPEGs at full size that are too big for Huffman optimisation
     (which needs the whole picture), on more than one core."""
-    return (format_for(Path(target), options) == "JPEG" and options.bit_depth == 8 and not options.max_edge
-            and pixels > OPTIMIZE_HUFFMAN_PIXELS and cpu_count() > 1)
+    return _streamable(Path(target), options) and pixels > OPTIMIZE_HUFFMAN_PIXELS and cpu_count() > 1
 
 
 def write_streamed(render: Callable[[Callable[[int, np.ndarray], None]], None], target: str | os.PathLike,
@@ -178,7 +192,7 @@ def write_streamed(render: Callable[[Callable[[int, np.ndarray], None]], None], 
     Written atomically; returns the path written and the picture's size (width, height)."""
     target = Path(target)
     check_target(target, source)
-    if format_for(target, options) != "JPEG" or options.bit_depth != 8 or options.max_edge:
+    if not _streamable(target, options):
         raise ExportError(f"{target.name}: only full-size 8-bit JPEG is written band by band")
     _check_folder(target)
     encoder = jpeg_bands.Encoder(*jpeg_settings(options))

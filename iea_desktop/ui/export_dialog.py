@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.document import Document
-from ..core.export import ExportError, ExportOptions, check_target, format_for
+from ..core.export import ExportError, ExportOptions, check_target, format_for, full_size_8_bit
 from ..core.render import RenderCancelled
 from .workers import Task
 
@@ -35,7 +35,7 @@ def export_job(document: Document, target: Path, options: ExportOptions):
 
     def job(task: Task) -> Path:
         task.progress.emit(-1.0, "Reading the full-size photo…")
-        if options.bit_depth != 8 or options.max_edge:  # the float render (8-bit ones decode as they go)
+        if not full_size_8_bit(options):  # the float render (full-size 8-bit files decode as they go)
             document.full_source()
         total = max(len(document.graph.active_nodes()), 1)
         applied = 0
