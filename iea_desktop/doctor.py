@@ -168,10 +168,14 @@ def _llama_cpp() -> dict:
 
 
 def _prerequisites(frozen: bool) -> dict:
-    """The system pieces iea_desktop/prereqs.py checks before set-up (the libraries only, when bundled)."""
+    """The system pieces iea_desktop/prereqs.py checks before set-up (the libraries only, when bundled).
+
+    The X11 libraries count unless Qt is told to run without a screen (QT_QPA_PLATFORM=offscreen).
+    """
     from . import prereqs
 
-    missing = prereqs.check("run", build=not frozen)
+    headless = os.environ.get("QT_QPA_PLATFORM", "") in ("offscreen", "minimal")
+    missing = prereqs.check("test" if headless else "run", build=not frozen)
     return {"missing": [{"what": m.what, "package": m.package} for m in missing],
             "install": prereqs.install_hint(missing) if missing else "",
             "problems": [m.what + (f" (package {m.package})" if m.package else "") for m in missing]}

@@ -311,3 +311,16 @@ def test_uncaught_exceptions_go_to_the_log(monkeypatch):
     assert len(seen) == 1 and seen[0][0] is RuntimeError  # Python's own printing still happens
     text = logs.log_file().read_text(encoding="utf-8")
     assert "CRITICAL iea_desktop: uncaught exception" in text and "RuntimeError: boom" in text
+
+
+def test_missing_prerequisites_are_named_with_their_install_command(capsys, monkeypatch):
+    from iea_desktop import prereqs
+
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    monkeypatch.setattr(prereqs, "_system_libraries", lambda: {"libc.so.6"})
+    code, out, err = run_doctor(capsys)
+    assert "Missing      Qt needs libEGL.so.1 (package libegl1)" in out
+    assert "apt-get install -y" in out and "libegl1" in out
+    assert "libxcb-cursor0" not in out  # offscreen: the X11 libraries are not needed
+    report = doctor.collect()
+    assert "Qt needs libEGL.so.1 (package libegl1)" in report["problems"]
