@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -16,14 +17,33 @@ from iea_desktop.agent.backends.gguf_inspect import (  # noqa: E402
 TEMPLATE = "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
 
 
-def write_text_header(path, n_embd=576, arch="llama", template=TEMPLATE):
-    """A GGUF with a text model's metadata and no tensors (enough for the header checks)."""
+def write_text_header(path, n_embd=576, arch="llama", template=TEMPLATE, hparams=None,
+                      attention=False):
+    """A GGUF with a text model's metadata and no tensors (enough for the header checks).
+
+    ``hparams``: extra or replaced ``{arch}.*`` values, ``{suffix: value}``; a float is
+    written as float32, an int as uint32 (negative: int32), a list as an array.
+    ``attention``: add one tiny attention weight (head counts are checked only then).
+    """
     writer = gguf.GGUFWriter(str(path), arch=arch)
     writer.add_name("Fake Text Model")
-    writer.add_uint32(f"{arch}.embedding_length", n_embd)
-    writer.add_uint32(f"{arch}.block_count", 2)
+    values = {"embedding_length": n_embd, "block_count": 2, **(hparams or {})}
+    for suffix, value in values.items():
+        key = f"{arch}.{suffix}"
+        if isinstance(value, list):
+            writer.add_array(key, value)
+        elif isinstance(value, float):
+            writer.add_float32(key, value)
+        elif value < 0:
+            writer.add_int32(key, value)
+        else:
+            writer.add_uint32(key, value)
     if template:
         writer.add_string("tokenizer.chat_template", template)
+    if attention:
+        import numpy as np
+
+        writer.add_tensor("blk.0.attn_q.weight", np.zeros((4, 4), np.float32))
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
@@ -41,6 +61,64 @@ def test_text_model_info(tmp_path):
     assert info.chat_template == TEMPLATE
     assert info.projector_type is None and info.projector_width is None
     assert info.file_size == (tmp_path / "model.gguf").stat().st_size
+
+
+# Header values that made llama.cpp abort the process or compute NaN in the fault-injection
+# run of issue 19 (block_count 0 and 1000, NaN or negative epsilon, RoPE base 0), and their
+# neighbours.
+SMOLLM2_HPARAMS = {
+    "context_length": 8192, "feed_forward_length": 1536, "attention.head_count": 9,
+    "attention.head_count_kv": 3, "rope.freq_base": 100000.0,
+    "attention.layer_norm_rms_epsilon": 1e-5, "rope.dimension_count": 64,
+}
+NAN, INF = float("nan"), float("inf")
+
+
+def test_sound_hyper_parameters_pass(tmp_path):
+    path = write_text_header(tmp_path / "good.gguf", hparams=SMOLLM2_HPARAMS, attention=True)
+    assert inspect_gguf(path).block_count == 2
+
+
+@pytest.mark.parametrize(
+    "key,value,expected",
+    [
+        ("block_count", 0, "1 to 512 blocks"),
+        ("block_count", 1000, "1 to 512 blocks"),
+        ("attention.layer_norm_rms_epsilon", NAN, "finite"),
+        ("attention.layer_norm_rms_epsilon", -1e-5, "above 0"),
+        ("attention.layer_norm_rms_epsilon", 0.0, "above 0"),
+        ("attention.layer_norm_rms_epsilon", 3.0, "at most 0.1"),
+        ("attention.layer_norm_epsilon", INF, "finite"),
+        ("rope.freq_base", 0.0, "above 0"),
+        ("rope.freq_base", -10000.0, "above 0"),
+        ("rope.freq_base", NAN, "finite"),
+        ("rope.scaling.factor", -2.0, "0 \\(none\\) or above"),
+        ("context_length", 0, "above 0"),
+        ("embedding_length", 0, "above 0"),
+        ("attention.head_count", 0, "at least 1 head"),
+        ("attention.head_count_kv", 0, "at least 1 head"),
+        ("attention.head_count_kv", [3, -1], "0 or more heads per layer"),
+        ("logit_scale", NAN, "finite"),  # any float of the architecture
+        ("expert_used_count", 9, "1 to expert_count \\(8\\)"),
+    ],
+)
+def test_impossible_hyper_parameters_refused(tmp_path, key, value, expected):
+    hparams = {**SMOLLM2_HPARAMS, "expert_count": 8, "expert_used_count": 2, key: value}
+    path = write_text_header(tmp_path / "bad.gguf", hparams=hparams, attention=True)
+    with pytest.raises(ModelFileError, match=rf"bad\.gguf is damaged or was converted wrongly: "
+                                             rf"llama\.{re.escape(key)} is .*{expected}") as err:
+        inspect_gguf(path)
+    assert err.value.path == path
+
+
+def test_attention_free_models_may_have_no_heads(tmp_path):
+    # Mamba's converter writes head_count 0 and there are no attention weights to divide.
+    hparams = {"attention.head_count": 0, "feed_forward_length": 0, "context_length": 1 << 20,
+               "attention.layer_norm_rms_epsilon": 1e-5}
+    inspect_gguf(write_text_header(tmp_path / "mamba.gguf", arch="mamba", hparams=hparams))
+    # Hybrid models list heads per layer, with 0 for the recurrent ones.
+    hparams = {**SMOLLM2_HPARAMS, "attention.head_count_kv": [0, 3]}
+    inspect_gguf(write_text_header(tmp_path / "hybrid.gguf", hparams=hparams, attention=True))
 
 
 def test_smollm2_info(smollm2):

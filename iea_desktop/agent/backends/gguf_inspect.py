@@ -2,8 +2,12 @@
 
 llama.cpp reports a bad file with a bare ``ValueError`` at best, and an mmproj that lacks
 tensors its loader treats as optional crashes the whole process (segfault or abort) during
-warm-up. So every file is checked here first, from its header alone, and problems become a
-:class:`ModelFileError` with a one-line message that names the file.
+warm-up; so do impossible hyper-parameters in a text model's header (a block count of 0 or
+1000, a NaN or negative norm epsilon, a RoPE base of 0: aborts at load or NaN logits that
+abort the grammar sampler). So every file is checked here first, from its header alone, and
+problems become a :class:`ModelFileError` with a one-line message that names the file.
+Damage inside the tensor data cannot be seen from the header: the model runs in a child
+process (:mod:`.model_process`) so that such a crash does not take the app down.
 
 The header is parsed by a small reader in this module instead of ``gguf.GGUFReader``:
 GGUFReader turns every vocabulary string into numpy objects, which takes 2.6 s for
@@ -15,11 +19,13 @@ Tensor shapes are in ggml order (``ne``): a matrix mapping width A to width B is
 """
 from __future__ import annotations
 
+import math
 import mmap
+import re
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from gguf import GGML_QUANT_SIZES, GGMLQuantizationType, GGUFValueType
 
@@ -255,6 +261,7 @@ def inspect_gguf(path: str | Path) -> GGUFInfo:
     if is_mmproj:
         projector_type, projector_width = _check_mmproj(name, path, metadata, tensors)
     else:
+        _check_hparams(name, path, arch, metadata, tensors)
         width = metadata.get(f"{arch}.embedding_length")
         if isinstance(width, int):
             # Qwen3-VL style "deepstack" models take extra stacked embeddings per position.
@@ -328,6 +335,78 @@ def find_mmproj(model_path: str | Path) -> Path | None:
         return n
 
     return max(candidates, key=shared_prefix)  # max keeps the first (sorted) on ties
+
+
+# --------------------------------------------------------------------------------------
+# Text model hyper-parameters. Only values present in the header are checked (llama.cpp
+# refuses a missing required key cleanly); each range is one llama.cpp accepts or, where it
+# does not check, one outside which it aborts or computes NaN (measured on SmolLM2: issue 19).
+
+_MAX_BLOCKS = 512  # LLAMA_MAX_LAYERS in llama.cpp's src/llama-hparams.h
+_MAX_EPSILON = 0.1  # norm epsilons are 1e-6..1e-5 in practice; 0.1 would swamp the norm
+_EPSILONS = ("attention.layer_norm_rms_epsilon", "attention.layer_norm_epsilon",
+             "attention.group_norm_epsilon")
+_ROPE_BASES = ("rope.freq_base", "rope.freq_base_swa")
+_POSITIVE = ("context_length", "embedding_length")
+_HEAD_COUNTS = ("attention.head_count", "attention.head_count_kv")
+_ATTENTION_TENSOR = re.compile(r"blk\.\d+\.attn_(q|qkv)\.weight$")
+
+
+def _numbers(value: Any) -> list[float] | None:
+    """A scalar or an array of numbers as a list (None for anything else)."""
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in items):
+        return None
+    return items
+
+
+def _check_hparams(
+    name: str, path: Path, arch: str, md: Mapping[str, Any], tensors: Mapping[str, _Tensor]
+) -> None:
+    """Refuse a text model whose header holds hyper-parameters llama.cpp cannot run."""
+
+    def refuse(key: str, value: Any, expected: str) -> ModelFileError:
+        return ModelFileError(
+            f"{name} is damaged or was converted wrongly: {key} is {value!r} "
+            f"({expected})",
+            path,
+        )
+
+    prefix = f"{arch}."
+    for key, value in md.items():
+        numbers = _numbers(value) if key.startswith(prefix) else None
+        if numbers and not all(math.isfinite(v) for v in numbers):
+            raise refuse(key, value, "expected a finite number")
+
+    def check(suffix: str, ok: Callable[[float], bool], expected: str) -> None:
+        key = prefix + suffix
+        if key not in md:
+            return
+        numbers = _numbers(md[key])
+        if numbers is None or not all(ok(v) for v in numbers):
+            raise refuse(key, md[key], expected)
+
+    check("block_count", lambda v: 1 <= v <= _MAX_BLOCKS, f"llama.cpp runs 1 to {_MAX_BLOCKS} blocks")
+    for suffix in _EPSILONS:
+        check(suffix, lambda v: 0 < v <= _MAX_EPSILON, f"expected above 0 and at most {_MAX_EPSILON}")
+    for suffix in _ROPE_BASES:
+        check(suffix, lambda v: v > 0, "expected above 0")
+    check("rope.scaling.factor", lambda v: v >= 0, "expected 0 (none) or above")
+    for suffix in _POSITIVE:
+        check(suffix, lambda v: v > 0, "expected above 0")
+    # Attention-free architectures (Mamba, RWKV) write 0 heads; with attention weights
+    # present, 0 heads divides by zero. Per-layer arrays may hold 0 for layers without attention.
+    if any(_ATTENTION_TENSOR.match(t) for t in tensors):
+        for suffix in _HEAD_COUNTS:
+            key = prefix + suffix
+            if isinstance(md.get(key), list):
+                check(suffix, lambda v: v >= 0, "expected 0 or more heads per layer")
+            else:
+                check(suffix, lambda v: v > 0, "expected at least 1 head")
+    experts = md.get(prefix + "expert_count")
+    if isinstance(experts, int) and experts > 0:
+        check("expert_used_count", lambda v: 1 <= v <= experts,
+              f"expected 1 to expert_count ({experts})")
 
 
 # --------------------------------------------------------------------------------------
