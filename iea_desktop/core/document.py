@@ -214,6 +214,15 @@ class Document:
         return self.renderer.render(source, self.source_key("full", source.shape), self.graph.nodes, scale=1.0,
                                     cancelled=cancelled, use_cache=False, dtype=np.uint8, rgbx=rgbx, sink=sink)
 
+    def output_size(self, max_edge: int | None = None) -> tuple[int, int]:
+        """(width, height) of the full-resolution render, after crop, rotate and straighten (and
+        ``max_edge``, as an export resizes it), worked out from the geometry ops' ``size`` without rendering."""
+        width, height = self.info.width, self.info.height
+        for node in self.graph.active_nodes():
+            if node.spec.size is not None:
+                width, height = node.spec.size(node.params, width, height)
+        return image_io.downscaled_size(width, height, max_edge) if max_edge else (width, height)
+
     def export(self, target: str | os.PathLike, options: export.ExportOptions | None = None, cancelled=None,
                source: np.ndarray | None = None) -> tuple[Path, tuple[int, int]]:
         """Render at full resolution and write ``target`` (see export.py); returns the path written

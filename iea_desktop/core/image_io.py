@@ -355,13 +355,20 @@ def _raw_embedded_preview(raw, info: PhotoInfo, max_edge: int) -> np.ndarray | N
 
 # --- public API -------------------------------------------------------------------------------
 
+def downscaled_size(width: int, height: int, max_edge: int) -> tuple[int, int]:
+    """(width, height) once the long edge is at most max_edge; never larger."""
+    scale = max_edge / max(height, width)
+    if scale >= 1.0:
+        return width, height
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def downscale(image: np.ndarray, max_edge: int) -> np.ndarray:
     """Resize so the long edge is at most max_edge (area averaging), never upscale."""
     h, w = image.shape[:2]
-    scale = max_edge / max(h, w)
-    if scale >= 1.0:
+    size = downscaled_size(w, h, max_edge)
+    if size == (w, h):
         return image
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
     cv2 = _cv2()
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 

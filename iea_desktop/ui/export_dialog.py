@@ -1,5 +1,9 @@
 """The export dialog: format, quality, bit depth, size, destination and metadata, with progress.
 
+Sizes are those of the file that will be written (after crop, rotate and straighten:
+``Document.output_size``). It proposes a file name that does not exist yet and remembers the last
+format and quality (``Settings``).
+
 The full-resolution render and the file write run in a worker; Cancel stops the render between
 adjustments. Problems (such as a destination that is the original photo) are shown in the
 dialog, in words, and nothing is written.
@@ -18,15 +22,26 @@ from PySide6.QtWidgets import (
 from ..core.document import Document
 from ..core.export import ExportError, ExportOptions, check_target, format_for, full_size_8_bit
 from ..core.render import RenderCancelled
+from .settings import Settings
 from .workers import Task
 
 FORMATS = (("JPEG", ".jpg"), ("PNG", ".png"), ("TIFF", ".tif"), ("WebP", ".webp"))
 SUFFIX_FORMAT = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WebP"}
 
 
-def default_target(document: Document, folder: str | None = None) -> Path:
+def free_name(path: Path) -> Path:
+    """``path`` if no file is there yet, else the first free ``name-1.jpg``, ``name-2.jpg``, ..."""
+    number = 0
+    candidate = path
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+    return candidate
+
+
+def default_target(document: Document, folder: str | None = None, suffix: str = ".jpg") -> Path:
     base = Path(folder) if folder and Path(folder).is_dir() else document.path.parent
-    return base / f"{document.path.stem}-edited.jpg"
+    return free_name(base / f"{document.path.stem}-edited{suffix}")
 
 
 def export_job(document: Document, target: Path, options: ExportOptions):
@@ -56,18 +71,31 @@ def export_job(document: Document, target: Path, options: ExportOptions):
     return job
 
 
+def _int(value, default: int) -> int:
+    """A number read back from the settings file (QSettings may return it as text)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
 class ExportDialog(QDialog):
     exported = Signal(object)  # the Path written
 
-    def __init__(self, document: Document, pool, folder: str | None = None, parent: QWidget | None = None):
+    def __init__(self, document: Document, pool, settings: Settings, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Export")
         self.setMinimumWidth(520)
         self.document = document
+        self.settings = settings
         self._pool = pool
         self.task: Task | None = None
+        self._folder = settings.value("dirs/export")
+        fmt = str(settings.value("export/format", "JPEG"))
+        suffix = dict(FORMATS).get(fmt, ".jpg")
+        self._proposed = default_target(document, self._folder, suffix)  # replaced when the format changes
 
-        self.path_edit = QLineEdit(str(default_target(document, folder)))
+        self.path_edit = QLineEdit(str(self._proposed))
         self.path_edit.textChanged.connect(self._path_changed)
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
@@ -76,16 +104,18 @@ class ExportDialog(QDialog):
         path_row.addWidget(browse)
 
         self.format_box = QComboBox()
-        for label, suffix in FORMATS:
-            self.format_box.addItem(label, suffix)
+        for label, format_suffix in FORMATS:
+            self.format_box.addItem(label, format_suffix)
+        self.format_box.setCurrentText(fmt if fmt in dict(FORMATS) else "JPEG")
         self.format_box.currentIndexChanged.connect(self._format_changed)
 
         self.quality = QSlider(Qt.Horizontal)
         self.quality.setRange(1, 100)
-        self.quality.setValue(92)
-        self.quality_value = QLabel("92")
+        self.quality_value = QLabel()
         self.quality_value.setFixedWidth(28)
         self.quality.valueChanged.connect(lambda v: self.quality_value.setText(str(v)))
+        self.quality.setValue(_int(settings.value("export/quality", 92), 92))
+        self.quality_value.setText(str(self.quality.value()))
         quality_row = QHBoxLayout()
         quality_row.addWidget(self.quality, 1)
         quality_row.addWidget(self.quality_value)
@@ -97,19 +127,26 @@ class ExportDialog(QDialog):
         self.depth_box.addItem("8 bits per channel", 8)
         self.depth_box.addItem("16 bits per channel", 16)
 
+        width, height = document.output_size()
+        long_edge = max(width, height)
         self.size_box = QComboBox()
-        self.size_box.addItem(f"Full size ({document.info.width} × {document.info.height})", None)
+        self.size_box.addItem(f"Full size ({width} × {height})", None)
         self.size_box.addItem("Long edge…", "edge")
         self.edge_spin = QSpinBox()
-        self.edge_spin.setRange(64, max(document.info.width, document.info.height))
-        self.edge_spin.setValue(min(2048, max(document.info.width, document.info.height)))
+        self.edge_spin.setRange(min(64, long_edge), long_edge)
+        self.edge_spin.setValue(min(2048, long_edge))
         self.edge_spin.setSuffix(" px")
-        self.size_box.currentIndexChanged.connect(lambda: self.edge_spin.setEnabled(self.size_box.currentData() == "edge"))
+        self.size_box.currentIndexChanged.connect(self._size_changed)
+        self.edge_spin.valueChanged.connect(self._size_changed)
         self.edge_spin.setEnabled(False)
+        self.size_note = QLabel()  # the resized picture's width x height
+        self.size_note.setObjectName("dim")
+        self.size_note.hide()
         size_row = QHBoxLayout()
         size_row.setContentsMargins(0, 0, 0, 0)
         size_row.addWidget(self.size_box, 1)
         size_row.addWidget(self.edge_spin)
+        size_row.addWidget(self.size_note)
 
         self.metadata = QCheckBox("Keep camera information (EXIF) and embed the sRGB colour profile")
         self.metadata.setChecked(True)
@@ -176,10 +213,23 @@ class ExportDialog(QDialog):
         path = self.target()
         suffix = self.format_box.currentData()
         if path.suffix.lower() not in [s for s, f in SUFFIX_FORMAT.items() if f == self.format_box.currentText()]:
+            if path == self._proposed:  # still our proposal: propose a free name in the new format
+                self._proposed = default_target(self.document, self._folder, suffix)
+                path = self._proposed
+            else:
+                path = path.with_suffix(suffix)
             self.path_edit.blockSignals(True)
-            self.path_edit.setText(str(path.with_suffix(suffix)))
+            self.path_edit.setText(str(path))
             self.path_edit.blockSignals(False)
         self._update_fields()
+
+    def _size_changed(self) -> None:
+        resized = self.size_box.currentData() == "edge"
+        self.edge_spin.setEnabled(resized)
+        if resized:
+            width, height = self.document.output_size(self.edge_spin.value())
+            self.size_note.setText(f"{width} × {height}")
+        self.size_note.setVisible(resized)
 
     def _update_fields(self) -> None:
         fmt = self.format_box.currentText()
@@ -214,6 +264,8 @@ class ExportDialog(QDialog):
             return
         if target.exists() and not self.confirm_overwrite(target):
             return
+        self.settings.set_value("export/format", self.format_box.currentText())
+        self.settings.set_value("export/quality", self.quality.value())
         self.message.hide()
         self._set_running(True)
         task = Task(export_job(self.document, target, options))
@@ -236,7 +288,7 @@ class ExportDialog(QDialog):
         self.progress.setRange(0, 0)
         if not running:
             self._update_fields()
-            self.edge_spin.setEnabled(self.size_box.currentData() == "edge")
+            self._size_changed()
 
     def _progress(self, fraction: float, text: str) -> None:
         if fraction < 0:

@@ -551,7 +551,7 @@ class MainWindow(AssistantMixin, QMainWindow):
     def export(self) -> None:
         if self.document is None or self.turn_task is not None:
             return
-        dialog = ExportDialog(self.document, self.work_pool, self.settings.value("dirs/export"), self)
+        dialog = ExportDialog(self.document, self.work_pool, self.settings, self)
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.exported.connect(self._exported)
         dialog.finished.connect(lambda _result: setattr(self, "export_dialog", None))

@@ -126,6 +126,9 @@ class OpSpec:
     # the pixel function may also be handed an 8-bit ``out`` (RGB or RGBX, see RenderContext) and
     # write its result there finished: clipped and rounded as render.finish does (sharpness)
     finishes: bool = False
+    # geometry that changes the picture's size: (params, width, height) -> (width, height) of the
+    # result, without rendering (the export dialog shows the size that will be written); None: same size
+    size: Callable[[dict, int, int], tuple[int, int]] | None = None
 
     @property
     def latest_version(self) -> int:

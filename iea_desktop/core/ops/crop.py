@@ -39,6 +39,11 @@ def box(p: dict, width: int, height: int) -> tuple[int, int, int, int]:
     return ix0, iy0, ix1, iy1
 
 
+def size(p: dict, width: int, height: int) -> tuple[int, int]:
+    x0, y0, x1, y1 = box(p, width, height)
+    return x1 - x0, y1 - y0
+
+
 def apply(image: np.ndarray, p: dict, ctx) -> np.ndarray:
     x0, y0, x1, y1 = box(p, image.shape[1], image.shape[0])
     return np.ascontiguousarray(image[y0:y1, x0:x1])
@@ -58,4 +63,5 @@ OP = OpSpec(
         Param("aspect", "Aspect ratio", 0, 0, "free", "Hold the crop to this width:height", kind="choice", choices=ASPECTS),
     ),
     versions={1: apply},
+    size=size,
 )

@@ -9,6 +9,10 @@ def apply(image: np.ndarray, p: dict, ctx) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(image, -p["turns"]))
 
 
+def size(p: dict, width: int, height: int) -> tuple[int, int]:
+    return (height, width) if p["turns"] % 2 else (width, height)
+
+
 OP = OpSpec(
     name="rotate",
     label="Rotate 90°",
@@ -17,4 +21,5 @@ OP = OpSpec(
     order=10,
     params=(Param("turns", "Quarter turns clockwise", 0, 3, 0, "1 = 90° clockwise, 2 = 180°, 3 = 90° counter-clockwise"),),
     versions={1: apply},
+    size=size,
 )

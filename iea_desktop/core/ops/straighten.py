@@ -16,11 +16,15 @@ def inscribed_scale(width: int, height: int, degrees: float) -> float:
     return min(half_w / (half_w * c + half_h * s), half_h / (half_w * s + half_h * c))
 
 
+def size(p: dict, width: int, height: int) -> tuple[int, int]:
+    k = inscribed_scale(width, height, p["angle"])
+    return max(1, int(round(width * k))), max(1, int(round(height * k)))
+
+
 def apply(image: np.ndarray, p: dict, ctx) -> np.ndarray:
     angle = p["angle"]
     h, w = image.shape[:2]
-    k = inscribed_scale(w, h, angle)
-    out_w, out_h = max(1, int(round(w * k))), max(1, int(round(h * k)))
+    out_w, out_h = size(p, w, h)
     # OpenCV's positive angle is counter-clockwise; ours is clockwise.
     m = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), -angle, 1.0)
     m[0, 2] -= (w - out_w) / 2.0
@@ -36,4 +40,5 @@ OP = OpSpec(
     order=30,
     params=(Param("angle", "Angle (°)", -45.0, 45.0, 0.0, "+ turns clockwise", kind="float"),),
     versions={1: apply},
+    size=size,
 )
