@@ -8,6 +8,13 @@ test runners keep their own logging:
   (DEBUG with ``verbose``). When the folder cannot be written the app runs without a log file.
 - stderr: warnings and errors as plain messages (what Python prints when nothing is set up),
   or everything from DEBUG up, with time and logger name, with ``verbose`` (``--verbose``).
+- native crashes (a segmentation fault or abort in llama.cpp, Qt or a C extension): ``faulthandler``
+  writes the Python traceback of every thread into the log file ("Fatal Python error: ..."),
+  through a handle of its own that stays open (and follows the file when it rotates).
+
+A log file that stops accepting writes (a full disk) never interrupts the program and never
+prints logging's own "--- Logging error ---" traceback: the file handler goes quiet after one
+DEBUG line (seen on stderr with ``verbose``).
 
 Calling it again replaces the handlers it installed before (the tests run ``main()`` many times
 in one process). Qt-free and import-light.
@@ -15,6 +22,7 @@ in one process). Qt-free and import-light.
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import logging.handlers
 import sys
@@ -60,6 +68,64 @@ class _StderrHandler(logging.StreamHandler):
         return not getattr(record, _FILE_ONLY, False) and super().filter(record)
 
 
+class _FileHandler(logging.handlers.RotatingFileHandler):
+    """The rotating log file, quiet when it cannot be written, with faulthandler writing beside it."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8")
+        self.failed = False
+        self.crash_file = None
+        self._point_faulthandler()
+
+    def _point_faulthandler(self) -> None:
+        """faulthandler keeps a file descriptor: give it an append handle on the current log file."""
+        previous = self.crash_file
+        try:
+            self.crash_file = open(self.baseFilename, "a", encoding="utf-8")
+        except OSError:
+            self.crash_file = None
+            return
+        faulthandler.enable(file=self.crash_file, all_threads=True)
+        if previous is not None:
+            previous.close()  # only after faulthandler holds the new one: no moment without a target
+
+    def doRollover(self) -> None:
+        super().doRollover()
+        self._point_faulthandler()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.failed:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        """A full disk or a vanished folder: stop writing the file instead of printing a traceback."""
+        self.failed = True
+        error = sys.exc_info()[1]
+        logging.getLogger(LOGGER_NAME).debug("the log file %s cannot be written (%s); logging to it stopped",
+                                             self.baseFilename, getattr(error, "strerror", None) or error)
+
+    def close(self) -> None:
+        if self.crash_file is not None:
+            _crash_evidence_to_stderr()
+            self.crash_file.close()
+            self.crash_file = None
+        try:
+            super().close()
+        except OSError:  # what is still buffered cannot be written either
+            pass
+
+
+def _crash_evidence_to_stderr() -> None:
+    """Native crashes print their traceback to the terminal when there is no log file to hold it."""
+    if sys.__stderr__ is not None:
+        try:
+            faulthandler.enable(file=sys.__stderr__, all_threads=True)
+            return
+        except (OSError, ValueError, RuntimeError):  # no usable file descriptor (a windowed program)
+            pass
+    faulthandler.disable()
+
+
 def reset_logging() -> None:
     """Remove and close the handlers ``setup_logging`` installed."""
     logger = logging.getLogger(LOGGER_NAME)
@@ -88,10 +154,10 @@ def setup_logging(verbose: bool = False) -> Path | None:
     path: Path | None = log_file()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT,
-                                                       encoding="utf-8")
+        handler = _FileHandler(path)
     except OSError as error:
         logger.debug("no log file: %s is not writable (%s)", path, error.strerror or error)
+        _crash_evidence_to_stderr()
         path = None
     else:
         handler.setLevel(logging.DEBUG if verbose else logging.INFO)
