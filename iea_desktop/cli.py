@@ -179,22 +179,34 @@ def cmd_models(args) -> int:
             state = f"  UNUSABLE: {m.problem}" if m.problem else ""
             print(f"  {m.name:32} {m.size_bytes / 1e6:8.0f} MB  {m.dialect:7}  {vision}  {m.path}{state}")
         print("Catalogue:")
-        names = {m.path.name for m in installed}
         for entry in models.load_catalog():
-            have = "installed" if entry["files"]["model"]["name"] in names else "not installed"
-            size = entry["files"]["model"]["size_mb"] + entry["files"]["mmproj"]["size_mb"]
-            print(f"  {entry['name']:16} {size:6} MB  {entry['dialect']:7}  {have:13}  {entry['title']}: {entry['use']}")
+            files = entry["files"].values()
+            if all(models.installed_path(f["name"]) for f in files):
+                have = "installed"
+            elif any(models.installed_path(f["name"]) or models.partial_bytes(f["name"]) for f in files):
+                have = "partly downloaded"
+            else:
+                have = "not installed"
+            fits = {True: "fits memory", False: "too big for memory", None: ""}[models.fits_memory(entry)]
+            size = models.human_size(sum(f["size"] for f in files))
+            print(f"  {entry['name']:16} {size:>7}  {entry['dialect']:7}  {have:17}  {fits:18}  {entry['title']}: {entry['use']}")
         print(f"Model folders: {', '.join(str(d) for d in models.model_dirs())}")
         return 0
     if not args.name:
         raise CliError("models download needs a NAME from `iea-desktop models list`")
 
-    def progress(name: str, done: int, total: int | None) -> None:
-        share = f"{100 * done / total:5.1f}%" if total else f"{done / 1e6:.0f} MB"
-        print(f"\r{name}: {share}", end="", file=sys.stderr, flush=True)
+    def progress(name: str, done: int, total: int) -> None:
+        share = "checking SHA-256…" if done >= total else f"{100 * done / total:5.1f}% of {models.human_size(total)}"
+        print(f"\r{name}: {share}   ", end="", file=sys.stderr, flush=True)
 
-    for path in models.download_model(args.name, progress):
-        print(f"\nready: {path}")
+    try:
+        paths = models.download_model(args.name, progress)
+    except KeyboardInterrupt:
+        print(f"\ncancelled; `iea-desktop models download {args.name}` resumes where it stopped", file=sys.stderr)
+        return 130
+    print(file=sys.stderr)
+    for path in paths:
+        print(f"ready: {path}")
     return 0
 
 
