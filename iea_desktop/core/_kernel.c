@@ -25,8 +25,11 @@
 enum { AFFINE = 0, TABLE = 1, SATURATION = 2, FIELD = 3, CLIPPED_AFFINE = 4 };
 
 /* The hot loops are compiled for several x86-64 levels (AVX-512, AVX2, SSE2) and the best the
- * CPU has is picked at load time (GCC's function multi-versioning); elsewhere, the baseline. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+ * CPU has is picked at load time (GCC's function multi-versioning); elsewhere, the baseline.
+ * GCC 12 is the first to know the levels in target_clones and __builtin_cpu_supports (GCC 11.3
+ * rejects __builtin_cpu_supports("x86-64-v4"); GCC bug 101696). Older GCCs, Clang and MSVC compile
+ * the portable loops alone (vectorised for the baseline) and the explicit vector code not at all. */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12 && defined(__x86_64__) && defined(__linux__)
 #define MULTIVERSIONED 1
 #define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
@@ -133,7 +136,7 @@ static void grid_lookups(SaturationScratch *restrict w, const float *restrict t,
     for (Py_ssize_t p = 0; p < n; p++) grid_lookup(w, t, ns, p);
 }
 
-/* --- Explicit vector code (GCC on x86-64) -------------------------------------------------------
+/* --- Explicit vector code (MULTIVERSIONED: GCC 12 or newer, x86-64 Linux) -----------------------
  * The grid's and the tables' reads are scattered loads. Where the CPU has them, gather
  * instructions read them (the vectoriser's generic tuning does not use them): with AVX2, the
  * saturation grid's reads; with AVX-512, a whole Program runs as one pass over 16 pixels at a

@@ -45,7 +45,7 @@ from threading import Lock
 
 import numpy as np
 
-from . import _kernel
+from . import kernel
 from .graph import Node
 from .ops.base import RenderContext
 
@@ -132,13 +132,13 @@ def table(nodes: list[Node]) -> np.ndarray:
 
 # --- Programs: whole runs of point nodes through the compiled kernel ------------------------------
 
-AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE = 0, 1, 2, 3, 4  # the stage kinds of _kernel.run
+AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE = 0, 1, 2, 3, 4  # the stage kinds of kernel.run
 SATURATION_GRID = (2049, 65)  # S and V samples of a saturation table
 
 
 @dataclass(frozen=True)
 class Program:
-    """A fused run of point nodes: stages for ``_kernel.run``; a field node's arrays are made per strip."""
+    """A fused run of point nodes: stages for ``kernel.run``; a field node's arrays are made per strip."""
 
     stages: tuple  # stage tuples, or a field node (its stage is made for each strip)
     scale: float
@@ -163,7 +163,7 @@ class Program:
                 f, g, k = stage.spec.fields[stage.version](stage.params, ctx, rows, width)
                 stage = (FIELD, _contiguous(f), _contiguous(g), float(k))
             stages.append(stage)
-        return _kernel.run(source, out, stages)
+        return kernel.run(source, out, stages)
 
 
 def _contiguous(array: np.ndarray | None) -> np.ndarray | None:

@@ -35,7 +35,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from . import _kernel
+from . import kernel
 from .graph import Node
 from .ops import RenderContext
 
@@ -174,8 +174,8 @@ def _finish_rows(image: np.ndarray, out: np.ndarray) -> np.ndarray:
     uint8 / uint16 rounded half to even (``rint(clip(x) * levels)`` in float32), in one pass."""
     image = np.ascontiguousarray(image, dtype=np.float32)
     if out.flags.c_contiguous:
-        return _kernel.finish(image, out)
-    out[...] = _kernel.finish(image, np.empty(out.shape, dtype=out.dtype))
+        return kernel.finish(image, out)
+    out[...] = kernel.finish(image, np.empty(out.shape, dtype=out.dtype))
     return out
 
 

@@ -1,6 +1,7 @@
 """Performance machinery keeps the pixels: fused point ops, strips, buffers, the fast decode.
 
-- A fused run of point ops (pointops.py: a Program through the compiled kernel) matches the ops
+- A fused run of point ops (pointops.py: a Program through the pixel kernel, compiled and its
+  numpy fallback: the ``pixel_kernel`` fixture runs a test on both) matches the ops
   applied one by one within 1e-3 on float images (in practice within half a 16-bit step times the
   curve's slope), for every op, version and order, including inputs outside [0, 1], per-channel
   ops, saturation maps and per-pixel fields (grain, vignette).
@@ -58,7 +59,7 @@ def test_the_registry_declares_the_point_ops():
 
 @pytest.mark.parametrize("name", POINT_OPS)
 @pytest.mark.parametrize("value", [-100, -37, 1, 55, 100])
-def test_each_point_op_fused_alone_matches(name, value):
+def test_each_point_op_fused_alone_matches(name, value, pixel_kernel):
     image = wide_float_image()
     for version in REGISTRY[name].versions:
         node = make_node(name, {"value": value}, version=version)
@@ -75,7 +76,7 @@ def test_each_point_op_fused_alone_matches(name, value):
 
 
 @pytest.mark.parametrize("seed", range(12))
-def test_random_runs_of_point_ops_match_within_1e_3(seed):
+def test_random_runs_of_point_ops_match_within_1e_3(seed, pixel_kernel):
     rng = np.random.default_rng(seed)
     names = list(rng.choice(POINT_OPS, size=int(rng.integers(2, 10))))
     if not any(REGISTRY[n].point == "curve" for n in names):
@@ -93,7 +94,7 @@ def test_random_runs_of_point_ops_match_within_1e_3(seed):
     assert np.abs(got - expected).mean() < 1e-4
 
 
-def test_the_sixteen_tools_fused_match_on_16bit_levels():
+def test_the_sixteen_tools_fused_match_on_16bit_levels(pixel_kernel):
     """A 16-bit photo's levels are table entries: only float rounding is left."""
     levels = np.arange(0, 65536, 97, dtype=np.float32) / np.float32(65535)
     image = np.stack([levels, levels[::-1], np.roll(levels, 100)], axis=-1)[None]
@@ -130,7 +131,7 @@ def test_plan_fuses_point_runs_and_keeps_affine_only_runs_per_node():
 
 
 @pytest.mark.parametrize("version", [1, 2])
-def test_fused_saturation_and_vibrance_match_the_hsv_round_trips(rgb, version):
+def test_fused_saturation_and_vibrance_match_the_hsv_round_trips(rgb, version, pixel_kernel):
     """The tabulated maps applied in RGB against one HSV round trip per node: the grid's
     interpolation is off by a few 1e-4 at most, where a map clips; elsewhere float rounding."""
     nodes = [make_node("saturation", {"value": 40}), make_node("vibrance", {"value": -30}, version=version),
@@ -152,7 +153,7 @@ def every_tool(sign: int = 1):
 
 @pytest.mark.parametrize("sign", [1, -1])
 @pytest.mark.parametrize("scale", [1.0, 0.3])
-def test_strips_match_the_whole_picture(sign, scale, make_rgb, monkeypatch):
+def test_strips_match_the_whole_picture(sign, scale, make_rgb, monkeypatch, pixel_kernel):
     """The uncached render (strips through the whole pipeline, halos recomputed) equals the cached one."""
     import iea_desktop.core.render as render
 
@@ -194,7 +195,7 @@ def test_grain_statistics_survive_the_banded_noise():
         assert np.array_equal(noise[..., 0], noise[..., 1]) != per_channel
 
 
-def test_a_slider_drag_renders_what_a_fresh_renderer_renders(make_rgb):
+def test_a_slider_drag_renders_what_a_fresh_renderer_renders(make_rgb, pixel_kernel):
     image = make_rgb(120, 160, seed=2)
     nodes = every_tool()
     renderer = Renderer()
@@ -253,7 +254,7 @@ def test_cancelling_an_uncached_render_polls_once_per_node(rgb):
 # --------------------------------------------------------------------------- conversions and decoding
 
 
-def test_to_uint8_to_uint16_and_finish_keep_their_exact_results():
+def test_to_uint8_to_uint16_and_finish_keep_their_exact_results(pixel_kernel):
     rng = np.random.default_rng(5)
     image = rng.uniform(-0.1, 1.1, size=(700, 500, 3)).astype(np.float32)  # big enough for strips
     image[0, 0] = [np.nan, np.inf, -np.inf]

@@ -1,4 +1,5 @@
-"""The compiled kernel (core/_kernel.c) against independent numpy/OpenCV references.
+"""The pixel kernel, compiled (core/kernel.c) and its numpy fallback (core/kernel_fallback.py),
+against independent numpy/OpenCV references: every test runs on both (tests/core/conftest.py).
 
 Why: every fused point run, every sharpen/blur and every finished result goes through these C loops, which see raw
 buffers, work in chunks of 1024 pixels, index tables by hand and let go of the GIL. A wrong index,
@@ -15,7 +16,7 @@ import cv2
 import numpy as np
 import pytest
 
-from iea_desktop.core import _kernel, pointops
+from iea_desktop.core import kernel, pointops
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.ops import sharpness
 from iea_desktop.core.render import apply_node
@@ -103,11 +104,11 @@ def amount_of(v):
 
 
 def run(x, stages):
-    return _kernel.run(x, np.empty_like(x), stages)
+    return kernel.run(x, np.empty_like(x), stages)
 
 
 def sharpen(x, v, scale):
-    return _kernel.sharpen(x, np.empty_like(x), x.shape[1], 0, sharpness.weights(v, scale), amount_of(v))
+    return kernel.sharpen(x, np.empty_like(x), x.shape[1], 0, sharpness.weights(v, scale), amount_of(v))
 
 
 def read_only():
@@ -139,18 +140,6 @@ def test_table_reads_the_nearest_clipped_entry(shape, channels, simd):
     assert out.flat[0] == (table[0] if channels == 1 else table[0, 0]) and out.flat[1] == top  # NaN, +inf
 
 
-@pytest.fixture(params=[4, 3, 0], ids=["avx512", "avx2", "portable"])
-def simd(request):
-    """Each level of the kernel's explicit vector code (core/_kernel.c), where this CPU has it."""
-    level = _kernel.use_simd(request.param)
-    try:
-        if level != request.param:
-            pytest.skip(f"this CPU has no level {request.param} vector code")
-        yield level
-    finally:
-        _kernel.use_simd(4)  # back to the most the CPU has
-
-
 @pytest.mark.parametrize("shape", SHAPES)
 def test_saturation_matches_an_hsv_round_trip(shape, simd):
     x = wide(shape, seed=2)
@@ -175,7 +164,8 @@ def test_saturation_reads_the_grid_bilinearly_rows_v_columns_s(shape, simd):
     np.testing.assert_allclose(run(x, [(SATURATION, grid, 9, 5)]), saturation_ref(x, grid), atol=1e-5)
 
 
-def test_every_level_of_vector_code_gives_the_same_saturation():
+@pytest.mark.parametrize("pixel_kernel", ["compiled"], indirect=True)  # the fallback has no levels
+def test_every_level_of_vector_code_gives_the_same_saturation(pixel_kernel):
     """The AVX-512 pass, the AVX2 gathers and the portable loops do the same arithmetic in the same
     order (any pixel count: the vector passes leave the last few pixels to the portable loop)."""
     grid = np.random.default_rng(7).random((65, 2049), dtype=np.float32)
@@ -183,9 +173,9 @@ def test_every_level_of_vector_code_gives_the_same_saturation():
     for shape in [(1, 1, 3), (3, 7, 3), (17, 61, 3), (64, 96, 3)]:
         x = wide(shape, seed=8)
         for level in (4, 3, 0):
-            _kernel.use_simd(level)
+            kernel.use_simd(level)
             results.append(run(x, [(SATURATION, grid, 2049, 65)]))
-        _kernel.use_simd(4)
+        kernel.use_simd(4)
         np.testing.assert_allclose(results[-3], results[-1], atol=1e-6)
         np.testing.assert_allclose(results[-2], results[-1], atol=1e-6)
         assert not np.isnan(results[-3]).any()
@@ -243,29 +233,29 @@ def every_stage_kind(shape, seed=9):
 
 
 @pytest.mark.parametrize("shape", SHAPES + [(3, 7, 3), (17, 61, 3)])  # any pixel count: the last few under a mask
-def test_a_program_in_one_pass_gives_what_its_stages_give_one_by_one(shape):
+def test_a_program_in_one_pass_gives_what_its_stages_give_one_by_one(shape, pixel_kernel):
     x = wide(shape, seed=10)
     stages = every_stage_kind(shape)
     results = {}
     for level in (4, 3, 0):
-        _kernel.use_simd(level)
+        kernel.use_simd(level)
         results[level] = run(x, stages)
         one_by_one = x
         for stage in stages:
             one_by_one = run(one_by_one, [stage])
         np.testing.assert_allclose(results[level], one_by_one, atol=1e-6)
-    _kernel.use_simd(4)
+    kernel.use_simd(4)
     for level in (4, 3):
         np.testing.assert_allclose(results[level], results[0], atol=1e-6)
     assert np.isfinite(results[4]).all()
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-def test_in_place_equals_separate_arrays(shape):
+def test_in_place_equals_separate_arrays(shape, pixel_kernel):
     x, stages, _ = chain(shape)
     separate = run(x, stages)
     same = x.copy()
-    assert _kernel.run(same, same, stages) is same
+    assert kernel.run(same, same, stages) is same
     np.testing.assert_array_equal(same, separate)
 
 
@@ -282,10 +272,10 @@ def test_fields_keep_their_place_across_chunks(simd):
 
 X = np.zeros((4, 4, 3), np.float32)
 RUN_ERRORS = {
-    "float64 image": (lambda: _kernel.run(X.astype(np.float64), X.copy(), []), TypeError),
-    "float64 output": (lambda: _kernel.run(X, X.astype(np.float64), []), TypeError),
-    "output of another size": (lambda: _kernel.run(X, np.zeros((4, 5, 3), np.float32), []), ValueError),
-    "not RGB": (lambda: _kernel.run(np.zeros(8, np.float32), np.zeros(8, np.float32), []), ValueError),
+    "float64 image": (lambda: kernel.run(X.astype(np.float64), X.copy(), []), TypeError),
+    "float64 output": (lambda: kernel.run(X, X.astype(np.float64), []), TypeError),
+    "output of another size": (lambda: kernel.run(X, np.zeros((4, 5, 3), np.float32), []), ValueError),
+    "not RGB": (lambda: kernel.run(np.zeros(8, np.float32), np.zeros(8, np.float32), []), ValueError),
     "short table": (lambda: run(X, [(TABLE, 1.0, 0.0, np.zeros(65535, np.float32))]), ValueError),
     "float64 table": (lambda: run(X, [(TABLE, 1.0, 0.0, np.zeros(65536))]), TypeError),
     "saturation grid mismatch": (lambda: run(X, [(SATURATION, np.zeros(20, np.float32), 5, 5)]), ValueError),
@@ -294,13 +284,13 @@ RUN_ERRORS = {
     "unknown stage kind": (lambda: run(X, [(7, 1.0, 0.0)]), ValueError),
     "stage not a tuple": (lambda: run(X, [[AFFINE, 1.0, 0.0]]), TypeError),
     "stage missing values": (lambda: run(X, [(AFFINE, 1.0)]), TypeError),
-    "read-only output": (lambda: _kernel.run(X, read_only(), []), (BufferError, ValueError)),
-    "strided image": (lambda: _kernel.run(np.zeros((4, 8, 3), np.float32)[:, ::2], X, []), (BufferError, ValueError)),
+    "read-only output": (lambda: kernel.run(X, read_only(), []), (BufferError, ValueError)),
+    "strided image": (lambda: kernel.run(np.zeros((4, 8, 3), np.float32)[:, ::2], X, []), (BufferError, ValueError)),
 }
 
 
 @pytest.mark.parametrize("case", list(RUN_ERRORS))
-def test_run_rejects_bad_arguments_cleanly(case):
+def test_run_rejects_bad_arguments_cleanly(case, pixel_kernel):
     call, error = RUN_ERRORS[case]
     with pytest.raises(error):
         call()
@@ -310,71 +300,71 @@ def test_run_rejects_bad_arguments_cleanly(case):
 
 @pytest.mark.parametrize("shape", [(7, 11, 3), (64, 96, 3)])
 @pytest.mark.parametrize("v, scale", [(30, 1.0), (100, 1.0), (30, 0.3), (100, 0.3), (-40, 1.0), (-40, 0.3)])
-def test_sharpen_matches_opencv(shape, v, scale):
+def test_sharpen_matches_opencv(shape, v, scale, pixel_kernel):
     x = wide(shape, seed=7)
     np.testing.assert_allclose(sharpen(x, v, scale), sharpen_ref(x, v, scale), atol=1e-5)
 
 
 @pytest.mark.parametrize("shape", [(1, 1, 3), (2, 5, 3), (3, 4, 3), (30, 2, 3)])
 @pytest.mark.parametrize("v", [100, -40])
-def test_sharpen_on_images_smaller_than_the_kernel(shape, v):
+def test_sharpen_on_images_smaller_than_the_kernel(shape, v, pixel_kernel):
     x = wide(shape, seed=8)
     np.testing.assert_allclose(sharpen(x, v, 1.0), sharpen_ref(x, v, 1.0), atol=1e-5)
 
 
 @pytest.mark.parametrize("y0, y1", [(0, 9), (20, 37), (50, 64), (0, 64)])
 @pytest.mark.parametrize("v", [100, -40])
-def test_sharpen_rows_of_a_block_with_halo_equal_the_whole(y0, y1, v):
+def test_sharpen_rows_of_a_block_with_halo_equal_the_whole(y0, y1, v, pixel_kernel):
     x = wide((64, 96, 3), seed=9)
     whole = sharpen(x, v, 1.0)
     w = sharpness.weights(v, 1.0)
     top, bottom = max(y0 - len(w) // 2, 0), min(y1 + len(w) // 2, 64)
     block = np.ascontiguousarray(x[top:bottom])
     out = np.empty((y1 - y0, 96, 3), np.float32)
-    assert _kernel.sharpen(block, out, 96, y0 - top, w, amount_of(v)) is out
+    assert kernel.sharpen(block, out, 96, y0 - top, w, amount_of(v)) is out
     np.testing.assert_array_equal(out, whole[y0:y1])
 
 
 W5 = np.full(5, 0.2, np.float32)
 SHARPEN_ERRORS = {
-    "even weights": (lambda: _kernel.sharpen(X, X.copy(), 4, 0, np.full(4, 0.25, np.float32), 1.0), ValueError),
-    "rows beyond the image": (lambda: _kernel.sharpen(X, np.zeros((2, 4, 3), np.float32), 4, 3, W5, 1.0), ValueError),
-    "negative first row": (lambda: _kernel.sharpen(X, np.zeros((2, 4, 3), np.float32), 4, -1, W5, 1.0), ValueError),
-    "output taller": (lambda: _kernel.sharpen(X, np.zeros((5, 4, 3), np.float32), 4, 0, W5, 1.0), ValueError),
-    "width not dividing": (lambda: _kernel.sharpen(X, X.copy(), 5, 0, W5, 1.0), ValueError),
-    "zero width": (lambda: _kernel.sharpen(X, X.copy(), 0, 0, W5, 1.0), ValueError),
-    "too many weights": (lambda: _kernel.sharpen(X, X.copy(), 4, 0, np.ones(257, np.float32), 1.0), ValueError),
-    "float64 weights": (lambda: _kernel.sharpen(X, X.copy(), 4, 0, W5.astype(np.float64), 1.0), TypeError),
-    "float64 image": (lambda: _kernel.sharpen(X.astype(np.float64), X.copy(), 4, 0, W5, 1.0), TypeError),
-    "read-only output": (lambda: _kernel.sharpen(X, read_only(), 4, 0, W5, 1.0), (BufferError, ValueError)),
+    "even weights": (lambda: kernel.sharpen(X, X.copy(), 4, 0, np.full(4, 0.25, np.float32), 1.0), ValueError),
+    "rows beyond the image": (lambda: kernel.sharpen(X, np.zeros((2, 4, 3), np.float32), 4, 3, W5, 1.0), ValueError),
+    "negative first row": (lambda: kernel.sharpen(X, np.zeros((2, 4, 3), np.float32), 4, -1, W5, 1.0), ValueError),
+    "output taller": (lambda: kernel.sharpen(X, np.zeros((5, 4, 3), np.float32), 4, 0, W5, 1.0), ValueError),
+    "width not dividing": (lambda: kernel.sharpen(X, X.copy(), 5, 0, W5, 1.0), ValueError),
+    "zero width": (lambda: kernel.sharpen(X, X.copy(), 0, 0, W5, 1.0), ValueError),
+    "too many weights": (lambda: kernel.sharpen(X, X.copy(), 4, 0, np.ones(257, np.float32), 1.0), ValueError),
+    "float64 weights": (lambda: kernel.sharpen(X, X.copy(), 4, 0, W5.astype(np.float64), 1.0), TypeError),
+    "float64 image": (lambda: kernel.sharpen(X.astype(np.float64), X.copy(), 4, 0, W5, 1.0), TypeError),
+    "read-only output": (lambda: kernel.sharpen(X, read_only(), 4, 0, W5, 1.0), (BufferError, ValueError)),
 }
 
 
 @pytest.mark.parametrize("v, scale", [(30, 1.0), (80, 0.4), (-40, 1.0)])
-def test_sharpen_into_8_bits_finishes_as_finish_does(v, scale):
+def test_sharpen_into_8_bits_finishes_as_finish_does(v, scale, pixel_kernel):
     x = wide((45, 37, 3), seed=11)
     w = sharpness.weights(v, scale)
-    floats = _kernel.sharpen(x, np.empty((30, 37, 3), np.float32), 37, 6, w, amount_of(v))
-    rgb = _kernel.sharpen(x, np.empty((30, 37, 3), np.uint8), 37, 6, w, amount_of(v))
-    rgbx = _kernel.sharpen(x, np.zeros((30, 37, 4), np.uint8), 37, 6, w, amount_of(v))
-    expected = _kernel.finish(floats, np.empty((30, 37, 3), np.uint8))
+    floats = kernel.sharpen(x, np.empty((30, 37, 3), np.float32), 37, 6, w, amount_of(v))
+    rgb = kernel.sharpen(x, np.empty((30, 37, 3), np.uint8), 37, 6, w, amount_of(v))
+    rgbx = kernel.sharpen(x, np.zeros((30, 37, 4), np.uint8), 37, 6, w, amount_of(v))
+    expected = kernel.finish(floats, np.empty((30, 37, 3), np.uint8))
     np.testing.assert_array_equal(rgb, expected)
     np.testing.assert_array_equal(rgbx[..., :3], expected)
     assert (rgbx[..., 3] == 255).all()
     with pytest.raises(ValueError, match="wrong size"):
-        _kernel.sharpen(x, np.empty((30, 37, 2), np.uint8), 37, 6, w, amount_of(v))
+        kernel.sharpen(x, np.empty((30, 37, 2), np.uint8), 37, 6, w, amount_of(v))
     with pytest.raises(TypeError, match="float32, or uint8"):
-        _kernel.sharpen(x, np.empty((30, 37, 3), np.uint16), 37, 6, w, amount_of(v))
+        kernel.sharpen(x, np.empty((30, 37, 3), np.uint16), 37, 6, w, amount_of(v))
 
 
 @pytest.mark.parametrize("case", list(SHARPEN_ERRORS))
-def test_sharpen_rejects_bad_arguments_cleanly(case):
+def test_sharpen_rejects_bad_arguments_cleanly(case, pixel_kernel):
     call, error = SHARPEN_ERRORS[case]
     with pytest.raises(error):
         call()
 
 
-def test_sharpen_from_two_threads_gives_correct_results():
+def test_sharpen_from_two_threads_gives_correct_results(pixel_kernel):
     """The kernel lets go of the GIL: two threads computing at once must not disturb each other."""
     images = [wide((600, 800, 3), seed=s) for s in (10, 11)]
     expected = [sharpen_ref(x, 60, 1.0) for x in images]
@@ -410,7 +400,7 @@ def real_nodes():
     ]
 
 
-def test_a_program_equals_the_nodes_one_by_one():
+def test_a_program_equals_the_nodes_one_by_one(pixel_kernel):
     nodes, x = real_nodes(), wide((64, 96, 3), seed=12, nan=0.4)  # numpy ops keep NaN; the kernel reads 0
     expected = x
     for node in nodes:
@@ -419,7 +409,7 @@ def test_a_program_equals_the_nodes_one_by_one():
 
 
 @pytest.mark.parametrize("y0, y1", [(0, 16), (5, 29), (40, 64)])
-def test_a_program_over_a_strip_equals_those_rows_of_the_whole(y0, y1):
+def test_a_program_over_a_strip_equals_those_rows_of_the_whole(y0, y1, pixel_kernel):
     prog, x = pointops.program(real_nodes(), 1.0), wide((64, 96, 3), seed=13, nan=0.4)
     whole = prog.run(x)
     strip = prog.run(np.ascontiguousarray(x[y0:y1]), frame=(64, 96), origin=y0)
@@ -432,30 +422,30 @@ def test_a_program_over_a_strip_equals_those_rows_of_the_whole(y0, y1):
 
 # --------------------------------------------------------------------------- finish, clipped affine
 
-def test_finish_writes_floats_8_16_bits_and_rgbx_exactly():
+def test_finish_writes_floats_8_16_bits_and_rgbx_exactly(pixel_kernel):
     x = wide((9, 13, 3), seed=4)
     clipped = clip01(x)
     for dtype, levels in ((np.uint8, 255), (np.uint16, 65535)):
         out = np.empty(x.shape, dtype)
-        _kernel.finish(x, out)
+        kernel.finish(x, out)
         np.testing.assert_array_equal(out, np.rint(clipped * np.float32(levels)).astype(dtype))
     floats = np.empty_like(x)
-    np.testing.assert_array_equal(_kernel.finish(x, floats), clipped)
+    np.testing.assert_array_equal(kernel.finish(x, floats), clipped)
     rgbx = np.zeros((9, 13, 4), np.uint8)
-    _kernel.finish(x, rgbx)
+    kernel.finish(x, rgbx)
     np.testing.assert_array_equal(rgbx[..., :3], np.rint(clipped * np.float32(255)).astype(np.uint8))
     assert (rgbx[..., 3] == 255).all()
     with pytest.raises(TypeError):
-        _kernel.finish(x, np.empty(x.shape, np.float64))
+        kernel.finish(x, np.empty(x.shape, np.float64))
     with pytest.raises(ValueError):
-        _kernel.finish(x, np.empty((9, 13, 2), np.uint8))
+        kernel.finish(x, np.empty((9, 13, 2), np.uint8))
 
 
 def test_clipped_affine_is_a_clip_then_a_multiply_add_per_channel(simd):
     x = wide((7, 11, 3), seed=5)
     scale, offset = (1.0, 0.5, -2.0), (0.1, -0.2, 0.3)
-    out = _kernel.run(x, np.empty_like(x), [(CLIPPED_AFFINE, 1.5, -0.1, scale, offset)])
+    out = kernel.run(x, np.empty_like(x), [(CLIPPED_AFFINE, 1.5, -0.1, scale, offset)])
     expected = clip01(x * np.float32(1.5) - np.float32(0.1)) * np.float32(scale) + np.float32(offset)
     np.testing.assert_allclose(out, expected, atol=1e-6)
     with pytest.raises(TypeError):
-        _kernel.run(x, np.empty_like(x), [(CLIPPED_AFFINE, 1.5, -0.1, (1.0, 2.0), offset)])
+        kernel.run(x, np.empty_like(x), [(CLIPPED_AFFINE, 1.5, -0.1, (1.0, 2.0), offset)])

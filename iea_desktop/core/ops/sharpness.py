@@ -10,7 +10,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from .. import _kernel
+from .. import kernel
 from .base import OpSpec, value_param
 
 
@@ -74,7 +74,7 @@ def apply(image: np.ndarray, p: dict, ctx) -> np.ndarray:
     if out is None:
         out, first = np.empty(source.shape, dtype=np.float32), 0
     amount = 0.015 * v if v > 0 else -1.0
-    return _kernel.sharpen(source, out, source.shape[1], first, weights(v, ctx.scale), amount)
+    return kernel.sharpen(source, out, source.shape[1], first, weights(v, ctx.scale), amount)
 
 
 OP = OpSpec(
