@@ -104,7 +104,6 @@ def _libraries() -> dict:
         "rawpy": lambda: (lambda r: f"{r.__version__} (LibRaw {'.'.join(map(str, r.libraw_version))})")(__import__("rawpy")),
         "tifffile": lambda: __import__("tifffile").__version__,
         "gguf": lambda: (__import__("gguf"), _distribution_version("gguf") or "installed")[1],
-        "pixel kernel": lambda: __import__("iea_desktop.core._kernel", fromlist=["simd"]).simd(),
     }
     for name, probe in probes.items():
         try:
@@ -112,6 +111,20 @@ def _libraries() -> dict:
         except Exception as error:  # a broken library is what the report is for
             found[name] = f"unavailable ({_error_text(error)})"
     return found
+
+
+def _pixel_kernel() -> dict:
+    """Which pixel loops the renderer runs (core/kernel.py): compiled, with the vector code this CPU
+    gets, or the numpy fallback and why. A compiled kernel that should load and does not is a problem."""
+    from .core import kernel
+
+    compiled = kernel.compiled is not None and kernel.active is kernel.compiled
+    report = {"compiled": compiled, "simd": kernel.simd() if compiled else None, "why": kernel.why,
+              "summary": kernel.describe(), "problems": []}
+    if kernel.compiled is None and kernel.why != kernel.FORCED:
+        report["problems"].append(f"{kernel.why}: the app runs the slower numpy path (`make setup`, or "
+                                  "`pip install -e .`, with a C compiler builds it)")
+    return report
 
 
 def _qt() -> dict:
@@ -240,12 +253,13 @@ def collect() -> dict:
         "system": {"os": platform.system(), "release": platform.release(), "machine": platform.machine()},
         "prerequisites": _prerequisites(frozen),
         "libraries": _libraries(),
+        "pixel_kernel": _pixel_kernel(),
         "qt": _qt(),
         "llama_cpp": _llama_cpp(),
         "models": _models(),
         "folders": _folders(),
     }
-    problems = report["prerequisites"]["problems"] + list(report["qt"].get("problems", [])) + report["llama_cpp"]["problems"] + report["models"]["problems"]
+    problems = report["prerequisites"]["problems"] + report["pixel_kernel"]["problems"] + list(report["qt"].get("problems", [])) + report["llama_cpp"]["problems"] + report["models"]["problems"]
     for name, state in report["folders"].items():
         if not state["writable"]:
             problems.append(f"the {name} folder {state['path']} {state['note'] or 'is not writable'}")
@@ -265,6 +279,7 @@ def format_text(report: dict) -> str:
     add(f"Python       {py['version']} ({py['implementation']}, {py['executable']})")
     add(f"System       {system['os']} {system['release']} {system['machine']}")
     add("Libraries    " + ", ".join(f"{k} {v}" for k, v in report["libraries"].items()))
+    add(f"Pixel kernel {report['pixel_kernel']['summary']}")
     prerequisites = report["prerequisites"]
     if prerequisites["missing"]:
         add("Missing      " + "; ".join(prerequisites["problems"]))

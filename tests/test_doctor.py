@@ -222,6 +222,37 @@ def test_missing_llama_cpp_and_qt_are_problems_not_crashes(monkeypatch):
     assert "Qt           unavailable: ImportError: libGL.so.1" in text
 
 
+# --- the pixel kernel ---------------------------------------------------------------------------
+
+def test_the_compiled_pixel_kernel_is_named_with_its_vector_code(capsys):
+    from iea_desktop.core import kernel
+
+    if kernel.compiled is None:
+        pytest.skip(f"the compiled kernel is not built here ({kernel.why})")
+    code, out, err = run_doctor(capsys, "--json")
+    assert code == 0, err
+    found = json.loads(out)["pixel_kernel"]
+    assert found["compiled"] is True and found["simd"] == kernel.compiled.simd() and found["problems"] == []
+    assert f"Pixel kernel compiled, {kernel.compiled.simd()}\n" in doctor.format_text(doctor.collect())
+
+
+@pytest.mark.parametrize("why, problem", [("the compiled kernel (core/_kernel.c) does not load: No module named x", True),
+                                          ("IEA_KERNEL=python", False)])
+def test_the_numpy_fallback_is_named_with_its_reason(monkeypatch, why, problem):
+    """A kernel that did not load is a problem (with what builds it); one the person turned off is not."""
+    from iea_desktop.core import kernel, kernel_fallback
+
+    monkeypatch.setattr(kernel, "compiled", None)
+    monkeypatch.setattr(kernel, "active", kernel_fallback)
+    monkeypatch.setattr(kernel, "why", why)
+    report = doctor.collect()
+    assert report["pixel_kernel"]["compiled"] is False and report["pixel_kernel"]["simd"] is None
+    assert f"Pixel kernel numpy fallback (slower): {why}\n" in doctor.format_text(report)
+    named = [p for p in report["problems"] if why in p]
+    assert named == ([f"{why}: the app runs the slower numpy path (`make setup`, or `pip install -e .`, with a "
+                      "C compiler builds it)"] if problem else [])
+
+
 def test_qt_platform_without_a_display(monkeypatch):
     from PySide6.QtGui import QGuiApplication
 

@@ -15,10 +15,13 @@ from types import ModuleType
 from . import kernel_fallback
 
 
+FORCED = "IEA_KERNEL=python"  # the fallback's why when it was asked for
+
+
 def _load_compiled() -> tuple[ModuleType | None, str]:
     """The compiled module, or None and why it is not used."""
     if os.environ.get("IEA_KERNEL", "").lower() == "python":
-        return None, "IEA_KERNEL=python"
+        return None, FORCED
     try:
         from . import _kernel
     except ImportError as error:  # not built (no C compiler at install), or built for another Python
@@ -27,7 +30,7 @@ def _load_compiled() -> tuple[ModuleType | None, str]:
 
 
 compiled, why = _load_compiled()  # why: the reason the fallback runs ("" when the compiled one does)
-if compiled is None and why != "IEA_KERNEL=python":
+if compiled is None and why != FORCED:
     logging.getLogger(__name__).warning("%s; the slower numpy path is used (run `make setup` or `pip install -e .` "
                                         "with a C compiler to build it)", why)
 
