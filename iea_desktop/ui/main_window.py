@@ -204,6 +204,8 @@ class MainWindow(AssistantMixin, QMainWindow):
         panels = view.addMenu("&Panels")
         for dock in (self.layers_dock, self.history_dock, self.inspector_dock, self.histogram_dock, self.chat_dock):
             panels.addAction(dock.toggleViewAction())
+        assistant_menu = bar.addMenu("&Assistant")
+        assistant_menu.addAction("&Models…", self.show_models).setStatusTip("Download vision models and see what is installed")
         help_menu = bar.addMenu("&Help")
         help_menu.addAction("&Keyboard Shortcuts", self.show_shortcuts)
         help_menu.addAction(f"&About {APP_TITLE}", self.show_about)

@@ -3,10 +3,15 @@
 A mixin of ``MainWindow`` (it uses the window's chat panel, layers panel, document and pools).
 Turns run on the assistant pool; the reply streams into the chat through the task's ``text``
 signal. While a turn runs, the person's edit controls wait, because the session changes the
-graph from its own thread.
+graph from its own thread. A model loads in a worker too; llama.cpp reports no progress while
+it reads the weights, so the load shows as busy with the seconds it has taken so far.
 """
 
 from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QTimer
 
 from ..core.document import Document
 from . import assistants
@@ -15,6 +20,11 @@ from .workers import Task
 
 
 class AssistantMixin:
+    models_dialog = None  # ModelsDialog, made on first use
+    loading_clock: QTimer | None = None  # ticks once a second while a model loads
+    _loading_since = 0.0
+    _loading_text = ""
+
     def refresh_assistants(self, initial: bool = False) -> None:
         """Fill the picker (again when it opens, so newly installed models show up)."""
         choices, note = assistants.choices()
@@ -44,11 +54,10 @@ class AssistantMixin:
                 return
             self._set_assistant(assistant, index)
             return
-        self.chat.set_loading(0.0, f"Loading {choice.label}…")
-        self.chat.set_status(f"Loading {choice.label}…")
+        self._start_loading_clock(f"Loading {choice.label}")
         self._set_assistant(None, index, loading=True)
         task = Task(lambda t: assistants.load(choice, progress=lambda f, text: t.progress.emit(f, text)))
-        task.progress.connect(lambda fraction, text: self.chat.set_loading(fraction, text))
+        task.progress.connect(lambda _fraction, text: self._show_loading(text))
         task.done.connect(lambda assistant: self._model_loaded(task, index, assistant))
         task.failed.connect(lambda error: self._model_failed(task, choice, error))
         self.load_task = task.start(self.work_pool)
@@ -57,7 +66,7 @@ class AssistantMixin:
         if task is not self.load_task:
             return
         self.load_task = None
-        self.chat.set_loading(None)
+        self._stop_loading_clock()
         self._set_assistant(assistant, index)
         self.chat.add_notice(f"{assistant.name} is ready ({assistant.device_label}).", error=False)
 
@@ -65,10 +74,43 @@ class AssistantMixin:
         if task is not self.load_task:
             return
         self.load_task = None
-        self.chat.set_loading(None)
+        self._stop_loading_clock()
         self.chat.add_notice(f"Could not load {choice.label}: {error}")
         self.chat.set_current_choice(0)
         self.choose_assistant(0)
+
+    def _start_loading_clock(self, text: str) -> None:
+        if self.loading_clock is None:
+            self.loading_clock = QTimer(self, interval=1000)
+            self.loading_clock.timeout.connect(lambda: self._show_loading())
+        self._loading_since = time.monotonic()
+        self._show_loading(text)
+        self.loading_clock.start()
+
+    def _show_loading(self, text: str | None = None) -> None:
+        """A busy bar and "Loading Qwen… 12 s" (the step the backend reports, and the seconds so far)."""
+        if text is not None:
+            self._loading_text = text.rstrip("…")
+        line = f"{self._loading_text}… {int(time.monotonic() - self._loading_since)} s"
+        self.chat.set_loading(-1.0, line)
+        self.chat.set_status(line)
+
+    def _stop_loading_clock(self) -> None:
+        if self.loading_clock is not None:
+            self.loading_clock.stop()
+        self.chat.set_loading(None)
+
+    def show_models(self) -> None:
+        """The model manager (catalogue, downloads); a finished download shows up in the picker at once."""
+        if self.models_dialog is None:
+            from .models_dialog import ModelsDialog
+
+            self.models_dialog = ModelsDialog(self)
+            self.models_dialog.installed.connect(lambda _name: self.refresh_assistants())
+        self.models_dialog.refresh()
+        self.models_dialog.show()
+        self.models_dialog.raise_()
+        self.models_dialog.activateWindow()
 
     def _set_assistant(self, assistant, index: int, loading: bool = False) -> None:
         self.assistant = assistant

@@ -29,14 +29,16 @@ REPO = "test/Tiny-GGUF"
 
 class Hub:
     """huggingface.co's file serving, in miniature: files by path, Range requests answered with 206
-    (or ignored, or 416 past the end), and a transfer that can be cut short. Records every
-    request's path and Range header."""
+    (or ignored, or 416 past the end), and a transfer that can be cut short or held halfway.
+    Records every request's path and Range header."""
 
     def __init__(self):
         self.files: dict[str, bytes] = {}
         self.requests: list[tuple[str, str | None]] = []
         self.ignore_range = False
         self.cut_after: int | None = None  # the next transfer stops after this many bytes
+        self.hold_after: int | None = None  # transfers wait here until ``release`` is set
+        self.release = threading.Event()
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -66,6 +68,11 @@ class Hub:
                 if hub.cut_after is not None:
                     body, hub.cut_after = body[:hub.cut_after], None
                     self.close_connection = True
+                if hub.hold_after is not None:
+                    self.wfile.write(body[:hub.hold_after])
+                    self.wfile.flush()
+                    hub.release.wait(30)
+                    body = body[hub.hold_after:]
                 self.wfile.write(body)
 
             def log_message(self, *args):
@@ -79,6 +86,7 @@ class Hub:
         return f"/{REPO}/resolve/{REVISION}/{name}"
 
     def close(self) -> None:
+        self.release.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -95,8 +103,7 @@ def hub(monkeypatch):
     server.close()
 
 
-@pytest.fixture
-def tiny(hub, tmp_path, monkeypatch):
+def serve_tiny(hub: Hub, tmp_path: Path, monkeypatch) -> dict[str, bytes]:
     """A catalogue with one entry, "tiny", whose two files the hub serves. Returns {role: bytes}."""
     data = {"model": payload(200_000, 1), "mmproj": payload(70_000, 2)}
     names = {"model": "Tiny-Q8_0.gguf", "mmproj": "mmproj-Tiny-Q8_0.gguf"}
@@ -104,8 +111,14 @@ def tiny(hub, tmp_path, monkeypatch):
                                                  "sha256": hashlib.sha256(data[role]).hexdigest()} for role in data})
     for role, content in data.items():
         hub.files[hub.path(names[role])] = content
+    monkeypatch.setattr(models, "HUB", hub.url)
     monkeypatch.setattr(models, "CHUNK", 16_384)  # several chunks per file, so cancel has somewhere to land
     return data
+
+
+@pytest.fixture
+def tiny(hub, tmp_path, monkeypatch):
+    return serve_tiny(hub, tmp_path, monkeypatch)
 
 
 def write_catalog(tmp_path: Path, monkeypatch, files: dict) -> None:
