@@ -19,7 +19,7 @@ from . import builtin_lexicon as lex
 from . import builtin_measure as measure
 from .builtin_parse import FollowUp, Fix, LookWish, Removal, Request, SetValue, Wish, parse
 from .plan import Edit, Plan, validate_edit
-from .session import Cancelled, TurnContext
+from .session import Cancelled, TurnContext, describe_node
 
 # What a change does, in words: (going up, going down).
 VERBS = {
@@ -100,7 +100,7 @@ class BuiltinAssistant:
                   cancel: threading.Event | None = None) -> str:
         if cancel is not None and cancel.is_set():
             raise Cancelled()
-        text = summarize_graph(ctx.nodes)
+        text = describe_graph(ctx.nodes)
         if on_text is not None:
             on_text(text)
         return text
@@ -128,10 +128,12 @@ class _Turn:
         self.secondary: set[str] = set()
         self.touched: set[str] = set()
         self.look_tools: dict[str, str] = {}  # tool -> look name, for this turn's looks
-        self.look_sentences: list[str] = []  # "Replaced the vintage look."
+        self.replaced: dict[str, list[str]] = {}  # an earlier look this turn's look replaces -> its tools set to 0
         self.applied_looks: list[tuple[str, str, list[str]]] = []  # (look, " (a lighter version)", cleared tools)
         self.notes: list[str] = []
         self.warnings: list[str] = []
+        self.asked: set[str] = set()  # tools the person asked by name to take away
+        self.kept: list[str] = []  # removals left out: nodes of mine the person changed by hand
         self.fixed: dict[str, int] = {}  # tool -> direction a measured fix already moved it this turn
         self.followed: dict[str, str] = {}  # tool -> "stronger"/"weaker" for follow-up changes
         self.follow_words = ""
@@ -220,8 +222,10 @@ class _Turn:
             yours = " Your own adjustments are untouched." if len(mine) != len(ctx.nodes) else ""
             return Plan(reply=f"Removed my adjustments ({listed}).{yours}", reset="assistant")
         if command == "explain":
-            return Plan(reply=self.explain())
+            return Plan(reply=describe_graph(ctx.nodes, reasons=True))
         if command == "summary":
+            return Plan(reply=describe_graph(ctx.nodes))
+        if command == "style":
             return Plan(reply=summarize_graph(ctx.nodes))
         if command == "help":
             return Plan(reply=f"{CAPABILITIES} Try: {', '.join(lex.EXAMPLES)}. I can also undo my last change, "
@@ -234,23 +238,6 @@ class _Turn:
         if command == "assess":
             return Plan(reply=self.assessment())
         return Plan(reply=self.not_understood())
-
-    def explain(self) -> str:
-        mine = self.ctx.assistant_nodes()
-        theirs = [n for n in self.ctx.nodes if n.provenance.origin != "assistant"]
-        yours = (f" You have {len(theirs)} adjustment{'s' * (len(theirs) != 1)} of your own." if theirs else "")
-        if not mine:
-            return "I haven't changed anything yet." + yours
-        lines = []
-        for node in mine:
-            value = node.params["value"]
-            text = node.provenance.reason or f"{node.label} {value:+d}"
-            if f"{value:+d}" not in text:
-                text += f" (now {value:+d}: you changed it since)"
-            if not node.enabled:
-                text += " (switched off)"
-            lines.append("• " + _sentence(text))
-        return "Here is what I changed:\n" + "\n".join(lines) + ("\n" + yours.strip() if yours else "")
 
     def assessment(self) -> str:
         s = self.stats
@@ -291,6 +278,8 @@ class _Turn:
         if edit is None:
             return
         self.set(edit.tool, edit.value, f"as you asked ({_quote(item.words)})")
+        if edit.value == 0:
+            self.asked.add(edit.tool)
         own = self.user_nodes([edit.tool])
         if own:
             self.note(f"your own {_label(edit.tool)} adjustment ({own[0].params['value']:+d}) still applies on top")
@@ -303,6 +292,7 @@ class _Turn:
                 t for t in values if self.value(t)]
             for tool in tools:
                 self.set(tool, 0, f"to take the {name} look away, as you asked")
+                self.asked.add(tool)
             if not tools:
                 self.note(f"There is no {name} look of mine to remove")
             return
@@ -324,9 +314,7 @@ class _Turn:
             if other and other not in this_turn and node.op not in values and node.op not in self.touched:
                 self.set(node.op, 0, f"to replace the {other} look with {name}")
                 self.quiet.add(node.op)
-                sentence = f"Replaced the {other} look."
-                if sentence not in self.look_sentences:
-                    self.look_sentences.append(sentence)
+                self.replaced.setdefault(other, []).append(node.op)
         cleared: list[str] = []
         if name in lex.BLACK_AND_WHITE_LOOKS:
             cleared = [t for t in lex.COLOR_AFTER_BW if t not in values and self.value(t)]
@@ -499,7 +487,7 @@ class _Turn:
                      "to brighten further than exposure's one stop", primary=False)
         if shadows >= 3:
             self.set("shadows", self.value("shadows") + shadows,
-                     "to brighten the dark tones without blowing out the bright ones", primary=False)
+                     "to brighten the dark tones more than the bright ones", primary=False)
 
     def apply_wish(self, wish: Wish) -> None:
         axis, sign = wish.axis, wish.sign
@@ -542,8 +530,13 @@ class _Turn:
                 self._brighten(magnitude, why, primary=index == 0)
                 continue
             target = current + tool_sign * magnitude
-            if wish.reduce and current * tool_sign < 0 and target * current < 0:
-                target = 0  # first take back my own earlier push, not past neutral; a second complaint goes on
+            if wish.reduce and current * tool_sign < 0:
+                if not wish.complaint:  # "less warm": some of my own push, not all of it
+                    target = current + tool_sign * min(magnitude, abs(current) * 0.5 * wish.intensity)
+                    if abs(target) < 3:
+                        target = 0
+                elif target * current < 0:
+                    target = 0  # "too warm": take back my own earlier push, not past neutral; a second complaint goes on
             self.set(tool, target, why, primary=index == 0)
 
     def _within_scope(self, wish: Wish) -> Wish:
@@ -567,6 +560,7 @@ class _Turn:
         if mine:
             for tool in mine:
                 self.set(tool, 0, "as you asked")
+                self.asked.add(tool)
             return
         own = self.user_nodes(tools)
         if own:
@@ -651,16 +645,28 @@ class _Turn:
         elif req.nothing_else and not req.has_edits:
             self.note("OK, I'll leave everything else as it is")
 
+    def hand_tuned(self, tool: str) -> Node | None:
+        """My node of this tool, if the person changed it by hand since I set it."""
+        node = self.ctx.assistant_node(tool)
+        return node if node is not None and node.provenance.edited_by_user else None
+
     def finish(self) -> Plan:
         edits: list[Edit] = []
         for tool in self.changed():
             new, old = self.values.get(tool, 0), self.current.get(tool, 0)
+            if new == 0 and tool not in self.asked and self.hand_tuned(tool) is not None:
+                self.kept.append(tool)  # never removed unasked (the session would keep it too)
+                continue
             edit, note = validate_edit(tool, new, self.reason(tool, old, new))
             if note:
                 self.warnings.append(note)
             if edit is not None:
                 edits.append(edit)
         notes = list(self.notes)
+        if self.kept:
+            listed = _join([f"{_label(t)} {self.stored[t]:+d}" for t in self.kept])
+            notes.append(f"I kept your {listed}: you changed {'it' if len(self.kept) == 1 else 'them'} by hand. Say "
+                         f"“remove the {_label(self.kept[0])}” if you want it gone.")
         if self.req.corrected:
             notes.append(_sentence("I read " + _join([f"“{a}” as “{b}”" for a, b in self.req.corrected])))
         notes.extend(_sentence(r) for r in self.req.refusals)
@@ -670,16 +676,24 @@ class _Turn:
             if self.req.refusals and not self.req.has_edits:
                 notes.append(CAPABILITIES)
             return Plan(reply=" ".join(notes), warnings=self.warnings)
-        return Plan(reply=" ".join(self.summary_sentences(edits) + notes), edits=edits, warnings=self.warnings)
+        return Plan(reply=" ".join(self.summary_sentences(edits) + notes), edits=edits, warnings=self.warnings,
+                    asked_to_remove=set(self.asked))
 
     def summary_sentences(self, edits: list[Edit]) -> list[str]:
         """The reply: looks in a phrase each, follow-ups together, other changes grouped by their reason."""
-        sentences = list(self.look_sentences)
+        removed = [e.tool for e in edits if e.value == 0]
+
+        def were(tools: list[str]) -> str:
+            return _join([f"{_label(t)} {self.current.get(t, 0):+d}" for t in tools if t in removed])
+
+        sentences = []
+        for other, tools in self.replaced.items():
+            sentences.append(f"Replaced the {other} look" + (f" (removed {were(tools)})." if were(tools) else "."))
         for name, strength, cleared in self.applied_looks:
             listed = ", ".join(f"{_label(t)} {self.value(t):+d}" for t in lex.LOOKS[name][1] if self.value(t))
             sentence = f"Applied the {name} look{strength}: {lex.LOOKS[name][2]} ({listed})."
-            if cleared:
-                sentence += f" I removed my {_join([_label(t) for t in cleared])}, which would tint it."
+            if were(cleared):
+                sentence += f" I removed my {were(cleared)}, which would tint it."
             sentences.append(sentence)
         followed = [e for e in edits if e.tool in self.followed]
         if len(followed) >= 3:
@@ -726,6 +740,37 @@ class _Turn:
             verb = VERBS[tool][0 if new > old else 1]
             values = f"{label} {new:+d}" if old == 0 else f"{label} {old:+d} → {new:+d}"
         return f"{verb} ({values}) {why}".strip()
+
+
+# --- what the edits are --------------------------------------------------------------------------------
+
+def describe_graph(nodes: list[Node], reasons: bool = False) -> str:
+    """Every adjustment in the order it is applied, in plain words with its values: who made it,
+    its opacity when not 100 %, whether it is switched off; with ``reasons``, why I made mine."""
+    if not nodes:
+        return "There are no adjustments yet: the photo is as it was shot."
+    off = sum(not n.enabled for n in nodes)
+    count = f"{len(nodes)} adjustment{'s' * (len(nodes) != 1)}"
+    head = f"The photo has {count}" + (f" ({off} switched off)" if off else "") + ", applied in this order:"
+    lines = [head]
+    for node in nodes:
+        text = describe_node(node)
+        if node.op in VERBS and node.params["value"]:
+            verb = VERBS[node.op][0 if node.params["value"] > 0 else 1]
+            text += f": {verb[0].lower() + verb[1:]}"
+        prov = node.provenance
+        if prov.origin != "assistant":
+            text += " (yours)"
+        elif prov.edited_by_user and prov.assistant_params:
+            text += f" (mine, then changed by you; I had set {prov.assistant_params.get('value', 0):+d})" \
+                if node.op in VERBS else " (mine, then changed by you)"
+        else:
+            text += " (mine)"
+        if reasons and prov.origin == "assistant" and prov.reason:
+            text += f". Why: {prov.reason}"
+        lines.append("• " + _sentence(text))
+    lines.append("Each one applies to the whole photo.")
+    return "\n".join(lines)
 
 
 # --- the summary task --------------------------------------------------------------------------------

@@ -524,10 +524,16 @@ THANKS_PHRASES = ("thanks", "thank you", "thx", "ty", "cheers", "great", "perfec
                   "yo", "hiya", "howdy", "greetings")
 GREETINGS = ("hi", "hello", "hey", "hey there", "hi there", "good morning", "good evening", "good afternoon",
              "yo", "hiya", "howdy", "greetings")
-SUMMARY_PHRASES = ("what is my style", "what is my editing style", "describe my style", "summarize my edits",
-                   "summarise my edits", "summarize my style", "my preference", "my preferences",
-                   "what do i like", "what do i prefer", "my taste", "how do i edit", "summarize", "summarise",
-                   "what is my taste")
+# What the edits are (every adjustment with its value); STYLE_PHRASES ask what they say about a taste.
+SUMMARY_PHRASES = ("summarize my edits", "summarise my edits", "summarize the edits", "summarise the edits",
+                   "summarize", "summarise", "summary", "what did i change", "what have i changed", "what did i do",
+                   "what have i done", "what did i edit", "list my edits", "list my changes", "list the edits",
+                   "list all edits", "list all changes", "show my edits", "show my changes", "my edits",
+                   "what edits did i make", "what edits have i made", "what is done", "what has been done",
+                   "what has changed", "what has been changed")
+STYLE_PHRASES = ("what is my style", "what is my editing style", "describe my style", "summarize my style",
+                 "summarise my style", "my preference", "my preferences", "what do i like", "what do i prefer",
+                 "my taste", "how do i edit", "what is my taste")
 ASSESS_PHRASES = ("what do you think", "how does it look", "how is it", "how is the photo", "is it ok",
                   "is it okay", "is it good", "any suggestions", "any ideas", "suggestions", "suggest something",
                   "what would you suggest", "what should i do", "what should i change", "how can i improve it",
@@ -545,10 +551,11 @@ ASSESS_PHRASES = ("what do you think", "how does it look", "how is it", "how is 
 CANNOT: tuple[tuple[str, str], ...] = (
     (r"\b(crop|cropping|cropped|reframe|re frame|trim the edges|zoom in|zoom out|zoom|aspect ratio|"
      r"square format|make it square|closer to the face)\b",
-     "I can't crop or zoom from the chat; use the Crop tool in the toolbar."),
+     "I can't crop or zoom from the chat; use “+ Add adjustment ▸ Crop” in the Layers panel."),
     (r"\b(rotate|rotation|turn it (?:left|right|around|sideways|upside down|90|180)|upside down|sideways|flip|"
      r"mirror|straighten|horizon is tilted|tilted|crooked|wonky|skewed|level the horizon)\b",
-     "I can't rotate, flip or straighten from the chat; use Rotate, Flip and Straighten in the toolbar."),
+     "I can't rotate, flip or straighten from the chat; use “+ Add adjustment ▸ Rotate 90°, Flip or Straighten” "
+     "in the Layers panel."),
     (r"\b(resize|upscale|upscaling|enlarge|higher resolution|more resolution|increase the resolution|"
      r"megapixels?|file size|compress|export|save it as|save as|convert to|jpe?g|png|print size|dpi)\b",
      "I can't resize or export; use File ▸ Export for size and format."),

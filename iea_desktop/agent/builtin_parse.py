@@ -81,7 +81,7 @@ class Request:
 
     text: str
     normalized: str = ""
-    command: str | None = None  # undo, reset_all, reset_assistant, explain, help, thanks, greeting, summary, assess
+    command: str | None = None  # undo, reset_all, reset_assistant, explain, help, thanks, greeting, summary, style, assess
     wishes: list[Wish] = field(default_factory=list)
     looks: list[LookWish] = field(default_factory=list)
     removals: list[Removal] = field(default_factory=list)
@@ -276,6 +276,7 @@ def _anywhere(phrases) -> re.Pattern:
 _GREETINGS, _THANKS, _HELP = _phrases(lex.GREETINGS), _phrases(lex.THANKS_PHRASES), _phrases(lex.HELP_PHRASES)
 _UNDO, _RESET_ALL = _phrases(lex.UNDO_PHRASES), _phrases(lex.RESET_ALL_PHRASES)
 _EXPLAIN, _SUMMARY, _ASSESS = _phrases(lex.EXPLAIN_PHRASES), _phrases(lex.SUMMARY_PHRASES), _phrases(lex.ASSESS_PHRASES)
+_STYLE = _phrases(lex.STYLE_PHRASES)
 _RESET_MINE_ANYWHERE = _anywhere(lex.RESET_ASSISTANT_PHRASES)
 _RESET_ALL_ANYWHERE = _anywhere(p for p in lex.RESET_ALL_PHRASES if " " in p)
 _UNDO_FORMS = re.compile(
@@ -302,6 +303,8 @@ def _command(norm: str) -> str | None:
         return "undo"
     if any(bare == p or (bare.startswith(p + " ") and p != "why") for p in _EXPLAIN):
         return "explain"
+    if any(bare == p or bare.startswith(p + " ") for p in _STYLE):
+        return "style"
     if any(bare == p or bare.startswith(p + " ") for p in _SUMMARY):
         return "summary"
     if bare in _HELP:

@@ -25,6 +25,9 @@ class Plan:
     reply: str
     edits: list[Edit] = field(default_factory=list)
     remove: list[str] = field(default_factory=list)  # tools whose assistant nodes go away
+    # tools the person asked, by name, to take away: only these may remove a node they changed by
+    # hand (any other removal of such a node is skipped, and the reply says so; see session.py)
+    asked_to_remove: set[str] = field(default_factory=set)
     reset: str | None = None  # "assistant": remove the assistant's nodes; "all": every node
     undo_last_turn: bool = False
     complete: bool = False  # the edits are the complete set: assistant nodes of other tools are removed

@@ -3,10 +3,17 @@
 A turn becomes one compound command on the document's history (one undo step). A failed or
 cancelled turn leaves the graph exactly as it was. The chat transcript lives in the document,
 so it is saved with the project.
+
+What a turn did is read off the graph, before and after, whatever the assistant said: every node
+added, changed (old -> new), removed, or brought back or taken away by an undo (``TurnResult.changes``).
+An assistant's node that the person changed by hand is never removed unless they asked for that
+tool to go: it is kept, and the reply says so. When the highlights clip more after the turn, the
+reply says by how much, measured.
 """
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 import uuid
@@ -24,6 +31,7 @@ from .backends.llama_cpp_backend import Cancelled  # raised by model backends an
 from .plan import Plan
 
 STATS_EDGE = 512  # measuring a 512 px preview takes a few milliseconds and is plenty for statistics
+CLIPPING_NOTE = 0.01  # say so when a turn makes 1 % more of the photo clip to white
 
 
 @dataclass
@@ -65,6 +73,8 @@ class TurnResult:
     turn_id: str
     reply: str
     node_ids: list[str] = field(default_factory=list)  # nodes created or changed by this turn
+    changes: list[dict] = field(default_factory=list)  # what the graph shows changed (see graph_changes)
+    undone: bool = False  # the turn undid an earlier one
     warnings: list[str] = field(default_factory=list)
     applied: bool = False
     cancelled: bool = False
@@ -104,9 +114,15 @@ class AssistantSession:
                 plan = self.assistant.plan(ctx, on_text, cancel)
                 if cancel is not None and cancel.is_set():
                     raise Cancelled()
-                result.node_ids = self._apply(plan, ctx, turn_id, request)
+                before = [copy.deepcopy(n) for n in self.document.graph.nodes]
+                kept = []
+                result.node_ids = self._apply(plan, ctx, turn_id, request, kept)
                 result.applied = True
-                result.reply = plan.reply
+                result.changes = graph_changes(before, self.document.graph.nodes) + [
+                    {"kind": "kept", "node_id": n.id, "text": f"{describe_node(n)} (you changed it by hand)"}
+                    for n in kept]
+                result.undone = plan.undo_last_turn
+                result.reply = " ".join([plan.reply, *self._after_notes(ctx, kept, result.changes)]).strip()
                 result.warnings = plan.warnings
             except Cancelled:
                 result.cancelled, result.reply = True, "Stopped. Nothing was changed."
@@ -134,24 +150,51 @@ class AssistantSession:
 
     # --- applying a plan ---------------------------------------------------------------------
 
-    def _apply(self, plan: Plan, ctx: TurnContext, turn_id: str, request: str) -> list[str]:
+    def _after_notes(self, ctx: TurnContext, kept: list[Node], changes: list[dict]) -> list[str]:
+        """What the reply adds from the graph itself: hand-tuned nodes kept, measured clipping."""
+        notes = []
+        if kept:
+            listed = ", ".join(describe_node(n) for n in kept)
+            notes.append(f"I kept your {listed}: you changed {'it' if len(kept) == 1 else 'them'} by hand. "
+                         f"Say “remove the {kept[0].label.lower()}” if you want it gone.")
+        if any(c["kind"] != "kept" for c in changes):
+            before, after = ctx.current_stats.clip_high, self.context("").current_stats.clip_high
+            if after - before >= CLIPPING_NOTE:
+                notes.append(f"Highlight clipping rose from {100 * before:.1f}% to {100 * after:.1f}% of the photo "
+                             "(pure white, no detail there); say “recover the highlights” to bring some back.")
+        return notes
+
+    def _apply(self, plan: Plan, ctx: TurnContext, turn_id: str, request: str, kept: list[Node]) -> list[str]:
+        """Apply the plan as one history step; returns the ids of the nodes it adds or changes.
+        Hand-tuned nodes it would remove without being asked are left in place and put in ``kept``."""
         doc = self.document
         if plan.undo_last_turn:
             return self._undo_last_turn(plan)
+
+        def removable(node: Node) -> bool:
+            if node.provenance.edited_by_user and node.op not in plan.asked_to_remove:
+                if node not in kept:
+                    kept.append(node)
+                return False
+            return True
+
         if plan.reset:
-            keep = [] if plan.reset == "all" else [n for n in doc.graph.nodes if n.provenance.origin != "assistant"]
+            keep = [] if plan.reset == "all" else [n for n in doc.graph.nodes if n.provenance.origin != "assistant"
+                                                   or not removable(n)]
             if len(keep) != len(doc.graph.nodes):
                 doc.apply(ReplaceGraph(keep, text="Assistant: reset" if plan.reset == "all" else "Assistant: remove its edits"))
                 self._turns.append(doc.history.entries[doc.history.position - 1])
             return []
 
-        provenance = {"turn_id": turn_id, "model": self.assistant.name}
+        # the assistant's own again: a person's earlier change to the node is superseded
+        provenance = {"turn_id": turn_id, "model": self.assistant.name, "edited_by_user": False,
+                      "assistant_params": None}
         commands, touched = [], []
         planned = {edit.tool for edit in plan.edits}
         for edit in plan.edits:
             node = ctx.assistant_node(edit.tool)
             if edit.value == 0:
-                if node is not None:
+                if node is not None and removable(node):
                     commands.append(RemoveNode(node.id))
                 continue
             if node is None:
@@ -165,7 +208,7 @@ class AssistantSession:
                                               text=f"Assistant: {node.label}"))
                 touched.append(node.id)
         for node in ctx.assistant_nodes():
-            if node.op in plan.remove or (plan.complete and node.op not in planned):
+            if (node.op in plan.remove or (plan.complete and node.op not in planned)) and removable(node):
                 commands.append(RemoveNode(node.id))
         if commands:
             label = request if len(request) <= 40 else request[:39] + "…"
@@ -194,7 +237,50 @@ class AssistantSession:
         chat.append({"role": "user", "text": request, "turn_id": result.turn_id, "time": now})
         chat.append({
             "role": "assistant", "text": result.reply, "turn_id": result.turn_id, "time": now,
-            "model": self.assistant.name, "node_ids": result.node_ids, "warnings": result.warnings,
+            "model": self.assistant.name, "node_ids": result.node_ids, "changes": result.changes,
+            "undone": result.undone, "warnings": result.warnings,
             "error": result.error, "cancelled": result.cancelled, "seconds": round(result.seconds, 3),
         })
         self.document.dirty = True
+
+
+# --- what a turn changed ----------------------------------------------------------------------------
+
+def describe_node(node: Node) -> str:
+    """'Exposure +30', 'Vignette +25 at 50%', 'Grain +15, switched off'."""
+    text = f"{node.label} {node.summary()}"
+    if node.opacity < 1.0:
+        text += f" at {node.opacity:.0%}"
+    return text if node.enabled else text + ", switched off"
+
+
+def graph_changes(before: list[Node], after: list[Node]) -> list[dict]:
+    """Every node added, changed or removed between two states of a graph, in words:
+    ``{"kind": "added" | "changed" | "removed", "node_id", "text"}``, in pipeline order."""
+    old = {n.id: n for n in before}
+    new = {n.id: n for n in after}
+    changes = []
+    for node in after:
+        was = old.get(node.id)
+        if was is None:
+            changes.append({"kind": "added", "node_id": node.id, "text": describe_node(node)})
+        elif (was.params, was.enabled, was.opacity) != (node.params, node.enabled, node.opacity):
+            changes.append({"kind": "changed", "node_id": node.id, "text": _change_text(was, node)})
+    for node in before:
+        if node.id not in new:
+            changes.append({"kind": "removed", "node_id": node.id, "text": describe_node(node)})
+    return changes
+
+
+def _change_text(was: Node, node: Node) -> str:
+    """'Exposure +20 → +35', 'Temperature +20 (switched back on)', 'Vignette +25 at 100% → 50%'."""
+    text = node.label
+    if was.params != node.params:
+        text += f" {was.summary()} → {node.summary()}"
+    else:
+        text += f" {node.summary()}"
+    if was.opacity != node.opacity:
+        text += f" at {was.opacity:.0%} → {node.opacity:.0%}"
+    if was.enabled != node.enabled:
+        text += " (switched back on)" if node.enabled else " (switched off)"
+    return text

@@ -22,6 +22,10 @@ class Provenance:
     reason: str = ""
     turn_id: str | None = None
     model: str | None = None
+    # An assistant's node that a person changed (values or opacity) keeps its origin and reason;
+    # these say that the person changed it and what the assistant had set (history.SetNodeFields).
+    edited_by_user: bool = False
+    assistant_params: dict | None = None
 
 
 @dataclass

@@ -66,7 +66,12 @@ class RemoveNode(Command):
 
 @dataclass
 class SetNodeFields(Command):
-    """Change params (merged into the existing ones), enabled, opacity and/or the provenance of a node."""
+    """Change params (merged into the existing ones), enabled, opacity and/or the provenance of a node.
+
+    A change without ``provenance`` is the person's own: when it changes the values or the opacity
+    of an assistant's node, the node's provenance records that (``edited_by_user``) and keeps what
+    the assistant had set. The assistant's changes always come with their provenance.
+    """
 
     node_id: str
     params: dict | None = None
@@ -99,6 +104,10 @@ class SetNodeFields(Command):
         if self.provenance is not None:
             for key, value in self.provenance.items():
                 setattr(node.provenance, key, value)
+        elif node.provenance.origin == "assistant" and not node.provenance.edited_by_user and (
+                node.params != self._before["params"] or node.opacity != self._before["opacity"]):
+            node.provenance.edited_by_user = True
+            node.provenance.assistant_params = dict(self._before["params"])
 
     def undo(self, graph):
         node = graph.get(self.node_id)
