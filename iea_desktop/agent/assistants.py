@@ -44,13 +44,17 @@ def builtin_assistant():
 def load_model_assistant(model_path: str | Path, mmproj_path: str | Path | None = None,
                          progress: Callable[[float, str], None] | None = None, dialect: str | None = None,
                          n_threads: int | None = None, auto_mmproj: bool = True) -> ModelAssistant:
-    """Load a GGUF (and its mmproj, given or found next to it). Raises ModelFileError with a clear message."""
-    from .backends.llama_cpp_backend import LlamaCppBackend
+    """Load a GGUF (and its mmproj, given or found next to it). Raises ModelFileError with a clear message.
+
+    llama.cpp runs in a child process (backends/model_process.py): a model that crashes ends
+    a turn with an error message instead of ending the app.
+    """
+    from .backends.model_process import IsolatedBackend
 
     model_path = Path(model_path)
     if mmproj_path is None and auto_mmproj and model_path.exists():
         mmproj_path = find_mmproj(model_path)
-    backend = LlamaCppBackend(model_path, mmproj_path=mmproj_path, n_threads=n_threads)
+    backend = IsolatedBackend(model_path, mmproj_path=mmproj_path, n_threads=n_threads)
     backend.load(progress=progress)
     return ModelAssistant(backend, dialect_for(f"{backend.name} {model_path.name}", dialect))
 

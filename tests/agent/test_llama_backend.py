@@ -55,6 +55,7 @@ def test_backend_modules_import_neither_qt_nor_llama_cpp():
         "import iea_desktop.agent.backends.llama_cpp_backend\n"
         "import iea_desktop.agent.backends.grammar\n"
         "import iea_desktop.agent.backends.gguf_inspect\n"
+        "import iea_desktop.agent.backends.model_process\n"
         "bad = [m for m in ('llama_cpp', 'PySide6', 'PyQt5', 'PyQt6') if m in sys.modules]\n"
         "assert not bad, bad\n"
     )

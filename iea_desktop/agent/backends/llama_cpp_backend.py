@@ -83,7 +83,19 @@ def choose_handler(model: GGUFInfo, mmproj: GGUFInfo | None) -> str:
     return "mtmd"
 
 
-def _default_threads() -> int:
+def check_handler_choice(chat_handler: str | None, mmproj_path: str | Path | None) -> None:
+    """Raise ValueError for a handler name that is unknown or does not fit the files."""
+    if chat_handler is not None and chat_handler not in HANDLER_NAMES:
+        raise ValueError(
+            f"unknown chat handler {chat_handler!r}; choose one of {', '.join(HANDLER_NAMES)}"
+        )
+    if chat_handler is not None and (chat_handler == "chat-template") != (mmproj_path is None):
+        raise ValueError(
+            "chat handler 'chat-template' is for models without an mmproj, the others need one"
+        )
+
+
+def default_threads() -> int:
     try:
         n = len(os.sched_getaffinity(0))
     except AttributeError:  # macOS, Windows
@@ -109,17 +121,10 @@ class LlamaCppBackend:
         """``n_gpu_layers``: None = all layers when llama.cpp was built with GPU support,
         else 0; -1 = all. ``chat_handler``: None = chosen from the files' metadata, else
         one of :data:`HANDLER_NAMES`."""
-        if chat_handler is not None and chat_handler not in HANDLER_NAMES:
-            raise ValueError(
-                f"unknown chat handler {chat_handler!r}; choose one of {', '.join(HANDLER_NAMES)}"
-            )
-        if chat_handler is not None and (chat_handler == "chat-template") != (mmproj_path is None):
-            raise ValueError(
-                "chat handler 'chat-template' is for models without an mmproj, the others need one"
-            )
+        check_handler_choice(chat_handler, mmproj_path)
         self.model_path = Path(model_path)
         self.mmproj_path = Path(mmproj_path) if mmproj_path is not None else None
-        self.n_threads = n_threads or _default_threads()
+        self.n_threads = n_threads or default_threads()
         self.n_ctx = n_ctx
         self.verbose = verbose
         self._requested_gpu_layers = n_gpu_layers
