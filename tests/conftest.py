@@ -3,7 +3,7 @@
 - Every test runs with ``IEA_HOME`` pointing at its own temporary folder, so nothing is ever
   written to the real user data/config/cache folders (autosaves, fallback projects, models).
 - Qt, when a test needs it, runs offscreen.
-- ``photos_dir``: the shared Kodak photos (skipped when the folder is missing).
+- ``photos_dir``: small real photos kept in the repository (tests/photos, see its README).
 - Small generated images and photo files (64-256 px) so the suite stays fast.
 """
 
@@ -19,7 +19,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-PHOTOS_DIR = Path(__file__).resolve().parents[2] / "shared" / "photos"
+PHOTOS_DIR = PROJECT_ROOT / "tests" / "photos"
 
 # The package is imported from the working tree whether or not it is pip-installed.
 if str(PROJECT_ROOT) not in sys.path:
@@ -34,10 +34,11 @@ def iea_home(tmp_path_factory, monkeypatch) -> Path:
     return home
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def photos_dir() -> Path:
-    if not PHOTOS_DIR.is_dir() or not any(PHOTOS_DIR.glob("*.png")):
-        pytest.skip(f"shared test photos not found at {PHOTOS_DIR}")
+    """The folder of real test photos (Kodak kodimNN.webp, 384 x 256); missing photos are an error."""
+    if not any(PHOTOS_DIR.glob("kodim*.webp")):
+        raise FileNotFoundError(f"no test photos in {PHOTOS_DIR}: run tests/tools/make_test_photos.py")
     return PHOTOS_DIR
 
 

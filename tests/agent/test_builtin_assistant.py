@@ -2,8 +2,8 @@
 follow-ups on its own nodes through a real AssistantSession, refusals, determinism and speed.
 
 The phrase suite checks the DIRECTION of each tool's change and which tools move, never exact
-numbers. Photos: the Kodak set in /work/shared/photos, and versions of it written to a temporary
-folder (darker, brighter, with a yellow cast, flat).
+numbers. Photos: the Kodak photos in tests/photos (384x256), and versions of kodim01 written to a
+temporary folder (darker, brighter, with a yellow cast, flat, blurred).
 """
 
 from __future__ import annotations
@@ -27,12 +27,6 @@ from iea_desktop.core.graph import Provenance, make_node
 from iea_desktop.core.history import AddNode, SetNodeFields
 from iea_desktop.core.ops import IEA_TOOLS
 
-PHOTOS = Path(__file__).resolve().parents[3] / "shared" / "photos"
-NEUTRAL = PHOTOS / "kodim07.png"  # well exposed, neutral greys: "auto" has nothing to do
-NEUTRAL_COLOURS = PHOTOS / "kodim03.png"  # the most neutral greys of the set: "fix the colours" leaves it
-
-pytestmark = pytest.mark.skipif(not (PHOTOS / "kodim01.png").exists(), reason=f"test photos not found in {PHOTOS}")
-
 
 # --- photos and contexts ------------------------------------------------------------------------------
 
@@ -43,15 +37,16 @@ def _write(path: Path, rgb: np.ndarray) -> Path:
 
 
 @pytest.fixture(scope="module")
-def photos(tmp_path_factory) -> dict[str, Path]:
-    """Real photos plus generated variants of kodim01 (768x512)."""
+def photos(photos_dir, tmp_path_factory) -> dict[str, Path]:
+    """Real photos plus generated variants of kodim01."""
     folder = tmp_path_factory.mktemp("photos")
-    base = cv2.cvtColor(cv2.imread(str(PHOTOS / "kodim01.png")), cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
+    kodim01 = photos_dir / "kodim01.webp"
+    base = cv2.cvtColor(cv2.imread(str(kodim01)), cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
     yellow = base * np.array([1.06, 1.0, 0.72], dtype=np.float32)
     return {
-        "neutral": NEUTRAL,
-        "neutral_colours": NEUTRAL_COLOURS,
-        "kodim01": PHOTOS / "kodim01.png",
+        "neutral": photos_dir / "kodim07.webp",  # well exposed, neutral greys: "auto" has nothing to do
+        "neutral_colours": photos_dir / "kodim03.webp",  # the most neutral greys: "fix the colours" leaves it
+        "kodim01": kodim01,
         "dark": _write(folder / "dark.png", base * 0.33),
         "slightly_dark": _write(folder / "slightly_dark.png", base * 0.72),
         "bright": _write(folder / "bright.png", 1.0 - (1.0 - base) * 0.4),
@@ -59,6 +54,8 @@ def photos(tmp_path_factory) -> dict[str, Path]:
         "dark_yellow": _write(folder / "dark_yellow.png", yellow * 0.4),
         "flat": _write(folder / "flat.png", 0.45 + (base - 0.45) * 0.4),
         "blurry": _write(folder / "blurry.png", cv2.GaussianBlur(base, (0, 0), 3.0)),
+        # the size of the Kodak originals, for the latency test
+        "768x512": _write(folder / "768x512.png", cv2.resize(base, (768, 512), interpolation=cv2.INTER_CUBIC)),
     }
 
 
@@ -775,7 +772,7 @@ def test_plan_is_pure(contexts):
 
 def test_turn_latency(session):
     """Median turn time on a 768x512 photo, session included (context render + stats + plan + apply)."""
-    s = session("kodim01")
+    s = session("768x512")
     s.run_turn("warmer")  # warm-up: first decode and first render
     times = []
     for text in ["brighter", "a bit less", "more contrast", "make it vintage", "fix the colors", "too much",

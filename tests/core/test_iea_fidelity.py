@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import random
 import sys
-from functools import lru_cache
 from pathlib import Path
 
 import cv2
@@ -27,9 +26,7 @@ if str(_TESTS_DIR) not in sys.path:
 
 from iea_reference import TOOLS, reference_render  # noqa: E402
 
-PHOTOS_DIR = Path(__file__).resolve().parents[3] / "shared" / "photos"
-PHOTO_NAMES = ("kodim03", "kodim14", "kodim23")
-PHOTO_SCALE = 0.5  # 768x512 -> 384x256 keeps the whole module well under 20 s on 2 cores
+PHOTO_NAMES = ("kodim03", "kodim14", "kodim23")  # tests/photos: 384x256, the Kodak originals halved
 
 SPEC_VALUES = (-100, -50, -25, 25, 50, 100)
 # A few extra values whose coefficients are not exact binary fractions.
@@ -67,30 +64,19 @@ def render(request):
     return RENDERERS[request.param]
 
 
-@lru_cache(maxsize=None)
-def _photo(name: str) -> np.ndarray:
-    path = PHOTOS_DIR / f"{name}.png"
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise FileNotFoundError(path)
-    if PHOTO_SCALE != 1:
-        h, w = bgr.shape[:2]
-        bgr = cv2.resize(
-            bgr, (int(w * PHOTO_SCALE), int(h * PHOTO_SCALE)), interpolation=cv2.INTER_AREA
-        )
-    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-    rgb.setflags(write=False)
-    return rgb
-
-
-def _photos():
-    missing = [n for n in PHOTO_NAMES if not (PHOTOS_DIR / f"{n}.png").is_file()]
-    if missing:
-        pytest.skip(
-            f"Kodak test photos not found: {', '.join(missing)} in {PHOTOS_DIR} "
-            "(expected ../shared/photos relative to the project root)"
-        )
-    return [(n, _photo(n)) for n in PHOTO_NAMES]
+@pytest.fixture(scope="module")
+def photos(photos_dir):
+    """[(name, read-only uint8 RGB image)] for the Kodak photos, read once per module."""
+    loaded = []
+    for name in PHOTO_NAMES:
+        path = photos_dir / f"{name}.webp"
+        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if bgr is None:
+            raise FileNotFoundError(path)
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        rgb.setflags(write=False)
+        loaded.append((name, rgb))
+    return loaded
 
 
 def _describe_mismatch(image, ref, prod, label):
@@ -119,8 +105,8 @@ def _assert_fidelity(image, values, label):
 
 @pytest.mark.parametrize("value", SPEC_VALUES + EXTRA_VALUES)
 @pytest.mark.parametrize("tool", NON_GRAIN_TOOLS)
-def test_fidelity_single_tool(tool, value):
-    for name, image in _photos():
+def test_fidelity_single_tool(tool, value, photos):
+    for name, image in photos:
         _assert_fidelity(image, {tool: value}, f"{name} {{{tool!r}: {value}}}")
 
 
@@ -147,15 +133,15 @@ COMBOS = _random_combos()
 
 
 @pytest.mark.parametrize("combo", COMBOS, ids=[f"combo{i:02d}" for i in range(len(COMBOS))])
-def test_fidelity_random_combination(combo):
-    for name, image in _photos():
+def test_fidelity_random_combination(combo, photos):
+    for name, image in photos:
         _assert_fidelity(image, combo, f"{name} {combo}")
 
 
 @pytest.mark.parametrize("value", (25, 50, 100))
-def test_grain_statistics_match_reference(value):
+def test_grain_statistics_match_reference(value, photos):
     """Grain is unseeded in the reference: compare the statistics of (grain - no grain)."""
-    for name, image in _photos()[:2]:
+    for name, image in photos[:2]:
         ref_d = _render_ref(image, {"grain": value}, seed=1).astype(np.float64) - _render_ref(
             image, {}
         )
@@ -184,8 +170,8 @@ def test_grain_statistics_match_theory(render, value):
     assert abs(d.std() - np.sqrt(sigma**2 + 1 / 12)) < 0.02 * sigma, d.std()
 
 
-def test_grain_seeded_and_positive_only():
-    image = _photos()[0][1]
+def test_grain_seeded_and_positive_only(photos):
+    image = photos[0][1]
     a = _render_prod(image, {"grain": 40}, seed=7)
     b = _render_prod(image, {"grain": 40}, seed=7)
     c = _render_prod(image, {"grain": 40}, seed=8)
@@ -420,8 +406,8 @@ def test_unknown_tool_rejected(render):
         render(_grey([100]), {"clarity": 10})
 
 
-def test_aliases_and_clamping_equivalent(render):
-    image = _photos()[0][1]
+def test_aliases_and_clamping_equivalent(render, photos):
+    image = photos[0][1]
     assert np.array_equal(render(image, {"sharpen": 40}), render(image, {"sharpness": 40}))
     assert np.array_equal(render(image, {"hue": -30}), render(image, {"temperature": -30}))
     assert np.array_equal(render(image, {"lightness": 60}), render(image, {"highlights": 60}))
@@ -429,8 +415,8 @@ def test_aliases_and_clamping_equivalent(render):
     assert np.array_equal(render(image, {"vignette": -101}), render(image, {"vignette": -100}))
 
 
-def test_input_not_modified(render):
-    image = _photos()[1][1].copy()
+def test_input_not_modified(render, photos):
+    image = photos[1][1].copy()
     before = image.copy()
     render(image, {"exposure": 30, "tint": 20, "vignette": 40, "sharpness": -30})
     assert np.array_equal(image, before)
@@ -439,8 +425,8 @@ def test_input_not_modified(render):
 # --------------------------------------------------------------------------- (c) no edit
 
 
-def test_reference_no_edit_quirk_is_lossy():
-    for name, image in _photos():
+def test_reference_no_edit_quirk_is_lossy(photos):
+    for name, image in photos:
         out = _render_ref(image, {})
         d = out.astype(np.float64) - image
         # About 0.3 level darker on average (spec), from the 8-bit HSV round trip alone.
@@ -451,8 +437,8 @@ def test_reference_no_edit_quirk_is_lossy():
         assert np.array_equal(_render_ref(image, zeros), out), name
 
 
-def test_production_no_edit_matches_reference_quirk():
-    for name, image in _photos():
+def test_production_no_edit_matches_reference_quirk(photos):
+    for name, image in photos:
         ref = _render_ref(image, {})
         for values in ({}, {t: 0 for t in TOOLS}, {"contrast": 0, "fade": 0, "grain": 0}):
             prod = _render_prod(image, values)
