@@ -6,12 +6,10 @@ NaN (what flipped bits in a download can do: the header checks cannot see it, an
 sampler aborts on NaN logits), or a signal sent to the child."""
 from __future__ import annotations
 
+import importlib.util
 import io
-import mmap
 import os
-import shutil
 import signal
-import struct
 import subprocess
 import sys
 import threading
@@ -33,6 +31,7 @@ GRAMMAR = tool_calls_grammar([("exposure", -100, 100), ("contrast", -100, 100)],
                              max_edits=1, reply_chars=30, reason_chars=20)
 EDIT = [{"role": "system", "content": "You edit photos. Reply with JSON."},
         {"role": "user", "content": "Make it brighter."}]
+TOOLS = Path(__file__).resolve().parents[1] / "tools"
 posix_only = pytest.mark.skipif(os.name != "posix", reason="signals")
 
 
@@ -56,18 +55,10 @@ def isolated(smollm2, llama_cpp_works):
 @pytest.fixture(scope="module")
 def nan_model(smollm2, tmp_path_factory) -> Path:
     """SmolLM2 with NaN output norm weights: a sound header over damaged tensor data."""
-    from iea_desktop.agent.backends.gguf_inspect import _read_header
-
-    path = tmp_path_factory.mktemp("damaged") / "SmolLM2-nan.gguf"
-    shutil.copy(smollm2, path)
-    with open(path, "r+b") as f:
-        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-            _, tensors, data_start = _read_header(buf)
-        norm = tensors["output_norm.weight"]
-        assert norm.type_id == 0  # float32
-        f.seek(data_start + norm.offset)
-        f.write(struct.pack(f"<{norm.shape[0]}f", *[float("nan")] * norm.shape[0]))
-    return path
+    spec = importlib.util.spec_from_file_location("damage_gguf", TOOLS / "damage_gguf.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.copy_with_nan_tensor(smollm2, tmp_path_factory.mktemp("damaged") / "SmolLM2-nan.gguf")
 
 
 def kill_child(backend: IsolatedBackend, sig: int) -> None:
