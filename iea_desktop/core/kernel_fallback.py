@@ -114,26 +114,35 @@ def _table(d: np.ndarray, a, b, table: np.ndarray) -> None:
 
 
 def _saturation(d: np.ndarray, grid: np.ndarray, ns: int, nv: int) -> None:
-    """HSV saturation S -> grid(S, V) read bilinearly, hue and value kept: c' = V - (S'/S)(V - c)."""
+    """HSV saturation S -> grid(S, V) read bilinearly, hue and value kept: c' = V - (S'/S)(V - c),
+    written as (S'/S) c + (1 - S'/S) V (one pass fewer); in place, few temporaries."""
     _clip(d, out=d)
     r, g, b = d[:, 0], d[:, 1], d[:, 2]
     v = np.maximum(np.maximum(r, g), b)
-    m = np.minimum(np.minimum(r, g), b)
-    sat = np.divide(v - m, v, out=np.zeros_like(v), where=v > 0)
+    sat = v - np.minimum(np.minimum(r, g), b)  # 0 where v is 0
+    np.divide(sat, v, out=sat, where=v > 0)
     fs, fv = sat * np.float32(ns - 1), v * np.float32(nv - 1)
-    i = np.minimum(fs.astype(np.int32), ns - 2)
-    j = np.minimum(fv.astype(np.int32), nv - 2)
-    ws, wv = fs - i.astype(np.float32), fv - j.astype(np.float32)
-    cell = j * ns + i
-    t0, t1 = grid[cell], grid[cell + 1]
-    t2, t3 = grid[cell + ns], grid[cell + ns + 1]
-    lo = t0 + ws * (t1 - t0)
-    hi = t2 + ws * (t3 - t2)
-    k = np.divide(lo + wv * (hi - lo), sat, out=np.zeros_like(sat), where=sat > 0)[:, None]
-    v = v[:, None]
-    np.subtract(v, d, out=d)
-    d *= k
-    np.subtract(v, d, out=d)
+    i = np.minimum(fs.astype(np.intp), ns - 2)
+    cell = np.minimum(fv.astype(np.intp), nv - 2)
+    fs -= i.astype(np.float32)  # the weights within the cell
+    fv -= cell.astype(np.float32)
+    cell *= ns
+    cell += i
+    lo, hi = np.take(grid, cell), np.take(grid, cell + ns)
+    cell += 1
+    lo_next, hi_next = np.take(grid, cell), np.take(grid, cell + ns)
+    for near, far in ((lo, lo_next), (hi, hi_next)):  # along S
+        far -= near
+        far *= fs
+        near += far
+    hi -= lo  # along V: the new S in lo
+    hi *= fv
+    lo += hi
+    k = np.divide(lo, sat, out=np.zeros_like(sat), where=sat > 0)  # S'/S; greys keep their value
+    d *= k[:, None]
+    np.subtract(ONE, k, out=k)
+    v *= k
+    d += v[:, None]
 
 
 def _field(d: np.ndarray, f: np.ndarray | None, g: np.ndarray | None, k) -> None:
