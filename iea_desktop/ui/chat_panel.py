@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton, QScrollArea, QSizePolicy,
-    QVBoxLayout, QWidget,
+    QComboBox, QFrame, QHBoxLayout, QLabel, QLayout, QPlainTextEdit, QProgressBar, QPushButton, QScrollArea,
+    QSizePolicy, QVBoxLayout, QWidget,
 )
 
 from . import theme
 
 EXAMPLES = ("Make it brighter", "Warmer", "Black and white", "Fix the colors")
+CHANGE_KINDS = {"added": "Added", "changed": "Changed", "removed": "Removed", "kept": "Kept"}
 
 
 def _as_html(text: str) -> str:
@@ -67,20 +68,41 @@ class MessageBubble(QFrame):
         self.text = text
         self.body.setText(_as_html(text) if text else f"<span style='color:{theme.DIM_TEXT}'>Thinking…</span>")
 
-    def set_nodes(self, nodes: list[tuple[str, str]]) -> None:
-        """The adjustments this turn made or changed, as (node id, text) links."""
-        if not nodes:
+    def set_changes(self, changes: list[dict], live: set[str] = frozenset(), undone: bool = False) -> None:
+        """What the turn changed (``session.graph_changes``: added, changed, removed, kept), grouped by
+        kind; adjustments still in the graph (``live`` ids) are links that select them."""
+        if not changes:
             self.links.hide()
             return
-        links = " · ".join(f"<a href='node:{nid}' style='color:{theme.ASSISTANT}; text-decoration:none'>"
-                           f"{html.escape(label)}</a>" for nid, label in nodes)
-        self.links.setText(f"<span style='color:{theme.DIM_TEXT}'>Changed:</span> {links}")
+        groups: dict[str, list[str]] = {}
+        for change in changes:
+            text = html.escape(change["text"])
+            if change.get("node_id") in live:
+                text = (f"<a href='node:{change['node_id']}' style='color:{theme.ASSISTANT}; text-decoration:none'>"
+                        f"{text}</a>")
+            groups.setdefault(CHANGE_KINDS.get(change["kind"], "Changed"), []).append(text)
+        dim = f"<span style='color:{theme.DIM_TEXT}'>"
+        parts = [f"{dim}{kind}:</span> {', '.join(items)}" for kind, items in groups.items()]
+        self.links.setText((f"{dim}Undone:</span> " if undone else "") + " · ".join(parts))
         self.links.setToolTip("Click an adjustment to select it in the Layers panel")
         self.links.show()
 
     def set_meta(self, text: str) -> None:
         self.meta.setText(text)
         self.meta.setVisible(bool(text))
+
+
+class _MessageList(QWidget):
+    """The column of messages inside the scroll area, as tall as its messages at the width it has.
+
+    Word-wrapped labels make a layout's minimum height the height at its narrowest width, far
+    taller than at the real width; the scroll area would then make the list that tall, leaving
+    blank space below the last message to scroll into. So the list claims no minimum height (nor
+    does its layout impose one), and the scroll area sizes it by its height for the viewport's width.
+    """
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(super().minimumSizeHint().width(), 0)
 
 
 class _Picker(QComboBox):
@@ -115,9 +137,10 @@ class ChatPanel(QWidget):
         self.progress.setRange(0, 100)
         self.progress.hide()
 
-        self.messages = QWidget()
+        self.messages = _MessageList()
         self.messages.setObjectName("chatMessages")
         self.message_layout = QVBoxLayout(self.messages)
+        self.message_layout.setSizeConstraint(QLayout.SetNoConstraint)
         self.message_layout.setContentsMargins(8, 8, 8, 8)
         self.message_layout.setSpacing(8)
         self.hints = self._build_hints()
@@ -138,7 +161,7 @@ class ChatPanel(QWidget):
         self.send_button.clicked.connect(self._send_or_stop)
         self.summarize_button = QPushButton("Summarize my edits")
         self.summarize_button.setObjectName("link")
-        self.summarize_button.setToolTip("Ask the assistant to describe, in one sentence, the look you are going for")
+        self.summarize_button.setToolTip("Ask the assistant to list the adjustments on this photo, with their values")
         self.summarize_button.clicked.connect(self.summarize_requested)
 
         top = QVBoxLayout()

@@ -8,6 +8,8 @@ lists every op of the registry.
 
 from __future__ import annotations
 
+import dataclasses
+
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QKeySequence, QPainter
 from PySide6.QtWidgets import (
@@ -26,13 +28,29 @@ NODE_ID = Qt.UserRole
 ORIGIN = Qt.UserRole + 1
 
 
+def origin_badge(node: Node) -> str:
+    if node.provenance.origin != "assistant":
+        return "You"
+    return "Assistant, edited by you" if node.provenance.edited_by_user else "Assistant"
+
+
 def origin_text(node: Node) -> str:
-    """Who made a node and why, for tooltips and the inspector."""
+    """Who made a node and why, for tooltips and the inspector; for an assistant's node that the
+    person changed since, what the assistant set and what the person made of it come first."""
     prov = node.provenance
     if prov.origin != "assistant":
         return "Added by you"
     who = f"the assistant ({prov.model})" if prov.model else "the assistant"
-    return f"Added by {who}" + (f": {prov.reason}" if prov.reason else "")
+    text = f"Added by {who}" + (f": {prov.reason}" if prov.reason else "")
+    if not prov.edited_by_user:
+        return text
+    assistant = dataclasses.replace(node, params=prov.assistant_params or node.params, opacity=1.0).summary()
+    mine = node.summary()
+    if mine != assistant:
+        changed = f"you changed it to {mine}" + (f" at {node.opacity:.0%}" if node.opacity < 1.0 else "")
+    else:
+        changed = f"you set its opacity to {node.opacity:.0%}"
+    return f"Assistant set {assistant}; {changed}.\n{text}"
 
 
 def value_text(node: Node) -> str:
@@ -90,9 +108,8 @@ class _NodeTree(QTreeWidget):
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.Stretch)
         header.setSectionResizeMode(1, QHeaderView.Fixed)
-        header.setSectionResizeMode(2, QHeaderView.Fixed)
+        header.setSectionResizeMode(2, QHeaderView.ResizeToContents)  # "Assistant, edited by you"
         header.resizeSection(1, 92)
-        header.resizeSection(2, 84)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.setTextElideMode(Qt.ElideRight)
 
@@ -238,8 +255,7 @@ class LayersPanel(QWidget):
         item.setText(0, node.label)
         item.setCheckState(0, Qt.Checked if node.enabled else Qt.Unchecked)
         item.setText(1, value_text(node))
-        assistant = node.provenance.origin == "assistant"
-        item.setText(2, "Assistant" if assistant else "You")
+        item.setText(2, origin_badge(node))
         item.setData(2, ORIGIN, node.provenance.origin)
         tip = f"{node.spec.help}\n\n{origin_text(node)}"
         for column in range(3):

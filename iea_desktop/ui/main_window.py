@@ -292,6 +292,7 @@ class MainWindow(AssistantMixin, QMainWindow):
                     doc.recover()
                 except ProjectError as error:
                     self.show_message("Could not restore", str(error))
+                self._show_transcript(doc)  # the restored conversation (install_document showed the saved one)
             else:
                 doc.discard_recovery()
         if doc.info.is_raw:

@@ -182,7 +182,7 @@ class AssistantMixin:
     def _turn_done(self, task: Task, bubble: MessageBubble, result) -> None:
         self._finish_turn(task)
         bubble.set_text(result.reply)
-        bubble.set_nodes(self._node_links(result.node_ids))
+        bubble.set_changes(result.changes, self._live_ids(), result.undone)
         meta = [f"⚠ {w}" for w in result.warnings]
         if result.error:
             bubble.setObjectName("noticeBubble")
@@ -221,15 +221,17 @@ class AssistantMixin:
             self._sync_tool()
         self._update_actions()
 
-    def _node_links(self, node_ids) -> list[tuple[str, str]]:
-        links = []
-        for node_id in node_ids or []:
-            try:
-                node = self.document.graph.get(node_id)
-            except KeyError:
-                continue
-            links.append((node_id, f"{node.label} {node.summary()}"))
-        return links
+    def _live_ids(self) -> set[str]:
+        return {node.id for node in self.document.graph.nodes}
+
+    def _saved_changes(self, message: dict) -> list[dict]:
+        """A transcript message's changes; projects saved before changes were recorded have only
+        the ids of the nodes a turn made or changed, shown as they are now."""
+        if "changes" in message:
+            return [c for c in message["changes"] or [] if isinstance(c, dict) and "text" in c]
+        nodes = {node.id: node for node in self.document.graph.nodes}
+        return [{"kind": "changed", "node_id": i, "text": f"{nodes[i].label} {nodes[i].summary()}"}
+                for i in message.get("node_ids") or [] if i in nodes]
 
     def _show_transcript(self, doc: Document) -> None:
         self.chat.clear()
@@ -239,6 +241,6 @@ class AssistantMixin:
                 continue
             bubble = self.chat.begin_reply(message.get("model") or "Assistant")
             bubble.set_text(str(message.get("text", "")))
-            bubble.set_nodes(self._node_links(message.get("node_ids")))
+            bubble.set_changes(self._saved_changes(message), self._live_ids(), bool(message.get("undone")))
             bubble.set_meta("\n".join(f"⚠ {w}" for w in message.get("warnings") or []))
         self._update_chat_availability()

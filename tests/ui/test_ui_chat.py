@@ -47,7 +47,7 @@ def test_turn_adds_an_assistant_node_that_can_be_switched_off(qtbot, window, sam
     assert "Brighter, as asked" in window.inspector.origin.text()
     assert shown_pixels(window).mean() > original.mean() + 3
     reply = window.chat.bubbles[-1]
-    assert reply.text == "I brightened the photo."
+    assert reply.text.startswith("I brightened the photo.")  # and the highlight clipping it caused, measured
     assert "Exposure +40" in reply.links.text()
     assert window.document.history.labels() == ["Assistant: make it brighter"]
 

@@ -144,7 +144,7 @@ def test_reopening_restores_edits_and_chat(qtbot, window, sample, scripted):
     open_photo(qtbot, window, sample)
     assert [n.op for n in window.document.graph.nodes] == ["exposure"]
     texts = [b.text for b in window.chat.bubbles]
-    assert texts == ["make it brighter", "I brightened the photo."]
+    assert texts[0] == "make it brighter" and texts[1].startswith("I brightened the photo.")
     assert window.chat.bubbles[1].links.isVisibleTo(window.chat)
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
+from PySide6.QtCore import QPoint
 
+from iea_desktop.core.document import Document
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.history import AddNode
 from uihelpers import WAIT_MS, open_photo
@@ -67,3 +69,93 @@ def test_export_proposes_a_free_name_and_remembers_format_and_quality(qtbot, win
     assert dialog.format_box.currentText() == "WebP" and dialog.quality.value() == 70
     assert dialog.path_edit.text() == str(sample.parent / "sample-edited-2.webp")
     dialog.reject()
+
+
+# --- bug 5: the chat ends at its last message ----------------------------------------------------
+
+REPLY = "I brightened the photo because the median brightness was low, and warmed it a little. " * 3
+
+
+def last_message_in_view(chat) -> bool:
+    """The scroll bar is at its end and the last message lies inside the viewport, with no blank
+    space below it beyond the list's margin."""
+    bar, viewport, last = chat.scroll.verticalScrollBar(), chat.scroll.viewport(), chat.bubbles[-1]
+    top = last.mapTo(viewport, QPoint(0, 0)).y()
+    bottom_in_list = last.mapTo(chat.messages, QPoint(0, last.height())).y()
+    blank_below = chat.messages.height() - bottom_in_list
+    return (bar.value() == bar.maximum() and top >= 0 and top + last.height() <= viewport.height()
+            and blank_below <= chat.message_layout.contentsMargins().bottom() + chat.message_layout.spacing())
+
+
+def add_exchange(chat, number: int) -> None:
+    chat.add_user(f"make it brighter please ({number})")
+    bubble = chat.begin_reply("Built-in assistant")
+    bubble.set_text(REPLY)
+    bubble.set_changes([{"kind": "added", "node_id": "n1", "text": "Exposure +20"},
+                        {"kind": "removed", "node_id": "n2", "text": "Temperature +10"}])
+    bubble.set_meta("0.1 s")
+
+
+def test_chat_scrolls_to_the_end_of_the_last_message_and_no_further(qtbot, window, sample):
+    open_photo(qtbot, window, sample)
+    chat = window.chat
+    for number in range(6):
+        add_exchange(chat, number)
+    qtbot.waitUntil(lambda: last_message_in_view(chat), timeout=WAIT_MS)
+
+    window.chat_dock.hide()  # closed and reopened: the end of the conversation shows again
+    add_exchange(chat, 6)
+    window.chat_dock.show()
+    qtbot.waitUntil(lambda: last_message_in_view(chat), timeout=WAIT_MS)
+
+
+# --- bug 6: a restored session shows its conversation --------------------------------------------
+
+def test_restore_after_a_crash_shows_the_earlier_conversation(qtbot, window, sample):
+    from iea_desktop.agent.session import AssistantSession
+    from uihelpers import ScriptedAssistant
+
+    crashed = Document.open(sample)
+    AssistantSession(crashed, ScriptedAssistant()).run_turn("make it brighter")
+    crashed.autosave()  # what the crashed session left; nothing was saved
+    window.ask_restore = lambda doc: True
+    open_photo(qtbot, window, sample)
+    assert [n.op for n in window.document.graph.nodes] == ["exposure"]
+    texts = [bubble.text for bubble in window.chat.bubbles]
+    assert texts[0] == "make it brighter" and texts[1].startswith("I brightened the photo.")
+    assert "Exposure +40" in window.chat.bubbles[1].links.text()
+
+
+# --- bug 9: the "Changed:" line shows removals too --------------------------------------------------
+
+def test_the_changed_line_lists_what_a_look_removed(qtbot, window, sample):
+    window.refresh_assistants(initial=True)  # the built-in assistant
+    open_photo(qtbot, window, sample)
+    for request in ("make it vintage", "black and white"):
+        window.chat.send(request)
+        qtbot.waitUntil(lambda: window.turn_task is None, timeout=WAIT_MS)
+    line = window.chat.bubbles[-1].links.text()
+    assert "Added:" in line and "Removed:" in line
+    assert "Fade +30" in line and "Vignette +25" in line and "Grain +15" in line
+    assert "node:" in line.split("Removed:")[0] and "node:" not in line.split("Removed:")[1]  # gone: no link
+
+
+# --- friction 3: an assistant node the person changed says so ------------------------------------
+
+def test_a_hand_edited_assistant_node_shows_who_changed_what(qtbot, window, sample, scripted):
+    from iea_desktop.core.history import SetNodeFields
+
+    open_photo(qtbot, window, sample)
+    window.chat.send("make it brighter")
+    qtbot.waitUntil(lambda: window.turn_task is None, timeout=WAIT_MS)
+    node = window.document.graph.nodes[0]
+    window.document.apply(SetNodeFields(node.id, params={"value": 30}, gesture="g"))  # as the inspector's slider
+    window.document.apply(SetNodeFields(node.id, opacity=0.5, gesture="h"))
+    qtbot.waitUntil(lambda: window.layers.tree.topLevelItem(0).text(2) == "Assistant, edited by you", timeout=WAIT_MS)
+    tip = window.layers.tree.topLevelItem(0).toolTip(0)
+    assert "Assistant set +40; you changed it to +30 at 50%." in tip and "Brighter, as asked" in tip
+    window.layers.select(node.id)
+    assert window.inspector.origin.text().startswith("Assistant set +40; you changed it to +30 at 50%.")
+    window.undo_action.trigger()
+    window.undo_action.trigger()
+    qtbot.waitUntil(lambda: window.layers.tree.topLevelItem(0).text(2) == "Assistant", timeout=WAIT_MS)
