@@ -125,7 +125,9 @@ class SetNodeFields(Command):
         )
 
     def merge(self, other: "SetNodeFields") -> None:
-        """Absorb a later command of the same gesture; our ``_before`` stays the gesture's start."""
+        """Absorb a later command of the same gesture; our ``_before`` stays the gesture's start, and
+        the later text (which may name the values, "Temperature +10 → +25") replaces ours."""
+        self.text = other.text or self.text
         for name in ("enabled", "opacity"):
             if getattr(other, name) is not None:
                 setattr(self, name, getattr(other, name))

@@ -1,4 +1,4 @@
-"""The photo view: zoom (wheel at the cursor, keys, Fit, 100%), pan, before/after, crop and grid overlays.
+"""The photo view: zoom (wheel at the cursor, keys, Fit, 100%), pan, before/after, the crop tool and a grid.
 
 Coordinates: the canvas works in full-resolution pixels of the rendered photo ("image space").
 ``zoom`` is screen pixels per image pixel; ``center`` is the image point at the middle of the
@@ -10,30 +10,20 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QCursor, QImage, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
-from ..core.ops.crop import box as crop_box
-from ..core.ops.crop import target_ratio
 from . import theme
+from .crop_tool import CURSORS, CropTool
 from .preview import Frame
 
 ZOOM_STEPS = (1 / 16, 1 / 8, 1 / 4, 1 / 3, 1 / 2, 2 / 3, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0)
 MIN_ZOOM, MAX_ZOOM = 0.01, 16.0
 FIT_MARGIN = 12
-HANDLE = 9  # crop handle size, screen pixels
-GRAB = 12  # how near the pointer must be to grab a handle or the divider
-MIN_CROP = 0.02  # smallest crop, as a fraction of the frame
-
-_HANDLE_CURSORS = {
-    "l": Qt.SizeHorCursor, "r": Qt.SizeHorCursor, "t": Qt.SizeVerCursor, "b": Qt.SizeVerCursor,
-    "tl": Qt.SizeFDiagCursor, "br": Qt.SizeFDiagCursor, "tr": Qt.SizeBDiagCursor, "bl": Qt.SizeBDiagCursor,
-    "move": Qt.SizeAllCursor,
-}
+GRAB = 12  # how near the pointer must be to grab the divider
 
 
 class Canvas(QWidget):
     view_changed = Signal()  # zoom or pan changed
-    crop_edited = Signal(dict, bool)  # new crop edges (fractions), True when the drag ended
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -51,7 +41,7 @@ class Canvas(QWidget):
         self.compare = False  # split view
         self.split = 0.5  # divider position, fraction of the width
         self.show_before = False  # held key: the whole view shows the original
-        self.crop: dict | None = None  # crop node params while the crop tool is active
+        self.crop_tool = CropTool(self)  # active while a crop node is selected
         self.grid = False  # straighten grid
         self.space_held = False
         self.message = ""
@@ -62,7 +52,7 @@ class Canvas(QWidget):
     def clear(self, message: str = "") -> None:
         self.after = self.before = self.detail = None
         self.clipping = None
-        self.crop = None
+        self.crop_tool.set_params(None)
         self.grid = False
         self.fit_mode = True
         self.message = message
@@ -95,10 +85,6 @@ class Canvas(QWidget):
         if self.after is None:
             return None
         return self.after.full_width, self.after.full_height
-
-    @property
-    def dragging_crop(self) -> bool:
-        return self._drag is not None and self._drag[0] == "crop"
 
     @property
     def needs_detail(self) -> bool:
@@ -189,8 +175,8 @@ class Canvas(QWidget):
             self.update()
 
     def set_crop(self, params: dict | None) -> None:
-        self.crop = dict(params) if params is not None else None
-        self.update()
+        """Show the crop tool for these crop params, or hide it (None)."""
+        self.crop_tool.set_params(params)
 
     def set_grid(self, on: bool) -> None:
         self.grid = on
@@ -214,7 +200,7 @@ class Canvas(QWidget):
             return
         if self.show_before and self.before is not None:
             self._draw(p, self.before)
-            self._label(p, "Before", Qt.AlignLeft)
+            self.draw_label(p, "Before", Qt.AlignLeft)
         elif self.compare and self.before is not None:
             x = self.width() * self.split
             p.save()
@@ -230,12 +216,12 @@ class Canvas(QWidget):
         else:
             self._draw(p, self._after_frame())
             self._draw_clipping(p)
-        if self.crop is not None:
-            self._draw_crop(p)
+        if self.crop_tool.active:
+            self.crop_tool.paint(p)
         elif self.grid:
             self._draw_grid(p)
         if self.needs_detail and self.detail is None:
-            self._label(p, "Loading full resolution…", Qt.AlignRight, bottom=True)
+            self.draw_label(p, "Loading full resolution…", Qt.AlignRight, bottom=True)
 
     def _after_frame(self) -> Frame:
         if self.detail is not None and self.needs_detail:
@@ -272,10 +258,10 @@ class Canvas(QWidget):
             tip = QPointF(x + d * 8, middle.y())
             p.drawLine(tip, QPointF(x + d * 3, middle.y() - 5))
             p.drawLine(tip, QPointF(x + d * 3, middle.y() + 5))
-        self._label(p, "Before", Qt.AlignLeft)
-        self._label(p, "After", Qt.AlignRight)
+        self.draw_label(p, "Before", Qt.AlignLeft)
+        self.draw_label(p, "After", Qt.AlignRight)
 
-    def _label(self, p: QPainter, text: str, side, bottom: bool = False) -> None:
+    def draw_label(self, p: QPainter, text: str, side, bottom: bool = False) -> None:
         metrics = p.fontMetrics()
         w, h = metrics.horizontalAdvance(text) + 16, metrics.height() + 8
         x = 10 if side == Qt.AlignLeft else self.width() - w - 10
@@ -301,82 +287,6 @@ class Canvas(QWidget):
             p.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
             y += step
 
-    # --- crop tool ---------------------------------------------------------------------------
-
-    def crop_rect(self) -> QRectF | None:
-        """The crop as it will be applied (held to its aspect ratio), in image space."""
-        size = self.image_size()
-        if self.crop is None or size is None:
-            return None
-        w, h = max(int(round(size[0])), 1), max(int(round(size[1])), 1)
-        x0, y0, x1, y1 = crop_box(self.crop, w, h)
-        return QRectF(x0, y0, x1 - x0, y1 - y0)
-
-    def _crop_handles(self) -> dict[str, QPointF]:
-        rect = self.crop_rect()
-        r = QRectF(self.to_screen(rect.topLeft()), self.to_screen(rect.bottomRight()))
-        cx, cy = r.center().x(), r.center().y()
-        return {"tl": r.topLeft(), "t": QPointF(cx, r.top()), "tr": r.topRight(), "r": QPointF(r.right(), cy),
-                "br": r.bottomRight(), "b": QPointF(cx, r.bottom()), "bl": r.bottomLeft(), "l": QPointF(r.left(), cy)}
-
-    def _draw_crop(self, p: QPainter) -> None:
-        rect = self.crop_rect()
-        screen = QRectF(self.to_screen(rect.topLeft()), self.to_screen(rect.bottomRight()))
-        shade = QPainterPath()
-        shade.addRect(self.image_rect_on_screen())
-        inner = QPainterPath()
-        inner.addRect(screen)
-        p.fillPath(shade.subtracted(inner), QColor(0, 0, 0, 150))
-        p.setPen(QPen(QColor(255, 255, 255, 90), 1))
-        for i in (1, 2):
-            x = screen.left() + screen.width() * i / 3
-            y = screen.top() + screen.height() * i / 3
-            p.drawLine(QPointF(x, screen.top()), QPointF(x, screen.bottom()))
-            p.drawLine(QPointF(screen.left(), y), QPointF(screen.right(), y))
-        p.setPen(QPen(QColor("white"), 1.5))
-        p.setBrush(Qt.NoBrush)
-        p.drawRect(screen)
-        p.setBrush(QColor("white"))
-        p.setPen(QPen(QColor(0, 0, 0, 160), 1))
-        for point in self._crop_handles().values():
-            p.drawRect(QRectF(point.x() - HANDLE / 2, point.y() - HANDLE / 2, HANDLE, HANDLE))
-
-    def _crop_hit(self, pos: QPointF) -> str | None:
-        if self.crop is None or self.after is None:
-            return None
-        for name, point in self._crop_handles().items():
-            if abs(point.x() - pos.x()) <= GRAB and abs(point.y() - pos.y()) <= GRAB:
-                return name
-        rect = self.crop_rect()
-        if QRectF(self.to_screen(rect.topLeft()), self.to_screen(rect.bottomRight())).contains(pos):
-            return "move"
-        return None
-
-    def _crop_drag(self, handle: str, start: tuple, start_pos: QPointF, pos: QPointF) -> dict:
-        """New crop edges (fractions) for a drag of ``handle`` that started at ``start``."""
-        w, h = self.image_size()
-        left, top, right, bottom = start
-        if handle == "move":
-            dx = (pos.x() - start_pos.x()) / self.zoom / w
-            dy = (pos.y() - start_pos.y()) / self.zoom / h
-            dx = min(max(dx, -left), 1 - right)
-            dy = min(max(dy, -top), 1 - bottom)
-            return _edges(left + dx, top + dy, right + dx, bottom + dy)
-        point = self.to_image(pos)
-        fx, fy = min(max(point.x() / w, 0.0), 1.0), min(max(point.y() / h, 0.0), 1.0)
-        if "l" in handle:
-            left = min(fx, right - MIN_CROP)
-        if "r" in handle:
-            right = max(fx, left + MIN_CROP)
-        if "t" in handle:
-            top = min(fy, bottom - MIN_CROP)
-        if "b" in handle:
-            bottom = max(fy, top + MIN_CROP)
-        ratio = target_ratio(self.crop.get("aspect", "free"), int(w), int(h))
-        if ratio is not None:
-            left, top, right, bottom = _hold_ratio(handle, (left, top, right, bottom), start, ratio * h / w)
-        return _edges(left, top, right, bottom)
-
     # --- mouse and keys ----------------------------------------------------------------------
 
     def _near_divider(self, pos: QPointF) -> bool:
@@ -391,12 +301,8 @@ class Canvas(QWidget):
             if self._near_divider(pos):
                 self._drag = ("split",)
                 return
-            handle = self._crop_hit(pos)
-            if handle is not None:
-                rect = self.crop_rect()
-                w, h = self.image_size()
-                start = (rect.left() / w, rect.top() / h, rect.right() / w, rect.bottom() / h)
-                self._drag = ("crop", handle, start, pos)
+            if self.crop_tool.press(pos, event.modifiers()):
+                self._drag = ("crop",)
                 return
         if event.button() in (Qt.LeftButton, Qt.MiddleButton):
             self._drag = ("pan", pos, QPointF(self.center))
@@ -412,11 +318,7 @@ class Canvas(QWidget):
             self.split = min(max(pos.x() / max(self.width(), 1), 0.02), 0.98)
             self.update()
         elif kind == "crop":
-            _, handle, start, start_pos = self._drag
-            edges = self._crop_drag(handle, start, start_pos, pos)
-            self.crop.update(edges)
-            self.update()
-            self.crop_edited.emit(edges, False)
+            self.crop_tool.move(pos, event.modifiers())
         elif kind == "pan":
             _, start_pos, start_center = self._drag
             self.center = start_center - (pos - start_pos) / self.zoom
@@ -428,11 +330,11 @@ class Canvas(QWidget):
     def mouseReleaseEvent(self, event) -> None:
         drag, self._drag = self._drag, None
         if drag is not None and drag[0] == "crop":
-            self.crop_edited.emit({k: self.crop[k] for k in ("left", "top", "right", "bottom")}, True)
+            self.crop_tool.release(event.position())
         self._update_cursor(event.position())
 
     def mouseDoubleClickEvent(self, event) -> None:
-        if self.after is None or self._crop_hit(event.position()) is not None:
+        if self.after is None or self.crop_tool.active:
             return
         if self.fit_mode:
             self.set_zoom(1.0, event.position())
@@ -451,8 +353,8 @@ class Canvas(QWidget):
             self.setCursor(Qt.OpenHandCursor)
         elif self._near_divider(pos):
             self.setCursor(Qt.SplitHCursor)
-        elif (handle := self._crop_hit(pos)) is not None:
-            self.setCursor(_HANDLE_CURSORS[handle])
+        elif (grab := self.crop_tool.hit(pos, QApplication.keyboardModifiers())) is not None:
+            self.setCursor(CURSORS[grab])
         else:
             self.setCursor(Qt.OpenHandCursor if not self.fit_mode else Qt.ArrowCursor)
 
@@ -460,41 +362,3 @@ class Canvas(QWidget):
         self.space_held = held
         self._update_cursor(self.mapFromGlobal(QCursor.pos()).toPointF())
 
-
-def _edges(left: float, top: float, right: float, bottom: float) -> dict:
-    return {"left": round(left, 4), "top": round(top, 4), "right": round(right, 4), "bottom": round(bottom, 4)}
-
-
-def _hold_ratio(handle: str, edges: tuple, start: tuple, ratio: float) -> tuple:
-    """Hold width/height (in frame fractions) at ``ratio``: edges keep the opposite edge and centre,
-    corners keep the opposite corner; the result stays inside the frame."""
-    left, top, right, bottom = edges
-    width, height = right - left, bottom - top
-    if handle in ("l", "r"):
-        cy = (start[1] + start[3]) / 2
-        height = min(width / ratio, 2 * min(cy, 1 - cy))
-        width = height * ratio
-        top, bottom = cy - height / 2, cy + height / 2
-    elif handle in ("t", "b"):
-        cx = (start[0] + start[2]) / 2
-        width = min(height * ratio, 2 * min(cx, 1 - cx))
-        height = width / ratio
-        left, right = cx - width / 2, cx + width / 2
-    else:
-        if width / height > ratio:
-            width = height * ratio
-        else:
-            height = width / ratio
-        room_w = 1 - left if "r" in handle else right
-        room_h = 1 - top if "b" in handle else bottom
-        fit = min(1.0, room_w / width, room_h / height)
-        width, height = width * fit, height * fit
-    if "l" in handle:
-        left = right - width
-    if "r" in handle:
-        right = left + width
-    if "t" in handle:
-        top = bottom - height
-    if "b" in handle:
-        bottom = top + height
-    return left, top, right, bottom

@@ -2,9 +2,14 @@
 
 Each parameter becomes a control from its definition: numbers a slider plus a spin box (floats
 with decimals), booleans a checkbox, choices a combo box; the label, range and default come
-from the registry and its help is the tooltip. Double-click a slider (or its label) to reset
-it. A slider drag, or a burst of wheel/keyboard steps, is one gesture: one undo step
-(``SetNodeFields`` with a gesture id, then ``history.end_gesture()``).
+from the registry and its help is the tooltip. Sliders have Lightroom's habits: Shift + drag
+moves at a tenth of the speed, arrow keys step (Shift + arrow: ten steps), double-click (on the
+slider or its label) resets. A slider drag, or a burst of wheel/keyboard steps, is one gesture:
+one undo step (``SetNodeFields`` with a gesture id, then ``history.end_gesture()``), named with
+the values it went from and to ("Temperature +10 → +25").
+
+The crop's edges are stored as fractions of the frame but shown in pixels of that frame, with
+the crop's size and ratio; choosing an aspect ratio stores the edges of the box it draws.
 """
 
 from __future__ import annotations
@@ -14,16 +19,19 @@ import uuid
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea,
-    QSlider, QSpinBox, QVBoxLayout, QWidget,
+    QSlider, QSpinBox, QStyle, QVBoxLayout, QWidget,
 )
 
 from ..core.document import Document
 from ..core.graph import Node
 from ..core.history import SetNodeFields
 from ..core.ops.base import Param
+from .crop_tool import EDGES, crop_frame, edges_for_aspect, size_text
 from .layers_panel import origin_text
 
 GESTURE_IDLE_MS = 700  # wheel/keyboard steps closer together than this are one undo step
+FINE = 0.1  # Shift + drag: slider speed
+BIG_STEP = 10  # Shift + arrow: steps
 
 
 def decimals_for(param: Param) -> int:
@@ -34,10 +42,48 @@ def decimals_for(param: Param) -> int:
 
 
 class _Slider(QSlider):
+    """A slider whose handle follows the pointer's movement (not its position), at a tenth of the
+    speed while Shift is held; Shift + arrow keys take ten steps."""
+
     double_clicked = Signal()
+
+    def __init__(self):
+        super().__init__(Qt.Horizontal)
+        self._anchor: tuple[float, int, bool] | None = None  # pointer x, value, fine: where a drag stands
 
     def mouseDoubleClickEvent(self, event) -> None:
         self.double_clicked.emit()
+
+    def mousePressEvent(self, event) -> None:
+        super().mousePressEvent(event)
+        fine = bool(event.modifiers() & Qt.ShiftModifier)
+        self._anchor = (event.position().x(), self.value(), fine) if self.isSliderDown() else None
+
+    def mouseMoveEvent(self, event) -> None:
+        if self._anchor is None or not self.isSliderDown():
+            super().mouseMoveEvent(event)
+            return
+        x, fine = event.position().x(), bool(event.modifiers() & Qt.ShiftModifier)
+        x0, value0, was_fine = self._anchor
+        if fine != was_fine:  # Shift pressed or let go mid-drag: go on from here, without a jump
+            self._anchor = (x, self.value(), fine)
+            return
+        length = self.style().pixelMetric(QStyle.PM_SliderLength, None, self)
+        per_pixel = (self.maximum() - self.minimum()) / max(1, self.width() - length)
+        self.setValue(round(value0 + (x - x0) * per_pixel * (FINE if fine else 1)))
+        event.accept()
+
+    def mouseReleaseEvent(self, event) -> None:
+        self._anchor = None
+        super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event) -> None:
+        step = {Qt.Key_Left: -1, Qt.Key_Down: -1, Qt.Key_Right: 1, Qt.Key_Up: 1}.get(event.key())
+        if step is not None and event.modifiers() & Qt.ShiftModifier:
+            self.setValue(self.value() + step * BIG_STEP * self.singleStep())
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
 
 class _ResetLabel(QLabel):
@@ -59,14 +105,13 @@ class NumberControl(QWidget):
         super().__init__()
         self._factor = 10 ** decimals
         self._decimals = decimals
-        self.slider = _Slider(Qt.Horizontal)
-        self.slider.setRange(round(minimum * self._factor), round(maximum * self._factor))
-        self.slider.setPageStep(max(1, round((maximum - minimum) * self._factor / 20)))
+        self.slider = _Slider()
         self.spin = QDoubleSpinBox() if decimals else QSpinBox()
         if decimals:
             self.spin.setDecimals(decimals)
             self.spin.setSingleStep(1 / self._factor * (10 if decimals > 1 else 1))
-        self.spin.setRange(minimum, maximum)
+        self.slider.setSingleStep(round(self.spin.singleStep() * self._factor))  # an arrow key: one spin box step
+        self.set_range(minimum, maximum)
         self.spin.setSuffix(suffix)
         self.spin.setFixedWidth(76)
         self.spin.setKeyboardTracking(False)
@@ -85,6 +130,19 @@ class NumberControl(QWidget):
     @property
     def held(self) -> bool:
         return self.slider.isSliderDown()
+
+    @property
+    def decimals(self) -> int:
+        return self._decimals
+
+    def set_range(self, minimum: float, maximum: float) -> None:
+        for widget in (self.slider, self.spin):
+            widget.blockSignals(True)
+        self.slider.setRange(round(minimum * self._factor), round(maximum * self._factor))
+        self.slider.setPageStep(max(1, round((maximum - minimum) * self._factor / 20)))
+        self.spin.setRange(minimum, maximum)
+        for widget in (self.slider, self.spin):
+            widget.blockSignals(False)
 
     def value(self):
         return self.spin.value()
@@ -120,15 +178,16 @@ class _Gesture(QObject):
         self._inspector = inspector
         self.id: str | None = None
         self.key = None
+        self.start = None  # the value the control had when the gesture began
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(GESTURE_IDLE_MS)
         self._timer.timeout.connect(self.end)
 
-    def touch(self, key, held: bool) -> str:
+    def touch(self, key, held: bool, start=None) -> str:
         if self.id is None or key != self.key:
             self.end()
-            self.id, self.key = uuid.uuid4().hex[:10], key
+            self.id, self.key, self.start = uuid.uuid4().hex[:10], key, start
         if held:
             self._timer.stop()
         else:
@@ -152,6 +211,9 @@ class Inspector(QWidget):
         self._op: str | None = None
         self.controls: dict[str, QWidget] = {}
         self.gesture = _Gesture(self)
+        self._per_unit: dict[str, float] = {}  # shown = stored x this (the crop's edges: pixels of its frame)
+        self._frame: tuple[int, int] | None = None  # the frame the selected crop applies to
+        self.size_label: QLabel | None = None  # the crop's size and ratio
 
         self.title = QLabel()
         self.title.setObjectName("title")
@@ -246,8 +308,10 @@ class Inspector(QWidget):
         self.enabled_box.blockSignals(False)
         if not self.opacity.held:
             self.opacity.set_value(round(node.opacity * 100))
+        if node.op == "crop":
+            self._show_crop_frame(node)
         for name, control in self.controls.items():
-            value = node.params[name]
+            value = self._shown(name, node.params[name])
             if isinstance(control, NumberControl):
                 if not control.held:
                     control.set_value(value)
@@ -260,6 +324,36 @@ class Inspector(QWidget):
                 control.setCurrentIndex(max(control.findData(value), 0))
                 control.blockSignals(False)
 
+    def _show_crop_frame(self, node: Node) -> None:
+        """The crop's edges in pixels of the frame it applies to (which a straighten changes)."""
+        frame = crop_frame(self.document, node)
+        if frame != self._frame:
+            self._frame = frame
+            for name in EDGES:
+                length = frame[0] if name in ("left", "right") else frame[1]
+                self._per_unit[name] = length
+                self.controls[name].set_range(0, length)
+        self.size_label.setText(size_text(node.params, frame))
+
+    def _shown(self, name: str, value):
+        """A parameter's value as its control shows it."""
+        return round(value * self._per_unit[name]) if name in self._per_unit else value
+
+    def _value_text(self, node: Node, name: str, value) -> str:
+        """A shown value for the history: '+25', '2.50', '120 px', '50%'."""
+        if name == "opacity":
+            return f"{value:.0f}%"
+        if name in self._per_unit:
+            return f"{value} px"
+        param = node.spec.param(name)
+        if node.spec.iea_tool:
+            return f"{value:+d}" if value else "0"
+        if param.kind == "float":
+            return f"{value:.{decimals_for(param)}f}"
+        if param.kind == "bool":
+            return "on" if value else "off"
+        return str(value)
+
     def _build(self, node: Node) -> None:
         if self.form.indexOf(self.opacity) >= 0:  # keep the shared opacity control; rows own their widgets
             label = self.form.takeRow(self.opacity).labelItem
@@ -270,6 +364,7 @@ class Inspector(QWidget):
         while self.form.rowCount():
             self.form.removeRow(0)
         self.controls = {}
+        self._per_unit, self._frame, self.size_label = {}, None, None
         self._op = node.op
         self.help.setText(node.spec.help)
         for param in node.spec.params:
@@ -287,6 +382,11 @@ class Inspector(QWidget):
                 control.currentIndexChanged.connect(
                     lambda _i, name=param.name, box=control: self._edit(name, box.currentData(), held=False))
                 self.form.addRow(param.label, control)
+            elif node.op == "crop" and param.name in EDGES:  # in pixels: its range is set by _show_crop_frame
+                control = NumberControl(0, 1, 0, f"{param.help.split(',')[0]}, in pixels from the "
+                                        f"{'left' if param.name in ('left', 'right') else 'top'}", " px")
+                self._wire(control, param.name)
+                self.form.addRow(param.label, control)
             else:
                 control = NumberControl(param.minimum, param.maximum, decimals_for(param), tip)
                 self._wire(control, param.name)
@@ -295,13 +395,17 @@ class Inspector(QWidget):
                 label.double_clicked.connect(lambda name=param.name: self.reset_param(name))
                 self.form.addRow(label, control)
             self.controls[param.name] = control
+        if node.op == "crop":
+            self.size_label = QLabel()
+            self.size_label.setToolTip("The size the crop will have in the exported photo")
+            self.form.addRow("Size", self.size_label)
         if node.spec.stage != "geometry":  # geometry has no meaningful partial opacity
             self.form.addRow("Opacity", self.opacity)
             self.opacity.show()
 
     def _wire(self, control: NumberControl, name: str) -> None:
         control.edited.connect(lambda value: self._edit(name, value, held=control.held))
-        control.pressed.connect(lambda: self.gesture.touch((self.node_id, name), held=True))
+        control.pressed.connect(lambda: self.gesture.touch((self.node_id, name), held=True, start=control.value()))
         control.released.connect(self.gesture.end)
         control.reset_requested.connect(lambda: self.reset_param(name))
 
@@ -311,13 +415,19 @@ class Inspector(QWidget):
         node = self.node()
         if node is None or self.document is None:
             return
-        gesture = self.gesture.touch((node.id, name), held)
+        old = round(node.opacity * 100) if name == "opacity" else self._shown(name, node.params[name])
+        gesture = self.gesture.touch((node.id, name), held, start=old)  # (a slider press began it already)
+        change = f"{self._value_text(node, name, self.gesture.start)} → {self._value_text(node, name, value)}"
         if name == "opacity":
-            command = SetNodeFields(node.id, opacity=float(value) / 100, gesture=gesture, text=f"{node.label}: opacity")
+            command = SetNodeFields(node.id, opacity=float(value) / 100, gesture=gesture,
+                                    text=f"{node.label}: opacity {change}")
         else:
             label = node.spec.param(name).label
-            text = f"{node.label}" if node.spec.iea_tool else f"{node.label}: {label.lower()}"
-            command = SetNodeFields(node.id, params={name: value}, gesture=gesture, text=text)
+            what = f"{node.label}" if node.spec.iea_tool else f"{node.label}: {label.lower()}"
+            params = {name: value / self._per_unit[name] if name in self._per_unit else value}
+            if node.op == "crop" and name == "aspect":  # the edges become the box the ratio draws
+                params.update(edges_for_aspect(node.params, value, crop_frame(self.document, node)))
+            command = SetNodeFields(node.id, params=params, gesture=gesture, text=f"{what} {change}")
         self.document.apply(command)
 
     def reset_param(self, name: str) -> None:

@@ -9,23 +9,27 @@ run in worker pools; the GUI thread only shows results.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QCursor, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractSpinBox, QApplication, QComboBox, QDockWidget, QFileDialog, QLabel, QLineEdit, QMainWindow,
-    QMessageBox, QPlainTextEdit, QProgressBar, QStackedWidget, QTextEdit, QWidget,
+    QAbstractSpinBox, QApplication, QComboBox, QDialog, QDialogButtonBox, QDockWidget, QFileDialog, QHeaderView,
+    QLabel, QLineEdit, QMainWindow, QMessageBox, QPlainTextEdit, QProgressBar, QStackedWidget, QTableWidget,
+    QTableWidgetItem, QTextEdit, QVBoxLayout, QWidget,
 )
 
 from ..core.document import Document
-from ..core.history import ReplaceGraph, SetNodeFields
+from ..core.graph import Provenance, make_node
+from ..core.history import AddNode, ReplaceGraph, SetNodeFields
 from ..core.image_io import OPEN_FILTER_EXTENSIONS
 from ..core.project import ProjectError
 from . import assistants
 from .canvas import Canvas
+from .crop_tool import crop_frame
 from .chat_panel import ChatPanel, MessageBubble
 from .empty_state import EmptyState
 from .export_dialog import ExportDialog
@@ -41,11 +45,15 @@ from .workers import Task, make_pool
 APP_TITLE = "IEA Desktop"
 AUTOSAVE_MS = 1500
 DETAIL_DELAY_MS = 250
-SHORTCUTS = (
-    ("Open a photo", "Ctrl+O"), ("Save edits", "Ctrl+S"), ("Export", "Ctrl+E"), ("Undo", "Ctrl+Z"),
-    ("Redo", "Ctrl+Shift+Z or Ctrl+Y"), ("Fit to window", "Ctrl+0"), ("100%", "Ctrl+1"), ("Zoom in / out", "Ctrl++ / Ctrl+-"),
-    ("Zoom at the pointer", "mouse wheel"), ("Pan", "drag, or Space + drag"), ("Before/after split", "Y"),
-    ("Show the original while held", "\\"), ("Clipping overlay", "J"), ("Delete the selected adjustment", "Del"),
+HOLD_SECONDS = 0.4  # \\ held at least this long shows the original only while held
+# What the mouse and held keys do: the shortcuts dialog lists these after the actions' own keys.
+GESTURES = (
+    ("Zoom at the pointer", "Mouse wheel"), ("Pan", "Drag, or Space + drag"),
+    ("Show the original while held", "Hold \\"), ("Delete the selected adjustment", "Del"),
+    ("Slider: fine control", "Shift + drag"), ("Slider: step / big step", "Arrow keys / Shift + arrow keys"),
+    ("Slider: back to its default", "Double-click"),
+    ("Crop: keep the box's ratio", "Shift + drag a corner"), ("Crop: rotate", "Drag outside the box"),
+    ("Crop: level along a line", "Ctrl + drag"),
 )
 
 
@@ -74,10 +82,15 @@ class MainWindow(AssistantMixin, QMainWindow):
         self.load_task: Task | None = None
         self.message_box: QMessageBox | None = None
         self.export_dialog: ExportDialog | None = None
+        self.shortcuts_dialog: QDialog | None = None
         self._signal: _DocumentSignal | None = None
         self._refresh_scheduled = False
         self._autosaving = False
         self._crop_gesture: str | None = None
+        self._crop_entry: int | None = None  # the history position when the crop tool was entered
+        self._angle_start: tuple | None = None  # a rotation's start: (history position, node added, angle)
+        self._hidden_docks: list[QDockWidget] = []  # the panels Tab hid
+        self._before_pressed: tuple[float, bool, bool] | None = None  # \\ down: (when, shown before, repeated)
 
         self._build_widgets()
         self._build_actions()
@@ -99,7 +112,8 @@ class MainWindow(AssistantMixin, QMainWindow):
     def _build_widgets(self) -> None:
         self.canvas = Canvas()
         self.canvas.view_changed.connect(self._view_changed)
-        self.canvas.crop_edited.connect(self._crop_edited)
+        self.canvas.crop_tool.crop_edited.connect(self._crop_edited)
+        self.canvas.crop_tool.angle_edited.connect(self._angle_edited)
         self.empty = EmptyState()
         self.empty.open_requested.connect(self.open_dialog)
         self.empty.recent_requested.connect(self.open_photo)
@@ -172,11 +186,30 @@ class MainWindow(AssistantMixin, QMainWindow):
         self.actual_action = a("&100%", self.canvas.actual_size, ["Ctrl+1"], "One photo pixel per screen pixel")
         self.zoom_in_action = a("Zoom &In", self.canvas.zoom_in, ["Ctrl++", "Ctrl+="])
         self.zoom_out_action = a("Zoom &Out", self.canvas.zoom_out, ["Ctrl+-"])
+        self.zoom_toggle_action = a("Fit / 100% &Toggle", self.toggle_zoom, ["Z"],
+                                    "Switch between the whole photo and one photo pixel per screen pixel (Z)")
         self.compare_action = a("&Before/After", self.set_compare, ["Y"],
                                 "Split view: the original on the left, your edit on the right (Y). "
                                 "Hold \\ to see the whole original.", checkable=True)
+        self.before_action = a("Show &Original", self.set_show_before, ["\\"],
+                               "Show the photo without your edits (\\ toggles; hold it to look while held)",
+                               checkable=True)
         self.clipping_action = a("Show &Clipping", self.histogram.set_show_clipping, ["J"],
                                  "Mark clipped highlights in red and crushed shadows in blue (J)", checkable=True)
+        self.panels_action = a("Hide &Panels", self.set_panels_hidden, ["Tab"],
+                               "Hide the side panels to see the photo larger (Tab)", checkable=True)
+        self.full_screen_action = a("&Full Screen", self.set_full_screen, ["F"], "Fill the screen (F)", checkable=True)
+        self.crop_action = a("&Crop && Straighten", self.set_crop_mode, ["R"],
+                             "Crop and straighten (R): drag the box or its handles, drag outside it to rotate; "
+                             "Enter applies, Esc cancels", checkable=True)
+        self.crop_action.setIconText("Crop")
+        self.level_action = a("&Level Along a Line", self.set_level_mode, [],
+                              "In the crop tool: draw a line along the horizon and the photo turns to level it "
+                              "(or Ctrl + drag)", checkable=True)
+        self.crop_apply_action = a("&Apply Crop", self.apply_crop, ["Return", "Enter"],
+                                   "Leave the crop tool, keeping the crop (Enter)")
+        self.crop_cancel_action = a("Ca&ncel Crop", self.cancel_crop, ["Esc"],
+                                    "Leave the crop tool and undo what it changed (Esc)")
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -198,12 +231,20 @@ class MainWindow(AssistantMixin, QMainWindow):
         for action in (self.fit_action, self.actual_action, self.zoom_in_action, self.zoom_out_action):
             view.addAction(action)
         view.addSeparator()
+        view.addAction(self.zoom_toggle_action)
+        view.addSeparator()
         view.addAction(self.compare_action)
+        view.addAction(self.before_action)
         view.addAction(self.clipping_action)
         view.addSeparator()
+        view.addAction(self.panels_action)
+        view.addAction(self.full_screen_action)
         panels = view.addMenu("&Panels")
         for dock in (self.layers_dock, self.history_dock, self.inspector_dock, self.histogram_dock, self.chat_dock):
             panels.addAction(dock.toggleViewAction())
+        image = bar.addMenu("&Image")
+        for action in (self.crop_action, self.level_action, self.crop_apply_action, self.crop_cancel_action):
+            image.addAction(action)
         assistant_menu = bar.addMenu("&Assistant")
         assistant_menu.addAction("&Models…", self.show_models).setStatusTip("Download vision models and see what is installed")
         help_menu = bar.addMenu("&Help")
@@ -216,7 +257,7 @@ class MainWindow(AssistantMixin, QMainWindow):
         bar.setMovable(False)
         for action in (self.open_action, self.save_action, self.export_action, None, self.undo_action, self.redo_action,
                        None, self.fit_action, self.actual_action, self.zoom_out_action, self.zoom_in_action, None,
-                       self.compare_action, self.clipping_action):
+                       self.crop_action, None, self.compare_action, self.clipping_action):
             if action is None:
                 bar.addSeparator()
             else:
@@ -367,16 +408,35 @@ class MainWindow(AssistantMixin, QMainWindow):
             return None
 
     def _sync_tool(self) -> None:
-        """On-canvas tools follow the selection: crop handles for a crop node, a grid for straighten."""
+        """On-canvas tools follow the selection: the crop tool for a crop node, a grid for straighten."""
         node = self.selected_node()
         crop = node if node is not None and node.op == "crop" and node.enabled else None
         skip = crop.id if crop is not None else None
         if skip != self.pipeline.skip_node:
             self.pipeline.skip_node = skip
             self.pipeline.request()
-        if not self.canvas.dragging_crop:
-            self.canvas.set_crop(crop.params if crop is not None else None)
+        tool = self.canvas.crop_tool
+        if crop is None:
+            self._crop_entry = None
+            tool.set_params(None)
+        else:
+            if self._crop_entry is None:
+                self._crop_entry = self.document.history.position
+            if not tool.dragging:
+                tool.set_params(crop.params, crop_frame(self.document, crop), self._straighten_angle())
+        self.crop_action.setChecked(crop is not None)
+        self.level_action.setChecked(tool.level)
+        self.crop_apply_action.setEnabled(crop is not None)
+        self.crop_cancel_action.setEnabled(crop is not None)
         self.canvas.set_grid(node is not None and node.op == "straighten")
+
+    def _straighten_node(self):
+        nodes = self.document.graph.find("straighten")
+        return nodes[-1] if nodes else None
+
+    def _straighten_angle(self) -> float:
+        node = self._straighten_node()
+        return node.params["angle"] if node is not None and node.enabled else 0.0
 
     def _crop_edited(self, edges: dict, final: bool) -> None:
         node = self.selected_node()
@@ -387,6 +447,77 @@ class MainWindow(AssistantMixin, QMainWindow):
         if final:
             self.document.history.end_gesture()
             self._crop_gesture = None
+
+    def _angle_edited(self, angle: float, final: bool) -> None:
+        """A rotation drag or a level line of the crop tool: the (last) straighten node's angle."""
+        if self.document is None or self.turn_task is not None:
+            return
+        history = self.document.history
+        node = self._straighten_node()
+        if self._angle_start is None:  # the gesture's first edit
+            old = node.params["angle"] if node is not None and node.enabled else 0.0
+            self._angle_start = (history.position, node is None, old)
+        position, added, old = self._angle_start
+        if node is None:
+            self.document.apply(AddNode(make_node("straighten", {"angle": angle}, provenance=Provenance("user"))))
+        else:
+            self._crop_gesture = self._crop_gesture or uuid.uuid4().hex[:10]
+            self.document.apply(SetNodeFields(node.id, params={"angle": angle}, enabled=True, gesture=self._crop_gesture,
+                                              text=f"Straighten {old:+.1f}° → {angle:+.1f}°"))
+        if final:
+            history.end_gesture()
+            self._crop_gesture = self._angle_start = None
+            if added and history.position > position + 1:  # one undo step: adding the node at its final angle
+                history.goto(position)
+                self.document.apply(AddNode(make_node("straighten", {"angle": angle}, provenance=Provenance("user"))))
+
+    # --- the crop tool's mode (R, Enter, Esc) --------------------------------------------------
+
+    def set_crop_mode(self, on: bool) -> None:
+        """R, the toolbar's Crop: enter the crop tool (a crop node is added if there is none, the
+        last one selected otherwise); again: leave it, keeping the crop."""
+        if not on:
+            self.apply_crop()
+            return
+        if self.document is None or self.turn_task is not None:
+            self.crop_action.setChecked(False)
+            return
+        entry = self.document.history.position
+        crops = self.document.graph.find("crop")
+        if crops:
+            crop_id = crops[-1].id
+            if not crops[-1].enabled:
+                self.document.apply(SetNodeFields(crop_id, enabled=True, text="Turn on Crop"))
+        else:
+            crop_id = self.layers.add("crop")
+        self._crop_entry = entry
+        self.layers_dock.show()
+        self.layers.select(crop_id)
+        self._sync_tool()
+        self.canvas.setFocus()
+
+    def set_level_mode(self, on: bool) -> None:
+        if on and not self.canvas.crop_tool.active:
+            self.set_crop_mode(True)
+        self.canvas.crop_tool.set_level(on and self.canvas.crop_tool.active)
+        self.level_action.setChecked(self.canvas.crop_tool.level)
+
+    def apply_crop(self) -> None:
+        """Enter: leave the crop tool; the photo shows cropped."""
+        if self.canvas.crop_tool.active:
+            self.layers.select(None)
+        self._sync_tool()
+
+    def cancel_crop(self) -> None:
+        """Esc: leave the crop tool and undo what changed since it was entered (the crop node it
+        added, the box, the angle)."""
+        entry = self._crop_entry
+        if not self.canvas.crop_tool.active or entry is None:
+            return
+        self.layers.select(None)
+        self._sync_tool()
+        if self.document.history.position > entry:
+            self.document.history.goto(entry)
 
     def select_node(self, node_id: str) -> None:
         """Select a node in the layers panel (from a chat link)."""
@@ -419,6 +550,38 @@ class MainWindow(AssistantMixin, QMainWindow):
     def set_compare(self, on: bool) -> None:
         self.compare_action.setChecked(on)
         self.canvas.set_compare(on)
+
+    def set_show_before(self, on: bool) -> None:
+        """The whole view shows the original (\\ toggles it; held, it shows while held)."""
+        self.before_action.setChecked(on)
+        self.canvas.set_show_before(on and self.canvas.after is not None)
+
+    def toggle_zoom(self) -> None:
+        """Z: the whole photo, or 100 % (at the pointer when it is over the photo)."""
+        if self.canvas.after is None:
+            return
+        if not self.canvas.fit_mode:
+            self.canvas.fit()
+            return
+        pointer = self.canvas.mapFromGlobal(QCursor.pos()).toPointF()
+        self.canvas.set_zoom(1.0, pointer if self.canvas.rect().contains(pointer.toPoint()) else None)
+
+    def set_panels_hidden(self, hidden: bool) -> None:
+        """Tab: hide the side panels (and bring back the ones that were open)."""
+        docks = (self.layers_dock, self.history_dock, self.inspector_dock, self.histogram_dock, self.chat_dock)
+        if hidden:
+            self._hidden_docks = [dock for dock in docks if dock.isVisible()]
+            for dock in self._hidden_docks:
+                dock.hide()
+        else:
+            for dock in self._hidden_docks or docks:
+                dock.show()
+            self._hidden_docks = []
+        self.panels_action.setChecked(hidden)
+
+    def set_full_screen(self, on: bool) -> None:
+        self.setWindowState(self.windowState() | Qt.WindowFullScreen if on else self.windowState() & ~Qt.WindowFullScreen)
+        self.full_screen_action.setChecked(on)
 
     def _clipping_toggled(self, on: bool) -> None:
         self.clipping_action.setChecked(on)
@@ -539,9 +702,39 @@ class MainWindow(AssistantMixin, QMainWindow):
         if self.message_box is box:
             self.message_box = None
 
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        """(what, keys) for every action of the window that has a key, then the mouse and held keys."""
+        rows = []
+        for action in self.actions():
+            keys = " or ".join(filter(None, (k.toString(QKeySequence.NativeText) for k in action.shortcuts())))
+            if keys:
+                rows.append((re.sub("&(.)", r"\1", action.text()), keys))  # without the menus' & marks
+        return rows + list(GESTURES)
+
     def show_shortcuts(self) -> None:
-        rows = "".join(f"<tr><td>{what}</td><td style='padding-left:18px'><b>{keys}</b></td></tr>" for what, keys in SHORTCUTS)
-        self.show_message("Keyboard shortcuts", f"<table>{rows}</table>", icon=QMessageBox.NoIcon)
+        """Help > Keyboard Shortcuts: made from the actions that exist, so it lists what works."""
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Keyboard shortcuts")
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        rows = self.shortcut_rows()
+        table = QTableWidget(len(rows), 2, dialog)
+        table.setHorizontalHeaderLabels(["What", "Keys"])
+        table.verticalHeader().hide()
+        table.setEditTriggers(QTableWidget.NoEditTriggers)
+        table.setSelectionMode(QTableWidget.NoSelection)
+        for row, (what, keys) in enumerate(rows):
+            table.setItem(row, 0, QTableWidgetItem(what))
+            table.setItem(row, 1, QTableWidgetItem(keys))
+        table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        table.resizeColumnToContents(1)
+        buttons = QDialogButtonBox(QDialogButtonBox.Close, dialog)
+        buttons.rejected.connect(dialog.reject)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(table)
+        layout.addWidget(buttons)
+        dialog.resize(560, 620)
+        dialog.open()
+        self.shortcuts_dialog = dialog
 
     def show_about(self) -> None:
         from .. import __version__
@@ -594,8 +787,10 @@ class MainWindow(AssistantMixin, QMainWindow):
         self.redo_action.setEnabled(has_doc and idle and doc.history.can_redo)
         self.reset_action.setEnabled(has_doc and idle and bool(doc.graph.nodes))
         for action in (self.fit_action, self.actual_action, self.zoom_in_action, self.zoom_out_action,
-                       self.compare_action, self.clipping_action):
+                       self.zoom_toggle_action, self.compare_action, self.before_action, self.clipping_action):
             action.setEnabled(has_doc)
+        self.crop_action.setEnabled(has_doc and idle)
+        self.level_action.setEnabled(has_doc and idle)
         if has_doc:
             undo = doc.history.labels()[doc.history.position - 1] if doc.history.can_undo else ""
             redo = doc.history.labels()[doc.history.position] if doc.history.can_redo else ""
@@ -643,17 +838,38 @@ class MainWindow(AssistantMixin, QMainWindow):
             QTimer.singleShot(0, lambda: self.open_photo(path))
 
     def eventFilter(self, obj, event) -> bool:
-        """Held keys: backslash shows the original, Space pans with a drag (not while typing)."""
+        """Keys that are not plain shortcuts: while typing (the chat, a spin box, a list of choices)
+        keys without Ctrl/Alt go to the widget, not to a shortcut such as R, Z, F or Tab;
+        backslash toggles the original or, held, shows it while held; Space pans with a drag."""
         kind = event.type()
-        if kind in (QEvent.KeyPress, QEvent.KeyRelease) and isinstance(obj, QWidget) and obj.window() is self:
+        if kind in (QEvent.ShortcutOverride, QEvent.KeyPress, QEvent.KeyRelease) and isinstance(obj, QWidget) \
+                and obj.window() is self:
             key = event.key()
             typing = isinstance(obj, (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox, QComboBox))
+            if kind == QEvent.ShortcutOverride:
+                plain = not event.modifiers() & (Qt.ControlModifier | Qt.AltModifier | Qt.MetaModifier)
+                if (typing and plain) or key == Qt.Key_Backslash:
+                    event.accept()  # the key goes to the widget (or to the backslash handling below)
+                return False
             if key == Qt.Key_Backslash and not typing and self.canvas.after is not None:
-                if not event.isAutoRepeat():
-                    self.canvas.set_show_before(kind == QEvent.KeyPress)
+                self._backslash(kind == QEvent.KeyPress, event.isAutoRepeat())
                 return True
             if key == Qt.Key_Space and obj is self.canvas:
                 if not event.isAutoRepeat():
                     self.canvas.set_space_held(kind == QEvent.KeyPress)
                 return True
         return super().eventFilter(obj, event)
+
+    def _backslash(self, pressed: bool, repeat: bool) -> None:
+        """A tap of \\ toggles the original; holding it (key repeat, or longer than HOLD_SECONDS)
+        shows the original only until it is let go."""
+        if pressed and not repeat:
+            self._before_pressed = (time.monotonic(), self.canvas.show_before, False)
+            self.set_show_before(not self.canvas.show_before)
+        elif pressed and self._before_pressed is not None:
+            self._before_pressed = self._before_pressed[:2] + (True,)
+        elif not pressed and not repeat and self._before_pressed is not None:
+            since, shown, repeated = self._before_pressed
+            self._before_pressed = None
+            if repeated or time.monotonic() - since >= HOLD_SECONDS:
+                self.set_show_before(shown)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QApplication
 
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.history import AddNode
@@ -95,7 +97,14 @@ def test_before_after_split_and_held_key(qtbot, window, sample):
 
     assert saturation(0.2, 0.45) > 40 and saturation(0.55, 0.8) < 5  # colour before, grey after
     canvas.setFocus()
-    qtbot.keyPress(canvas, Qt.Key_Backslash)
+    qtbot.keyPress(canvas, Qt.Key_Backslash)  # a tap toggles the original on ...
+    assert canvas.show_before
+    qtbot.keyRelease(canvas, Qt.Key_Backslash)
+    assert canvas.show_before and window.before_action.isChecked()
+    qtbot.keyClick(canvas, Qt.Key_Backslash)  # ... and off
+    assert not canvas.show_before
+    qtbot.keyPress(canvas, Qt.Key_Backslash)  # held (the key repeats): only while held
+    QApplication.sendEvent(canvas, QKeyEvent(QEvent.KeyPress, Qt.Key_Backslash, Qt.NoModifier, "\\", True))
     assert canvas.show_before
     qtbot.keyRelease(canvas, Qt.Key_Backslash)
     assert not canvas.show_before

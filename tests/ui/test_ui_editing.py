@@ -1,5 +1,5 @@
 """Editing by hand: add an adjustment, drag its slider (live, one undo step), switch it off, undo/redo,
-history clicks, snapshots, layer operations and the crop tool."""
+history clicks, snapshots and layer operations (the crop tool: test_crop_tool.py)."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def test_slider_drag_changes_canvas_live_and_is_one_undo_step(qtbot, window, sam
     wait_rendered(qtbot, window)
     brighter = shown_pixels(window)
     assert brighter.mean() > original.mean() + 5
-    assert window.document.history.labels() == ["Add Exposure", "Exposure"]
+    assert window.document.history.labels() == ["Add Exposure", "Exposure 0 → +60"]
     assert window.layers.tree.topLevelItem(0).text(1) == "+60"
 
     window.undo_action.trigger()
@@ -67,7 +67,7 @@ def test_wheel_steps_close_together_are_one_undo_step(qtbot, window, sample):
     window.inspector.gesture.end()  # what the idle timer does
     control.spin.setValue(20)
     window.inspector.gesture.end()
-    assert window.document.history.labels() == ["Add Contrast", "Contrast", "Contrast"]
+    assert window.document.history.labels() == ["Add Contrast", "Contrast 0 → +15", "Contrast +15 → +20"]
 
 
 def test_double_click_resets_slider_to_default(qtbot, window, sample):
@@ -191,49 +191,75 @@ def test_reset_all_is_undoable(qtbot, window, sample):
     assert len(window.document.graph.nodes) == 2
 
 
-def test_crop_tool_shows_the_whole_frame_with_handles(qtbot, window, sample):
+def _handle_centre(slider) -> QPoint:
+    from PySide6.QtWidgets import QStyle, QStyleOptionSlider
+
+    option = QStyleOptionSlider()
+    slider.initStyleOption(option)
+    return slider.style().subControlRect(QStyle.CC_Slider, option, QStyle.SC_SliderHandle, slider).center()
+
+
+def _slider_drag(slider, dx: int, modifiers=Qt.NoModifier) -> None:
+    """Press the handle, move it ``dx`` pixels holding ``modifiers`` (in ten moves), release."""
+    from PySide6.QtCore import QEvent, QPointF
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    start = QPointF(_handle_centre(slider))
+
+    def send(kind, x, buttons):
+        point = QPointF(start.x() + x, start.y())
+        button = Qt.NoButton if kind == QEvent.MouseMove else Qt.LeftButton
+        QApplication.sendEvent(slider, QMouseEvent(kind, point, slider.mapToGlobal(point), button, buttons, modifiers))
+
+    send(QEvent.MouseButtonPress, 0, Qt.LeftButton)
+    for i in range(1, 11):
+        send(QEvent.MouseMove, dx * i / 10, Qt.LeftButton)
+    send(QEvent.MouseButtonRelease, dx, Qt.NoButton)
+
+
+def test_shift_drag_moves_a_slider_at_a_tenth_of_the_speed(qtbot, window, sample):
     open_photo(qtbot, window, sample)
-    crop_id = add(qtbot, window, "crop")
-    assert window.pipeline.skip_node == crop_id
-    assert window.canvas.crop is not None
-    # A drag of the right edge: many moves, one undo step.
-    window.canvas.crop_edited.emit({"left": 0.0, "top": 0.0, "right": 0.8, "bottom": 1.0}, False)
-    window.canvas.crop_edited.emit({"left": 0.0, "top": 0.0, "right": 0.5, "bottom": 1.0}, True)
-    assert window.document.graph.nodes[0].params["right"] == 0.5
-    assert window.document.history.labels() == ["Add Crop", "Crop"]
-    wait_rendered(qtbot, window)
-    assert window.canvas.after.pixels.shape[1] == 768  # still the whole frame while cropping
-    window.layers.select(None)
-    qtbot.waitUntil(lambda: window.pipeline.skip_node is None, timeout=WAIT_MS)
-    wait_rendered(qtbot, window)
-    assert window.canvas.after.pixels.shape[1] == 384
-    assert window.canvas.crop is None
+    add(qtbot, window, "temperature")
+    slider = window.inspector.controls["value"].slider
+    _slider_drag(slider, 60)
+    coarse = window.document.graph.nodes[0].params["value"]
+    assert coarse >= 20
+    window.inspector.reset_param("value")
+    _slider_drag(slider, 60, Qt.ShiftModifier)
+    fine = window.document.graph.nodes[0].params["value"]
+    assert 0 < fine and abs(fine - coarse / 10) <= 1
+    assert window.document.history.labels()[-1] == f"Temperature 0 → +{fine}"
 
 
-def test_crop_handle_drag_on_canvas(qtbot, window, sample):
+def test_arrow_keys_step_a_slider_and_shift_takes_ten_steps(qtbot, window, sample):
     open_photo(qtbot, window, sample)
-    add(qtbot, window, "crop")
-    canvas = window.canvas
-    start = canvas._crop_handles()["br"].toPoint()
-    end = start - QPoint(100, 60)
-    qtbot.mousePress(canvas, Qt.LeftButton, pos=start)
-    qtbot.mouseMove(canvas, end)
-    qtbot.mouseRelease(canvas, Qt.LeftButton, pos=end)
-    params = window.document.graph.nodes[0].params
-    assert params["right"] < 1.0 and params["bottom"] < 1.0
-    assert params["left"] == 0.0 and params["top"] == 0.0
-    assert window.document.history.labels() == ["Add Crop", "Crop"]
+    add(qtbot, window, "tint")
+    slider = window.inspector.controls["value"].slider
+    slider.setFocus()
+    qtbot.keyClick(slider, Qt.Key_Right)
+    assert window.document.graph.nodes[0].params["value"] == 1
+    qtbot.keyClick(slider, Qt.Key_Right, Qt.ShiftModifier)
+    assert window.document.graph.nodes[0].params["value"] == 11
+    qtbot.keyClick(slider, Qt.Key_Left, Qt.ShiftModifier)
+    qtbot.keyClick(slider, Qt.Key_Left, Qt.ShiftModifier)
+    assert window.document.graph.nodes[0].params["value"] == -9
+    window.inspector.gesture.end()
+    assert window.document.history.labels()[-1] == "Tint 0 → -9"  # the burst of keys is one step
+    add(qtbot, window, "straighten")  # a float: one step is the spin box's (0.1 degree)
+    angle = window.inspector.controls["angle"].slider
+    angle.setFocus()
+    qtbot.keyClick(angle, Qt.Key_Right)
+    qtbot.keyClick(angle, Qt.Key_Right, Qt.ShiftModifier)
+    assert window.document.graph.find("straighten")[0].params["angle"] == 1.1
 
 
-def test_fixed_aspect_crop_drag_keeps_the_ratio(qtbot, window, sample):
+def test_history_names_the_values_a_change_went_between(qtbot, window, sample):
     open_photo(qtbot, window, sample)
-    add(qtbot, window, "crop")
-    window.inspector.controls["aspect"].setCurrentText("1:1")
-    wait_rendered(qtbot, window)
-    canvas = window.canvas
-    start = canvas._crop_handles()["tl"].toPoint()
-    qtbot.mousePress(canvas, Qt.LeftButton, pos=start)
-    qtbot.mouseMove(canvas, start + QPoint(40, 10))
-    qtbot.mouseRelease(canvas, Qt.LeftButton, pos=start + QPoint(40, 10))
-    rect = canvas.crop_rect()
-    assert abs(rect.width() - rect.height()) <= 2
+    add(qtbot, window, "temperature")
+    control = window.inspector.controls["value"]
+    drag(control, 10)
+    drag(control, 18, 25)
+    drag(window.inspector.opacity, 50)
+    assert window.document.history.labels()[1:] == [
+        "Temperature 0 → +10", "Temperature +10 → +25", "Temperature: opacity 100% → 50%"]
