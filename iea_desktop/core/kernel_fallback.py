@@ -96,7 +96,9 @@ def _stage(stage, pixels: int) -> tuple:
     a, b, scale, offset = stage[1:]
     if len(scale) != 3 or len(offset) != 3:
         raise TypeError("colour scales and offsets have three values")
-    return kind, np.float32(a), np.float32(b), np.array(scale, np.float32), np.array(offset, np.float32)
+    # as OpenCV scalars (one value per channel): numpy would broadcast them three floats at a time
+    per_channel = [tuple(float(np.float32(v)) for v in values) + (0.0,) for values in (scale, offset)]
+    return kind, np.float32(a), np.float32(b), *per_channel
 
 
 def _table(d: np.ndarray, a, b, table: np.ndarray) -> None:
@@ -184,25 +186,29 @@ def run(src, dst, stages):
             d *= a
             d += b
             _clip(d, out=d)
-            d *= scale
-            d += offset
+            pixels3 = d.reshape(-1, 1, 3)  # a one-column, 3-channel image to OpenCV
+            cv2.multiply(pixels3, scale, dst=pixels3)
+            cv2.add(pixels3, offset, dst=pixels3)
     return dst
 
 
 # --- sharpen, finish ---------------------------------------------------------------------------
 
 def _finish_into(values: np.ndarray, out: np.ndarray, rgbx: bool) -> None:
-    """clip(values) into out: float32, or rounded half to even to 8/16 bits; RGBX gets X = 255."""
+    """clip(values) into out: float32, or rounded half to even to 8/16 bits; RGBX gets X = 255.
+    OpenCV's conversion to 8 bits rounds as numpy's rint, in one pass instead of three."""
     c = _clip(values.reshape(-1))
+    if out.dtype == np.uint8:
+        eight = cv2.convertScaleAbs(c, alpha=255.0)  # c >= 0: the absolute value changes nothing
+        if rgbx:
+            cv2.cvtColor(eight.reshape(-1, 1, 3), cv2.COLOR_RGB2RGBA, dst=out.reshape(-1, 1, 4))  # X = 255
+        else:
+            out.reshape(-1)[...] = eight.reshape(-1)
+        return
     if out.dtype != np.float32:
         c *= np.float32(np.iinfo(out.dtype).max)
         np.rint(c, out=c)
-    if rgbx:
-        pixels = out.reshape(-1, 4)
-        pixels[:, :3] = c.reshape(-1, 3)
-        pixels[:, 3] = 255
-    else:
-        out.reshape(-1)[...] = c
+    out.reshape(-1)[...] = c
 
 
 def sharpen(src, dst, width, first, weights, amount):
