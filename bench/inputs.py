@@ -1,6 +1,7 @@
 """Generate the benchmark's inputs (once; reused while their recipe is unchanged).
 
-- ``photo24.jpg``: the Kodak photos from ../shared/photos tiled into a 3000 x 2000 mosaic and
+- ``photo24.jpg``: the Kodak photos (768 x 512, from ../shared/photos; in a clone of the project
+  alone, the half-size copies in tests/photos brought back to 768 x 512) tiled into a 3000 x 2000 mosaic and
   upscaled 2x (bicubic) to 6000 x 4000 (24 MP), plus a little sensor-like noise, with a small
   EXIF block, saved as JPEG quality 90 (4:2:0, as cameras write). The mosaic keeps real photo
   detail at 24 MP (about 5 MB), where one Kodak photo upscaled 8x would be unrealistically smooth.
@@ -21,9 +22,10 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTOS = ROOT.parent / "shared" / "photos"
+TEST_PHOTOS = ROOT / "tests" / "photos"  # the same photos at half size, always in the repository
 DATA = Path(__file__).resolve().parent / "data"
 WIDTH, HEIGHT = 6000, 4000
-RECIPE = "v1"  # bump when the inputs change
+RECIPE = "v1" if PHOTOS.is_dir() else "v1-test-photos"  # bump when the inputs change
 
 
 def _scene() -> np.ndarray:
@@ -32,11 +34,14 @@ def _scene() -> np.ndarray:
     from PIL import Image
 
     photos = []
-    for path in sorted(PHOTOS.glob("*.png")):
+    sources = sorted(PHOTOS.glob("*.png")) or sorted(TEST_PHOTOS.glob("*.webp"))
+    for path in sources:
         array = np.asarray(Image.open(path).convert("RGB"))
+        if max(array.shape[:2]) < 768:  # a half-size test photo
+            array = cv2.resize(array, (array.shape[1] * 2, array.shape[0] * 2), interpolation=cv2.INTER_CUBIC)
         photos.append(np.ascontiguousarray(np.rot90(array) if array.shape[0] > array.shape[1] else array))
     if not photos:
-        sys.exit(f"bench: no Kodak photos in {PHOTOS}")
+        sys.exit(f"bench: no Kodak photos in {PHOTOS} or {TEST_PHOTOS}")
     th, tw = HEIGHT // 2, WIDTH // 2
     canvas = np.zeros((th, tw, 3), np.uint8)
     k = 0
