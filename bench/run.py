@@ -43,7 +43,11 @@ ROWS = [
     ("edit_session", "peak memory editing 24 MP, 16 nodes, 200 undo steps", "GB", 1.5, 1, 1),
     ("raw_embedded", "24 MP DNG: first preview (embedded JPEG)", "s", None, 5, 3),
     ("raw_half", "24 MP DNG without preview: half-size preview", "s", 2.0, 3, 2),
+    ("slider_saturation_numpy", "numpy kernel fallback: slider move (saturation, middle)", "ms", None, 20, 10),
+    ("export_numpy", "numpy kernel fallback: export 24 MP JPEG, 16 tools (CLI)", "s", None, 3, 2),
 ]
+# Rows that measure another row's case with the compiled kernel turned off (core/kernel.py).
+NUMPY_KERNEL = {"slider_saturation_numpy": "slider_saturation", "export_numpy": "export"}
 
 
 def machine() -> dict:
@@ -71,22 +75,22 @@ def machine() -> dict:
 TREE = ROOT  # the checkout measured (--tree)
 
 
-def run_case(name: str, repeats: int) -> dict:
+def run_case(name: str, repeats: int, env: dict | None = None) -> dict:
     proc = subprocess.run([sys.executable, str(HERE / "cases.py"), name, str(repeats)], capture_output=True, text=True,
-                          cwd=TREE, env={**os.environ, "IEA_BENCH_TREE": str(TREE)})
+                          cwd=TREE, env={**os.environ, "IEA_BENCH_TREE": str(TREE), **(env or {})})
     if proc.returncode != 0:
         raise SystemExit(f"bench: case {name} failed:\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def run_export(paths: dict, repeats: int) -> tuple[list[float], list[int]]:
+def run_export(paths: dict, repeats: int, env: dict | None = None) -> tuple[list[float], list[int]]:
     """Time `python -m iea_desktop render` as a whole process; peak RSS from wait4's rusage."""
     times, peaks = [], []
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.jpg"
         cmd = [sys.executable, "-m", "iea_desktop", "render", str(paths["jpeg"]), "-o", str(out), "-q",
                "--params", json.dumps(SIXTEEN)]
-        env = {**os.environ, "IEA_HOME": tmp}
+        env = {**os.environ, "IEA_HOME": tmp, **(env or {})}
         for _ in range(repeats):
             t0 = time.perf_counter()
             proc = subprocess.Popen(cmd, cwd=TREE, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -141,6 +145,14 @@ def main() -> None:
             results["export_rss"] = {"values": peaks}
         elif key == "export_rss":
             pass
+        elif key in NUMPY_KERNEL:
+            numpy_kernel = {"IEA_KERNEL": "python"}
+            if NUMPY_KERNEL[key] == "export":
+                times, peaks = run_export(paths, n, numpy_kernel)
+                results[key] = {"values": times, "info": {"peak memory GB": round(max(peaks) / GB, 2)}}
+            else:
+                out = run_case(NUMPY_KERNEL[key], n, numpy_kernel)
+                results[key] = {"values": out["times"], "info": out["info"]}
         elif key == "edit_session":
             out = run_case(key, n)
             results[key] = {"values": [out["peak_rss"]], "info": out["info"]}
