@@ -27,7 +27,10 @@ class HistogramWidget(QWidget):
         self._hist: Histogram | None = None
         self._show_clipping = False
         self.setToolTip("Histogram of the photo as shown. The triangles warn about clipped shadows (left) "
-                        "and highlights (right); click one to show the clipped areas on the photo.")
+                        "and highlights (right); click one to show the clipped areas on the photo.\n"
+                        "Clipping is counted where detail is lost: pure black or white in the photo as shown, "
+                        "or before grain, vignette and sharpening (a vignette darkens a blown-out sky to grey "
+                        "but brings none of its detail back).")
 
     @property
     def histogram(self) -> Histogram | None:

@@ -159,3 +159,23 @@ def test_a_hand_edited_assistant_node_shows_who_changed_what(qtbot, window, samp
     window.undo_action.trigger()
     window.undo_action.trigger()
     qtbot.waitUntil(lambda: window.layers.tree.topLevelItem(0).text(2) == "Assistant", timeout=WAIT_MS)
+
+
+# --- bug 4: blown highlights stay flagged under a vignette ------------------------------------------
+
+def test_clipping_warning_counts_highlights_a_vignette_darkens(qtbot, window, tmp_path):
+    from uihelpers import wait_rendered
+
+    pixels = np.full((200, 300, 3), 100, np.uint8)
+    pixels[:100] = 255  # a blown-out sky
+    photo = tmp_path / "sky.png"
+    Image.fromarray(pixels).save(photo)
+    open_photo(qtbot, window, photo)
+    assert 0.45 < window.histogram.histogram.clip_highlights < 0.55
+    window.clipping_action.trigger()
+    window.document.apply(AddNode(make_node("vignette", {"value": 70})))
+    wait_rendered(qtbot, window)
+    assert 0.45 < window.histogram.histogram.clip_highlights < 0.55
+    overlay = window.canvas.clipping.convertToFormat(window.canvas.clipping.Format.Format_RGBA8888)
+    assert overlay.pixelColor(5, 5).red() == 255 and overlay.pixelColor(5, 195).alpha() == 0  # a darkened corner
+    assert "before grain, vignette and sharpening" in window.histogram.toolTip()
