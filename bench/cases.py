@@ -103,7 +103,6 @@ def _slider(paths, n, op, window=False):
         except ImportError:
             from iea_desktop.ui import histogram
 
-    effects_off = histogram.EffectsOff() if hasattr(histogram, "EffectsOff") else None
     doc = open_with_sixteen(paths["jpeg"])
     node = doc.graph.find(op)[0]
     doc.render_preview()  # the state before the person grabs the slider
@@ -114,15 +113,12 @@ def _slider(paths, n, op, window=False):
         doc.apply(SetNodeFields(node.id, params={"value": value}, gesture="drag"))
         t0 = time.perf_counter()
         frame = preview_frame(doc)
-        if histogram is not None:  # with the frame without the effects, whose clipping counts too
-            lost = effects_off.masks(doc, doc.graph.nodes, frame.shape) if effects_off is not None else None
-            histogram.compute(frame) if lost is None else histogram.compute(frame, lost)
+        if histogram is not None:
+            histogram.compute(frame)
         times.append(time.perf_counter() - t0)
         recomputed.append(doc.renderer.last_recomputed)
         if i % 40 == 39:  # leave the cached values behind before repeating them
             doc.renderer.clear()
-            if effects_off is not None:
-                effects_off.renderer.clear()
             doc.apply(SetNodeFields(node.id, params={"value": base}, gesture="drag"))
             doc.render_preview()
     return times, {"node": op, "nodes recomputed": max(recomputed)}
@@ -192,6 +188,42 @@ def case_raw_half(paths, n):
         frame = preview_frame(doc)
         times.append(time.perf_counter() - t0)
     return times, {"preview": f"{frame.shape[1]}x{frame.shape[0]}"}
+
+
+VIEW_ROWS = 1000  # a 100 % view about 800 pixels high, with the eighth above and below the window renders
+
+
+def case_slider_1to1(paths, n):
+    """A saturation slider step at 1:1 until the full-resolution pixels on screen exist: the rows in
+    view (VIEW_ROWS of 4000, full width; ui/preview.py's render_detail, as the window's worker runs
+    it). Trees from before it rendered the whole picture at full resolution (their window did so,
+    after waiting 250 ms for the slider to rest; not counted here)."""
+    from iea_desktop.core.history import SetNodeFields
+
+    try:
+        from iea_desktop.ui.preview import GeometryCache, render_detail
+    except ImportError:
+        render_detail = None
+    doc = open_with_sixteen(paths["jpeg"])
+    source = doc.full_source()  # decoded once when the view first goes to 1:1; not what this row measures
+    top = (source.shape[0] - VIEW_ROWS) // 2
+    geometry = GeometryCache() if render_detail is not None else None
+    node = doc.graph.find("saturation")[0]
+    base = node.params["value"]
+    times, shape = [], None
+    for i in range(n):
+        doc.apply(SetNodeFields(node.id, params={"value": base + 1 + i % 40}, gesture="drag"))
+        t0 = time.perf_counter()
+        if render_detail is not None:
+            pixels, _ = render_detail(doc, doc.graph.nodes, (top, top + VIEW_ROWS), geometry)
+        else:
+            import numpy as np
+
+            pixels = doc.renderer.render(source, doc.source_key("full", source.shape), doc.graph.nodes, scale=1.0,
+                                         use_cache=False, dtype=np.uint8)
+        times.append(time.perf_counter() - t0)
+        shape = pixels.shape
+    return times, {"rendered": f"{shape[1]}x{shape[0]}"}
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}

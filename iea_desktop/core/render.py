@@ -329,7 +329,7 @@ SINK_ROWS = 16  # bands handed to a sink are whole multiples of this (JPEG's tal
 
 def _run_strips(steps: list[Step], image: np.ndarray, poll: Callable[[], None],
                 finished: np.ndarray | None = None, raw: bool = True, sink: Sink | None = None,
-                finish_as: tuple = (np.uint8, False)) -> np.ndarray | None:
+                finish_as: tuple = (np.uint8, False), rows: tuple[int, int] | None = None) -> np.ndarray | None:
     """All steps (all tiling) band by band on every core, each band in small strips (``_chain``).
 
     Writes the finished result into ``finished`` (float32, or uint8 for export) when given, and
@@ -340,35 +340,38 @@ def _run_strips(steps: list[Step], image: np.ndarray, poll: Callable[[], None],
     into floats as it is read. ``poll`` is called once per node, spread over the bands, each
     band's share before it starts (in the worker that runs it: a cancelled render stops at its
     next band). The bands go to the cores all at once: waiting for the slowest band of each group
-    had cost a fifth of a preview's time.
+    had cost a fifth of a preview's time. ``rows`` (y0, y1): only those rows of the result are
+    made, into ``finished``, which then holds just them (not with ``raw`` or ``sink``): the part of
+    a picture that a 1:1 view shows.
     """
     height, width = image.shape[:2]
     frame = (height, width)
+    first, last = rows if rows is not None else (0, height)
     context = sum(s.halo for s in steps[1:])  # rows computed twice per band (the first step reads its own)
     small = strip_rows(width)
     band = max(small, 16 * context)  # so that they stay a small share of the work
     band = -(-band // SINK_ROWS) * SINK_ROWS
     out = POOL.take(image.shape) if raw else None
-    bands = -(-height // band)
+    bands = -(-(last - first) // band)
     polls = sum(len(s.nodes) for s in steps)
     polling = threading.Lock()  # poll() need not be thread-safe (the export dialog counts in it)
 
-    def work(y0: int, y1: int) -> None:
-        number = y0 // band
+    def work(a: int, b: int) -> None:
+        y0, y1, number = first + a, first + b, a // band
         with polling:
             for _ in range(polls * (number + 1) // bands - polls * number // bands):
                 poll()
         dst = out[y0:y1] if out is not None else POOL.take((y1 - y0,) + image.shape[1:])
-        rows = finished[y0:y1] if finished is not None else None
+        done = finished[a:b] if finished is not None else None
         if sink is not None:
-            rows = _band_buffer((band,) + image.shape[1:], *finish_as)[:y1 - y0]
-        _chain(steps, image, 0, frame, y0, y1, dst, small, rows, keep_raw=out is not None)
+            done = _band_buffer((band,) + image.shape[1:], *finish_as)[:y1 - y0]
+        _chain(steps, image, 0, frame, y0, y1, dst, small, done, keep_raw=out is not None)
         if out is None:
             POOL.give(dst, references=1)
         if sink is not None:
-            sink(y0, rows)
+            sink(y0, done)
 
-    parallel(work, height, band)
+    parallel(work, last - first, band)
     return out
 
 
@@ -473,6 +476,7 @@ class Renderer:
         dtype=np.float32,
         rgbx: bool = False,
         sink: Sink | None = None,
+        rows: tuple[int, int] | None = None,
     ) -> np.ndarray | None:
         """Render the active nodes over ``source`` (float32 RGB); returns float32 in [0, 1].
 
@@ -483,6 +487,8 @@ class Renderer:
         ``sink`` (without the cache): the finished result is handed over band by band as it is made,
         each band a whole number of ``SINK_ROWS`` rows but the last (``_run_strips``), and not
         returned: an exporter encodes it meanwhile, and it is never whole in memory.
+        ``rows`` (y0, y1), without the cache: only those rows of the result are rendered and returned
+        (the part of the picture a 1:1 view shows), the same pixels as those rows of the whole result.
 
         source_key identifies the source pixels (path + content + size), scale the render scale.
         ``cancelled`` is polled once per node; when it returns True, RenderCancelled is raised.
@@ -525,9 +531,9 @@ class Renderer:
                 self._edited = split_at
         steps = plan(active, start, scale, split_at)
         if not use_cache:
-            return self._render_uncached(steps, image, poll, dtype, rgbx, sink)
-        if sink is not None:
-            raise ValueError("a sink is for renders without the cache")
+            return self._render_uncached(steps, image, poll, dtype, rgbx, sink, rows)
+        if sink is not None or rows is not None:
+            raise ValueError("a sink or rows are for renders without the cache")
         chain = _chain_start(steps, split_at, image)
         finished = None
         for number, step in enumerate(steps[:chain]):
@@ -549,7 +555,19 @@ class Renderer:
 
     @staticmethod
     def _render_uncached(steps: list[Step], image: np.ndarray, poll: Callable[[], None],
-                         dtype=np.float32, rgbx: bool = False, sink: Sink | None = None) -> np.ndarray | None:
+                         dtype=np.float32, rgbx: bool = False, sink: Sink | None = None,
+                         rows: tuple[int, int] | None = None) -> np.ndarray | None:
+        if rows is not None:
+            if sink is not None:
+                raise ValueError("rows are returned, not handed to a sink")
+            if steps and all(step.tiles for step in steps) and image.ndim == 3:  # only the rows are made
+                y0, y1 = min(max(rows[0], 0), image.shape[0]), min(max(rows[1], 0), image.shape[0])
+                out = output((max(y1 - y0, 0),) + image.shape[1:], dtype, rgbx)
+                if y1 > y0:
+                    _run_strips(steps, image, poll, finished=out, raw=False, rows=(y0, y1))
+                return out
+            # geometry first, or nothing to render: the whole result, cut to the rows
+            return Renderer._render_uncached(steps, image, poll, dtype, rgbx)[rows[0]:rows[1]].copy()
         source = image
         segments = _segments(steps)
         for number, segment in enumerate(segments):

@@ -2,11 +2,15 @@
 
 Coordinates: the canvas works in full-resolution pixels of the rendered photo ("image space").
 ``zoom`` is screen pixels per image pixel; ``center`` is the image point at the middle of the
-widget. The preview frame is drawn scaled; when zoomed beyond the preview's resolution a
-full-resolution frame (rendered in a worker) is drawn instead once it is ready.
+widget. The preview frame is drawn scaled; when zoomed beyond the preview's resolution the rows
+on screen are rendered at full resolution (in a worker) and drawn over it once they are ready.
+While a slider moves, the last full-resolution rows stay up until the next ones arrive (a
+blurry preview in between would flicker); they go when the photo's size changes.
 """
 
 from __future__ import annotations
+
+import math
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QCursor, QImage, QPainter, QPainterPath, QPen
@@ -65,7 +69,7 @@ class Canvas(QWidget):
         if before is not None:
             self.before = before
         self.clipping = clipping
-        if self.detail is not None and self.detail.revision != after.revision:
+        if self.detail is not None and not self._fits(self.detail):
             self.detail = None
         self.message = ""
         if self.fit_mode or old is None:
@@ -77,9 +81,27 @@ class Canvas(QWidget):
         self.view_changed.emit()
 
     def set_detail(self, frame: Frame) -> None:
-        if self.after is not None and frame.revision == self.after.revision:
+        """Full-resolution rows (a band of the picture); older ones than those shown are dropped."""
+        if self.after is not None and self._fits(frame) and (self.detail is None or frame.revision >= self.detail.revision):
             self.detail = frame
             self.update()
+
+    def _fits(self, frame: Frame) -> bool:
+        """A frame of a picture of the same size as the one shown (the same crop and rotation), up to
+        the rounding of the preview's smaller pixels."""
+        slack = 1 + 1 / self.after.scale
+        return (abs(frame.full_width - self.after.full_width) < slack
+                and abs(frame.full_height - self.after.full_height) < slack)
+
+    def visible_rows(self, margin: float = 0.125) -> tuple[int, int]:
+        """The rows of the picture on screen (full-resolution pixels), with ``margin`` of the view's
+        height more above and below, so that a small pan needs no new render."""
+        top, bottom = self.to_image(QPointF(0, 0)).y(), self.to_image(QPointF(0, self.height())).y()
+        extra = (bottom - top) * margin
+        return max(0, math.floor(top - extra)), min(math.ceil(self.image_size()[1]), math.ceil(bottom + extra))
+
+    def detail_covers(self, rows: tuple[int, int]) -> bool:
+        return self.detail is not None and self.detail.rows[0] <= rows[0] and rows[1] <= self.detail.rows[1]
 
     def image_size(self) -> tuple[float, float] | None:
         if self.after is None:
@@ -205,8 +227,7 @@ class Canvas(QWidget):
             x = self.width() * self.split
             p.save()
             p.setClipRect(QRectF(x, 0, self.width() - x, self.height()))
-            self._draw(p, self._after_frame())
-            self._draw_clipping(p)
+            self._draw_after(p)
             p.restore()
             p.save()
             p.setClipRect(QRectF(0, 0, x, self.height()))
@@ -214,28 +235,29 @@ class Canvas(QWidget):
             p.restore()
             self._draw_divider(p, x)
         else:
-            self._draw(p, self._after_frame())
-            self._draw_clipping(p)
+            self._draw_after(p)
         if self.crop_tool.active:
             self.crop_tool.paint(p)
         elif self.grid:
             self._draw_grid(p)
-        if self.needs_detail and self.detail is None:
+        if self.needs_detail and not self.detail_covers(self.visible_rows(margin=0)):
             self.draw_label(p, "Loading full resolution…", Qt.AlignRight, bottom=True)
 
-    def _after_frame(self) -> Frame:
+    def _draw_after(self, p: QPainter) -> None:
+        """The edited photo: the preview, the full-resolution rows over it when zoomed in, clipping."""
+        self._draw(p, self.after)
         if self.detail is not None and self.needs_detail:
-            return self.detail
-        return self.after
+            self._draw(p, self.detail)
+        self._draw_clipping(p)
 
     def _draw(self, p: QPainter, frame: Frame) -> None:
         """Draw the visible part of a frame (only that part is scaled)."""
         view = QRectF(self.to_image(QPointF(0, 0)), self.to_image(QPointF(self.width(), self.height())))
-        visible = view.intersected(QRectF(0, 0, frame.full_width, frame.full_height))
+        s = frame.scale
+        visible = view.intersected(QRectF(0, frame.top, frame.full_width, frame.pixels.shape[0] / s))
         if visible.isEmpty():
             return
-        s = frame.scale
-        source = QRectF(visible.x() * s, visible.y() * s, visible.width() * s, visible.height() * s)
+        source = QRectF(visible.x() * s, (visible.y() - frame.top) * s, visible.width() * s, visible.height() * s)
         target = QRectF(self.to_screen(visible.topLeft()), self.to_screen(visible.bottomRight()))
         # Smooth when shrinking or mildly enlarging; at high magnification show crisp pixels.
         p.setRenderHint(QPainter.SmoothPixmapTransform, self.zoom / s < 2.0)

@@ -44,7 +44,7 @@ from .workers import Task, make_pool
 
 APP_TITLE = "IEA Desktop"
 AUTOSAVE_MS = 1500
-DETAIL_DELAY_MS = 250
+DETAIL_DELAY_MS = 60  # zoom and pan events closer together than this ask for one detail render
 HOLD_SECONDS = 0.4  # \\ held at least this long shows the original only while held
 # What the mouse and held keys do: the shortcuts dialog lists these after the actions' own keys.
 GESTURES = (
@@ -380,6 +380,7 @@ class MainWindow(AssistantMixin, QMainWindow):
         if doc is not self.document:
             return
         self.pipeline.request()
+        self._request_detail()  # at 1:1 the rows on screen follow the change at once
         self.autosave_timer.start()
         if not self._refresh_scheduled:
             self._refresh_scheduled = True
@@ -540,12 +541,8 @@ class MainWindow(AssistantMixin, QMainWindow):
             self.detail_timer.start()
 
     def _request_detail(self) -> None:
-        after = self.canvas.after
-        if after is None or not self.canvas.needs_detail or self.pipeline.has_detail(after.revision):
-            return
-        if self.pipeline.busy or after.revision != self.pipeline.revision:
-            return  # a newer preview is on its way; its arrival asks again
-        self.pipeline.request_detail()
+        if self.canvas.needs_detail:
+            self.pipeline.request_detail(self.canvas.visible_rows())
 
     def set_compare(self, on: bool) -> None:
         self.compare_action.setChecked(on)

@@ -3,13 +3,15 @@
 Preview renders: at most one runs at a time; requests made meanwhile collapse into one pending
 render of the newest graph (intermediate slider values are skipped), and a finished render is
 shown only if it is newer than what is on screen. Detail renders (full resolution, for zoom
-beyond the preview's scale) are long, so a newer request cancels the running one between nodes
-(core ``LatestWins``) and its stale result is dropped.
+beyond the preview's scale) make only the rows on screen (``render_detail``), so that at 1:1 a
+slider step reaches the screen about as fast as at fit; a newer request cancels the running one
+between bands (core ``LatestWins``) and its stale result is dropped.
 """
 
 from __future__ import annotations
 
 import copy
+import threading
 import time
 from dataclasses import dataclass
 
@@ -19,18 +21,22 @@ from PySide6.QtGui import QImage
 
 from ..core import histogram
 from ..core.document import Document
+from ..core.graph import EditGraph
+from .crop_tool import frame_size
 from ..core.render import LatestWins, RenderCancelled
 from .workers import Task
 
 
 @dataclass
 class Frame:
-    """A rendered image ready to paint."""
+    """A rendered image ready to paint: the whole picture, or (detail) a band of its rows."""
 
     image: QImage
     pixels: np.ndarray  # uint8 RGB; also keeps the QImage's buffer alive
     scale: float  # frame pixels per full-resolution pixel
     revision: int  # which graph state it shows
+    top: int = 0  # a band: its first row, in full-resolution pixels
+    height: int | None = None  # a band: the whole picture's height, in full-resolution pixels
 
     @property
     def full_width(self) -> float:
@@ -38,7 +44,12 @@ class Frame:
 
     @property
     def full_height(self) -> float:
-        return self.pixels.shape[0] / self.scale
+        return self.height if self.height is not None else self.pixels.shape[0] / self.scale
+
+    @property
+    def rows(self) -> tuple[int, int]:
+        """The rows it holds, in full-resolution pixels."""
+        return self.top, self.top + round(self.pixels.shape[0] / self.scale)
 
 
 @dataclass
@@ -50,11 +61,60 @@ class PreviewResult:
     seconds: float
 
 
-def frame_from(pixels: np.ndarray, scale: float, revision: int) -> Frame:
+def frame_from(pixels: np.ndarray, scale: float, revision: int, top: int = 0, height: int | None = None) -> Frame:
     pixels = np.ascontiguousarray(pixels)
     h, w = pixels.shape[:2]
     image = QImage(pixels.data, w, h, 3 * w, QImage.Format_RGB888)
-    return Frame(image, pixels, scale, revision)
+    return Frame(image, pixels, scale, revision, top, height)
+
+
+class GeometryCache:
+    """The full-resolution photo after the graph's leading geometry (crop, rotate, straighten), kept
+    for the next detail render: one entry, dropped when the geometry changes."""
+
+    def __init__(self):
+        self._key = None
+        self._image: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    def get(self, doc: Document, source: np.ndarray, geometry: list, cancelled) -> tuple[np.ndarray, str]:
+        """The picture after ``geometry`` (rendered now, or kept from before) and its cache key."""
+        key = doc.source_key("full", source.shape) + repr([n.signature() for n in geometry])
+        with self._lock:
+            if key == self._key:
+                return self._image, key
+        image = doc.renderer.render(source, doc.source_key("full", source.shape), geometry, scale=1.0,
+                                    cancelled=cancelled, use_cache=False)
+        with self._lock:
+            self._key, self._image = key, image
+        return image, key
+
+    def clear(self) -> None:
+        with self._lock:
+            self._key = self._image = None
+
+
+def render_detail(doc: Document, nodes: list, rows: tuple[int, int], geometry: GeometryCache,
+                  cancelled=None) -> tuple[np.ndarray, int]:
+    """Rows y0..y1 of the full-resolution result of ``nodes`` (8-bit), and the result's height.
+
+    The renderer makes only those rows (``Renderer.render(rows=...)``), from the photo after its
+    geometry, which is kept between renders (a slider step then redoes only the rows on screen);
+    a graph with geometry after other adjustments renders whole and is cut.
+    """
+    source = doc.full_source()
+    active = EditGraph(nodes).active_nodes()
+    leading = next((i for i, n in enumerate(active) if n.spec.stage != "geometry"), len(active))
+    if any(n.spec.stage == "geometry" for n in active[leading:]):
+        base, key, rest = source, doc.source_key("full", source.shape), active
+    elif leading:
+        (base, key), rest = geometry.get(doc, source, active[:leading], cancelled), active[leading:]
+    else:
+        base, key, rest = source, doc.source_key("full", source.shape), active
+    pixels = doc.renderer.render(base, key, rest, scale=1.0, cancelled=cancelled, use_cache=False,
+                                 dtype=np.uint8, rows=rows)
+    _, height = frame_size([n for n in active if n.spec.stage == "geometry"], source.shape[1], source.shape[0])
+    return pixels, height
 
 
 def overlay_image(rgba: np.ndarray) -> QImage:
@@ -73,7 +133,6 @@ class PreviewPipeline(QObject):
         self.document: Document | None = None
         self.skip_node: str | None = None  # a node left out of the render (the crop being edited)
         self.show_clipping = False
-        self._effects_off = histogram.EffectsOff()  # frames without grain and vignette, for the clipping
         self.revision = 0
         self._shown_revision = -1
         self._preview_task: Task | None = None
@@ -82,14 +141,17 @@ class PreviewPipeline(QObject):
         self._detail_tokens = LatestWins()
         self._detail_task: Task | None = None
         self._detail_pending = False
-        self._detail_revision = -1
+        self._detail_wanted: tuple[int, int, int] | None = None  # (revision, y0, y1) asked for last
+        self._detail_shown: tuple[int, int, int] | None = None  # (revision, y0, y1) last delivered
+        self._geometry = GeometryCache()
 
     def set_document(self, document: Document | None) -> None:
         self.document = document
         self.skip_node = None
         self._before_key = None
         self._detail_tokens.cancel_all()
-        self._detail_revision = -1
+        self._detail_wanted = self._detail_shown = None
+        self._geometry.clear()
         self.revision += 1
         self._shown_revision = -1
 
@@ -109,8 +171,6 @@ class PreviewPipeline(QObject):
         if self.document is None:
             return
         self.revision += 1
-        self._detail_tokens.cancel_all()
-        self._detail_pending = False
         self._preview_pending = True
         if self._preview_task is None:
             self._start_preview()
@@ -125,16 +185,14 @@ class PreviewPipeline(QObject):
         before_key = tuple(n.signature() for n in geometry)
         need_before = before_key != self._before_key
         clipping = self.show_clipping
-        effects_off = self._effects_off
 
         def job(task: Task) -> PreviewResult:
             started = time.perf_counter()
             scale = doc.preview_scale
             after = doc.render_preview(nodes=nodes, dtype=np.uint8)
             before = frame_from(doc.render_preview(nodes=geometry, dtype=np.uint8), scale, revision) if need_before else None
-            lost = effects_off.masks(doc, nodes, after.shape)  # clipping counts before a vignette hides it too
-            hist = histogram.compute(after, lost)
-            overlay = overlay_image(histogram.clipping_mask(after, lost)) if clipping else None
+            hist = histogram.compute(after)
+            overlay = overlay_image(histogram.clipping_mask(after)) if clipping else None
             return PreviewResult(frame_from(after, scale, revision), before, hist, overlay,
                                  time.perf_counter() - started)
 
@@ -165,32 +223,38 @@ class PreviewPipeline(QObject):
 
     # --- full-resolution detail --------------------------------------------------------------
 
-    def has_detail(self, revision: int) -> bool:
-        return self._detail_revision == revision
+    def has_detail(self, rows: tuple[int, int]) -> bool:
+        """The newest graph state's rows ``rows`` are on screen, or being rendered."""
+        return any(done is not None and done[0] == self.revision and done[1] <= rows[0] and rows[1] <= done[2]
+                   for done in (self._detail_shown, self._detail_wanted))
 
-    def request_detail(self) -> None:
-        """Render the shown graph state at full resolution (for 1:1 and closer zoom)."""
-        if self.document is None or self._detail_revision == self.revision:
+    def request_detail(self, rows: tuple[int, int]) -> None:
+        """Render rows y0..y1 of the newest graph state at full resolution (for 1:1 and closer).
+
+        A render already running for these rows goes on (during a slider drag each finished
+        render is shown, then the newest state follows: cancelling it at every step would show
+        nothing until the drag stops); one for rows no longer on screen is cancelled."""
+        if self.document is None or self.has_detail(rows):
             return
-        if self._detail_task is not None:
+        running = self._detail_wanted if self._detail_task is not None else None
+        self._detail_wanted = (self.revision, *rows)
+        if running is None:
+            self._start_detail()
+            return
+        if not (running[1] <= rows[0] and rows[1] <= running[2]):
             self._detail_tokens.cancel_all()
-            self._detail_pending = True
-            return
-        self._start_detail()
+        self._detail_pending = True
 
     def _start_detail(self) -> None:
         self._detail_pending = False
-        doc, revision, nodes = self.document, self.revision, self._nodes()
+        doc, nodes, geometry = self.document, self._nodes(), self._geometry
+        revision, y0, y1 = self._detail_wanted
         token = self._detail_tokens.new_request()
         tokens = self._detail_tokens
 
         def job(task: Task) -> Frame:
-            source = doc.full_source()
-            if tokens.is_stale(token):
-                raise RenderCancelled()
-            pixels = doc.renderer.render(source, doc.source_key("full", source.shape), nodes, scale=1.0,
-                                         cancelled=lambda: tokens.is_stale(token), use_cache=False, dtype=np.uint8)
-            return frame_from(pixels, 1.0, revision)
+            pixels, height = render_detail(doc, nodes, (y0, y1), geometry, lambda: tokens.is_stale(token))
+            return frame_from(pixels, 1.0, revision, top=min(y0, height), height=height)
 
         task = Task(job)
         task.done.connect(lambda frame: self._detail_done(task, doc, token, frame))
@@ -199,8 +263,8 @@ class PreviewPipeline(QObject):
 
     def _detail_done(self, task: Task, doc: Document, token: int, frame: Frame) -> None:
         self._finish_detail(task)
-        if doc is self.document and not self._detail_tokens.is_stale(token) and frame.revision == self.revision:
-            self._detail_revision = frame.revision
+        if doc is self.document and not self._detail_tokens.is_stale(token):
+            self._detail_shown = (frame.revision, *frame.rows)
             self.detail_ready.emit(frame)
 
     def _detail_failed(self, task: Task, doc: Document, error: Exception) -> None:

@@ -64,7 +64,16 @@ def test_drag_pans_when_zoomed_in(qtbot, window, sample):
     assert canvas.center.x() < before.x() - 10 and canvas.center.y() < before.y() - 5
 
 
-def test_zooming_past_the_preview_renders_full_resolution(qtbot, window, make_photo):
+def full_rows(window, top: int, bottom: int) -> np.ndarray:
+    """Rows of the whole full-resolution render of the graph, as the export makes it."""
+    doc = window.document
+    source = doc.full_source()
+    whole = doc.renderer.render(source, doc.source_key("full", source.shape), doc.graph.nodes, scale=1.0,
+                                use_cache=False, dtype=np.uint8)
+    return whole[top:bottom]
+
+
+def test_zooming_past_the_preview_renders_the_rows_on_screen(qtbot, window, make_photo):
     big = make_photo("big.png", height=1500, width=2400)
     open_photo(qtbot, window, big)
     canvas = window.canvas
@@ -72,11 +81,43 @@ def test_zooming_past_the_preview_renders_full_resolution(qtbot, window, make_ph
     window.actual_action.trigger()
     assert canvas.needs_detail
     qtbot.waitUntil(lambda: canvas.detail is not None, timeout=WAIT_MS)
-    assert canvas.detail.scale == 1.0 and canvas.detail.pixels.shape == (1500, 2400, 3)
+    detail = canvas.detail
+    top, bottom = detail.rows
+    assert detail.scale == 1.0 and detail.pixels.shape[1] == 2400 and detail.full_height == 1500
+    assert bottom - top < 1500 and canvas.detail_covers(canvas.visible_rows(margin=0))  # only what is on screen
+    assert np.array_equal(detail.pixels, full_rows(window, top, bottom))
     window.document.apply(AddNode(make_node("exposure", {"value": 50})))
     wait_rendered(qtbot, window)
+    qtbot.waitUntil(lambda: canvas.detail.revision == canvas.after.revision, timeout=WAIT_MS)
+    assert np.array_equal(canvas.detail.pixels, full_rows(window, *canvas.detail.rows))
+    # Panned to the bottom: the rows there are rendered.
+    canvas.set_zoom(1.0)
+    canvas.center = QPointF(canvas.center.x(), 1500)
+    canvas._clamp()
+    canvas.view_changed.emit()
+    qtbot.waitUntil(lambda: canvas.detail.rows[1] == 1500, timeout=WAIT_MS)
+    assert canvas.detail_covers(canvas.visible_rows(margin=0))
+
+
+def test_detail_rows_after_geometry_match_the_export(qtbot, window, make_photo):
+    big = make_photo("big.png", height=1500, width=2400)
+    open_photo(qtbot, window, big)
+    window.document.apply(AddNode(make_node("straighten", {"angle": 4})))
+    window.document.apply(AddNode(make_node("crop", {"left": 0.1, "top": 0.2, "right": 0.8, "bottom": 0.9})))
+    window.document.apply(AddNode(make_node("vignette", {"value": 60})))
+    window.document.apply(AddNode(make_node("sharpness", {"value": 40})))
+    wait_rendered(qtbot, window)
+    window.actual_action.trigger()
+    canvas = window.canvas
     qtbot.waitUntil(lambda: canvas.detail is not None and canvas.detail.revision == canvas.after.revision,
                     timeout=WAIT_MS)
+    assert np.array_equal(canvas.detail.pixels, full_rows(window, *canvas.detail.rows))
+    kept = window.pipeline._geometry._image
+    assert kept is not None and kept.shape[:2] == (canvas.detail.full_height, canvas.detail.pixels.shape[1])
+    window.document.apply(AddNode(make_node("saturation", {"value": 30})))  # a slider step: the geometry is kept
+    qtbot.waitUntil(lambda: canvas.detail.revision == window.pipeline.revision, timeout=WAIT_MS)
+    assert window.pipeline._geometry._image is kept
+    assert np.array_equal(canvas.detail.pixels, full_rows(window, *canvas.detail.rows))
 
 
 def test_before_after_split_and_held_key(qtbot, window, sample):
