@@ -103,6 +103,7 @@ def _slider(paths, n, op, window=False):
         except ImportError:
             from iea_desktop.ui import histogram
 
+    effects_off = histogram.EffectsOff() if hasattr(histogram, "EffectsOff") else None
     doc = open_with_sixteen(paths["jpeg"])
     node = doc.graph.find(op)[0]
     doc.render_preview()  # the state before the person grabs the slider
@@ -113,12 +114,15 @@ def _slider(paths, n, op, window=False):
         doc.apply(SetNodeFields(node.id, params={"value": value}, gesture="drag"))
         t0 = time.perf_counter()
         frame = preview_frame(doc)
-        if histogram is not None:
-            histogram.compute(frame)
+        if histogram is not None:  # with the frame without the effects, whose clipping counts too
+            lost = effects_off.masks(doc, doc.graph.nodes, frame.shape) if effects_off is not None else None
+            histogram.compute(frame) if lost is None else histogram.compute(frame, lost)
         times.append(time.perf_counter() - t0)
         recomputed.append(doc.renderer.last_recomputed)
         if i % 40 == 39:  # leave the cached values behind before repeating them
             doc.renderer.clear()
+            if effects_off is not None:
+                effects_off.renderer.clear()
             doc.apply(SetNodeFields(node.id, params={"value": base}, gesture="drag"))
             doc.render_preview()
     return times, {"node": op, "nodes recomputed": max(recomputed)}

@@ -7,6 +7,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
+from .settings import recent_labels
+
 
 class EmptyState(QWidget):
     """What the window shows before a photo is open."""
@@ -46,8 +48,8 @@ class EmptyState(QWidget):
             button.deleteLater()
         shown = [f for f in files if Path(f).exists()][:6]
         self.recent_title.setVisible(bool(shown))
-        for file in shown:
-            button = QPushButton(Path(file).name)
+        for file, label in zip(shown, recent_labels(shown)):
+            button = QPushButton(label)
             button.setObjectName("link")
             button.setToolTip(file)
             button.setCursor(Qt.PointingHandCursor)

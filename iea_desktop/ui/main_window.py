@@ -38,7 +38,7 @@ from .history_panel import HistoryPanel
 from .inspector import Inspector
 from .layers_panel import LayersPanel
 from .preview import PreviewPipeline, PreviewResult
-from .settings import Settings
+from .settings import Settings, recent_labels
 from .window_assistant import AssistantMixin
 from .workers import Task, make_pool
 
@@ -292,13 +292,14 @@ class MainWindow(AssistantMixin, QMainWindow):
             self.open_photo(path)
 
     def open_photo(self, path: str | Path) -> bool:
-        """Start opening a photo (decoded in a worker); False if the person cancelled or a turn is running."""
+        """Start opening a photo (decoded in a worker); False if a turn is running. Unsaved edits to
+        the current photo are asked about once the new one has opened (``_opened``), not before."""
         path = Path(path)
         if self.turn_task is not None:
             self.chat.add_notice("Wait for the assistant to finish (or press Stop) before opening another photo.")
             return False
-        if not self.keep_work():
-            return False
+        if self.document is not None and self.document.path.resolve() == path.resolve() and not self.keep_work():
+            return False  # the same photo again: saved first, so that it reopens with those edits
         self._set_busy(f"Opening {path.name}…")
         if self.document is None:
             self.center.setCurrentWidget(self.canvas)
@@ -320,6 +321,8 @@ class MainWindow(AssistantMixin, QMainWindow):
             return
         self.open_task = None
         self._set_busy(None)
+        if not self.keep_work():  # asked now that the photo is known to open; "Cancel" keeps the current one
+            return
         self.settings.add_recent(path)
         self.settings.set_value("dirs/open", str(path.parent))
         self.empty.set_recent(self.settings.recent_files())
@@ -799,8 +802,8 @@ class MainWindow(AssistantMixin, QMainWindow):
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
         files = self.settings.recent_files()
-        for file in files:
-            self.recent_menu.addAction(Path(file).name, lambda f=file: self.open_photo(f)).setToolTip(file)
+        for file, label in zip(files, recent_labels(files)):
+            self.recent_menu.addAction(label, lambda f=file: self.open_photo(f)).setToolTip(file)
         if files:
             self.recent_menu.addSeparator()
             self.recent_menu.addAction("Clear List", self._clear_recent)

@@ -133,6 +133,7 @@ class PreviewPipeline(QObject):
         self.document: Document | None = None
         self.skip_node: str | None = None  # a node left out of the render (the crop being edited)
         self.show_clipping = False
+        self._effects_off = histogram.EffectsOff()  # frames without grain and vignette, for the clipping
         self.revision = 0
         self._shown_revision = -1
         self._preview_task: Task | None = None
@@ -185,14 +186,16 @@ class PreviewPipeline(QObject):
         before_key = tuple(n.signature() for n in geometry)
         need_before = before_key != self._before_key
         clipping = self.show_clipping
+        effects_off = self._effects_off
 
         def job(task: Task) -> PreviewResult:
             started = time.perf_counter()
             scale = doc.preview_scale
             after = doc.render_preview(nodes=nodes, dtype=np.uint8)
             before = frame_from(doc.render_preview(nodes=geometry, dtype=np.uint8), scale, revision) if need_before else None
-            hist = histogram.compute(after)
-            overlay = overlay_image(histogram.clipping_mask(after)) if clipping else None
+            lost = effects_off.masks(doc, nodes, after.shape)  # clipping counts before a vignette hides it too
+            hist = histogram.compute(after, lost)
+            overlay = overlay_image(histogram.clipping_mask(after, lost)) if clipping else None
             return PreviewResult(frame_from(after, scale, revision), before, hist, overlay,
                                  time.perf_counter() - started)
 

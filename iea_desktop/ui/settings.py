@@ -46,6 +46,7 @@ class Settings:
     def clear_recent(self) -> None:
         self._q.setValue("recent", [])
 
+
     # --- window layout -----------------------------------------------------------------------
 
     def save_window(self, window) -> None:
@@ -58,3 +59,22 @@ class Settings:
         if isinstance(state, QByteArray):
             window.restoreState(state)
         return bool(restored)
+
+
+def recent_labels(files: list[str]) -> list[str]:
+    """What a list of recent photos shows for each: its name, and where two share a name, the
+    folder it is in too ("kodim23.png — ~/Pictures/trip")."""
+    names = [Path(f).name for f in files]
+    home = Path.home()
+    labels = []
+    for file, name in zip(files, names):
+        if names.count(name) == 1:
+            labels.append(name)
+            continue
+        folder = Path(file).parent
+        try:
+            folder = Path("~") / folder.relative_to(home)
+        except ValueError:
+            pass
+        labels.append(f"{name} — {folder}")
+    return labels

@@ -179,3 +179,43 @@ def test_clipping_warning_counts_highlights_a_vignette_darkens(qtbot, window, tm
     overlay = window.canvas.clipping.convertToFormat(window.canvas.clipping.Format.Format_RGBA8888)
     assert overlay.pixelColor(5, 5).red() == 255 and overlay.pixelColor(5, 195).alpha() == 0  # a darkened corner
     assert "before grain, vignette and sharpening" in window.histogram.toolTip()
+
+
+# --- friction 7: "Save your edits?" only once the next photo opens; Recent shows folders -------------
+
+def test_save_question_comes_only_after_the_next_photo_opens(qtbot, window, sample, tmp_path):
+    open_photo(qtbot, window, sample)
+    window.document.apply(AddNode(make_node("exposure", {"value": 30})))
+    asked = []
+    window.ask_unsaved = lambda doc: asked.append(doc.path) or "cancel"
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 not a JPEG" + bytes(200))
+    assert window.open_photo(broken)
+    qtbot.waitUntil(lambda: window.open_task is None, timeout=WAIT_MS)
+    assert asked == []  # the broken photo never opened: nothing to ask
+    assert window.document.path == sample and window.document.dirty and len(window.document.graph.nodes) == 1
+    window.message_box.close()
+
+    other = tmp_path / "other.png"
+    Image.fromarray(np.full((40, 60, 3), 90, np.uint8)).save(other)
+    assert window.open_photo(other)
+    qtbot.waitUntil(lambda: window.open_task is None, timeout=WAIT_MS)
+    assert asked == [sample]  # asked once the other photo had opened; "Cancel" keeps this one
+    assert window.document.path == sample and len(window.document.graph.nodes) == 1
+
+
+def test_recent_photos_with_the_same_name_show_their_folders(qtbot, window, tmp_path):
+    from PySide6.QtWidgets import QPushButton
+
+    paths = []
+    for folder in ("trip", "home"):
+        (tmp_path / folder).mkdir()
+        paths.append(tmp_path / folder / "kodim23.png")
+        Image.fromarray(np.full((40, 60, 3), 90, np.uint8)).save(paths[-1])
+        open_photo(qtbot, window, paths[-1])
+    (tmp_path / "single.png").write_bytes((tmp_path / "home" / "kodim23.png").read_bytes())
+    open_photo(qtbot, window, tmp_path / "single.png")
+    labels = [b.text() for b in window.empty.findChildren(QPushButton) if b.objectName() == "link"]
+    assert labels == ["single.png", f"kodim23.png — {tmp_path / 'home'}", f"kodim23.png — {tmp_path / 'trip'}"]
+    window._fill_recent_menu()
+    assert [a.text() for a in window.recent_menu.actions()][:3] == labels
