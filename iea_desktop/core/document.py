@@ -11,8 +11,8 @@ from typing import Callable
 import numpy as np
 
 from . import export, image_io, project
-from .graph import EditGraph
-from .history import Command, History
+from .graph import EditGraph, GraphLimitError, check_node_count
+from .history import AddNode, Command, Compound, History, RemoveNode, ReplaceGraph
 from .iea_exact import graph_values, render_iea_exact
 from .render import Renderer, apply_node, to_uint8
 
@@ -84,10 +84,11 @@ class Document:
             elif [n.to_dict() for n in self.graph.nodes] != [n.to_dict() for n in graph.nodes]:
                 # The saved graph is authoritative; history states that disagree would be a damaged file.
                 raise ValueError("history does not end at the saved graph")
-        except (KeyError, TypeError, ValueError) as error:
+        except (KeyError, TypeError, ValueError, OverflowError) as error:
             self.graph.replace_all([])
             self.history.entries, self.history.position = [], 0
-            raise project.ProjectError(f"{file.name}: damaged project file ({error}); it was left untouched") from None
+            problem = str(error) if isinstance(error, GraphLimitError) else f"damaged project file ({error})"
+            raise project.ProjectError(f"{file.name}: {problem}; it was left untouched") from None
         self.chat = [m for m in data.get("chat", []) if isinstance(m, dict)]
         saved_hash = data.get("source", {}).get("sha256")
         if saved_hash and saved_hash != image_io.file_hash(self.path):
@@ -153,6 +154,9 @@ class Document:
             listener()
 
     def apply(self, command: Command) -> None:
+        """Run a command through the history. One that would take the graph past ``graph.MAX_NODES``
+        nodes raises GraphLimitError before it changes anything."""
+        check_node_count(_count_after(command, len(self.graph)))
         self.history.push(command)
 
     # --- pixels ------------------------------------------------------------------------------
@@ -251,6 +255,20 @@ class Document:
             return render_graph_iea_exact(source, self.graph.nodes)
         return self.renderer.render(source, self.source_key("full", source.shape), self.graph.nodes, scale=1.0,
                                     cancelled=cancelled, use_cache=use_cache)
+
+
+def _count_after(command: Command, count: int) -> int:
+    """How many nodes a graph of ``count`` nodes holds after ``command``."""
+    if isinstance(command, AddNode):
+        return count + 1
+    if isinstance(command, RemoveNode):
+        return count - 1
+    if isinstance(command, ReplaceGraph):
+        return len(command.nodes)
+    if isinstance(command, Compound):
+        for part in command.commands:
+            count = _count_after(part, count)
+    return count
 
 
 def render_graph_iea_exact(source: np.ndarray, nodes) -> np.ndarray:

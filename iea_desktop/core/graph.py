@@ -2,16 +2,43 @@
 
 Nodes are plain data. Every change to a graph goes through a command on the history
 (``history.py``) so undo, the history panel and autosave see the same stream of changes.
+
+A graph holds at most ``MAX_NODES`` nodes: every node is a pass over the picture, and a project
+of 20,000 nodes took 90 s to render a 0.4 MP photo. Far more than anyone stacks by hand, it keeps
+a damaged or hostile project from stalling the app; a project over it is refused when it is read.
 """
 
 from __future__ import annotations
 
 import copy
+import math
+import numbers
 import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
 from .ops import REGISTRY, OpError, get_op
+
+MAX_NODES = 500
+
+
+class GraphLimitError(OpError):
+    """A graph that would hold more than ``MAX_NODES`` nodes."""
+
+
+def check_node_count(count: int) -> None:
+    """Refuse a graph of ``count`` nodes when that is over ``MAX_NODES``."""
+    if count > MAX_NODES:
+        raise GraphLimitError(f"{count} adjustments is more than the {MAX_NODES} one photo can hold")
+
+
+def clamp_opacity(value) -> float:
+    """A node's opacity: a finite number, clamped to 0..1 (NaN would pass a plain min/max clamp)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise OpError(f"opacity must be a number from 0 to 1; got {value!r}")
+    if not isinstance(value, numbers.Integral) and not math.isfinite(value):
+        raise OpError(f"opacity must be a finite number; got {value!r}")
+    return float(min(max(value, 0), 1))
 
 
 @dataclass
@@ -68,17 +95,18 @@ class Node:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Node":
+        """A node from a project file, checked as strictly as one made here."""
         spec = get_op(data["op"])
-        version = int(data.get("version", spec.latest_version))
-        if version not in spec.versions:
-            raise OpError(f"{spec.name} has no version {version}")
+        version = data.get("version", spec.latest_version)
+        if isinstance(version, bool) or version not in spec.versions:
+            raise OpError(f"{spec.name} has no version {version!r}")
         return cls(
             op=spec.name,
             params=spec.validate(data.get("params", {})),
-            version=version,
+            version=int(version),
             id=str(data["id"]),
             enabled=bool(data.get("enabled", True)),
-            opacity=float(min(max(data.get("opacity", 1.0), 0.0), 1.0)),
+            opacity=clamp_opacity(data.get("opacity", 1.0)),
             provenance=Provenance(**data.get("provenance", {})),
         )
 
@@ -148,4 +176,5 @@ class EditGraph:
 
     @classmethod
     def from_list(cls, items: list[dict]) -> "EditGraph":
+        check_node_count(len(items))
         return cls([Node.from_dict(item) for item in items])

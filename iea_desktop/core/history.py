@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .graph import EditGraph, Node
+from .graph import EditGraph, Node, clamp_opacity
 
 
 class Command:
@@ -100,7 +100,7 @@ class SetNodeFields(Command):
         if self.enabled is not None:
             node.enabled = bool(self.enabled)
         if self.opacity is not None:
-            node.opacity = float(min(max(self.opacity, 0.0), 1.0))
+            node.opacity = clamp_opacity(self.opacity)
         if self.provenance is not None:
             for key, value in self.provenance.items():
                 setattr(node.provenance, key, value)

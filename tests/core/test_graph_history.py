@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from iea_desktop.core.graph import EditGraph, Node, Provenance, make_node
+from iea_desktop.core.graph import MAX_NODES, EditGraph, GraphLimitError, Node, Provenance, make_node
 from iea_desktop.core.history import (
     AddNode,
     Compound,
@@ -363,3 +363,85 @@ def test_compound_rolls_back_when_a_sub_command_fails(history, failing):
     assert heard == []
     history.undo()
     assert len(history.graph) == 0
+
+
+# --------------------------------------------------------------------------- values that must not slip through
+
+
+def saved_node(**fields) -> dict:
+    return {**make_node("exposure", {"value": 10}).to_dict(), **fields}
+
+
+@pytest.mark.parametrize("opacity", [float("nan"), float("inf"), float("-inf"), "0.5", None, True, [1]])
+def test_a_saved_opacity_that_is_not_a_finite_number_is_refused(opacity):
+    with pytest.raises(OpError, match="opacity"):
+        Node.from_dict(saved_node(opacity=opacity))
+
+
+def test_a_saved_opacity_is_clamped():
+    assert Node.from_dict(saved_node(opacity=7)).opacity == 1.0
+    assert Node.from_dict(saved_node(opacity=-10**400)).opacity == 0.0
+    assert Node.from_dict(saved_node(opacity=0.25)).opacity == 0.25
+
+
+@pytest.mark.parametrize("opacity", [float("nan"), float("inf")])
+def test_setting_a_non_finite_opacity_is_refused_and_changes_nothing(history, opacity):
+    node = add(history, "exposure", 10)
+    before = state(history)
+    with pytest.raises(OpError, match="opacity"):
+        history.push(SetNodeFields(node.id, opacity=opacity))
+    assert state(history) == before and len(history.entries) == 1
+
+
+@pytest.mark.parametrize("version", [True, 10**400, float("inf"), "1", [1]])
+def test_a_saved_version_that_is_not_one_of_the_ops_is_refused(version):
+    with pytest.raises((OpError, TypeError)):
+        Node.from_dict(saved_node(version=version))
+
+
+def test_huge_integer_values_clamp_like_any_other():
+    assert make_node("exposure", {"value": 10**400}).params["value"] == 100
+    assert make_node("exposure", {"value": -10**400}).params["value"] == -100
+    assert make_node("crop", {"right": 10**400}).params["right"] == 1.0
+
+
+# --------------------------------------------------------------------------- the graph's size cap
+
+
+def test_a_saved_graph_over_the_cap_is_refused():
+    items = [make_node("exposure", {"value": 1}).to_dict() for _ in range(MAX_NODES + 1)]
+    with pytest.raises(GraphLimitError, match=f"{MAX_NODES + 1} adjustments .* {MAX_NODES}"):
+        EditGraph.from_list(items)
+    assert len(EditGraph.from_list(items[:MAX_NODES])) == MAX_NODES
+
+
+def test_a_document_refuses_an_edit_past_the_cap_and_keeps_its_graph(photo):
+    from iea_desktop.core.document import Document
+
+    doc = Document.open(photo)
+    doc.apply(Compound([AddNode(make_node("exposure", {"value": 1})) for _ in range(MAX_NODES - 1)]))
+    doc.apply(AddNode(make_node("contrast", {"value": 5})))  # the last one that fits
+    before, entries = doc.graph.to_list(), len(doc.history.entries)
+    for command in (AddNode(make_node("fade", {"value": 5})),
+                    Compound([RemoveNode(doc.graph.nodes[0].id)] + [AddNode(make_node("fade", {"value": 5}))] * 2),
+                    ReplaceGraph([make_node("fade", {"value": 5})] * (MAX_NODES + 1))):
+        with pytest.raises(GraphLimitError):
+            doc.apply(command)
+        assert doc.graph.to_list() == before and len(doc.history.entries) == entries
+    doc.apply(Compound([RemoveNode(doc.graph.nodes[0].id), AddNode(make_node("fade", {"value": 5}))]))
+    assert len(doc.graph) == MAX_NODES
+
+
+def test_a_project_over_the_cap_is_refused_with_a_clear_message(photo, tmp_path):
+    import json
+
+    from iea_desktop.core.document import Document
+    from iea_desktop.core.project import ProjectError
+
+    doc = Document.open(photo)
+    data = doc.to_dict()
+    data["graph"] = [make_node("exposure", {"value": 1}).to_dict() for _ in range(MAX_NODES + 1)]
+    file = tmp_path / "big.iea.json"
+    file.write_text(json.dumps(data))
+    with pytest.raises(ProjectError, match=f"big.iea.json: {MAX_NODES + 1} adjustments is more than the {MAX_NODES}"):
+        Document.open(photo, project_file=file)

@@ -54,7 +54,7 @@ class Param:
                     raise OpError(f"{op_name}.{self.name} must be a number; got {value!r}") from None
             else:
                 raise OpError(f"{op_name}.{self.name} must be a number; got {value!r}")
-        if not math.isfinite(value):
+        if not isinstance(value, numbers.Integral) and not math.isfinite(value):  # a huge int clamps like any other
             raise OpError(f"{op_name}.{self.name} must be a finite number; got {value!r}")
         value = min(max(value, self.minimum), self.maximum)
         return int(round(value)) if self.kind == "int" else float(value)
