@@ -2,14 +2,14 @@
 
 The source photo is never written: an export path that resolves to it is refused. EXIF from the
 source is kept with its orientation reset (the pixels are already upright) and an sRGB ICC
-profile is embedded, except in 16-bit TIFF, which carries the ICC profile only.
+profile is embedded, except in 16-bit TIFF, which carries the ICC profile only. A picture larger
+than its format can hold (JPEG 65,535 pixels a side, WebP 16,383) is refused before encoding.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -17,13 +17,14 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageCms
 
-from . import jpeg_bands
+from . import files, jpeg_bands
 from .image_io import EXIF_ORIENTATION, downscale
 from .render import cpu_count, to_uint8, to_uint16
 
 OPTIMIZE_HUFFMAN_PIXELS = 12_000_000
 FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
 SRGB_ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+MAX_SIDE = {"JPEG": 65_535, "WEBP": 16_383}  # pixels a side the format can hold (PNG and TIFF: far more)
 
 
 class ExportError(Exception):
@@ -65,15 +66,34 @@ def check_target(target: Path, source: Path | None) -> None:
         raise ExportError(f"{target.name}: refusing to overwrite the original photo; choose another file name")
 
 
-def upright_exif(exif: bytes | None) -> bytes | None:
+def check_size(fmt: str, width: int, height: int) -> None:
+    """Refuse a picture larger than ``fmt`` can hold, naming the formats that can."""
+    limit = MAX_SIDE.get(fmt)
+    if limit is not None and max(width, height) > limit:
+        others = [f"{name} (up to {side:,} pixels)" for name, side in MAX_SIDE.items()
+                  if name != fmt and side >= max(width, height)]
+        raise ExportError(
+            f"{width:,} × {height:,} pixels is too big for {fmt} (at most {limit:,} pixels a side); "
+            f"export as PNG or TIFF{''.join(', or ' + o for o in others)}, or set a smaller size"
+        )
+
+
+EXIF_SUB_IFDS = (0x8769, 0x8825)  # the Exif IFD (exposure, lens, dates) and the GPS IFD
+
+
+def upright_exif(exif: bytes | None, sub_ifds: bool = True) -> bytes | None:
     """The source's EXIF with orientation 1. Damaged EXIF, or more than a JPEG marker can hold, is
-    dropped: the export matters more than its metadata."""
+    dropped: the export matters more than its metadata. ``sub_ifds=False``: without the Exif and
+    GPS IFDs (only IFD0: camera, date, author), for TIFF, whose compressing writer (libtiff through
+    Pillow) fails on them."""
     if not exif:
         return None
     try:
         data = Image.Exif()
         data.load(exif)
         data[EXIF_ORIENTATION] = 1
+        for pointer in () if sub_ifds else EXIF_SUB_IFDS:
+            data.pop(pointer, None)
         result = data.tobytes()
     except Exception:  # damaged EXIF is dropped, not fatal
         return None
@@ -105,11 +125,19 @@ def encode(image: np.ndarray, fmt: str, options: ExportOptions, exif: bytes | No
         return buffer.getvalue()
     if options.bit_depth != 8:
         raise ExportError(f"bit depth must be 8 or 16, not {options.bit_depth}")
+    check_size(fmt, image.shape[1], image.shape[0])
+    try:
+        return _encode_8_bit(image, fmt, options, exif)
+    except (OSError, ValueError, RuntimeError, MemoryError) as error:  # the encoder's refusal, said plainly
+        raise ExportError(f"the {fmt} encoder failed ({error or type(error).__name__})") from None
+
+
+def _encode_8_bit(image: np.ndarray, fmt: str, options: ExportOptions, exif: bytes | None) -> bytes:
     pil = _pillow_image(image, fmt)
     kwargs: dict = {}
     if options.keep_metadata:
         kwargs["icc_profile"] = SRGB_ICC
-        exif = upright_exif(exif)
+        exif = upright_exif(exif, sub_ifds=fmt != "TIFF")
         if exif:
             kwargs["exif"] = exif
     if fmt == "JPEG":
@@ -196,7 +224,12 @@ def write_streamed(render: Callable[[Callable[[int, np.ndarray], None]], None], 
         raise ExportError(f"{target.name}: only full-size 8-bit JPEG is written band by band")
     _check_folder(target)
     encoder = jpeg_bands.Encoder(*jpeg_settings(options))
-    render(encoder.add)
+
+    def add(first_row: int, rows: np.ndarray) -> None:  # refused at the first band past the limit
+        check_size("JPEG", rows.shape[1], first_row + rows.shape[0])
+        encoder.add(first_row, rows)
+
+    render(add)
     exif = upright_exif(exif) if options.keep_metadata else None
     data = encoder.join(exif, SRGB_ICC if options.keep_metadata else None)
     return _write(data, target), encoder.size
@@ -208,17 +241,11 @@ def _check_folder(target: Path) -> None:
 
 
 def _write(data: bytes, target: Path) -> Path:
-    """The file's bytes to ``target``, atomically (a temporary file beside it, then a rename)."""
+    """The file's bytes to ``target`` atomically, with the mode a plain write would give
+    (``files.atomic_write``)."""
     _check_folder(target)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
-    except OSError as error:
-        raise ExportError(f"{target.parent}: cannot write there ({error.strerror})") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
-    except OSError as error:
-        Path(tmp).unlink(missing_ok=True)
-        raise ExportError(f"{target.name}: cannot be written ({error.strerror})") from None
+        files.atomic_write(target, data)
+    except files.WriteError as error:
+        raise ExportError(str(error)) from None
     return target

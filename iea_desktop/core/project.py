@@ -1,22 +1,27 @@
 """Project files: the JSON sidecar that holds a photo's edits, history and chat.
 
 ``PHOTO.iea.json`` next to the photo, or in the user data folder when the photo's folder cannot
-be written. Writes are atomic (temporary file + rename). A file that cannot be read (damaged, or
-from a newer version of the app) is refused with a clear message and never overwritten.
+be written. Writes are atomic (``files.atomic_write``). A file that cannot be read (damaged, not a
+regular file, over MAX_BYTES, or from a newer version of the app) is refused with a clear message
+and never overwritten. ``locked`` keeps a read-modify-write (open, turn, save) to one process at a
+time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import json
 import os
-import tempfile
 from pathlib import Path
+from typing import Iterator
 
-from .paths import data_dir, ensure
+from . import files
+from .paths import data_dir
 
 SCHEMA_VERSION = 1
 SUFFIX = ".iea.json"
+MAX_BYTES = 64_000_000  # a project of a long session is well under 1 MB
+LOCK_TIMEOUT = 120.0  # seconds a second edit waits for the first one's turn (a model's turn can be long)
 
 
 class ProjectError(Exception):
@@ -28,7 +33,9 @@ def sidecar_path(photo: Path) -> Path:
 
 
 def _data_key(photo: Path) -> str:
-    return hashlib.sha1(str(photo.resolve()).encode()).hexdigest()[:12] + "-" + photo.name
+    """A file name for the photo's files in the data folder. The path's bytes (os.fsencode) are
+    hashed, so a name that is not valid UTF-8 (old cameras, Windows shares, ZIPs) works too."""
+    return hashlib.sha1(os.fsencode(photo.resolve())).hexdigest()[:12] + "-" + photo.name
 
 
 def fallback_path(photo: Path) -> Path:
@@ -43,27 +50,22 @@ def autosave_path(photo: Path) -> Path:
 def find_project(photo: Path) -> Path | None:
     """The existing project of a photo, next to it first, then in the data folder."""
     for candidate in (sidecar_path(photo), fallback_path(photo)):
+        files.remove_stale_temporaries(candidate)  # left by a save that was killed
         if candidate.exists():
             return candidate
     return None
 
 
-def atomic_write_json(path: Path, data: dict) -> None:
-    """Write JSON so a crash leaves either the old file or the new one, never half of one."""
-    ensure(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+def atomic_write_json(path: Path, data: dict) -> Path:
+    """Write JSON so a crash leaves either the old file or the new one, never half of one
+    (``files.atomic_write``: the folder is created, a symlink is written through). Raises
+    ``files.WriteError`` (an OSError) when the file cannot be written, ProjectError for a value
+    JSON cannot hold."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=1, ensure_ascii=False)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+        payload = files.json_bytes(data, Path(path).name)
+    except files.InputError as error:
+        raise ProjectError(str(error)) from None
+    return files.atomic_write(path, payload, parents=True)
 
 
 def write_project(photo: Path, data: dict, preferred: Path | None = None) -> Path:
@@ -84,20 +86,19 @@ def write_project(photo: Path, data: dict, preferred: Path | None = None) -> Pat
 def read_project(path: Path) -> dict:
     """Parse and check a project file; ProjectError says what is wrong with it."""
     name = Path(path).name
+    files.remove_stale_temporaries(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProjectError(f"{name}: project file not found") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ProjectError(f"{name}: cannot be read ({error})") from None
+        raw = files.read_regular(path, MAX_BYTES, name)
+    except files.InputError as error:
+        raise ProjectError(f"{name}: cannot be read ({error.reason})") from None
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ProjectError(f"{name}: damaged project file (invalid JSON at line {error.lineno}); it was left untouched") from None
+        data = files.load_json(raw, name)
+    except files.InputError as error:
+        raise ProjectError(f"{name}: damaged project file ({error.reason}); it was left untouched") from None
     if not isinstance(data, dict) or "schema_version" not in data:
         raise ProjectError(f"{name}: not an IEA Desktop project (no schema version); it was left untouched")
     version = data["schema_version"]
-    if not isinstance(version, int) or version < 1:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:  # True is an int to Python
         raise ProjectError(f"{name}: damaged project file (schema version {version!r}); it was left untouched")
     if version > SCHEMA_VERSION:
         raise ProjectError(
@@ -108,3 +109,32 @@ def read_project(path: Path) -> dict:
         if key in data and not isinstance(data[key], kind):
             raise ProjectError(f"{name}: damaged project file ({key!r} is not a {kind.__name__}); it was left untouched")
     return data
+
+
+class ProjectLocked(ProjectError):
+    """Another process (or window) is changing this project."""
+
+
+def lock_path(path: Path) -> Path:
+    """The lock file of a photo's projects, or of an explicitly chosen project file: in the data
+    folder (the photo's folder may be read-only, and stays free of lock files)."""
+    return data_dir() / "locks" / (_data_key(Path(path)) + ".lock")
+
+
+@contextlib.contextmanager
+def locked(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold the project of ``path`` (a photo, for its sidecar and data-folder project; or a project
+    file given explicitly) for a read-modify-write: open, change, save inside the ``with``.
+
+    A second holder waits up to ``timeout`` seconds, then ProjectLocked says who holds it. A
+    process that dies releases it (an OS lock; see files.file_lock).
+    """
+    path = Path(path)
+    try:
+        with files.file_lock(lock_path(path), timeout):
+            yield
+    except files.LockTimeout as error:
+        raise ProjectLocked(
+            f"{path.name}: another IEA Desktop is changing this project ({error.strerror}); "
+            "try again when it has finished"
+        ) from None

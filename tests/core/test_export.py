@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -254,8 +255,8 @@ def test_a_failed_write_leaves_no_temporary_file(image, tmp_path, monkeypatch):
     def broken_replace(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(export.os, "replace", broken_replace)
-    with pytest.raises(ExportError, match="No space left"):
+    monkeypatch.setattr(export.files.os, "replace", broken_replace)
+    with pytest.raises(ExportError, match="the disk is full"):
         write_image(image, tmp_path / "out.png")
     assert files_in(tmp_path) == set()
 
@@ -268,3 +269,92 @@ def test_document_render_and_export(photo, tmp_path):
     with Image.open(out) as img:
         assert img.size == (64, 96)
         assert np.asarray(img).mean() > np.asarray(Image.open(photo)).mean()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_exports_get_the_mode_a_plain_write_gives_and_keep_an_existing_one(image, tmp_path):
+    saved = os.umask(0o022)
+    try:
+        target = write_image(image, tmp_path / "out.jpg")
+        assert stat.S_IMODE(target.stat().st_mode) == 0o644
+        target.chmod(0o664)
+        write_image(image * 0.5, target)
+        assert stat.S_IMODE(target.stat().st_mode) == 0o664
+    finally:
+        os.umask(saved)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symlinks")
+def test_exporting_onto_a_symlink_writes_its_target(image, tmp_path):
+    real = tmp_path / "real.png"
+    write_image(image, real)
+    link = tmp_path / "link.png"
+    link.symlink_to(real)
+    write_image(image * 0.5, link)
+    assert link.is_symlink()
+    with Image.open(real) as img:
+        assert np.asarray(img).mean() < to_uint8(image).mean() * 0.7
+
+
+# --------------------------------------------------------------------------- sizes a format cannot hold
+
+
+@pytest.mark.parametrize("suffix,shape,limit", [
+    (".jpg", (1, 65_536), "65,535"), (".jpg", (65_536, 1), "65,535"),
+    (".webp", (1, 16_384), "16,383"), (".webp", (16_384, 1), "16,383"),
+])
+def test_pictures_past_a_format_limit_are_refused_before_encoding(suffix, shape, limit, tmp_path):
+    pixels = np.zeros(shape + (3,), np.uint8)
+    with pytest.raises(ExportError) as info:
+        write_image(pixels, tmp_path / ("big" + suffix))
+    message = str(info.value)
+    assert limit in message and "PNG or TIFF" in message and "\n" not in message
+    if suffix == ".webp":
+        assert "JPEG (up to 65,535" in message
+    assert files_in(tmp_path) == set()
+
+
+def test_png_holds_a_picture_jpeg_cannot(tmp_path):
+    target = write_image(np.zeros((1, 65_536, 3), np.uint8), tmp_path / "wide.png")
+    with Image.open(target) as img:
+        assert img.size == (65_536, 1)
+
+
+def test_a_streamed_export_past_the_jpeg_limit_is_refused(tmp_path):
+    from iea_desktop.core import export
+
+    def render(sink):  # a tall picture, band by band: refused at the band that crosses the limit
+        for first in range(0, 70_000, 10_000):
+            sink(first, np.zeros((10_000, 2, 3), np.uint8))
+
+    with pytest.raises(ExportError, match="65,535"):
+        export.write_streamed(render, tmp_path / "tall.jpg", ExportOptions())
+    assert files_in(tmp_path) == set()
+
+
+def test_an_encoder_failure_is_an_export_error(image, tmp_path, monkeypatch):
+    def failing_save(self, *args, **kwargs):
+        raise OSError("encoder error -2")
+
+    monkeypatch.setattr(Image.Image, "save", failing_save)
+    with pytest.raises(ExportError, match="the PNG encoder failed .encoder error -2"):
+        write_image(image, tmp_path / "out.png")
+    assert files_in(tmp_path) == set()
+
+
+def test_a_camera_exif_with_exif_and_gps_ifds_exports_to_every_format(image, tmp_path):
+    """A camera's EXIF keeps exposure and GPS in sub-IFDs, which Pillow's compressing TIFF writer
+    fails on ("Error setting from dictionary"): TIFF gets IFD0 only, the others everything."""
+    from PIL.TiffImagePlugin import IFDRational
+
+    exif = Image.Exif()
+    exif[MAKE] = "IEA test camera"
+    exif[image_io.EXIF_ORIENTATION] = 6
+    exif.get_ifd(0x8769)[0x829A] = IFDRational(1, 250)
+    exif.get_ifd(0x8825)[1] = "N"
+    for suffix in (".jpg", ".png", ".webp", ".tif"):
+        target = write_image(image, tmp_path / ("out" + suffix), exif=exif.tobytes())
+        with Image.open(target) as img:
+            back = img.getexif()
+            assert back[MAKE] == "IEA test camera" and back[image_io.EXIF_ORIENTATION] == 1
+            assert (back.get_ifd(0x8769).get(0x829A) == IFDRational(1, 250)) == (suffix != ".tif")

@@ -5,13 +5,17 @@ from __future__ import annotations
 import errno
 import json
 import os
+import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from iea_desktop.core import project
+from iea_desktop.core import files, project
 from iea_desktop.core.document import Document
 from iea_desktop.core.graph import Provenance, make_node
 from iea_desktop.core.history import AddNode, Compound, RemoveNode, SetNodeFields
@@ -142,7 +146,7 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary_file(photo, m
     def broken_replace(src, dst):
         raise OSError(errno.EIO, "disk on fire")
 
-    monkeypatch.setattr(project.os, "replace", broken_replace)
+    monkeypatch.setattr(files.os, "replace", broken_replace)
     with pytest.raises(OSError):
         doc.save()
     assert target.read_bytes() == old
@@ -155,10 +159,10 @@ def test_a_crash_during_encoding_keeps_the_old_file(photo, monkeypatch):
     target = doc.save()
     old = target.read_bytes()
 
-    def exploding_dump(*args, **kwargs):
+    def exploding_write(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(project.json, "dump", exploding_dump)
+    monkeypatch.setattr(files.os, "fsync", exploding_write)
     with pytest.raises(KeyboardInterrupt):
         doc.save()
     assert target.read_bytes() == old
@@ -188,7 +192,17 @@ BAD_PROJECTS = {
     "history disagrees": (json.dumps({"schema_version": 1, "graph": [],
                                       "history": {"position": 1, "entries": [{"label": "x", "nodes": [
                                           {"op": "exposure", "id": "a", "params": {"value": 3}}]}]}}), "damaged"),
-    "binary": (b"\xff\xfe\x00garbage\x80\x81", "cannot be read"),
+    "binary": (b"\xff\xfe\x00garbage\x80\x81", "not UTF-8 text"),
+    "schema version true": ('{"schema_version": true, "graph": []}', "schema version True"),
+    "NaN opacity": ('{"schema_version": 1, "graph": [{"op": "exposure", "id": "a", "params": {"value": 3}, '
+                    '"opacity": NaN}]}', "NaN is not a number"),
+    "Infinity": ('{"schema_version": 1, "graph": [], "history": {"position": Infinity}}', "Infinity is not"),
+    "float overflow": ('{"schema_version": 1, "graph": [{"op": "exposure", "id": "a", "params": {"value": 1e400}}]}',
+                       "too large"),
+    "huge position": ('{"schema_version": 1, "graph": [], "history": {"position": ' + str(10**400) + "}}", "too large"),
+    "huge version": ('{"schema_version": ' + str(10**400) + ', "graph": []}', "too large"),
+    "5000-digit time": ('{"schema_version": 1, "saved": ' + "7" * 5000 + ', "graph": []}', "too large"),
+    "deeply nested": ('{"schema_version": 1, "graph": [], "chat": ' + "[" * 50_000 + "]" * 50_000 + "}", "nested too deeply"),
     "source not an object": (json.dumps({"schema_version": 1, "graph": [], "source": "photo.png"}), "damaged"),
     "snapshots not an object": (json.dumps({"schema_version": 1, "graph": [], "history": {"snapshots": [1]}}), "damaged"),
     "snapshot with an unknown op": (json.dumps({"schema_version": 1, "graph": [], "history": {
@@ -406,3 +420,137 @@ def test_the_source_photo_is_never_written(photo):
     doc.apply(RemoveNode(doc.graph.nodes[0].id))
     doc.save()
     assert photo.read_bytes() == before
+
+
+# --------------------------------------------------------------------------- special files, modes, leftovers
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
+def test_a_fifo_as_the_project_is_refused_not_waited_on(photo, tmp_path):
+    fifo = tmp_path / "pipe.iea.json"
+    os.mkfifo(fifo)  # opening it for reading would block until a writer came: it must not be opened
+    with pytest.raises(ProjectError, match="not a regular file"):
+        Document.open(photo, project_file=fifo)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="/dev/zero")
+def test_a_link_to_dev_zero_is_refused(photo, tmp_path):
+    link = tmp_path / "zero.iea.json"
+    link.symlink_to("/dev/zero")
+    with pytest.raises(ProjectError, match="not a regular file"):
+        Document.open(photo, project_file=link)
+
+
+def test_a_project_over_the_size_cap_is_refused(photo, tmp_path, monkeypatch):
+    path = tmp_path / "big.iea.json"
+    path.write_text(json.dumps({"schema_version": 1, "graph": [], "chat": [{"text": "x" * 2000}]}))
+    monkeypatch.setattr(project, "MAX_BYTES", 1000)
+    with pytest.raises(ProjectError, match="more than the 1,000 bytes"):
+        read_project(path)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_projects_and_autosaves_get_the_mode_a_plain_write_gives(photo):
+    saved = os.umask(0o022)
+    try:
+        doc = Document.open(photo)
+        edit(doc)
+        assert stat.S_IMODE(doc.save().stat().st_mode) == 0o644
+        assert stat.S_IMODE(doc.autosave().stat().st_mode) == 0o644
+        sidecar_path(photo).chmod(0o640)
+        doc.save()
+        assert stat.S_IMODE(sidecar_path(photo).stat().st_mode) == 0o640
+    finally:
+        os.umask(saved)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symlinks")
+def test_saving_to_a_symlinked_project_writes_its_target(photo, tmp_path):
+    real = tmp_path / "kept" / "real.iea.json"
+    real.parent.mkdir()
+    doc = Document.open(photo)
+    doc.save(real)
+    link = tmp_path / "link.iea.json"
+    link.symlink_to(real)
+    doc = Document.open(photo, project_file=link)
+    edit(doc)
+    doc.save()
+    assert link.is_symlink()
+    assert Document.open(photo, project_file=real).graph.to_list() == doc.graph.to_list()
+
+
+def test_leftovers_of_a_killed_save_are_removed_when_the_photo_is_opened(photo):
+    old = time.time() - 2 * files.STALE_SECONDS
+    leftover = photo.with_name("photo.png.iea.json.u2x_9qfe.tmp")
+    fresh = photo.with_name("photo.png.iea.json.a1b2c3d4.tmp")  # a save in progress in another process
+    for path in (leftover, fresh):
+        path.write_text('{"schema_version": 1, "gra')
+    os.utime(leftover, (old, old))
+    Document.open(photo)
+    assert not leftover.exists() and fresh.exists()
+
+
+def test_a_photo_whose_name_is_not_utf8(tmp_path, make_u8):
+    if os.name != "posix" or sys.platform == "darwin":
+        pytest.skip("file names of arbitrary bytes: Linux")
+    path = tmp_path / os.fsdecode(b"caf\xe9.png")
+    Image.fromarray(make_u8()).save(path)
+    doc = Document.open(path)
+    edit(doc)
+    assert project.autosave_path(path).name.endswith("caf\udce9.png.iea.json")
+    doc.autosave()
+    again = Document.open(path)
+    assert again.recovery_file() is not None
+    target = doc.save()
+    assert target == sidecar_path(path) and target.read_bytes().decode("utf-8")
+    again = Document.open(path)
+    assert again.graph.to_list() == doc.graph.to_list() and again.notes == []
+    assert again.to_dict()["source"]["path"] == str(path.resolve())
+
+
+# --------------------------------------------------------------------------- two edits at once
+
+
+COUNTER = """
+import contextlib, sys, time
+from pathlib import Path
+from iea_desktop.core import project
+path, rounds, locking = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "lock"
+print("ready", flush=True)
+sys.stdin.readline()
+for _ in range(rounds):
+    with project.locked(path) if locking else contextlib.nullcontext():
+        data = project.read_project(path)
+        time.sleep(0.002)  # a turn takes a while: another edit starting meanwhile would read the same count
+        data["turns"] = data["turns"] + 1
+        project.atomic_write_json(path, data)
+"""
+
+
+def test_two_edits_of_one_project_at_once_lose_no_turn(tmp_path):
+    path = tmp_path / "shared.iea.json"
+    project.atomic_write_json(path, {"schema_version": 1, "turns": 0})
+    root = Path(__file__).resolve().parents[2]
+    workers = [subprocess.Popen([sys.executable, "-c", COUNTER, str(path), "25", "lock"], cwd=root,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    for worker in workers:
+        assert worker.stdout.readline().strip() == "ready"
+    for worker in workers:  # both start together
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
+    for worker in workers:
+        worker.communicate()
+        assert worker.returncode == 0
+    assert read_project(path)["turns"] == 50
+
+
+def test_a_project_held_by_another_edit_is_refused_after_the_wait(photo):
+    with project.locked(photo):
+        with pytest.raises(project.ProjectLocked) as info:
+            with project.locked(photo, timeout=0.1):
+                pass
+    message = str(info.value)
+    assert "photo.png" in message and "another IEA Desktop" in message and f"process {os.getpid()}" in message
+    assert isinstance(info.value, ProjectError)
+    with project.locked(photo, timeout=0):
+        pass
