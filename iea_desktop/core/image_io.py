@@ -1,7 +1,11 @@
 """Opening photos: JPEG, PNG, TIFF (8/16-bit), WebP, BMP and camera RAW, as float32 sRGB.
 
 Every failure becomes an ``ImageLoadError`` whose message names the file and the problem in
-one line. The original file is only ever opened for reading.
+one line. The original file is only ever opened for reading, and only if it is a regular file of
+at most ``file_limit`` bytes. Decoded pixels must cover the size the header declares: a file whose
+data ends early (a damaged header claiming a bigger picture) is refused, never filled in black or
+grey. The pixel limit (DEFAULT_MAX_PIXELS, 200 MP) can be raised with the IEA_MAX_PIXELS
+environment variable.
 """
 
 from __future__ import annotations
@@ -19,7 +23,27 @@ import numpy as np
 import simplejpeg
 from PIL import Image, ImageCms, UnidentifiedImageError
 
-DEFAULT_MAX_PIXELS = 200_000_000
+from . import files
+
+MAX_PIXELS_VARIABLE = "IEA_MAX_PIXELS"
+
+
+def _max_pixels_from(environ) -> tuple[int, str]:
+    """The pixel limit (IEA_MAX_PIXELS, or 200 MP) and a note when the variable was not usable."""
+    default = 200_000_000
+    text = environ.get(MAX_PIXELS_VARIABLE, "").strip()
+    if not text:
+        return default, ""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        return default, f"; {MAX_PIXELS_VARIABLE}={text!r} is not a whole number of pixels, so the default applies"
+    return value, ""
+
+
+DEFAULT_MAX_PIXELS, _MAX_PIXELS_NOTE = _max_pixels_from(os.environ)
 DEFAULT_PREVIEW_EDGE = 1600
 RAW_EXTENSIONS = {
     ".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".raf", ".orf", ".rw2",
@@ -92,18 +116,33 @@ def _check_size(path: Path, width: int, height: int, max_pixels: int) -> None:
     if width * height > max_pixels:
         raise ImageLoadError(
             path, f"{width} × {height} is {width * height / 1e6:.0f} MP, over the {max_pixels / 1e6:.0f} MP limit "
-            "(a huge or decompression-bomb image)"
+            f"(a huge or decompression-bomb image; to open it anyway, raise the limit with the "
+            f"{MAX_PIXELS_VARIABLE} environment variable, e.g. {MAX_PIXELS_VARIABLE}={_round_up(width * height)}"
+            f"{_MAX_PIXELS_NOTE})"
         )
 
 
-def _check_readable(path: Path) -> None:
-    if not path.exists():
-        raise ImageLoadError(path, "file not found")
-    if path.is_dir():
-        raise ImageLoadError(path, "is a folder, not a photo")
+def _round_up(pixels: int) -> int:
+    step = 10_000_000
+    return -(-pixels // step) * step
+
+
+def file_limit(max_pixels: int) -> int:
+    """The most bytes a photo file may have: 16 per pixel of the pixel limit (uncompressed 16-bit
+    RGBA is 8) plus 64 MB of metadata and previews; 3.3 GB at 200 MP."""
+    return 16 * max_pixels + 64_000_000
+
+
+def _check_readable(path: Path, max_pixels: int) -> None:
+    """A regular file (not a folder, a pipe or a device) we may read, not empty, within file_limit."""
+    try:
+        status = files.check_regular(path, file_limit(max_pixels))
+    except files.InputError as error:
+        reason = "is a folder, not a photo" if error.reason.startswith("is a folder") else error.reason
+        raise ImageLoadError(path, reason) from None
     if not os.access(path, os.R_OK):
         raise ImageLoadError(path, "permission denied")
-    if path.stat().st_size == 0:
+    if status.st_size == 0:
         raise ImageLoadError(path, "the file is empty")
 
 
@@ -146,9 +185,12 @@ def _is_16bit(img: Image.Image) -> bool:
 
 
 def _info_from_pillow(path: Path, img: Image.Image) -> PhotoInfo:
-    bit_depth = 16 if _is_16bit(img) else 8  # before getexif(), which loads a PNG and clears img.tile
+    bit_depth = 16 if _is_16bit(img) else 8
     try:
-        exif = img.getexif()
+        # Pillow's getexif() decodes a whole PNG when no eXIf chunk comes before the pixels (looking
+        # for one after them), and a failed decode there left an empty picture behind: read only
+        # the header's (where Pillow and the PNG spec put it).
+        exif = img.getexif() if img.format != "PNG" or "exif" in img.info else Image.Exif()
         orientation = int(exif.get(EXIF_ORIENTATION, 1) or 1)
         exif_bytes = exif.tobytes() if len(exif) else None
     except Exception:  # damaged EXIF must not stop the photo from opening
@@ -220,13 +262,14 @@ def _to_float_rgb(array: np.ndarray, bgr: bool = False, keep_8bit: bool = False)
     return np.nan_to_num(np.clip(array.astype(np.float32), 0.0, 1.0))
 
 
-def _decode_16bit(path: Path, info: PhotoInfo) -> np.ndarray:
+def _decode_16bit(path: Path, info: PhotoInfo, size: tuple[int, int]) -> np.ndarray:
     """16-bit PNG/TIFF through OpenCV, which keeps all 16 bits (Pillow would drop to 8)."""
     data = np.fromfile(path, dtype=np.uint8)
     cv2 = _cv2()
     array = cv2.imdecode(data, cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH)
     if array is None:
         raise ImageLoadError(path, "the 16-bit image data cannot be decoded (damaged or unsupported layout)")
+    _check_decoded(path, array, size, may_be_turned=True)  # OpenCV may apply a TIFF's orientation
     rgb = _to_float_rgb(array, bgr=array.ndim == 3)  # the channel swap is free in the conversion
     if info.icc:
         # LittleCMS through Pillow works on 8-bit images only: apply the profile's correction,
@@ -246,26 +289,54 @@ def _srgb_or_untagged(icc: bytes | None) -> bool:
         return True  # a damaged profile is ignored (treated as sRGB), as in _icc_transform_8bit
 
 
-def _decode_jpeg_rgb(path: Path, keep_8bit: bool) -> np.ndarray | None:
-    """A full-size YCbCr JPEG through simplejpeg: the same libjpeg-turbo decode as Pillow, bit for
-    bit, but straight into one RGB array (Pillow's 4-byte RGBX buffer costs two extra picture-sized
-    copies) and a third faster than OpenCV's decoder (24 MP: 0.11-0.14 s against 0.16-0.17 s).
-    None where it cannot (Pillow then decodes, and says what is wrong)."""
+TRUNCATED = "the file is truncated or damaged (its data ends before the picture does)"
+
+
+def _decode_jpeg(path: Path, img: Image.Image, info: PhotoInfo, draft_edge: int | None,
+                 keep_8bit: bool) -> np.ndarray | None:
+    """A YCbCr or grey JPEG through simplejpeg: the same libjpeg-turbo decode as Pillow, bit for bit
+    (baseline and progressive), but straight into one RGB array (Pillow's 4-byte RGBX buffer costs
+    two extra picture-sized copies) and a third faster than OpenCV's decoder (24 MP: 0.11-0.14 s
+    against 0.16-0.17 s). ``draft_edge``: decoded at the smallest of libjpeg's scales that still
+    covers it (as Pillow's draft mode), for previews.
+
+    Unlike Pillow, it says when the data ends before the picture does (libjpeg fills the rest
+    grey): that is refused. None for its other complaints (Pillow then decodes, or says what is
+    wrong).
+    """
+    size = {}
+    if draft_edge:
+        scale = draft_edge / max(img.width, img.height)
+        size = {"min_width": max(1, int(img.width * scale)), "min_height": max(1, int(img.height * scale))}
     try:
-        rgb = simplejpeg.decode_jpeg(path.read_bytes(), colorspace="RGB")
-    except ValueError:  # damaged: Pillow gives the message
+        rgb = simplejpeg.decode_jpeg(path.read_bytes(), colorspace="RGB", **size)
+    except ValueError as error:
+        if "premature end" in str(error).lower():
+            raise ImageLoadError(path, TRUNCATED) from None
         return None
+    if not draft_edge:
+        _check_decoded(path, rgb, img.size)
+    if not _srgb_or_untagged(info.icc):
+        rgb = np.asarray(_icc_transform_8bit(Image.fromarray(rgb), info.icc))
     return rgb if keep_8bit else _to_float_rgb(rgb)
+
+
+def _check_decoded(path: Path, array: np.ndarray, size: tuple[int, int], may_be_turned: bool = False) -> None:
+    """The decoded pixels have the size (width, height) the header declares (or, ``may_be_turned``,
+    that size turned a quarter)."""
+    decoded = (array.shape[1], array.shape[0])
+    if decoded != tuple(size) and not (may_be_turned and decoded == tuple(size)[::-1]):
+        raise ImageLoadError(path, f"the image data ({array.shape[1]} × {array.shape[0]}) does not match its "
+                                   f"header ({size[0]} × {size[1]}); the file is damaged")
 
 
 def _decode_pillow(path: Path, img: Image.Image, info: PhotoInfo, draft_edge: int | None,
                    keep_8bit: bool = False) -> np.ndarray:
     try:
         if info.bit_depth == 16:
-            return _decode_16bit(path, info)
-        if (not draft_edge and img.format == "JPEG" and img.mode == "RGB" and _srgb_or_untagged(info.icc)
-                and img.info.get("progression", 0) == 0):
-            decoded = _decode_jpeg_rgb(path, keep_8bit)
+            return _decode_16bit(path, info, img.size)
+        if img.format == "JPEG" and img.mode in ("RGB", "L"):
+            decoded = _decode_jpeg(path, img, info, draft_edge, keep_8bit)
             if decoded is not None:
                 return decoded
         if draft_edge and img.format == "JPEG":
@@ -276,7 +347,13 @@ def _decode_pillow(path: Path, img: Image.Image, info: PhotoInfo, draft_edge: in
     except ImageLoadError:
         raise
     except (OSError, ValueError, SyntaxError) as error:
-        problem = "the file is truncated or damaged" if "truncated" in str(error).lower() or "broken" in str(error).lower() else f"cannot be decoded ({error})"
+        text = str(error).lower()
+        if "unrecognized data stream" in text:  # Pillow: the pixel data ends before the picture does
+            problem = TRUNCATED
+        elif "truncated" in text or "broken" in text:
+            problem = "the file is truncated or damaged"
+        else:
+            problem = f"cannot be decoded ({error})"
         raise ImageLoadError(path, problem) from None
 
 
@@ -300,31 +377,48 @@ _LIBRAW_FLIP_TO_EXIF = {0: 1, 3: 3, 5: 8, 6: 6}
 
 
 def _open_raw(path: Path, max_pixels: int):
+    """LibRaw's handle on a RAW file and its PhotoInfo (with the camera's EXIF, raw_metadata).
+    A DNG's impossible black and white levels are refused here (from its tags, without unpacking
+    the data); LibRaw's own levels when developing (_develop_raw)."""
     rawpy = _rawpy()
     try:
-        raw = rawpy.imread(str(path))
+        str(path).encode("utf-8")
+        source = str(path)
+    except UnicodeEncodeError:  # rawpy encodes a path as UTF-8: a name that is not valid UTF-8 goes as bytes
+        source = io.BytesIO(path.read_bytes())
+    try:
+        raw = rawpy.imread(source)
     except rawpy.LibRawFileUnsupportedError:
         raise ImageLoadError(path, "unsupported camera RAW (LibRaw cannot read this camera or file)") from None
     except (rawpy.LibRawIOError, rawpy.LibRawDataError):
         raise ImageLoadError(path, "the RAW file is truncated or damaged") from None
     except rawpy.LibRawError as error:
         raise ImageLoadError(path, f"cannot be read as camera RAW ({type(error).__name__})") from None
-    sizes = raw.sizes
-    flip = _LIBRAW_FLIP_TO_EXIF.get(sizes.flip, 1)
-    width, height = (sizes.height, sizes.width) if flip in (6, 8) else (sizes.width, sizes.height)
+    from . import raw_metadata
+
     try:
+        sizes = raw.sizes
+        flip = _LIBRAW_FLIP_TO_EXIF.get(sizes.flip, 1)
+        width, height = (sizes.height, sizes.width) if flip in (6, 8) else (sizes.width, sizes.height)
         _check_size(path, width, height, max_pixels)
-    except ImageLoadError:
+        metadata = raw_metadata.read(path)
+        if metadata.problem:
+            raise ImageLoadError(path, metadata.problem)
+    except BaseException:
         raw.close()
         raise
     info = PhotoInfo(path=path, format=f"RAW ({path.suffix.lstrip('.').upper()})", width=width, height=height,
-                     bit_depth=16, orientation=flip)
+                     bit_depth=16, orientation=flip, exif=metadata.exif)
     return raw, info
 
 
 def _develop_raw(path: Path, raw, half_size: bool) -> np.ndarray:
     rawpy = _rawpy()
     try:
+        black, white = max(raw.black_level_per_channel), raw.white_level  # these unpack the data
+        if white <= black:  # LibRaw would develop a black picture without a word
+            raise ImageLoadError(path, f"the RAW file's black level ({black}) is not below its white level ({white}); "
+                                       "the file is damaged")
         rgb = raw.postprocess(use_camera_wb=True, output_bps=16, half_size=half_size)
     except rawpy.LibRawError as error:
         raise ImageLoadError(path, f"the RAW data cannot be developed ({type(error).__name__})") from None
@@ -376,7 +470,7 @@ def downscale(image: np.ndarray, max_edge: int) -> np.ndarray:
 def probe(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> PhotoInfo:
     """Read only the header: format, oriented size, bit depth, metadata."""
     path = Path(path)
-    _check_readable(path)
+    _check_readable(path, max_pixels)
     if is_raw_path(path):
         raw, info = _open_raw(path, max_pixels)
         raw.close()
@@ -395,7 +489,7 @@ def load(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS, max_edge
     export path converts it strip by strip; 16-bit and RAW photos are float32 all the same).
     """
     path = Path(path)
-    _check_readable(path)
+    _check_readable(path, max_pixels)
     if is_raw_path(path):
         raw, info = _open_raw(path, max_pixels)
         try:

@@ -69,17 +69,18 @@ def ramp16(height: int = 48, width: int = 64) -> np.ndarray:
     return np.stack([r, g, b], axis=-1).astype(np.uint16)
 
 
-def write_dng(path: Path, width: int = 256, height: int = 192, orientation: int = 1) -> Path:
-    """A small 16-bit RGGB Bayer mosaic as a DNG (pidng): red rises left to right, green top to bottom."""
+def write_dng(path: Path, width: int = 256, height: int = 192, orientation: int = 1, black: int = 256,
+              white: int = 4095, extra: tuple = ()) -> Path:
+    """A small 16-bit RGGB Bayer mosaic as a DNG (pidng): red rises left to right, green top to bottom.
+    ``black``, ``white``: the levels the file declares (the data spans 256-3327 whatever they say);
+    ``extra``: more (pidng Tag, value) pairs."""
     from pidng.core import RAW2DNG, DNGTags, Tag
     from pidng.defs import CalibrationIlluminant, CFAPattern, DNGVersion, PhotometricInterpretation
 
     ys, xs = np.mgrid[0:height, 0:width]
     r, g, b = xs / (width - 1), ys / (height - 1), np.full(xs.shape, 0.4)
-    black, white = 256, 4095
-
     def level(v):
-        return (black + v * (white - black) * 0.8).astype(np.uint16)
+        return (256 + v * (4095 - 256) * 0.8).astype(np.uint16)
 
     cfa = np.empty((height, width), dtype=np.uint16)
     cfa[0::2, 0::2] = level(r[0::2, 0::2])
@@ -97,7 +98,7 @@ def write_dng(path: Path, width: int = 256, height: int = 192, orientation: int 
         (Tag.ColorMatrix1, ccm), (Tag.CalibrationIlluminant1, CalibrationIlluminant.D65),
         (Tag.AsShotNeutral, [[1, 1], [1, 1], [1, 1]]), (Tag.BaselineExposure, [[0, 100]]),
         (Tag.Make, "IEA"), (Tag.Model, "Test Camera"),
-        (Tag.DNGVersion, DNGVersion.V1_4), (Tag.DNGBackwardVersion, DNGVersion.V1_2),
+        (Tag.DNGVersion, DNGVersion.V1_4), (Tag.DNGBackwardVersion, DNGVersion.V1_2), *extra,
     ):
         tags.set(tag, value)
     converter = RAW2DNG()
@@ -526,3 +527,141 @@ def test_photo_info_describe(photo):
     assert info.describe() == "128 × 96 PNG, 8-bit"
     assert info.megapixels == pytest.approx(128 * 96 / 1e6)
     assert not info.is_raw
+
+
+# --------------------------------------------------------------------------- data that does not cover the header
+
+
+def _claiming(data: bytes, marker: bytes, width: int, height: int) -> bytes:
+    """A JPEG whose frame header (SOF0 or SOF2) claims width x height over the real scan data."""
+    out = bytearray(data)
+    at = out.find(marker)
+    out[at + 5:at + 9] = struct.pack(">HH", height, width)
+    return bytes(out)
+
+
+def _png_header_claiming(data: bytes, width: int, height: int) -> bytes:
+    out = bytearray(data)
+    out[16:24] = struct.pack(">II", width, height)
+    out[29:33] = struct.pack(">I", zlib.crc32(bytes(out[12:29])))
+    return bytes(out)
+
+
+def test_a_png_header_claiming_more_than_its_data_is_refused(make_photo):
+    path = make_photo("claims.png", 96, 128)
+    path.write_bytes(_png_header_claiming(path.read_bytes(), 1414, 1414))
+    for kwargs in ({}, {"keep_8bit": True}, {"max_edge": 64, "fast": True}):
+        with pytest.raises(ImageLoadError, match="data ends before the picture does"):
+            load(path, **kwargs)
+
+
+@pytest.mark.parametrize("progressive", [False, True])
+def test_a_jpeg_frame_header_claiming_more_than_its_data_is_refused(progressive, make_photo):
+    path = make_photo("claims.jpg", 96, 128, quality=90, progressive=progressive)
+    path.write_bytes(_claiming(path.read_bytes(), b"\xff\xc2" if progressive else b"\xff\xc0", 1400, 1400))
+    assert probe(path).width == 1400  # the header alone cannot tell
+    for kwargs in ({}, {"keep_8bit": True}, {"max_edge": 64, "fast": True}):
+        with pytest.raises(ImageLoadError, match="data ends before the picture does"):
+            load(path, **kwargs)
+
+
+@pytest.mark.parametrize("kwargs", [{"progressive": True}, {}])
+def test_grey_and_progressive_jpegs_decode_as_pillow_does(kwargs, tmp_path, make_u8):
+    for name, pixels in (("grey.jpg", make_u8()[..., 1]), ("colour.jpg", make_u8())):
+        path = tmp_path / name
+        Image.fromarray(pixels).save(path, quality=90, **kwargs)
+        _, image = load(path, keep_8bit=True)
+        np.testing.assert_array_equal(image, np.asarray(Image.open(path).convert("RGB")))
+
+
+# --------------------------------------------------------------------------- special files
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
+def test_a_fifo_named_like_a_photo_is_refused(tmp_path):
+    fifo = tmp_path / "pipe.jpg"
+    os.mkfifo(fifo)
+    _expect_error(fifo, "not a regular file")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="/dev/zero")
+def test_a_link_to_dev_zero_is_refused(tmp_path):
+    link = tmp_path / "zero.png"
+    link.symlink_to("/dev/zero")
+    _expect_error(link, "not a regular file")
+
+
+def test_a_file_over_the_size_cap_is_refused(photo, monkeypatch):
+    monkeypatch.setattr(image_io, "file_limit", lambda max_pixels: 100)
+    _expect_error(photo, "more than the 100 bytes")
+
+
+def test_the_file_cap_follows_the_pixel_limit():
+    assert image_io.file_limit(200_000_000) > 200_000_000 * 8  # an uncompressed 16-bit RGBA TIFF fits
+    assert image_io.file_limit(400_000_000) > image_io.file_limit(200_000_000)
+
+
+# --------------------------------------------------------------------------- the pixel limit
+
+
+def test_the_pixel_limit_message_says_how_to_raise_it(photo):
+    error = _expect_error(photo, "limit", max_pixels=1000)
+    assert "IEA_MAX_PIXELS=10000000" in str(error)
+
+
+@pytest.mark.parametrize("value,expected,note", [
+    (None, 200_000_000, ""), ("300000000", 300_000_000, ""), ("300_000_000", 300_000_000, ""),
+    ("lots", 200_000_000, "not a whole number"), ("-5", 200_000_000, "not a whole number"),
+])
+def test_the_pixel_limit_comes_from_iea_max_pixels(value, expected, note):
+    limit, message = image_io._max_pixels_from({} if value is None else {"IEA_MAX_PIXELS": value})
+    assert limit == expected and note in message
+
+
+def test_iea_max_pixels_reaches_the_default(tmp_path):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "IEA_MAX_PIXELS": "1000"}
+    out = subprocess.run([sys.executable, "-c", "from iea_desktop.core import image_io; print(image_io.DEFAULT_MAX_PIXELS)"],
+                         cwd=root, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "1000"
+
+
+# --------------------------------------------------------------------------- RAW levels and names
+
+
+@pytest.mark.parametrize("black,white,words", [
+    (256, 0, "white level is 0"), (5000, 4095, "black level (5000) is not below its white level (4095)"),
+    (4095, 4095, "not below"),
+])
+def test_a_dng_with_impossible_levels_is_refused(black, white, words, tmp_path):
+    path = write_dng(tmp_path / "levels.dng", black=black, white=white)
+    error = _expect_error(path, "damaged")
+    assert words in str(error)
+
+
+def test_a_raw_whose_name_is_not_utf8_opens(tmp_path):
+    if os.name != "posix" or sys_platform() == "darwin":
+        pytest.skip("file names of arbitrary bytes: Linux")
+    path = write_dng(tmp_path / os.fsdecode(b"caf\xe9.dng"))
+    info, image = load(path)
+    assert image.shape == (192, 256, 3) and info.exif
+
+
+def sys_platform() -> str:
+    import sys
+
+    return sys.platform
+
+
+def test_impossible_levels_that_only_libraw_sees_are_refused_when_developing(tmp_path, monkeypatch):
+    """Other RAW formats have no DNG level tags: LibRaw's levels are checked before developing."""
+    from iea_desktop.core import raw_metadata
+
+    path = write_dng(tmp_path / "levels.dng", black=5000, white=4095)
+    monkeypatch.setattr(raw_metadata, "read", lambda p: raw_metadata.RawMetadata())
+    assert probe(path).width == 256
+    with pytest.raises(ImageLoadError, match="black level .5000. is not below its white level .4095."):
+        load(path)
