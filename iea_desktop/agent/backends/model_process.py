@@ -37,6 +37,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Sequence
 
+from ...logs import FILE_ONLY
 from ..errors import ModelFileError
 from .llama_cpp_backend import (
     Cancelled,
@@ -141,8 +142,9 @@ class _Child:
         except subprocess.TimeoutExpired:
             returncode = None
         how = describe_exit(returncode)
+        # The person sees the error; the log file gets the details.
         log.warning("model process died (%s); its last lines: %s", how,
-                    " | ".join(self.last_words) or "none")
+                    " | ".join(self.last_words) or "none", extra=FILE_ONLY)
         return how
 
     def stop(self) -> None:
