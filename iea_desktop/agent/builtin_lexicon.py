@@ -551,11 +551,11 @@ ASSESS_PHRASES = ("what do you think", "how does it look", "how is it", "how is 
 CANNOT: tuple[tuple[str, str], ...] = (
     (r"\b(crop|cropping|cropped|reframe|re frame|trim the edges|zoom in|zoom out|zoom|aspect ratio|"
      r"square format|make it square|closer to the face)\b",
-     "I can't crop or zoom from the chat; use “+ Add adjustment ▸ Crop” in the Layers panel."),
+     "I can't crop or zoom from the chat; use the Crop button in the toolbar (R)."),
     (r"\b(rotate|rotation|turn it (?:left|right|around|sideways|upside down|90|180)|upside down|sideways|flip|"
      r"mirror|straighten|horizon is tilted|tilted|crooked|wonky|skewed|level the horizon)\b",
-     "I can't rotate, flip or straighten from the chat; use “+ Add adjustment ▸ Rotate 90°, Flip or Straighten” "
-     "in the Layers panel."),
+     "I can't rotate, flip or straighten from the chat; straighten with the Crop button in the toolbar (R), "
+     "rotate or flip with “+ Add adjustment ▸ Rotate 90°” or “▸ Flip” in the Layers panel."),
     (r"\b(resize|upscale|upscaling|enlarge|higher resolution|more resolution|increase the resolution|"
      r"megapixels?|file size|compress|export|save it as|save as|convert to|jpe?g|png|print size|dpi)\b",
      "I can't resize or export; use File ▸ Export for size and format."),

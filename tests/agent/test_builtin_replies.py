@@ -78,9 +78,11 @@ def test_summary_says_when_the_person_changed_an_assistant_node(session):
 
 # --- bug 8: no toolbar that does not exist --------------------------------------------------------
 
-def test_crop_requests_point_to_a_crop_that_exists(session):
-    reply = session.run_turn("crop it to a square").reply
-    assert "Crop" in reply and ("+ Add adjustment ▸ Crop" in reply or "Crop button in the toolbar (R)" in reply)
+def test_crop_requests_point_to_the_crop_button(session):
+    """The window has that button (tests/ui/test_window_round2.py checks it)."""
+    assert "use the Crop button in the toolbar (R)" in session.run_turn("crop it to a square").reply
+    assert "Crop button in the toolbar (R)" in session.run_turn("straighten the horizon").reply
+    assert "toolbar" not in session.run_turn("rotate it 90 degrees").reply.replace("Crop button in the toolbar", "")
 
 
 # --- bug 9 and friction 2: replies say exactly what changed ---------------------------------------

@@ -219,3 +219,16 @@ def test_recent_photos_with_the_same_name_show_their_folders(qtbot, window, tmp_
     assert labels == ["single.png", f"kodim23.png — {tmp_path / 'home'}", f"kodim23.png — {tmp_path / 'trip'}"]
     window._fill_recent_menu()
     assert [a.text() for a in window.recent_menu.actions()][:3] == labels
+
+
+# --- bug 8: the Crop button the assistant points to exists ---------------------------------------
+
+def test_the_crop_button_the_assistant_names_is_in_the_toolbar(window):
+    from PySide6.QtWidgets import QToolBar
+
+    from iea_desktop.agent.builtin_lexicon import CANNOT
+
+    assert any("the Crop button in the toolbar (R)" in reply for _, reply in CANNOT)
+    toolbar = window.findChild(QToolBar, "mainToolbar")
+    crop = [a for a in toolbar.actions() if a.iconText() == "Crop"]
+    assert crop and crop[0].shortcut().toString() == "R"
