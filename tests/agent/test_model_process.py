@@ -189,6 +189,15 @@ def test_an_abort_during_a_turn_is_an_error_and_the_next_turn_works(isolated):
     assert isolated.complete(ASK, max_tokens=8)
 
 
+@posix_only
+def test_a_child_killed_between_requests_is_restarted_quietly(isolated):
+    child = isolated._child.proc
+    kill_child(isolated, signal.SIGKILL)
+    child.wait(timeout=30)
+    assert isolated.complete(ASK, max_tokens=4)  # no error: nothing was running
+    assert isolated._child.proc.pid != child.pid
+
+
 def test_damaged_weights_crash_the_child_not_us(nan_model, llama_cpp_works):
     inspect_gguf(nan_model)  # the header is sound: only running the model shows the damage
     backend = IsolatedBackend(nan_model, n_ctx=1024)

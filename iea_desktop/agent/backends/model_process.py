@@ -293,6 +293,9 @@ class IsolatedBackend:
                 raise RuntimeError("the model is not loaded; call load() first")
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
+            if self._child is not None and self._child.proc.poll() is not None:
+                self._child.how_it_died()  # between requests (killed for memory?): just restart
+                self._discard_child()
             child = self._child or self._start(None)
             child.send({
                 "op": "complete",
