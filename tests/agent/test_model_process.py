@@ -132,6 +132,15 @@ def test_bad_requests_come_back_as_errors(isolated):
     assert isolated.complete(ASK, max_tokens=2)
 
 
+def test_an_error_in_on_text_does_not_leak_the_reply_into_the_next_request(isolated):
+    def broken(text):
+        raise KeyError("the chat went away")
+
+    with pytest.raises(KeyError):
+        isolated.complete(ASK, max_tokens=16, on_text=broken)
+    assert isolated.complete(ASK, max_tokens=6) == isolated.complete(ASK, max_tokens=6)
+
+
 # --- Stop ---
 
 

@@ -327,7 +327,11 @@ class IsolatedBackend:
                     raise Cancelled()
             elif "text" in message:
                 if stop_sent is None and on_text is not None:
-                    on_text(message["text"])
+                    try:
+                        on_text(message["text"])
+                    except BaseException:  # the rest of this reply must not reach the next request
+                        self._discard_child()
+                        raise
             elif "done" in message:
                 if stop_sent is not None:
                     raise Cancelled()
