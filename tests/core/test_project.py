@@ -554,3 +554,33 @@ def test_a_project_held_by_another_edit_is_refused_after_the_wait(photo):
     assert isinstance(info.value, ProjectError)
     with project.locked(photo, timeout=0):
         pass
+
+
+@pytest.mark.parametrize("code", [errno.EACCES, errno.EROFS])
+def test_a_folder_that_refuses_the_temporary_file_falls_back_to_the_data_folder(code, photo, monkeypatch):
+    """The real write path: files.atomic_write's WriteError keeps the system's errno, so the detour
+    to the data folder still happens; a full disk is said in one line, not hidden."""
+    real_open = files.os.open
+
+    def refusing(path, *args, **kwargs):
+        if Path(path).parent == photo.parent and str(path).endswith(".tmp"):
+            raise OSError(code, os.strerror(code))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(files.os, "open", refusing)
+    doc = Document.open(photo)
+    edit(doc)
+    assert doc.save() == project.fallback_path(photo)
+
+
+def test_a_full_disk_is_one_clear_error(photo, monkeypatch):
+    def full(*args):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(files.os, "fsync", full)
+    doc = Document.open(photo)
+    edit(doc)
+    with pytest.raises(files.WriteError) as info:
+        doc.save()
+    assert str(info.value) == f"{sidecar_path(photo)}: cannot be written (the disk is full)"
+    assert doc.dirty and files_in(photo.parent) == {"photo.png"}
