@@ -282,6 +282,9 @@ class PreviewPipeline(QObject):
                 self._start_detail()
 
     def cancel_all(self) -> None:
+        """Stop: renders still running are not shown (their results arrive queued, possibly after
+        the window is gone) and nothing more is rendered until ``set_document``."""
+        self.document = None
         self._detail_tokens.cancel_all()
         self._preview_pending = False
         self._detail_pending = False
