@@ -13,15 +13,22 @@
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
+import contextlib
 import json
+import logging
 import os
 import sys
+import tempfile
 import time
+import warnings
 from pathlib import Path
 
 from . import __version__
 
 EXIT_ERROR = 1
+CHATTER_LIMIT = 64_000  # bytes of C-library output kept for the log per command
+PARAMS_MAX_BYTES = 1_000_000
 
 
 class CliError(Exception):
@@ -29,33 +36,34 @@ class CliError(Exception):
 
 
 def _load_params(text: str) -> dict:
-    """--params: a JSON object, or the path of a file holding one."""
+    """--params: a JSON object, or the path of a file holding one (strict JSON: core.files)."""
+    from .core import files
+
     candidate = Path(text)
     if not text.lstrip().startswith("{") and not candidate.exists() and (text.endswith(".json") or "/" in text):
         raise CliError(f"--params: {text}: file not found")
-    if not text.lstrip().startswith("{") and candidate.exists():
-        try:
-            text = candidate.read_text(encoding="utf-8")
-        except OSError as error:
-            raise CliError(f"{candidate}: cannot be read ({error.strerror})") from None
     try:
-        params = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise CliError(f"--params is not valid JSON ({error.msg} at column {error.colno})") from None
+        if not text.lstrip().startswith("{") and candidate.exists():
+            params = files.read_json(candidate, PARAMS_MAX_BYTES, str(candidate))
+        else:
+            params = files.load_json(text, "--params")
+    except files.InputError as error:
+        raise CliError(str(error)) from None
     if not isinstance(params, dict):
         raise CliError('--params must be a JSON object such as {"exposure": 20}')
     return params
 
 
 def _open_document(photo: str, project_file: str | None, create: bool = False):
-    """Open a photo with the given project; with ``create``, a missing project file starts a new one."""
+    """Open a photo with the given project; with ``create``, a missing project file starts a new one
+    (with no edits: not those of a project found next to the photo)."""
+    from .core import image_io
     from .core.document import Document
 
     if project_file is not None and not Path(project_file).exists():
         if not create:
             raise CliError(f"{project_file}: project file not found")
-        doc = Document.open(photo)
-        doc.graph.replace_all([])
+        doc = Document(Path(photo), image_io.probe(photo))
         doc.project_path = Path(project_file)
         return doc
     return Document.open(photo, project_file=project_file)
@@ -98,8 +106,8 @@ def cmd_render(args) -> int:
     from .core.ops import get_op
 
     started = time.perf_counter()
-    if args.max_size is not None and args.max_size < 1:
-        raise CliError(f"--max-size must be a positive number of pixels, not {args.max_size}")
+    if args.max_size is not None and not 0 < args.max_size <= MAX_EDGE_ARGUMENT:
+        raise CliError(f"--max-size must be a number of pixels from 1 to {MAX_EDGE_ARGUMENT}, not {args.max_size}")
     doc = _open_document(args.photo, args.project)
     for note in doc.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -119,13 +127,61 @@ def cmd_render(args) -> int:
     return 0
 
 
+def _check_output(output: str, photo: str) -> None:
+    """Refuse an output that the export would refuse (the photo itself, an unknown type, a missing
+    folder) before the turn, so a failed `edit` has changed nothing and can simply be run again."""
+    from .core.export import ExportOptions, check_target, format_for
+
+    target = Path(output)
+    check_target(target, Path(photo))
+    format_for(target, ExportOptions())
+    if not target.parent.is_dir():
+        raise CliError(f"{target.parent}: folder does not exist")
+
+
 def cmd_edit(args) -> int:
+    """One assistant turn. With --project the project is locked from reading to saving (two edits of
+    one project at once both keep their turn, one after the other), and it is saved only after the
+    export worked: an edit that fails leaves the project as it was."""
+    if args.output:
+        _check_output(args.output, args.photo)
+    with _project_lock(args.project):
+        with _library_chatter_to_log():
+            doc = _open_document(args.photo, args.project, create=True)
+        for note in doc.notes:
+            print(f"note: {note}", file=sys.stderr)
+        assistant, result = _run_turn(doc, args)
+        if args.output:
+            from .core.export import ExportOptions
+
+            with _library_chatter_to_log():
+                doc.export(args.output, ExportOptions())
+        if args.project:
+            _save_turn(doc, Path(args.project))
+    if args.trace:
+        try:
+            _write_trace(Path(args.trace), doc, result, assistant)
+        except OSError as error:
+            saved = " (the turn itself was saved in the project)" if args.project else ""
+            raise CliError(f"{args.trace}: the trace cannot be written ({error.strerror or error}){saved}") from None
+    if result.error:
+        raise CliError(f"the assistant failed: {result.error}")
+    return 0
+
+
+def _project_lock(project_file: str | None):
+    """The project's lock for a read-modify-write (core.project.locked); nothing to lock without one."""
+    if project_file is None:
+        return contextlib.nullcontext()
+    from .core import project
+
+    return project.locked(Path(project_file))
+
+
+def _run_turn(doc, args):
     from .agent.assistants import load_assistant
     from .agent.session import AssistantSession
 
-    doc = _open_document(args.photo, args.project, create=True)
-    for note in doc.notes:
-        print(f"note: {note}", file=sys.stderr)
     model = args.model or os.environ.get("IEA_MODEL") or "builtin"
 
     def progress(fraction: float, text: str) -> None:
@@ -140,17 +196,25 @@ def cmd_edit(args) -> int:
     print(f"{assistant.name}: {result.reply}")
     for warning in result.warnings:
         print(f"note: {warning}", file=sys.stderr)
-    if args.project:
-        doc.save(Path(args.project))
-    if args.trace:
-        _write_trace(Path(args.trace), doc, result, assistant)
-    if args.output:
-        from .core.export import ExportOptions
+    return assistant, result
 
-        doc.export(args.output, ExportOptions())
-    if result.error:
-        raise CliError(f"the assistant failed: {result.error}")
-    return 0
+
+def _save_turn(doc, target: Path) -> None:
+    """Save the project; when it cannot be written (a full disk, a read-only folder), save the turn
+    in the data folder instead and say where, or say that it was not saved."""
+    from .core import project
+
+    try:
+        doc.save(target)
+        return
+    except OSError as error:
+        problem = f"{target}: the project cannot be written ({error.strerror or error})"
+    rescue = project.fallback_path(doc.path)
+    try:
+        doc.save(rescue)
+    except OSError as error:
+        raise CliError(f"{problem}; this turn was not saved ({rescue}: {error.strerror or error})") from None
+    raise CliError(f"{problem}; this turn was saved to {rescue} instead")
 
 
 def _write_trace(path: Path, doc, result, assistant) -> None:
@@ -227,14 +291,25 @@ def cmd_gui(args) -> int:
     return run_app(args.photo)
 
 
+PIXEL_LIMIT_NOTE = (
+    "Photos over {limit:g} MP are refused before they are decoded (a guard against damaged files and "
+    "decompression bombs: every megapixel takes about 12 MB of memory while rendering); the {variable} "
+    "environment variable raises the limit, e.g. {variable}=400000000 for 400 MP."
+)
+MAX_EDGE_ARGUMENT = 1_000_000  # --max-size: far past any photo's edge (a bigger one changes nothing)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from .core.image_io import DEFAULT_MAX_PIXELS, MAX_PIXELS_VARIABLE
+
+    limit_note = PIXEL_LIMIT_NOTE.format(limit=DEFAULT_MAX_PIXELS / 1e6, variable=MAX_PIXELS_VARIABLE)
     parser = argparse.ArgumentParser(prog="iea-desktop", description="Photo editor with a local assistant.")
     parser.add_argument("--version", action="version", version=f"iea-desktop {__version__}")
     parser.add_argument("--verbose", dest="log_verbose", action="store_true",
                         help="also write the log to stderr (give it before the command)")
     sub = parser.add_subparsers(dest="command")
 
-    render = sub.add_parser("render", help="render a photo with edits to a file")
+    render = sub.add_parser("render", help="render a photo with edits to a file", epilog=limit_note)
     render.add_argument("photo")
     render.add_argument("-o", "--output", required=True, help="output file (.jpg, .png, .tif, .webp)")
     render.add_argument("--params", help='JSON object of tool values, e.g. {"exposure": 20}, or a file holding one')
@@ -246,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("-q", "--quiet", action="store_true")
     render.set_defaults(func=cmd_render)
 
-    edit = sub.add_parser("edit", help="ask the assistant for an edit, then render")
+    edit = sub.add_parser("edit", help="ask the assistant for an edit, then render", epilog=limit_note)
     edit.add_argument("photo")
     edit.add_argument("text", help='the request, e.g. "make it warmer"')
     edit.add_argument("-o", "--output", help="write the edited photo here")
@@ -274,8 +349,6 @@ COMMANDS = ("render", "edit", "models", "doctor")
 
 def _start_logging(verbose: bool, argv: list[str]):
     """The rotating log file (and stderr with --verbose); see iea_desktop.logs."""
-    import logging
-
     from . import logs
 
     path = logs.setup_logging(verbose)
@@ -287,45 +360,120 @@ def _start_logging(verbose: bool, argv: list[str]):
     return log
 
 
+def _writes_to_fd2(stream) -> bool:
+    try:
+        return stream.fileno() == 2
+    except (AttributeError, OSError, ValueError):  # pytest's capture, a closed or no stream
+        return False
+
+
+@contextlib.contextmanager
+def _library_chatter_to_log():
+    """Send what libraries say about a damaged photo to the log, not the terminal.
+
+    C libraries (libtiff, libpng, LibRaw, OpenCV) print their warnings straight to file descriptor 2,
+    around the one-line message the person gets. While this is active, descriptor 2 goes to a
+    temporary file whose text is logged at the end, and Python's sys.stderr keeps the terminal;
+    Python warnings (Pillow's) are logged too. Not for a model's turn: a crash in llama.cpp must
+    still reach the terminal.
+    """
+    log = logging.getLogger("iea_desktop.libraries")
+    try:
+        sys.stderr.flush()
+        terminal = os.dup(2)
+    except (AttributeError, OSError, ValueError):  # no descriptor 2 (a windowed program)
+        yield
+        return
+    capture = tempfile.TemporaryFile()
+    stderr = sys.stderr
+    own_stderr = _writes_to_fd2(stderr)
+    os.dup2(capture.fileno(), 2)
+    if own_stderr:
+        sys.stderr = open(terminal, "w", encoding=stderr.encoding, errors=stderr.errors, buffering=1, closefd=False)
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        log.info("%s: %s (%s:%s)", category.__name__, message, filename, lineno)
+
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = show
+            yield
+    finally:
+        if own_stderr:
+            sys.stderr.close()
+            sys.stderr = stderr
+        os.dup2(terminal, 2)
+        os.close(terminal)
+        capture.seek(0)
+        text = capture.read(CHATTER_LIMIT).decode("utf-8", "replace")
+        capture.close()
+        for line in text.splitlines():
+            if line.strip():
+                log.info("library: %s", line)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     verbose = False
     while argv and argv[0] == "--verbose":  # the global flag, before the command
         verbose = True
         argv.pop(0)
-    if argv and argv[0] in COMMANDS:
-        args = build_parser().parse_args(argv)
-        if args.func is cmd_render and _eight_bit_export(args):
-            from .core import image_io
+    with contextlib.ExitStack() as stack:
+        if argv and argv[0] in COMMANDS:
+            args = build_parser().parse_args(argv)
+            if args.func is cmd_render:
+                stack.enter_context(_library_chatter_to_log())
+            if args.func is cmd_render and _eight_bit_export(args):
+                from .core import image_io
 
-            # the decode runs on its own core while the rest of the editor is imported and the
-            # document opened (docs/performance.md); a photo that cannot be read is reported as always
-            args.decoding = image_io.load_in_background(args.photo, keep_8bit=True)
-    else:
-        gui = argparse.ArgumentParser(prog="iea-desktop", description="Photo editor with a local assistant. "
-                                      f"Commands: {', '.join(COMMANDS)} (iea-desktop COMMAND --help).")
-        gui.add_argument("--version", action="version", version=f"iea-desktop {__version__}")
-        gui.add_argument("--verbose", dest="log_verbose", action="store_true", help="also write the log to stderr")
-        gui.add_argument("photo", nargs="?", help="photo to open")
-        args = gui.parse_args(argv)
-        args.func = cmd_gui
+                # the decode runs on its own core while the rest of the editor is imported and the
+                # document opened (docs/performance.md); a photo that cannot be read is reported as
+                # always. A command that fails before it needs the pixels waits for the decode all
+                # the same, so that what the decoders say still goes to the log.
+                args.decoding = image_io.load_in_background(args.photo, keep_8bit=True)
+                stack.callback(concurrent.futures.wait, [args.decoding])
+        else:
+            gui = argparse.ArgumentParser(prog="iea-desktop", description="Photo editor with a local assistant. "
+                                          f"Commands: {', '.join(COMMANDS)} (iea-desktop COMMAND --help).")
+            gui.add_argument("--version", action="version", version=f"iea-desktop {__version__}")
+            gui.add_argument("--verbose", dest="log_verbose", action="store_true", help="also write the log to stderr")
+            gui.add_argument("photo", nargs="?", help="photo to open")
+            args = gui.parse_args(argv)
+            args.func = cmd_gui
+        return _run(args, _start_logging(verbose or getattr(args, "log_verbose", False), argv))
+
+
+def _run(args, log) -> int:
+    """Run the command; whatever stops it ends in one line on stderr (details in the log)."""
+    from .agent.errors import ModelFileError
     from .core.export import ExportError
+    from .core.files import InputError, WriteError
     from .core.image_io import ImageLoadError
     from .core.ops import OpError
     from .core.project import ProjectError
-    from .agent.errors import ModelFileError
+    from .logs import FILE_ONLY
 
-    log = _start_logging(verbose or getattr(args, "log_verbose", False), argv)
+    def fail(message: str, details: bool = False) -> int:
+        print(f"iea-desktop: {message}", file=sys.stderr)
+        log.error("%s", message, exc_info=details, extra=FILE_ONLY)
+        return EXIT_ERROR
+
     try:
         return args.func(args)
-    except (CliError, ImageLoadError, ProjectError, OpError, ExportError, ModelFileError) as error:
-        print(f"iea-desktop: error: {error}", file=sys.stderr)
-        from .logs import FILE_ONLY
-
-        log.error("error: %s", error, extra=FILE_ONLY)
-        return EXIT_ERROR
+    except (CliError, ImageLoadError, ProjectError, OpError, ExportError, ModelFileError, InputError,
+            WriteError) as error:
+        return fail(f"error: {error}")
     except KeyboardInterrupt:
         return 130
+    except MemoryError:
+        return fail("error: not enough memory for this photo and these edits", details=True)
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        return fail(f"error: {where}{error.strerror or error}", details=True)
+    except Exception as error:  # a bug: still one line for the person, the traceback in the log
+        from .logs import log_file
+
+        return fail(f"internal error: {type(error).__name__}: {error} (details in {log_file()})", details=True)
 
 
 if __name__ == "__main__":

@@ -67,7 +67,7 @@ def test_subprocess_render_with_params(photo, tmp_path):
 
 @pytest.mark.parametrize("args,fragment", [
     (["--params", '{"glow": 3}'], "unknown tool"),
-    (["--params", "{not json"], "not valid JSON"),
+    (["--params", "{not json"], "invalid JSON"),
 ])
 def test_subprocess_bad_input_is_one_line_without_traceback(args, fragment, photo, tmp_path):
     result = run_cli("render", str(photo), "-o", str(tmp_path / "out.png"), *args)
@@ -208,7 +208,7 @@ def test_16bit_tiff_and_quality(photo, tmp_path, capsys):
     ('{"crop": {"aspect": "7:3"}}', ["crop.aspect"]),
     ('[1, 2]', ["JSON object"]),
     ('"exposure"', ["JSON object"]),
-    ('{"exposure": 20', ["not valid JSON"]),
+    ('{"exposure": 20', ["--params", "invalid JSON"]),
     ('no-such-file.json', ["no-such-file.json", "file not found"]),
 ])
 def test_bad_params(params, fragments, photo, tmp_path, capsys):
@@ -222,12 +222,12 @@ def test_params_file_that_is_not_json(photo, tmp_path, capsys):
     params = tmp_path / "params.json"
     params.write_text("exposure = 20\n")
     code, _, err = render(capsys, photo, "-o", tmp_path / "out.png", "--params", params)
-    assert_clean_error(code, err, "not valid JSON")
+    assert_clean_error(code, err, "params.json", "invalid JSON")
 
 
 def test_params_that_is_a_folder(photo, tmp_path, capsys):
     code, _, err = render(capsys, photo, "-o", tmp_path / "out.png", "--params", tmp_path)
-    assert_clean_error(code, err, "cannot be read")
+    assert_clean_error(code, err, "is a folder")
 
 
 def test_bad_photos(tmp_path, capsys):
@@ -346,3 +346,15 @@ def test_load_in_background_gives_what_load_gives_or_its_error(photo, tmp_path):
     np.testing.assert_array_equal(image, expected)
     with pytest.raises(image_io.ImageLoadError, match="not found"):
         image_io.load_in_background(tmp_path / "gone.jpg").result(timeout=30)
+
+
+# --------------------------------------------------------------------------- the pixel limit
+
+
+def test_help_states_the_pixel_limit_and_how_to_raise_it(capsys):
+    for command in ("render", "edit"):
+        with pytest.raises(SystemExit):
+            cli.main([command, "--help"])
+        text = " ".join(capsys.readouterr().out.split())
+        assert f"Photos over {image_io.DEFAULT_MAX_PIXELS / 1e6:g} MP are refused" in text
+        assert "IEA_MAX_PIXELS environment variable raises the limit" in text

@@ -7,7 +7,9 @@ its answers are meaningless, but every step of the real multimodal pipeline runs
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -63,6 +65,119 @@ def test_missing_model_file_is_a_clear_error(tmp_path, capsys):
     assert main(["edit", str(SAMPLE), "warmer", "--model", str(tmp_path / "nope.gguf")]) == 1
     err = capsys.readouterr().err
     assert "nope.gguf" in err and "Traceback" not in err
+
+
+# --- a failed edit changes nothing; a save that fails says where the turn went ---------------------
+
+def one_error_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("iea-desktop: error: ") and "Traceback" not in err, err
+    return lines[0]
+
+
+@pytest.fixture
+def photo_copy(tmp_path) -> Path:
+    copy = tmp_path / "photo.jpg"
+    copy.write_bytes(SAMPLE.read_bytes())
+    return copy
+
+
+@pytest.mark.parametrize("output, fragment", [
+    ("photo.jpg", "original photo"),
+    ("out.gif", "unknown file type"),
+    ("no/such/folder/out.jpg", "does not exist"),
+])
+def test_a_refused_output_leaves_the_project_as_it_was(tmp_path, capsys, photo_copy, output, fragment):
+    project, trace_file = tmp_path / "edit.iea.json", tmp_path / "trace.json"
+    assert main(["edit", str(photo_copy), "warmer", "--project", str(project)]) == 0
+    before, photo_bytes = project.read_bytes(), photo_copy.read_bytes()
+    capsys.readouterr()
+    code = main(["edit", str(photo_copy), "brighter", "--project", str(project), "-o", str(tmp_path / output),
+                 "--trace", str(trace_file)])
+    assert code == 1 and fragment in one_error_line(capsys.readouterr().err)
+    assert project.read_bytes() == before  # a retry will not apply "brighter" twice
+    assert photo_copy.read_bytes() == photo_bytes and not trace_file.exists()
+
+
+def test_an_export_that_fails_after_the_turn_saves_nothing(tmp_path, capsys, photo_copy, monkeypatch):
+    from iea_desktop.core import export
+    from iea_desktop.core.document import Document
+
+    project = tmp_path / "edit.iea.json"
+    assert main(["edit", str(photo_copy), "warmer", "--project", str(project)]) == 0
+    before = project.read_bytes()
+
+    def full_disk(self, *args, **kwargs):
+        raise export.ExportError("out.jpg: cannot be written (the disk is full)")
+
+    monkeypatch.setattr(Document, "export", full_disk)
+    capsys.readouterr()
+    assert main(["edit", str(photo_copy), "brighter", "--project", str(project), "-o", str(tmp_path / "out.jpg")]) == 1
+    assert "disk is full" in one_error_line(capsys.readouterr().err)
+    assert project.read_bytes() == before
+
+
+def failing_folder(monkeypatch, folder: Path, error_number: int) -> None:
+    """Files cannot be created in ``folder`` (and its sub-folders): a full disk, a read-only file
+    system, a folder without write permission. The tests run as root, whom chmod does not stop."""
+    real_open = os.open
+
+    def refusing_open(path, flags, *args, **kwargs):
+        if flags & os.O_CREAT and Path(os.fsdecode(path)).resolve().is_relative_to(folder.resolve()):
+            raise OSError(error_number, os.strerror(error_number), os.fsdecode(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refusing_open)
+
+
+@pytest.mark.parametrize("error_number, reason", [
+    (errno.ENOSPC, "the disk is full"), (errno.EROFS, "read-only"), (errno.EACCES, "permission denied"),
+])
+def test_a_project_that_cannot_be_written_is_saved_in_the_data_folder(tmp_path, capsys, photo_copy, monkeypatch,
+                                                                      iea_home, error_number, reason):
+    folder = tmp_path / "full"
+    folder.mkdir()
+    project = folder / "edit.iea.json"
+    failing_folder(monkeypatch, folder, error_number)
+    code = main(["edit", str(photo_copy), "make it warmer", "--project", str(project)])
+    line = one_error_line(capsys.readouterr().err)
+    assert code == 1 and str(project) in line and reason in line and "saved to" in line
+    rescue = Path(line.rsplit("saved to ", 1)[1].removesuffix(" instead"))
+    assert rescue.is_relative_to(iea_home)
+    saved = json.loads(rescue.read_text())
+    assert [m["text"] for m in saved["chat"] if m["role"] == "user"] == ["make it warmer"]
+    assert saved["graph"][0]["op"] == "temperature"
+    assert not project.exists() and list(folder.iterdir()) == []
+
+
+def test_a_turn_that_cannot_be_saved_anywhere_says_so(tmp_path, capsys, photo_copy, monkeypatch, iea_home):
+    project = tmp_path / "edit.iea.json"
+    failing_folder(monkeypatch, tmp_path, errno.ENOSPC)
+    failing_folder(monkeypatch, iea_home / "data" / "projects", errno.ENOSPC)
+    code = main(["edit", str(photo_copy), "warmer", "--project", str(project)])
+    line = one_error_line(capsys.readouterr().err)
+    assert code == 1 and "the disk is full" in line and "this turn was not saved" in line
+
+
+def test_a_trace_that_cannot_be_written_is_one_line(tmp_path, capsys, photo_copy, monkeypatch):
+    project, folder = tmp_path / "edit.iea.json", tmp_path / "traces"
+    folder.mkdir()
+    failing_folder(monkeypatch, folder, errno.EROFS)
+    code = main(["edit", str(photo_copy), "warmer", "--project", str(project), "--trace", str(folder / "t.json")])
+    line = one_error_line(capsys.readouterr().err)
+    assert code == 1 and "t.json" in line and "read-only" in line and "saved in the project" in line
+    assert json.loads(project.read_text())["graph"]  # the turn is in the project
+
+
+def test_a_new_project_starts_empty_even_when_the_photo_has_one(tmp_path, capsys, photo_copy):
+    """edit --project NEW next to a photo whose sidecar has a history: the new project holds only this
+    turn (it used to take the sidecar's history but not its graph, and could not be opened again)."""
+    assert main(["edit", str(photo_copy), "brighter", "--project", str(photo_copy) + ".iea.json"]) == 0
+    assert main(["edit", str(photo_copy), "warmer", "--project", str(tmp_path / "new.iea.json")]) == 0
+    assert main(["edit", str(photo_copy), "a bit more", "--project", str(tmp_path / "new.iea.json")]) == 0
+    saved = json.loads((tmp_path / "new.iea.json").read_text())
+    assert [m["text"] for m in saved["chat"] if m["role"] == "user"] == ["warmer", "a bit more"]
+    assert [n["op"] for n in saved["graph"]] == ["temperature"]
 
 
 # --- real llama.cpp (fixtures from tests/agent/conftest.py) -------------------------------------
