@@ -100,7 +100,7 @@ class BuiltinAssistant:
                   cancel: threading.Event | None = None) -> str:
         if cancel is not None and cancel.is_set():
             raise Cancelled()
-        text = describe_graph(ctx.nodes)
+        text = summarize_graph(ctx.nodes)
         if on_text is not None:
             on_text(text)
         return text

@@ -134,12 +134,20 @@ class AssistantSession:
             return result
 
     def summarize(self, on_text=None, cancel=None) -> TurnResult:
-        """IEA's summary task: one sentence describing the person's editing preference."""
+        """"Summarize my edits": every adjustment with its values (the same words for every
+        assistant, from the graph), then the assistant's one sentence on the person's taste (IEA's
+        summary task)."""
+        from .builtin import describe_graph  # the built-in assistant's words for a graph
+
         with self._lock:
             started = time.perf_counter()
             result = TurnResult(uuid.uuid4().hex[:8], "")
             try:
-                result.reply = self.assistant.summarize(self.context("Summarize my edits"), on_text, cancel)
+                listing = describe_graph(list(self.document.graph.nodes))
+                if on_text is not None:
+                    on_text(listing + "\n")
+                taste = self.assistant.summarize(self.context("Summarize my edits"), on_text, cancel)
+                result.reply = f"{listing}\n{taste}" if self.document.graph.nodes and taste else listing
             except Cancelled:
                 result.cancelled, result.reply = True, "Stopped."
             except Exception as error:

@@ -161,7 +161,7 @@ class ChatPanel(QWidget):
         self.send_button.clicked.connect(self._send_or_stop)
         self.summarize_button = QPushButton("Summarize my edits")
         self.summarize_button.setObjectName("link")
-        self.summarize_button.setToolTip("Ask the assistant to list the adjustments on this photo, with their values")
+        self.summarize_button.setToolTip("List the adjustments on this photo with their values, and what they say about your taste")
         self.summarize_button.clicked.connect(self.summarize_requested)
 
         top = QVBoxLayout()

@@ -61,11 +61,15 @@ def test_summary_phrasings_list_every_adjustment_with_its_values(session, reques
     assert f"{len(doc.graph)} adjustments (1 switched off)" in reply
 
 
-def test_the_summarize_button_lists_the_edits_not_a_taste(session):
+def test_the_summarize_button_lists_the_edits_then_the_taste(session):
+    assert session.summarize().reply == "There are no adjustments yet: the photo is as it was shot."
     session.run_turn("warmer")
-    reply = session.summarize().reply
-    assert "Temperature +" in reply and "warmed the colours" in reply and "prefer" not in reply
-    assert "You prefer" in session.run_turn("what is my style").reply  # the taste, when that is the question
+    streamed = []
+    reply = session.summarize(on_text=streamed.append).reply
+    listing, taste = reply.rsplit("\n", 1)
+    assert "Temperature +" in listing and "warmed the colours" in listing and "prefer" not in listing
+    assert taste == "You prefer warmer photos." and "".join(streamed) == reply
+    assert session.run_turn("what is my style").reply == taste  # the taste alone, when that is the question
 
 
 def test_summary_says_when_the_person_changed_an_assistant_node(session):

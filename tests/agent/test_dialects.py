@@ -215,7 +215,8 @@ def test_iea_summary(doc):
                                     "<think>brighter</think><answer>You prefer brighter, warmer photos.</answer>")
     session.run_turn("nicer")
     result = session.summarize()
-    assert result.reply == "You prefer brighter, warmer photos."
+    listing, taste = result.reply.rsplit("\n", 1)  # the edits in words, then the model's sentence
+    assert taste == "You prefer brighter, warmer photos." and "applied in this order" in listing
     assert backend.calls[1]["messages"][0]["content"].startswith("You are a skilled photo editor")
 
 

@@ -103,7 +103,7 @@ def test_summarize_my_edits(qtbot, window, sample, scripted):
     open_photo(qtbot, window, sample)
     qtbot.mouseClick(window.chat.summarize_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: finished(window), timeout=WAIT_MS)
-    assert window.chat.bubbles[-1].text == "You like bright photos."
+    assert window.chat.bubbles[-1].text == "There are no adjustments yet: the photo is as it was shot."
     assert window.document.graph.nodes == []
 
 
