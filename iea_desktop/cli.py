@@ -414,6 +414,9 @@ def _library_chatter_to_log():
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if getattr(sys.stdout, "errors", None) == "strict" and hasattr(sys.stdout, "reconfigure"):
+        # a file name that is not valid UTF-8 is printed as its own bytes, as `ls` does, not a crash
+        sys.stdout.reconfigure(errors="surrogateescape")
     verbose = False
     while argv and argv[0] == "--verbose":  # the global flag, before the command
         verbose = True

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import importlib.util
+import io
 import json
 import os
 import random
@@ -284,6 +285,25 @@ def test_special_files(work, capfd, kind, role):
         assert code == 1  # nothing here can be read as what it stands for
     assert photo.read_bytes() == photo_bytes
     assert_nothing_left(work, kind)
+
+
+def test_file_names_that_are_not_utf8(tmp_path, capfd, seeds, monkeypatch):
+    """Names from old cameras, Windows shares and ZIPs: the photo, its project, the output, and the
+    `wrote ...` line on a terminal whose output is strict UTF-8."""
+    folder = os.fsdecode(bytes(tmp_path))
+    photo = os.path.join(folder, os.fsdecode(b"caf\xe9.png"))
+    Path(photo).write_bytes(seeds["png"].read_bytes())
+    output, project = os.path.join(folder, os.fsdecode(b"r\xe9.jpg")), photo + ".iea.json"
+    code, err = run(capfd, "edit", photo, "make it warmer", "-o", output, "--project", project)
+    assert_clean(code, err, "edit")
+    assert code == 0 and "make it warmer" in fuzz.requests_in(Path(project))
+    terminal = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict")
+    monkeypatch.setattr(sys, "stdout", terminal)
+    code, err = run(capfd, "render", photo, "-o", output)
+    assert_clean(code, err, "render")
+    assert code == 0 and Path(output).stat().st_size > 0
+    terminal.flush()
+    assert b"r\xe9.jpg" in terminal.buffer.getvalue()  # the name's own bytes, as `ls` prints them
 
 
 # --------------------------------------------------------------------------- a full or read-only disk

@@ -36,7 +36,8 @@ class Document:
         self._full: np.ndarray | None = None
         self._listeners: list[Callable[[], None]] = []
         stat = self.path.stat()
-        self._identity = f"{self.path.resolve()}|{stat.st_mtime_ns}|{stat.st_size}"
+        # ascii(): a file name that is not valid UTF-8 (surrogates in Python) still makes a cache key
+        self._identity = f"{ascii(str(self.path.resolve()))}|{stat.st_mtime_ns}|{stat.st_size}"
         self.history.subscribe(self._on_change)
 
     # --- opening and saving ------------------------------------------------------------------
