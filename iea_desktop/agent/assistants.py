@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Callable
 
@@ -41,6 +42,19 @@ def builtin_assistant():
     return BuiltinAssistant()
 
 
+LLAMA_MISSING = ("llama.cpp support is not installed, so GGUF models cannot be used; the built-in assistant "
+                 "still works. Install it with `make setup`, or CMAKE_ARGS=\"-DGGML_NATIVE=OFF\" pip install "
+                 "'iea-desktop[llama]' (README, Quick start)")
+
+
+def llama_cpp_installed() -> bool:
+    """Whether llama-cpp-python can be imported (found without loading its libraries)."""
+    try:
+        return importlib.util.find_spec("llama_cpp") is not None
+    except (ImportError, ValueError):  # ValueError: blocked in sys.modules
+        return False
+
+
 def load_model_assistant(model_path: str | Path, mmproj_path: str | Path | None = None,
                          progress: Callable[[float, str], None] | None = None, dialect: str | None = None,
                          n_threads: int | None = None, auto_mmproj: bool = True) -> ModelAssistant:
@@ -51,6 +65,8 @@ def load_model_assistant(model_path: str | Path, mmproj_path: str | Path | None 
     """
     from .backends.model_process import IsolatedBackend
 
+    if not llama_cpp_installed():
+        raise ModelFileError(LLAMA_MISSING)
     model_path = Path(model_path)
     if mmproj_path is None and auto_mmproj and model_path.exists():
         mmproj_path = find_mmproj(model_path)

@@ -275,3 +275,13 @@ def test_one_request_at_a_time(text_backend):
     assert not errors
     runs = "".join(log)
     assert runs.count("AB") + runs.count("BA") <= 1  # one switch at most: no interleaving
+
+
+def test_a_gguf_without_llama_cpp_installed_is_refused_with_the_install_command(tmp_path, monkeypatch):
+    """A plain `pip install` has no llama.cpp: choosing a model says so; the built-in assistant still works."""
+    from iea_desktop.agent.assistants import load_assistant
+
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)
+    with pytest.raises(ModelFileError, match=r"llama.cpp support is not installed.*make setup"):
+        load_assistant(str(tmp_path / "model.gguf"))
+    assert load_assistant("builtin").is_builtin
