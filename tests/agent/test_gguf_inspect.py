@@ -275,3 +275,12 @@ def test_find_mmproj(tmp_path, tiny_mmproj_576):
     assert find_mmproj(model) == tmp_path / "gemma-3-4b-it-mmproj-f16.gguf"
     (tmp_path / "gemma-3-4b-it-mmproj-f16.gguf").unlink()
     assert find_mmproj(model) == tmp_path / "mmproj-other-f16.gguf"
+
+
+def test_find_mmproj_reads_names_that_start_with_mmproj(tmp_path, tiny_mmproj_576):
+    """ggml-org's projectors are all named mmproj-<model>: the mark is not part of the match."""
+    model = tmp_path / "SmolVLM-500M-Instruct-Q8_0.gguf"
+    model.write_bytes(b"")
+    for name in ("mmproj-Qwen2.5-VL-3B-Instruct-Q8_0.gguf", "mmproj-SmolVLM-500M-Instruct-Q8_0.gguf"):
+        shutil.copy(tiny_mmproj_576, tmp_path / name)
+    assert find_mmproj(model) == tmp_path / "mmproj-SmolVLM-500M-Instruct-Q8_0.gguf"

@@ -306,8 +306,9 @@ def check_pairing(model_info: GGUFInfo, mmproj_info: GGUFInfo) -> None:
 def find_mmproj(model_path: str | Path) -> Path | None:
     """Find a vision projector (``*mmproj*.gguf``) next to a model file.
 
-    With several candidates, the one whose name shares the longest prefix with the
-    model's name wins (``gemma-3-4b-it-Q4.gguf`` -> ``gemma-3-4b-it-mmproj.gguf``).
+    With several candidates, the one whose name, without its "mmproj" mark, shares the longest
+    prefix with the model's name wins (``gemma-3-4b-it-Q4.gguf`` -> ``gemma-3-4b-it-mmproj.gguf``,
+    ``SmolVLM-500M-Q8_0.gguf`` -> ``mmproj-SmolVLM-500M-Q8_0.gguf``, not ``mmproj-Qwen...``).
     """
     model_path = Path(model_path)
     try:
@@ -328,7 +329,7 @@ def find_mmproj(model_path: str | Path) -> Path | None:
 
     def shared_prefix(p: Path) -> int:
         n = 0
-        for a, b in zip(stem, p.name.lower()):
+        for a, b in zip(stem, p.name.lower().replace("mmproj", "").lstrip("-_.")):
             if a != b:
                 break
             n += 1
