@@ -7,7 +7,7 @@ opens resources/sample.jpg, asks the built-in assistant for an edit, and writes 
     02-photo-open.png      the photo, histogram and panels
     03-assistant-turn.png  after an assistant turn: the reply, and its nodes in the Layers panel
     04-before-after.png    the before/after split view
-    05-crop-tool.png       the crop tool on the canvas
+    05-crop-tool.png       the crop tool, entered from the toolbar's Crop button
     06-export.png          the export dialog
 
 Usage: python tools/screenshots.py [OUTPUT_DIR]   (default docs/screenshots)
@@ -59,8 +59,9 @@ def main(out_dir: Path) -> int:
     photo.parent.mkdir(parents=True)
     shutil.copy(SAMPLE, photo)
 
-    from PySide6.QtCore import QEventLoop, QPoint
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtCore import QEvent, QEventLoop, QPoint, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication, QToolBar
 
     from iea_desktop.ui.app import create_application
     from iea_desktop.ui.main_window import MainWindow
@@ -115,11 +116,26 @@ def main(out_dir: Path) -> int:
     shoot(window, "04-before-after.png")
     window.set_compare(False)
 
-    crop = window.layers.add("crop")
-    window._crop_edited({"left": 0.08, "top": 0.06, "right": 0.9, "bottom": 0.94}, True)
-    wait(lambda: window.layers.selected_id() == crop and not window.pipeline.busy, "the crop tool")
+    def drag(widget, start: QPointF, end: QPointF) -> None:
+        """A left-button drag, as the person makes it."""
+        for kind, point, buttons in ((QEvent.MouseButtonPress, start, Qt.LeftButton),
+                                     (QEvent.MouseMove, (start + end) / 2, Qt.LeftButton),
+                                     (QEvent.MouseMove, end, Qt.LeftButton),
+                                     (QEvent.MouseButtonRelease, end, Qt.NoButton)):
+            button = Qt.NoButton if kind == QEvent.MouseMove else Qt.LeftButton
+            QApplication.sendEvent(widget, QMouseEvent(kind, point, widget.mapToGlobal(point), button, buttons,
+                                                       Qt.NoModifier))
+            settle(0.05)
+
+    crop_button = window.findChild(QToolBar, "mainToolbar").widgetForAction(window.crop_action)
+    crop_button.click()  # the toolbar's Crop
+    tool = window.canvas.crop_tool
+    wait(lambda: tool.active and not window.pipeline.busy, "the crop tool")
+    drag(window.canvas, tool.handles()["tl"], tool.handles()["tl"] + QPointF(50, 30))
+    drag(window.canvas, tool.handles()["br"], tool.handles()["br"] - QPointF(40, 40))
+    wait(lambda: not window.pipeline.busy, "the render")
     shoot(window, "05-crop-tool.png")
-    window.layers.select(None)
+    crop_button.click()  # applies the crop and leaves the tool
 
     window.export()
     wait(lambda: window.export_dialog is not None and window.export_dialog.isVisible(), "the export dialog")
