@@ -791,6 +791,8 @@ class MainWindow(AssistantMixin, QMainWindow):
             action.setEnabled(has_doc)
         self.crop_action.setEnabled(has_doc and idle)
         self.level_action.setEnabled(has_doc and idle)
+        self.crop_apply_action.setEnabled(self.canvas.crop_tool.active)  # Enter and Esc are free otherwise
+        self.crop_cancel_action.setEnabled(self.canvas.crop_tool.active)
         if has_doc:
             undo = doc.history.labels()[doc.history.position - 1] if doc.history.can_undo else ""
             redo = doc.history.labels()[doc.history.position] if doc.history.can_redo else ""
