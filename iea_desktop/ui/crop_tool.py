@@ -37,6 +37,8 @@ CURSORS = {
     "move": Qt.SizeAllCursor, "rotate": Qt.PointingHandCursor, "level": Qt.CrossCursor,
 }
 EDGES = ("left", "top", "right", "bottom")
+HINT = ("Drag the box or its handles (Shift keeps the ratio), drag outside it to rotate, Ctrl + drag "
+        "along the horizon to level it. Enter applies, Esc cancels.")
 
 
 def frame_size(nodes, width: int, height: int) -> tuple[int, int]:

@@ -26,7 +26,7 @@ from ..core.document import Document
 from ..core.graph import Node
 from ..core.history import SetNodeFields
 from ..core.ops.base import Param
-from .crop_tool import EDGES, crop_frame, edges_for_aspect, size_text
+from .crop_tool import EDGES, HINT, crop_frame, edges_for_aspect, size_text
 from .layers_panel import origin_text
 
 GESTURE_IDLE_MS = 700  # wheel/keyboard steps closer together than this are one undo step
@@ -366,7 +366,7 @@ class Inspector(QWidget):
         self.controls = {}
         self._per_unit, self._frame, self.size_label = {}, None, None
         self._op = node.op
-        self.help.setText(node.spec.help)
+        self.help.setText(f"{node.spec.help} {HINT}" if node.op == "crop" else node.spec.help)
         for param in node.spec.params:
             tip = f"{param.help} (default {param.default})" if param.kind != "bool" else param.help
             if param.kind == "bool":

@@ -29,7 +29,7 @@ from ..core.image_io import OPEN_FILTER_EXTENSIONS
 from ..core.project import ProjectError
 from . import assistants
 from .canvas import Canvas
-from .crop_tool import crop_frame
+from .crop_tool import HINT, crop_frame
 from .chat_panel import ChatPanel, MessageBubble
 from .empty_state import EmptyState
 from .export_dialog import ExportDialog
@@ -499,6 +499,7 @@ class MainWindow(AssistantMixin, QMainWindow):
         self.layers.select(crop_id)
         self._sync_tool()
         self.canvas.setFocus()
+        self.statusBar().showMessage(f"Crop & straighten: {HINT}", 8000)
 
     def set_level_mode(self, on: bool) -> None:
         if on and not self.canvas.crop_tool.active:
