@@ -841,14 +841,15 @@ class MainWindow(AssistantMixin, QMainWindow):
             QTimer.singleShot(0, lambda: self.open_photo(path))
 
     def eventFilter(self, obj, event) -> bool:
-        """Keys that are not plain shortcuts: while typing (the chat, a spin box, a list of choices)
-        keys without Ctrl/Alt go to the widget, not to a shortcut such as R, Z, F or Tab;
+        """Keys that are not plain shortcuts: while typing (the chat, a spin box, an editable list)
+        keys without Ctrl/Alt go to the widget, not to a shortcut such as R, Z, F, Tab or Enter;
         backslash toggles the original or, held, shows it while held; Space pans with a drag."""
         kind = event.type()
         if kind in (QEvent.ShortcutOverride, QEvent.KeyPress, QEvent.KeyRelease) and isinstance(obj, QWidget) \
                 and obj.window() is self:
             key = event.key()
-            typing = isinstance(obj, (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox, QComboBox))
+            typing = isinstance(obj, (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox)) or (
+                isinstance(obj, QComboBox) and obj.isEditable())
             if kind == QEvent.ShortcutOverride:
                 plain = not event.modifiers() & (Qt.ControlModifier | Qt.AltModifier | Qt.MetaModifier)
                 if (typing and plain) or key == Qt.Key_Backslash:

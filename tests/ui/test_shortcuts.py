@@ -71,6 +71,10 @@ def test_enter_in_a_spin_box_sets_the_value_and_stays_in_the_crop_tool(qtbot, wi
     assert window.document.graph.find("crop")[0].params["left"] == 100 / 768
     qtbot.keyClick(spin, Qt.Key_Escape)  # Esc in a spin box does not cancel the crop either
     assert window.canvas.crop_tool.active
+    aspect = window.inspector.controls["aspect"]  # a list of choices is no typing: Enter applies the crop
+    aspect.setFocus()
+    qtbot.keyClick(aspect, Qt.Key_Return)
+    assert not window.canvas.crop_tool.active and window.document.graph.find("crop")
 
 
 def test_help_lists_every_shortcut_the_window_has(qtbot, window, sample):
