@@ -22,7 +22,7 @@ LLAMA_CMAKE_metal := -DGGML_METAL=on
 WHEELS ?= $(HOME)/.cache/iea-desktop/wheels/llama-$(LLAMA_VERSION)-$(LLAMA_FLAVOUR)
 LLAMA_STAMP := $(VENV)/.llama-$(LLAMA_VERSION)-$(LLAMA_FLAVOUR)
 
-.PHONY: setup setup-test check-run check-test run test bench screenshots clean docs
+.PHONY: setup setup-test check-run check-test run test fuzz bench screenshots clean docs
 
 # What the machine needs (compilers, Python headers and venv, Qt's system libraries) is checked
 # first, in a second, by iea_desktop/prereqs.py with the system's Python: a missing piece is named
@@ -76,6 +76,12 @@ run: check-run setup
 
 test: check-test setup-test
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+# A longer fault-injection campaign than the test suite's (tools/fuzz.py: damaged photos, projects,
+# params and models, special files, failing disks, concurrent edits, kills); prints a table per family.
+FUZZ_CASES ?= 40
+fuzz: setup-test
+	$(PY) tools/fuzz.py --cases $(FUZZ_CASES)
 
 clean:
 	rm -rf $(VENV) build *.egg-info iea_desktop/core/_kernel.*.so

