@@ -543,6 +543,8 @@ class MainWindow(AssistantMixin, QMainWindow):
         self.zoom_label.setText(self.canvas.zoom_text())
         if self.canvas.needs_detail:
             self.detail_timer.start()
+        else:
+            self.pipeline.drop_detail()
 
     def _request_detail(self) -> None:
         if self.canvas.needs_detail:

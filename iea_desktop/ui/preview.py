@@ -248,6 +248,10 @@ class PreviewPipeline(QObject):
             self._detail_tokens.cancel_all()
         self._detail_pending = True
 
+    def drop_detail(self) -> None:
+        """The view is back at the preview's resolution: let go of the photo's geometry kept for it."""
+        self._geometry.clear()
+
     def _start_detail(self) -> None:
         self._detail_pending = False
         doc, nodes, geometry = self.document, self._nodes(), self._geometry

@@ -118,6 +118,8 @@ def test_detail_rows_after_geometry_match_the_export(qtbot, window, make_photo):
     qtbot.waitUntil(lambda: canvas.detail.revision == window.pipeline.revision, timeout=WAIT_MS)
     assert window.pipeline._geometry._image is kept
     assert np.array_equal(canvas.detail.pixels, full_rows(window, *canvas.detail.rows))
+    window.fit_action.trigger()  # back to the whole photo: the kept geometry goes
+    assert window.pipeline._geometry._image is None
 
 
 def test_before_after_split_and_held_key(qtbot, window, sample):
