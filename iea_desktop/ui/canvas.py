@@ -82,7 +82,8 @@ class Canvas(QWidget):
 
     def set_detail(self, frame: Frame) -> None:
         """Full-resolution rows (a band of the picture); older ones than those shown are dropped."""
-        if self.after is not None and self._fits(frame) and (self.detail is None or frame.revision >= self.detail.revision):
+        newer = self.detail is None or frame.revision >= self.detail.revision
+        if self.after is not None and self._fits(frame) and newer:
             self.detail = frame
             self.update()
 

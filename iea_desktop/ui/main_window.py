@@ -466,7 +466,8 @@ class MainWindow(AssistantMixin, QMainWindow):
             self.document.apply(AddNode(make_node("straighten", {"angle": angle}, provenance=Provenance("user"))))
         else:
             self._crop_gesture = self._crop_gesture or uuid.uuid4().hex[:10]
-            self.document.apply(SetNodeFields(node.id, params={"angle": angle}, enabled=True, gesture=self._crop_gesture,
+            self.document.apply(SetNodeFields(node.id, params={"angle": angle}, enabled=True,
+                                              gesture=self._crop_gesture,
                                               text=f"Straighten {old:+.1f}° → {angle:+.1f}°"))
         if final:
             history.end_gesture()
@@ -583,7 +584,8 @@ class MainWindow(AssistantMixin, QMainWindow):
         self.panels_action.setChecked(hidden)
 
     def set_full_screen(self, on: bool) -> None:
-        self.setWindowState(self.windowState() | Qt.WindowFullScreen if on else self.windowState() & ~Qt.WindowFullScreen)
+        state = self.windowState()
+        self.setWindowState(state | Qt.WindowFullScreen if on else state & ~Qt.WindowFullScreen)
         self.full_screen_action.setChecked(on)
 
     def _clipping_toggled(self, on: bool) -> None:

@@ -93,7 +93,8 @@ def test_help_lists_every_shortcut_the_window_has(qtbot, window, sample):
     extra.setShortcut(QKeySequence("Ctrl+Shift+K"))
     window.addAction(extra)
     window.show_shortcuts()
-    qtbot.waitUntil(lambda: window.shortcuts_dialog is not None and window.shortcuts_dialog.isVisible(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.shortcuts_dialog is not None and window.shortcuts_dialog.isVisible(),
+                    timeout=WAIT_MS)
     table = window.shortcuts_dialog.findChild(QTableWidget)
     listed = {table.item(row, 0).text(): table.item(row, 1).text() for row in range(table.rowCount())}
     assert listed["Something New"] == QKeySequence("Ctrl+Shift+K").toString(QKeySequence.NativeText)
