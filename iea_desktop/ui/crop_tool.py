@@ -102,6 +102,7 @@ class CropTool(QObject):
         self.angle = 0.0  # the straighten angle the photo is shown at
         self.level = False  # level mode: a drag draws a line along the horizon
         self._drag: tuple | None = None
+        self._moved = False  # the drag has changed something (a click alone changes nothing)
 
     @property
     def active(self) -> bool:
@@ -164,6 +165,7 @@ class CropTool(QObject):
         kind = self.hit(pos, modifiers)
         if kind is None:
             return False
+        self._moved = False
         if kind == "level":
             self._drag = ("level", pos, pos)
         elif kind == "rotate":
@@ -178,6 +180,7 @@ class CropTool(QObject):
 
     def move(self, pos: QPointF, modifiers) -> None:
         kind = self._drag[0]
+        self._moved = True
         if kind == "level":
             self._drag = ("level", self._drag[1], pos)
             self.canvas.update()
@@ -203,6 +206,8 @@ class CropTool(QObject):
                 self.angle = round(level_angle(self.angle, line), 2)
                 self.angle_edited.emit(self.angle, True)
             self.canvas.update()
+        elif not self._moved:
+            return
         elif drag[0] == "rotate":
             self.angle_edited.emit(self.angle, True)
         else:

@@ -123,6 +123,17 @@ def test_dragging_outside_the_box_rotates(qtbot, window, sample):
     assert window.canvas.crop_tool.active  # still cropping, now on the turned photo
 
 
+def test_a_click_on_the_canvas_changes_nothing(qtbot, window, sample):
+    open_photo(qtbot, window, sample)
+    enter(qtbot, window)
+    labels = window.document.history.labels()
+    box = window.canvas.crop_tool.screen_rect()
+    for point in (box.center(), box.center() + QPointF(0, box.height() / 2 + 20), handle(window, "br")):
+        mouse(window.canvas, QEvent.MouseButtonPress, point)
+        mouse(window.canvas, QEvent.MouseButtonRelease, point)
+    assert window.document.history.labels() == labels and not window.document.graph.find("straighten")
+
+
 def test_level_line_makes_the_horizon_level(qtbot, window, sample):
     open_photo(qtbot, window, sample)
     enter(qtbot, window)
