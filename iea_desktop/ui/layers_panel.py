@@ -22,6 +22,7 @@ from ..core.graph import Node, Provenance, make_node
 from ..core.history import AddNode, Compound, MoveNode, RemoveNode, SetNodeFields
 from ..core.ops import REGISTRY
 from . import theme
+from .crop_tool import crop_frame, size_text
 
 STAGE_GROUPS = (("Crop & rotate", ("geometry",)), ("Light", ("A", "B")), ("Colour", ("C",)), ("Effects & detail", ("D", "E")))
 NODE_ID = Qt.UserRole
@@ -254,14 +255,15 @@ class LayersPanel(QWidget):
     def _fill_item(self, item: QTreeWidgetItem, node: Node) -> None:
         item.setText(0, node.label)
         item.setCheckState(0, Qt.Checked if node.enabled else Qt.Unchecked)
-        item.setText(1, value_text(node))
+        value = value_text(node) if node.op != "crop" else size_text(node.params, crop_frame(self.document, node))
+        item.setText(1, value)
         item.setText(2, origin_badge(node))
         item.setData(2, ORIGIN, node.provenance.origin)
         tip = f"{node.spec.help}\n\n{origin_text(node)}"
         for column in range(3):
             item.setToolTip(column, tip)
             item.setForeground(column, QColor(theme.TEXT if node.enabled else theme.DIM_TEXT))
-        item.setToolTip(1, value_text(node))
+        item.setToolTip(1, value)
         font = item.font(0)
         font.setItalic(not node.enabled)
         item.setFont(0, font)

@@ -210,6 +210,7 @@ def test_fields_and_sizes_are_in_pixels(qtbot, window, sample):
     left.spin.setValue(168)
     assert crops(window)[0].params["left"] == 168 / 768
     qtbot.waitUntil(lambda: window.inspector.size_label.text() == "600 × 512 px, 1.17:1", timeout=WAIT_MS)
+    assert window.layers.tree.topLevelItem(0).text(1) == "600 × 512 px, 1.17:1"  # not "left 0.2188"
     assert window.document.history.labels()[-1] == "Crop: left 0 px → 168 px"
     # A straighten before the crop makes its frame smaller: the fields follow it.
     window.document.apply(AddNode(make_node("straighten", {"angle": 10})))
