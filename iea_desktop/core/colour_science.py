@@ -1,0 +1,149 @@
+"""Colour science for white balance: sRGB transfer, kelvin and tint to chromaticity, Bradford.
+
+- sRGB (IEC 61966-2-1): linear = x / 12.92 for x <= 0.04045, else ((x + 0.055) / 1.055) ** 2.4;
+  linear sRGB -> CIE XYZ by the standard D65 matrix ``RGB_TO_XYZ``.
+- Kelvin -> chromaticity: the Planckian locus in CIE 1960 (u, v) by Krystek's rational
+  approximation (1985; within 8e-5 of Planck's law from 1000 to 15000 K, smooth and monotone up
+  to 50000 K, where it nears the locus' end):
+  u(T) = (0.860117757 + 1.54118254e-4 T + 1.28641212e-7 T^2) / (1 + 8.42420235e-4 T + 7.08145163e-7 T^2),
+  v(T) = (0.317398726 + 4.22806245e-5 T + 4.20481691e-8 T^2) / (1 - 2.89741816e-5 T + 1.61456053e-7 T^2).
+- Tint: a step off the locus along its normal, Duv = tint / 3000 (the DNG SDK's scale), positive
+  towards green: a light that is greener than the locus (fluorescent), which the correction then
+  answers with magenta, as Lightroom's tint slider does. x = 3u / (2u - 8v + 4), y = 2v / (2u - 8v + 4).
+  D65 is about 6504 K, tint +9.6.
+- Chromatic adaptation (Bradford, von Kries in its sharpened cone space): XYZ -> LMS by
+  ``BRADFORD``, each cone scaled by destination white / source white, back by its inverse. White
+  points are taken at Y = 1, so the adaptation keeps the luminance of the white.
+
+Pure numpy, in double precision; the pixel work is in ``ops/white_balance.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+RGB_TO_XYZ = np.array([
+    [0.4124564, 0.3575761, 0.1804375],
+    [0.2126729, 0.7151522, 0.0721750],
+    [0.0193339, 0.1191920, 0.9503041],
+])
+XYZ_TO_RGB = np.linalg.inv(RGB_TO_XYZ)
+BRADFORD = np.array([
+    [0.8951, 0.2664, -0.1614],
+    [-0.7502, 1.7135, 0.0367],
+    [0.0389, -0.0685, 1.0296],
+])
+BRADFORD_INVERSE = np.linalg.inv(BRADFORD)
+
+KELVIN_RANGE = (2000.0, 50000.0)
+TINT_RANGE = (-150.0, 150.0)
+TINT_SCALE = 3000.0  # tint units per unit of Duv
+
+
+def srgb_to_linear(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    return np.where(x <= 0.04045, x / 12.92, ((np.maximum(x, 0.04045) + 0.055) / 1.055) ** 2.4)
+
+
+def linear_to_srgb(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    return np.where(x <= 0.0031308, x * 12.92, 1.055 * np.maximum(x, 0.0031308) ** (1 / 2.4) - 0.055)
+
+
+def planck_uv(kelvin) -> tuple[np.ndarray, np.ndarray]:
+    """The Planckian locus at ``kelvin`` in CIE 1960 (u, v) (Krystek's approximation)."""
+    t = np.asarray(kelvin, dtype=np.float64)
+    u = (0.860117757 + 1.54118254e-4 * t + 1.28641212e-7 * t * t) / (1 + 8.42420235e-4 * t + 7.08145163e-7 * t * t)
+    v = (0.317398726 + 4.22806245e-5 * t + 4.20481691e-8 * t * t) / (1 - 2.89741816e-5 * t + 1.61456053e-7 * t * t)
+    return u, v
+
+
+def _green_normal(kelvin) -> tuple[np.ndarray, np.ndarray]:
+    """The locus' unit normal at ``kelvin`` that points towards green (higher v)."""
+    t = np.asarray(kelvin, dtype=np.float64)
+    h = 1e-3 * t
+    u1, v1 = planck_uv(t - h)
+    u2, v2 = planck_uv(t + h)
+    du, dv = u2 - u1, v2 - v1  # along the locus, towards blue: u and v both fall
+    length = np.hypot(du, dv)
+    return dv / length, -du / length
+
+
+def kelvin_tint_to_uv(kelvin, tint) -> tuple[np.ndarray, np.ndarray]:
+    u, v = planck_uv(kelvin)
+    nu, nv = _green_normal(kelvin)
+    duv = np.asarray(tint, dtype=np.float64) / TINT_SCALE
+    return u + duv * nu, v + duv * nv
+
+
+def uv_to_xy(u, v) -> tuple[np.ndarray, np.ndarray]:
+    d = 2 * u - 8 * v + 4
+    return 3 * u / d, 2 * v / d
+
+
+def xy_to_uv(x, y) -> tuple[np.ndarray, np.ndarray]:
+    d = -2 * x + 12 * y + 3
+    return 4 * x / d, 6 * y / d
+
+
+def kelvin_tint_to_xy(kelvin: float, tint: float) -> tuple[float, float]:
+    x, y = uv_to_xy(*kelvin_tint_to_uv(kelvin, tint))
+    return float(x), float(y)
+
+
+def xy_to_xyz(x: float, y: float) -> np.ndarray:
+    """The white of chromaticity (x, y) at Y = 1."""
+    return np.array([x / y, 1.0, (1 - x - y) / y])
+
+
+def xyz_to_xy(xyz: np.ndarray) -> tuple[float, float]:
+    total = float(np.sum(xyz))
+    return float(xyz[0]) / total, float(xyz[1]) / total
+
+
+# The locus sampled evenly in mired (1e6 / K) for the inverse, from the range's cold end to its warm end.
+_MIREDS = np.linspace(1e6 / KELVIN_RANGE[1], 1e6 / KELVIN_RANGE[0], 4001)
+
+
+def xy_to_kelvin_tint(x: float, y: float) -> tuple[float, float]:
+    """The (kelvin, tint) of chromaticity (x, y): the locus point whose normal passes through it
+    (Robertson's isotemperature lines), found on a fine mired grid and refined by bisection, and the
+    signed distance along that normal. Colours beyond the ends of the range clamp to its ends."""
+    u, v = xy_to_uv(x, y)
+
+    def along(mired):  # the offset's component along the locus' tangent: zero at the answer
+        kelvin = 1e6 / mired
+        lu, lv = planck_uv(kelvin)
+        nu, nv = _green_normal(kelvin)
+        return (u - lu) * -nv + (v - lv) * nu  # tangent = normal turned a quarter
+
+    side = along(_MIREDS)
+    flips = np.nonzero(np.sign(side[:-1]) != np.sign(side[1:]))[0]
+    if len(flips) == 0:
+        mired = _MIREDS[0] if abs(side[0]) < abs(side[-1]) else _MIREDS[-1]
+    else:
+        lo, hi = _MIREDS[flips[0]], _MIREDS[flips[0] + 1]
+        for _ in range(40):
+            mid = 0.5 * (lo + hi)
+            if np.sign(along(mid)) == np.sign(along(lo)):
+                lo = mid
+            else:
+                hi = mid
+        mired = 0.5 * (lo + hi)
+    kelvin = 1e6 / mired
+    lu, lv = planck_uv(kelvin)
+    nu, nv = _green_normal(kelvin)
+    tint = ((u - lu) * nu + (v - lv) * nv) * TINT_SCALE
+    return float(kelvin), float(np.clip(tint, *TINT_RANGE))
+
+
+def bradford(source_xy: tuple[float, float], target_xy: tuple[float, float]) -> np.ndarray:
+    """The 3x3 XYZ -> XYZ matrix adapting colours seen under ``source_xy`` to ``target_xy``."""
+    source = BRADFORD @ xy_to_xyz(*source_xy)
+    target = BRADFORD @ xy_to_xyz(*target_xy)
+    return BRADFORD_INVERSE @ np.diag(target / source) @ BRADFORD
+
+
+def linear_rgb_adaptation(source_xy: tuple[float, float], target_xy: tuple[float, float]) -> np.ndarray:
+    """``bradford`` as a matrix on linear sRGB values."""
+    return XYZ_TO_RGB @ bradford(source_xy, target_xy) @ RGB_TO_XYZ

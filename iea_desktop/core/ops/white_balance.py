@@ -1,0 +1,96 @@
+"""White balance: the light the photo was taken under, in kelvin and tint, corrected in linear light.
+
+The values name the light to correct for, as RAW editors' sliders do: a higher temperature means
+a bluer light was assumed, so the photo comes out warmer; a positive tint, a greener light, so it
+comes out more magenta. The photo's own white (as shot) is 6500 K, tint +10 (D65, the white an
+sRGB photo is balanced to), and there the op is the identity (the renderer skips it).
+
+The math (``core/colour_science.py``): decode sRGB to linear, multiply by
+M = XYZ_to_sRGB · Bradford(white(K, tint) -> white(6500, +10)) · sRGB_to_XYZ, clip to [0, 1],
+encode sRGB. The decode and encode are 65,536-entry tables in the compiled kernel and M one
+``cv2.transform``: three passes, on strips on every core (a 3x3 matrix mixes the channels, which
+the fused point runs cannot express).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from .. import colour_science as cs
+from .base import OpSpec, Param
+
+AS_SHOT = (6500, 10)  # (temperature, tint) of the photo's own white: D65 is 6504 K, +9.6
+
+
+def white_xy(temperature: float, tint: float) -> tuple[float, float]:
+    return cs.kelvin_tint_to_xy(temperature, tint)
+
+
+@lru_cache(maxsize=64)
+def matrix(temperature: float, tint: float) -> np.ndarray:
+    """The 3x3 matrix on linear sRGB that corrects a light of (temperature, tint), float32."""
+    m = cs.linear_rgb_adaptation(white_xy(temperature, tint), white_xy(*AS_SHOT))
+    m = m.astype(np.float32)
+    m.setflags(write=False)
+    return m
+
+
+@lru_cache(maxsize=1)
+def _tables() -> tuple[np.ndarray, np.ndarray]:
+    """(decode, encode): sRGB -> linear and linear -> sRGB at 65,536 evenly spaced inputs in [0, 1]."""
+    ramp = np.arange(65536, dtype=np.float64) / 65535.0
+    decode = cs.srgb_to_linear(ramp).astype(np.float32)
+    encode = cs.linear_to_srgb(ramp).astype(np.float32)
+    return decode, encode
+
+
+def apply(image: np.ndarray, p: dict, ctx) -> np.ndarray:
+    import cv2
+
+    from .. import kernel
+    from ..pointops import TABLE
+
+    out = ctx.out
+    if out is None or ctx.out_offset != 0 or out.shape != image.shape:
+        out = np.empty(image.shape, dtype=np.float32)
+    if (p["temperature"], p["tint"]) == AS_SHOT:  # the matrix is the identity: no table round trip
+        return np.clip(image, 0.0, 1.0, out=out, dtype=np.float32, casting="unsafe")
+    decode, encode = _tables()
+    source = np.ascontiguousarray(image, dtype=np.uint8 if image.dtype == np.uint8 else np.float32)
+    linear = kernel.run(source, np.empty(source.shape, dtype=np.float32), [(TABLE, 65535.0, 0.0, decode)])
+    mixed = cv2.transform(linear, matrix(p["temperature"], p["tint"]))
+    return kernel.run(mixed, out, [(TABLE, 65535.0, 0.0, encode)])  # the table's index clips to [0, 1]
+
+
+OP = OpSpec(
+    name="white_balance",
+    label="White balance",
+    help="Correct the colour of the light: the temperature (kelvin) and tint of the light the photo was taken "
+         "under. Higher temperature = warmer result, positive tint = more magenta; 6500 K, tint +10 is as shot.",
+    stage="A",
+    order=5,
+    params=(
+        Param("temperature", "Temperature", 2000, 50000, AS_SHOT[0],
+              "kelvin of the light to correct for; higher = warmer result (as shot: 6500)"),
+        Param("tint", "Tint", -150, 150, AS_SHOT[1],
+              "green (-) or magenta (+) correction; the light's offset from the Planckian locus, Duv x 3000 "
+              "(as shot: +10)"),
+    ),
+    versions={1: apply},
+    version_notes={1: (
+        "in linear light: sRGB decoded (IEC 61966-2-1), then M = XYZ_to_sRGB · Bradford(white(K, tint) -> "
+        "white(6500, +10)) · sRGB_to_XYZ, clipped to [0, 1] and encoded. Bradford: LMS = B · XYZ with "
+        "B = [[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]], each cone "
+        "scaled by target white / source white (whites at Y = 1). white(K, tint): the Planckian locus in CIE "
+        "1960 uv by Krystek's approximation, u = (0.860117757 + 1.54118254e-4 T + 1.28641212e-7 T²) / "
+        "(1 + 8.42420235e-4 T + 7.08145163e-7 T²), v = (0.317398726 + 4.22806245e-5 T + 4.20481691e-8 T²) / "
+        "(1 - 2.89741816e-5 T + 1.61456053e-7 T²), moved along the locus' normal towards green by "
+        "Duv = tint / 3000; x = 3u / (2u - 8v + 4), y = 2v / (2u - 8v + 4). Presets (as shot 6500/+10, "
+        "daylight 5500/+10, cloudy 6500/+10, shade 7500/+10, tungsten 2850/0, fluorescent 3800/+21, "
+        "flash 5500/0), auto (grey-edge estimate refined on near-neutral pixels) and the eyedropper "
+        "(the values that make a 5 x 5 patch neutral) are in core/white_balance.py"
+    )},
+    tiles=True,
+)

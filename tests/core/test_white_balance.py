@@ -1,0 +1,222 @@
+"""White balance (issue 15): the colour science, the op, presets, auto and the eyedropper.
+
+Casts are generated: a scene in linear sRGB, seen under a light of (K, tint) as a camera balanced
+for the photo's own white would record it (the inverse of the op's correction for that light).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from iea_desktop.core import colour_science as cs
+from iea_desktop.core import white_balance as wb
+from iea_desktop.core.graph import make_node
+from iea_desktop.core.ops import get_op
+from iea_desktop.core.ops.base import RenderContext
+from iea_desktop.core.ops.white_balance import AS_SHOT, matrix
+from iea_desktop.core.render import Renderer, to_uint8
+
+OP = get_op("white_balance")
+D65 = (0.31271, 0.32902)
+
+
+def run(image: np.ndarray, temperature: float, tint: float) -> np.ndarray:
+    return OP.apply(image, OP.validate({"temperature": temperature, "tint": tint}), 1, RenderContext())
+
+
+def grey(level: float = 0.5, size: int = 8) -> np.ndarray:
+    return np.full((size, size, 3), level, dtype=np.float32)
+
+
+def seen_under(linear: np.ndarray, temperature: float, tint: float) -> np.ndarray:
+    """A linear-sRGB scene as recorded under a light of (temperature, tint), sRGB-encoded."""
+    cast = np.linalg.inv(matrix(temperature, tint).astype(np.float64))
+    return cs.linear_to_srgb(np.clip(linear @ cast.T, 0.0, 1.0)).astype(np.float32)
+
+
+NEUTRAL = (slice(20, 60), slice(250, 300))  # where the scenes below have their light grey card
+
+
+def scene(dominant: bool = False, seed: int = 0, height: int = 240, width: int = 320) -> np.ndarray:
+    """Linear sRGB: blocks of saturated colours with texture, a light grey card at NEUTRAL and a darker
+    one below it; ``dominant``: three quarters of the picture one green (a lawn)."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    hsv = np.stack([rng.uniform(0, 360, (6, 8)), rng.uniform(0.6, 1.0, (6, 8)), rng.uniform(0.3, 0.8, (6, 8))], -1)
+    colours = cs.srgb_to_linear(cv2.cvtColor(hsv.astype(np.float32), cv2.COLOR_HSV2RGB))
+    ys, xs = np.mgrid[0:height, 0:width]
+    linear = colours[ys * 6 // height, xs * 8 // width]
+    if dominant:
+        linear[:, :int(width * 0.75)] = (0.08, 0.35, 0.05)
+    linear = linear * (1 + 0.15 * rng.standard_normal((height, width, 1)))
+    linear[NEUTRAL] = 0.45
+    linear[70:100, 250:300] = 0.18
+    return np.clip(linear, 0.0, 1.0)
+
+
+def spread(image: np.ndarray, where=NEUTRAL) -> float:
+    """How far from neutral the mean colour of a region is: max - min of its channels (encoded)."""
+    mean = image[where].reshape(-1, 3).mean(axis=0)
+    return float(mean.max() - mean.min())
+
+
+# --------------------------------------------------------------------------- colour science
+
+
+def test_srgb_transfer_functions_are_inverse():
+    x = np.linspace(0, 1, 1001)
+    np.testing.assert_allclose(cs.linear_to_srgb(cs.srgb_to_linear(x)), x, atol=1e-12)
+    assert cs.srgb_to_linear(0.5) == pytest.approx(0.21404, abs=1e-5)
+
+
+def test_kelvin_to_xy_follows_the_planckian_locus():
+    # CIE illuminant A is a 2856 K black body (with the old c2, 2848 K with today's): (0.44757, 0.40745)
+    assert cs.kelvin_tint_to_xy(2856, 0) == pytest.approx((0.44757, 0.40745), abs=5e-4)
+    # D65 lies about 6504 K, Duv +0.0032 (tint +9.6): above the locus, towards green
+    kelvin, tint = cs.xy_to_kelvin_tint(*D65)
+    assert kelvin == pytest.approx(6504, abs=10) and tint == pytest.approx(9.6, abs=0.5)
+
+
+@pytest.mark.parametrize("kelvin", [2000, 2850, 4000, 6500, 10000, 25000, 50000])
+@pytest.mark.parametrize("tint", [-150, -20, 0, 35, 150])
+def test_xy_to_kelvin_tint_inverts_kelvin_tint_to_xy(kelvin, tint):
+    back = cs.xy_to_kelvin_tint(*cs.kelvin_tint_to_xy(kelvin, tint))
+    assert back == pytest.approx((kelvin, tint), rel=1e-6, abs=1e-6)
+
+
+def test_bradford_maps_the_source_white_onto_the_target_white():
+    a, b = cs.kelvin_tint_to_xy(3200, 0), D65
+    adapted = cs.bradford(a, b) @ cs.xy_to_xyz(*a)
+    np.testing.assert_allclose(adapted, cs.xy_to_xyz(*b), atol=1e-12)
+
+
+# --------------------------------------------------------------------------- the op
+
+
+def test_as_shot_is_the_default_and_the_identity(make_u8):
+    assert (OP.defaults()["temperature"], OP.defaults()["tint"]) == AS_SHOT
+    assert OP.is_identity(OP.defaults())
+    np.testing.assert_allclose(matrix(*AS_SHOT), np.eye(3), atol=1e-6)
+    u8 = make_u8()
+    image = u8.astype(np.float32) / np.float32(255)
+    rendered = Renderer().render(image, "src", [make_node("white_balance", {})], dtype=np.uint8)
+    np.testing.assert_array_equal(rendered, u8)
+    np.testing.assert_array_equal(run(image, *AS_SHOT), image)
+
+
+def test_one_kelvin_from_as_shot_barely_changes_anything(rgb):
+    """Continuity at the default: the linear round trip costs at most a 16-bit table step."""
+    assert np.abs(run(rgb, AS_SHOT[0] + 1, AS_SHOT[1]) - rgb).max() < 2e-3
+
+
+def test_higher_temperature_is_warmer_and_positive_tint_is_magenta():
+    image = grey(0.5)
+    warm, cool = run(image, 9000, 10)[0, 0], run(image, 3500, 10)[0, 0]
+    assert warm[0] > 0.5 > warm[2] and cool[2] > 0.5 > cool[0]
+    magenta, green = run(image, 6500, 60)[0, 0], run(image, 6500, -40)[0, 0]
+    assert magenta[1] < min(magenta[0], magenta[2]) and green[1] > max(green[0], green[2])
+
+
+def test_temperature_and_tint_are_monotone():
+    """Strictly where nothing clips; below 3000 K a grey's red falls to 0 (correcting so orange a
+    light takes more blue than sRGB has), and the warmth only stops rising."""
+    image = grey(0.4)
+    kelvins = np.geomspace(2000, 50000, 120)
+    warmth = np.array([float(np.diff(run(image, k, 10)[0, 0, [2, 0]])[0]) for k in kelvins])  # R - B
+    assert np.all(np.diff(warmth) >= 0) and np.all(np.diff(warmth[kelvins >= 3000]) > 0)
+    tints = np.arange(-150, 151, 5)
+    magenta = [float(run(image, 6500, t)[0, 0, [0, 2]].mean() - run(image, 6500, t)[0, 0, 1]) for t in tints]
+    assert np.all(np.diff(magenta) > 0)
+
+
+@pytest.mark.parametrize("values", [(2000, -150), (2000, 150), (50000, -150), (50000, 150), (3200, 0)])
+def test_no_nan_and_nothing_out_of_range_at_the_extremes(values):
+    image = np.array([[[np.nan, 0.2, 0.3], [np.inf, -np.inf, 0.5], [2.0, -1.0, 0.5], [1, 1, 1], [0, 0, 0]]],
+                     dtype=np.float32)
+    out = run(image, *values)
+    assert np.all(np.isfinite(out)) and out.min() >= 0.0 and out.max() <= 1.0
+
+
+def test_a_gradient_ramp_stays_smooth():
+    """Every 8-bit grey level and a colour ramp: the result is monotone, in steps of at most 2 levels."""
+    levels = np.arange(256, dtype=np.float32) / np.float32(255)
+    ramp = np.stack([levels, levels, levels], -1)[None]
+    colour = np.stack([levels, levels * 0.6, levels * 0.3], -1)[None]
+    for values in ((4500, 10), (8500, 0), (6500, 40)):
+        for image in (ramp, colour):
+            out = to_uint8(run(image, *values)).astype(int)[0]
+            steps = np.diff(out, axis=0)
+            assert steps.min() >= 0 and steps.max() <= 2, values
+
+
+def test_renders_the_same_whole_and_in_strips(make_rgb):
+    image = make_rgb(300, 200)
+    node = make_node("white_balance", {"temperature": 4200, "tint": -12})
+    whole = run(image, 4200, -12)
+    np.testing.assert_array_equal(Renderer().render(image, "a", [node]), whole)
+    np.testing.assert_array_equal(Renderer().render(image, "a", [node], use_cache=False), whole)
+
+
+# --------------------------------------------------------------------------- presets, eyedropper, auto
+
+
+def test_presets_are_in_range_and_as_shot_is_the_default():
+    assert wb.PRESETS["As shot"] == AS_SHOT and wb.PRESETS["Auto"] is None
+    for name, values in wb.PRESETS.items():
+        if values is not None:
+            assert OP.validate({"temperature": values[0], "tint": values[1]}) == {"temperature": values[0], "tint": values[1]}
+    tungsten = run(grey(), *wb.PRESETS["Tungsten"])[0, 0]
+    assert tungsten[2] > tungsten[0]  # a tungsten light is corrected towards blue
+
+
+@pytest.mark.parametrize("light", [(3200, 0), (2850, 0), (8000, 10), (4500, 30), (5200, -25)])
+def test_the_eyedropper_on_a_grey_card_finds_the_light_and_neutralises_it(light):
+    image = seen_under(scene(), *light)
+    assert spread(image) > 0.02  # the cast is there to see
+    values = wb.eyedropper(image, 275, 40)
+    assert values == pytest.approx(light, abs=1)
+    assert spread(run(image, *values)) < 2 / 255
+
+
+def test_the_eyedropper_averages_a_patch():
+    image = seen_under(scene(), 3200, 0)
+    noisy = image + np.random.default_rng(1).normal(0, 0.02, image.shape).astype(np.float32)
+    values = wb.eyedropper(noisy, 275, 40)
+    assert spread(run(image, *values)) < 4 / 255
+
+
+def test_the_eyedropper_refuses_black_and_points_outside():
+    image = np.zeros((20, 20, 3), dtype=np.float32)
+    with pytest.raises(wb.WhiteBalanceError, match="too dark"):
+        wb.eyedropper(image, 10, 10)
+    with pytest.raises(wb.WhiteBalanceError, match="outside"):
+        wb.eyedropper(image + 0.5, 25, 3)
+
+
+@pytest.mark.parametrize("dominant", [False, True], ids=["colourful", "dominant green"])
+@pytest.mark.parametrize("light", [(3200, 0), (2850, 0), (8000, 10), (4500, 30)])
+def test_auto_neutralises_a_generated_cast(light, dominant):
+    image = seen_under(scene(dominant, seed=light[0]), *light)
+    before = spread(image)
+    values = wb.auto(image)
+    after = spread(run(image, *values))
+    assert after < 0.02 and after < before / 4, (values, before, after)
+
+
+def test_auto_on_a_photo_is_the_same_whatever_the_cast(photos_dir):
+    """A real photo and the same photo under a 3200 K cast: auto brings both to nearly the same colours."""
+    from iea_desktop.core.image_io import load
+
+    _, photo = load(photos_dir / "kodim23.webp")
+    cast = seen_under(cs.srgb_to_linear(photo), 3200, 0)
+    fixed_photo, fixed_cast = run(photo, *wb.auto(photo)), run(cast, *wb.auto(cast))
+    drift = np.abs(fixed_photo.reshape(-1, 3).mean(0) - fixed_cast.reshape(-1, 3).mean(0)).max()
+    assert drift < 0.03
+    assert np.abs(photo.reshape(-1, 3).mean(0) - cast.reshape(-1, 3).mean(0)).max() > 3 * drift
+
+
+def test_auto_on_a_flat_grey_picture_changes_nothing_much():
+    values = wb.auto(grey(0.5, 64))
+    assert spread(run(grey(0.5, 64), *values), (slice(None), slice(None))) < 2 / 255
