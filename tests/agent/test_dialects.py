@@ -6,7 +6,10 @@ down how one exact model output is turned into nodes (or refused).
 
 from __future__ import annotations
 
+import io
+import json
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,12 +18,13 @@ from PIL import Image
 from iea_desktop.agent.assistants import ModelAssistant
 from iea_desktop.agent.dialects import GenericDialect, IEADialect, dialect_for
 from iea_desktop.agent.dialects.common import AnswerError, extract_json_object, tool_table
+from iea_desktop.agent.dialects import generic
 from iea_desktop.agent.dialects.generic import streamed_reply
 from iea_desktop.agent.dialects.iea import full_grammar, parse_answer, parse_summary
 from iea_desktop.agent.session import AssistantSession
 from iea_desktop.core.document import Document
-from iea_desktop.core.graph import make_node
-from iea_desktop.core.history import AddNode
+from iea_desktop.core.graph import Provenance, make_node
+from iea_desktop.core.history import AddNode, RemoveNode, SetNodeFields
 from iea_desktop.core.ops import IEA_TOOLS
 
 PAPER_ANSWER = """<think>
@@ -235,8 +239,9 @@ def test_generic_turn_creates_version_2_nodes_with_reasons(doc):
     assert nodes["temperature"].params["value"] == 25
     assert all(n.version == n.spec.latest_version for n in nodes.values())
     assert nodes["exposure"].provenance.reason == "slightly dark"
-    system = backend.calls[0]["messages"][0]["content"]
-    assert "median brightness" in system and "Current adjustments: none" in system
+    system, turn = backend.calls[0]["messages"][0]["content"], backend.calls[0]["messages"][-1]["content"]
+    assert "| exposure |" in system and "median brightness" not in system  # fixed: the same every turn
+    assert "median brightness" in turn and "Current adjustments: none" in turn and turn.endswith("warmer please")
 
 
 def test_generic_follow_up_changes_the_existing_node(doc):
@@ -247,7 +252,7 @@ def test_generic_follow_up_changes_the_existing_node(doc):
     session.run_turn("a bit less")
     temps = [n for n in doc.graph.nodes if n.op == "temperature"]
     assert len(temps) == 1 and temps[0].params["value"] == 15
-    assert "temperature +30 (yours)" in backend.calls[1]["messages"][0]["content"]
+    assert "temperature +30 (yours)" in backend.calls[1]["messages"][-1]["content"]
 
 
 @pytest.mark.parametrize("answer, fragment", [
@@ -264,3 +269,122 @@ def test_generic_bad_answers_are_reported(doc, answer, fragment):
 def test_a_tool_named_twice_is_refused_not_guessed():
     with pytest.raises(AnswerError, match="exposure more than once"):
         parse_answer('<answer>```json\n{"exposure": 10, "exposure": 40}\n```</answer>')
+
+
+# --- what the models are sent ------------------------------------------------------------------
+
+GOLDEN = Path(__file__).parent / "golden" / "iea_prompts.json"
+
+
+def assistant_node(tool, value, turn_id="t1"):
+    return make_node(tool, {"value": value}, version=1,
+                     provenance=Provenance("assistant", "warmer light", turn_id=turn_id, model="scripted-IEA"))
+
+
+def iea_prompts(doc) -> dict:
+    """What the IEA dialect sends for a fixed context: an edit turn, a refine turn and a summary."""
+    session, backend = session_with(doc, IEADialect(), "<answer>You like it warm.</answer>")
+    dialect = IEADialect()
+    sent = {}
+    messages, image = dialect.build(session.context("make it nicer"), has_vision=True)
+    sent["edit"] = {"messages": messages, "image": list(Image.open(io.BytesIO(image)).size)}
+    doc.apply(AddNode(assistant_node("temperature", 10)))
+    doc.apply(AddNode(make_node("exposure", {"value": 5})))
+    doc.chat[:] = [{"role": "user", "text": "make it nicer", "turn_id": "t1", "time": 1.0},
+                   {"role": "assistant", "text": "Set temperature +10.", "turn_id": "t1", "time": 1.0,
+                    "changes": [{"kind": "added", "node_id": "n", "text": "Temperature +10"}]}]
+    messages, image = dialect.build(session.context("a bit less warm"), has_vision=True)
+    sent["refine"] = {"messages": messages, "image": list(Image.open(io.BytesIO(image)).size)}
+    dialect.summarize(backend, session.context("Summarize my edits"), None, None)
+    call = backend.calls[0]
+    sent["summary"] = {"messages": call["messages"], "image": list(Image.open(io.BytesIO(call["image"])).size),
+                       "max_tokens": call["max_tokens"], "grammar": call["grammar"]}
+    return sent
+
+
+def test_iea_prompts_keep_their_trained_formats(doc):
+    """The IEA dialect sends exactly what it sent before the generic dialect learnt the conversation
+    (tests/agent/golden/iea_prompts.json, written from the dialect as it was)."""
+    assert iea_prompts(doc) == json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
+def answer(reply, **values):
+    edits = ", ".join(f'{{"tool": "{tool}", "value": {value}, "reason": "asked"}}' for tool, value in values.items())
+    return f'{{"reply": "{reply}", "edits": [{edits}]}}'
+
+
+def test_generic_sends_the_conversation_with_the_edits_each_turn_made(doc):
+    session, backend = session_with(doc, GenericDialect(), answer("Warmer.", temperature=30),
+                                    answer("A bit less.", temperature=15), answer("Done.", contrast=20))
+    for request in ("warmer", "a bit less", "more contrast"):
+        session.run_turn(request)
+    messages = backend.calls[2]["messages"]
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user", "assistant", "user"]
+    assert messages[0]["content"] == backend.calls[0]["messages"][0]["content"]  # fixed: the same every turn
+    assert messages[1]["content"] == "warmer"
+    assert messages[2]["content"].startswith("Warmer.") and "(Edits made: added Temperature +30.)" in messages[2]["content"]
+    assert messages[3]["content"] == "a bit less"
+    assert "(Edits made: Temperature +30 → +15.)" in messages[4]["content"]
+    assert messages[5]["content"].endswith("The person asks: more contrast")
+    assert "temperature +15 (yours)" in messages[5]["content"]
+    # each turn's prompt starts with the previous one's, up to that turn's request
+    assert backend.calls[1]["messages"][:1] == messages[:1] and backend.calls[2]["messages"][:3] == messages[:3]
+
+
+def test_manual_edits_since_the_last_turn_are_told(doc, tmp_path):
+    session, backend = session_with(doc, GenericDialect(), answer("Warmer.", temperature=30),
+                                    answer("Ok.", contrast=10), answer("Ok.", contrast=20))
+    session.run_turn("warmer")
+    assert "changed by hand" not in backend.calls[0]["messages"][-1]["content"]
+    temperature = doc.graph.nodes[0]
+    doc.apply(SetNodeFields(temperature.id, params={"value": 10}))  # the person's own changes
+    doc.apply(AddNode(make_node("exposure", {"value": 15})))
+    session.run_turn("more contrast")
+    told = backend.calls[1]["messages"][-1]["content"]
+    assert "Since your last reply the person changed by hand: added Exposure +15; Temperature +30 → +10." in told
+    # read from the history, so it holds after reopening the project too
+    doc.apply(RemoveNode(next(n.id for n in doc.graph.nodes if n.op == "exposure")))
+    project = doc.save(tmp_path / "photo.iea")
+    reopened = Document.open(doc.path, project_file=project)
+    again = AssistantSession(reopened, ModelAssistant(backend, GenericDialect()))
+    again.run_turn("more")
+    assert "changed by hand: removed Exposure +15." in backend.calls[2]["messages"][-1]["content"]
+
+
+class CountingBackend(ScriptedBackend):
+    """A backend with a small context and a tokenizer of its own: one token per word."""
+
+    def __init__(self, n_ctx):
+        super().__init__(has_vision=False)
+        self.n_ctx = n_ctx
+
+    def count_tokens(self, texts):
+        return [len(text.split()) for text in texts]
+
+
+def test_a_long_conversation_is_trimmed_to_the_context(doc):
+    backend = CountingBackend(n_ctx=2048)
+    for i in range(80):  # about 80 words a turn: far more than fits
+        doc.chat += [{"role": "user", "text": f"request {i} " + "please " * 30, "turn_id": f"t{i}", "time": i},
+                     {"role": "assistant", "text": f"reply {i} " + "done " * 40, "turn_id": f"t{i}", "time": i,
+                      "changes": [{"kind": "added", "node_id": "n", "text": f"Exposure +{i}"}]}]
+    session = AssistantSession(doc, ModelAssistant(backend, GenericDialect()))
+    messages, _ = GenericDialect().build(session.context("the newest request"), backend)
+    sent = sum(backend.count_tokens([m["content"] for m in messages])) + 8 * len(messages)
+    assert sent <= 2048 - generic.MAX_TOKENS
+    system = messages[0]["content"]
+    assert system.startswith(generic.SYSTEM.format(tools=tool_table()))  # never trimmed
+    assert messages[-1]["content"].endswith("The person asks: the newest request")
+    assert messages[-3]["content"].startswith("request 79 ") and messages[-2]["content"].startswith("reply 79 ")
+    users = [m["content"].split()[1] for m in messages[1:-1] if m["role"] == "user"]
+    assert users == [str(i) for i in range(80 - len(users), 80)]  # the newest turns, whole, in order
+    oldest_whole = 80 - len(users)
+    lines = system.split("Earlier in this conversation, oldest first:\n")[1].splitlines()
+    assert lines and lines[-1].startswith(f"- “request {oldest_whole - 1} please") and lines[-1].endswith("added Exposure +%d" % (oldest_whole - 1))
+    assert "request 0 " not in system  # the oldest turns are left out
+    # the fallback estimate (no tokenizer) keeps within the context as well
+    plain = ScriptedBackend(has_vision=True)
+    messages, _ = GenericDialect().build(session.context("newest"), plain)
+    assert sum(len(m["content"]) for m in messages) / 3 + 8 * len(messages) <= (
+        generic.DEFAULT_CONTEXT - generic.MAX_TOKENS - generic.IMAGE_TOKENS)
+    assert messages[-3]["content"].startswith("request 79 ")

@@ -1,17 +1,29 @@
 """The generic dialect: any instruction-following model, grammar-constrained to the registry's tools.
 
-The system prompt carries the tool table, the measured image statistics and the current
-graph; the answer is JSON, {"reply": ..., "edits": [{"tool", "value", "reason"}, ...]}, where
-each value is the new absolute value of that tool's assistant adjustment (0 removes it).
+The messages: a fixed system prompt (the instructions and the tool table), then the recent
+conversation as chat turns (the person's requests, the assistant's replies and the edits each
+made), then one user message with what varies from turn to turn: the person's own changes since
+the assistant's last turn, the measured statistics of the photo, the current graph, and the
+request (the photo, for a model with vision, goes with it). That order lets llama.cpp keep the
+evaluated prompt from one turn to the next up to the first thing that changed (see
+backends/llama_cpp_backend.py). The conversation is trimmed to the model's context: the newest
+turns whole, older ones a line each, the oldest dropped; the system prompt always stays.
+
+The answer is JSON, {"reply": ..., "edits": [{"tool", "value", "reason"}, ...]}, where each
+value is the new absolute value of that tool's assistant adjustment (0 removes it).
 """
 
 from __future__ import annotations
 
 import re
+from typing import Callable
 
+from ...core.graph import EditGraph
 from ..backends.grammar import tool_calls_grammar
 from ..plan import Plan, validate_edits
-from .common import DEFAULT_MAX_PIXELS, AnswerError, extract_json_object, png_for_model, side_by_side, tool_ranges, tool_table
+from ..session import graph_changes
+from .common import (DEFAULT_MAX_PIXELS, AnswerError, extract_json_object, png_for_model, side_by_side,
+                     tool_ranges, tool_table)
 
 # Bounded so the longest answer the grammar allows (reply, 6 edits with short reasons) always fits.
 MAX_TOKENS = 768
@@ -19,19 +31,30 @@ MAX_EDITS = 6
 REASON_CHARS = 80
 REPLY_CHARS = 200
 
+DEFAULT_CONTEXT = 4096  # tokens, when the backend does not say (LlamaCppBackend's default n_ctx)
+IMAGE_TOKENS = 512  # kept free for the photo: 256 to 300 tokens for most vision models at 448 x 448
+MESSAGE_TOKENS = 8  # what a chat template adds around each message (role, start and end marks)
+CHARS_PER_TOKEN = 3  # a cautious estimate (English runs near 4) when the model cannot count
+LINE_CHARS = 120  # an older turn, summarised in one line: its request and its edits (or reply), each at most
+
 SYSTEM = """You are the assistant of a photo editor. The person asks for changes to their photo in plain words; \
 you answer by setting adjustment sliders. Only these 16 sliders exist; you cannot remove objects, paint, or \
 change what the photo shows.
 
 {tools}
 
-The photo: {stats}.
-Current adjustments: {graph}.
-
 Answer with JSON only: {{"reply": "<one short sentence for the person>", "edits": [{{"tool": "<slider>", \
 "value": <new value from -100 to 100>, "reason": "<why, in a few words>"}}]}}. A value is the slider's new \
 absolute setting, not a change; 0 switches that adjustment off. Use small values (10-30) for gentle requests and \
-larger ones for strong requests. If the request is not about adjusting the photo, reply politely with no edits."""
+larger ones for strong requests. If the request is not about adjusting the photo, reply politely with no edits. \
+The conversation so far comes before the request: "a bit less" or "undo that" refers to your earlier edits."""
+
+EARLIER = "\n\nEarlier in this conversation, oldest first:\n"
+
+REQUEST = """{manual}The photo now: {stats}.
+Current adjustments: {graph}.
+
+The person asks: {request}"""
 
 
 def describe_graph(nodes) -> str:
@@ -52,17 +75,108 @@ def streamed_reply(buffer: str) -> str:
     return match.group(1).replace('\\"', '"').replace("\\n", " ").replace("\\\\", "\\")
 
 
+ASSISTANT_STEP = "Assistant"  # how session.py labels the history steps of the assistant's turns
+
+
+def describe_changes(changes: list[dict]) -> str:
+    """session.graph_changes in one line: 'added Temperature +30; Exposure +10 → +20; removed Grain +15'."""
+    verbs = {"added": "added ", "removed": "removed ", "kept": "kept "}
+    return "; ".join(verbs.get(c.get("kind"), "") + str(c["text"]) for c in changes if c.get("text"))
+
+
+def manual_changes(ctx) -> str:
+    """What the person changed by hand since the assistant's last step in the history, in words.
+
+    Compared with the graph that step left: an undo or a slider moved back shows as what it did
+    to that graph. Empty when the assistant has made no step yet (the current adjustments then
+    say who set what).
+    """
+    history = ctx.document.history
+    applied = history.entries[: history.position]
+    last = next((e for e in reversed(applied) if e.label.startswith(ASSISTANT_STEP)), None)
+    if last is None:
+        return ""
+    return describe_changes(graph_changes(EditGraph.from_list(last.state).nodes, ctx.nodes))
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def conversation(chat: list[dict]) -> list[tuple[str, str, str]]:
+    """The earlier turns in the chat as (request, answer with the edits it made, one-line summary), oldest first."""
+    requests: dict = {}
+    turns = []
+    for message in chat:
+        turn = message.get("turn_id")
+        if message.get("role") == "user":
+            requests[turn] = " ".join(str(message.get("text", "")).split())
+        elif message.get("role") == "assistant" and turn in requests:
+            request, reply = requests.pop(turn), str(message.get("text", "")).strip()
+            edits = describe_changes(message.get("changes") or [])
+            answer = f"{reply}\n(Edits made: {edits}.)" if edits else reply
+            turns.append((request, answer, f"- “{clip(request, LINE_CHARS // 3)}”: {clip(edits or reply, LINE_CHARS)}"))
+    return turns
+
+
+def token_counter(backend) -> Callable[[list[str]], list[int]]:
+    """The model's own tokenizer when the backend offers one, else a cautious estimate from the length."""
+    counter = getattr(backend, "count_tokens", None)
+    return counter or (lambda texts: [-(-len(text) // CHARS_PER_TOKEN) for text in texts])
+
+
+def context_budget(backend) -> int:
+    """Tokens the prompt may use: the context, less the longest answer and the photo."""
+    n_ctx = getattr(backend, "n_ctx", None) or DEFAULT_CONTEXT
+    return n_ctx - MAX_TOKENS - (IMAGE_TOKENS if backend.has_vision else 0)
+
+
+def fit_conversation(turns: list[tuple[str, str, str]], budget: int,
+                     count: Callable[[list[str]], list[int]]) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """(turns kept whole, lines for older ones) within ``budget`` tokens: the newest turns whole,
+    then one line for each older turn while they fit; what does not fit, oldest first, is left out."""
+    if not turns or budget <= 0:
+        return [], []
+    sizes = count([text for request, answer, line in turns for text in (request, answer, line)])
+    whole, lines, used = [], [], count([EARLIER])[0]
+    i = len(turns) - 1
+    while i >= 0:
+        size = sizes[3 * i] + sizes[3 * i + 1] + 2 * MESSAGE_TOKENS
+        if used + size > budget:
+            break
+        whole.insert(0, turns[i])
+        used += size
+        i -= 1
+    while i >= 0 and used + sizes[3 * i + 2] + 1 <= budget:
+        lines.insert(0, turns[i][2])
+        used += sizes[3 * i + 2] + 1
+        i -= 1
+    return whole, lines
+
+
 class GenericDialect:
     name = "generic"
     op_version = None  # each op's latest (corrected) version
 
-    def build(self, ctx, has_vision: bool) -> tuple[list[dict], bytes]:
-        system = SYSTEM.format(tools=tool_table(), stats=ctx.current_stats.to_text(), graph=describe_graph(ctx.nodes))
-        return ([{"role": "system", "content": system}, {"role": "user", "content": ctx.request}],
-                png_for_model(ctx.current, DEFAULT_MAX_PIXELS))
+    def build(self, ctx, backend) -> tuple[list[dict], bytes]:
+        """The messages (fixed system prompt, conversation, this turn) and the photo for the model."""
+        manual = manual_changes(ctx)
+        last = REQUEST.format(manual=f"Since your last reply the person changed by hand: {manual}.\n" if manual else "",
+                              stats=ctx.current_stats.to_text(), graph=describe_graph(ctx.nodes), request=ctx.request)
+        system = SYSTEM.format(tools=tool_table())
+        count = token_counter(backend)
+        fixed = sum(count([system, last])) + 2 * MESSAGE_TOKENS
+        whole, lines = fit_conversation(conversation(ctx.chat), context_budget(backend) - fixed, count)
+        if lines:  # after the fixed part, so that the fixed part stays a prefix llama.cpp can keep
+            system += EARLIER + "\n".join(lines)
+        messages = [{"role": "system", "content": system}]
+        for request, answer, _ in whole:
+            messages += [{"role": "user", "content": request}, {"role": "assistant", "content": answer}]
+        messages.append({"role": "user", "content": last})
+        return messages, png_for_model(ctx.current, DEFAULT_MAX_PIXELS)
 
     def plan(self, backend, ctx, on_text, cancel) -> Plan:
-        messages, image = self.build(ctx, backend.has_vision)
+        messages, image = self.build(ctx, backend)
         buffer, shown = [], [0]
 
         def relay(chunk: str) -> None:
