@@ -28,6 +28,7 @@ from ..core.history import SetNodeFields
 from ..core.ops.base import Param
 from .crop_tool import EDGES, HINT, crop_frame, edges_for_aspect, size_text
 from .layers_panel import origin_text
+from .white_balance_controls import WhiteBalanceControls
 
 GESTURE_IDLE_MS = 700  # wheel/keyboard steps closer together than this are one undo step
 FINE = 0.1  # Shift + drag: slider speed
@@ -214,6 +215,7 @@ class Inspector(QWidget):
         self._per_unit: dict[str, float] = {}  # shown = stored x this (the crop's edges: pixels of its frame)
         self._frame: tuple[int, int] | None = None  # the frame the selected crop applies to
         self.size_label: QLabel | None = None  # the crop's size and ratio
+        self.white_balance: WhiteBalanceControls | None = None  # presets and eyedropper
 
         self.title = QLabel()
         self.title.setObjectName("title")
@@ -310,6 +312,8 @@ class Inspector(QWidget):
             self.opacity.set_value(round(node.opacity * 100))
         if node.op == "crop":
             self._show_crop_frame(node)
+        if self.white_balance is not None:
+            self.white_balance.refresh(node)
         for name, control in self.controls.items():
             value = self._shown(name, node.params[name])
             if isinstance(control, NumberControl):
@@ -364,7 +368,7 @@ class Inspector(QWidget):
         while self.form.rowCount():
             self.form.removeRow(0)
         self.controls = {}
-        self._per_unit, self._frame, self.size_label = {}, None, None
+        self._per_unit, self._frame, self.size_label, self.white_balance = {}, None, None, None
         self._op = node.op
         self.help.setText(f"{node.spec.help} {HINT}" if node.op == "crop" else node.spec.help)
         for param in node.spec.params:
@@ -399,6 +403,9 @@ class Inspector(QWidget):
             self.size_label = QLabel()
             self.size_label.setToolTip("The size the crop will have in the exported photo")
             self.form.addRow("Size", self.size_label)
+        if node.op == "white_balance":
+            self.white_balance = WhiteBalanceControls(self)
+            self.form.addRow(self.white_balance)
         if node.spec.stage != "geometry":  # geometry has no meaningful partial opacity
             self.form.addRow("Opacity", self.opacity)
             self.opacity.show()

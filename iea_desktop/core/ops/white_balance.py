@@ -14,6 +14,7 @@ the fused point runs cannot express).
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -39,14 +40,32 @@ def matrix(temperature: float, tint: float) -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def _tables() -> tuple[np.ndarray, np.ndarray]:
-    """(decode, encode): sRGB -> linear and linear -> sRGB at 65,536 evenly spaced inputs in [0, 1]."""
+    """(decode, encode): sRGB -> linear and linear -> sRGB at 65,536 evenly spaced inputs in [0, 1],
+    a column per channel (the kernel's per-channel lookup is the faster one)."""
     ramp = np.arange(65536, dtype=np.float64) / 65535.0
-    decode = cs.srgb_to_linear(ramp).astype(np.float32)
-    encode = cs.linear_to_srgb(ramp).astype(np.float32)
+    decode = np.repeat(cs.srgb_to_linear(ramp).astype(np.float32)[:, None], 3, axis=1)
+    encode = np.repeat(cs.linear_to_srgb(ramp).astype(np.float32)[:, None], 3, axis=1)
     return decode, encode
 
 
+_held = threading.local()
+
+
+def _scratch(shape: tuple) -> np.ndarray:
+    """A float32 buffer of ``shape`` that each render thread keeps for its next strip (fresh pages
+    cost a zeroing each); a whole picture's is not kept."""
+    buffer = getattr(_held, "buffer", None)
+    if buffer is not None and buffer.shape == shape:
+        return buffer
+    buffer = np.empty(shape, dtype=np.float32)
+    if buffer.nbytes <= 8 << 20:
+        _held.buffer = buffer
+    return buffer
+
+
 def apply(image: np.ndarray, p: dict, ctx) -> np.ndarray:
+    """Three passes: decode into the result's buffer, the matrix into a recycled one, encode back
+    (``cv2.transform`` in place is twice as slow), a buffer the thread keeps."""
     import cv2
 
     from .. import kernel
@@ -59,8 +78,8 @@ def apply(image: np.ndarray, p: dict, ctx) -> np.ndarray:
         return np.clip(image, 0.0, 1.0, out=out, dtype=np.float32, casting="unsafe")
     decode, encode = _tables()
     source = np.ascontiguousarray(image, dtype=np.uint8 if image.dtype == np.uint8 else np.float32)
-    linear = kernel.run(source, np.empty(source.shape, dtype=np.float32), [(TABLE, 65535.0, 0.0, decode)])
-    mixed = cv2.transform(linear, matrix(p["temperature"], p["tint"]))
+    kernel.run(source, out, [(TABLE, 65535.0, 0.0, decode)])
+    mixed = cv2.transform(out, matrix(p["temperature"], p["tint"]), dst=_scratch(out.shape))
     return kernel.run(mixed, out, [(TABLE, 65535.0, 0.0, encode)])  # the table's index clips to [0, 1]
 
 

@@ -1,0 +1,154 @@
+"""The white balance node's extras in the inspector: presets (Auto among them) and the eyedropper.
+
+The sliders are the inspector's own (from the registry); this row adds what they cannot do. Auto
+and the eyedropper measure the node's input: the photo rendered by the nodes before it, at the
+preview's size (``core/white_balance.py`` does the maths). The eyedropper takes the next click on
+the canvas, through an event filter on it, so the canvas needs no mode of its own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from ..core import white_balance as wb
+from ..core.history import SetNodeFields
+from ..core.render import Renderer
+
+CUSTOM = "Custom"
+
+
+class WhiteBalanceControls(QWidget):
+    def __init__(self, inspector):
+        super().__init__()
+        self.inspector = inspector
+        self.presets = QComboBox()
+        self.presets.addItem(CUSTOM)
+        for name in wb.PRESETS:
+            self.presets.addItem(name)
+        self.presets.setToolTip("Set the white balance for a kind of light; Auto measures it in the photo")
+        self.presets.activated.connect(lambda index: self.choose(self.presets.itemText(index)))
+        self.picker = QPushButton("Pick neutral")
+        self.picker.setCheckable(True)
+        self.picker.setToolTip("Then click something in the photo that should be neutral grey or white (Esc: cancel)")
+        self.picker.toggled.connect(self.set_picking)
+        self.status = QLabel()
+        self.status.setObjectName("dim")
+        self.status.setWordWrap(True)
+        self.status.hide()
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.presets, 1)
+        row.addWidget(self.picker)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.status)
+        self._canvas = None
+
+    def refresh(self, node) -> None:
+        """Show the preset the node's values are, or Custom."""
+        values = (node.params["temperature"], node.params["tint"])
+        name = next((n for n, v in wb.PRESETS.items() if v == values), CUSTOM)
+        self.presets.setCurrentText(name)
+
+    # --- measuring ---------------------------------------------------------------------------
+
+    def node_input(self) -> np.ndarray | None:
+        """The node's input at preview size: the nodes before it rendered, float32 sRGB."""
+        document, node = self.inspector.document, self.inspector.node()
+        if document is None or node is None:
+            return None
+        nodes = document.graph.nodes
+        before = nodes[:next(i for i, n in enumerate(nodes) if n.id == node.id)]
+        source = document.preview_source()
+        return Renderer().render(source, "white balance input", before, scale=document.preview_scale, use_cache=False)
+
+    def _set(self, values: tuple[int, int], what: str) -> None:
+        document, node = self.inspector.document, self.inspector.node()
+        if document is None or node is None:
+            return
+        self.status.hide()
+        temperature, tint = values
+        if (node.params["temperature"], node.params["tint"]) != (temperature, tint):
+            self.inspector.gesture.end()
+            document.apply(SetNodeFields(node.id, params={"temperature": temperature, "tint": tint},
+                                         text=f"White balance: {what} ({temperature} K, tint {tint:+d})"))
+        self.inspector.refresh()
+
+    def _say(self, text: str) -> None:
+        self.status.setText(text)
+        self.status.show()
+
+    def choose(self, name: str) -> None:
+        if name == CUSTOM:
+            return
+        values = wb.PRESETS[name]
+        if values is None:
+            image = self.node_input()
+            if image is None:
+                return
+            try:
+                values = wb.auto(image)
+            except wb.WhiteBalanceError as error:
+                self._say(str(error))
+                self.inspector.refresh()
+                return
+        self._set(values, name.lower())
+
+    # --- the eyedropper ----------------------------------------------------------------------
+
+    def canvas(self):
+        if self._canvas is None:
+            from .canvas import Canvas
+
+            self._canvas = self.window().findChild(Canvas) if self.window() is not None else None
+        return self._canvas
+
+    def set_picking(self, on: bool) -> None:
+        canvas = self.canvas()
+        if canvas is None:
+            self.picker.setChecked(False)
+            return
+        if on:
+            canvas.installEventFilter(self)
+            canvas.setCursor(Qt.CrossCursor)
+            self._say("Click something in the photo that should be neutral grey or white.")
+        else:
+            canvas.removeEventFilter(self)
+            canvas.unsetCursor()
+            self.status.hide()
+
+    def pick(self, x: float, y: float) -> None:
+        """The eyedropper at (x, y) in the photo's (full-size, output) pixels."""
+        canvas, image = self.canvas(), self.node_input()
+        if image is None or canvas is None or canvas.image_size() is None:
+            return
+        width, height = canvas.image_size()
+        px, py = int(x * image.shape[1] / width), int(y * image.shape[0] / height)
+        try:
+            values = wb.eyedropper(image, px, py)
+        except wb.WhiteBalanceError as error:
+            self._say(str(error))
+            return
+        self._set(values, "eyedropper")
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind == QEvent.MouseButtonPress and event.button() == Qt.LeftButton:
+            point = watched.to_image(event.position())
+            self.picker.setChecked(False)  # one click, then the canvas is the canvas again
+            self.pick(point.x(), point.y())
+            return True
+        if kind == QEvent.KeyPress and event.key() == Qt.Key_Escape:
+            self.picker.setChecked(False)
+            return True
+        if kind == QEvent.MouseMove and not event.buttons():
+            watched.setCursor(Qt.CrossCursor)  # the canvas would show its own cursor
+            return True
+        return False
+
+    def hideEvent(self, event) -> None:  # another node selected: the click is the canvas's again
+        self.picker.setChecked(False)
+        super().hideEvent(event)
