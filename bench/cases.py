@@ -144,6 +144,25 @@ def case_slider_window(paths, n):
     return _slider(paths, n, "saturation", window=True)
 
 
+def case_slider_white_balance(paths, n):
+    """A white balance temperature step (the first node: everything after it is recomputed), with
+    the sixteen tools also active."""
+    from iea_desktop.core.graph import make_node
+    from iea_desktop.core.history import AddNode, SetNodeFields
+
+    doc = open_with_sixteen(paths["jpeg"])
+    node = make_node("white_balance", {"temperature": 5000})
+    doc.apply(AddNode(node))
+    doc.render_preview()  # the state before the person grabs the slider
+    times = []
+    for i in range(n):
+        doc.apply(SetNodeFields(node.id, params={"temperature": 5010 + 10 * i}, gesture="drag"))
+        t0 = time.perf_counter()
+        preview_frame(doc)
+        times.append(time.perf_counter() - t0)
+    return times, {"node": "white_balance", "nodes recomputed": doc.renderer.last_recomputed}
+
+
 def case_edit_session(paths, n):
     """Peak memory editing a 24 MP photo: 16 nodes, 200 separate slider steps (undo history of
     200), a preview render after each, then one full-resolution render (1:1 zoom) of the result."""
