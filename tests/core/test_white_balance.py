@@ -220,3 +220,91 @@ def test_auto_on_a_photo_is_the_same_whatever_the_cast(photos_dir):
 def test_auto_on_a_flat_grey_picture_changes_nothing_much():
     values = wb.auto(grey(0.5, 64))
     assert spread(run(grey(0.5, 64), *values), (slice(None), slice(None))) < 2 / 255
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_render_params_from_the_command_line(tmp_path, capsys):
+    import json
+
+    from PIL import Image
+
+    from iea_desktop import cli
+
+    photo = tmp_path / "cast.png"
+    Image.fromarray(to_uint8(seen_under(scene(), 3200, 0))).save(photo)
+    out = tmp_path / "out.png"
+    params = json.dumps({"white_balance": {"temperature": 3200, "tint": 0}})
+    assert cli.main(["render", str(photo), "-o", str(out), "--params", params]) == 0
+    assert spread(np.asarray(Image.open(out), dtype=np.float32) / 255) < 2 / 255
+    assert cli.main(["render", str(photo), "-o", str(out), "--params", '{"white_balance": {"kelvin": 3000}}']) != 0
+    assert "white_balance has no parameter 'kelvin'" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- camera RAW
+
+
+def write_grey_card_dng(path, neutral: tuple[float, float, float], as_shot: tuple[float, float, float]):
+    """A 16-bit RGGB DNG of one grey card whose camera values are ``neutral`` (the light's colour as
+    the sensor sees it), with ``as_shot`` as the camera's AsShotNeutral."""
+    from pidng.core import RAW2DNG, DNGTags, Tag
+    from pidng.defs import CalibrationIlluminant, CFAPattern, DNGVersion, PhotometricInterpretation
+
+    height, width = 64, 64
+    level = lambda v: int(256 + v * (4095 - 256) * 0.5)  # noqa: E731
+    cfa = np.empty((height, width), dtype=np.uint16)
+    cfa[0::2, 0::2], cfa[0::2, 1::2] = level(neutral[0]), level(neutral[1])
+    cfa[1::2, 0::2], cfa[1::2, 1::2] = level(neutral[1]), level(neutral[2])
+    ratio = lambda v: [int(round(v * 10000)), 10000]  # noqa: E731
+    ccm = [[19549, 10000], [-7877, 10000], [-2582, 10000], [-5724, 10000], [10121, 10000], [1917, 10000],
+           [-1267, 10000], [-110, 10000], [6621, 10000]]
+    tags = DNGTags()
+    for tag, value in (
+        (Tag.ImageWidth, width), (Tag.ImageLength, height), (Tag.TileWidth, width), (Tag.TileLength, height),
+        (Tag.Orientation, 1), (Tag.PhotometricInterpretation, PhotometricInterpretation.Color_Filter_Array),
+        (Tag.SamplesPerPixel, 1), (Tag.BitsPerSample, 16), (Tag.CFARepeatPatternDim, [2, 2]),
+        (Tag.CFAPattern, CFAPattern.RGGB), (Tag.BlackLevel, 256), (Tag.WhiteLevel, 4095),
+        (Tag.ColorMatrix1, ccm), (Tag.CalibrationIlluminant1, CalibrationIlluminant.D65),
+        (Tag.AsShotNeutral, [ratio(v) for v in as_shot]), (Tag.BaselineExposure, [[0, 100]]),
+        (Tag.Make, "IEA"), (Tag.Model, "Test Camera"),
+        (Tag.DNGVersion, DNGVersion.V1_4), (Tag.DNGBackwardVersion, DNGVersion.V1_2),
+    ):
+        tags.set(tag, value)
+    converter = RAW2DNG()
+    converter.options(tags, path="", compress=False)
+    path.write_bytes(bytes(converter.convert(cfa)))
+    return path
+
+
+RAW_CARD = (slice(16, 48), slice(16, 48))
+WARM_LIGHT = (1.0, 0.8, 0.45)  # a grey card under a warm light, as the sensor records it
+
+
+def test_raw_grey_card_is_neutral_as_shot(tmp_path):
+    """The camera balanced for the light (AsShotNeutral = the card's camera colour): the card develops
+    neutral, and the white balance node at its default leaves it so."""
+    from iea_desktop.core.document import Document
+
+    dng = write_grey_card_dng(tmp_path / "balanced.dng", WARM_LIGHT, WARM_LIGHT)
+    from iea_desktop.core.history import AddNode
+
+    doc = Document.open(dng)
+    doc.apply(AddNode(make_node("white_balance", {"temperature": 6500, "tint": 10})))
+    image = doc.render_full()
+    assert spread(image, RAW_CARD) < 2 / 255
+
+
+def test_raw_grey_card_neutral_with_the_eyedropper(tmp_path):
+    """The camera did not balance (AsShotNeutral 1, 1, 1): the card develops warm; the eyedropper on it
+    makes it neutral."""
+    from iea_desktop.core.document import Document
+
+    dng = write_grey_card_dng(tmp_path / "unbalanced.dng", WARM_LIGHT, (1.0, 1.0, 1.0))
+    doc = Document.open(dng)
+    developed = doc.render_full()
+    assert spread(developed, RAW_CARD) > 0.1
+    values = wb.eyedropper(developed, 32, 32)
+    assert values[0] < 4500  # a warm light
+    corrected = run(developed, *values)
+    assert spread(corrected, RAW_CARD) < 2 / 255
