@@ -4,13 +4,25 @@
 runs without it. Files are validated by :mod:`.gguf_inspect` before llama.cpp opens them
 (llama.cpp crashes the process on some broken mmproj files). Facts this module relies on
 are in ``shared/design/llama-cpp-notes.md``.
+
+Prompt caching: llama.cpp keeps what it evaluated (its KV cache) between requests on one
+``Llama`` object. For text, ``Llama.generate`` keeps the longest common token prefix of the new
+prompt and the previous one and evaluates only the rest; the vision handlers of llama-cpp-python
+clear everything on every request, so the generic vision handler used here
+(:func:`_flat_mtmd_handler_class`) does the same prefix matching itself, over libmtmd's chunks:
+text token by token, an image whole, known by the hash of its bytes. A prompt that starts the
+same each turn (fixed instructions first, what varies last) is then read once per loaded model.
+Each request's cost is in :attr:`LlamaCppBackend.last_usage`.
 """
 from __future__ import annotations
 
 import base64
+import ctypes
+import hashlib
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -136,6 +148,10 @@ class LlamaCppBackend:
         self._n_gpu_layers = 0
         self._gpu_backend = ""
         self._valid_grammars: set[str] = set()
+        # What the last request that finished cost: prompt_tokens (the whole prompt),
+        # evaluated_tokens (those not kept from the request before), generated_tokens,
+        # first_token_s (to the first token sampled: the photo and the prompt read), total_s.
+        self.last_usage: dict[str, Any] | None = None
 
     # ----------------------------------------------------------------------------------
     # Loading
@@ -174,7 +190,7 @@ class LlamaCppBackend:
         report(0.1, f"Loading {model.name or self.model_path.name}")
         self.close()
         try:
-            llama = llama_cpp.Llama(
+            llama = _counting_llama(llama_cpp.Llama)(
                 model_path=str(self.model_path),
                 n_ctx=self.n_ctx,
                 n_threads=self.n_threads,
@@ -292,6 +308,12 @@ class LlamaCppBackend:
         llama_cpp.llama_sampler_free(sampler)
         self._valid_grammars.add(grammar)
 
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """How many tokens each text is for this model (its own tokenizer, no special tokens)."""
+        with self._lock:
+            llama = self._require_loaded()
+            return [len(llama.tokenize(text.encode("utf-8"), add_bos=False, special=False)) for text in texts]
+
     def complete(
         self,
         messages: Sequence[Message],
@@ -309,7 +331,8 @@ class LlamaCppBackend:
         ignored otherwise). ``on_text`` receives the reply piece by piece; when ``cancel``
         is set, generation stops after the current piece and :class:`Cancelled` is raised.
         Encoding the image and reading the prompt happen before the first piece and cannot
-        be interrupted. Blocks while another request runs on this backend.
+        be interrupted. Blocks while another request runs on this backend. What the request
+        cost is in :attr:`last_usage` afterwards.
         """
         if max_tokens <= 0:
             raise ValueError("max_tokens must be positive (llama.cpp treats 0 as unlimited)")
@@ -324,6 +347,8 @@ class LlamaCppBackend:
 
                 self._check_grammar_locked(grammar)
                 llama_grammar = LlamaGrammar.from_string(grammar, verbose=False)
+            self.last_usage = None
+            llama.start_request()
             stream = llama.create_chat_completion(
                 messages=chat,
                 stream=True,
@@ -345,6 +370,7 @@ class LlamaCppBackend:
                         raise Cancelled()
             finally:
                 stream.close()
+            self.last_usage = llama.usage()
             return "".join(pieces)
 
     def _require_loaded(self) -> Any:
@@ -413,23 +439,74 @@ def _route_mtmd_logs(llama_cpp: Any) -> None:
     _mtmd_log_callback = callback
 
 
+def _counting_llama(base: type) -> type:
+    """``base`` (llama_cpp.Llama) counting what each request costs (see LlamaCppBackend.last_usage).
+
+    Everything evaluated before the first token is sampled is prompt; libmtmd evaluates an
+    image's tokens itself, and the vision handler below adds them with :meth:`add_evaluated`.
+    """
+
+    class CountingLlama(base):
+        def start_request(self) -> None:
+            self._started = time.perf_counter()
+            self._evaluated = self._generated = 0
+            self._prompt_tokens: int | None = None
+            self._first_token_s: float | None = None
+
+        def add_evaluated(self, n_tokens: int) -> None:
+            if self._prompt_tokens is None:
+                self._evaluated += n_tokens
+
+        def eval(self, tokens):
+            self.add_evaluated(len(tokens))
+            super().eval(tokens)
+
+        def sample(self, *args, **kwargs):
+            if self._prompt_tokens is None:
+                self._prompt_tokens = self.n_tokens
+                self._first_token_s = time.perf_counter() - self._started
+            self._generated += 1
+            return super().sample(*args, **kwargs)
+
+        def usage(self) -> dict[str, Any]:
+            return {"prompt_tokens": self._prompt_tokens, "evaluated_tokens": self._evaluated,
+                    "generated_tokens": self._generated, "first_token_s": self._first_token_s,
+                    "total_s": time.perf_counter() - self._started}
+
+    return CountingLlama
+
+
 _FLAT_MTMD: type | None = None
 
 
 def _flat_mtmd_handler_class() -> type:
-    """MTMDChatHandler that hands the chat template plain-string message content.
+    """MTMDChatHandler that hands the chat template plain-string message content, and keeps the
+    evaluated prompt from one request to the next.
 
     Many templates (SmolLM2's among them) build the prompt with
     ``message['content'] + ...``, which fails on the list content of a multimodal
     message. The image part is already replaced by the media marker at this point, so
     joining the parts keeps the marker where the image was. Templates that understand
     list content understand strings too, so this is used for every model.
+
+    ``MTMDChatHandler.__call__`` clears the context and evaluates the whole prompt, photo
+    included, on every request; this one keeps the chunks that start the prompt as before
+    (:meth:`_reusable`) and evaluates the rest. It takes what LlamaCppBackend.complete passes
+    (no tools or functions).
     """
     global _FLAT_MTMD
     if _FLAT_MTMD is None:
-        from llama_cpp.llama_chat_format import MTMDChatHandler
+        import llama_cpp
+        from llama_cpp import llama_chat_format
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter, MTMDChatHandler
 
         class FlatMTMDChatHandler(MTMDChatHandler):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                # The prompt chunks the context holds now, in order: (key, positions), a key
+                # being ("text", tokens) or ("image", id of the image's bytes, tokens).
+                self._evaluated: list[tuple[tuple, int]] = []
+
             @classmethod
             def _convert_message_for_template(cls, message, media_marker):
                 message = super()._convert_message_for_template(message, media_marker)
@@ -439,6 +516,109 @@ def _flat_mtmd_handler_class() -> type:
                         part.get("text", "") for part in content if isinstance(part, dict)
                     )
                 return message
+
+            def __call__(self, *, llama, messages, grammar=None, stream=False, max_tokens=None,
+                         temperature=0.2, repeat_penalty=1.1, **unused):
+                self._init_mtmd_context(llama)
+                urls = self.get_image_urls(messages)
+                marker = self._mtmd_cpp.mtmd_default_marker().decode("utf-8")
+
+                def piece(token: int) -> str:
+                    return self._decode_token_piece(llama.detokenize([token]))
+
+                formatter = Jinja2ChatFormatter(self._get_chat_template(llama), eos_token=piece(llama.token_eos()),
+                                                bos_token=piece(llama.token_bos()))
+                text = formatter(messages=self._get_template_messages(messages, marker)).prompt
+                text = self._postprocess_template_text(text, urls, marker)
+                self._evaluate_prompt(llama, text, [self.load_image(url) for url in urls])
+                completion = llama.create_completion(
+                    prompt=llama.input_ids[: llama.n_tokens].tolist(), stream=stream, max_tokens=max_tokens,
+                    temperature=temperature, grammar=grammar, repeat_penalty=repeat_penalty)
+                return llama_chat_format._convert_completion_to_chat(completion, stream=stream)
+
+            def _evaluate_prompt(self, llama, text: str, images: list[bytes]) -> None:
+                mtmd = self._mtmd_cpp
+                bitmaps = []
+                try:
+                    for data in images:
+                        bitmaps.append(self._create_bitmap_from_bytes(data))
+                        # The id travels with the image's chunk: how a later prompt knows the photo.
+                        mtmd.mtmd_bitmap_set_id(bitmaps[-1], hashlib.sha256(data).hexdigest().encode("ascii"))
+                    encoded = text.encode("utf-8")
+                    input_text = mtmd.mtmd_input_text()
+                    input_text.text, input_text.text_len = encoded, len(encoded)
+                    input_text.add_special = input_text.parse_special = True
+                    chunks = mtmd.mtmd_input_chunks_init()
+                    if chunks is None:
+                        raise ValueError("Failed to create input chunks")
+                    try:
+                        array = (mtmd.mtmd_bitmap_p_ctypes * len(bitmaps))(*bitmaps)
+                        result = mtmd.mtmd_tokenize(self.mtmd_ctx, chunks, ctypes.byref(input_text), array, len(bitmaps))
+                        if result != 0:
+                            raise ValueError(f"Failed to tokenize input: error code {result}")
+                        self._evaluate_chunks(llama, [mtmd.mtmd_input_chunks_get(chunks, i)
+                                                      for i in range(mtmd.mtmd_input_chunks_size(chunks))])
+                    finally:
+                        mtmd.mtmd_input_chunks_free(chunks)
+                finally:
+                    for bitmap in bitmaps:
+                        mtmd.mtmd_bitmap_free(bitmap)
+
+            def _chunk_key(self, chunk) -> tuple[tuple, int]:
+                mtmd = self._mtmd_cpp
+                if mtmd.mtmd_input_chunk_get_type(chunk) == mtmd.MTMD_INPUT_CHUNK_TYPE_TEXT:
+                    n = ctypes.c_size_t()
+                    tokens = mtmd.mtmd_input_chunk_get_tokens_text(chunk, ctypes.byref(n))
+                    return ("text", tuple(tokens[i] for i in range(n.value))), n.value
+                image = mtmd.mtmd_input_chunk_get_id(chunk) or object()  # no id: never the same
+                return ("image", image, mtmd.mtmd_input_chunk_get_n_tokens(chunk)), mtmd.mtmd_input_chunk_get_n_pos(chunk)
+
+            def _reusable(self, keys: list[tuple[tuple, int]]) -> tuple[int, int, int]:
+                """(positions kept, first chunk to evaluate, its tokens kept): the chunks equal to
+                the previous prompt's, then the common tokens of the first text chunk that differs.
+                At least one token is evaluated again, for the logits of the next one."""
+                old, keep, start, skip = self._evaluated, 0, 0, 0
+                while start < min(len(keys), len(old)) and keys[start] == old[start]:
+                    keep += keys[start][1]
+                    start += 1
+                if start < min(len(keys), len(old)) and keys[start][0][0] == old[start][0][0] == "text":
+                    new_tokens, old_tokens = keys[start][0][1], old[start][0][1]
+                    while skip < min(len(new_tokens), len(old_tokens)) and new_tokens[skip] == old_tokens[skip]:
+                        skip += 1
+                    keep += skip
+                total = sum(n for _, n in keys)
+                if keep >= total:  # nothing new: the last chunk again (a text chunk's last token)
+                    start = len(keys) - 1
+                    skip = keys[start][1] - 1 if keys[start][0][0] == "text" else 0
+                    keep = total - keys[start][1] + skip
+                return keep, start, skip
+
+            def _evaluate_chunks(self, llama, chunks: list) -> None:
+                mtmd = self._mtmd_cpp
+                keys = [self._chunk_key(chunk) for chunk in chunks]
+                keep, start, skip = self._reusable(keys)
+                if keep == 0 or not llama._ctx.kv_cache_seq_rm(-1, keep, -1):
+                    keep = start = skip = 0
+                    llama.reset()
+                    llama._ctx.kv_cache_clear()
+                llama.n_tokens = keep
+                self._evaluated = keys[:start]
+                for i in range(start, len(chunks)):
+                    key, n_pos = keys[i]
+                    if llama.n_tokens + n_pos > llama.n_ctx():
+                        raise ValueError(f"Prompt exceeds n_ctx: {llama.n_tokens + n_pos} > {llama.n_ctx()}")
+                    if key[0] == "text":
+                        llama.eval(list(key[1][skip if i == start else 0:]))
+                    else:
+                        n_past = llama_cpp.llama_pos(0)
+                        result = mtmd.mtmd_helper_eval_chunk_single(
+                            self.mtmd_ctx, llama._ctx.ctx, chunks[i], llama_cpp.llama_pos(llama.n_tokens),
+                            llama_cpp.llama_seq_id(0), llama.n_batch, False, ctypes.byref(n_past))
+                        if result != 0:
+                            raise ValueError(f"Failed to evaluate chunk: error code {result}")
+                        llama.n_tokens = n_past.value
+                        llama.add_evaluated(key[2])
+                    self._evaluated.append(keys[i])
 
         _FLAT_MTMD = FlatMTMDChatHandler
     return _FLAT_MTMD

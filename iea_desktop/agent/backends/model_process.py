@@ -9,9 +9,11 @@ app keeps running, and the next request starts a new child and loads the model a
 
 The protocol is one JSON object per line. The parent writes requests to the child's stdin:
 ``{"op": "load", "config": {...}}``, ``{"op": "complete", ...}`` (the image as base64) and
-``{"op": "cancel"}`` (stops the latest request). The child answers on a private copy of its
-original stdout: ``progress``, ``ready`` (the facts the UI shows), ``text`` (a piece of the
-reply), ``done``, ``cancelled`` or ``error``. Its file descriptor 1 is pointed at stderr
+``{"op": "cancel"}`` (stops the latest request), ``{"op": "count", "texts": [...]}`` (token
+counts). The child answers on a private copy of its original stdout: ``progress``, ``ready``
+(the facts the UI shows), ``text`` (a piece of the reply), ``done`` (with the request's
+``usage``), ``counts``, ``cancelled`` or ``error``. The child lives across requests, and with it
+llama.cpp's evaluated prompt (see llama_cpp_backend.py, prompt caching). Its file descriptor 1 is pointed at stderr
 first, because llama.cpp (and the debugger it starts on an abort) write to it, and
 llama-cpp-python redirects it while it runs. The child's stderr goes to this module's log.
 When the child's stdin closes (the app ends or closes the model), the child exits at once.
@@ -188,6 +190,8 @@ class IsolatedBackend:
         self.model_path = Path(model_path)
         self.mmproj_path = Path(mmproj_path) if mmproj_path is not None else None
         self.n_threads = n_threads or default_threads()
+        self.n_ctx = n_ctx
+        self.last_usage: dict[str, Any] | None = None  # as LlamaCppBackend.last_usage
         self._config = {
             "model_path": str(self.model_path),
             "mmproj_path": str(self.mmproj_path) if self.mmproj_path else None,
@@ -295,14 +299,10 @@ class IsolatedBackend:
     ) -> str:
         """As :meth:`LlamaCppBackend.complete`; raises ModelCrashed if the model's process dies."""
         with self._lock:
-            if self._facts is None:
-                raise RuntimeError("the model is not loaded; call load() first")
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
-            if self._child is not None and self._child.proc.poll() is not None:
-                self._child.how_it_died()  # between requests (killed for memory?): just restart
-                self._discard_child()
-            child = self._child or self._start(None)
+            child = self._live_child()
+            self.last_usage = None
             child.send({
                 "op": "complete",
                 "messages": [{"role": m["role"], "content": m["content"]} for m in messages],
@@ -317,6 +317,30 @@ class IsolatedBackend:
                 raise self._crashed(child) from None
             self._crashes = 0
             return text
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """As :meth:`LlamaCppBackend.count_tokens`; raises ModelCrashed if the model's process dies."""
+        with self._lock:
+            child = self._live_child()
+            child.send({"op": "count", "texts": list(texts)})
+            try:
+                while True:
+                    message = child.receive(timeout=None)
+                    if "counts" in message:
+                        return message["counts"]
+                    if "error" in message:
+                        raise _rebuild(message["error"], self.model_path)
+            except _ChildGone:
+                raise self._crashed(child) from None
+
+    def _live_child(self) -> _Child:
+        """The child, started again if it died between requests (killed for memory?)."""
+        if self._facts is None:
+            raise RuntimeError("the model is not loaded; call load() first")
+        if self._child is not None and self._child.proc.poll() is not None:
+            self._child.how_it_died()
+            self._discard_child()
+        return self._child or self._start(None)
 
     def _answer(self, child: _Child, on_text, cancel: threading.Event | None) -> str:
         """Relay the child's reply until it is done; after a stop request, relay no more text."""
@@ -341,6 +365,7 @@ class IsolatedBackend:
             elif "done" in message:
                 if stop_sent is not None:
                     raise Cancelled()
+                self.last_usage = message.get("usage")
                 return message["done"]
             elif "cancelled" in message:
                 raise Cancelled()
@@ -411,7 +436,9 @@ def child_main() -> None:
                     on_text=lambda piece: send({"text": piece}),
                     cancel=cancel,
                 )
-                send({"done": text})
+                send({"done": text, "usage": backend.last_usage})
+            elif request["op"] == "count":
+                send({"counts": backend.count_tokens(request["texts"])})
         except Cancelled:
             send({"cancelled": True})
         except Exception as error:  # reported to the parent, which raises it there
