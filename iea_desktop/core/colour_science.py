@@ -13,12 +13,16 @@
   D65 is about 6504 K, tint +9.6.
 - Chromatic adaptation (Bradford, von Kries in its sharpened cone space): XYZ -> LMS by
   ``BRADFORD``, each cone scaled by destination white / source white, back by its inverse. White
-  points are taken at Y = 1, so the adaptation keeps the luminance of the white.
+  points are taken at Y = 1, so the adaptation keeps the luminance of the white. For a camera RAW
+  the same scaling acts on the camera's white-balanced RGB instead (``Camera``): that is changing
+  the RAW multipliers before the colour matrix, without developing the RAW again.
 
 Pure numpy, in double precision; the pixel work is in ``ops/white_balance.py``.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -33,7 +37,6 @@ BRADFORD = np.array([
     [-0.7502, 1.7135, 0.0367],
     [0.0389, -0.0685, 1.0296],
 ])
-BRADFORD_INVERSE = np.linalg.inv(BRADFORD)
 
 KELVIN_RANGE = (2000.0, 50000.0)
 TINT_RANGE = (-150.0, 150.0)
@@ -137,13 +140,69 @@ def xy_to_kelvin_tint(x: float, y: float) -> tuple[float, float]:
     return float(kelvin), float(np.clip(tint, *TINT_RANGE))
 
 
-def bradford(source_xy: tuple[float, float], target_xy: tuple[float, float]) -> np.ndarray:
-    """The 3x3 XYZ -> XYZ matrix adapting colours seen under ``source_xy`` to ``target_xy``."""
-    source = BRADFORD @ xy_to_xyz(*source_xy)
-    target = BRADFORD @ xy_to_xyz(*target_xy)
-    return BRADFORD_INVERSE @ np.diag(target / source) @ BRADFORD
+BRADFORD_RGB = BRADFORD @ RGB_TO_XYZ  # linear sRGB -> Bradford's cone space
 
 
-def linear_rgb_adaptation(source_xy: tuple[float, float], target_xy: tuple[float, float]) -> np.ndarray:
-    """``bradford`` as a matrix on linear sRGB values."""
-    return XYZ_TO_RGB @ bradford(source_xy, target_xy) @ RGB_TO_XYZ
+def adaptation(space: np.ndarray, source_xy: tuple[float, float], target_xy: tuple[float, float]) -> np.ndarray:
+    """The 3x3 matrix on linear sRGB adapting colours seen under ``source_xy`` to ``target_xy`` by
+    scaling each channel of ``space`` (a 3x3 from linear sRGB): Bradford's cones (``BRADFORD_RGB``),
+    or a camera's white-balanced RGB, where the scales are the RAW white balance multipliers."""
+    source = space @ XYZ_TO_RGB @ xy_to_xyz(*source_xy)
+    target = space @ XYZ_TO_RGB @ xy_to_xyz(*target_xy)
+    return np.linalg.inv(space) @ np.diag(target / source) @ space
+
+
+def light_to_neutralise(space: np.ndarray, rgb: np.ndarray, target_xy: tuple[float, float]) -> tuple[float, float]:
+    """The light (x, y) whose ``adaptation`` to ``target_xy`` turns the linear sRGB colour ``rgb``
+    neutral (a multiple of sRGB white): scales are per channel, so the light's channels are rgb's
+    times the target's over white's."""
+    light = (space @ XYZ_TO_RGB @ xy_to_xyz(*target_xy)) * (space @ rgb) / (space @ np.ones(3))
+    return xyz_to_xy(RGB_TO_XYZ @ np.linalg.solve(space, light))
+
+
+@dataclass(frozen=True)
+class Camera:
+    """A RAW photo's colour as developed: ``rgb_cam`` (row-major 3x3, white-balanced camera RGB ->
+    linear sRGB, LibRaw's) and the transfer curve of the developed pixels."""
+
+    rgb_cam: tuple[float, ...]
+    transfer: str = "bt709"
+
+    @property
+    def space(self) -> np.ndarray:
+        """Linear sRGB -> white-balanced camera RGB: where white balance multipliers act."""
+        return np.linalg.inv(np.array(self.rgb_cam, dtype=np.float64).reshape(3, 3))
+
+
+def _bt709_constants(power: float = 0.45, slope: float = 4.5) -> tuple[float, float]:
+    """(a, break) of V = (1 + a) L^power - a above ``break``, V = slope L below, joined smoothly (in
+    value and slope), as LibRaw's gamma_curve makes its default output curve (BT.709's)."""
+    lo, hi = 1e-6, 0.5
+    for _ in range(200):  # slope L = (1 + a) L^p - a with (1 + a) = slope L^(1-p) / p: solve for L
+        mid = 0.5 * (lo + hi)
+        a = slope * mid ** (1 - power) / power - 1
+        if slope * mid - ((1 + a) * mid ** power - a) > 0:
+            hi = mid
+        else:
+            lo = mid
+    mid = 0.5 * (lo + hi)
+    return slope * mid ** (1 - power) / power - 1, mid
+
+
+_BT709_A, _BT709_BREAK = _bt709_constants()
+
+
+def to_linear(x: np.ndarray, transfer: str = "srgb") -> np.ndarray:
+    """Decode: sRGB, or "bt709" (LibRaw's default output curve, which RAW photos are developed with)."""
+    if transfer == "srgb":
+        return srgb_to_linear(x)
+    x = np.asarray(x, dtype=np.float64)
+    edge = 4.5 * _BT709_BREAK
+    return np.where(x < edge, x / 4.5, ((np.maximum(x, edge) + _BT709_A) / (1 + _BT709_A)) ** (1 / 0.45))
+
+
+def from_linear(x: np.ndarray, transfer: str = "srgb") -> np.ndarray:
+    if transfer == "srgb":
+        return linear_to_srgb(x)
+    x = np.asarray(x, dtype=np.float64)
+    return np.where(x < _BT709_BREAK, 4.5 * x, (1 + _BT709_A) * np.maximum(x, _BT709_BREAK) ** 0.45 - _BT709_A)

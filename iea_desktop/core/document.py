@@ -31,6 +31,7 @@ class Document:
         self.notes: list[str] = []  # things the person should be told (a refused project, a changed photo)
         self.dirty = False
         self.renderer = Renderer()
+        self.renderer.camera = info.camera  # a RAW's white balance acts in its camera's space
         self._preview: np.ndarray | None = None
         self._preview_kind = ""
         self._full: np.ndarray | None = None

@@ -73,6 +73,7 @@ class EffectsOff:
         if self._source is None or self._source[0] is not source:
             self._source = (source, downscale(source, max(source.shape[:2]) // 2))
         half = self._source[1]
+        self.renderer.camera = document.renderer.camera
         frame = self.renderer.render(half, document.source_key(f"half{id(source)}", half.shape), nodes,
                                      scale=document.preview_scale * half.shape[1] / source.shape[1], dtype=np.uint8)
         size = (shape[1], shape[0])

@@ -24,6 +24,7 @@ import simplejpeg
 from PIL import Image, ImageCms, UnidentifiedImageError
 
 from . import files
+from .colour_science import Camera
 
 MAX_PIXELS_VARIABLE = "IEA_MAX_PIXELS"
 
@@ -72,6 +73,7 @@ class PhotoInfo:
     orientation: int = 1
     exif: bytes | None = None
     icc: bytes | None = None
+    camera: Camera | None = None  # a RAW's colour as developed (white balance acts in its space)
 
     @property
     def is_raw(self) -> bool:
@@ -408,8 +410,24 @@ def _open_raw(path: Path, max_pixels: int):
         raw.close()
         raise
     info = PhotoInfo(path=path, format=f"RAW ({path.suffix.lstrip('.').upper()})", width=width, height=height,
-                     bit_depth=16, orientation=flip, exif=metadata.exif)
+                     bit_depth=16, orientation=flip, exif=metadata.exif, camera=_camera(raw))
     return raw, info
+
+
+def _camera(raw) -> Camera | None:
+    """The matrix LibRaw develops with (white-balanced camera RGB -> linear sRGB; its rows sum to 1)
+    and its output curve (BT.709, _develop_raw's default); None for a camera that is not RGB or a
+    matrix that is not usable (white balance then adapts in Bradford's space, as for other photos)."""
+    try:
+        matrix = np.array(raw.color_matrix, dtype=np.float64)
+    except Exception:  # noqa: BLE001 (LibRaw's errors: no matrix to use)
+        return None
+    if matrix.shape != (3, 4) or np.any(matrix[:, 3] != 0) or not np.all(np.isfinite(matrix)):
+        return None
+    matrix = matrix[:, :3]
+    if np.abs(matrix.sum(axis=1) - 1).max() > 0.01 or abs(np.linalg.det(matrix)) < 1e-3:
+        return None
+    return Camera(tuple(float(v) for v in matrix.ravel()))
 
 
 def _develop_raw(path: Path, raw, half_size: bool) -> np.ndarray:

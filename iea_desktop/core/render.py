@@ -50,15 +50,16 @@ def node_seed(node: Node) -> int:
 
 
 def apply_node(image: np.ndarray, node: Node, scale: float, frame: tuple[int, int] | None = None,
-               origin: int = 0, out: np.ndarray | None = None, out_offset: int = 0) -> np.ndarray:
+               origin: int = 0, out: np.ndarray | None = None, out_offset: int = 0, camera=None) -> np.ndarray:
     """One node on one image: the op's pixel function, blended by the node's opacity.
 
     For strips (see RenderContext): the image is rows ``origin``.. of a ``frame``-sized picture;
     with ``out``, rows ``out_offset``.. of the result are written there and ``out`` is returned.
+    ``camera``: the photo's RAW colour, if it is one (RenderContext.camera).
     """
     blend = node.opacity < 1.0 and node.spec.stage != "geometry"  # geometry has no meaningful partial opacity
     ctx = RenderContext(scale=scale, seed=node_seed(node), frame=frame, origin=origin,
-                        out=None if blend else out, out_offset=out_offset)
+                        out=None if blend else out, out_offset=out_offset, camera=camera)
     result = node.spec.apply(image, node.params, node.version, ctx)
     if out is not None and result is out:
         return out
@@ -228,12 +229,13 @@ class Step:
     finishes: bool = False  # run() also takes an 8-bit out, which it writes finished (OpSpec.finishes)
 
 
-def plan(active: list[Node], start: int, scale: float, split_at: int | None = None) -> list[Step]:
+def plan(active: list[Node], start: int, scale: float, split_at: int | None = None, camera=None) -> list[Step]:
     """Group active[start:] into steps: runs of point ops fuse into one Program (see pointops.py),
     except runs of affine ops alone (each already one cheap pass); the rest is one step per node.
 
     ``split_at``: a node that starts a new step even inside a fused run, so that the step before
     it ends there and its output (this node's input) is cached: the node being edited.
+    ``camera``: the photo's RAW colour, if it is one (RenderContext.camera).
     """
     from . import pointops
     from .ops.base import POINT_KINDS
@@ -253,7 +255,7 @@ def plan(active: list[Node], start: int, scale: float, split_at: int | None = No
         if node.spec.halo is not None:
             halo = int(node.spec.halo(node.params, RenderContext(scale=scale, seed=node_seed(node))))
         steps.append(Step([node], i, lambda img, frame, origin, out=None, offset=0, n=node:
-                          apply_node(img, n, scale, frame, origin, out, offset), bool(node.spec.tiles), halo,
+                          apply_node(img, n, scale, frame, origin, out, offset, camera=camera), bool(node.spec.tiles), halo,
                           finishes=node.spec.finishes and node.opacity >= 1.0))
         i += 1
     return steps
@@ -424,6 +426,7 @@ class Renderer:
         self._previous_keys: list[str] = []  # the cache keys of the last cached render's nodes
         self._edited: int | None = None  # the node being edited (index in the active list)
         self._edited_keys: list[str] = []  # the steps from it on, as the last render left them
+        self.camera = None  # the photo's RAW colour (colour_science.Camera): its owner sets it
 
     def clear(self) -> None:
         with self._lock:
@@ -529,7 +532,7 @@ class Renderer:
                 self._drop([key for key in self._edited_keys if key not in keys])
             if split_at is not None:
                 self._edited = split_at
-        steps = plan(active, start, scale, split_at)
+        steps = plan(active, start, scale, split_at, camera=self.camera)
         if not use_cache:
             return self._render_uncached(steps, image, poll, dtype, rgbx, sink, rows)
         if sink is not None or rows is not None:

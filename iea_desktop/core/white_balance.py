@@ -21,7 +21,7 @@ from functools import lru_cache
 import numpy as np
 
 from . import colour_science as cs
-from .ops.white_balance import AS_SHOT, matrix, white_xy
+from .ops.white_balance import AS_SHOT, matrix, space, white_xy
 
 # (temperature, tint) per preset; "as shot" is the photo's own white, "auto" is measured (``auto``).
 PRESETS: dict[str, tuple[int, int] | None] = {
@@ -43,37 +43,36 @@ class WhiteBalanceError(ValueError):
     """A measurement that cannot be made (a black patch); the message says why, for a person."""
 
 
-def values_for_light(rgb: np.ndarray) -> tuple[int, int]:
-    """(temperature, tint) of the op that turns the linear sRGB colour ``rgb`` neutral.
-
-    The op maps the light white(K, tint) to the as-shot white W0 (Bradford: a scale per cone), and
-    neutral is sRGB's white D65. So the light's cones are rgb's cones x W0's / D65's.
-    """
+def values_for_light(rgb: np.ndarray, camera: cs.Camera | None = None) -> tuple[int, int]:
+    """(temperature, tint) of the op that turns the linear colour ``rgb`` neutral: the op scales the
+    channels of its space (Bradford's cones, or the RAW's camera RGB) from the light's white to the
+    as-shot white, so the light is rgb with each channel times as-shot white's over sRGB white's."""
     rgb = np.asarray(rgb, dtype=np.float64)
     if not np.all(np.isfinite(rgb)) or float(cs.RGB_TO_XYZ[1] @ np.maximum(rgb, 0)) < _DARKEST:
         raise WhiteBalanceError("that spot is too dark to tell the colour of the light; pick something light grey")
-    lms = cs.BRADFORD @ cs.RGB_TO_XYZ @ np.maximum(rgb, 1e-6)
-    w0 = cs.BRADFORD @ cs.xy_to_xyz(*white_xy(*AS_SHOT))
-    d65 = cs.BRADFORD @ cs.RGB_TO_XYZ @ np.ones(3)
-    light = cs.BRADFORD_INVERSE @ (lms * w0 / d65)
-    kelvin, tint = cs.xy_to_kelvin_tint(*cs.xyz_to_xy(light))
+    light = cs.light_to_neutralise(space(camera), np.maximum(rgb, 1e-6), white_xy(*AS_SHOT))
+    kelvin, tint = cs.xy_to_kelvin_tint(*light)
     low, high = cs.KELVIN_RANGE
     return int(round(min(max(kelvin, low), high))), int(round(tint))
 
 
-def eyedropper(image: np.ndarray, x: int, y: int) -> tuple[int, int]:
-    """The values that make the patch around pixel (x, y) of ``image`` (the op's input, sRGB-encoded
-    float RGB) neutral."""
+def eyedropper(image: np.ndarray, x: int, y: int, camera: cs.Camera | None = None) -> tuple[int, int]:
+    """The values that make the patch around pixel (x, y) of ``image`` (the op's input, encoded float
+    RGB) neutral; ``camera``: the photo's, if it is a RAW (RenderContext.camera)."""
     height, width = image.shape[:2]
     if not (0 <= x < width and 0 <= y < height):
         raise WhiteBalanceError(f"({x}, {y}) is outside the picture ({width} × {height})")
     r = PATCH // 2
     patch = image[max(0, y - r):y + r + 1, max(0, x - r):x + r + 1, :3]
-    linear = cs.srgb_to_linear(np.clip(patch, 0.0, 1.0))
-    return values_for_light(linear.reshape(-1, 3).mean(axis=0))
+    linear = cs.to_linear(np.clip(patch, 0.0, 1.0), _transfer(camera))
+    return values_for_light(linear.reshape(-1, 3).mean(axis=0), camera)
 
 
-def _small_linear(image: np.ndarray, edge: int = 384) -> np.ndarray:
+def _transfer(camera: cs.Camera | None) -> str:
+    return "srgb" if camera is None else camera.transfer
+
+
+def _small_linear(image: np.ndarray, transfer: str, edge: int = 384) -> np.ndarray:
     """A linear-light copy at most ``edge`` pixels on its long side (area-averaged, in double)."""
     import cv2
 
@@ -82,17 +81,17 @@ def _small_linear(image: np.ndarray, edge: int = 384) -> np.ndarray:
     if scale < 1.0:
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         image = cv2.resize(np.asarray(image[..., :3], dtype=np.float32), size, interpolation=cv2.INTER_AREA)
-    return cs.srgb_to_linear(np.clip(image[..., :3], 0.0, 1.0))
+    return cs.to_linear(np.clip(image[..., :3], 0.0, 1.0), transfer)
 
 
-@lru_cache(maxsize=1)
-def _candidate_lights() -> tuple[np.ndarray, np.ndarray]:
+@lru_cache(maxsize=4)
+def _candidate_lights(camera: cs.Camera | None) -> tuple[np.ndarray, np.ndarray]:
     """Plausible lights, 2000-12000 K every 5 mired, tint -60..+60 every 5: (their values, the
     log-chroma (log R/G, log B/G) a grey surface takes under each, as the photo shows it)."""
     values, chroma = [], []
     for mired in np.arange(1e6 / 12000, 1e6 / 2000 + 1e-9, 5.0):
         for tint in range(-60, 61, 5):
-            grey = np.linalg.solve(matrix(1e6 / mired, tint).astype(np.float64), np.ones(3))
+            grey = np.linalg.solve(matrix(1e6 / mired, tint, camera).astype(np.float64), np.ones(3))
             if grey.min() <= 0:  # beyond what sRGB can show
                 continue
             values.append((1e6 / mired, tint))
@@ -118,11 +117,11 @@ def _grey_edge(linear: np.ndarray, usable: np.ndarray) -> np.ndarray:
     return light
 
 
-def estimate_light(image: np.ndarray) -> np.ndarray:
-    """The colour of the light (linear sRGB, green = 1) in an sRGB-encoded float picture; see the module."""
+def estimate_light(image: np.ndarray, camera: cs.Camera | None = None) -> np.ndarray:
+    """The colour of the light (linear sRGB, green = 1) in an encoded float picture; see the module."""
     import cv2
 
-    linear = _small_linear(image)
+    linear = _small_linear(image, _transfer(camera))
     usable = (linear.max(axis=2) < 0.98) & (linear.min(axis=2) > 0.004)  # clipped or noise-dark: no colour
     prior = _grey_edge(linear, usable)
     if not np.all(prior > 0):
@@ -135,7 +134,7 @@ def estimate_light(image: np.ndarray) -> np.ndarray:
     bins, span = 300, 1.5  # log-chroma from -1.5 to 1.5 in steps of 0.01
     histogram, _, _ = np.histogram2d(chroma[:, 0], chroma[:, 1], bins=bins, range=[[-span, span]] * 2, weights=weight)
     histogram = cv2.GaussianBlur(histogram, (0, 0), 2.0)
-    values, lights = _candidate_lights()
+    values, lights = _candidate_lights(camera)
     index = np.clip(((lights + span) / (2 * span) * bins).astype(int), 0, bins - 1)
     support = histogram[index[:, 0], index[:, 1]]
     distance = np.sum((lights - _log_chroma(prior)) ** 2, axis=1)
@@ -149,6 +148,7 @@ def estimate_light(image: np.ndarray) -> np.ndarray:
     return light / light[1]
 
 
-def auto(image: np.ndarray) -> tuple[int, int]:
-    """(temperature, tint) that neutralise the estimated light of an sRGB-encoded float picture."""
-    return values_for_light(estimate_light(image))
+def auto(image: np.ndarray, camera: cs.Camera | None = None) -> tuple[int, int]:
+    """(temperature, tint) that neutralise the estimated light of an encoded float picture (the op's
+    input; ``camera`` as for ``eyedropper``)."""
+    return values_for_light(estimate_light(image, camera), camera)

@@ -63,7 +63,13 @@ class WhiteBalanceControls(QWidget):
         nodes = document.graph.nodes
         before = nodes[:next(i for i, n in enumerate(nodes) if n.id == node.id)]
         source = document.preview_source()
-        return Renderer().render(source, "white balance input", before, scale=document.preview_scale, use_cache=False)
+        renderer = Renderer()
+        renderer.camera = document.renderer.camera
+        return renderer.render(source, "white balance input", before, scale=document.preview_scale, use_cache=False)
+
+    def camera(self):
+        """The photo's RAW colour, if it is one (auto and the eyedropper measure in its space)."""
+        return self.inspector.document.renderer.camera if self.inspector.document is not None else None
 
     def _set(self, values: tuple[int, int], what: str) -> None:
         document, node = self.inspector.document, self.inspector.node()
@@ -90,7 +96,7 @@ class WhiteBalanceControls(QWidget):
             if image is None:
                 return
             try:
-                values = wb.auto(image)
+                values = wb.auto(image, self.camera())
             except wb.WhiteBalanceError as error:
                 self._say(str(error))
                 self.inspector.refresh()
@@ -99,7 +105,7 @@ class WhiteBalanceControls(QWidget):
 
     # --- the eyedropper ----------------------------------------------------------------------
 
-    def canvas(self):
+    def canvas_widget(self):
         if self._canvas is None:
             from .canvas import Canvas
 
@@ -107,7 +113,7 @@ class WhiteBalanceControls(QWidget):
         return self._canvas
 
     def set_picking(self, on: bool) -> None:
-        canvas = self.canvas()
+        canvas = self.canvas_widget()
         if canvas is None:
             self.picker.setChecked(False)
             return
@@ -122,13 +128,13 @@ class WhiteBalanceControls(QWidget):
 
     def pick(self, x: float, y: float) -> None:
         """The eyedropper at (x, y) in the photo's (full-size, output) pixels."""
-        canvas, image = self.canvas(), self.node_input()
+        canvas, image = self.canvas_widget(), self.node_input()
         if image is None or canvas is None or canvas.image_size() is None:
             return
         width, height = canvas.image_size()
         px, py = int(x * image.shape[1] / width), int(y * image.shape[0] / height)
         try:
-            values = wb.eyedropper(image, px, py)
+            values = wb.eyedropper(image, px, py, self.camera())
         except wb.WhiteBalanceError as error:
             self._say(str(error))
             return

@@ -88,8 +88,22 @@ def test_xy_to_kelvin_tint_inverts_kelvin_tint_to_xy(kelvin, tint):
 
 def test_bradford_maps_the_source_white_onto_the_target_white():
     a, b = cs.kelvin_tint_to_xy(3200, 0), D65
-    adapted = cs.bradford(a, b) @ cs.xy_to_xyz(*a)
-    np.testing.assert_allclose(adapted, cs.xy_to_xyz(*b), atol=1e-12)
+    adapted = cs.adaptation(cs.BRADFORD_RGB, a, b) @ cs.XYZ_TO_RGB @ cs.xy_to_xyz(*a)
+    np.testing.assert_allclose(adapted, cs.XYZ_TO_RGB @ cs.xy_to_xyz(*b), atol=1e-12)
+    # and the light it takes to turn a colour neutral is what the adaptation turns into white
+    rgb = np.array([0.5, 0.3, 0.2])
+    light = cs.light_to_neutralise(cs.BRADFORD_RGB, rgb, b)
+    out = cs.adaptation(cs.BRADFORD_RGB, light, b) @ rgb
+    np.testing.assert_allclose(out / out[1], 1.0, atol=1e-12)
+
+
+def test_the_bt709_curve_is_libraws_default_output_curve():
+    """BT.709's published constants (1.099, 0.018), and a round trip."""
+    assert cs.from_linear(0.018, "bt709") == pytest.approx(4.5 * 0.018, abs=1e-4)
+    assert cs.from_linear(1.0, "bt709") == pytest.approx(1.0, abs=1e-12)
+    assert cs.from_linear(0.5, "bt709") == pytest.approx(1.099 * 0.5 ** 0.45 - 0.099, abs=1e-3)
+    x = np.linspace(0, 1, 1001)
+    np.testing.assert_allclose(cs.to_linear(cs.from_linear(x, "bt709"), "bt709"), x, atol=1e-12)
 
 
 # --------------------------------------------------------------------------- the op
@@ -245,17 +259,17 @@ def test_render_params_from_the_command_line(tmp_path, capsys):
 # --------------------------------------------------------------------------- camera RAW
 
 
-def write_grey_card_dng(path, neutral: tuple[float, float, float], as_shot: tuple[float, float, float]):
+def write_grey_card_dng(path, neutral: tuple[float, float, float], as_shot: tuple[float, float, float],
+                        level: float = 0.5):
     """A 16-bit RGGB DNG of one grey card whose camera values are ``neutral`` (the light's colour as
-    the sensor sees it), with ``as_shot`` as the camera's AsShotNeutral."""
+    the sensor sees it) times ``level`` of the range, with ``as_shot`` as the camera's AsShotNeutral."""
     from pidng.core import RAW2DNG, DNGTags, Tag
     from pidng.defs import CalibrationIlluminant, CFAPattern, DNGVersion, PhotometricInterpretation
 
     height, width = 64, 64
-    level = lambda v: int(256 + v * (4095 - 256) * 0.5)  # noqa: E731
+    raw = [int(256 + v * (4095 - 256) * level) for v in neutral]
     cfa = np.empty((height, width), dtype=np.uint16)
-    cfa[0::2, 0::2], cfa[0::2, 1::2] = level(neutral[0]), level(neutral[1])
-    cfa[1::2, 0::2], cfa[1::2, 1::2] = level(neutral[1]), level(neutral[2])
+    cfa[0::2, 0::2], cfa[0::2, 1::2], cfa[1::2, 0::2], cfa[1::2, 1::2] = raw[0], raw[1], raw[1], raw[2]
     ratio = lambda v: [int(round(v * 10000)), 10000]  # noqa: E731
     ccm = [[19549, 10000], [-7877, 10000], [-2582, 10000], [-5724, 10000], [10121, 10000], [1917, 10000],
            [-1267, 10000], [-110, 10000], [6621, 10000]]
@@ -300,11 +314,60 @@ def test_raw_grey_card_neutral_with_the_eyedropper(tmp_path):
     makes it neutral."""
     from iea_desktop.core.document import Document
 
+    from iea_desktop.core.history import AddNode
+
     dng = write_grey_card_dng(tmp_path / "unbalanced.dng", WARM_LIGHT, (1.0, 1.0, 1.0))
     doc = Document.open(dng)
     developed = doc.render_full()
     assert spread(developed, RAW_CARD) > 0.1
-    values = wb.eyedropper(developed, 32, 32)
-    assert values[0] < 4500  # a warm light
-    corrected = run(developed, *values)
-    assert spread(corrected, RAW_CARD) < 2 / 255
+    values = wb.eyedropper(developed, 32, 32, doc.renderer.camera)
+    assert values[0] < 5500  # a warm light
+    doc.apply(AddNode(make_node("white_balance", dict(zip(("temperature", "tint"), values)))))
+    assert spread(doc.render_full(), RAW_CARD) < 2 / 255
+
+
+def test_a_raw_photo_carries_its_camera_matrix_to_the_renderer(tmp_path):
+    from iea_desktop.core.document import Document
+
+    doc = Document.open(write_grey_card_dng(tmp_path / "card.dng", WARM_LIGHT, WARM_LIGHT))
+    camera = doc.info.camera
+    assert camera is not None and camera.transfer == "bt709" and doc.renderer.camera == camera
+    np.testing.assert_allclose(np.array(camera.rgb_cam).reshape(3, 3).sum(axis=1), 1.0, atol=1e-3)
+    from PIL import Image
+
+    Image.fromarray(np.full((8, 8, 3), 128, np.uint8)).save(tmp_path / "grey.png")
+    assert Document.open(tmp_path / "grey.png").renderer.camera is None  # other photos: Bradford
+
+
+def test_raw_white_balance_is_the_develop_with_other_multipliers(tmp_path):
+    """On a RAW the op scales the camera's channels: the same as LibRaw developing the RAW again
+    with the as-shot multipliers times the op's ratios (compared as chromaticities, in linear light)."""
+    import rawpy
+
+    from iea_desktop.core.image_io import probe
+
+    dng = write_grey_card_dng(tmp_path / "card.dng", WARM_LIGHT, WARM_LIGHT, level=0.2)  # nothing clips
+    camera = probe(dng).camera
+    settings = dict(output_bps=16, no_auto_bright=True)
+    with rawpy.imread(str(dng)) as raw:
+        as_shot = np.asarray(raw.camera_whitebalance[:3], dtype=np.float64)
+        developed = raw.postprocess(use_camera_wb=True, **settings).astype(np.float32) / 65535
+    values = (4200, -15)
+    balanced = OP.apply(developed, OP.validate(dict(zip(("temperature", "tint"), values))), 1, RenderContext(camera=camera))
+    # the op's per-channel ratios in the camera's space, applied to the raw multipliers instead
+    space = camera.space
+    ratio = (space @ cs.XYZ_TO_RGB @ cs.xy_to_xyz(*cs.kelvin_tint_to_xy(*AS_SHOT))) / (
+        space @ cs.XYZ_TO_RGB @ cs.xy_to_xyz(*cs.kelvin_tint_to_xy(*values)))
+    multipliers = as_shot * ratio
+    with rawpy.imread(str(dng)) as raw:
+        again = raw.postprocess(user_wb=[multipliers[0], multipliers[1], multipliers[2], multipliers[1]],
+                                **settings).astype(np.float32) / 65535
+
+    def chromaticity(image):
+        linear = cs.to_linear(image[RAW_CARD].reshape(-1, 3).mean(axis=0), "bt709")
+        return linear / linear.sum()
+
+    np.testing.assert_allclose(chromaticity(balanced), chromaticity(again), atol=2e-3)
+    bradford = OP.apply(developed, OP.validate(dict(zip(("temperature", "tint"), values))), 1, RenderContext())
+    assert np.abs(chromaticity(bradford) - chromaticity(again)).max() > 3 * np.abs(
+        chromaticity(balanced) - chromaticity(again)).max()  # Bradford's space is not the camera's

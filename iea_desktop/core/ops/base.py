@@ -85,6 +85,7 @@ class RenderContext:
     origin: int = 0
     out: np.ndarray | None = field(default=None, compare=False, repr=False)
     out_offset: int = 0
+    camera: Any = None  # a RAW photo's colour (colour_science.Camera): white balance acts in its space
 
     def frame_size(self, rows: int, width: int) -> tuple[int, int]:
         """(height, width) of the whole picture that a strip of ``rows`` x ``width`` belongs to."""

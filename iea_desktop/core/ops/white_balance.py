@@ -7,7 +7,10 @@ sRGB photo is balanced to), and there the op is the identity (the renderer skips
 
 The math (``core/colour_science.py``): decode sRGB to linear, multiply by
 M = XYZ_to_sRGB · Bradford(white(K, tint) -> white(6500, +10)) · sRGB_to_XYZ, clip to [0, 1],
-encode sRGB. The decode and encode are 65,536-entry tables in the compiled kernel and M one
+encode sRGB. For a camera RAW (``ctx.camera``: the renderer's, from the photo) the channels are
+scaled in the camera's white-balanced RGB instead, M = rgb_cam · diag(cam(white(6500, +10)) /
+cam(white(K, tint))) · rgb_cam^-1, which is the RAW develop with its multipliers changed (the
+developed pixels are linear in the camera's data once their BT.709 curve is decoded). The decode and encode are 65,536-entry tables in the compiled kernel and M one
 ``cv2.transform``: three passes, on strips on every core (a 3x3 matrix mixes the channels, which
 the fused point runs cannot express).
 """
@@ -29,22 +32,26 @@ def white_xy(temperature: float, tint: float) -> tuple[float, float]:
     return cs.kelvin_tint_to_xy(temperature, tint)
 
 
+def space(camera: cs.Camera | None) -> np.ndarray:
+    """Where the channels are scaled: Bradford's cones, or a RAW photo's camera RGB."""
+    return cs.BRADFORD_RGB if camera is None else camera.space
+
+
 @lru_cache(maxsize=64)
-def matrix(temperature: float, tint: float) -> np.ndarray:
+def matrix(temperature: float, tint: float, camera: cs.Camera | None = None) -> np.ndarray:
     """The 3x3 matrix on linear sRGB that corrects a light of (temperature, tint), float32."""
-    m = cs.linear_rgb_adaptation(white_xy(temperature, tint), white_xy(*AS_SHOT))
-    m = m.astype(np.float32)
+    m = cs.adaptation(space(camera), white_xy(temperature, tint), white_xy(*AS_SHOT)).astype(np.float32)
     m.setflags(write=False)
     return m
 
 
-@lru_cache(maxsize=1)
-def _tables() -> tuple[np.ndarray, np.ndarray]:
-    """(decode, encode): sRGB -> linear and linear -> sRGB at 65,536 evenly spaced inputs in [0, 1],
-    a column per channel (the kernel's per-channel lookup is the faster one)."""
+@lru_cache(maxsize=2)
+def _tables(transfer: str = "srgb") -> tuple[np.ndarray, np.ndarray]:
+    """(decode, encode) of the transfer curve at 65,536 evenly spaced inputs in [0, 1], a column per
+    channel (the kernel's per-channel lookup is the faster one)."""
     ramp = np.arange(65536, dtype=np.float64) / 65535.0
-    decode = np.repeat(cs.srgb_to_linear(ramp).astype(np.float32)[:, None], 3, axis=1)
-    encode = np.repeat(cs.linear_to_srgb(ramp).astype(np.float32)[:, None], 3, axis=1)
+    decode = np.repeat(cs.to_linear(ramp, transfer).astype(np.float32)[:, None], 3, axis=1)
+    encode = np.repeat(cs.from_linear(ramp, transfer).astype(np.float32)[:, None], 3, axis=1)
     return decode, encode
 
 
@@ -76,10 +83,11 @@ def apply(image: np.ndarray, p: dict, ctx) -> np.ndarray:
         out = np.empty(image.shape, dtype=np.float32)
     if (p["temperature"], p["tint"]) == AS_SHOT:  # the matrix is the identity: no table round trip
         return np.clip(image, 0.0, 1.0, out=out, dtype=np.float32, casting="unsafe")
-    decode, encode = _tables()
+    camera = ctx.camera
+    decode, encode = _tables("srgb" if camera is None else camera.transfer)
     source = np.ascontiguousarray(image, dtype=np.uint8 if image.dtype == np.uint8 else np.float32)
     kernel.run(source, out, [(TABLE, 65535.0, 0.0, decode)])
-    mixed = cv2.transform(out, matrix(p["temperature"], p["tint"]), dst=_scratch(out.shape))
+    mixed = cv2.transform(out, matrix(p["temperature"], p["tint"], camera), dst=_scratch(out.shape))
     return kernel.run(mixed, out, [(TABLE, 65535.0, 0.0, encode)])  # the table's index clips to [0, 1]
 
 
