@@ -91,10 +91,12 @@ def case_preview_scratch(paths, n):
     return times, {"proxy": f"{src.shape[1]}x{src.shape[0]}", "nodes": len(doc.graph.active_nodes())}
 
 
-def _slider(paths, n, op, window=False):
+def _slider(paths, n, op, window=False, extra=(), moved=None):
     """``window``: also the histogram the window computes for every frame (its render worker's job,
-    less Qt); trees from before core/histogram.py use the window's own module."""
-    from iea_desktop.core.history import SetNodeFields
+    less Qt); trees from before core/histogram.py use the window's own module. ``extra``: nodes
+    added after the sixteen (tools beyond them); ``moved(i)``: the params step i sets (by default
+    ``op``'s value, one more each step), ``moved(None)`` those it starts from."""
+    from iea_desktop.core.history import AddNode, Compound, SetNodeFields
 
     histogram = None
     if window:
@@ -105,13 +107,16 @@ def _slider(paths, n, op, window=False):
 
     effects_off = histogram.EffectsOff() if hasattr(histogram, "EffectsOff") else None
     doc = open_with_sixteen(paths["jpeg"])
+    if extra:
+        doc.apply(Compound([AddNode(node) for node in extra], text="bench"))
     node = doc.graph.find(op)[0]
     doc.render_preview()  # the state before the person grabs the slider
-    base = node.params["value"]
+    if moved is None:
+        base = node.params["value"]
+        moved = lambda i: {"value": base if i is None else base + 1 + i % 40}  # noqa: E731
     times, recomputed = [], []
     for i in range(n):
-        value = base + 1 + i % 40  # a new value every time (a cached one would be free)
-        doc.apply(SetNodeFields(node.id, params={"value": value}, gesture="drag"))
+        doc.apply(SetNodeFields(node.id, params=moved(i), gesture="drag"))  # new values (cached ones are free)
         t0 = time.perf_counter()
         frame = preview_frame(doc)
         if histogram is not None:  # with the frame without the effects, whose clipping counts too
@@ -123,7 +128,7 @@ def _slider(paths, n, op, window=False):
             doc.renderer.clear()
             if effects_off is not None:
                 effects_off.renderer.clear()
-            doc.apply(SetNodeFields(node.id, params={"value": base}, gesture="drag"))
+            doc.apply(SetNodeFields(node.id, params=moved(None), gesture="drag"))
             doc.render_preview()
     return times, {"node": op, "nodes recomputed": max(recomputed)}
 
@@ -142,6 +147,29 @@ def case_slider_last(paths, n):
 
 def case_slider_window(paths, n):
     return _slider(paths, n, "saturation", window=True)
+
+
+def _colour_and_tone():
+    """A colour mixer and a tone curve node, as a person would set them (beside the sixteen)."""
+    from iea_desktop.core.graph import make_node
+
+    return [make_node("colour_mixer", {"blue_saturation": 30, "green_hue": 20, "red_luminance": -20}),
+            make_node("tone_curve", {"rgb": [[0, 0], [64, 52], [128, 128], [192, 204], [255, 255]]})]
+
+
+def case_slider_colour_mixer(paths, n):
+    """The colour mixer's blue saturation, with the sixteen tools and a tone curve also active."""
+    return _slider(paths, n, "colour_mixer", extra=_colour_and_tone(),
+                   moved=lambda i: {"blue_saturation": 30 if i is None else 31 + i % 40})
+
+
+def case_slider_tone_curve(paths, n):
+    """Dragging the tone curve's middle point, with the sixteen tools and a colour mixer also active."""
+    def moved(i):
+        y = 128 if i is None else 129 + i % 40
+        return {"rgb": [[0, 0], [64, 52], [128, y], [192, 204], [255, 255]]}
+
+    return _slider(paths, n, "tone_curve", extra=_colour_and_tone(), moved=moved)
 
 
 def case_slider_white_balance(paths, n):

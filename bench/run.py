@@ -38,6 +38,8 @@ ROWS = [
     ("slider_first", "re-render after a slider move (exposure, first: worst case)", "ms", None, 40, 10),
     ("slider_last", "re-render after a slider move (sharpness, last)", "ms", None, 40, 10),
     ("slider_window", "... saturation, as the window gets it (frame + histogram)", "ms", None, 40, 10),
+    ("slider_colour_mixer", "slider move: colour mixer (16 tools + tone curve active)", "ms", 15, 40, 10),
+    ("slider_tone_curve", "slider move: tone curve point (16 tools + colour mixer active)", "ms", 15, 40, 10),
     ("slider_white_balance", "slider move: white balance temperature (16 tools active)", "ms", 15, 40, 10),
     ("slider_1to1", "slider move at 1:1 (visible region, 24 MP): saturation", "ms", 300, 20, 6),
     ("export", "export 24 MP JPEG, 16 tools (whole CLI process)", "s", 1.2, 5, 3),

@@ -83,7 +83,7 @@ class Node:
         parts = []
         for p in changed:
             value = self.params[p.name]
-            parts.append(f"{p.label.lower()} {value:g}" if isinstance(value, float) else f"{p.label.lower()} {value}")
+            parts.append(f"{p.label.lower()} {p.text(value)}")
         return ", ".join(parts) or "no change"
 
     def signature(self) -> tuple:

@@ -27,7 +27,8 @@ from iea_desktop.core.ops import grain as grain_op
 from iea_desktop.core.ops import vignette as vignette_op
 from iea_desktop.core.render import Renderer, apply_node, finish, plan, to_uint8, to_uint16
 
-POINT_OPS = [name for name, spec in REGISTRY.items() if spec.point in ("affine", "curve")]
+# the 16 tools' point ops (one "value" each); tone_curve has tests of its own (tests/core/test_tone_curve.py)
+POINT_OPS = [name for name, spec in REGISTRY.items() if spec.point in ("affine", "curve") and spec.iea_tool]
 CURVES = [name for name in POINT_OPS if REGISTRY[name].point == "curve"]
 
 

@@ -89,6 +89,8 @@ def test_op_definition_is_complete(name):
             assert p.default in p.choices
         elif p.kind == "bool":
             assert p.default in (False, True)
+        elif p.kind == "curve":
+            assert p.coerce(p.default, name) == p.default
         else:
             assert p.minimum <= p.default <= p.maximum
     if spec.iea_tool:

@@ -233,8 +233,16 @@ def test_a_newer_request_supersedes_a_running_render(rgb):
 # --------------------------------------------------------------------------- safety of the output
 
 
+def _extreme(param, sign: int):
+    """A number at its limit; a curve as steep as one gets (+) or turned upside down (-)."""
+    if param.kind == "curve":
+        return [[0, 0], [120, 0], [136, 255], [255, 255]] if sign > 0 else [[0, 255], [255, 0]]
+    return param.maximum if sign > 0 else param.minimum
+
+
 def _extreme_graph(sign: int, version_choice: str) -> list:
-    """Every op at once: geometry at its limits, each IEA tool at +-100 (oldest or latest version)."""
+    """Every op at once: geometry at its limits, each IEA tool at +-100 (oldest or latest version),
+    the tools beyond the 16 with every number (and curve) at its limit."""
     nodes = [
         make_node("rotate", {"turns": 1}),
         make_node("flip", {"horizontal": True, "vertical": True}),
@@ -245,6 +253,9 @@ def _extreme_graph(sign: int, version_choice: str) -> list:
         if spec.iea_tool:
             version = spec.latest_version if version_choice == "latest" else min(spec.versions)
             nodes.append(make_node(name, {"value": 100 * sign}, version=version))
+        elif spec.stage != "geometry":
+            params = {p.name: _extreme(p, sign) for p in spec.params if p.kind in ("int", "float", "curve")}
+            nodes.append(make_node(name, params))
     assert {n.op for n in nodes} == set(REGISTRY)
     return nodes
 

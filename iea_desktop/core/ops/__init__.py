@@ -63,7 +63,9 @@ def registry_markdown() -> str:
     ]
     for spec in REGISTRY.values():
         params = "; ".join(
-            f"`{p.name}` {p.kind} {p.minimum:g}..{p.maximum:g} (default {p.default}): {p.help}" if p.kind in ("int", "float")
+            f"`{p.name}` {p.kind} {p.minimum:g}..{p.maximum:g} (default {p.default}): {p.help}" if p.numeric
+            else f"`{p.name}` curve, points on {p.minimum:g}..{p.maximum:g} (default {p.text(p.default)}): {p.help}"
+            if p.kind == "curve"
             else f"`{p.name}` {p.kind}{' of ' + ', '.join(p.choices) if p.choices else ''}: {p.help}"
             for p in spec.params
         )
@@ -72,6 +74,11 @@ def registry_markdown() -> str:
         lines.append(f"| {name} | {spec.stage} | {spec.help} | {params} | {versions} |")
     aliases = ", ".join(f"`{a}` -> `{t}`" for a, t in ALIASES.items())
     lines += ["", f"Aliases accepted from models: {aliases}.", ""]
+    formulas = [spec for spec in REGISTRY.values() if spec.math]
+    if formulas:
+        lines += ["## Formulas", ""]
+        for spec in formulas:
+            lines += [f"**{spec.name}**: {spec.math}", ""]
     return "\n".join(lines)
 
 

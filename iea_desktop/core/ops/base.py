@@ -23,19 +23,34 @@ class OpError(ValueError):
     """An op name or parameter that the registry cannot accept; the message says why."""
 
 
+CURVE_POINTS = (2, 16)  # fewest and most points of a "curve" parameter
+
+
 @dataclass(frozen=True)
 class Param:
+    """One parameter. ``kind``: "int" or "float" (a number clamped to minimum..maximum), "bool",
+    "choice" (one of ``choices``), or "curve": points ((x, y), ...) with x strictly increasing,
+    both clamped to minimum..maximum, CURVE_POINTS many; stored as a tuple of pairs of floats
+    (hashable, like every other value: caches key on params), written to JSON as lists."""
+
     name: str
     label: str
     minimum: float
     maximum: float
-    default: float
+    default: Any
     help: str
-    kind: str = "int"  # "int", "float", "bool" or "choice"
+    kind: str = "int"  # "int", "float", "bool", "choice" or "curve"
     choices: tuple[str, ...] = ()
+
+    @property
+    def numeric(self) -> bool:
+        """A single number (int or float): what sliders, models and grammars handle."""
+        return self.kind in ("int", "float")
 
     def coerce(self, value: Any, op_name: str) -> Any:
         """Validate and clamp one value; raise OpError for values of the wrong type."""
+        if self.kind == "curve":
+            return self._coerce_curve(value, op_name)
         if self.kind == "choice":
             if value not in self.choices:
                 raise OpError(f"{op_name}.{self.name} must be one of {', '.join(self.choices)}; got {value!r}")
@@ -59,6 +74,32 @@ class Param:
         value = min(max(value, self.minimum), self.maximum)
         return int(round(value)) if self.kind == "int" else float(value)
 
+    def _coerce_curve(self, value: Any, op_name: str) -> tuple[tuple[float, float], ...]:
+        where = f"{op_name}.{self.name}"
+        lo, hi = CURVE_POINTS
+        if isinstance(value, (str, bytes, dict)) or not isinstance(value, (list, tuple)):
+            raise OpError(f"{where} must be a list of [x, y] points; got {value!r}"[:300])
+        if not lo <= len(value) <= hi:
+            raise OpError(f"{where} must have {lo} to {hi} points; got {len(value)}")
+        points = []
+        for point in value:
+            if not isinstance(point, (list, tuple)) or len(point) != 2 or not all(
+                    isinstance(v, numbers.Real) and not isinstance(v, bool) for v in point):
+                raise OpError(f"{where}: each point must be a pair of numbers [x, y]; got {point!r}"[:300])
+            if not all(isinstance(v, numbers.Integral) or math.isfinite(v) for v in point):
+                raise OpError(f"{where}: points must be finite numbers; got {point!r}")
+            points.append(tuple(float(min(max(v, self.minimum), self.maximum)) for v in point))
+        if any(b[0] <= a[0] for a, b in zip(points, points[1:])):
+            raise OpError(f"{where}: the points' x must increase from one point to the next "
+                          f"(each within {self.minimum:g}..{self.maximum:g}); got {[list(p) for p in points]}"[:300])
+        return tuple(points)
+
+    def text(self, value: Any) -> str:
+        """A value as people read it in lists and the history: '2.5', '16:9', '3 points'."""
+        if self.kind == "curve":
+            return "straight" if value == self.default else f"{len(value)} points"
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
 
 @dataclass(frozen=True)
 class RenderContext:
@@ -77,6 +118,8 @@ class RenderContext:
     neighbourhood op), and an op may write exactly those rows into ``out`` and return ``out``,
     saving a copy. An op that ignores ``out`` returns its whole result, as usual. ``out`` is
     float32, or for an op that declares ``OpSpec.finishes``, possibly the 8-bit finished result.
+    estimate: what the op's ``OpSpec.estimate`` found on the whole picture (the renderer computes
+    it once per render, so every strip uses the same value); None: the op estimates from its input.
     """
 
     scale: float = 1.0
@@ -86,6 +129,7 @@ class RenderContext:
     out: np.ndarray | None = field(default=None, compare=False, repr=False)
     out_offset: int = 0
     camera: Any = None  # a RAW photo's colour (colour_science.Camera): white balance acts in its space
+    estimate: Any = field(default=None, compare=False, repr=False)
 
     def frame_size(self, rows: int, width: int) -> tuple[int, int]:
         """(height, width) of the whole picture that a strip of ``rows`` x ``width`` belongs to."""
@@ -130,6 +174,11 @@ class OpSpec:
     # geometry that changes the picture's size: (params, width, height) -> (width, height) of the
     # result, without rendering (the export dialog shows the size that will be written); None: same size
     size: Callable[[dict, int, int], tuple[int, int]] | None = None
+    # a whole-picture estimate the pixel function needs (dehaze's atmospheric light): (small copy of
+    # the op's input, ctx) -> value, made by the renderer (render.estimates) and passed as ctx.estimate
+    estimate: Callable[[np.ndarray, RenderContext], Any] | None = None
+    # the op's formulas, for docs/tools.md (registry_markdown prints them below the table)
+    math: str = ""
 
     @property
     def latest_version(self) -> int:
