@@ -50,16 +50,18 @@ def node_seed(node: Node) -> int:
 
 
 def apply_node(image: np.ndarray, node: Node, scale: float, frame: tuple[int, int] | None = None,
-               origin: int = 0, out: np.ndarray | None = None, out_offset: int = 0, camera=None) -> np.ndarray:
+               origin: int = 0, out: np.ndarray | None = None, out_offset: int = 0, estimate=None,
+               camera=None) -> np.ndarray:
     """One node on one image: the op's pixel function, blended by the node's opacity.
 
     For strips (see RenderContext): the image is rows ``origin``.. of a ``frame``-sized picture;
     with ``out``, rows ``out_offset``.. of the result are written there and ``out`` is returned.
     ``camera``: the photo's RAW colour, if it is one (RenderContext.camera).
+    ``estimate``: the node's whole-picture estimate (``estimates``), if its op needs one.
     """
     blend = node.opacity < 1.0 and node.spec.stage != "geometry"  # geometry has no meaningful partial opacity
     ctx = RenderContext(scale=scale, seed=node_seed(node), frame=frame, origin=origin,
-                        out=None if blend else out, out_offset=out_offset, camera=camera)
+                        out=None if blend else out, out_offset=out_offset, estimate=estimate, camera=camera)
     result = node.spec.apply(image, node.params, node.version, ctx)
     if out is not None and result is out:
         return out
@@ -229,14 +231,17 @@ class Step:
     finishes: bool = False  # run() also takes an 8-bit out, which it writes finished (OpSpec.finishes)
 
 
-def plan(active: list[Node], start: int, scale: float, split_at: int | None = None, camera=None) -> list[Step]:
+def plan(active: list[Node], start: int, scale: float, split_at: int | None = None,
+         estimates: dict | None = None, camera=None) -> list[Step]:
     """Group active[start:] into steps: runs of point ops fuse into one Program (see pointops.py),
     except runs of affine ops alone (each already one cheap pass); the rest is one step per node.
 
     ``split_at``: a node that starts a new step even inside a fused run, so that the step before
     it ends there and its output (this node's input) is cached: the node being edited.
     ``camera``: the photo's RAW colour, if it is one (RenderContext.camera).
+    ``estimates``: whole-picture estimates by node index (``estimates``).
     """
+    estimates = estimates or {}
     from . import pointops
     from .ops.base import POINT_KINDS
 
@@ -254,11 +259,52 @@ def plan(active: list[Node], start: int, scale: float, split_at: int | None = No
         halo = 0
         if node.spec.halo is not None:
             halo = int(node.spec.halo(node.params, RenderContext(scale=scale, seed=node_seed(node))))
-        steps.append(Step([node], i, lambda img, frame, origin, out=None, offset=0, n=node:
-                          apply_node(img, n, scale, frame, origin, out, offset, camera=camera), bool(node.spec.tiles), halo,
+        steps.append(Step([node], i, lambda img, frame, origin, out=None, offset=0, n=node, e=estimates.get(i):
+                          apply_node(img, n, scale, frame, origin, out, offset, e, camera), bool(node.spec.tiles), halo,
                           finishes=node.spec.finishes and node.opacity >= 1.0))
         i += 1
     return steps
+
+
+ESTIMATE_EDGE = 256  # pixels on the long side of the copy whole-picture estimates are made from
+
+
+def estimates(active: list[Node], start: int, source: np.ndarray, scale: float,
+              known: dict | None = None, keys: list[str] | None = None, camera=None) -> dict[int, object]:
+    """Whole-picture estimates (``OpSpec.estimate``: dehaze's atmospheric light) of the nodes of
+    active[start:] that need one, by index. Each is made from a small copy of the node's input:
+    the source downscaled to ESTIMATE_EDGE pixels a side and rendered through the nodes before
+    it, so the preview, the export, a 1:1 region and every strip of them use (nearly) the same
+    value, where each strip estimating on its own would not. ``known``: a cache, keyed by
+    ``keys`` (what is upstream of each node, then the node's op and version). ``camera``: as plan's."""
+    import cv2
+
+    wanted = [i for i in range(start, len(active)) if active[i].spec.estimate is not None]
+    if not wanted or source.ndim != 3 or min(source.shape[:2]) < 1:
+        return {}
+    found = {}
+    small = None
+    for i in wanted:
+        node = active[i]
+        key = None if keys is None else f"{keys[i]}|{node.op}|{node.version}"
+        if known is not None and key in known:
+            found[i] = known[key]
+            continue
+        if small is None:
+            height, width = source.shape[:2]
+            shrink = min(1.0, ESTIMATE_EDGE / max(height, width))
+            size = (max(1, round(width * shrink)), max(1, round(height * shrink)))
+            small = as_float(cv2.resize(source, size, interpolation=cv2.INTER_AREA) if shrink < 1 else source)
+            small_scale = scale * size[0] / width
+        renderer = Renderer()
+        renderer.camera = camera
+        upstream = renderer.render(small, "estimate", active[:i], scale=small_scale, use_cache=False)
+        found[i] = node.spec.estimate(upstream, RenderContext(scale=small_scale, seed=node_seed(node)))
+        if known is not None:
+            known[key] = found[i]
+            while len(known) > 16:
+                known.pop(next(iter(known)))
+    return found
 
 
 def _run_step(step: Step, image: np.ndarray, finish_as: tuple | None = None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -308,6 +354,7 @@ def _chain(steps: list[Step], src: np.ndarray, src_lo: int, frame: tuple[int, in
         return
     straight = finished is not None and not keep_raw and steps[-1].finishes and finished.dtype == np.uint8
     first = steps[0].halo
+    small = max(small, strip_rows(frame[1], first))  # a wide context (dehaze, clarity): taller strips
     for a in range(y0, y1, small):
         b = min(a + small, y1)
         lo, hi = max(0, a - first), min(frame[0], b + first)
@@ -427,6 +474,7 @@ class Renderer:
         self._edited: int | None = None  # the node being edited (index in the active list)
         self._edited_keys: list[str] = []  # the steps from it on, as the last render left them
         self.camera = None  # the photo's RAW colour (colour_science.Camera): its owner sets it
+        self._estimates: dict[str, object] = {}  # whole-picture estimates (``estimates``) by what is upstream
 
     def clear(self) -> None:
         with self._lock:
@@ -504,9 +552,10 @@ class Renderer:
         while the node keeps changing.
         """
         active = [n for n in nodes if n.enabled and n.opacity > 0 and not n.spec.is_identity(n.params)]
-        keys = []
+        keys, upstream = [], []  # each node's cache key, and what is upstream of it
         digest = hashlib.sha1(f"{source_key}|{scale!r}".encode())
         for node in active:
+            upstream.append(digest.hexdigest())
             digest.update(repr(node.signature()).encode())
             keys.append(digest.copy().hexdigest())
 
@@ -532,7 +581,8 @@ class Renderer:
                 self._drop([key for key in self._edited_keys if key not in keys])
             if split_at is not None:
                 self._edited = split_at
-        steps = plan(active, start, scale, split_at, camera=self.camera)
+        found = estimates(active, start, source, scale, self._estimates, upstream, self.camera)
+        steps = plan(active, start, scale, split_at, found, camera=self.camera)
         if not use_cache:
             return self._render_uncached(steps, image, poll, dtype, rgbx, sink, rows)
         if sink is not None or rows is not None:

@@ -1,0 +1,136 @@
+"""Edge-aware smoothing for the neighbourhood ops (clarity, texture, dehaze, noise reduction).
+
+The guided filter (He, Sun and Tang, "Guided Image Filtering", 2010): in every window of radius
+r, the output is a linear function a I + b of the guide I fitted to the input p by least squares,
+with a = cov(I, p) / (var(I) + eps), b = mean(p) - a mean(I); each pixel averages the (a, b) of
+the windows that hold it. Where the guide varies much more than sqrt(eps) (an edge) a is near 1
+and the edge is kept; where it varies less (flat areas, noise, fine texture) a is near 0 and the
+output is the window's mean. Everything is box means, whose cost does not depend on r.
+
+Large radii run on a grid ``step`` times coarser (He and Sun, "Fast Guided Filter", 2015): I and p
+are subsampled (one pixel per step x step cell), a and b are computed and averaged there, upsampled
+bilinearly and applied to the full-resolution guide, so edges stay sharp. The grid is anchored to
+the picture's rows (``origin``, the first row's place in the picture), so that a strip of the
+picture and the whole picture use the same cells and agree away from the strip's edges:
+``reach`` is how many rows of context that takes (the op's halo).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+# Rec. 709 luma weights on the pipeline's (sRGB-encoded) values.
+LUMA = np.array([[0.2126, 0.7152, 0.0722]], dtype=np.float32)
+BORDER = cv2.BORDER_REFLECT  # also defined on a single row or column
+
+
+def luma(rgb: np.ndarray) -> np.ndarray:
+    """(h, w) luma of a float32 RGB image."""
+    return cv2.transform(rgb, LUMA)
+
+
+def box(x: np.ndarray, r: int) -> np.ndarray:
+    """Mean over the (2r + 1) x (2r + 1) window around each pixel (edges reflected)."""
+    return cv2.boxFilter(x, -1, (2 * r + 1, 2 * r + 1), borderType=BORDER)
+
+
+def step_for(radius: int) -> int:
+    """Cell size of the coarse grid: 1 (full resolution) up to radius 5, then about radius / 3."""
+    return max(1, min(8, radius // 3))
+
+
+def _coarse_radius(radius: int, step: int) -> int:
+    return max(1, round(radius / step))
+
+
+def reach(radius: int) -> int:
+    """Rows of context a guided filter of this radius reads on each side: two box means, and on
+    the coarse grid, whole cells plus one for the bilinear upsampling and one for the alignment."""
+    step = step_for(radius)
+    if step == 1:
+        return 2 * radius + 1
+    return step * (2 * _coarse_radius(radius, step) + 3)
+
+
+def _down(x: np.ndarray, step: int, skip: int) -> np.ndarray:
+    """Every step-th pixel of x[skip:], from the middle of each step x step cell (the fast guided
+    filter's subsampling; the box means that follow do the averaging)."""
+    first = (step - 1) // 2
+    return np.ascontiguousarray(x[skip + first::step, first::step])
+
+
+def _up(c: np.ndarray, step: int, skip: int, rows: slice, width: int) -> np.ndarray:
+    """``_down``'s grid back to full resolution, bilinear, for ``rows`` (of the image ``_down`` had)
+    only: coarse row i sits at image row skip + i step + (step - 1) / 2; rows past the grid's ends
+    repeat its edge."""
+    start, stop = rows.start, rows.stop
+    lo = max(0, (start - skip) // step - 1)  # one coarse row beyond those needed on each side,
+    hi = min(c.shape[0], -(-(stop - skip) // step) + 1)  # so that the block's own edges do not show
+    lo = min(lo, hi - 1)
+    u = cv2.resize(c[lo:hi], (c.shape[1] * step, (hi - lo) * step), interpolation=cv2.INTER_LINEAR)
+    first = start - skip - lo * step
+    if first < 0 or first + (stop - start) > u.shape[0] or u.shape[1] < width:  # beyond the grid: edges repeated
+        u = cv2.copyMakeBorder(u, max(0, -first), max(0, first + stop - start - u.shape[0]), 0,
+                               max(0, width - u.shape[1]), cv2.BORDER_REPLICATE)
+        first = max(0, first)
+    return u[first:first + stop - start, :width]
+
+
+def _coefficients(guide: np.ndarray, src: np.ndarray | None, r: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
+    """The window means of a and b; ``src`` None: the guide filters itself."""
+    mean_i = box(guide, r)
+    var = box(guide * guide, r)
+    var -= mean_i * mean_i
+    np.maximum(var, 0.0, out=var)  # rounding can make it slightly negative
+    if src is None:
+        a = var / (var + np.float32(eps))
+        b = mean_i - a * mean_i
+    else:
+        mean_p = box(src, r)
+        cov = box(guide * src, r)
+        cov -= mean_i * mean_p
+        var += np.float32(eps)
+        a = cov / var
+        b = mean_p - a * mean_i
+    return box(a, r), box(b, r)
+
+
+def guided(guide: np.ndarray, src: np.ndarray | None, radius: int, eps: float, origin: int = 0,
+           rows: slice | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The guided filter's (A, B) on ``rows`` of the image (default all), the caller's to change:
+    the output there is A guide[rows] + B.
+
+    ``guide`` and ``src``: (h, w) float32 (``src`` None: the guide itself); ``radius`` in pixels
+    of this image (at least 1); ``origin``: the row of the picture the image starts at.
+    """
+    radius = max(1, int(radius))
+    step = step_for(radius)
+    height, width = guide.shape[:2]
+    rows = slice(0, height) if rows is None else rows
+    if step == 1 or min(height, width) <= 2 * step:  # a sliver: no grid to speak of
+        a, b = _coefficients(guide, src, radius, eps)
+        return a[rows], b[rows]
+    skip = (-origin) % step
+    small_src = None if src is None else _down(src, step, skip)
+    a, b = _coefficients(_down(guide, step, skip), small_src, _coarse_radius(radius, step), eps)
+    return _up(a, step, skip, rows, width), _up(b, step, skip, rows, width)
+
+
+def add_to_channels(out: np.ndarray, *changes: np.ndarray) -> np.ndarray:
+    """out[..., k] += changes[k] (one change: to every channel), then clipped to [0, 1], in place."""
+    for k in range(out.shape[2]):
+        out[..., k] += changes[k if len(changes) > 1 else 0]
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
+def start(image: np.ndarray, ctx) -> tuple[np.ndarray, slice, np.ndarray]:
+    """What a neighbourhood op begins with: the luma of the image (of its values as they are, for
+    the op's estimates), the rows the renderer wants (RenderContext.out, out_offset; all by
+    default) and where they go, holding clip(image, 0, 1) on those rows (the op adds its change)."""
+    if ctx.out is not None:
+        rows, out = slice(ctx.out_offset, ctx.out_offset + ctx.out.shape[0]), ctx.out
+    else:
+        rows, out = slice(0, image.shape[0]), np.empty(image.shape, dtype=np.float32)
+    np.clip(image[rows], 0.0, 1.0, out=out)
+    return np.clip(luma(image), 0.0, 1.0), rows, out
