@@ -2,16 +2,18 @@
 ``white_balance`` op (``ops/white_balance.py``): (temperature in kelvin, tint).
 
 Both measurements read the op's input (the picture as rendered up to the white balance node),
-sRGB-encoded floats, and work in linear light:
+encoded floats (sRGB, or a RAW's develop curve), and work in linear light, in the op's space (Bradford's
+cones, or a RAW's camera RGB):
 
 - eyedropper: the mean linear colour of a small patch around the clicked pixel is taken for the
   light; the values returned correct exactly that light, so the patch comes out neutral.
-- auto: the light is estimated by grey-edge (van de Weijer et al. 2007: the Minkowski mean, p = 6,
-  of each channel's gradient magnitude, on a small smoothed copy). Edges are mostly made by the
-  light itself, so a large area of one colour (grass, sky, a wall) barely moves the estimate, as it
-  would grey-world. The estimate is then refined on the pixels that are near neutral under it
-  (chromaticity within 0.06 of the light's in log space), bright but not clipped: the mean of those
-  is the light, repeated three times.
+- auto: a grey surface under a light takes that light's colour, and lights lie near the Planckian
+  locus. So plausible lights (2000-12000 K, tint -60..+60) are voted for by the unclipped pixels
+  whose log-chromaticity (log R/G, log B/G) is that of a grey under them, brighter pixels weighing
+  more; a colour far from every light (grass, sky) casts no vote, however much of the picture it
+  covers. The votes are weighted by nearness to a grey-edge estimate (van de Weijer et al. 2007:
+  the Minkowski mean, p = 6, of each channel's gradient), which settles near ties; the light is the
+  mean of the brighter half of the pixels near the winner.
 """
 
 from __future__ import annotations

@@ -106,18 +106,28 @@ OP = OpSpec(
               "(as shot: +10)"),
     ),
     versions={1: apply},
-    version_notes={1: (
-        "in linear light: sRGB decoded (IEC 61966-2-1), then M = XYZ_to_sRGB · Bradford(white(K, tint) -> "
-        "white(6500, +10)) · sRGB_to_XYZ, clipped to [0, 1] and encoded. Bradford: LMS = B · XYZ with "
-        "B = [[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]], each cone "
-        "scaled by target white / source white (whites at Y = 1). white(K, tint): the Planckian locus in CIE "
-        "1960 uv by Krystek's approximation, u = (0.860117757 + 1.54118254e-4 T + 1.28641212e-7 T²) / "
-        "(1 + 8.42420235e-4 T + 7.08145163e-7 T²), v = (0.317398726 + 4.22806245e-5 T + 4.20481691e-8 T²) / "
-        "(1 - 2.89741816e-5 T + 1.61456053e-7 T²), moved along the locus' normal towards green by "
-        "Duv = tint / 3000; x = 3u / (2u - 8v + 4), y = 2v / (2u - 8v + 4). Presets (as shot 6500/+10, "
-        "daylight 5500/+10, cloudy 6500/+10, shade 7500/+10, tungsten 2850/0, fluorescent 3800/+21, "
-        "flash 5500/0), auto (grey-edge estimate refined on near-neutral pixels) and the eyedropper "
-        "(the values that make a 5 x 5 patch neutral) are in core/white_balance.py"
-    )},
+    version_notes={1: "a chromatic adaptation in linear light (see Formulas)"},
+    math=(
+        "sRGB decoded (IEC 61966-2-1: x / 12.92 up to 0.04045, else ((x + 0.055) / 1.055)^2.4), then "
+        "M = XYZ_to_sRGB · Bradford(white(K, tint) -> white(6500, +10)) · sRGB_to_XYZ, clipped to [0, 1] and "
+        "encoded. Bradford: LMS = B · XYZ, B = [[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], "
+        "[0.0389, -0.0685, 1.0296]], each cone scaled by target white / source white (whites at Y = 1). "
+        "white(K, tint): the Planckian locus in CIE 1960 uv by Krystek's approximation, u = (0.860117757 + "
+        "1.54118254e-4 T + 1.28641212e-7 T²) / (1 + 8.42420235e-4 T + 7.08145163e-7 T²), v = (0.317398726 + "
+        "4.22806245e-5 T + 4.20481691e-8 T²) / (1 - 2.89741816e-5 T + 1.61456053e-7 T²), moved along the locus' "
+        "normal towards green by Duv = tint / 3000; x = 3u / (2u - 8v + 4), y = 2v / (2u - 8v + 4) (D65 is "
+        "about 6504 K, +9.6). Camera RAW: the same scaling on the camera's white-balanced RGB instead of the "
+        "cones, M = rgb_cam · diag(cam(white(6500, +10)) / cam(white(K, tint))) · rgb_cam^-1 with cam = "
+        "rgb_cam^-1 · XYZ_to_sRGB, on the develop's BT.709 curve decoded: LibRaw's develop with the as-shot "
+        "multipliers times those ratios, without developing again. Presets (K, tint): as shot 6500/+10, "
+        "daylight 5500/+10, cloudy 6500/+10, shade 7500/+10, tungsten 2850/0, fluorescent 3800/+21, flash "
+        "5500/0. Eyedropper: the light whose scaling turns the mean linear colour c of a 5 x 5 patch neutral, "
+        "s(light) = s(white(6500, +10)) · s(c) / s(1, 1, 1) per channel of the space s, back to (K, tint) on "
+        "the locus' normals (Robertson's isotemperature lines). Auto: lights on a 5-mired x 5-tint grid "
+        "(2000-12000 K, tint -60..+60) voted for by the luminance-weighted log-chromaticity histogram of the "
+        "unclipped pixels (a grey surface under that light), weighted by nearness to the grey-edge estimate "
+        "(Minkowski p = 6 of the gradients); the light is the mean of the brighter half of the pixels within "
+        "0.04 of the winner's chromaticity (core/white_balance.py)."
+    ),
     tiles=True,
 )
