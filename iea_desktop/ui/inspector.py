@@ -1,7 +1,8 @@
 """The inspector: the selected node's controls, generated from the op registry.
 
 Each parameter becomes a control from its definition: numbers a slider plus a spin box (floats
-with decimals), booleans a checkbox, choices a combo box; the label, range and default come
+with decimals), booleans a checkbox, choices a combo box, a node's curves one curve editor
+(``curve_widget.py``: a point drag is one gesture too); the label, range and default come
 from the registry and its help is the tooltip. Sliders have Lightroom's habits: Shift + drag
 moves at a tenth of the speed, arrow keys step (Shift + arrow: ten steps), double-click (on the
 slider or its label) resets. A slider drag, or a burst of wheel/keyboard steps, is one gesture:
@@ -27,6 +28,7 @@ from ..core.graph import Node
 from ..core.history import SetNodeFields
 from ..core.ops.base import Param
 from .crop_tool import EDGES, HINT, crop_frame, edges_for_aspect, size_text
+from .curve_widget import CurveWidget
 from .layers_panel import origin_text
 from .white_balance_controls import WhiteBalanceControls
 
@@ -327,6 +329,8 @@ class Inspector(QWidget):
                 control.blockSignals(True)
                 control.setCurrentIndex(max(control.findData(value), 0))
                 control.blockSignals(False)
+            elif isinstance(control, CurveWidget):
+                control.set_curve(name, value)
 
     def _show_crop_frame(self, node: Node) -> None:
         """The crop's edges in pixels of the frame it applies to (which a straighten changes)."""
@@ -356,7 +360,7 @@ class Inspector(QWidget):
             return f"{value:.{decimals_for(param)}f}"
         if param.kind == "bool":
             return "on" if value else "off"
-        return str(value)
+        return param.text(value)
 
     def _build(self, node: Node) -> None:
         if self.form.indexOf(self.opacity) >= 0:  # keep the shared opacity control; rows own their widgets
@@ -386,6 +390,12 @@ class Inspector(QWidget):
                 control.currentIndexChanged.connect(
                     lambda _i, name=param.name, box=control: self._edit(name, box.currentData(), held=False))
                 self.form.addRow(param.label, control)
+            elif param.kind == "curve":  # one curve editor for all of the node's curves
+                control = next((c for c in self.controls.values() if isinstance(c, CurveWidget)), None)
+                if control is None:
+                    control = CurveWidget()
+                    self._wire_curve(control)
+                    self.form.addRow(control)
             elif node.op == "crop" and param.name in EDGES:  # in pixels: its range is set by _show_crop_frame
                 control = NumberControl(0, 1, 0, f"{param.help.split(',')[0]}, in pixels from the "
                                         f"{'left' if param.name in ('left', 'right') else 'top'}", " px")
@@ -415,6 +425,13 @@ class Inspector(QWidget):
         control.pressed.connect(lambda: self.gesture.touch((self.node_id, name), held=True, start=control.value()))
         control.released.connect(self.gesture.end)
         control.reset_requested.connect(lambda: self.reset_param(name))
+
+    def _wire_curve(self, control: CurveWidget) -> None:
+        """A curve drag is one gesture, as a slider's: one undo step."""
+        control.edited.connect(self._edit)
+        control.pressed.connect(lambda name: self.gesture.touch((self.node_id, name), held=True,
+                                                                start=self.node().params[name]))
+        control.released.connect(self.gesture.end)
 
     # --- view -> model (commands) ------------------------------------------------------------
 
