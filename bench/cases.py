@@ -172,13 +172,13 @@ def case_slider_tone_curve(paths, n):
     return _slider(paths, n, "tone_curve", extra=_colour_and_tone(), moved=moved)
 
 
-def case_slider_white_balance(paths, n):
-    """A white balance temperature step (the first node: everything after it is recomputed), with
-    the sixteen tools also active."""
+def _white_balance_slider(paths, n, photo):
+    """A white balance temperature step (the first node: everything after it is recomputed) on the
+    bench's ``photo``, with the sixteen tools also active."""
     from iea_desktop.core.graph import make_node
     from iea_desktop.core.history import AddNode, SetNodeFields
 
-    doc = open_with_sixteen(paths["jpeg"])
+    doc = open_with_sixteen(paths[photo])
     node = make_node("white_balance", {"temperature": 5000})
     doc.apply(AddNode(node))
     doc.render_preview()  # the state before the person grabs the slider
@@ -188,7 +188,18 @@ def case_slider_white_balance(paths, n):
         t0 = time.perf_counter()
         preview_frame(doc)
         times.append(time.perf_counter() - t0)
-    return times, {"node": "white_balance", "nodes recomputed": doc.renderer.last_recomputed}
+    return times, {"nodes recomputed": doc.renderer.last_recomputed,
+                   "space": "camera" if getattr(doc.renderer, "camera", None) is not None else "Bradford"}
+
+
+def case_slider_white_balance(paths, n):
+    return _white_balance_slider(paths, n, "jpeg")
+
+
+def case_raw_white_balance(paths, n):
+    """On the 24 MP DNG (its half-size develop is the preview), where white balance scales the
+    camera's channels: no develop again."""
+    return _white_balance_slider(paths, n, "dng")
 
 
 def case_edit_session(paths, n):

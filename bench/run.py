@@ -47,6 +47,7 @@ ROWS = [
     ("edit_session", "peak memory editing 24 MP, 16 nodes, 200 undo steps", "GB", 1.5, 1, 1),
     ("raw_embedded", "24 MP DNG: first preview (embedded JPEG)", "s", None, 5, 3),
     ("raw_half", "24 MP DNG without preview: half-size preview", "s", 2.0, 3, 2),
+    ("raw_white_balance", "RAW white balance slider, 24 MP DNG, preview (16 tools active)", "ms", 30, 40, 10),
     ("slider_saturation_numpy", "numpy kernel fallback: slider move (saturation, middle)", "ms", None, 20, 10),
     ("export_numpy", "numpy kernel fallback: export 24 MP JPEG, 16 tools (CLI)", "s", None, 3, 2),
 ]
