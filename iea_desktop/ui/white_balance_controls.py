@@ -46,11 +46,14 @@ class WhiteBalanceControls(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.status)
         self._canvas = None
+        self._auto: tuple | None = None  # (node id, values) Auto last set: shown as "Auto" while they stay
 
     def refresh(self, node) -> None:
         """Show the preset the node's values are, or Custom."""
         values = (node.params["temperature"], node.params["tint"])
         name = next((n for n, v in wb.PRESETS.items() if v == values), CUSTOM)
+        if name == CUSTOM and self._auto == (node.id, values):
+            name = "Auto"
         self.presets.setCurrentText(name)
 
     # --- measuring ---------------------------------------------------------------------------
@@ -97,6 +100,7 @@ class WhiteBalanceControls(QWidget):
                 return
             try:
                 values = wb.auto(image, self.camera())
+                self._auto = (self.inspector.node_id, values)
             except wb.WhiteBalanceError as error:
                 self._say(str(error))
                 self.inspector.refresh()

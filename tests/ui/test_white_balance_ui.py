@@ -88,6 +88,7 @@ def test_auto(qtbot, window, cast_photo):
     wait_rendered(qtbot, window)
     assert params(window, node_id) == expected
     assert card_spread(window) < 3
+    assert controls.presets.currentText() == "Auto"
 
 
 def test_eyedropper_takes_the_next_canvas_click(qtbot, window, cast_photo):
