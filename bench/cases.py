@@ -149,27 +149,24 @@ def case_slider_window(paths, n):
     return _slider(paths, n, "saturation", window=True)
 
 
-def _colour_and_tone():
-    """A colour mixer and a tone curve node, as a person would set them (beside the sixteen)."""
+def case_slider_colour_mixer(paths, n):
+    """The colour mixer's blue saturation (greens and reds also changed), with the sixteen tools also active."""
     from iea_desktop.core.graph import make_node
 
-    return [make_node("colour_mixer", {"blue_saturation": 30, "green_hue": 20, "red_luminance": -20}),
-            make_node("tone_curve", {"rgb": [[0, 0], [64, 52], [128, 128], [192, 204], [255, 255]]})]
-
-
-def case_slider_colour_mixer(paths, n):
-    """The colour mixer's blue saturation, with the sixteen tools and a tone curve also active."""
-    return _slider(paths, n, "colour_mixer", extra=_colour_and_tone(),
+    mixer = make_node("colour_mixer", {"blue_saturation": 30, "green_hue": 20, "red_luminance": -20})
+    return _slider(paths, n, "colour_mixer", extra=[mixer],
                    moved=lambda i: {"blue_saturation": 30 if i is None else 31 + i % 40})
 
 
 def case_slider_tone_curve(paths, n):
-    """Dragging the tone curve's middle point, with the sixteen tools and a colour mixer also active."""
+    """Dragging the middle point of a tone curve, with the sixteen tools also active."""
+    from iea_desktop.core.graph import make_node
+
     def moved(i):
         y = 128 if i is None else 129 + i % 40
         return {"rgb": [[0, 0], [64, 52], [128, y], [192, 204], [255, 255]]}
 
-    return _slider(paths, n, "tone_curve", extra=_colour_and_tone(), moved=moved)
+    return _slider(paths, n, "tone_curve", extra=[make_node("tone_curve", moved(None))], moved=moved)
 
 
 def _white_balance_slider(paths, n, photo):

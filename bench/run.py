@@ -25,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from cases import SIXTEEN  # noqa: E402
+from cases import NEW_TOOLS, SIXTEEN  # noqa: E402
 from inputs import ensure_inputs  # noqa: E402
 
 GB = 1e9
@@ -38,12 +38,18 @@ ROWS = [
     ("slider_first", "re-render after a slider move (exposure, first: worst case)", "ms", None, 40, 10),
     ("slider_last", "re-render after a slider move (sharpness, last)", "ms", None, 40, 10),
     ("slider_window", "... saturation, as the window gets it (frame + histogram)", "ms", None, 40, 10),
-    ("slider_colour_mixer", "slider move: colour mixer (16 tools + tone curve active)", "ms", 15, 40, 10),
-    ("slider_tone_curve", "slider move: tone curve point (16 tools + colour mixer active)", "ms", 15, 40, 10),
+    ("slider_colour_mixer", "slider move: colour mixer (16 tools active)", "ms", 15, 40, 10),
+    ("slider_tone_curve", "slider move: tone curve point (16 tools active)", "ms", 15, 40, 10),
     ("slider_white_balance", "slider move: white balance temperature (16 tools active)", "ms", 15, 40, 10),
+    ("slider_clarity", "slider move: clarity (16 tools active)", "ms", 15, 40, 10),
+    ("slider_texture", "slider move: texture (16 tools active)", "ms", 15, 40, 10),
+    ("slider_dehaze", "slider move: dehaze (16 tools active)", "ms", 15, 40, 10),
+    ("slider_noise", "slider move: noise reduction, luminance (16 tools active)", "ms", 40, 40, 10),
     ("slider_1to1", "slider move at 1:1 (visible region, 24 MP): saturation", "ms", 300, 20, 6),
     ("export", "export 24 MP JPEG, 16 tools (whole CLI process)", "s", 1.2, 5, 3),
     ("export_rss", "peak memory of that export", "GB", 1.2, None, None),
+    ("export_all", "export 24 MP JPEG, 16 tools + the 7 of issue 15 (CLI)", "s", 2.5, 3, 2),
+    ("export_all_rss", "peak memory of that export", "GB", 0.8, None, None),
     ("edit_session", "peak memory editing 24 MP, 16 nodes, 200 undo steps", "GB", 1.5, 1, 1),
     ("raw_embedded", "24 MP DNG: first preview (embedded JPEG)", "s", None, 5, 3),
     ("raw_half", "24 MP DNG without preview: half-size preview", "s", 2.0, 3, 2),
@@ -88,13 +94,15 @@ def run_case(name: str, repeats: int, env: dict | None = None) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def run_export(paths: dict, repeats: int, env: dict | None = None) -> tuple[list[float], list[int]]:
-    """Time `python -m iea_desktop render` as a whole process; peak RSS from wait4's rusage."""
+def run_export(paths: dict, repeats: int, env: dict | None = None,
+               tools: dict = SIXTEEN) -> tuple[list[float], list[int]]:
+    """Time `python -m iea_desktop render` as a whole process with ``tools`` (--params); peak RSS
+    from wait4's rusage."""
     times, peaks = [], []
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.jpg"
         cmd = [sys.executable, "-m", "iea_desktop", "render", str(paths["jpeg"]), "-o", str(out), "-q",
-               "--params", json.dumps(SIXTEEN)]
+               "--params", json.dumps(tools)]
         env = {**os.environ, "IEA_HOME": tmp, **(env or {})}
         for _ in range(repeats):
             t0 = time.perf_counter()
@@ -141,14 +149,18 @@ def main() -> None:
           f"numpy {info['numpy']}, OpenCV {info['opencv']}, Pillow {info['pillow']}, rawpy {info['rawpy']}")
     results = {}
     for key, label, kind, target, repeats, quick in ROWS:
-        if wanted and key not in wanted and not (key == "export_rss" and "export" in wanted):
+        if wanted and key not in wanted and not (key.endswith("_rss") and key[:-4] in wanted):
             continue
         n = quick if args.quick else repeats
         if key == "export":
             times, peaks = run_export(paths, n)
             results["export"] = {"values": times}
             results["export_rss"] = {"values": peaks}
-        elif key == "export_rss":
+        elif key == "export_all":
+            times, peaks = run_export(paths, n, tools={**SIXTEEN, **NEW_TOOLS})
+            results["export_all"] = {"values": times}
+            results["export_all_rss"] = {"values": peaks}
+        elif key in ("export_rss", "export_all_rss"):
             pass
         elif key in NUMPY_KERNEL:
             numpy_kernel = {"IEA_KERNEL": "python"}

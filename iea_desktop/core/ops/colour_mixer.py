@@ -60,23 +60,28 @@ def hue_reach() -> np.ndarray:
 
 
 @lru_cache(maxsize=64)
-def table(values: tuple) -> tuple[np.ndarray, ...]:
+def table(values: tuple) -> tuple[np.ndarray | None, ...]:
     """The mixer's sums per hue step (STEPS of them and one more for 360 degrees), float32: the hue
     shift at each step's start plus 360 (OpenCV's HSV to RGB wraps hues above 360, not below 0)
     and its rise to the next step, read with linear interpolation (so the hue map stays increasing);
     the saturation factor and the luminance factor - 1 in the middle of each step, read as they are.
+    None for what no slider changes (hue, saturation or luminance): that work is skipped.
     ``values``: the 24 sliders."""
-    starts = np.arange(STEPS + 2) * (360.0 / STEPS)
-    middles = (np.arange(STEPS + 1) + 0.5) * (360.0 / STEPS)
     sliders = np.array(values, dtype=np.float64).reshape(3, len(BANDS)) / 100.0
-    shift = weights(starts) @ (sliders[0] * hue_reach()) + 360.0
-    w = weights(middles)
-    saturation = 1.0 + w @ sliders[1]
-    luminance = np.exp2(LUMINANCE_STOPS * (w @ sliders[2])) - 1.0
-    result = tuple(np.ascontiguousarray(column, dtype=np.float32)
-                   for column in (shift[:-1], np.diff(shift), saturation, luminance))
+    middles = weights((np.arange(STEPS + 1) + 0.5) * (360.0 / STEPS))
+    shift = rise = saturation = luminance = None
+    if sliders[0].any():
+        starts = weights(np.arange(STEPS + 2) * (360.0 / STEPS)) @ (sliders[0] * hue_reach()) + 360.0
+        shift, rise = starts[:-1], np.diff(starts)
+    if sliders[1].any():
+        saturation = 1.0 + middles @ sliders[1]
+    if sliders[2].any():
+        luminance = np.exp2(LUMINANCE_STOPS * (middles @ sliders[2])) - 1.0
+    result = tuple(None if c is None else np.ascontiguousarray(c, dtype=np.float32)
+                   for c in (shift, rise, saturation, luminance))
     for column in result:
-        column.setflags(write=False)
+        if column is not None:
+            column.setflags(write=False)
     return result
 
 
@@ -104,23 +109,29 @@ def _mix(image: np.ndarray, out: np.ndarray, columns: tuple) -> None:
     hsv, planes, index = _planes(image.shape[1])
     hsv, index = hsv[:rows], index[:rows]
     h, s, v, shift, rise, saturation, luminance, where = (plane[:rows] for plane in planes)
+    shifts, rises, saturations, luminances = columns
     cv2.cvtColor(np.clip(image, 0.0, 1.0, out=out), cv2.COLOR_RGB2HSV, dst=hsv)
     cv2.split(hsv, [h, s, v])
     np.multiply(h, np.float32(STEPS / 360.0), out=where)
     np.fmax(where, 0.0, out=where)  # NaN (damaged input) reads step 0
     np.copyto(index, where, casting="unsafe")  # the step each hue falls in
-    where -= index  # how far into it
-    for column, plane in zip(columns, (shift, rise, saturation, luminance)):
-        np.take(column, index, out=plane)
-    rise *= where
-    h += shift
-    h += rise
-    luminance *= s
-    luminance += 1.0
-    v *= luminance
-    s *= saturation
-    np.minimum(s, 1.0, out=s)
-    np.minimum(v, 1.0, out=v)
+    if shifts is not None:
+        where -= index  # how far into it
+        np.take(shifts, index, out=shift)
+        np.take(rises, index, out=rise)
+        rise *= where
+        h += shift
+        h += rise
+    if luminances is not None:
+        np.take(luminances, index, out=luminance)
+        luminance *= s
+        luminance += 1.0
+        v *= luminance
+        np.minimum(v, 1.0, out=v)
+    if saturations is not None:
+        np.take(saturations, index, out=saturation)
+        s *= saturation
+        np.minimum(s, 1.0, out=s)
     cv2.merge([h, s, v], hsv)
     cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB, dst=out)
 
