@@ -27,6 +27,15 @@ SIXTEEN = {
     "grain": 30, "vignette": 30, "sharpness": 30,
 }
 
+# The tools of issue 15 beside them, as a person might set them (the export row with every tool).
+NEW_TOOLS = {
+    "white_balance": {"temperature": 5000, "tint": 5},
+    "noise_reduction": {"luminance": 30, "color": 40}, "dehaze": 20,
+    "colour_mixer": {"blue_saturation": 30, "green_hue": 20, "red_luminance": -20},
+    "tone_curve": {"rgb": [[0, 0], [64, 52], [128, 128], [192, 204], [255, 255]]},
+    "texture": 20, "clarity": 30,
+}
+
 
 def peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -167,6 +176,30 @@ def case_slider_tone_curve(paths, n):
         return {"rgb": [[0, 0], [64, 52], [128, y], [192, 204], [255, 255]]}
 
     return _slider(paths, n, "tone_curve", extra=[make_node("tone_curve", moved(None))], moved=moved)
+
+
+def _detail_slider(paths, n, op, param="value", start=30):
+    """``op``'s ``param`` (clarity, texture, dehaze, noise reduction), with the sixteen tools also active."""
+    from iea_desktop.core.graph import make_node
+
+    return _slider(paths, n, op, extra=[make_node(op, {param: start})],
+                   moved=lambda i: {param: start if i is None else start + 1 + i % 40})
+
+
+def case_slider_clarity(paths, n):
+    return _detail_slider(paths, n, "clarity")
+
+
+def case_slider_texture(paths, n):
+    return _detail_slider(paths, n, "texture")
+
+
+def case_slider_dehaze(paths, n):
+    return _detail_slider(paths, n, "dehaze")
+
+
+def case_slider_noise(paths, n):
+    return _detail_slider(paths, n, "noise_reduction", "luminance")
 
 
 def _white_balance_slider(paths, n, photo):

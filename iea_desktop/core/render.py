@@ -398,7 +398,9 @@ def _run_strips(steps: list[Step], image: np.ndarray, poll: Callable[[], None],
     first, last = rows if rows is not None else (0, height)
     context = sum(s.halo for s in steps[1:])  # rows computed twice per band (the first step reads its own)
     small = strip_rows(width)
-    band = max(small, 16 * context)  # so that they stay a small share of the work
+    # so that they stay a small share of the work; wide contexts (dehaze, clarity: a hundred rows
+    # and more at full size) less so, or each band's buffers would hold most of the picture
+    band = max(small, min(16 * context, 2 * context + 256))
     band = -(-band // SINK_ROWS) * SINK_ROWS
     out = POOL.take(image.shape) if raw else None
     bands = -(-(last - first) // band)

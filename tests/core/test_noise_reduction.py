@@ -3,9 +3,16 @@ edges, the same at preview and export."""
 
 from __future__ import annotations
 
+import json
+
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
+
+from iea_desktop.core.graph import make_node
+from iea_desktop.core.history import AddNode, Compound
+from iea_desktop.core.render import to_uint8
 
 from neighbourhood import (check_finite_and_in_range, check_identity, check_no_banding, check_preview_matches_export,
                            check_strips_match_whole, luma, render, step_edge)
@@ -84,3 +91,20 @@ def test_strips_match_the_whole_picture(params):
 def test_preview_matches_export(params):
     # measured: 0.06 (colour), 0.24 (luminance: a 3-pixel radius is 2 pixels at half scale, not 1.5)
     check_preview_matches_export("noise_reduction", params, tolerance=0.3)
+
+
+def test_render_params_take_the_new_tools(photo, tmp_path, capsys):
+    """`render --params`: a number for a one-value tool, an object for noise reduction."""
+    from iea_desktop import cli
+    from iea_desktop.core.document import Document
+
+    out = tmp_path / "out.png"
+    params = {"clarity": 40, "texture": -20, "dehaze": 30, "noise_reduction": {"luminance": 50, "color": 60}}
+    assert cli.main(["render", str(photo), "-o", str(out), "--params", json.dumps(params)]) == 0, capsys.readouterr().err
+    doc = Document.open(photo)
+    doc.apply(Compound([AddNode(make_node(name, value if isinstance(value, dict) else {"value": value}))
+                        for name, value in params.items()]))
+    with Image.open(out) as written:
+        np.testing.assert_array_equal(np.asarray(written.convert("RGB")), to_uint8(doc.render_full()))
+    assert cli.main(["render", str(photo), "-o", str(out), "--params", '{"noise_reduction": {"chroma": 5}}']) != 0
+    assert "noise_reduction has no parameter 'chroma'" in capsys.readouterr().err

@@ -10,6 +10,7 @@ shows what the export will be at 1:1.
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from .. import filters
@@ -58,8 +59,7 @@ def apply(image: np.ndarray, p: dict, ctx: RenderContext) -> np.ndarray:
         return np.clip(image, 0.0, 1.0).astype(np.float32, copy=False)
     y, rows, out = filters.start(image, ctx)
     yr = y[rows]
-    zero = np.zeros_like(yr)
-    d_y = d_cb = d_cr = zero  # changes of Y, Cb, Cr on the rows wanted
+    d_y = None  # the change of Y on the rows wanted
     if luminance is not None:  # Y' = Y + mix (guided(Y) - Y)
         radius, mix, eps = luminance
         d_y, b = filters.guided(y, None, radius, eps, ctx.origin, rows)
@@ -67,21 +67,26 @@ def apply(image: np.ndarray, p: dict, ctx: RenderContext) -> np.ndarray:
         d_y += b
         d_y -= yr
         d_y *= mix
-    if colour is not None:  # C' = C + mix (guided_Y(C) - C) for C = Cb, Cr
-        radius, mix, eps = colour
-        changes = []
-        for channel in (2, 0):
-            chroma = np.clip(image[..., channel], 0.0, 1.0) - y
-            d, b = filters.guided(y, chroma, radius, eps, ctx.origin, rows)
-            d *= yr
-            d += b
-            d -= chroma[rows]
-            d *= mix
-            changes.append(d)
-        d_cb, d_cr = changes
-    # back to RGB: R = Y + Cr, B = Y + Cb, G = (Y - wr R - wb B) / wg, as changes
-    d_g = d_y - (WR / WG) * d_cr - (WB / WG) * d_cb
-    return filters.add_to_channels(out, d_y + d_cr, d_g, d_y + d_cb)
+    if colour is None:
+        return filters.add_to_channels(out, d_y)
+    radius, mix, eps = colour
+    changes = []  # of B and R: d_y plus that of Cb = B - Y and Cr = R - Y
+    for channel in (2, 0):  # C' = C + mix (guided_Y(C) - C)
+        chroma = np.clip(image[..., channel], 0.0, 1.0) - y
+        d, b = filters.guided(y, chroma, radius, eps, ctx.origin, rows)
+        d *= yr
+        d += b
+        d -= chroma[rows]
+        d *= mix
+        if d_y is not None:
+            d += d_y
+        changes.append(d)
+    d_b, d_r = changes
+    # G from Y = wr R + wg G + wb B: its change is (d_y - wr d_r - wb d_b) / wg
+    d_g = cv2.addWeighted(d_r, -WR / WG, d_b, -WB / WG, 0.0)
+    if d_y is not None:
+        cv2.scaleAdd(d_y, 1.0 / WG, d_g, dst=d_g)
+    return filters.add_to_channels(out, d_r, d_g, d_b)
 
 
 OP = OpSpec(
