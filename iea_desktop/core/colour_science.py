@@ -141,14 +141,19 @@ def xy_to_kelvin_tint(x: float, y: float) -> tuple[float, float]:
 
 
 BRADFORD_RGB = BRADFORD @ RGB_TO_XYZ  # linear sRGB -> Bradford's cone space
+MIN_RESPONSE = 0.05  # of a white's strongest channel (see adaptation)
 
 
 def adaptation(space: np.ndarray, source_xy: tuple[float, float], target_xy: tuple[float, float]) -> np.ndarray:
     """The 3x3 matrix on linear sRGB adapting colours seen under ``source_xy`` to ``target_xy`` by
     scaling each channel of ``space`` (a 3x3 from linear sRGB): Bradford's cones (``BRADFORD_RGB``),
-    or a camera's white-balanced RGB, where the scales are the RAW white balance multipliers."""
+    or a camera's white-balanced RGB, where the scales are the RAW white balance multipliers.
+    A channel's response to a white is taken as at least 5% of the strongest channel's: a camera's
+    matrix can put the blue of a very red light (below about 2500 K) at or under zero, where the
+    scale would turn infinite or negative; so a gain is at most 20 (Bradford's cones never get there)."""
     source = space @ XYZ_TO_RGB @ xy_to_xyz(*source_xy)
     target = space @ XYZ_TO_RGB @ xy_to_xyz(*target_xy)
+    source, target = (np.maximum(w, MIN_RESPONSE * w.max()) for w in (source, target))
     return np.linalg.inv(space) @ np.diag(target / source) @ space
 
 

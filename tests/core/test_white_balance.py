@@ -19,10 +19,13 @@ from iea_desktop.core.render import Renderer, to_uint8
 
 OP = get_op("white_balance")
 D65 = (0.31271, 0.32902)
+# the test DNGs' matrix (white-balanced camera RGB -> linear sRGB), as LibRaw develops them
+CAMERA = cs.Camera((1.2359656, -0.2034077, -0.0325579, 0.0153483, 1.2612590, -0.2766073,
+                    0.0846583, -0.0676642, 0.9830059))
 
 
-def run(image: np.ndarray, temperature: float, tint: float) -> np.ndarray:
-    return OP.apply(image, OP.validate({"temperature": temperature, "tint": tint}), 1, RenderContext())
+def run(image: np.ndarray, temperature: float, tint: float, camera: cs.Camera | None = None) -> np.ndarray:
+    return OP.apply(image, OP.validate({"temperature": temperature, "tint": tint}), 1, RenderContext(camera=camera))
 
 
 def grey(level: float = 0.5, size: int = 8) -> np.ndarray:
@@ -133,34 +136,39 @@ def test_higher_temperature_is_warmer_and_positive_tint_is_magenta():
     assert magenta[1] < min(magenta[0], magenta[2]) and green[1] > max(green[0], green[2])
 
 
-def test_temperature_and_tint_are_monotone():
+@pytest.mark.parametrize("camera", [None, "RAW"])
+def test_temperature_and_tint_are_monotone(camera):
     """Strictly where nothing clips; below 3000 K a grey's red falls to 0 (correcting so orange a
     light takes more blue than sRGB has), and the warmth only stops rising."""
+    camera = CAMERA if camera else None
     image = grey(0.4)
     kelvins = np.geomspace(2000, 50000, 120)
-    warmth = np.array([float(np.diff(run(image, k, 10)[0, 0, [2, 0]])[0]) for k in kelvins])  # R - B
+    warmth = np.array([float(np.diff(run(image, k, 10, camera)[0, 0, [2, 0]])[0]) for k in kelvins])  # R - B
     assert np.all(np.diff(warmth) >= 0) and np.all(np.diff(warmth[kelvins >= 3000]) > 0)
     tints = np.arange(-150, 151, 5)
-    magenta = [float(run(image, 6500, t)[0, 0, [0, 2]].mean() - run(image, 6500, t)[0, 0, 1]) for t in tints]
+    magenta = [float(run(image, 6500, t, camera)[0, 0, [0, 2]].mean() - run(image, 6500, t, camera)[0, 0, 1])
+               for t in tints]
     assert np.all(np.diff(magenta) > 0)
 
 
+@pytest.mark.parametrize("camera", [None, CAMERA], ids=["sRGB", "RAW"])
 @pytest.mark.parametrize("values", [(2000, -150), (2000, 150), (50000, -150), (50000, 150), (3200, 0)])
-def test_no_nan_and_nothing_out_of_range_at_the_extremes(values):
+def test_no_nan_and_nothing_out_of_range_at_the_extremes(values, camera):
     image = np.array([[[np.nan, 0.2, 0.3], [np.inf, -np.inf, 0.5], [2.0, -1.0, 0.5], [1, 1, 1], [0, 0, 0]]],
                      dtype=np.float32)
-    out = run(image, *values)
+    out = run(image, *values, camera)
     assert np.all(np.isfinite(out)) and out.min() >= 0.0 and out.max() <= 1.0
 
 
-def test_a_gradient_ramp_stays_smooth():
+@pytest.mark.parametrize("camera", [None, CAMERA], ids=["sRGB", "RAW"])
+def test_a_gradient_ramp_stays_smooth(camera):
     """Every 8-bit grey level and a colour ramp: the result is monotone, in steps of at most 2 levels."""
     levels = np.arange(256, dtype=np.float32) / np.float32(255)
     ramp = np.stack([levels, levels, levels], -1)[None]
     colour = np.stack([levels, levels * 0.6, levels * 0.3], -1)[None]
     for values in ((4500, 10), (8500, 0), (6500, 40)):
         for image in (ramp, colour):
-            out = to_uint8(run(image, *values)).astype(int)[0]
+            out = to_uint8(run(image, *values, camera)).astype(int)[0]
             steps = np.diff(out, axis=0)
             assert steps.min() >= 0 and steps.max() <= 2, values
 
