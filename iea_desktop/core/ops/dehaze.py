@@ -29,10 +29,13 @@ def _radii(scale: float) -> tuple[int, int]:
     return max(1, round(PATCH * scale)), max(1, round(RADIUS * scale))
 
 
-def dark_channel(x: np.ndarray, patch: int) -> np.ndarray:
-    """min over the (2 patch + 1)^2 window of min over the channels."""
+def dark_channel(x: np.ndarray, patch: int, light: np.ndarray | None = None) -> np.ndarray:
+    """min over the (2 patch + 1)^2 window of min over the channels (of x / light, if given)."""
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * patch + 1, 2 * patch + 1))
-    darkest = np.minimum(np.minimum(x[..., 0], x[..., 1]), x[..., 2])
+    scale = [np.float32(1.0 / c) for c in light] if light is not None else [np.float32(1)] * 3
+    darkest = x[..., 0] * scale[0]
+    for k in (1, 2):
+        np.minimum(darkest, x[..., k] * scale[k], out=darkest)
     return cv2.erode(darkest, kernel, borderType=filters.BORDER)
 
 
@@ -61,7 +64,7 @@ def apply(image: np.ndarray, p: dict, ctx: RenderContext) -> np.ndarray:
     a = ctx.estimate if ctx.estimate is not None else airlight(image, ctx)
     a4 = (*(float(c) for c in a), 0.0)  # OpenCV's per-channel scalar
     patch, radius = _radii(ctx.scale)
-    t_raw = dark_channel(cv2.multiply(image, tuple(1.0 / c if c else 0.0 for c in a4)), patch)
+    t_raw = dark_channel(image, patch, a)
     t_raw *= -OMEGA
     t_raw += 1.0
     t, gb = filters.guided(y, t_raw, radius, EPS, ctx.origin, rows)
