@@ -112,3 +112,27 @@ def test_eyedropper_takes_the_next_canvas_click(qtbot, window, cast_photo):
 
     controls.pick(-5, -5)  # off the photo: a message, no change
     assert "outside" in controls.status.text() and params(window, node_id) == (temperature, tint)
+
+
+def test_eyedropper_on_a_raw_photo(qtbot, window, tmp_path):
+    """A DNG whose camera did not balance for the warm light: the eyedropper, measuring in the
+    camera's space, makes the grey card neutral on the canvas."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
+    from test_white_balance import RAW_CARD, WARM_LIGHT, write_grey_card_dng
+
+    dng = write_grey_card_dng(tmp_path / "warm.dng", WARM_LIGHT, (1.0, 1.0, 1.0))
+    open_photo(qtbot, window, dng)
+    assert window.document.renderer.camera is not None
+    node_id = add_white_balance(qtbot, window)
+    controls, canvas = window.inspector.white_balance, window.canvas
+    mean = shown_pixels(window)[RAW_CARD].reshape(-1, 3).mean(axis=0)
+    assert mean.max() - mean.min() > 20
+    controls.picker.click()
+    qtbot.mouseClick(canvas, Qt.LeftButton, pos=canvas.to_screen(QPointF(32, 32)).toPoint())
+    wait_rendered(qtbot, window)
+    assert params(window, node_id) != (6500, 10)
+    mean = shown_pixels(window)[RAW_CARD].reshape(-1, 3).mean(axis=0)
+    assert mean.max() - mean.min() < 3
