@@ -87,6 +87,10 @@ class MessageBubble(QFrame):
         self.links.setToolTip("Click an adjustment to select it in the Layers panel")
         self.links.show()
 
+    def mark_failed(self) -> None:
+        """Show the bubble as a problem (a turn that failed or changed nothing because of an error)."""
+        theme.restyle(self, self.STYLES["error"])
+
     def set_meta(self, text: str) -> None:
         self.meta.setText(text)
         self.meta.setVisible(bool(text))
@@ -258,9 +262,7 @@ class ChatPanel(QWidget):
     def set_busy(self, busy: bool) -> None:
         self.busy = busy
         self.send_button.setText("Stop" if busy else "Send")
-        self.send_button.setObjectName("" if busy else "primary")
-        self.send_button.style().unpolish(self.send_button)
-        self.send_button.style().polish(self.send_button)
+        theme.restyle(self.send_button, "" if busy else "primary")
         self._update_controls()
 
     def _update_controls(self) -> None:

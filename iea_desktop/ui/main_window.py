@@ -4,7 +4,8 @@ It owns the open document and binds the panels to it. Every change to the docume
 through one signal (the document's listeners may fire on the assistant's worker thread; the
 signal brings them to the GUI thread), which re-renders the preview, refreshes the panels and
 restarts the autosave timer. Decoding, rendering, export, model loading and assistant turns
-run in worker pools; the GUI thread only shows results.
+run in worker pools; the GUI thread only shows results. The assistant (its picker, session,
+turns and chat panel) is an ``AssistantController``; the window hears from it through signals.
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ from ..core.graph import Provenance, make_node
 from ..core.history import AddNode, ReplaceGraph, SetNodeFields
 from ..core.image_io import OPEN_FILTER_EXTENSIONS
 from ..core.project import ProjectError
-from . import assistants
 from .canvas import Canvas
 from .crop_tool import HINT, crop_frame
-from .chat_panel import ChatPanel, MessageBubble
+from .assistant_controller import AssistantController
+from .chat_panel import ChatPanel
 from .empty_state import EmptyState
 from .export_dialog import ExportDialog
 from .histogram import HistogramWidget
@@ -39,7 +40,6 @@ from .inspector import Inspector
 from .layers_panel import LayersPanel
 from .preview import PreviewPipeline, PreviewResult
 from .settings import Settings, recent_labels
-from .window_assistant import AssistantMixin
 from .workers import Task, make_pool
 
 APP_TITLE = "IEA Desktop"
@@ -63,23 +63,15 @@ class _DocumentSignal(QObject):
     changed = Signal(object)
 
 
-class MainWindow(AssistantMixin, QMainWindow):
+class MainWindow(QMainWindow):
     def __init__(self, settings: Settings | None = None):
         super().__init__()
         self.settings = settings or Settings()
         self.render_pool = make_pool(2)
         self.work_pool = make_pool(2)
-        self.assistant_pool = make_pool(1)
         self.document: Document | None = None
         self.pipeline = PreviewPipeline(self.render_pool, self)
-        self.assistant = None
-        self.session = None
-        self.choices: list[assistants.Choice] = []
-        self.choice_index = 0
-        self.turn_task: Task | None = None
-        self.reply_bubble: MessageBubble | None = None
         self.open_task: Task | None = None
-        self.load_task: Task | None = None
         self.message_box: QMessageBox | None = None
         self.export_dialog: ExportDialog | None = None
         self.shortcuts_dialog: QDialog | None = None
@@ -105,7 +97,7 @@ class MainWindow(AssistantMixin, QMainWindow):
         self.settings.restore_window(self)
         self._update_title()
         self._update_actions()
-        self.refresh_assistants(initial=True)
+        self.assistant_controller.refresh_choices(initial=True)
 
     # --- building ----------------------------------------------------------------------------
 
@@ -130,12 +122,10 @@ class MainWindow(AssistantMixin, QMainWindow):
         self.histogram = HistogramWidget()
         self.histogram.clipping_toggled.connect(self._clipping_toggled)
         self.chat = ChatPanel()
-        self.chat.send_requested.connect(self.send_chat)
-        self.chat.stop_requested.connect(self.stop_turn)
-        self.chat.summarize_requested.connect(self.summarize)
         self.chat.node_clicked.connect(self.select_node)
-        self.chat.assistant_chosen.connect(self.choose_assistant)
-        self.chat.picker_opening.connect(self.refresh_assistants)
+        self.assistant_controller = AssistantController(self.chat, self.settings, self.work_pool, self)
+        self.assistant_controller.turn_running.connect(self._turn_running)
+        self.assistant_controller.node_touched.connect(self._node_touched)
 
         self.setDockNestingEnabled(True)
         self.layers_dock = self._dock("Layers", self.layers, Qt.LeftDockWidgetArea)
@@ -246,7 +236,7 @@ class MainWindow(AssistantMixin, QMainWindow):
         for action in (self.crop_action, self.level_action, self.crop_apply_action, self.crop_cancel_action):
             image.addAction(action)
         assistant_menu = bar.addMenu("&Assistant")
-        assistant_menu.addAction("&Models…", self.show_models).setStatusTip("Download vision models and see what is installed")
+        assistant_menu.addAction("&Models…", self.assistant_controller.show_models).setStatusTip("Download vision models and see what is installed")
         help_menu = bar.addMenu("&Help")
         help_menu.addAction("&Keyboard Shortcuts", self.show_shortcuts)
         help_menu.addAction(f"&About {APP_TITLE}", self.show_about)
@@ -279,6 +269,7 @@ class MainWindow(AssistantMixin, QMainWindow):
         self.assistant_label.setToolTip("The assistant answering in the chat, and where it runs")
         for widget in (self.busy_bar, self.photo_label, self.zoom_label, self.render_label, self.assistant_label):
             status.addPermanentWidget(widget)
+        self.assistant_controller.described.connect(self.assistant_label.setText)
         status.showMessage("Ready")
 
     # --- opening -----------------------------------------------------------------------------
@@ -295,7 +286,7 @@ class MainWindow(AssistantMixin, QMainWindow):
         """Start opening a photo (decoded in a worker); False if a turn is running. Unsaved edits to
         the current photo are asked about once the new one has opened (``_opened``), not before."""
         path = Path(path)
-        if self.turn_task is not None:
+        if self.assistant_controller.busy:
             self.chat.add_notice("Wait for the assistant to finish (or press Stop) before opening another photo.")
             return False
         if self.document is not None and self.document.path.resolve() == path.resolve() and not self.keep_work():
@@ -336,7 +327,7 @@ class MainWindow(AssistantMixin, QMainWindow):
                     doc.recover()
                 except ProjectError as error:
                     self.show_message("Could not restore", str(error))
-                self._show_transcript(doc)  # the restored conversation (install_document showed the saved one)
+                self.assistant_controller.show_transcript(doc)  # the restored conversation (install_document showed the saved one)
             else:
                 doc.discard_recovery()
         if doc.info.is_raw:
@@ -362,7 +353,6 @@ class MainWindow(AssistantMixin, QMainWindow):
         self._signal = _DocumentSignal(self)
         self._signal.changed.connect(self._document_changed)
         doc.subscribe(lambda signal=self._signal, d=doc: signal.changed.emit(d))
-        self.session = self._new_session()
         self.pipeline.set_document(doc)
         self.canvas.clear(f"Rendering {doc.path.name}…")
         self.center.setCurrentWidget(self.canvas)
@@ -370,9 +360,8 @@ class MainWindow(AssistantMixin, QMainWindow):
         self.inspector.set_document(doc)
         self.history_panel.set_document(doc)
         self.histogram.set_histogram(None)
-        self._show_transcript(doc)
+        self.assistant_controller.set_document(doc)
         self.photo_label.setText(f"{doc.info.describe()} · {doc.info.megapixels:.1f} MP")
-        self._update_chat_availability()
         self._update_title()
         self._update_actions()
         self.pipeline.request()
@@ -444,7 +433,7 @@ class MainWindow(AssistantMixin, QMainWindow):
 
     def _crop_edited(self, edges: dict, final: bool) -> None:
         node = self.selected_node()
-        if node is None or node.op != "crop" or self.turn_task is not None:
+        if node is None or node.op != "crop" or self.assistant_controller.busy:
             return
         self._crop_gesture = self._crop_gesture or uuid.uuid4().hex[:10]
         self.document.apply(SetNodeFields(node.id, params=edges, gesture=self._crop_gesture, text="Crop"))
@@ -454,7 +443,7 @@ class MainWindow(AssistantMixin, QMainWindow):
 
     def _angle_edited(self, angle: float, final: bool) -> None:
         """A rotation drag or a level line of the crop tool: the (last) straighten node's angle."""
-        if self.document is None or self.turn_task is not None:
+        if self.document is None or self.assistant_controller.busy:
             return
         history = self.document.history
         node = self._straighten_node()
@@ -484,7 +473,7 @@ class MainWindow(AssistantMixin, QMainWindow):
         if not on:
             self.apply_crop()
             return
-        if self.document is None or self.turn_task is not None:
+        if self.document is None or self.assistant_controller.busy:
             self.crop_action.setChecked(False)
             return
         entry = self.document.history.position
@@ -524,6 +513,27 @@ class MainWindow(AssistantMixin, QMainWindow):
         self._sync_tool()
         if self.document.history.position > entry:
             self.document.history.goto(entry)
+
+    # --- assistant turns ---------------------------------------------------------------------
+
+    def _turn_running(self, running: bool) -> None:
+        """While the assistant works on the graph (on its thread), the person's edit controls wait."""
+        for widget in (self.layers, self.inspector, self.history_panel):
+            widget.setEnabled(not running)
+        if running:
+            self.inspector.gesture.end()
+            self.canvas.set_crop(None)
+        else:
+            self._sync_tool()
+            if self.document is not None and self.document.dirty:
+                self.autosave_timer.start()
+            self._update_title()
+        self._update_actions()
+
+    def _node_touched(self, node_id: str) -> None:
+        """A turn made or changed this node: show it selected."""
+        self.layers.refresh()
+        self.layers.select(node_id)
 
     def select_node(self, node_id: str) -> None:
         """Select a node in the layers panel (from a chat link)."""
@@ -596,17 +606,17 @@ class MainWindow(AssistantMixin, QMainWindow):
     # --- editing -----------------------------------------------------------------------------
 
     def undo(self) -> None:
-        if self.document is not None and self.turn_task is None:
+        if self.document is not None and not self.assistant_controller.busy:
             self.inspector.gesture.end()
             self.document.history.undo()
 
     def redo(self) -> None:
-        if self.document is not None and self.turn_task is None:
+        if self.document is not None and not self.assistant_controller.busy:
             self.inspector.gesture.end()
             self.document.history.redo()
 
     def reset_all(self) -> None:
-        if self.document is not None and self.document.graph.nodes and self.turn_task is None:
+        if self.document is not None and self.document.graph.nodes and not self.assistant_controller.busy:
             self.document.apply(ReplaceGraph([], text="Reset all"))
 
     # --- saving, autosave, quitting ------------------------------------------------------------
@@ -628,7 +638,7 @@ class MainWindow(AssistantMixin, QMainWindow):
         doc = self.document
         if doc is None or not doc.dirty:
             return
-        if self.turn_task is not None or self._autosaving:
+        if self.assistant_controller.busy or self._autosaving:
             self.autosave_timer.start()
             return
         self._autosaving = True
@@ -658,8 +668,7 @@ class MainWindow(AssistantMixin, QMainWindow):
         return False
 
     def closeEvent(self, event) -> None:
-        if self.turn_task is not None:
-            self.turn_task.cancel()
+        self.assistant_controller.stop()
         if not self.keep_work():
             event.ignore()
             return
@@ -669,7 +678,7 @@ class MainWindow(AssistantMixin, QMainWindow):
         self.detail_timer.stop()
         self.pipeline.cancel_all()
         QApplication.instance().removeEventFilter(self)
-        for pool in (self.assistant_pool, self.work_pool, self.render_pool):
+        for pool in (self.assistant_controller.pool, self.work_pool, self.render_pool):
             pool.waitForDone(10000)
         event.accept()
 
@@ -750,7 +759,7 @@ class MainWindow(AssistantMixin, QMainWindow):
     # --- export ------------------------------------------------------------------------------
 
     def export(self) -> None:
-        if self.document is None or self.turn_task is not None:
+        if self.document is None or self.assistant_controller.busy:
             return
         dialog = ExportDialog(self.document, self.work_pool, self.settings, self)
         dialog.setAttribute(Qt.WA_DeleteOnClose)
@@ -783,7 +792,7 @@ class MainWindow(AssistantMixin, QMainWindow):
 
     def _update_actions(self) -> None:
         doc = self.document
-        idle = self.turn_task is None
+        idle = not self.assistant_controller.busy
         has_doc = doc is not None
         self.open_action.setEnabled(idle)
         self.save_action.setEnabled(has_doc and idle)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..agent import models
+from .theme import restyle
 from .workers import Task, make_pool
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,6 @@ class ModelRow(QFrame):
         partial = sum(models.partial_bytes(f["name"]) for role, f in files.items() if installed[role] is None)
         total = sum(f["size"] for f in files.values())
         done = partial + sum(f["size"] for role, f in files.items() if installed[role] is not None)
-        self.button.setObjectName("")
         self.button.setEnabled(True)
         self.progress.setVisible(downloading)
         if downloading:
@@ -117,13 +117,10 @@ class ModelRow(QFrame):
         elif done:
             self.state.setText(f"Partly downloaded: {models.human_size(done)} of {models.human_size(total)}.")
             self.button.setText("Resume")
-            self.button.setObjectName("primary")
         else:
             self.state.setText("Not installed.")
             self.button.setText("Download")
-            self.button.setObjectName("primary")
-        self.button.style().unpolish(self.button)
-        self.button.style().polish(self.button)
+        restyle(self.button, "primary" if self.button.isEnabled() and not downloading else "")
 
     def set_progress(self, fraction: float, text: str) -> None:
         self.progress.setValue(int(round(1000 * fraction)))
@@ -133,9 +130,7 @@ class ModelRow(QFrame):
     def show_message(self, text: str, error: bool = True) -> None:
         """One line on the row; the whole text (e.g. how to download by hand) in its tooltip."""
         lines = text.splitlines() or [""]
-        self.message.setObjectName("error" if error else "dim")
-        self.message.style().unpolish(self.message)
-        self.message.style().polish(self.message)
+        restyle(self.message, "error" if error else "dim")
         self.message.setText(lines[0])
         self.message.setToolTip(text if len(lines) > 1 else "")
         self.message.setVisible(bool(text))

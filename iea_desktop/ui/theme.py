@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 WINDOW = "#232427"
 PANEL = "#2a2b2f"
@@ -94,3 +94,14 @@ def apply(app: QApplication) -> None:
     app.setStyle("Fusion")
     app.setPalette(dark_palette())
     app.setStyleSheet(STYLESHEET)
+
+
+def restyle(widget: QWidget, name: str) -> None:
+    """Give ``widget`` the look the stylesheet has for the object name ``name`` ("primary",
+    "noticeBubble", "dim", ...). Qt picks a widget's rules when it polishes it, so a new name
+    shows only after the widget is polished again."""
+    if widget.objectName() == name:
+        return
+    widget.setObjectName(name)
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)

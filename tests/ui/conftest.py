@@ -46,5 +46,5 @@ def window(qtbot, iea_home):
 def scripted(window):
     """Install a ScriptedAssistant in the window; returns it."""
     assistant = ScriptedAssistant()
-    window._set_assistant(assistant, 0)
+    window.assistant_controller.set_assistant(assistant, 0)
     return assistant

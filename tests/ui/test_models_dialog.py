@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 
 from iea_desktop.agent import models
 from iea_desktop.ui import assistants
-from iea_desktop.ui import window_assistant
+from iea_desktop.ui import assistant_controller
 from uihelpers import WAIT_MS, ScriptedAssistant
 
 _spec = importlib.util.spec_from_file_location("hub_for_ui_tests", Path(__file__).parents[1] / "agent" / "test_models.py")
@@ -38,7 +38,7 @@ def open_models(window):
     action = next(a for menu in window.menuBar().actions() if menu.menu() is not None
                   for a in menu.menu().actions() if a.text() == "&Models…")
     action.trigger()
-    return window.models_dialog
+    return window.assistant_controller.models_dialog
 
 
 def test_the_menu_opens_the_catalogue_with_sizes_memory_and_pairing(window, tiny, monkeypatch):
@@ -144,21 +144,21 @@ def test_model_loading_is_busy_with_the_seconds_so_far(qtbot, window, monkeypatc
         return loaded
 
     now = [1000.0]
-    monkeypatch.setattr(window_assistant.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(assistant_controller.time, "monotonic", lambda: now[0])
     monkeypatch.setattr(assistants, "choices", lambda: ([
         assistants.Choice(assistants.BUILTIN_LABEL, assistants.BUILTIN_TIP, "builtin"),
         assistants.Choice("Tiny VLM (500 MB)", "tiny", str(Entry.path), Entry())], None))
     monkeypatch.setattr(assistants, "load", slow_load)
-    window.refresh_assistants()
+    window.assistant_controller.refresh_choices()
     window.chat.picker.setCurrentIndex(1)
     assert window.chat.progress.isVisible()
     assert window.chat.progress.minimum() == window.chat.progress.maximum() == 0  # busy, not a percentage
     assert window.chat.status.text() == "Loading Tiny VLM (500 MB)… 0 s"
-    assert window.loading_clock.isActive()
+    assert window.assistant_controller.loading_clock.isActive()
     qtbot.waitUntil(lambda: window.chat.status.text().startswith("Loading Tiny VLM…"), timeout=WAIT_MS)
     now[0] += 12
-    window.loading_clock.timeout.emit()
+    window.assistant_controller.loading_clock.timeout.emit()
     assert window.chat.status.text() == "Loading Tiny VLM… 12 s"
     release.set()
-    qtbot.waitUntil(lambda: window.assistant is loaded, timeout=WAIT_MS)
-    assert window.chat.progress.isHidden() and not window.loading_clock.isActive()
+    qtbot.waitUntil(lambda: window.assistant_controller.assistant is loaded, timeout=WAIT_MS)
+    assert window.chat.progress.isHidden() and not window.assistant_controller.loading_clock.isActive()

@@ -12,7 +12,7 @@ from uihelpers import WAIT_MS, ScriptedAssistant, builtin_available, open_photo,
 
 
 def finished(window) -> bool:
-    return window.turn_task is None
+    return window.assistant_controller.turn_task is None
 
 
 def test_chat_needs_a_photo(window, scripted):
@@ -61,21 +61,22 @@ def test_turn_adds_an_assistant_node_that_can_be_switched_off(qtbot, window, sam
 
 def test_reply_streams_while_the_turn_runs(qtbot, window, sample):
     held = ScriptedAssistant(hold=True)
-    window._set_assistant(held, 0)
+    window.assistant_controller.set_assistant(held, 0)
     open_photo(qtbot, window, sample)
     window.chat.send("brighter please")
-    qtbot.waitUntil(lambda: window.reply_bubble is not None and window.reply_bubble.text == "Making it brighter.",
+    controller = window.assistant_controller
+    qtbot.waitUntil(lambda: controller.reply_bubble is not None and controller.reply_bubble.text == "Making it brighter.",
                     timeout=WAIT_MS)
     assert window.chat.send_button.text() == "Stop"
     assert not window.layers.isEnabled() and not window.undo_action.isEnabled()
-    window.turn_task.cancel()
+    controller.turn_task.cancel()
     qtbot.waitUntil(lambda: finished(window), timeout=WAIT_MS)
     assert window.layers.isEnabled()
 
 
 def test_stop_cancels_and_leaves_the_graph_unchanged(qtbot, window, sample):
     held = ScriptedAssistant(hold=True)
-    window._set_assistant(held, 0)
+    window.assistant_controller.set_assistant(held, 0)
     open_photo(qtbot, window, sample)
     window.chat.send("make it brighter")
     qtbot.waitUntil(held.started.is_set, timeout=WAIT_MS)
@@ -112,7 +113,7 @@ def test_a_failing_assistant_reports_in_the_chat(qtbot, window, sample):
         def plan(self, ctx, on_text, cancel):
             raise RuntimeError("the model produced nonsense")
 
-    window._set_assistant(Broken(), 0)
+    window.assistant_controller.set_assistant(Broken(), 0)
     open_photo(qtbot, window, sample)
     window.chat.send("make it brighter")
     qtbot.waitUntil(lambda: finished(window), timeout=WAIT_MS)
@@ -139,13 +140,14 @@ def test_model_that_fails_to_load_reports_in_the_chat(qtbot, window, monkeypatch
     monkeypatch.setattr(assistants, "choices", fake_choices)
     monkeypatch.setattr(assistants, "load", fake_load)
     monkeypatch.setattr(assistants, "load_builtin", lambda: ScriptedAssistant())
-    window.refresh_assistants()
+    window.assistant_controller.refresh_choices()
     assert window.chat.picker.count() == 2
     window.chat.picker.setCurrentIndex(1)
-    qtbot.waitUntil(lambda: window.load_task is None and window.chat.picker.currentIndex() == 0, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.assistant_controller.load_task is None and window.chat.picker.currentIndex() == 0,
+                    timeout=WAIT_MS)
     assert "bad magic" in window.chat.bubbles[-1].text
     assert window.chat.progress.isHidden()
-    assert window.assistant is not None  # back on the built-in assistant
+    assert window.assistant_controller.assistant is not None  # back on the built-in assistant
 
 
 def test_model_loads_in_a_worker_with_progress(qtbot, window, monkeypatch, tmp_path):
@@ -164,17 +166,17 @@ def test_model_loads_in_a_worker_with_progress(qtbot, window, monkeypatch, tmp_p
         assistants.Choice(assistants.BUILTIN_LABEL, assistants.BUILTIN_TIP, "builtin"),
         assistants.Choice("Tiny VLM (500 MB)", "tiny", str(Entry.path), Entry())], None))
     monkeypatch.setattr(assistants, "load", fake_load)
-    window.refresh_assistants()
+    window.assistant_controller.refresh_choices()
     window.chat.picker.setCurrentIndex(1)
-    qtbot.waitUntil(lambda: window.assistant is loaded, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.assistant_controller.assistant is loaded, timeout=WAIT_MS)
     assert "Tiny VLM" in window.assistant_label.text() and "GPU" in window.assistant_label.text()
     assert window.settings.value("assistant/choice") == str(Entry.path)
 
 
 @pytest.mark.skipif(not builtin_available(), reason="the built-in assistant is not in this checkout yet")
 def test_builtin_assistant_make_it_brighter(qtbot, window, sample):
-    window.refresh_assistants(initial=True)
-    assert window.assistant is not None and window.assistant.is_builtin
+    window.assistant_controller.refresh_choices(initial=True)
+    assert window.assistant_controller.assistant is not None and window.assistant_controller.assistant.is_builtin
     assert "Built-in" in window.chat.picker.currentText()
     assert "Built-in assistant" in window.assistant_label.text()
     open_photo(qtbot, window, sample)

@@ -41,13 +41,14 @@ def test_the_window_survives_a_crashing_model_with_the_edits_intact(qtbot, windo
     wait_rendered(qtbot, window)
     edits = list(window.document.graph.nodes)
 
-    window.refresh_assistants()
-    window.chat.picker.setCurrentIndex([c.key for c in window.choices].index(str(crashing_model)))
-    qtbot.waitUntil(lambda: window.load_task is None and window.assistant is not None
-                    and not window.assistant.is_builtin, timeout=MODEL_WAIT_MS)
+    controller = window.assistant_controller
+    controller.refresh_choices()
+    window.chat.picker.setCurrentIndex([c.key for c in controller.choices].index(str(crashing_model)))
+    qtbot.waitUntil(lambda: controller.load_task is None and controller.assistant is not None
+                    and not controller.assistant.is_builtin, timeout=MODEL_WAIT_MS)
 
     window.chat.send("make it warmer")
-    qtbot.waitUntil(lambda: window.turn_task is None, timeout=MODEL_WAIT_MS)
+    qtbot.waitUntil(lambda: window.assistant_controller.turn_task is None, timeout=MODEL_WAIT_MS)
     bubble = window.chat.bubbles[-1]
     assert "the model crashed (SIGABRT) while answering" in bubble.text
     assert "Nothing was changed" in bubble.text and bubble.objectName() == "noticeBubble"

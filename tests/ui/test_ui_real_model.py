@@ -45,12 +45,13 @@ def model_folder(tmp_path, monkeypatch):
 
 
 def pick_model(qtbot, window) -> None:
-    window.refresh_assistants()
+    controller = window.assistant_controller
+    controller.refresh_choices()
     labels = [window.chat.picker.itemText(i) for i in range(window.chat.picker.count())]
     index = next(i for i, label in enumerate(labels) if "sees the photo" in label)
     window.chat.picker.setCurrentIndex(index)
-    qtbot.waitUntil(lambda: window.load_task is None and window.assistant is not None
-                    and not window.assistant.is_builtin, timeout=MODEL_WAIT_MS)
+    qtbot.waitUntil(lambda: controller.load_task is None and controller.assistant is not None
+                    and not controller.assistant.is_builtin, timeout=MODEL_WAIT_MS)
     assert "CPU" in window.assistant_label.text() or "GPU" in window.assistant_label.text()
 
 
@@ -59,9 +60,9 @@ def test_a_real_vision_model_turn_from_the_sidebar(qtbot, window, sample, model_
 
     open_photo(qtbot, window, sample)
     pick_model(qtbot, window)
-    assert window.assistant.has_vision
+    assert window.assistant_controller.assistant.has_vision
     window.chat.send("make it warmer")
-    qtbot.waitUntil(lambda: window.turn_task is None, timeout=MODEL_WAIT_MS)
+    qtbot.waitUntil(lambda: window.assistant_controller.turn_task is None, timeout=MODEL_WAIT_MS)
     last = window.document.chat[-1]
     assert last["role"] == "assistant" and last["error"] is None and last["text"]
     for node in window.document.graph.nodes:
@@ -73,12 +74,14 @@ def test_stop_during_a_real_model_turn_changes_nothing(qtbot, window, sample, mo
     open_photo(qtbot, window, sample)
     pick_model(qtbot, window)
     window.chat.send("make it warmer")
-    qtbot.waitUntil(lambda: window.reply_bubble is not None and bool(window.reply_bubble.text), timeout=MODEL_WAIT_MS)
+    controller = window.assistant_controller
+    qtbot.waitUntil(lambda: controller.reply_bubble is not None and bool(controller.reply_bubble.text),
+                    timeout=MODEL_WAIT_MS)
     import time
 
     stopped = time.perf_counter()
-    window.stop_turn()
-    qtbot.waitUntil(lambda: window.turn_task is None, timeout=MODEL_WAIT_MS)
+    window.assistant_controller.stop()
+    qtbot.waitUntil(lambda: window.assistant_controller.turn_task is None, timeout=MODEL_WAIT_MS)
     print(f"stop took effect after {time.perf_counter() - stopped:.2f} s")
     assert window.document.graph.nodes == [] and window.document.history.entries == []
     assert window.document.chat[-1]["cancelled"] is True

@@ -23,7 +23,7 @@ def test_gui_thread_stays_responsive_on_a_24_megapixel_photo(qtbot, window, tmp_
 
     meter.start()
     window.chat.send("make it brighter")
-    qtbot.waitUntil(lambda: window.turn_task is None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.assistant_controller.turn_task is None, timeout=WAIT_MS)
     wait_rendered(qtbot, window)
     turn = meter.stop()
     assert window.document.graph.nodes

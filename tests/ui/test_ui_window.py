@@ -139,7 +139,7 @@ def test_save_writes_the_sidecar_and_clears_modified(qtbot, window, sample):
 def test_reopening_restores_edits_and_chat(qtbot, window, sample, scripted):
     open_photo(qtbot, window, sample)
     window.chat.send("make it brighter")
-    qtbot.waitUntil(lambda: window.turn_task is None and bool(window.document.graph.nodes), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.assistant_controller.busy and bool(window.document.graph.nodes), timeout=WAIT_MS)
     assert window.save()
     open_photo(qtbot, window, sample)
     assert [n.op for n in window.document.graph.nodes] == ["exposure"]

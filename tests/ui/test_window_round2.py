@@ -129,11 +129,11 @@ def test_restore_after_a_crash_shows_the_earlier_conversation(qtbot, window, sam
 # --- bug 9: the "Changed:" line shows removals too --------------------------------------------------
 
 def test_the_changed_line_lists_what_a_look_removed(qtbot, window, sample):
-    window.refresh_assistants(initial=True)  # the built-in assistant
+    window.assistant_controller.refresh_choices(initial=True)  # the built-in assistant
     open_photo(qtbot, window, sample)
     for request in ("make it vintage", "black and white"):
         window.chat.send(request)
-        qtbot.waitUntil(lambda: window.turn_task is None, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: window.assistant_controller.turn_task is None, timeout=WAIT_MS)
     line = window.chat.bubbles[-1].links.text()
     assert "Added:" in line and "Removed:" in line
     assert "Fade +30" in line and "Vignette +25" in line and "Grain +15" in line
@@ -147,7 +147,7 @@ def test_a_hand_edited_assistant_node_shows_who_changed_what(qtbot, window, samp
 
     open_photo(qtbot, window, sample)
     window.chat.send("make it brighter")
-    qtbot.waitUntil(lambda: window.turn_task is None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.assistant_controller.turn_task is None, timeout=WAIT_MS)
     node = window.document.graph.nodes[0]
     window.document.apply(SetNodeFields(node.id, params={"value": 30}, gesture="g"))  # as the inspector's slider
     window.document.apply(SetNodeFields(node.id, opacity=0.5, gesture="h"))

@@ -1,31 +1,76 @@
-"""The window's side of the assistant: the model picker, turns in a worker, and their results.
+"""The window's assistant: the model picker, model loading, turns in a worker, and the chat panel.
 
-A mixin of ``MainWindow`` (it uses the window's chat panel, layers panel, document and pools).
-Turns run on the assistant pool; the reply streams into the chat through the task's ``text``
-signal. While a turn runs, the person's edit controls wait, because the session changes the
-graph from its own thread. A model loads in a worker too; llama.cpp reports no progress while
-it reads the weights, so the load shows as busy with the seconds it has taken so far.
+``AssistantController`` owns the assistant, its session on the open document, the turn and load
+tasks and the chat panel's wiring. The window gives it the chat panel, the settings and its work
+pool, tells it which document is open (``set_document``) and asks whether a turn runs (``busy``);
+it hears back through signals: a turn starts or ends (``turn_running``), a turn made or changed a
+node (``node_touched``), the line for the status bar (``described``).
+
+Turns run on the controller's own one-thread pool; the reply streams into the chat through the
+task's ``text`` signal. While a turn runs, the person's edit controls wait (the window does that
+on ``turn_running``), because the session changes the graph from its own thread. A model loads in
+a worker too; llama.cpp reports no progress while it reads the weights, so the load shows as busy
+with the seconds it has taken so far.
 """
 
 from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
 from ..core.document import Document
 from . import assistants
-from .chat_panel import MessageBubble
-from .workers import Task
+from .chat_panel import ChatPanel, MessageBubble
+from .settings import Settings
+from .workers import Task, make_pool
 
 
-class AssistantMixin:
-    models_dialog = None  # ModelsDialog, made on first use
-    loading_clock: QTimer | None = None  # ticks once a second while a model loads
-    _loading_since = 0.0
-    _loading_text = ""
+class AssistantController(QObject):
+    turn_running = Signal(bool)  # a turn starts (True) or has ended (False)
+    node_touched = Signal(str)  # the first node a finished turn added or changed
+    described = Signal(str)  # "Assistant: …", which assistant answers and where it runs
 
-    def refresh_assistants(self, initial: bool = False) -> None:
+    def __init__(self, chat: ChatPanel, settings: Settings, work_pool: QThreadPool, parent=None):
+        super().__init__(parent)
+        self.chat = chat
+        self.settings = settings
+        self.work_pool = work_pool  # model loading
+        self.pool = make_pool(1)  # turns, one at a time
+        self.document: Document | None = None
+        self.assistant = None
+        self.session = None
+        self.choices: list[assistants.Choice] = []
+        self.choice_index = 0
+        self.turn_task: Task | None = None
+        self.reply_bubble: MessageBubble | None = None
+        self.load_task: Task | None = None
+        self.models_dialog = None  # ModelsDialog, made on first use
+        self.loading_clock: QTimer | None = None  # ticks once a second while a model loads
+        self._loading_since = 0.0
+        self._loading_text = ""
+        chat.send_requested.connect(self.send)
+        chat.stop_requested.connect(self.stop)
+        chat.summarize_requested.connect(self.summarize)
+        chat.assistant_chosen.connect(self.choose)
+        chat.picker_opening.connect(self.refresh_choices)
+
+    @property
+    def busy(self) -> bool:
+        """A turn is running (it changes the document from its own thread)."""
+        return self.turn_task is not None
+
+    def set_document(self, doc: Document | None) -> None:
+        """The window opened ``doc``: a new session on it, and its saved conversation in the chat."""
+        self.document = doc
+        self.session = self._new_session()
+        if doc is not None:
+            self.show_transcript(doc)
+        self._update_chat_availability()
+
+    # --- choosing and loading an assistant ---------------------------------------------------
+
+    def refresh_choices(self, initial: bool = False) -> None:
         """Fill the picker (again when it opens, so newly installed models show up)."""
         choices, note = assistants.choices()
         wanted = self.settings.value("assistant/choice", "builtin") if initial else self.choices[self.choice_index].key
@@ -38,11 +83,11 @@ class AssistantMixin:
         if note and initial:
             self.chat.add_notice(note)
         if initial:
-            self.choose_assistant(index)
+            self.choose(index)
 
-    def choose_assistant(self, index: int) -> None:
+    def choose(self, index: int) -> None:
         choice = self.choices[index]
-        if self.turn_task is not None:
+        if self.busy:
             self.chat.set_current_choice(self.choice_index)
             return
         if choice.key == "builtin":
@@ -50,12 +95,12 @@ class AssistantMixin:
                 assistant = assistants.load_builtin()
             except Exception as error:  # the agent package may be incomplete: say so in the chat
                 self.chat.add_notice(f"The built-in assistant is not available: {error}")
-                self._set_assistant(None, index)
+                self.set_assistant(None, index)
                 return
-            self._set_assistant(assistant, index)
+            self.set_assistant(assistant, index)
             return
         self._start_loading_clock(f"Loading {choice.label}")
-        self._set_assistant(None, index, loading=True)
+        self.set_assistant(None, index, loading=True)
         task = Task(lambda t: assistants.load(choice, progress=lambda f, text: t.progress.emit(f, text)))
         task.progress.connect(lambda _fraction, text: self._show_loading(text))
         task.done.connect(lambda assistant: self._model_loaded(task, index, assistant))
@@ -67,7 +112,7 @@ class AssistantMixin:
             return
         self.load_task = None
         self._stop_loading_clock()
-        self._set_assistant(assistant, index)
+        self.set_assistant(assistant, index)
         self.chat.add_notice(f"{assistant.name} is ready ({assistant.device_label}).", error=False)
 
     def _model_failed(self, task: Task, choice: assistants.Choice, error: Exception) -> None:
@@ -77,7 +122,7 @@ class AssistantMixin:
         self._stop_loading_clock()
         self.chat.add_notice(f"Could not load {choice.label}: {error}")
         self.chat.set_current_choice(0)
-        self.choose_assistant(0)
+        self.choose(0)
 
     def _start_loading_clock(self, text: str) -> None:
         if self.loading_clock is None:
@@ -105,21 +150,22 @@ class AssistantMixin:
         if self.models_dialog is None:
             from .models_dialog import ModelsDialog
 
-            self.models_dialog = ModelsDialog(self)
-            self.models_dialog.installed.connect(lambda _name: self.refresh_assistants())
+            self.models_dialog = ModelsDialog(self.parent())
+            self.models_dialog.installed.connect(lambda _name: self.refresh_choices())
         self.models_dialog.refresh()
         self.models_dialog.show()
         self.models_dialog.raise_()
         self.models_dialog.activateWindow()
 
-    def _set_assistant(self, assistant, index: int, loading: bool = False) -> None:
+    def set_assistant(self, assistant, index: int, loading: bool = False) -> None:
+        """``assistant`` answers from now on (None: none is ready); ``index`` is its place in the picker."""
         self.assistant = assistant
         self.choice_index = index
         if not loading:
             self.settings.set_value("assistant/choice", self.choices[index].key)
         self.session = self._new_session()
         text = assistants.describe(assistant) if not loading else "Loading a model…"
-        self.assistant_label.setText(f"Assistant: {text}")
+        self.described.emit(f"Assistant: {text}")
         if assistant is not None and assistant.is_builtin:
             self.chat.set_status("Built-in assistant: understands simple requests and works without an AI model. "
                                  "Pick an installed model above for more.")
@@ -142,38 +188,41 @@ class AssistantMixin:
         else:
             self.chat.set_available(True)
 
+    # --- turns -------------------------------------------------------------------------------
+
     def _reply_title(self) -> str:
         if self.assistant is None:
             return "Assistant"
         return "Built-in assistant" if self.assistant.is_builtin else self.assistant.name
 
-    def send_chat(self, text: str) -> None:
+    def send(self, text: str) -> None:
         session = self.session
-        if session is None or self.turn_task is not None:
+        if session is None or self.busy:
             return
         self.chat.add_user(text)
         self._start_turn(lambda task: session.run_turn(text, on_text=task.text.emit, cancel=task.cancel_event))
 
     def summarize(self) -> None:
         session = self.session
-        if session is None or self.turn_task is not None:
+        if session is None or self.busy:
             return
         self.chat.add_user("Summarize my edits")
         self._start_turn(lambda task: session.summarize(on_text=task.text.emit, cancel=task.cancel_event))
 
     def _start_turn(self, fn) -> None:
         bubble = self.chat.begin_reply(self._reply_title())
-        self.inspector.gesture.end()
         task = Task(fn)
         task.text.connect(bubble.append)
         task.done.connect(lambda result: self._turn_done(task, bubble, result))
         task.failed.connect(lambda error: self._turn_failed(task, bubble, error))
         self.turn_task = task
         self.reply_bubble = bubble
-        self._set_turn_running(True)
-        task.start(self.assistant_pool)
+        self.chat.set_busy(True)
+        self.turn_running.emit(True)
+        task.start(self.pool)
 
-    def stop_turn(self) -> None:
+    def stop(self) -> None:
+        """Ask the running turn to stop (it ends changing nothing)."""
         if self.turn_task is not None:
             self.turn_task.cancel()
             if self.reply_bubble is not None:
@@ -185,41 +234,25 @@ class AssistantMixin:
         bubble.set_changes(result.changes, self._live_ids(), result.undone)
         meta = [f"⚠ {w}" for w in result.warnings]
         if result.error:
-            bubble.setObjectName("noticeBubble")
-            bubble.style().unpolish(bubble)
-            bubble.style().polish(bubble)
+            bubble.mark_failed()
         meta.append(f"{result.seconds:.1f} s")
         bubble.set_meta("\n".join(meta))
         if result.node_ids:
-            self.layers.refresh()
-            self.layers.select(result.node_ids[0])
+            self.node_touched.emit(result.node_ids[0])
 
     def _turn_failed(self, task: Task, bubble: MessageBubble, error: Exception) -> None:
         self._finish_turn(task)
         bubble.set_text(f"Sorry, something went wrong: {error}. Nothing was changed.")
-        bubble.setObjectName("noticeBubble")
-        bubble.style().unpolish(bubble)
-        bubble.style().polish(bubble)
+        bubble.mark_failed()
 
     def _finish_turn(self, task: Task) -> None:
         if task is self.turn_task:
             self.turn_task = None
             self.reply_bubble = None
-            self._set_turn_running(False)
-            if self.document is not None and self.document.dirty:
-                self.autosave_timer.start()
-            self._update_title()
+            self.chat.set_busy(False)
+            self.turn_running.emit(False)
 
-    def _set_turn_running(self, running: bool) -> None:
-        """While the assistant works on the graph (on its thread), the person's edit controls wait."""
-        self.chat.set_busy(running)
-        for widget in (self.layers, self.inspector, self.history_panel):
-            widget.setEnabled(not running)
-        if running:
-            self.canvas.set_crop(None)
-        else:
-            self._sync_tool()
-        self._update_actions()
+    # --- the saved conversation --------------------------------------------------------------
 
     def _live_ids(self) -> set[str]:
         return {node.id for node in self.document.graph.nodes}
@@ -233,7 +266,8 @@ class AssistantMixin:
         return [{"kind": "changed", "node_id": i, "text": f"{nodes[i].label} {nodes[i].summary()}"}
                 for i in message.get("node_ids") or [] if i in nodes]
 
-    def _show_transcript(self, doc: Document) -> None:
+    def show_transcript(self, doc: Document) -> None:
+        """The chat shows ``doc``'s saved conversation (on opening it, and after restoring an autosave)."""
         self.chat.clear()
         for message in doc.chat:
             if message.get("role") == "user":
