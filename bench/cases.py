@@ -318,6 +318,8 @@ def case_slider_1to1(paths, n):
     return times, {"rendered": f"{shape[1]}x{shape[0]}"}
 
 
+from prompt_cache import case_model_first_turn, case_model_later_turn  # noqa: E402, F401 (issue 17)
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 

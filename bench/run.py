@@ -56,6 +56,8 @@ ROWS = [
     ("raw_white_balance", "RAW white balance slider, 24 MP DNG, preview (16 tools active)", "ms", 30, 40, 10),
     ("slider_saturation_numpy", "numpy kernel fallback: slider move (saturation, middle)", "ms", None, 20, 10),
     ("export_numpy", "numpy kernel fallback: export 24 MP JPEG, 16 tools (CLI)", "s", None, 3, 2),
+    ("model_first_turn", "assistant turn, SmolLM2 (child process): first, fresh model", "s", None, 3, 1),
+    ("model_later_turn", "... later turns of the conversation (prompt kept)", "s", None, 1, 1),
 ]
 # Rows that measure another row's case with the compiled kernel turned off (core/kernel.py).
 NUMPY_KERNEL = {"slider_saturation_numpy": "slider_saturation", "export_numpy": "export"}
