@@ -47,12 +47,9 @@ def matrix(temperature: float, tint: float, camera: cs.Camera | None = None) -> 
 
 @lru_cache(maxsize=2)
 def _tables(transfer: str = "srgb") -> tuple[np.ndarray, np.ndarray]:
-    """(decode, encode) of the transfer curve at 65,536 evenly spaced inputs in [0, 1], a column per
-    channel (the kernel's per-channel lookup is the faster one)."""
+    """(decode, encode) of the transfer curve at 65,536 evenly spaced inputs in [0, 1]."""
     ramp = np.arange(65536, dtype=np.float64) / 65535.0
-    decode = np.repeat(cs.to_linear(ramp, transfer).astype(np.float32)[:, None], 3, axis=1)
-    encode = np.repeat(cs.from_linear(ramp, transfer).astype(np.float32)[:, None], 3, axis=1)
-    return decode, encode
+    return cs.to_linear(ramp, transfer).astype(np.float32), cs.from_linear(ramp, transfer).astype(np.float32)
 
 
 _held = threading.local()
