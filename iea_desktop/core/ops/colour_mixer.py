@@ -60,29 +60,21 @@ def hue_reach() -> np.ndarray:
 
 
 @lru_cache(maxsize=64)
-def table(values: tuple) -> tuple[np.ndarray | None, ...]:
-    """The mixer's sums per hue step (STEPS of them and one more for 360 degrees), float32: the hue
-    shift at each step's start plus 360 (OpenCV's HSV to RGB wraps hues above 360, not below 0)
-    and its rise to the next step, read with linear interpolation (so the hue map stays increasing);
-    the saturation factor and the luminance factor - 1 in the middle of each step, read as they are.
-    None for what no slider changes (hue, saturation or luminance): that work is skipped.
-    ``values``: the 24 sliders."""
+def table(values: tuple) -> tuple[np.ndarray, tuple[bool, bool, bool]]:
+    """The mixer's sums per hue step (STEPS of them and one more for 360 degrees), as a float32
+    (STEPS + 1, 4) table: the hue shift at each step's start plus 360 (OpenCV's HSV to RGB wraps
+    hues above 360, not below 0) and its rise to the next step, read with linear interpolation (so
+    the hue map stays increasing); the saturation factor and the luminance factor - 1 in the middle
+    of each step, read as they are. Also whether any hue, saturation or luminance slider is set
+    (the work for the others is skipped). ``values``: the 24 sliders."""
     sliders = np.array(values, dtype=np.float64).reshape(3, len(BANDS)) / 100.0
     middles = weights((np.arange(STEPS + 1) + 0.5) * (360.0 / STEPS))
-    shift = rise = saturation = luminance = None
-    if sliders[0].any():
-        starts = weights(np.arange(STEPS + 2) * (360.0 / STEPS)) @ (sliders[0] * hue_reach()) + 360.0
-        shift, rise = starts[:-1], np.diff(starts)
-    if sliders[1].any():
-        saturation = 1.0 + middles @ sliders[1]
-    if sliders[2].any():
-        luminance = np.exp2(LUMINANCE_STOPS * (middles @ sliders[2])) - 1.0
-    result = tuple(None if c is None else np.ascontiguousarray(c, dtype=np.float32)
-                   for c in (shift, rise, saturation, luminance))
-    for column in result:
-        if column is not None:
-            column.setflags(write=False)
-    return result
+    starts = weights(np.arange(STEPS + 2) * (360.0 / STEPS)) @ (sliders[0] * hue_reach()) + 360.0
+    columns = (starts[:-1], np.diff(starts), 1.0 + middles @ sliders[1],
+               np.exp2(LUMINANCE_STOPS * (middles @ sliders[2])) - 1.0)
+    result = np.ascontiguousarray(np.stack(columns, axis=-1), dtype=np.float32)
+    result.setflags(write=False)
+    return result, tuple(bool(row.any()) for row in sliders)
 
 
 def param_names() -> list[str]:
@@ -94,42 +86,40 @@ _scratch = threading.local()  # each render thread's planes, reused (fresh ones 
 
 
 def _planes(width: int) -> tuple:
-    """This thread's buffers for a block of BLOCK_ROWS x width: HSV pixels, eight planes, an index plane."""
+    """This thread's buffers for a block of BLOCK_ROWS x width: HSV pixels, the four table values
+    per pixel, eight planes, an index plane."""
     held = getattr(_scratch, "held", None)
     if held is None or held[0] != width:
         shape = (BLOCK_ROWS, width)
-        held = _scratch.held = (width, np.empty(shape + (3,), np.float32),
+        held = _scratch.held = (width, np.empty(shape + (3,), np.float32), np.empty(shape + (4,), np.float32),
                                 [np.empty(shape, np.float32) for _ in range(8)], np.empty(shape, np.intp))
     return held[1:]
 
 
-def _mix(image: np.ndarray, out: np.ndarray, columns: tuple) -> None:
+def _mix(image: np.ndarray, out: np.ndarray, lookup: np.ndarray, changes: tuple[bool, bool, bool]) -> None:
     """One block (at most BLOCK_ROWS rows) of the mixer into ``out``; see the module docstring."""
     rows = image.shape[0]
-    hsv, planes, index = _planes(image.shape[1])
-    hsv, index = hsv[:rows], index[:rows]
+    hsv, found, planes, index = _planes(image.shape[1])
+    hsv, found, index = hsv[:rows], found[:rows], index[:rows]
     h, s, v, shift, rise, saturation, luminance, where = (plane[:rows] for plane in planes)
-    shifts, rises, saturations, luminances = columns
     cv2.cvtColor(np.clip(image, 0.0, 1.0, out=out), cv2.COLOR_RGB2HSV, dst=hsv)
     cv2.split(hsv, [h, s, v])
     np.multiply(h, np.float32(STEPS / 360.0), out=where)
     np.fmax(where, 0.0, out=where)  # NaN (damaged input) reads step 0
     np.copyto(index, where, casting="unsafe")  # the step each hue falls in
-    if shifts is not None:
-        where -= index  # how far into it
-        np.take(shifts, index, out=shift)
-        np.take(rises, index, out=rise)
+    where -= index  # how far into it
+    np.take(lookup, index, axis=0, out=found, mode="clip")  # one gather of all four: several times faster
+    cv2.split(found, [shift, rise, saturation, luminance])
+    if changes[0]:
         rise *= where
         h += shift
         h += rise
-    if luminances is not None:
-        np.take(luminances, index, out=luminance)
+    if changes[2]:
         luminance *= s
         luminance += 1.0
         v *= luminance
         np.minimum(v, 1.0, out=v)
-    if saturations is not None:
-        np.take(saturations, index, out=saturation)
+    if changes[1]:
         s *= saturation
         np.minimum(s, 1.0, out=s)
     cv2.merge([h, s, v], hsv)
@@ -145,9 +135,9 @@ def apply(image: np.ndarray, p: dict, ctx) -> np.ndarray:
         out = np.empty(image.shape, dtype=np.float32)
     if not any(values):
         return np.clip(image, 0.0, 1.0, out=out)
-    columns = table(values)
+    lookup, changes = table(values)
     for y in range(0, image.shape[0], BLOCK_ROWS):
-        _mix(image[y:y + BLOCK_ROWS], out[y:y + BLOCK_ROWS], columns)
+        _mix(image[y:y + BLOCK_ROWS], out[y:y + BLOCK_ROWS], lookup, changes)
     return out
 
 
