@@ -85,6 +85,11 @@ def test_channels_are_edited_apart_and_presets_set_the_rgb_curve(qtbot):
     assert widget.plot.channel == "rgb" and widget.plot.curves["rgb"] == tone_curve.PRESETS["Strong contrast"]
     assert events[-1] == ("edited", "rgb", tone_curve.PRESETS["Strong contrast"], False)
     widget.grab()  # paints every curve without error
+    widget.show_channel("blue")
+    widget.straighten_action.trigger()
+    assert widget.plot.curves["blue"] == tone_curve.LINEAR
+    assert widget.plot.curves["rgb"] == tone_curve.PRESETS["Strong contrast"]
+    assert events[-1] == ("edited", "blue", tone_curve.LINEAR, False)
 
 
 def test_in_the_window_a_drag_is_one_undo_step_and_changes_the_picture(qtbot, window, sample):
