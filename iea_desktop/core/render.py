@@ -348,7 +348,8 @@ def _chain(steps: list[Step], src: np.ndarray, src_lo: int, frame: tuple[int, in
         context = sum(s.halo for s in steps[k:])
         lo, hi = max(0, y0 - context), min(frame[0], y1 + context)
         middle = POOL.take((hi - lo,) + src.shape[1:])  # band-sized: recycled, not page-faulted in anew
-        _chain(steps[:k], src, src_lo, frame, lo, hi, middle, small if k > 1 else hi - lo)  # one step: one pass
+        # one step: one pass, but a neighbourhood op (many temporaries) in strips that stay in the cache
+        _chain(steps[:k], src, src_lo, frame, lo, hi, middle, small if k > 1 or steps[0].halo else hi - lo)
         _chain(steps[k:], middle, lo, frame, y0, y1, dst, small, finished, keep_raw)
         POOL.give(middle, references=1)
         return
@@ -400,7 +401,7 @@ def _run_strips(steps: list[Step], image: np.ndarray, poll: Callable[[], None],
     small = strip_rows(width)
     # so that they stay a small share of the work; wide contexts (dehaze, clarity: a hundred rows
     # and more at full size) less so, or each band's buffers would hold most of the picture
-    band = max(small, min(16 * context, 2 * context + 256))
+    band = max(small, min(16 * context, context + 256))
     band = -(-band // SINK_ROWS) * SINK_ROWS
     out = POOL.take(image.shape) if raw else None
     bands = -(-(last - first) // band)

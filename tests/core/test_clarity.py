@@ -11,7 +11,7 @@ from neighbourhood import (check_finite_and_in_range, check_identity, check_no_b
                            check_strips_match_whole, luma, render, step_edge, textured)
 
 OPS = ["clarity", "texture"]
-RADIUS = {"clarity": 40, "texture": 4}  # full-resolution pixels (clarity.RADIUS, texture.RADIUS)
+RADIUS = {"clarity": 32, "texture": 4}  # full-resolution pixels (clarity.RADIUS, texture.RADIUS)
 
 
 def local_contrast(image: np.ndarray, radius: int) -> float:

@@ -17,8 +17,8 @@ import numpy as np
 from .. import filters
 from .base import OpSpec, RenderContext, value_param
 
-PATCH = 10.0  # radius of the dark channel's minimum, full-resolution pixels
-RADIUS = 40.0  # radius of the guided filter that refines the transmission, full-resolution pixels
+PATCH = 8.0  # radius of the dark channel's minimum, full-resolution pixels
+RADIUS = 32.0  # radius of the guided filter that refines the transmission, full-resolution pixels
 EPS = 1e-3
 OMEGA = 0.95  # He et al.: keep a little haze, so depth still reads
 T_MIN = 0.1  # the least transmission divided by (noise would be amplified past 10 x)
