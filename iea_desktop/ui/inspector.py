@@ -1,16 +1,16 @@
 """The inspector: the selected node's controls, generated from the op registry.
 
-Each parameter becomes a control from its definition: numbers a slider plus a spin box (floats
-with decimals), booleans a checkbox, choices a combo box, a node's curves one curve editor
-(``curve_widget.py``: a point drag is one gesture too); the label, range and default come
-from the registry and its help is the tooltip. Sliders have Lightroom's habits: Shift + drag
-moves at a tenth of the speed, arrow keys step (Shift + arrow: ten steps), double-click (on the
-slider or its label) resets. A slider drag, or a burst of wheel/keyboard steps, is one gesture:
-one undo step (``SetNodeFields`` with a gesture id, then ``history.end_gesture()``), named with
-the values it went from and to ("Temperature +10 → +25").
-
-The crop's edges are stored as fractions of the frame but shown in pixels of that frame, with
-the crop's size and ratio; choosing an aspect ratio stores the edges of the box it draws.
+One binder per kind of control (``BINDERS``, and ``OP_BINDERS`` for an op's own fields) builds a
+parameter's widget from its definition, shows the node's value and turns a person's edit into a
+command: numbers a slider plus a spin box (floats with decimals), booleans a checkbox, choices a
+combo box, a node's curves one curve editor (``curve_widget.py``), the crop's edges in pixels of
+its frame with the crop's size and ratio (choosing an aspect ratio stores the edges of the box it
+draws), and the white balance node's presets and eyedropper (``EXTRAS``). The label, range and
+default come from the registry and its help is the tooltip. Sliders have Lightroom's habits:
+Shift + drag moves at a tenth of the speed, arrow keys step (Shift + arrow: ten steps),
+double-click (on the slider or its label) resets. A slider or curve drag, or a burst of
+wheel/keyboard steps, is one gesture: one undo step (``SetNodeFields`` with a gesture id, then
+``history.end_gesture()``), named with the values it went from and to ("Temperature +10 → +25").
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from ..core.ops.base import Param
 from .crop_tool import EDGES, HINT, crop_frame, edges_for_aspect, size_text
 from .curve_widget import CurveWidget
 from .layers_panel import origin_text
+from .theme import restyle
 from .white_balance_controls import WhiteBalanceControls
 
 GESTURE_IDLE_MS = 700  # wheel/keyboard steps closer together than this are one undo step
@@ -206,18 +207,272 @@ class _Gesture(QObject):
                 doc.history.end_gesture()
 
 
+# --- binders: one per kind of control ------------------------------------------------------------
+
+
+class Binder:
+    """Binds one kind of control to a node: builds its widgets (rows of the inspector's form) for a
+    parameter, shows the node's values, and turns a person's edit into a ``SetNodeFields``, one undo
+    step per gesture (the inspector's ``gesture``). A binder may show several parameters (a node's
+    curves share one editor); ``controls`` maps each one to its widget."""
+
+    def __init__(self, inspector: "Inspector"):
+        self.inspector = inspector
+        self.controls: dict[str, QWidget] = {}
+
+    def show(self, node: Node) -> None:
+        """Show ``node``'s values (a control being dragged keeps its own)."""
+
+    # what an edit means; subclasses change what differs for their kind
+    def shown(self, node: Node, name: str):
+        """The value as the control shows it."""
+        return node.params[name]
+
+    def value_text(self, node: Node, name: str, value) -> str:
+        """A shown value for the history: '+25', '2.50', '120 px', '50%', 'on'."""
+        return node.spec.param(name).text(value)
+
+    def what(self, node: Node, name: str) -> str:
+        return f"{node.label}: {node.spec.param(name).label.lower()}"
+
+    def fields(self, node: Node, name: str, value) -> dict:
+        """``SetNodeFields``'s keyword arguments for a shown value."""
+        return {"params": {name: value}}
+
+    def reset(self, node: Node, name: str) -> None:
+        default = node.spec.param(name).default
+        if node.params[name] != default:
+            self.inspector.document.apply(SetNodeFields(node.id, params={name: default}, text=f"Reset {node.label}"))
+
+    # gestures
+    def press(self, name: str) -> None:
+        """A drag begins: the edits until ``release`` are one undo step."""
+        node = self.inspector.node()
+        if node is not None:
+            self.inspector.gesture.touch((node.id, name), held=True, start=self.shown(node, name))
+
+    def release(self) -> None:
+        self.inspector.gesture.end()
+
+    def edit(self, name: str, value, held: bool) -> None:
+        """The person set ``name`` to ``value`` (shown units); ``held``: a drag goes on."""
+        inspector = self.inspector
+        node = inspector.node()
+        if node is None or inspector.document is None:
+            return
+        gesture = inspector.gesture.touch((node.id, name), held, start=self.shown(node, name))
+        change = f"{self.value_text(node, name, inspector.gesture.start)} → {self.value_text(node, name, value)}"
+        inspector.document.apply(SetNodeFields(node.id, gesture=gesture, text=f"{self.what(node, name)} {change}",
+                                               **self.fields(node, name, value)))
+
+    def wire_number(self, control: NumberControl, name: str) -> None:
+        control.edited.connect(lambda value: self.edit(name, value, held=control.held))
+        control.pressed.connect(lambda: self.press(name))
+        control.released.connect(self.release)
+        control.reset_requested.connect(lambda: self.inspector.reset_param(name))
+
+
+def _tooltip(param: Param) -> str:
+    return f"{param.help} (default {param.default})" if param.kind != "bool" else param.help
+
+
+class NumberBinder(Binder):
+    """An int or float: slider + spin box; double-click on either or on the label resets it."""
+
+    def __init__(self, inspector, node, param):
+        super().__init__(inspector)
+        self.control = NumberControl(param.minimum, param.maximum, decimals_for(param), _tooltip(param))
+        self.wire_number(self.control, param.name)
+        label = _ResetLabel(param.label)
+        label.setToolTip(f"{_tooltip(param)}. Double-click to reset.")
+        label.double_clicked.connect(lambda: inspector.reset_param(param.name))
+        inspector.form.addRow(label, self.control)
+        self.controls[param.name] = self.control
+
+    def show(self, node: Node) -> None:
+        for name, control in self.controls.items():
+            if not control.held:
+                control.set_value(self.shown(node, name))
+
+    def value_text(self, node, name, value) -> str:
+        param = node.spec.param(name)
+        if node.spec.iea_tool:
+            return f"{value:+d}" if value else "0"
+        if param.kind == "float":
+            return f"{value:.{decimals_for(param)}f}"
+        return super().value_text(node, name, value)
+
+    def what(self, node, name) -> str:
+        return node.label if node.spec.iea_tool else super().what(node, name)
+
+
+class OpacityBinder(Binder):
+    """The node's opacity, in percent: one control the inspector keeps for every node."""
+
+    NAME = "opacity"
+
+    def __init__(self, inspector):
+        super().__init__(inspector)
+        self.control = NumberControl(0, 100, 0, "How strongly this adjustment applies (100% = fully)", "%")
+        self.wire_number(self.control, self.NAME)
+
+    def show(self, node: Node) -> None:
+        if not self.control.held:
+            self.control.set_value(self.shown(node, self.NAME))
+
+    def shown(self, node, name):
+        return round(node.opacity * 100)
+
+    def value_text(self, node, name, value) -> str:
+        return f"{value:.0f}%"
+
+    def what(self, node, name) -> str:
+        return f"{node.label}: opacity"
+
+    def fields(self, node, name, value) -> dict:
+        return {"opacity": float(value) / 100}
+
+    def reset(self, node, name) -> None:
+        if node.opacity != 1.0:
+            self.inspector.document.apply(SetNodeFields(node.id, opacity=1.0, text=f"Reset {node.label} opacity"))
+
+
+class BoolBinder(Binder):
+    def __init__(self, inspector, node, param):
+        super().__init__(inspector)
+        self.box = QCheckBox(param.label)
+        self.box.setToolTip(_tooltip(param))
+        self.box.toggled.connect(lambda on: self.edit(param.name, bool(on), held=False))
+        inspector.form.addRow("", self.box)
+        self.controls[param.name] = self.box
+        self.name = param.name
+
+    def show(self, node: Node) -> None:
+        self.box.blockSignals(True)
+        self.box.setChecked(bool(node.params[self.name]))
+        self.box.blockSignals(False)
+
+    def value_text(self, node, name, value) -> str:
+        return "on" if value else "off"
+
+
+class ChoiceBinder(Binder):
+    def __init__(self, inspector, node, param):
+        super().__init__(inspector)
+        self.box = QComboBox()
+        for choice in param.choices:
+            self.box.addItem(choice, choice)
+        self.box.setToolTip(_tooltip(param))
+        self.box.currentIndexChanged.connect(lambda _i: self.edit(param.name, self.box.currentData(), held=False))
+        inspector.form.addRow(param.label, self.box)
+        self.controls[param.name] = self.box
+        self.name = param.name
+
+    def show(self, node: Node) -> None:
+        self.box.blockSignals(True)
+        self.box.setCurrentIndex(max(self.box.findData(node.params[self.name]), 0))
+        self.box.blockSignals(False)
+
+
+class CropAspectBinder(ChoiceBinder):
+    """The crop's aspect ratio: choosing one also stores the edges of the box it draws."""
+
+    def fields(self, node, name, value) -> dict:
+        params = {name: value, **edges_for_aspect(node.params, value, crop_frame(self.inspector.document, node))}
+        return {"params": params}
+
+
+class CurveBinder(Binder):
+    """One curve editor for all of a node's curves (``curve_widget.py``); a point drag is one gesture."""
+
+    def __init__(self, inspector, node, param):
+        super().__init__(inspector)
+        self.editor = CurveWidget()
+        self.editor.edited.connect(self.edit)
+        self.editor.pressed.connect(self.press)
+        self.editor.released.connect(self.release)
+        inspector.form.addRow(self.editor)
+        self.controls = {p.name: self.editor for p in node.spec.params if p.kind == "curve"}
+
+    def show(self, node: Node) -> None:
+        for name in self.controls:
+            self.editor.set_curve(name, node.params[name])
+
+
+class CropEdgesBinder(Binder):
+    """The crop's edges, stored as fractions of the frame but shown in pixels of that frame (which a
+    straighten changes), with the crop's size and ratio."""
+
+    def __init__(self, inspector, node, param):
+        super().__init__(inspector)
+        self.pixels: dict[str, int] = {}  # an edge's frame side (width or height): shown = stored x this
+        self.frame: tuple[int, int] | None = None
+        for p in node.spec.params:
+            if p.name in EDGES:  # the range is set by show(), from the frame
+                control = NumberControl(0, 1, 0, f"{p.help.split(',')[0]}, in pixels from the "
+                                        f"{'left' if p.name in ('left', 'right') else 'top'}", " px")
+                self.wire_number(control, p.name)
+                inspector.form.addRow(p.label, control)
+                self.controls[p.name] = control
+        self.size_label = QLabel()
+        self.size_label.setToolTip("The size the crop will have in the exported photo")
+        inspector.form.addRow("Size", self.size_label)
+
+    def show(self, node: Node) -> None:
+        frame = crop_frame(self.inspector.document, node)
+        if frame != self.frame:
+            self.frame = frame
+            for name, control in self.controls.items():
+                self.pixels[name] = frame[0] if name in ("left", "right") else frame[1]
+                control.set_range(0, self.pixels[name])
+        self.size_label.setText(size_text(node.params, frame))
+        for name, control in self.controls.items():
+            if not control.held:
+                control.set_value(self.shown(node, name))
+
+    def shown(self, node, name):
+        return round(node.params[name] * self.pixels[name])
+
+    def value_text(self, node, name, value) -> str:
+        return f"{value} px"
+
+    def fields(self, node, name, value) -> dict:
+        return {"params": {name: value / self.pixels[name]}}
+
+
+class WhiteBalanceBinder(Binder):
+    """The white balance node's presets and eyedropper (``white_balance_controls.py``), under its sliders."""
+
+    def __init__(self, inspector, node, param=None):
+        super().__init__(inspector)
+        self.extras = WhiteBalanceControls(inspector)
+        inspector.form.addRow(self.extras)
+
+    def show(self, node: Node) -> None:
+        self.extras.refresh(node)
+
+
+BINDERS = {"int": NumberBinder, "float": NumberBinder, "bool": BoolBinder, "choice": ChoiceBinder,
+           "curve": CurveBinder}
+OP_BINDERS = {("crop", "aspect"): CropAspectBinder, **{("crop", edge): CropEdgesBinder for edge in EDGES}}
+EXTRAS = {"white_balance": WhiteBalanceBinder}  # rows after the parameters, for what sliders cannot do
+
+
+def binder_for(node: Node, param: Param) -> type[Binder]:
+    return OP_BINDERS.get((node.op, param.name)) or BINDERS[param.kind]
+
+
 class Inspector(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.document: Document | None = None
         self.node_id: str | None = None
         self._op: str | None = None
-        self.controls: dict[str, QWidget] = {}
+        self.binders: list[Binder] = []  # the selected node's, in the form's order
+        self.controls: dict[str, QWidget] = {}  # parameter name -> its widget
         self.gesture = _Gesture(self)
-        self._per_unit: dict[str, float] = {}  # shown = stored x this (the crop's edges: pixels of its frame)
-        self._frame: tuple[int, int] | None = None  # the frame the selected crop applies to
-        self.size_label: QLabel | None = None  # the crop's size and ratio
-        self.white_balance: WhiteBalanceControls | None = None  # presets and eyedropper
+        self._opacity = OpacityBinder(self)
+        self.opacity = self._opacity.control
 
         self.title = QLabel()
         self.title.setObjectName("title")
@@ -232,8 +487,6 @@ class Inspector(QWidget):
         self.reset_button = QPushButton("Reset")
         self.reset_button.setToolTip("Set every value of this adjustment back to its default")
         self.reset_button.clicked.connect(self.reset_all)
-        self.opacity = NumberControl(0, 100, 0, "How strongly this adjustment applies (100% = fully)", "%")
-        self._wire(self.opacity, "opacity")
 
         header = QHBoxLayout()
         header.addWidget(self.title, 1)
@@ -270,6 +523,21 @@ class Inspector(QWidget):
         self._scroll = scroll
         self.show_node(None)
 
+    def _binder(self, kind: type[Binder]) -> Binder | None:
+        return next((b for b in self.binders if isinstance(b, kind)), None)
+
+    @property
+    def size_label(self) -> QLabel | None:
+        """The crop's size and ratio (a crop node selected)."""
+        binder = self._binder(CropEdgesBinder)
+        return binder.size_label if binder is not None else None
+
+    @property
+    def white_balance(self) -> WhiteBalanceControls | None:
+        """Presets and eyedropper (a white balance node selected)."""
+        binder = self._binder(WhiteBalanceBinder)
+        return binder.extras if binder is not None else None
+
     # --- model -> view -----------------------------------------------------------------------
 
     def set_document(self, document: Document | None) -> None:
@@ -302,65 +570,13 @@ class Inspector(QWidget):
             self._build(node)
         self.title.setText(node.label)
         self.origin.setText(origin_text(node))
-        name = "builtinBadge" if node.provenance.origin == "assistant" else "dim"
-        if self.origin.objectName() != name:
-            self.origin.setObjectName(name)
-            self.origin.style().unpolish(self.origin)
-            self.origin.style().polish(self.origin)
+        restyle(self.origin, "builtinBadge" if node.provenance.origin == "assistant" else "dim")
         self.enabled_box.blockSignals(True)
         self.enabled_box.setChecked(node.enabled)
         self.enabled_box.blockSignals(False)
-        if not self.opacity.held:
-            self.opacity.set_value(round(node.opacity * 100))
-        if node.op == "crop":
-            self._show_crop_frame(node)
-        if self.white_balance is not None:
-            self.white_balance.refresh(node)
-        for name, control in self.controls.items():
-            value = self._shown(name, node.params[name])
-            if isinstance(control, NumberControl):
-                if not control.held:
-                    control.set_value(value)
-            elif isinstance(control, QCheckBox):
-                control.blockSignals(True)
-                control.setChecked(bool(value))
-                control.blockSignals(False)
-            elif isinstance(control, QComboBox):
-                control.blockSignals(True)
-                control.setCurrentIndex(max(control.findData(value), 0))
-                control.blockSignals(False)
-            elif isinstance(control, CurveWidget):
-                control.set_curve(name, value)
-
-    def _show_crop_frame(self, node: Node) -> None:
-        """The crop's edges in pixels of the frame it applies to (which a straighten changes)."""
-        frame = crop_frame(self.document, node)
-        if frame != self._frame:
-            self._frame = frame
-            for name in EDGES:
-                length = frame[0] if name in ("left", "right") else frame[1]
-                self._per_unit[name] = length
-                self.controls[name].set_range(0, length)
-        self.size_label.setText(size_text(node.params, frame))
-
-    def _shown(self, name: str, value):
-        """A parameter's value as its control shows it."""
-        return round(value * self._per_unit[name]) if name in self._per_unit else value
-
-    def _value_text(self, node: Node, name: str, value) -> str:
-        """A shown value for the history: '+25', '2.50', '120 px', '50%'."""
-        if name == "opacity":
-            return f"{value:.0f}%"
-        if name in self._per_unit:
-            return f"{value} px"
-        param = node.spec.param(name)
-        if node.spec.iea_tool:
-            return f"{value:+d}" if value else "0"
-        if param.kind == "float":
-            return f"{value:.{decimals_for(param)}f}"
-        if param.kind == "bool":
-            return "on" if value else "off"
-        return param.text(value)
+        self._opacity.show(node)
+        for binder in self.binders:
+            binder.show(node)
 
     def _build(self, node: Node) -> None:
         if self.form.indexOf(self.opacity) >= 0:  # keep the shared opacity control; rows own their widgets
@@ -371,100 +587,33 @@ class Inspector(QWidget):
         self.opacity.hide()
         while self.form.rowCount():
             self.form.removeRow(0)
-        self.controls = {}
-        self._per_unit, self._frame, self.size_label, self.white_balance = {}, None, None, None
+        self.binders, self.controls = [], {}
         self._op = node.op
         self.help.setText(f"{node.spec.help} {HINT}" if node.op == "crop" else node.spec.help)
         for param in node.spec.params:
-            tip = f"{param.help} (default {param.default})" if param.kind != "bool" else param.help
-            if param.kind == "bool":
-                control = QCheckBox(param.label)
-                control.setToolTip(tip)
-                control.toggled.connect(lambda on, name=param.name: self._edit(name, bool(on), held=False))
-                self.form.addRow("", control)
-            elif param.kind == "choice":
-                control = QComboBox()
-                for choice in param.choices:
-                    control.addItem(choice, choice)
-                control.setToolTip(tip)
-                control.currentIndexChanged.connect(
-                    lambda _i, name=param.name, box=control: self._edit(name, box.currentData(), held=False))
-                self.form.addRow(param.label, control)
-            elif param.kind == "curve":  # one curve editor for all of the node's curves
-                control = next((c for c in self.controls.values() if isinstance(c, CurveWidget)), None)
-                if control is None:
-                    control = CurveWidget()
-                    self._wire_curve(control)
-                    self.form.addRow(control)
-            elif node.op == "crop" and param.name in EDGES:  # in pixels: its range is set by _show_crop_frame
-                control = NumberControl(0, 1, 0, f"{param.help.split(',')[0]}, in pixels from the "
-                                        f"{'left' if param.name in ('left', 'right') else 'top'}", " px")
-                self._wire(control, param.name)
-                self.form.addRow(param.label, control)
-            else:
-                control = NumberControl(param.minimum, param.maximum, decimals_for(param), tip)
-                self._wire(control, param.name)
-                label = _ResetLabel(param.label)
-                label.setToolTip(f"{tip}. Double-click to reset.")
-                label.double_clicked.connect(lambda name=param.name: self.reset_param(name))
-                self.form.addRow(label, control)
-            self.controls[param.name] = control
-        if node.op == "crop":
-            self.size_label = QLabel()
-            self.size_label.setToolTip("The size the crop will have in the exported photo")
-            self.form.addRow("Size", self.size_label)
-        if node.op == "white_balance":
-            self.white_balance = WhiteBalanceControls(self)
-            self.form.addRow(self.white_balance)
+            if param.name not in self.controls:  # else an earlier binder shows it too (curves, crop edges)
+                self.binders.append(binder_for(node, param)(self, node, param))
+                self.controls.update(self.binders[-1].controls)
+        if node.op in EXTRAS:
+            self.binders.append(EXTRAS[node.op](self, node))
         if node.spec.stage != "geometry":  # geometry has no meaningful partial opacity
             self.form.addRow("Opacity", self.opacity)
             self.opacity.show()
 
-    def _wire(self, control: NumberControl, name: str) -> None:
-        control.edited.connect(lambda value: self._edit(name, value, held=control.held))
-        control.pressed.connect(lambda: self.gesture.touch((self.node_id, name), held=True, start=control.value()))
-        control.released.connect(self.gesture.end)
-        control.reset_requested.connect(lambda: self.reset_param(name))
-
-    def _wire_curve(self, control: CurveWidget) -> None:
-        """A curve drag is one gesture, as a slider's: one undo step."""
-        control.edited.connect(self._edit)
-        control.pressed.connect(lambda name: self.gesture.touch((self.node_id, name), held=True,
-                                                                start=self.node().params[name]))
-        control.released.connect(self.gesture.end)
+    def _binder_of(self, name: str) -> Binder:
+        if name == OpacityBinder.NAME:
+            return self._opacity
+        return next(b for b in self.binders if name in b.controls)
 
     # --- view -> model (commands) ------------------------------------------------------------
 
-    def _edit(self, name: str, value, held: bool) -> None:
-        node = self.node()
-        if node is None or self.document is None:
-            return
-        old = round(node.opacity * 100) if name == "opacity" else self._shown(name, node.params[name])
-        gesture = self.gesture.touch((node.id, name), held, start=old)  # (a slider press began it already)
-        change = f"{self._value_text(node, name, self.gesture.start)} → {self._value_text(node, name, value)}"
-        if name == "opacity":
-            command = SetNodeFields(node.id, opacity=float(value) / 100, gesture=gesture,
-                                    text=f"{node.label}: opacity {change}")
-        else:
-            label = node.spec.param(name).label
-            what = f"{node.label}" if node.spec.iea_tool else f"{node.label}: {label.lower()}"
-            params = {name: value / self._per_unit[name] if name in self._per_unit else value}
-            if node.op == "crop" and name == "aspect":  # the edges become the box the ratio draws
-                params.update(edges_for_aspect(node.params, value, crop_frame(self.document, node)))
-            command = SetNodeFields(node.id, params=params, gesture=gesture, text=f"{what} {change}")
-        self.document.apply(command)
-
     def reset_param(self, name: str) -> None:
+        """Back to its default ("opacity": fully on)."""
         node = self.node()
         if node is None:
             return
         self.gesture.end()
-        if name == "opacity":
-            if node.opacity != 1.0:
-                self.document.apply(SetNodeFields(node.id, opacity=1.0, text=f"Reset {node.label} opacity"))
-        elif node.params[name] != node.spec.param(name).default:
-            self.document.apply(SetNodeFields(node.id, params={name: node.spec.param(name).default},
-                                              text=f"Reset {node.label}"))
+        self._binder_of(name).reset(node, name)
         self.refresh()
 
     def reset_all(self) -> None:
