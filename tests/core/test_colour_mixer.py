@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 from iea_desktop.core.graph import make_node
-from iea_desktop.core.ops import OpError, RenderContext, get_op
-from iea_desktop.core.ops import colour_mixer
+from iea_desktop.core.ops import OpError, RenderContext, colour_mixer, get_op
 from iea_desktop.core.render import Renderer, apply_node, to_uint8
 
 SPEC = get_op("colour_mixer")

@@ -12,8 +12,7 @@ from iea_desktop.core import pointops
 from iea_desktop.core.document import Document
 from iea_desktop.core.graph import EditGraph, make_node
 from iea_desktop.core.history import AddNode
-from iea_desktop.core.ops import OpError, RenderContext, get_op
-from iea_desktop.core.ops import tone_curve
+from iea_desktop.core.ops import OpError, RenderContext, get_op, tone_curve
 from iea_desktop.core.render import Renderer, apply_node, to_uint8
 
 SPEC = get_op("tone_curve")
