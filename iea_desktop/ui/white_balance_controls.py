@@ -46,14 +46,14 @@ class WhiteBalanceControls(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.status)
         self._canvas = None
-        self._auto: tuple | None = None  # (node id, values) Auto last set: shown as "Auto" while they stay
+        self._chosen: tuple | None = None  # (node id, values, preset): shown while the values stay (Auto, Cloudy)
 
     def refresh(self, node) -> None:
-        """Show the preset the node's values are, or Custom."""
+        """Show the preset the node's values are (the one chosen, where two have the same), or Custom."""
         values = (node.params["temperature"], node.params["tint"])
         name = next((n for n, v in wb.PRESETS.items() if v == values), CUSTOM)
-        if name == CUSTOM and self._auto == (node.id, values):
-            name = "Auto"
+        if self._chosen is not None and self._chosen[:2] == (node.id, values):
+            name = self._chosen[2]
         self.presets.setCurrentText(name)
 
     # --- measuring ---------------------------------------------------------------------------
@@ -100,11 +100,11 @@ class WhiteBalanceControls(QWidget):
                 return
             try:
                 values = wb.auto(image, self.camera())
-                self._auto = (self.inspector.node_id, values)
             except wb.WhiteBalanceError as error:
                 self._say(str(error))
                 self.inspector.refresh()
                 return
+        self._chosen = (self.inspector.node_id, values, name)
         self._set(values, name.lower())
 
     # --- the eyedropper ----------------------------------------------------------------------

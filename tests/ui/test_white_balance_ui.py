@@ -71,10 +71,14 @@ def test_sliders_and_presets(qtbot, window, cast_photo):
     card = shown_pixels(window)[CARD].reshape(-1, 3).mean(axis=0)
     assert card_spread(window) < before / 3 and card[2] > card[0]  # a 2850 K correction of a 3200 K light: a bit blue
 
+    controls.presets.activated.emit(controls.presets.findText("Cloudy"))  # the same values as As shot
+    assert params(window, node_id) == (6500, 10) and controls.presets.currentText() == "Cloudy"
+    wait_rendered(qtbot, window)
+
     inspector.controls["temperature"].set_value(9000)  # the slider moved by hand: no preset any more
     inspector.controls["temperature"].edited.emit(9000)
     wait_rendered(qtbot, window)
-    assert params(window, node_id) == (9000, 0)
+    assert params(window, node_id) == (9000, 10)
     assert controls.presets.currentText() == "Custom"
     assert card_spread(window) > before  # corrected for a blue light: warmer still
 
