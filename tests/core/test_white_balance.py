@@ -123,6 +123,13 @@ def test_as_shot_is_the_default_and_the_identity(make_u8):
     np.testing.assert_array_equal(run(image, *AS_SHOT), image)
 
 
+def test_8bit_input_is_read_as_the_photo_loader_converts_it(make_u8):
+    u8 = make_u8()
+    image = u8.astype(np.float32) / np.float32(255)
+    for values in (AS_SHOT, (4000, 20)):
+        np.testing.assert_array_equal(run(u8, *values), run(image, *values))
+
+
 def test_one_kelvin_from_as_shot_barely_changes_anything(rgb):
     """Continuity at the default: the linear round trip costs at most a 16-bit table step."""
     assert np.abs(run(rgb, AS_SHOT[0] + 1, AS_SHOT[1]) - rgb).max() < 2e-3

@@ -2,17 +2,20 @@
 
 The values name the light to correct for, as RAW editors' sliders do: a higher temperature means
 a bluer light was assumed, so the photo comes out warmer; a positive tint, a greener light, so it
-comes out more magenta. The photo's own white (as shot) is 6500 K, tint +10 (D65, the white an
-sRGB photo is balanced to), and there the op is the identity (the renderer skips it).
+comes out more magenta. The values are relative to the photo's own white (as shot: D65, which an
+sRGB photo is balanced to, or a RAW's camera white balance), which is 6500 K, tint +10 (D65's own
+values); there the op is the identity (the renderer skips it).
 
 The math (``core/colour_science.py``): decode sRGB to linear, multiply by
 M = XYZ_to_sRGB · Bradford(white(K, tint) -> white(6500, +10)) · sRGB_to_XYZ, clip to [0, 1],
 encode sRGB. For a camera RAW (``ctx.camera``: the renderer's, from the photo) the channels are
 scaled in the camera's white-balanced RGB instead, M = rgb_cam · diag(cam(white(6500, +10)) /
 cam(white(K, tint))) · rgb_cam^-1, which is the RAW develop with its multipliers changed (the
-developed pixels are linear in the camera's data once their BT.709 curve is decoded). The decode and encode are 65,536-entry tables in the compiled kernel and M one
-``cv2.transform``: three passes, on strips on every core (a 3x3 matrix mixes the channels, which
-the fused point runs cannot express).
+developed pixels are linear in the camera's data once their BT.709 curve is decoded).
+
+The decode and encode are 65,536-entry tables in the compiled kernel and M one ``cv2.transform``:
+three passes, on strips on every core (a 3x3 matrix mixes the channels, which the fused point
+runs cannot express).
 """
 
 from __future__ import annotations
@@ -68,18 +71,19 @@ def _scratch(shape: tuple) -> np.ndarray:
 
 
 def apply(image: np.ndarray, p: dict, ctx) -> np.ndarray:
-    """Three passes: decode into the result's buffer, the matrix into a recycled one, encode back
-    (``cv2.transform`` in place is twice as slow), a buffer the thread keeps."""
+    """Decode into the result's buffer, the matrix into a buffer the thread keeps (``cv2.transform``
+    in place is twice as slow), encode back."""
     import cv2
 
     from .. import kernel
     from ..pointops import TABLE
+    from ..render import as_float  # 8-bit pixels as the photo loader converts them (the kernel reads them so too)
 
     out = ctx.out
     if out is None or ctx.out_offset != 0 or out.shape != image.shape:
         out = np.empty(image.shape, dtype=np.float32)
     if (p["temperature"], p["tint"]) == AS_SHOT:  # the matrix is the identity: no table round trip
-        return np.clip(image, 0.0, 1.0, out=out, dtype=np.float32, casting="unsafe")
+        return np.clip(as_float(image), 0.0, 1.0, out=out)
     camera = ctx.camera
     decode, encode = _tables("srgb" if camera is None else camera.transfer)
     source = np.ascontiguousarray(image, dtype=np.uint8 if image.dtype == np.uint8 else np.float32)
