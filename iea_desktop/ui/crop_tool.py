@@ -19,6 +19,7 @@ turns them into commands. Sizes are shown in pixels of the frame the crop applie
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from PySide6.QtCore import QLineF, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
@@ -88,6 +89,20 @@ def level_angle(angle: float, line: QLineF) -> float:
     return min(max(angle - tilt, -MAX_ANGLE), MAX_ANGLE)
 
 
+@dataclass
+class _Drag:
+    """A gesture under way: "level" (a line from ``start_pos`` to ``pos``), "rotate" (about
+    ``centre``, from ``start_angle``) or "crop" (``handle``, or "move", from ``start_edges``)."""
+
+    kind: str
+    start_pos: QPointF  # where the press was, on screen
+    pos: QPointF  # where the pointer is now
+    centre: QPointF | None = None
+    start_angle: float = 0.0
+    handle: str = ""
+    start_edges: tuple = ()  # left, top, right, bottom (fractions of the frame)
+
+
 class CropTool(QObject):
     """State and gestures of the crop tool; ``canvas`` maps between screen and image space."""
 
@@ -101,7 +116,7 @@ class CropTool(QObject):
         self.frame: tuple[int, int] | None = None  # the cropped frame's size in full-resolution pixels
         self.angle = 0.0  # the straighten angle the photo is shown at
         self.level = False  # level mode: a drag draws a line along the horizon
-        self._drag: tuple | None = None
+        self._drag: _Drag | None = None
         self._moved = False  # the drag has changed something (a click alone changes nothing)
 
     @property
@@ -115,7 +130,7 @@ class CropTool(QObject):
     def set_params(self, params: dict | None, frame: tuple[int, int] | None = None, angle: float = 0.0) -> None:
         self.params = dict(params) if params is not None else None
         self.frame = frame
-        if self._drag is None or self._drag[0] != "rotate":
+        if self._drag is None or self._drag.kind != "rotate":
             self.angle = angle
         if params is None:
             self._drag = None
@@ -166,57 +181,53 @@ class CropTool(QObject):
         if kind is None:
             return False
         self._moved = False
-        if kind == "level":
-            self._drag = ("level", pos, pos)
-        elif kind == "rotate":
-            centre = self.screen_rect().center()
-            self._drag = ("rotate", centre, pos, self.angle)
+        if kind in ("level", "rotate"):
+            self._drag = _Drag(kind, pos, pos, centre=self.screen_rect().center(), start_angle=self.angle)
         else:
             w, h = self.canvas.image_size()
             rect = self.rect()
             start = (rect.left() / w, rect.top() / h, rect.right() / w, rect.bottom() / h)
-            self._drag = ("crop", kind, start, pos)
+            self._drag = _Drag("crop", pos, pos, handle=kind, start_edges=start)
         return True
 
     def move(self, pos: QPointF, modifiers) -> None:
-        kind = self._drag[0]
+        drag = self._drag
+        drag.pos = pos
         self._moved = True
-        if kind == "level":
-            self._drag = ("level", self._drag[1], pos)
+        if drag.kind == "level":
             self.canvas.update()
-        elif kind == "rotate":
-            _, centre, start_pos, start_angle = self._drag
-            turned = QLineF(centre, start_pos).angleTo(QLineF(centre, pos))  # counter-clockwise, 0..360
+        elif drag.kind == "rotate":
+            turned = QLineF(drag.centre, drag.start_pos).angleTo(QLineF(drag.centre, pos))  # counter-clockwise, 0..360
             turned = -((turned + 180) % 360 - 180)
-            self.angle = round(min(max(start_angle + turned, -MAX_ANGLE), MAX_ANGLE), 2)
+            self.angle = round(min(max(drag.start_angle + turned, -MAX_ANGLE), MAX_ANGLE), 2)
             self.canvas.update()
             self.angle_edited.emit(self.angle, False)
         else:
-            _, handle, start, start_pos = self._drag
-            edges = self._crop_drag(handle, start, start_pos, pos, bool(modifiers & Qt.ShiftModifier))
+            edges = self._crop_drag(drag, bool(modifiers & Qt.ShiftModifier))
             self.params.update(edges)
             self.canvas.update()
             self.crop_edited.emit(edges, False)
 
     def release(self, pos: QPointF) -> None:
         drag, self._drag = self._drag, None
-        if drag[0] == "level":
-            line = QLineF(drag[1], pos)
+        if drag.kind == "level":
+            line = QLineF(drag.start_pos, pos)
             if line.length() >= MIN_LEVEL_LINE:
                 self.angle = round(level_angle(self.angle, line), 2)
                 self.angle_edited.emit(self.angle, True)
             self.canvas.update()
         elif not self._moved:
             return
-        elif drag[0] == "rotate":
+        elif drag.kind == "rotate":
             self.angle_edited.emit(self.angle, True)
         else:
             self.crop_edited.emit({k: self.params[k] for k in EDGES}, True)
 
-    def _crop_drag(self, handle: str, start: tuple, start_pos: QPointF, pos: QPointF, keep_ratio: bool) -> dict:
-        """New edges (fractions) for a drag of ``handle`` that started at ``start``."""
+    def _crop_drag(self, drag: _Drag, keep_ratio: bool) -> dict:
+        """New edges (fractions) for a drag of a handle (or of the box: "move")."""
         canvas = self.canvas
         w, h = canvas.image_size()
+        handle, start, start_pos, pos = drag.handle, drag.start_edges, drag.start_pos, drag.pos
         left, top, right, bottom = start
         if handle == "move":
             dx = (pos.x() - start_pos.x()) / canvas.zoom / w
@@ -253,7 +264,7 @@ class CropTool(QObject):
         inner = QPainterPath()
         inner.addRect(screen)
         p.fillPath(shade.subtracted(inner), QColor(0, 0, 0, 150))
-        rotating = self._drag is not None and self._drag[0] == "rotate"
+        rotating = self._drag is not None and self._drag.kind == "rotate"
         lines = 8 if rotating else 2  # a finer grid while turning, to line things up against
         p.setPen(QPen(QColor(255, 255, 255, 90), 1))
         for i in range(1, lines + 1):
@@ -268,10 +279,10 @@ class CropTool(QObject):
         p.setPen(QPen(QColor(0, 0, 0, 160), 1))
         for point in self.handles().values():
             p.drawRect(QRectF(point.x() - HANDLE / 2, point.y() - HANDLE / 2, HANDLE, HANDLE))
-        if self._drag is not None and self._drag[0] == "level":
+        if self._drag is not None and self._drag.kind == "level":
             p.setRenderHint(QPainter.Antialiasing)
             p.setPen(QPen(QColor(255, 220, 60), 2))
-            p.drawLine(self._drag[1], self._drag[2])
+            p.drawLine(self._drag.start_pos, self._drag.pos)
         text = self.size_text()
         if rotating or self.angle:
             text += f" · straightened {self.angle:+.1f}°"
