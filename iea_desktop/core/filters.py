@@ -122,10 +122,15 @@ def guided(guide: np.ndarray, src: np.ndarray | None, radius: int, eps: float, o
     return _up(a, step, skip, rows, width), _up(b, step, skip, rows, width)
 
 
+def three(plane: np.ndarray) -> np.ndarray:
+    """A (h, w) plane as (h, w, 3), the same in every channel (OpenCV's copy: numpy's broadcasting
+    or per-channel strides over RGB run several times slower)."""
+    return cv2.cvtColor(plane, cv2.COLOR_GRAY2RGB)
+
+
 def add_to_channels(out: np.ndarray, *changes: np.ndarray) -> np.ndarray:
     """out[..., k] += changes[k] (one change: to every channel), then clipped to [0, 1], in place."""
-    for k in range(out.shape[2]):
-        out[..., k] += changes[k if len(changes) > 1 else 0]
+    cv2.add(out, three(changes[0]) if len(changes) == 1 else cv2.merge(changes), dst=out)
     return np.clip(out, 0.0, 1.0, out=out)
 
 

@@ -77,16 +77,13 @@ def apply(image: np.ndarray, p: dict, ctx: RenderContext) -> np.ndarray:
         np.maximum(t, T_MIN, out=t)
         np.divide(1.0, t, out=t)
         cv2.subtract(out, a4, dst=out)
-        for k in range(3):
-            out[..., k] *= t
+        cv2.multiply(out, filters.three(t), dst=out)
         cv2.add(out, a4, dst=out)
     else:  # more haze: J = I - h (I - A), h = |v| (0.3 + 0.6 (1 - t)): thicker where the haze already is
         t *= 0.6 * v
         t += -0.9 * v
         from_a = cv2.subtract(out, a4)
-        for k in range(3):
-            from_a[..., k] *= t
-        cv2.subtract(out, from_a, dst=out)
+        cv2.subtract(out, cv2.multiply(from_a, filters.three(t), dst=from_a), dst=out)
     return np.clip(out, 0.0, 1.0, out=out)
 
 
