@@ -300,10 +300,10 @@ def estimates(active: list[Node], start: int, source: np.ndarray, scale: float,
         renderer.camera = camera
         upstream = renderer.render(small, "estimate", active[:i], scale=small_scale, use_cache=False)
         found[i] = node.spec.estimate(upstream, RenderContext(scale=small_scale, seed=node_seed(node)))
-        if known is not None:
+        if known is not None:  # the oldest out first; list() copies at once (renders run on several threads)
             known[key] = found[i]
-            while len(known) > 16:
-                known.pop(next(iter(known)))
+            for old in list(known)[:-16]:
+                known.pop(old, None)
     return found
 
 

@@ -105,3 +105,23 @@ def test_the_estimate_is_of_the_ops_input():
     exposed = Renderer().render(image, "s", nodes[:1])
     np.testing.assert_allclose(before, airlight(exposed, RenderContext()), atol=0.02)
     assert np.all(before < airlight(image, RenderContext()) - 0.1)
+
+
+def test_a_slider_move_reuses_the_estimate_and_an_upstream_change_does_not():
+    image, _ = hazy()
+    made = []
+    spec = REGISTRY["dehaze"]
+    original = spec.estimate
+    object.__setattr__(spec, "estimate", lambda img, ctx: made.append(1) or original(img, ctx))  # OpSpec is frozen
+    try:
+        renderer = Renderer()
+        exposure, dehaze = make_node("exposure", {"value": -30}), make_node("dehaze", {"value": 40})
+        renderer.render(image, "s", [exposure, dehaze])
+        dehaze.params = {"value": 60}  # the dehaze slider moves: the same picture under it
+        renderer.render(image, "s", [exposure, dehaze])
+        assert len(made) == 1
+        exposure.params = {"value": -20}  # something before it changes: a new estimate
+        renderer.render(image, "s", [exposure, dehaze])
+        assert len(made) == 2
+    finally:
+        object.__setattr__(spec, "estimate", original)
