@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import time
 from pathlib import Path
@@ -31,7 +32,6 @@ class Document:
         self.notes: list[str] = []  # things the person should be told (a refused project, a changed photo)
         self.dirty = False
         self.renderer = Renderer()
-        self.renderer.camera = info.camera  # a RAW's white balance acts in its camera's space
         self._preview: np.ndarray | None = None
         self._preview_kind = ""
         self._full: np.ndarray | None = None
@@ -39,6 +39,8 @@ class Document:
         stat = self.path.stat()
         # ascii(): a file name that is not valid UTF-8 (surrogates in Python) still makes a cache key
         self._identity = f"{ascii(str(self.path.resolve()))}|{stat.st_mtime_ns}|{stat.st_size}"
+        if info.is_raw:  # a RAW's white balance acts in its camera's space, read when a white balance renders
+            self.renderer.camera = functools.partial(image_io.raw_camera, self.path, self._identity)
         self.history.subscribe(self._on_change)
 
     # --- opening and saving ------------------------------------------------------------------

@@ -23,7 +23,7 @@ from functools import lru_cache
 import numpy as np
 
 from . import colour_science as cs
-from .ops.white_balance import AS_SHOT, matrix, space, white_xy
+from .ops.white_balance import AS_SHOT, matrix, resolve, space, white_xy
 
 # (temperature, tint) per preset; "as shot" is the photo's own white, "auto" is measured (``auto``).
 PRESETS: dict[str, tuple[int, int] | None] = {
@@ -49,7 +49,7 @@ def values_for_light(rgb: np.ndarray, camera: cs.Camera | None = None) -> tuple[
     """(temperature, tint) of the op that turns the linear colour ``rgb`` neutral: the op scales the
     channels of its space (Bradford's cones, or the RAW's camera RGB) from the light's white to the
     as-shot white, so the light is rgb with each channel times as-shot white's over sRGB white's."""
-    rgb = np.asarray(rgb, dtype=np.float64)
+    rgb, camera = np.asarray(rgb, dtype=np.float64), resolve(camera)
     if not np.all(np.isfinite(rgb)) or float(cs.RGB_TO_XYZ[1] @ np.maximum(rgb, 0)) < _DARKEST:
         raise WhiteBalanceError("that spot is too dark to tell the colour of the light; pick something light grey")
     light = cs.light_to_neutralise(space(camera), np.maximum(rgb, 1e-6), white_xy(*AS_SHOT))
@@ -61,6 +61,7 @@ def values_for_light(rgb: np.ndarray, camera: cs.Camera | None = None) -> tuple[
 def eyedropper(image: np.ndarray, x: int, y: int, camera: cs.Camera | None = None) -> tuple[int, int]:
     """The values that make the patch around pixel (x, y) of ``image`` (the op's input, encoded float
     RGB) neutral; ``camera``: the photo's, if it is a RAW (RenderContext.camera)."""
+    camera = resolve(camera)
     height, width = image.shape[:2]
     if not (0 <= x < width and 0 <= y < height):
         raise WhiteBalanceError(f"({x}, {y}) is outside the picture ({width} × {height})")
@@ -153,4 +154,5 @@ def estimate_light(image: np.ndarray, camera: cs.Camera | None = None) -> np.nda
 def auto(image: np.ndarray, camera: cs.Camera | None = None) -> tuple[int, int]:
     """(temperature, tint) that neutralise the estimated light of an encoded float picture (the op's
     input; ``camera`` as for ``eyedropper``)."""
+    camera = resolve(camera)
     return values_for_light(estimate_light(image, camera), camera)

@@ -341,12 +341,25 @@ def test_raw_grey_card_neutral_with_the_eyedropper(tmp_path):
     assert spread(doc.render_full(), RAW_CARD) < 2 / 255
 
 
-def test_a_raw_photo_carries_its_camera_matrix_to_the_renderer(tmp_path):
+def test_a_raw_photo_gives_the_renderer_its_camera_when_a_white_balance_renders(tmp_path, monkeypatch):
+    """LibRaw gives the matrix only once the RAW is unpacked: opening the photo and rendering it
+    without a white balance must not read it (a quarter of a second at 24 MP)."""
+    from iea_desktop.core import image_io
     from iea_desktop.core.document import Document
+    from iea_desktop.core.history import AddNode
+    from iea_desktop.core.ops.white_balance import resolve
 
+    reads = []
+    monkeypatch.setattr(image_io, "_camera", lambda raw, read=image_io._camera: reads.append(1) or read(raw))
     doc = Document.open(write_grey_card_dng(tmp_path / "card.dng", WARM_LIGHT, WARM_LIGHT))
-    camera = doc.info.camera
-    assert camera is not None and camera.transfer == "bt709" and doc.renderer.camera == camera
+    doc.render_preview()
+    assert reads == []
+    doc.apply(AddNode(make_node("white_balance", {"temperature": 5000})))
+    doc.render_preview()
+    doc.render_full()
+    assert reads == [1]  # once per photo
+    camera = resolve(doc.renderer.camera)
+    assert camera is not None and camera.transfer == "bt709"
     np.testing.assert_allclose(np.array(camera.rgb_cam).reshape(3, 3).sum(axis=1), 1.0, atol=1e-3)
     from PIL import Image
 
@@ -359,10 +372,10 @@ def test_raw_white_balance_is_the_develop_with_other_multipliers(tmp_path):
     with the as-shot multipliers times the op's ratios (compared as chromaticities, in linear light)."""
     import rawpy
 
-    from iea_desktop.core.image_io import probe
+    from iea_desktop.core.image_io import raw_camera
 
     dng = write_grey_card_dng(tmp_path / "card.dng", WARM_LIGHT, WARM_LIGHT, level=0.2)  # nothing clips
-    camera = probe(dng).camera
+    camera = raw_camera(dng)
     settings = dict(output_bps=16, no_auto_bright=True)
     with rawpy.imread(str(dng)) as raw:
         as_shot = np.asarray(raw.camera_whitebalance[:3], dtype=np.float64)

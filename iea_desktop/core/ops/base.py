@@ -128,7 +128,7 @@ class RenderContext:
     origin: int = 0
     out: np.ndarray | None = field(default=None, compare=False, repr=False)
     out_offset: int = 0
-    camera: Any = None  # a RAW photo's colour (colour_science.Camera): white balance acts in its space
+    camera: Any = None  # a RAW's colour (colour_science.Camera), or a function that reads it: white balance acts in its space
     estimate: Any = field(default=None, compare=False, repr=False)
 
     def frame_size(self, rows: int, width: int) -> tuple[int, int]:

@@ -8,7 +8,8 @@ values); there the op is the identity (the renderer skips it).
 
 The math (``core/colour_science.py``): decode sRGB to linear, multiply by
 M = XYZ_to_sRGB · Bradford(white(K, tint) -> white(6500, +10)) · sRGB_to_XYZ, clip to [0, 1],
-encode sRGB. For a camera RAW (``ctx.camera``: the renderer's, from the photo) the channels are
+encode sRGB. For a camera RAW (``ctx.camera``: the renderer's, read from the photo the first time
+a white balance renders) the channels are
 scaled in the camera's white-balanced RGB instead, M = rgb_cam · diag(cam(white(6500, +10)) /
 cam(white(K, tint))) · rgb_cam^-1, which is the RAW develop with its multipliers changed (the
 developed pixels are linear in the camera's data once their BT.709 curve is decoded).
@@ -33,6 +34,11 @@ AS_SHOT = (6500, 10)  # (temperature, tint) of the photo's own white: D65 is 650
 
 def white_xy(temperature: float, tint: float) -> tuple[float, float]:
     return cs.kelvin_tint_to_xy(temperature, tint)
+
+
+def resolve(camera) -> cs.Camera | None:
+    """RenderContext.camera as a Camera: it may be a function that reads it (image_io.raw_camera)."""
+    return camera() if callable(camera) else camera
 
 
 def space(camera: cs.Camera | None) -> np.ndarray:
@@ -84,7 +90,7 @@ def apply(image: np.ndarray, p: dict, ctx) -> np.ndarray:
         out = np.empty(image.shape, dtype=np.float32)
     if (p["temperature"], p["tint"]) == AS_SHOT:  # the matrix is the identity: no table round trip
         return np.clip(as_float(image), 0.0, 1.0, out=out)
-    camera = ctx.camera
+    camera = resolve(ctx.camera)
     decode, encode = _tables("srgb" if camera is None else camera.transfer)
     source = np.ascontiguousarray(image, dtype=np.uint8 if image.dtype == np.uint8 else np.float32)
     kernel.run(source, out, [(TABLE, 65535.0, 0.0, decode)])
