@@ -59,7 +59,7 @@ class WhiteBalanceControls(QWidget):
     # --- measuring ---------------------------------------------------------------------------
 
     def node_input(self) -> np.ndarray | None:
-        """The node's input at preview size: the nodes before it rendered, float32 sRGB."""
+        """The node's input at preview size: the nodes before it rendered (float32, encoded as the photo is)."""
         document, node = self.inspector.document, self.inspector.node()
         if document is None or node is None:
             return None
