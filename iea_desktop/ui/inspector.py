@@ -16,6 +16,7 @@ wheel/keyboard steps, is one gesture: one undo step (``SetNodeFields`` with a ge
 from __future__ import annotations
 
 import uuid
+from typing import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -174,12 +175,14 @@ class NumberControl(QWidget):
         self.edited.emit(value)
 
 
-class _Gesture(QObject):
-    """Groups consecutive edits of one control into one undo step."""
+class Gesture(QObject):
+    """Groups consecutive edits of one control into one undo step: ``touch`` gives the id the
+    edits' ``SetNodeFields`` share while the control (``key``) stays the same and, unless it is
+    held, edits come closer together than GESTURE_IDLE_MS; ``end`` closes the step."""
 
-    def __init__(self, inspector: "Inspector"):
-        super().__init__(inspector)
-        self._inspector = inspector
+    def __init__(self, parent: QObject, document: Callable[[], Document | None]):
+        super().__init__(parent)
+        self._document = document
         self.id: str | None = None
         self.key = None
         self.start = None  # the value the control had when the gesture began
@@ -202,7 +205,7 @@ class _Gesture(QObject):
         self._timer.stop()
         if self.id is not None:
             self.id = self.key = None
-            doc = self._inspector.document
+            doc = self._document()
             if doc is not None:
                 doc.history.end_gesture()
 
@@ -470,7 +473,7 @@ class Inspector(QWidget):
         self._op: str | None = None
         self.binders: list[Binder] = []  # the selected node's, in the form's order
         self.controls: dict[str, QWidget] = {}  # parameter name -> its widget
-        self.gesture = _Gesture(self)
+        self.gesture = Gesture(self, lambda: self.document)
         self._opacity = OpacityBinder(self)
         self.opacity = self._opacity.control
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
@@ -36,7 +35,7 @@ from .empty_state import EmptyState
 from .export_dialog import ExportDialog
 from .histogram import HistogramWidget
 from .history_panel import HistoryPanel
-from .inspector import Inspector
+from .inspector import Gesture, Inspector
 from .layers_panel import LayersPanel
 from .preview import PreviewPipeline, PreviewResult
 from .settings import Settings, recent_labels
@@ -78,12 +77,12 @@ class MainWindow(QMainWindow):
         self._signal: _DocumentSignal | None = None
         self._refresh_scheduled = False
         self._autosaving = False
-        self._crop_gesture: str | None = None
         self._crop_entry: int | None = None  # the history position when the crop tool was entered
         self._angle_start: tuple | None = None  # a rotation's start: (history position, node added, angle)
         self._hidden_docks: list[QDockWidget] = []  # the panels Tab hid
         self._before_pressed: tuple[float, bool, bool] | None = None  # \\ down: (when, shown before, repeated)
 
+        self.crop_gesture = Gesture(self, lambda: self.document)  # a drag of the crop tool: one undo step
         self._build_widgets()
         self._build_actions()
         self._build_menus()
@@ -348,7 +347,7 @@ class MainWindow(QMainWindow):
     def install_document(self, doc: Document) -> None:
         self.pipeline.cancel_all()
         self.autosave_timer.stop()
-        self._crop_gesture = None
+        self.crop_gesture.end()
         self.document = doc
         self._signal = _DocumentSignal(self)
         self._signal.changed.connect(self._document_changed)
@@ -435,11 +434,10 @@ class MainWindow(QMainWindow):
         node = self.selected_node()
         if node is None or node.op != "crop" or self.assistant_controller.busy:
             return
-        self._crop_gesture = self._crop_gesture or uuid.uuid4().hex[:10]
-        self.document.apply(SetNodeFields(node.id, params=edges, gesture=self._crop_gesture, text="Crop"))
+        gesture = self.crop_gesture.touch("crop", held=True)
+        self.document.apply(SetNodeFields(node.id, params=edges, gesture=gesture, text="Crop"))
         if final:
-            self.document.history.end_gesture()
-            self._crop_gesture = None
+            self.crop_gesture.end()
 
     def _angle_edited(self, angle: float, final: bool) -> None:
         """A rotation drag or a level line of the crop tool: the (last) straighten node's angle."""
@@ -454,13 +452,12 @@ class MainWindow(QMainWindow):
         if node is None:
             self.document.apply(AddNode(make_node("straighten", {"angle": angle}, provenance=Provenance("user"))))
         else:
-            self._crop_gesture = self._crop_gesture or uuid.uuid4().hex[:10]
             self.document.apply(SetNodeFields(node.id, params={"angle": angle}, enabled=True,
-                                              gesture=self._crop_gesture,
+                                              gesture=self.crop_gesture.touch("straighten", held=True),
                                               text=f"Straighten {old:+.1f}° → {angle:+.1f}°"))
         if final:
-            history.end_gesture()
-            self._crop_gesture = self._angle_start = None
+            self.crop_gesture.end()
+            self._angle_start = None
             if added and history.position > position + 1:  # one undo step: adding the node at its final angle
                 history.goto(position)
                 self.document.apply(AddNode(make_node("straighten", {"angle": angle}, provenance=Provenance("user"))))

@@ -233,3 +233,21 @@ def test_whole_frame_while_cropping_and_handle_drags_are_one_step(qtbot, window,
     assert window.document.history.labels() == ["Add Crop", "Crop"]
     wait_rendered(qtbot, window)
     assert window.canvas.after.pixels.shape[1] == 768  # still the whole frame while cropping
+
+
+def test_a_rotation_drag_on_an_existing_straighten_is_one_named_step(qtbot, window, sample):
+    open_photo(qtbot, window, sample)
+    window.document.apply(AddNode(make_node("straighten", {"angle": 2.0})))
+    enter(qtbot, window)
+    canvas = window.canvas
+    drag(qtbot, canvas, handle(window, "tl"), handle(window, "tl") + QPoint(120, 80))
+    box = canvas.crop_tool.screen_rect()
+    centre, radius = box.center(), box.height() / 2 + 40
+    start = centre + QPointF(0, radius)
+    points = [centre + radius * QPointF(math.cos(math.radians(a)), math.sin(math.radians(a))) for a in (92, 94, 96)]
+    labels = window.document.history.labels()
+    drag(qtbot, canvas, start, *points)  # three moves while held, then let go
+    assert window.document.history.labels()[:-1] == labels  # one undo step, and the next drag is another
+    assert window.document.history.labels()[-1].startswith("Straighten +2.0° → +8.0°")
+    drag(qtbot, canvas, start, points[0])
+    assert len(window.document.history.labels()) == len(labels) + 2
