@@ -255,9 +255,7 @@ def test_broken_model_files_are_refused(work, capfd):
 
 
 SPECIAL_CASES = [
-    pytest.param(kind, role, id=f"{kind}-as-{role}", marks=[pytest.mark.xfail(
-        reason="export.check_target: Path.resolve raises RuntimeError on a symlink loop (core/export.py)")]
-        if (kind, role) == ("link-loop", "output") else [])
+    pytest.param(kind, role, id=f"{kind}-as-{role}")
     for role in fuzz.SPECIAL_ROLES for kind in fuzz.SPECIAL_KINDS
     if not (role in fuzz.WRITTEN_ROLES and kind.startswith("dev-"))
 ]

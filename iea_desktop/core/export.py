@@ -56,7 +56,8 @@ def check_target(target: Path, source: Path | None) -> None:
     """Refuse to write over the original photo (or any of its hard links)."""
     if source is None:
         return
-    same = target.resolve() == Path(source).resolve()
+    # realpath, not Path.resolve: a link that points to itself must not raise RuntimeError here
+    same = os.path.realpath(target) == os.path.realpath(source)
     if not same and target.exists():
         try:
             same = os.path.samefile(target, source)

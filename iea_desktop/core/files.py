@@ -126,9 +126,13 @@ def atomic_write(path: str | os.PathLike, data: bytes, parents: bool = False) ->
         if parents:
             folder.mkdir(parents=True, exist_ok=True)
         try:
-            mode = stat.S_IMODE(os.stat(target).st_mode)
+            status = os.stat(target)
         except FileNotFoundError:
             mode = None
+        else:  # never replace a device, FIFO or folder (`-o out.jpg` linked to /dev/zero, as root)
+            if not stat.S_ISREG(status.st_mode):
+                raise OSError(errno.EEXIST, "it is not a regular file")
+            mode = stat.S_IMODE(status.st_mode)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
         for _ in range(100):
             tmp = folder / _temporary_name(target.name)

@@ -73,6 +73,21 @@ def test_a_symlink_is_written_through_to_its_target(tmp_path):
     assert sorted(p.name for p in real.parent.iterdir()) == ["project.iea.json"]
 
 
+@pytest.mark.skipif(not POSIX, reason="FIFOs and symlinks")
+@pytest.mark.parametrize("kind", ["fifo", "folder"])
+def test_what_is_not_a_regular_file_is_never_replaced(kind, tmp_path):
+    """`-o out.jpg` linked to a device (here a FIFO or a folder: the same check) must not replace it."""
+    special = tmp_path / "special"
+    os.mkfifo(special) if kind == "fifo" else special.mkdir()
+    link = tmp_path / "out.jpg"
+    link.symlink_to(special)
+    for path in (link, special):
+        with pytest.raises(WriteError, match="not a regular file"):
+            files.atomic_write(path, b"data")
+    assert (stat.S_ISFIFO if kind == "fifo" else stat.S_ISDIR)(os.stat(special).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jpg", "special"]
+
+
 @pytest.mark.parametrize("code,words", [
     (errno.ENOSPC, "the disk is full"), (errno.EROFS, "read-only"), (errno.EACCES, "permission denied"),
     (errno.EIO, None),
