@@ -13,12 +13,13 @@ import dataclasses
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QKeySequence, QPainter
 from PySide6.QtWidgets import (
-    QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QMenu, QPushButton, QStyle, QStyledItemDelegate, QToolButton,
+    QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QMenu, QMessageBox, QPushButton, QStyle, QStyledItemDelegate,
+    QToolButton,
     QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
 from ..core.document import Document
-from ..core.graph import Node, Provenance, make_node
+from ..core.graph import GraphLimitError, Node, Provenance, make_node
 from ..core.history import AddNode, Compound, MoveNode, RemoveNode, SetNodeFields
 from ..core.ops import REGISTRY
 from . import theme
@@ -320,7 +321,8 @@ class LayersPanel(QWidget):
         if self.document is None:
             return None
         node = make_node(op, provenance=Provenance("user"))
-        self.document.apply(AddNode(node))
+        if not self._add(AddNode(node)):
+            return None
         self.refresh()
         self.select(node.id)
         return node.id
@@ -337,9 +339,19 @@ class LayersPanel(QWidget):
         copy = make_node(node.op, dict(node.params), node.version, Provenance("user"))
         copy.enabled, copy.opacity = node.enabled, node.opacity
         index = self.document.graph.index_of(node.id) + 1
-        self.document.apply(Compound([AddNode(copy, index=index)], text=f"Duplicate {node.label}"))
+        if not self._add(Compound([AddNode(copy, index=index)], text=f"Duplicate {node.label}")):
+            return
         self.refresh()
         self.select(copy.id)
+
+    def _add(self, command) -> bool:
+        """Apply a command that adds a node; past the graph's limit, say so instead (nothing changes)."""
+        try:
+            self.document.apply(command)
+        except GraphLimitError as error:
+            QMessageBox.information(self, "Too many adjustments", f"{error}. Remove or merge some first.")
+            return False
+        return True
 
     def move(self, node_id: str, new_index: int) -> None:
         node = self._node(node_id)

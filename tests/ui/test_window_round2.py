@@ -232,3 +232,20 @@ def test_the_crop_button_the_assistant_names_is_in_the_toolbar(window):
     toolbar = window.findChild(QToolBar, "mainToolbar")
     crop = [a for a in toolbar.actions() if a.iconText() == "Crop"]
     assert crop and crop[0].shortcut().toString() == "R"
+
+
+def test_adding_past_the_graph_limit_says_so_and_changes_nothing(qtbot, window, sample, monkeypatch):
+    from iea_desktop.core import graph
+    from iea_desktop.ui import layers_panel
+
+    open_photo(qtbot, window, sample)
+    window.layers.add("exposure")
+    shown = []
+    monkeypatch.setattr(layers_panel.QMessageBox, "information", lambda parent, title, text: shown.append(text))
+    monkeypatch.setattr(graph, "MAX_NODES", len(window.document.graph.nodes))
+    before = [node.id for node in window.document.graph.nodes]
+    assert window.layers.add("contrast") is None
+    window.layers.select(before[0])
+    window.layers.duplicate_selected()
+    assert [node.id for node in window.document.graph.nodes] == before
+    assert len(shown) == 2 and "more than the 1 one photo can hold" in shown[0]
