@@ -17,6 +17,8 @@ picture and the whole picture use the same cells and agree away from the strip's
 
 from __future__ import annotations
 
+import threading
+
 import cv2
 import numpy as np
 
@@ -134,13 +136,62 @@ def add_to_channels(out: np.ndarray, *changes: np.ndarray) -> np.ndarray:
     return np.clip(out, 0.0, 1.0, out=out)
 
 
-def start(image: np.ndarray, ctx) -> tuple[np.ndarray, slice, np.ndarray]:
-    """What a neighbourhood op begins with: the luma of the image (of its values as they are, for
-    the op's estimates), the rows the renderer wants (RenderContext.out, out_offset; all by
-    default) and where they go, holding clip(image, 0, 1) on those rows (the op adds its change)."""
+def target(image: np.ndarray, ctx) -> tuple[slice, np.ndarray]:
+    """The rows of the image the renderer wants (RenderContext.out, out_offset; all by default) and
+    where they go, holding clip(image, 0, 1) on those rows: the op adds its change there."""
     if ctx.out is not None:
         rows, out = slice(ctx.out_offset, ctx.out_offset + ctx.out.shape[0]), ctx.out
     else:
         rows, out = slice(0, image.shape[0]), np.empty(image.shape, dtype=np.float32)
     np.clip(image[rows], 0.0, 1.0, out=out)
-    return np.clip(luma(image), 0.0, 1.0), rows, out
+    return rows, out
+
+
+def clipped_luma(image: np.ndarray) -> np.ndarray:
+    """The luma of the image's values as they are, clipped to [0, 1]."""
+    y = luma(image)
+    return np.clip(y, 0.0, 1.0, out=y)
+
+
+class Memo:
+    """What a neighbourhood op computed for a strip that its slider does not change (clarity's
+    base layer, dehaze's transmission), kept while the op is handed strips of the same picture:
+    during a drag the renderer hands it the cached output of the step before it (read-only, see
+    render.py), so only the part that depends on the value is done again on each move.
+
+    Safe by construction: only strips of a read-only array are memoized, and the memo holds that
+    array, so it can neither change nor be freed and its memory reused while the entries stand
+    (the renderer's BufferPool leaves alone an array that is still referred to). A new picture
+    replaces them all; at most ``max_bytes`` are kept, for pictures of at most that size (previews;
+    an export's strips are each made once).
+    """
+
+    def __init__(self, max_bytes: int = 64 << 20):
+        self.max_bytes = max_bytes
+        self._owner: np.ndarray | None = None
+        self._entries: dict = {}
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, image: np.ndarray, ctx, key: tuple, make):
+        """make() for this strip of this picture, or what it returned before (not to be changed)."""
+        owner = image
+        while isinstance(owner.base, np.ndarray):
+            owner = owner.base
+        if owner.flags.writeable or owner.base is not None or owner.nbytes > self.max_bytes:
+            return make()  # may change, not an array of its own, or too big for a preview (an export's)
+        where = (image.__array_interface__["data"][0], image.shape, ctx.origin, ctx.out_offset,
+                 None if ctx.out is None else ctx.out.shape[0], ctx.frame, ctx.scale, key)
+        with self._lock:
+            if self._owner is not owner:
+                self._owner, self._entries, self._bytes = owner, {}, 0
+            hit = self._entries.get(where)
+        if hit is not None:
+            return hit
+        value = make()
+        with self._lock:
+            if self._owner is owner and self._bytes + value.nbytes <= self.max_bytes:
+                value.setflags(write=False)
+                self._entries[where] = value
+                self._bytes += value.nbytes
+        return value

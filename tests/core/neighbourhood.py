@@ -117,3 +117,26 @@ def check_no_banding(op: str, params: dict, most: int = 2) -> None:
 
 def luma(image: np.ndarray) -> np.ndarray:
     return image @ LUMA
+
+
+def check_drag_reuses_what_the_value_does_not_change(op: str, values: tuple[int, int]) -> None:
+    """A slider drag (cached renders, the node's input kept read-only by the renderer): the second
+    move computes no guided filter (filters.Memo) and gives the same pixels as a render from
+    scratch."""
+    from iea_desktop.core import filters
+
+    image = textured(600, 300)
+    exposure, node = make_node("exposure", {"value": 10}), make_node(op, {"value": values[0]})
+    renderer = Renderer()
+    renderer.render(image, "drag", [exposure, node])
+    node.params = {"value": values[0] + 1}  # the drag starts: the exposure's output is kept read-only
+    renderer.render(image, "drag", [exposure, node])
+    node.params = {"value": values[1]}
+    original, made = filters.guided, []
+    filters.guided = lambda *args, **kwargs: made.append(1) or original(*args, **kwargs)
+    try:
+        dragged = renderer.render(image, "drag", [exposure, node])
+    finally:
+        filters.guided = original
+    assert not made
+    np.testing.assert_array_equal(dragged, Renderer().render(image, "fresh", [exposure, node]))

@@ -7,7 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from neighbourhood import (check_finite_and_in_range, check_identity, check_no_banding, check_preview_matches_export,
+from neighbourhood import (check_drag_reuses_what_the_value_does_not_change, check_finite_and_in_range, check_identity,
+                           check_no_banding, check_preview_matches_export,
                            check_strips_match_whole, luma, render, step_edge, textured)
 
 OPS = ["clarity", "texture"]
@@ -87,3 +88,8 @@ def test_strips_match_the_whole_picture(op, value):
 @pytest.mark.parametrize("value", [-100, 100])
 def test_preview_matches_export(op, value):
     check_preview_matches_export(op, {"value": value}, tolerance=0.2)  # measured: 0.07 (texture), 0.13 (clarity)
+
+
+@pytest.mark.parametrize("op", OPS)
+def test_a_drag_reuses_the_base_layer(op):
+    check_drag_reuses_what_the_value_does_not_change(op, (30, -50))

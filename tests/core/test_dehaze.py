@@ -12,7 +12,8 @@ from iea_desktop.core.ops import REGISTRY, RenderContext
 from iea_desktop.core.ops.dehaze import airlight
 from iea_desktop.core.render import Renderer, estimates
 
-from neighbourhood import (calls, check_finite_and_in_range, check_identity, check_no_banding, check_preview_matches_export,
+from neighbourhood import (calls, check_drag_reuses_what_the_value_does_not_change, check_finite_and_in_range,
+                           check_identity, check_no_banding, check_preview_matches_export,
                            check_strips_match_whole, render, step_edge, textured)
 
 HAZE = np.array([0.85, 0.87, 0.9], dtype=np.float32)
@@ -125,3 +126,8 @@ def test_a_slider_move_reuses_the_estimate_and_an_upstream_change_does_not():
         assert len(made) == 2
     finally:
         object.__setattr__(spec, "estimate", original)
+
+
+@pytest.mark.parametrize("values", [(30, 70), (30, -50)])
+def test_a_drag_reuses_the_transmission(values):
+    check_drag_reuses_what_the_value_does_not_change("dehaze", values)

@@ -32,23 +32,31 @@ def local_contrast(radius: float, eps: float, gain: float):
     def halo(p: dict, ctx) -> int:
         return 0 if p["value"] == 0 else filters.reach(pixels(ctx.scale)[0]) + 1
 
+    memo = filters.Memo()
+
     def apply(image: np.ndarray, p: dict, ctx) -> np.ndarray:
         v = p["value"] / 100.0
         if v == 0:
             return np.clip(image, 0.0, 1.0).astype(np.float32, copy=False)
         r, share = pixels(ctx.scale)
         k = np.float32((gain * v if v > 0 else v) * share)
-        y, rows, out = filters.start(image, ctx)
-        base, b = filters.guided(y, None, r, eps, ctx.origin, rows)  # this call's own: worked in place
-        y = y[rows]
-        base *= y
-        base += b
-        change = y - base
-        weight = 1.0 - base
-        weight *= base
-        weight *= 4 * k
-        change *= weight
-        return filters.add_to_channels(out, change)
+        rows, out = filters.target(image, ctx)
+
+        def detail() -> np.ndarray:
+            """w(base) (Y - base) on the rows wanted: what the value multiplies."""
+            y = filters.clipped_luma(image)
+            base, b = filters.guided(y, None, r, eps, ctx.origin, rows)  # this call's own: worked in place
+            y = y[rows]
+            base *= y
+            base += b
+            change = y - base
+            weight = 1.0 - base
+            weight *= base
+            weight *= 4.0
+            change *= weight
+            return change
+
+        return filters.add_to_channels(out, k * memo.get(image, ctx, (r, eps), detail))
 
     return apply, halo
 

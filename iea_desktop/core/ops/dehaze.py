@@ -56,23 +56,32 @@ def halo(p: dict, ctx) -> int:
     return patch + filters.reach(radius) + 1
 
 
+MEMO = filters.Memo()
+
+
 def apply(image: np.ndarray, p: dict, ctx: RenderContext) -> np.ndarray:
     v = p["value"] / 100.0
     if v == 0:
         return np.clip(image, 0.0, 1.0).astype(np.float32, copy=False)
-    y, rows, out = filters.start(image, ctx)  # out: clip(I) on the rows wanted
+    rows, out = filters.target(image, ctx)  # out: clip(I) on the rows wanted
     a = ctx.estimate if ctx.estimate is not None else airlight(image, ctx)
     a4 = (*(float(c) for c in a), 0.0)  # OpenCV's per-channel scalar
     patch, radius = _radii(ctx.scale)
-    t_raw = dark_channel(image, patch, a)
-    t_raw *= -OMEGA
-    t_raw += 1.0
-    t, gb = filters.guided(y, t_raw, radius, EPS, ctx.origin, rows)
-    t *= y[rows]
-    t += gb
-    np.clip(t, 0.0, 1.0, out=t)
+
+    def transmission() -> np.ndarray:
+        """t on the rows wanted: 1 - OMEGA dark(I / A), refined by the guided filter on the luma."""
+        t_raw = dark_channel(image, patch, a)
+        t_raw *= -OMEGA
+        t_raw += 1.0
+        y = filters.clipped_luma(image)
+        t, gb = filters.guided(y, t_raw, radius, EPS, ctx.origin, rows)
+        t *= y[rows]
+        t += gb
+        return np.clip(t, 0.0, 1.0, out=t)
+
+    t = MEMO.get(image, ctx, (patch, radius, a4), transmission)
     if v > 0:  # J = (I - A) / t_v + A, t_v = 1 - v (1 - t): v = 1 is He et al.'s recovery
-        t *= v
+        t = t * np.float32(v)
         t += 1.0 - v
         np.maximum(t, T_MIN, out=t)
         np.divide(1.0, t, out=t)
@@ -80,7 +89,7 @@ def apply(image: np.ndarray, p: dict, ctx: RenderContext) -> np.ndarray:
         cv2.multiply(out, filters.three(t), dst=out)
         cv2.add(out, a4, dst=out)
     else:  # more haze: J = I - h (I - A), h = |v| (0.3 + 0.6 (1 - t)): thicker where the haze already is
-        t *= 0.6 * v
+        t = t * np.float32(0.6 * v)
         t += -0.9 * v
         from_a = cv2.subtract(out, a4)
         cv2.subtract(out, cv2.multiply(from_a, filters.three(t), dst=from_a), dst=out)

@@ -57,7 +57,8 @@ def apply(image: np.ndarray, p: dict, ctx: RenderContext) -> np.ndarray:
     luminance, colour = _settings(p, ctx.scale)
     if luminance is None and colour is None:
         return np.clip(image, 0.0, 1.0).astype(np.float32, copy=False)
-    y, rows, out = filters.start(image, ctx)
+    rows, out = filters.target(image, ctx)
+    y = filters.clipped_luma(image)
     yr = y[rows]
     d_y = None  # the change of Y on the rows wanted
     if luminance is not None:  # Y' = Y + mix (guided(Y) - Y)
