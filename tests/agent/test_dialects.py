@@ -16,9 +16,12 @@ import pytest
 from PIL import Image
 
 from iea_desktop.agent.assistants import ModelAssistant
-from iea_desktop.agent.dialects import GenericDialect, IEADialect, dialect_for
-from iea_desktop.agent.dialects.common import AnswerError, extract_json_object, tool_table
-from iea_desktop.agent.dialects import generic
+from iea_desktop.agent.dialects import GenericDialect, IEADialect, dialect_for, generic
+from iea_desktop.agent.dialects.common import (
+    AnswerError,
+    extract_json_object,
+    tool_table,
+)
 from iea_desktop.agent.dialects.generic import streamed_reply
 from iea_desktop.agent.dialects.iea import full_grammar, parse_answer, parse_summary
 from iea_desktop.agent.session import AssistantSession
@@ -322,7 +325,7 @@ def test_generic_sends_the_conversation_with_the_edits_each_turn_made(doc):
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "user", "assistant", "user"]
     assert messages[0]["content"] == backend.calls[0]["messages"][0]["content"]  # fixed: the same every turn
     assert messages[1]["content"] == "warmer"
-    assert messages[2]["content"].startswith("Warmer.") and "(Edits made: added Temperature +30.)" in messages[2]["content"]
+    assert messages[2]["content"] == "Warmer.\n(Edits made: added Temperature +30.)"
     assert messages[3]["content"] == "a bit less"
     assert "(Edits made: Temperature +30 → +15.)" in messages[4]["content"]
     assert messages[5]["content"].endswith("The person asks: more contrast")
@@ -380,7 +383,8 @@ def test_a_long_conversation_is_trimmed_to_the_context(doc):
     assert users == [str(i) for i in range(80 - len(users), 80)]  # the newest turns, whole, in order
     oldest_whole = 80 - len(users)
     lines = system.split("Earlier in this conversation, oldest first:\n")[1].splitlines()
-    assert lines and lines[-1].startswith(f"- “request {oldest_whole - 1} please") and lines[-1].endswith("added Exposure +%d" % (oldest_whole - 1))
+    assert lines[-1].startswith(f"- “request {oldest_whole - 1} please")
+    assert lines[-1].endswith(f"added Exposure +{oldest_whole - 1}")
     assert "request 0 " not in system  # the oldest turns are left out
     # the fallback estimate (no tokenizer) keeps within the context as well
     plain = ScriptedBackend(has_vision=True)
@@ -388,3 +392,17 @@ def test_a_long_conversation_is_trimmed_to_the_context(doc):
     assert sum(len(m["content"]) for m in messages) / 3 + 8 * len(messages) <= (
         generic.DEFAULT_CONTEXT - generic.MAX_TOKENS - generic.IMAGE_TOKENS)
     assert messages[-3]["content"].startswith("request 79 ")
+
+
+def test_generic_summary_is_a_turn_of_the_same_prompt_and_changes_nothing(doc):
+    session, backend = session_with(doc, GenericDialect(), answer("Warmer.", temperature=30),
+                                    answer("You like warm photos.", exposure=40))
+    session.run_turn("warmer")
+    before = doc.graph.to_list()
+    result = session.summarize()
+    assert result.reply.endswith("\nYou like warm photos.") and doc.graph.to_list() == before  # its edits ignored
+    turn, summary = backend.calls
+    # the same start as a turn's, so that the kept context serves it
+    assert summary["messages"][:2] == [turn["messages"][0], {"role": "user", "content": "warmer"}]
+    assert summary["messages"][-1]["content"].endswith(generic.SUMMARY_REQUEST)
+    assert Image.open(io.BytesIO(summary["image"])).width == 2 * Image.open(io.BytesIO(turn["image"])).width

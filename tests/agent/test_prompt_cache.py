@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 
 from iea_desktop.agent.assistants import ModelAssistant
-from iea_desktop.agent.dialects.generic import SYSTEM, GenericDialect
 from iea_desktop.agent.dialects.common import tool_table
+from iea_desktop.agent.dialects.generic import SYSTEM, GenericDialect
 from iea_desktop.agent.session import AssistantSession
 from iea_desktop.core.document import Document
 

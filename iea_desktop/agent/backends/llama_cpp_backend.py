@@ -477,6 +477,11 @@ def _counting_llama(base: type) -> type:
 
 
 _FLAT_MTMD: type | None = None
+# What create_chat_completion hands a chat handler: passed on to the completion, or refused.
+_COMPLETION_OPTIONS = ("max_tokens", "temperature", "top_p", "top_k", "min_p", "typical_p", "stop", "seed",
+                       "presence_penalty", "frequency_penalty", "repeat_penalty", "tfs_z", "mirostat_mode",
+                       "mirostat_tau", "mirostat_eta", "logits_processor", "grammar", "logit_bias", "model")
+_UNSUPPORTED = ("functions", "function_call", "tools", "tool_choice", "response_format", "logprobs")
 
 
 def _flat_mtmd_handler_class() -> type:
@@ -491,8 +496,8 @@ def _flat_mtmd_handler_class() -> type:
 
     ``MTMDChatHandler.__call__`` clears the context and evaluates the whole prompt, photo
     included, on every request; this one keeps the chunks that start the prompt as before
-    (:meth:`_reusable`) and evaluates the rest. It takes what LlamaCppBackend.complete passes
-    (no tools or functions).
+    (:meth:`_reusable`) and evaluates the rest. It takes the sampling options; tools, functions,
+    a response format and log-probabilities (which LlamaCppBackend does not use) are refused.
     """
     global _FLAT_MTMD
     if _FLAT_MTMD is None:
@@ -517,8 +522,10 @@ def _flat_mtmd_handler_class() -> type:
                     )
                 return message
 
-            def __call__(self, *, llama, messages, grammar=None, stream=False, max_tokens=None,
-                         temperature=0.2, repeat_penalty=1.1, **unused):
+            def __call__(self, *, llama, messages, stream=False, **options):
+                unsupported = sorted(k for k in _UNSUPPORTED if options.get(k))
+                if unsupported:
+                    raise ValueError(f"not supported with this vision handler: {', '.join(unsupported)}")
                 self._init_mtmd_context(llama)
                 urls = self.get_image_urls(messages)
                 marker = self._mtmd_cpp.mtmd_default_marker().decode("utf-8")
@@ -532,8 +539,8 @@ def _flat_mtmd_handler_class() -> type:
                 text = self._postprocess_template_text(text, urls, marker)
                 self._evaluate_prompt(llama, text, [self.load_image(url) for url in urls])
                 completion = llama.create_completion(
-                    prompt=llama.input_ids[: llama.n_tokens].tolist(), stream=stream, max_tokens=max_tokens,
-                    temperature=temperature, grammar=grammar, repeat_penalty=repeat_penalty)
+                    prompt=llama.input_ids[: llama.n_tokens].tolist(), stream=stream,
+                    **{key: value for key, value in options.items() if key in _COMPLETION_OPTIONS})
                 return llama_chat_format._convert_completion_to_chat(completion, stream=stream)
 
             def _evaluate_prompt(self, llama, text: str, images: list[bytes]) -> None:
@@ -553,7 +560,8 @@ def _flat_mtmd_handler_class() -> type:
                         raise ValueError("Failed to create input chunks")
                     try:
                         array = (mtmd.mtmd_bitmap_p_ctypes * len(bitmaps))(*bitmaps)
-                        result = mtmd.mtmd_tokenize(self.mtmd_ctx, chunks, ctypes.byref(input_text), array, len(bitmaps))
+                        result = mtmd.mtmd_tokenize(self.mtmd_ctx, chunks, ctypes.byref(input_text), array,
+                                                    len(bitmaps))
                         if result != 0:
                             raise ValueError(f"Failed to tokenize input: error code {result}")
                         self._evaluate_chunks(llama, [mtmd.mtmd_input_chunks_get(chunks, i)
@@ -571,7 +579,8 @@ def _flat_mtmd_handler_class() -> type:
                     tokens = mtmd.mtmd_input_chunk_get_tokens_text(chunk, ctypes.byref(n))
                     return ("text", tuple(tokens[i] for i in range(n.value))), n.value
                 image = mtmd.mtmd_input_chunk_get_id(chunk) or object()  # no id: never the same
-                return ("image", image, mtmd.mtmd_input_chunk_get_n_tokens(chunk)), mtmd.mtmd_input_chunk_get_n_pos(chunk)
+                n_tokens, n_pos = mtmd.mtmd_input_chunk_get_n_tokens(chunk), mtmd.mtmd_input_chunk_get_n_pos(chunk)
+                return ("image", image, n_tokens), n_pos
 
             def _reusable(self, keys: list[tuple[tuple, int]]) -> tuple[int, int, int]:
                 """(positions kept, first chunk to evaluate, its tokens kept): the chunks equal to

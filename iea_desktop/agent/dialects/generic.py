@@ -22,8 +22,15 @@ from ...core.graph import EditGraph
 from ..backends.grammar import tool_calls_grammar
 from ..plan import Plan, validate_edits
 from ..session import graph_changes
-from .common import (DEFAULT_MAX_PIXELS, AnswerError, extract_json_object, png_for_model, side_by_side,
-                     tool_ranges, tool_table)
+from .common import (
+    DEFAULT_MAX_PIXELS,
+    AnswerError,
+    extract_json_object,
+    png_for_model,
+    side_by_side,
+    tool_ranges,
+    tool_table,
+)
 
 # Bounded so the longest answer the grammar allows (reply, 6 edits with short reasons) always fits.
 MAX_TOKENS = 768
@@ -50,6 +57,9 @@ larger ones for strong requests. If the request is not about adjusting the photo
 The conversation so far comes before the request: "a bit less" or "undo that" refers to your earlier edits."""
 
 EARLIER = "\n\nEarlier in this conversation, oldest first:\n"
+
+SUMMARY_REQUEST = ("Summarize my editing preference in one short sentence, from the adjustments I made "
+                   "(the picture: the original on the left, my edit on the right). Reply only, make no edits.")
 
 REQUEST = """{manual}The photo now: {stats}.
 Current adjustments: {graph}.
@@ -115,7 +125,8 @@ def conversation(chat: list[dict]) -> list[tuple[str, str, str]]:
             request, reply = requests.pop(turn), str(message.get("text", "")).strip()
             edits = describe_changes(message.get("changes") or [])
             answer = f"{reply}\n(Edits made: {edits}.)" if edits else reply
-            turns.append((request, answer, f"- “{clip(request, LINE_CHARS // 3)}”: {clip(edits or reply, LINE_CHARS)}"))
+            line = f"- “{clip(request, LINE_CHARS // 3)}”: {clip(edits or reply, LINE_CHARS)}"
+            turns.append((request, answer, line))
     return turns
 
 
@@ -158,11 +169,13 @@ class GenericDialect:
     name = "generic"
     op_version = None  # each op's latest (corrected) version
 
-    def build(self, ctx, backend) -> tuple[list[dict], bytes]:
-        """The messages (fixed system prompt, conversation, this turn) and the photo for the model."""
+    def build(self, ctx, backend, request: str | None = None) -> tuple[list[dict], bytes]:
+        """The messages (fixed system prompt, conversation, this turn) and the photo for the model.
+        ``request``: what the person asks, when not ``ctx.request``."""
         manual = manual_changes(ctx)
         last = REQUEST.format(manual=f"Since your last reply the person changed by hand: {manual}.\n" if manual else "",
-                              stats=ctx.current_stats.to_text(), graph=describe_graph(ctx.nodes), request=ctx.request)
+                              stats=ctx.current_stats.to_text(), graph=describe_graph(ctx.nodes),
+                              request=ctx.request if request is None else request)
         system = SYSTEM.format(tools=tool_table())
         count = token_counter(backend)
         fixed = sum(count([system, last])) + 2 * MESSAGE_TOKENS
@@ -170,13 +183,13 @@ class GenericDialect:
         if lines:  # after the fixed part, so that the fixed part stays a prefix llama.cpp can keep
             system += EARLIER + "\n".join(lines)
         messages = [{"role": "system", "content": system}]
-        for request, answer, _ in whole:
-            messages += [{"role": "user", "content": request}, {"role": "assistant", "content": answer}]
+        for said, answer, _ in whole:
+            messages += [{"role": "user", "content": said}, {"role": "assistant", "content": answer}]
         messages.append({"role": "user", "content": last})
         return messages, png_for_model(ctx.current, DEFAULT_MAX_PIXELS)
 
-    def plan(self, backend, ctx, on_text, cancel) -> Plan:
-        messages, image = self.build(ctx, backend)
+    def _ask(self, backend, messages: list[dict], image: bytes, on_text, cancel) -> dict:
+        """One answer under the tool-calls grammar, its reply streamed to ``on_text``; the parsed JSON."""
         buffer, shown = [], [0]
 
         def relay(chunk: str) -> None:
@@ -192,7 +205,10 @@ class GenericDialect:
                                 max_tokens=MAX_TOKENS, temperature=0.0, on_text=relay, cancel=cancel)
         if not text.strip():
             raise AnswerError("the model gave an empty answer")
-        data = extract_json_object(text)
+        return extract_json_object(text)
+
+    def plan(self, backend, ctx, on_text, cancel) -> Plan:
+        data = self._ask(backend, *self.build(ctx, backend), on_text, cancel)
         raw_edits = data.get("edits", [])
         if not isinstance(raw_edits, list):
             raise AnswerError("the model's 'edits' is not a list")
@@ -204,13 +220,12 @@ class GenericDialect:
         return Plan(reply=reply.strip() or ("Done." if edits else "No changes."), edits=edits, warnings=warnings)
 
     def summarize(self, backend, ctx, on_text, cancel) -> str:
-        system = ("You are the assistant of a photo editor. Summarize the person's editing preference in one short "
-                  "sentence, from the adjustments they made: " + describe_graph(ctx.nodes) + ".")
+        """The person's editing preference in one sentence: the reply of a turn asked for it (the same
+        prompt as a turn's, so that the kept context serves it too; any edits it names are ignored).
+        The picture is the original and the edit side by side."""
+        messages, _ = self.build(ctx, backend, request=SUMMARY_REQUEST)
         image = png_for_model(side_by_side(ctx.original, ctx.current), DEFAULT_MAX_PIXELS)
-        text = backend.complete([{"role": "system", "content": system},
-                                 {"role": "user", "content": "Summarize my editing preference in one sentence."}],
-                                image_png=image if backend.has_vision else None, grammar=None, max_tokens=80,
-                                temperature=0.0, on_text=on_text, cancel=cancel)
-        if not text.strip():
+        reply = self._ask(backend, messages, image, on_text, cancel).get("reply")
+        if not isinstance(reply, str) or not reply.strip():
             raise AnswerError("the model gave an empty summary")
-        return " ".join(text.split())
+        return " ".join(reply.split())
