@@ -30,7 +30,7 @@ Choices where the spec leaves room (documented so that a mismatch can be traced)
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import cv2
 import numpy as np

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .backends.gguf_inspect import ModelFileError, find_mmproj
 from .dialects import dialect_for

@@ -22,9 +22,9 @@ import sys
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from ..core.paths import data_dir, ensure
 from .backends.gguf_inspect import ModelFileError, find_mmproj, inspect_gguf

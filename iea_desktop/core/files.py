@@ -20,8 +20,8 @@ import re
 import secrets
 import stat
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 STALE_SECONDS = 60  # a temporary file this old is a leftover of a killed write, not one in progress
 MAX_DEPTH = 64  # JSON nesting; our files use fewer than 10 levels

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .graph import EditGraph, Node, clamp_opacity
 
@@ -116,7 +116,7 @@ class SetNodeFields(Command):
         node.opacity = self._before["opacity"]
         node.provenance = copy.deepcopy(self._before["provenance"])
 
-    def can_merge(self, other: "Command") -> bool:
+    def can_merge(self, other: Command) -> bool:
         return (
             isinstance(other, SetNodeFields)
             and self.gesture is not None
@@ -124,7 +124,7 @@ class SetNodeFields(Command):
             and other.node_id == self.node_id
         )
 
-    def merge(self, other: "SetNodeFields") -> None:
+    def merge(self, other: SetNodeFields) -> None:
         """Absorb a later command of the same gesture; our ``_before`` stays the gesture's start, and
         the later text (which may name the values, "Temperature +10 → +25") replaces ours."""
         self.text = other.text or self.text

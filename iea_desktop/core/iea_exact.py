@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .ops import REGISTRY, IEA_TOOLS, OpError, resolve_name
+from .ops import IEA_TOOLS, REGISTRY, OpError, resolve_name
 from .ops.base import trunc8
 
 

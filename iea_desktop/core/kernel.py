@@ -14,7 +14,6 @@ from types import ModuleType
 
 from . import kernel_fallback
 
-
 FORCED = "IEA_KERNEL=python"  # the fallback's why when it was asked for
 
 

@@ -6,8 +6,8 @@ picker offers the built-in assistant alone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 BUILTIN_LABEL = "Built-in assistant (no AI model)"
 BUILTIN_TIP = ("A simple assistant built into the app: it understands common requests such as “brighter”, "

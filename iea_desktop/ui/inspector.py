@@ -16,12 +16,24 @@ wheel/keyboard steps, is one gesture: one undo step (``SetNodeFields`` with a ge
 from __future__ import annotations
 
 import uuid
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea,
-    QSlider, QSpinBox, QStyle, QVBoxLayout, QWidget,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QSpinBox,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
 )
 
 from ..core.document import Document
@@ -219,7 +231,7 @@ class Binder:
     step per gesture (the inspector's ``gesture``). A binder may show several parameters (a node's
     curves share one editor); ``controls`` maps each one to its widget."""
 
-    def __init__(self, inspector: "Inspector"):
+    def __init__(self, inspector: Inspector):
         self.inspector = inspector
         self.controls: dict[str, QWidget] = {}
 

@@ -17,9 +17,26 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCursor, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractSpinBox, QApplication, QComboBox, QDialog, QDialogButtonBox, QDockWidget, QFileDialog, QHeaderView,
-    QLabel, QLineEdit, QMainWindow, QMessageBox, QPlainTextEdit, QProgressBar, QStackedWidget, QTableWidget,
-    QTableWidgetItem, QTextEdit, QVBoxLayout, QWidget,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDockWidget,
+    QFileDialog,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
 )
 
 from ..core.document import Document
@@ -27,10 +44,10 @@ from ..core.graph import Provenance, make_node
 from ..core.history import AddNode, ReplaceGraph, SetNodeFields
 from ..core.image_io import OPEN_FILTER_EXTENSIONS
 from ..core.project import ProjectError
-from .canvas import Canvas
-from .crop_tool import HINT, crop_frame
 from .assistant_controller import AssistantController
+from .canvas import Canvas
 from .chat_panel import ChatPanel
+from .crop_tool import HINT, crop_frame
 from .empty_state import EmptyState
 from .export_dialog import ExportDialog
 from .histogram import HistogramWidget

@@ -22,8 +22,8 @@ from PySide6.QtGui import QImage
 from ..core import histogram
 from ..core.document import Document
 from ..core.graph import EditGraph
-from .crop_tool import frame_size
 from ..core.render import LatestWins, RenderCancelled
+from .crop_tool import frame_size
 from .workers import Task
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
@@ -20,9 +20,9 @@ class Task(QObject):
     progress = Signal(float, str)  # fraction in [0, 1] (negative: unknown), what is happening
     text = Signal(str)  # streamed text (an assistant's reply as it is generated)
 
-    _live: set["Task"] = set()
+    _live: set[Task] = set()
 
-    def __init__(self, fn: Callable[["Task"], object]):
+    def __init__(self, fn: Callable[[Task], object]):
         super().__init__()
         self._fn = fn
         self.cancel_event = threading.Event()
@@ -35,7 +35,7 @@ class Task(QObject):
     def cancel(self) -> None:
         self.cancel_event.set()
 
-    def start(self, pool: QThreadPool) -> "Task":
+    def start(self, pool: QThreadPool) -> Task:
         """Queue the task; connect to its signals before calling this."""
         Task._live.add(self)
         self.done.connect(self._release)

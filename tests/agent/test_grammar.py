@@ -3,14 +3,14 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from functools import lru_cache
+from functools import cache
 
 import pytest
 
 from iea_desktop.agent.backends.grammar import (
-    int_range_gbnf,
     iea_answer_grammar,
     iea_answer_schema,
+    int_range_gbnf,
     tool_calls_grammar,
     tool_calls_schema,
 )
@@ -40,7 +40,7 @@ def gbnf_to_regex(grammar: str, root: str = "root") -> re.Pattern:
         name, body = line.split("::=", 1)
         rules[name.strip()] = body
 
-    @lru_cache(maxsize=None)
+    @cache
     def rule(name: str) -> str:
         return "(?:" + expr(rules[name]) + ")"
 

@@ -7,9 +7,18 @@ import cv2
 import numpy as np
 import pytest
 
-from neighbourhood import (check_drag_reuses_what_the_value_does_not_change, check_finite_and_in_range, check_identity,
-                           check_no_banding, check_preview_matches_export,
-                           check_strips_match_whole, luma, render, step_edge, textured)
+from neighbourhood import (
+    check_drag_reuses_what_the_value_does_not_change,
+    check_finite_and_in_range,
+    check_identity,
+    check_no_banding,
+    check_preview_matches_export,
+    check_strips_match_whole,
+    luma,
+    render,
+    step_edge,
+    textured,
+)
 
 OPS = ["clarity", "texture"]
 RADIUS = {"clarity": 32, "texture": 4}  # full-resolution pixels (clarity.RADIUS, texture.RADIUS)

@@ -11,10 +11,18 @@ from iea_desktop.core.graph import make_node
 from iea_desktop.core.ops import REGISTRY, RenderContext
 from iea_desktop.core.ops.dehaze import airlight
 from iea_desktop.core.render import Renderer, estimates
-
-from neighbourhood import (calls, check_drag_reuses_what_the_value_does_not_change, check_finite_and_in_range,
-                           check_identity, check_no_banding, check_preview_matches_export,
-                           check_strips_match_whole, render, step_edge, textured)
+from neighbourhood import (
+    calls,
+    check_drag_reuses_what_the_value_does_not_change,
+    check_finite_and_in_range,
+    check_identity,
+    check_no_banding,
+    check_preview_matches_export,
+    check_strips_match_whole,
+    render,
+    step_edge,
+    textured,
+)
 
 HAZE = np.array([0.85, 0.87, 0.9], dtype=np.float32)
 

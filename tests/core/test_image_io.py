@@ -162,7 +162,7 @@ def test_other_pillow_modes_become_rgb(mode, tmp_path, make_u8):
         img = rgb.copy()
         img.putalpha(128)
     elif mode == "I;16":
-        img = Image.fromarray((np.asarray(rgb.convert("L")).astype(np.uint16) * 257))
+        img = Image.fromarray(np.asarray(rgb.convert("L")).astype(np.uint16) * 257)
     else:
         img = rgb.convert(mode)
     suffix = ".jpg" if mode == "CMYK" else ".tif" if mode == "1" else ".png"

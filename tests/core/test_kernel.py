@@ -186,7 +186,10 @@ def test_every_level_of_vector_code_gives_the_same_saturation(pixel_kernel):
 def test_field_is_clip_times_f_plus_k_g(shape, fc, gc, simd):
     rng = np.random.default_rng(5)
     h, w = shape[:2]
-    plane = lambda c: None if c is None else rng.uniform(0.3, 1.2, (h, w) if c == 1 else (h, w, 3)).astype(np.float32)
+
+    def plane(c):
+        return None if c is None else rng.uniform(0.3, 1.2, (h, w) if c == 1 else (h, w, 3)).astype(np.float32)
+
     x, f, g = wide(shape, seed=5), plane(fc), plane(gc)
     np.testing.assert_allclose(run(x, [(FIELD, f, g, 0.7)]), field_ref(x, f, g, 0.7), rtol=1e-6, atol=1e-7)
 

@@ -13,9 +13,16 @@ from PIL import Image
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.history import AddNode, Compound
 from iea_desktop.core.render import to_uint8
-
-from neighbourhood import (check_finite_and_in_range, check_identity, check_no_banding, check_preview_matches_export,
-                           check_strips_match_whole, luma, render, step_edge)
+from neighbourhood import (
+    check_finite_and_in_range,
+    check_identity,
+    check_no_banding,
+    check_preview_matches_export,
+    check_strips_match_whole,
+    luma,
+    render,
+    step_edge,
+)
 
 SETTINGS = [{"luminance": 100}, {"color": 100}, {"luminance": 50, "color": 50}]
 

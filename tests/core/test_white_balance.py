@@ -193,7 +193,7 @@ def test_renders_the_same_whole_and_in_strips(make_rgb):
 
 def test_presets_are_in_range_and_as_shot_is_the_default():
     assert wb.PRESETS["As shot"] == AS_SHOT and wb.PRESETS["Auto"] is None
-    for name, values in wb.PRESETS.items():
+    for values in wb.PRESETS.values():
         if values is not None:
             assert OP.validate({"temperature": values[0], "tint": values[1]}) == {"temperature": values[0], "tint": values[1]}
     tungsten = run(grey(), *wb.PRESETS["Tungsten"])[0, 0]
@@ -328,7 +328,6 @@ def test_raw_grey_card_neutral_with_the_eyedropper(tmp_path):
     """The camera did not balance (AsShotNeutral 1, 1, 1): the card develops warm; the eyedropper on it
     makes it neutral."""
     from iea_desktop.core.document import Document
-
     from iea_desktop.core.history import AddNode
 
     dng = write_grey_card_dng(tmp_path / "unbalanced.dng", WARM_LIGHT, (1.0, 1.0, 1.0))

@@ -13,8 +13,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from iea_desktop.agent import models
-from iea_desktop.ui import assistants
-from iea_desktop.ui import assistant_controller
+from iea_desktop.ui import assistant_controller, assistants
 from uihelpers import WAIT_MS, ScriptedAssistant
 
 _spec = importlib.util.spec_from_file_location("hub_for_ui_tests", Path(__file__).parents[1] / "agent" / "test_models.py")

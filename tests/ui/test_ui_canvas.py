@@ -8,8 +8,8 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 
 from iea_desktop.core.graph import make_node
-from iea_desktop.core.history import AddNode
 from iea_desktop.core.histogram import clipping_mask, compute
+from iea_desktop.core.history import AddNode
 from uihelpers import WAIT_MS, open_photo, wait_rendered
 
 

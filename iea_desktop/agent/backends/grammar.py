@@ -15,7 +15,8 @@ fails when llama.cpp builds its sampler (see ``LlamaCppBackend.check_grammar``).
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 __all__ = [
     "Tool",
