@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBox
 
 from ..core import white_balance as wb
 from ..core.history import SetNodeFields
-from ..core.render import Renderer
 
 CUSTOM = "Custom"
 
@@ -59,16 +58,11 @@ class WhiteBalanceControls(QWidget):
     # --- measuring ---------------------------------------------------------------------------
 
     def node_input(self) -> np.ndarray | None:
-        """The node's input at preview size: the nodes before it rendered (float32, encoded as the photo is)."""
+        """The node's input at preview size (``white_balance.node_input``)."""
         document, node = self.inspector.document, self.inspector.node()
         if document is None or node is None:
             return None
-        nodes = document.graph.nodes
-        before = nodes[:next(i for i, n in enumerate(nodes) if n.id == node.id)]
-        source = document.preview_source()
-        renderer = Renderer()
-        renderer.camera = document.renderer.camera
-        return renderer.render(source, "white balance input", before, scale=document.preview_scale, use_cache=False)
+        return wb.node_input(document, node.id)
 
     def camera(self):
         """The photo's RAW colour, if it is one (auto and the eyedropper measure in its space)."""

@@ -366,6 +366,21 @@ def test_a_raw_photo_gives_the_renderer_its_camera_when_a_white_balance_renders(
     assert Document.open(tmp_path / "grey.png").renderer.camera is None  # other photos: Bradford
 
 
+def test_the_node_input_is_what_the_nodes_before_it_render(make_photo):
+    from iea_desktop.core.document import Document
+    from iea_desktop.core.history import AddNode
+
+    doc = Document.open(make_photo())
+    turn = make_node("rotate", {"turns": 1})  # geometry: before white balance in the pipeline
+    node = make_node("white_balance", {"temperature": 4000})
+    for added in (make_node("exposure", {"value": 40}), node, turn):
+        doc.apply(AddNode(added))
+    assert [n.op for n in doc.graph.nodes] == ["rotate", "white_balance", "exposure"]
+    expected = Renderer().render(doc.preview_source(), "x", [turn], scale=doc.preview_scale)
+    assert expected.shape[:2] == doc.preview_source().shape[1::-1]
+    np.testing.assert_array_equal(wb.node_input(doc, node.id), expected)
+
+
 def test_raw_white_balance_is_the_develop_with_other_multipliers(tmp_path):
     """On a RAW the op scales the camera's channels: the same as LibRaw developing the RAW again
     with the as-shot multipliers times the op's ratios (compared as chromaticities, in linear light)."""
