@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .core import paths
@@ -119,12 +120,12 @@ def _pixel_kernel() -> dict:
     from .core import kernel
 
     compiled = kernel.compiled is not None and kernel.active is kernel.compiled
-    report = {"compiled": compiled, "simd": kernel.simd() if compiled else None, "why": kernel.why,
-              "summary": kernel.describe(), "problems": []}
+    problems = []
     if kernel.compiled is None and kernel.why != kernel.FORCED:
-        report["problems"].append(f"{kernel.why}: the app runs the slower numpy path (`make setup`, or "
-                                  "`pip install -e .`, with a C compiler builds it)")
-    return report
+        problems.append(f"{kernel.why}: the app runs the slower numpy path (`make setup`, or "
+                        "`pip install -e .`, with a C compiler builds it)")
+    return {"compiled": compiled, "simd": kernel.simd() if compiled else None, "why": kernel.why,
+            "summary": kernel.describe(), "problems": problems}
 
 
 def _qt() -> dict:
@@ -239,7 +240,7 @@ def _models() -> dict:
 def collect() -> dict:
     """Everything ``doctor`` reports, as JSON-ready values."""
     frozen = bool(getattr(sys, "frozen", False))
-    report = {
+    report: dict[str, Any] = {
         "iea_desktop": {
             "version": __version__,
             "frozen": frozen,

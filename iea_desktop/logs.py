@@ -28,6 +28,7 @@ import logging
 import logging.handlers
 import sys
 from pathlib import Path
+from typing import TextIO
 
 from .core.paths import data_dir
 
@@ -75,7 +76,7 @@ class _FileHandler(logging.handlers.RotatingFileHandler):
     def __init__(self, path: Path) -> None:
         super().__init__(path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8")
         self.failed = False
-        self.crash_file = None
+        self.crash_file: TextIO | None = None
         self._point_faulthandler()
 
     def _point_faulthandler(self) -> None:
@@ -152,19 +153,18 @@ def setup_logging(verbose: bool = False) -> Path | None:
         setattr(stderr, _MARK, True)
         logger.addHandler(stderr)
 
-    path: Path | None = log_file()
+    path = log_file()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handler = _FileHandler(path)
     except OSError as error:
         logger.debug("no log file: %s is not writable (%s)", path, error.strerror or error)
         _crash_evidence_to_stderr()
-        path = None
-    else:
-        handler.setLevel(logging.DEBUG if verbose else logging.INFO)
-        handler.setFormatter(logging.Formatter(FILE_FORMAT))
-        setattr(handler, _MARK, True)
-        logger.addHandler(handler)
+        return None
+    handler.setLevel(logging.DEBUG if verbose else logging.INFO)
+    handler.setFormatter(logging.Formatter(FILE_FORMAT))
+    setattr(handler, _MARK, True)
+    logger.addHandler(handler)
     return path
 
 

@@ -233,6 +233,7 @@ def write_streamed(render: Callable[[Callable[[int, np.ndarray], None]], None], 
     render(add)
     exif = upright_exif(exif) if options.keep_metadata else None
     data = encoder.join(exif, SRGB_ICC if options.keep_metadata else None)
+    assert encoder.size is not None  # join() sets it
     return _write(data, target), encoder.size
 
 

@@ -19,6 +19,7 @@ import os
 import re
 import secrets
 import stat
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,7 +50,7 @@ class WriteError(OSError):
 
 
 def _reason(error: OSError) -> str:
-    known = {
+    known: dict[int | None, str] = {  # OSError.errno may be None
         errno.ENOSPC: "the disk is full",
         errno.EROFS: "the file system is read-only",
         errno.EACCES: "permission denied",
@@ -307,7 +308,7 @@ class LockTimeout(OSError):
 
 def _try_lock(fd: int) -> bool:
     try:
-        if os.name == "nt":
+        if sys.platform == "win32":  # not os.name: the type checker knows which branch each platform takes
             import msvcrt
 
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
@@ -323,7 +324,7 @@ def _try_lock(fd: int) -> bool:
 
 
 def _unlock(fd: int) -> None:
-    if os.name == "nt":
+    if sys.platform == "win32":
         import msvcrt
 
         os.lseek(fd, 0, os.SEEK_SET)

@@ -66,18 +66,19 @@ class EffectsOff:
         ``_masks`` makes them, scaled to the frame's ``shape``; None when no effect is on."""
         from .image_io import downscale
 
-        nodes = before_effects(nodes)
-        if nodes is None:
+        kept = before_effects(nodes)
+        if kept is None:
             return None
         source = document.preview_source()
         if self._source is None or self._source[0] is not source:
             self._source = (source, downscale(source, max(source.shape[:2]) // 2))
         half = self._source[1]
         self.renderer.camera = document.renderer.camera
-        frame = self.renderer.render(half, document.source_key(f"half{id(source)}", half.shape), nodes,
+        frame = self.renderer.render(half, document.source_key(f"half{id(source)}", half.shape), kept,
                                      scale=document.preview_scale * half.shape[1] / source.shape[1], dtype=np.uint8)
         size = (shape[1], shape[0])
-        return tuple(cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST) for mask in _masks(frame))
+        black, unclipped = (cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST) for mask in _masks(frame))
+        return black, unclipped
 
 
 def _masks(image_u8: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

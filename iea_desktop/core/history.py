@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
 from .graph import EditGraph, Node, clamp_opacity
 
 
 class Command:
-    label = "Edit"
+    @property
+    def label(self) -> str:
+        """The undo step's name in the history."""
+        return "Edit"
 
     def do(self, graph: EditGraph) -> None:
         raise NotImplementedError
@@ -116,7 +120,7 @@ class SetNodeFields(Command):
         node.opacity = self._before["opacity"]
         node.provenance = copy.deepcopy(self._before["provenance"])
 
-    def can_merge(self, other: Command) -> bool:
+    def can_merge(self, other: Command) -> TypeGuard[SetNodeFields]:
         return (
             isinstance(other, SetNodeFields)
             and self.gesture is not None
@@ -182,7 +186,7 @@ class ReplaceGraph(Command):
 class Compound(Command):
     """Several commands as one undo step (an assistant turn, a duplicate, ...)."""
 
-    commands: list[Command]
+    commands: Sequence[Command]
     text: str = "Edit"
 
     @property
@@ -285,8 +289,9 @@ class History:
 
     def end_gesture(self) -> None:
         """Close the current slider gesture so the next change starts a new undo step."""
-        if self.position and isinstance(self.entries[self.position - 1].command, SetNodeFields):
-            self.entries[self.position - 1].command.gesture = None
+        top = self.entries[self.position - 1].command if self.position else None
+        if isinstance(top, SetNodeFields):
+            top.gesture = None
 
     def take_snapshot(self, name: str) -> None:
         self.snapshots[name] = self.graph.to_list()
@@ -310,13 +315,14 @@ class History:
         """Rebuild a saved history as whole-graph steps; the graph is set to the saved position."""
         previous = EditGraph.from_list(original or []).nodes
         self.entries = []
+        steps: list[ReplaceGraph] = []
         for item in data.get("entries", []):
             nodes = EditGraph.from_list(item["nodes"]).nodes
-            step = ReplaceGraph(nodes, text=str(item.get("label", "Edit")), _before=previous)
-            self.entries.append(HistoryEntry(step, item["nodes"], float(item.get("time", 0.0))))
+            steps.append(ReplaceGraph(nodes, text=str(item.get("label", "Edit")), _before=previous))
+            self.entries.append(HistoryEntry(steps[-1], item["nodes"], float(item.get("time", 0.0))))
             previous = nodes
         self.position = min(max(int(data.get("position", len(self.entries))), 0), len(self.entries))
         self.snapshots = {str(k): EditGraph.from_list(v).to_list() for k, v in dict(data.get("snapshots", {})).items()}
-        state = self.entries[self.position - 1].command.nodes if self.position else EditGraph.from_list(original or []).nodes
+        state = steps[self.position - 1].nodes if self.position else EditGraph.from_list(original or []).nodes
         self.graph.replace_all(state)
         self._changed()

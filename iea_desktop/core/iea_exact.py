@@ -7,6 +7,8 @@ for 8-bit comparison work; ordinary editing uses the float pipeline in ``render.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -30,6 +32,13 @@ def _stage(values: dict[str, int], stage: str) -> list[tuple[str, int]]:
     return [(n, values[n]) for n in IEA_TOOLS if REGISTRY[n].stage == stage and values.get(n, 0) != 0]
 
 
+def _exact(name: str) -> Callable:
+    """The reference's function for one of the 16 tools (each of them has one)."""
+    function = REGISTRY[name].iea_exact
+    assert function is not None, f"{name} has no iea_exact"
+    return function
+
+
 def render_iea_exact(image_u8: np.ndarray, values: dict, seed: int = 0) -> np.ndarray:
     """Render an 8-bit RGB image with the 16 tools as the IEA reference does."""
     values = normalise_values(values)
@@ -40,7 +49,7 @@ def render_iea_exact(image_u8: np.ndarray, values: dict, seed: int = 0) -> np.nd
     if stage_a:
         x = img.astype(np.float32) / 255
         for name, v in stage_a:
-            x = REGISTRY[name].iea_exact(x, v)
+            x = _exact(name)(x, v)
         img = trunc8(255 * np.clip(x, 0.0, 1.0))
 
     # Stage B: 8-bit lookup tables, applied one after the other (composed into one table).
@@ -48,7 +57,7 @@ def render_iea_exact(image_u8: np.ndarray, values: dict, seed: int = 0) -> np.nd
     if stage_b:
         table = np.arange(256, dtype=np.uint8)
         for name, v in stage_b:
-            table = REGISTRY[name].iea_exact(v)[table]
+            table = _exact(name)(v)[table]
         img = cv2.LUT(img, table)
 
     # Stage C: the reference always round-trips through 8-bit HSV, even with nothing to do.
@@ -56,12 +65,12 @@ def render_iea_exact(image_u8: np.ndarray, values: dict, seed: int = 0) -> np.nd
     s = hsv[..., 1].astype(np.float32) / 255
     for name in ("saturation", "vibrance"):
         if values.get(name, 0) != 0:
-            s = REGISTRY[name].iea_exact(s, values[name])
+            s = _exact(name)(s, values[name])
     hsv[..., 1] = trunc8(255 * s)
     img = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
     for name in ("temperature", "tint"):
         if values.get(name, 0) != 0:
-            img = REGISTRY[name].iea_exact(img, values[name])
+            img = _exact(name)(img, values[name])
 
     # Stage D: float again.
     stage_d = _stage(values, "D")
@@ -69,12 +78,12 @@ def render_iea_exact(image_u8: np.ndarray, values: dict, seed: int = 0) -> np.nd
         x = img.astype(np.float32) / 255
         rng = np.random.default_rng(seed)
         for name, v in stage_d:
-            x = REGISTRY[name].iea_exact(x, v, rng) if name == "grain" else REGISTRY[name].iea_exact(x, v)
+            x = _exact(name)(x, v, rng) if name == "grain" else _exact(name)(x, v)
         img = trunc8(255 * np.clip(x, 0.0, 1.0))
 
     # Stage E: 8-bit.
     for name, v in _stage(values, "E"):
-        img = REGISTRY[name].iea_exact(img, v)
+        img = _exact(name)(img, v)
     return img
 
 

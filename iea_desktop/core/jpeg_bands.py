@@ -71,14 +71,14 @@ class Encoder:
     def join(self, exif: bytes | None = None, icc: bytes | None = None) -> bytes:
         """The whole picture's file, with an APP1 ``exif`` payload ("Exif\\0\\0...") and an ICC profile."""
         firsts = sorted(self._parts)
-        row, width = 0, None
-        for first in firsts:  # (a band that ends inside an MCU row cannot be followed: add() refuses the next)
-            rows, band_width, _ = self._parts[first]
-            if first != row or (width is not None and band_width != width):
-                raise ValueError("the bands do not tile one picture")
-            row, width = row + rows, band_width
         if not firsts:
             raise ValueError("no bands to join")
+        row, width = 0, self._parts[firsts[0]][1]
+        for first in firsts:  # (a band that ends inside an MCU row cannot be followed: add() refuses the next)
+            rows, band_width, _ = self._parts[first]
+            if first != row or band_width != width:
+                raise ValueError("the bands do not tile one picture")
+            row += rows
         self.size = (width, row)
         return join([self._parts[first][2] for first in firsts], row, app_segments(exif, icc))
 

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable, Sequence
 from types import ModuleType
+from typing import Any
+
+import numpy as np
 
 from . import kernel_fallback
 
@@ -32,6 +36,15 @@ compiled, why = _load_compiled()  # why: the reason the fallback runs ("" when t
 if compiled is None and why != FORCED:
     logging.getLogger(__name__).warning("%s; the slower numpy path is used (run `make setup` or `pip install -e .` "
                                         "with a C compiler to build it)", why)
+
+
+# The kernel in use, set by use(): the compiled module's functions (typed in _kernel.pyi) or the fallback's.
+run: Callable[[np.ndarray, np.ndarray, Sequence[tuple[Any, ...]]], np.ndarray]
+sharpen: Callable[[np.ndarray, np.ndarray, int, int, np.ndarray, float], np.ndarray]
+finish: Callable[[np.ndarray, np.ndarray], np.ndarray]
+simd: Callable[[], str]
+use_simd: Callable[[int], int]
+active: ModuleType
 
 
 def use(module: ModuleType, reason: str = "") -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,7 +89,8 @@ class Param:
                 raise OpError(f"{where}: each point must be a pair of numbers [x, y]; got {point!r}"[:300])
             if not all(isinstance(v, numbers.Integral) or math.isfinite(v) for v in point):
                 raise OpError(f"{where}: points must be finite numbers; got {point!r}")
-            points.append(tuple(float(min(max(v, self.minimum), self.maximum)) for v in point))
+            x, y = (float(min(max(v, self.minimum), self.maximum)) for v in point)
+            points.append((x, y))
         if any(b[0] <= a[0] for a, b in zip(points, points[1:])):
             raise OpError(f"{where}: the points' x must increase from one point to the next "
                           f"(each within {self.minimum:g}..{self.maximum:g}); got {[list(p) for p in points]}"[:300])
@@ -166,7 +167,7 @@ class OpSpec:
     version_notes: dict[int, str] = field(default_factory=dict)
     point: str | None = None  # one of POINT_KINDS when the renderer may fuse this op with its neighbours
     saturation: dict[int, Callable[[dict], SaturationFn]] = field(default_factory=dict)  # version -> S map
-    fields: dict[int, FieldFn] = field(default_factory=dict)  # version -> per-pixel multiply-add (point="field")
+    fields: Mapping[int, FieldFn] = field(default_factory=dict)  # version -> per-pixel multiply-add (point="field")
     tiles: bool = False  # the pixel function may run on horizontal strips (see RenderContext)
     halo: Callable[[dict, RenderContext], int] | None = None  # rows of context a strip needs on each side
     # the pixel function may also be handed an 8-bit ``out`` (RGB or RGBX, see RenderContext) and
@@ -290,7 +291,7 @@ def apply_field(image: np.ndarray, f: np.ndarray | None, g: np.ndarray | None, k
     return x
 
 
-def field_versions(fields: dict[int, FieldFn]) -> dict[int, PixelFn]:
+def field_versions(fields: Mapping[int, FieldFn]) -> dict[int, PixelFn]:
     """Pixel functions for an op defined by its fields, on the whole picture or any strip of it."""
 
     def version(make):

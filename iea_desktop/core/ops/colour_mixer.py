@@ -74,7 +74,8 @@ def table(values: tuple) -> tuple[np.ndarray, tuple[bool, bool, bool]]:
                np.exp2(LUMINANCE_STOPS * (middles @ sliders[2])) - 1.0)
     result = np.ascontiguousarray(np.stack(columns, axis=-1), dtype=np.float32)
     result.setflags(write=False)
-    return result, tuple(bool(row.any()) for row in sliders)
+    hue, saturation, luminance = (bool(row.any()) for row in sliders)
+    return result, (hue, saturation, luminance)
 
 
 def param_names() -> list[str]:
