@@ -55,7 +55,7 @@ def preview_frame(doc):
     try:
         return doc.render_preview(dtype=np.uint8)
     except TypeError:
-        from iea_desktop.core.render import to_uint8
+        from iea_desktop.core.finish import to_uint8
 
         return to_uint8(doc.render_preview())
 
@@ -235,8 +235,8 @@ def case_raw_white_balance(paths, n):
 def case_edit_session(paths, n):
     """Peak memory editing a 24 MP photo: 16 nodes, 200 separate slider steps (undo history of
     200), a preview render after each, then one full-resolution render (1:1 zoom) of the result."""
+    from iea_desktop.core.finish import to_uint8
     from iea_desktop.core.history import SetNodeFields
-    from iea_desktop.core.render import to_uint8
 
     t0 = time.perf_counter()
     doc = open_with_sixteen(paths["jpeg"])

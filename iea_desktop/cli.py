@@ -69,35 +69,26 @@ def _open_document(photo: str, project_file: str | None, create: bool = False):
     return Document.open(photo, project_file=project_file)
 
 
+def _export_options(args):
+    from .core.export import ExportOptions
+
+    return ExportOptions(quality=args.quality, bit_depth=args.bit_depth, max_edge=args.max_size)
+
+
 def _eight_bit_export(args) -> bool:
-    """Whether `render` goes from the photo's 8 bits straight to an 8-bit file (Document.export)."""
-    return not args.max_size and not args.iea_exact and args.bit_depth == 8
+    """Whether `render` goes from the photo's 8 bits straight to an 8-bit file (Document.export),
+    so that main() starts decoding them early."""
+    from .core.export import full_size_8_bit
 
-
-def _render_pixels(doc, iea_exact: bool, max_size: int | None):
-    """The float render for what Document.export does not do: --iea-exact, 16 bits, or --max-size
-    (downscaled before rendering, so radius effects scale with it)."""
-    from .core.document import render_graph_iea_exact
-    from .core.image_io import downscale
-
-    if not max_size:
-        return doc.render_full(iea_exact=iea_exact)
-    source = downscale(doc.full_source(), max_size)
-    if iea_exact:
-        return render_graph_iea_exact(source, doc.graph.nodes)
-    return doc.renderer.render(source, "cli", doc.graph.nodes, scale=source.shape[1] / doc.info.width, use_cache=False)
+    return not args.iea_exact and full_size_8_bit(_export_options(args))
 
 
 def _write(doc, args) -> tuple[Path, tuple[int, int]]:
-    """Render and write the file: the path written and the picture's size (width, height)."""
-    from .core.export import ExportOptions, write_image
-
-    options = ExportOptions(quality=args.quality, bit_depth=args.bit_depth)
-    if _eight_bit_export(args):
-        decoding = getattr(args, "decoding", None)  # started early by main()
-        return doc.export(args.output, options, source=decoding.result()[1] if decoding is not None else None)
-    pixels = _render_pixels(doc, args.iea_exact, args.max_size)
-    return write_image(pixels, args.output, options, exif=doc.info.exif, source=doc.path), (pixels.shape[1], pixels.shape[0])
+    """Render and write the file, as the export dialog does (Document.export): the path written
+    and the picture's size (width, height)."""
+    decoding = getattr(args, "decoding", None)  # started early by main()
+    return doc.export(args.output, _export_options(args), source=decoding.result()[1] if decoding is not None else None,
+                      iea_exact=args.iea_exact)
 
 
 def cmd_render(args) -> int:

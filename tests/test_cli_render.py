@@ -15,10 +15,11 @@ from PIL import Image
 from iea_desktop import cli
 from iea_desktop.core import image_io
 from iea_desktop.core.document import Document
+from iea_desktop.core.finish import to_uint8
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.history import AddNode
 from iea_desktop.core.iea_exact import render_iea_exact
-from iea_desktop.core.render import Renderer, to_uint8
+from iea_desktop.core.render import Renderer
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 

@@ -138,3 +138,83 @@ def test_the_checks_would_catch_a_violation():
     assert (4, "llama_cpp") in _imports(tree, module_level_only=False)
     tree = ast.parse("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from PySide6 import QtGui\n")
     assert _is_type_checking_only(tree, 3)
+
+
+# --- no import circle among core modules -------------------------------------------------------
+
+def _module_name(path: Path) -> str:
+    return ".".join(path.relative_to(PROJECT_ROOT).with_suffix("").parts).removesuffix(".__init__")
+
+
+def _core_imports(name: str, is_package: bool, text: str, modules: set[str]) -> set[str]:
+    """The core modules that module ``name`` (source ``text``) imports, at module level or inside
+    functions (a function-level import only hides a circle until the function runs), with the
+    packages they live in."""
+    package = name if is_package else name.rpartition(".")[0]
+    tree = ast.parse(text)
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package.split(".")[:len(package.split(".")) - node.level + 1] if node.level else []
+            target = ".".join(base + ([node.module] if node.module else []))
+            targets = [target] + [f"{target}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        if _is_type_checking_only(tree, node.lineno):
+            continue
+        for target in targets:
+            parts = target.split(".")
+            for end in range(3, len(parts) + 1):  # the module and the packages above it, below iea_desktop.core
+                module = ".".join(parts[:end])
+                if module in modules and module != name and not name.startswith(module + "."):
+                    found.add(module)  # (a module's own packages are already being imported when it runs)
+    return found
+
+
+def _find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import circle of ``graph`` (module -> modules it imports), as a list a, b, ..., a; or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(module: str) -> list[str] | None:
+        state[module] = 1
+        path.append(module)
+        for other in sorted(graph.get(module, ())):
+            if state.get(other) == 1:
+                return path[path.index(other):] + [other]
+            if other not in state:
+                cycle = visit(other)
+                if cycle:
+                    return cycle
+        path.pop()
+        state[module] = 2
+        return None
+
+    for module in sorted(graph):
+        if module not in state:
+            cycle = visit(module)
+            if cycle:
+                return cycle
+    return None
+
+
+def test_no_import_circle_among_core_modules():
+    files = python_files("core")
+    modules = {_module_name(p) for p in files}
+    graph = {_module_name(p): _core_imports(_module_name(p), p.name == "__init__.py", p.read_text(encoding="utf-8"), modules)
+             for p in files}
+    assert "iea_desktop.core.apply_node" in graph["iea_desktop.core.pointops"]  # the checker sees imports
+    cycle = _find_cycle(graph)
+    assert cycle is None, "import circle: " + " -> ".join(cycle)
+
+
+def test_the_circle_check_would_catch_one():
+    assert _find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _find_cycle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) is None
+    core = "iea_desktop.core"
+    modules = {core, f"{core}.kernel", f"{core}.pointops", f"{core}.ops", f"{core}.ops.base", f"{core}.x"}
+    text = "from . import kernel\ndef f():\n    from .pointops import program\n    from .ops.base import OpSpec\n"
+    assert _core_imports(f"{core}.x", False, text, modules) == {f"{core}.kernel", f"{core}.pointops", f"{core}.ops",
+                                                                f"{core}.ops.base"}

@@ -26,6 +26,7 @@ from ..core.document import Document
 from ..core.graph import Node, Provenance, make_node
 from ..core.history import AddNode, Compound, HistoryEntry, RemoveNode, ReplaceGraph, SetNodeFields
 from ..core.image_io import downscale
+from ..core.render import RenderRequest
 from ..core.stats import ImageStats, measure
 from .backends.llama_cpp_backend import Cancelled  # raised by model backends and by us alike
 from .plan import Plan
@@ -96,8 +97,7 @@ class AssistantSession:
     def context(self, request: str) -> TurnContext:
         doc = self.document
         original = downscale(doc.preview_source(), STATS_EDGE)
-        current = doc.renderer.render(original, doc.source_key("stats", original.shape), doc.graph.nodes,
-                                      scale=original.shape[1] / doc.info.width)
+        current = doc.render(RenderRequest(nodes=doc.graph.nodes, source=original, source_key="stats", pipe="assistant"))
         return TurnContext(request, doc, original, current, measure(current), list(doc.graph.nodes), list(doc.chat))
 
     # --- turns -------------------------------------------------------------------------------

@@ -12,10 +12,13 @@ from typing import Callable
 import numpy as np
 
 from . import export, image_io, project
+from .apply_node import apply_node
+from .finish import to_uint8
 from .graph import EditGraph, GraphLimitError, check_node_count
 from .history import AddNode, Command, Compound, History, RemoveNode, ReplaceGraph
 from .iea_exact import graph_values, render_iea_exact
-from .render import Renderer, apply_node, to_uint8
+from .render import Renderer, RenderRequest
+from .strips import Sink
 
 
 class Document:
@@ -31,7 +34,8 @@ class Document:
         self.project_path: Path | None = None  # where Save writes; None = the default sidecar
         self.notes: list[str] = []  # things the person should be told (a refused project, a changed photo)
         self.dirty = False
-        self.renderer = Renderer()
+        self._pipes: dict[str, Renderer] = {}  # one renderer per consumer (``pipe``)
+        self.camera = None  # the photo's RAW colour, if it is one (RenderContext.camera)
         self._preview: np.ndarray | None = None
         self._preview_kind = ""
         self._full: np.ndarray | None = None
@@ -40,7 +44,7 @@ class Document:
         # ascii(): a file name that is not valid UTF-8 (surrogates in Python) still makes a cache key
         self._identity = f"{ascii(str(self.path.resolve()))}|{stat.st_mtime_ns}|{stat.st_size}"
         if info.is_raw:  # a RAW's white balance acts in its camera's space, read when a white balance renders
-            self.renderer.camera = functools.partial(image_io.raw_camera, self.path, self._identity)
+            self.camera = functools.partial(image_io.raw_camera, self.path, self._identity)
         self.history.subscribe(self._on_change)
 
     # --- opening and saving ------------------------------------------------------------------
@@ -196,16 +200,51 @@ class Document:
     def preview_scale(self) -> float:
         return self.preview_source().shape[1] / self.info.width
 
-    def render_preview(self, cancelled=None, nodes=None, dtype=np.float32) -> np.ndarray:
+    # Render cache sizes by consumer: the canvas's slider drags reuse every step of the preview;
+    # the before view, the assistant's small renders and the exports keep little or nothing.
+    PIPE_CACHE_BYTES = {"preview": 384 * 1024 * 1024, "before": 64 * 1024 * 1024, "assistant": 32 * 1024 * 1024}
+
+    def pipe(self, name: str) -> Renderer:
+        """The renderer of one consumer ("preview", "before", "assistant", "export", ...), made on first
+        use: each has its own render cache and its own idea of the node being edited (as darktable
+        has one pixel pipe per view), so one consumer's renders never evict another's steps or
+        change how another's next render is planned. They share only the decoded sources."""
+        if name not in self._pipes:
+            self._pipes[name] = Renderer(self.PIPE_CACHE_BYTES.get(name, 0), camera=self.camera)
+        return self._pipes[name]
+
+    @property
+    def renderer(self) -> Renderer:
+        """The canvas's pipe (``pipe("preview")``)."""
+        return self.pipe("preview")
+
+    def render(self, request: RenderRequest) -> np.ndarray:
+        """Run ``request`` on its consumer's pipe and return the pixels (a request with a sink goes
+        to ``render_export``). Without a source, the preview proxy (and its cache key); without a
+        scale, the source's width over the photo's. ``source_key`` then names what the source is
+        made from (e.g. "stats"): the photo's identity and the size are added to it."""
+        if request.sink is not None:
+            raise ValueError("a render with a sink returns nothing: use render_export")
+        pixels = self._run(request)
+        assert pixels is not None  # only a sink takes them instead
+        return pixels
+
+    def _run(self, request: RenderRequest) -> np.ndarray | None:
+        source, key = request.source, request.source_key
+        if source is None:
+            source, key = self.preview_source(), self._preview_kind
+        scale = source.shape[1] / self.info.width if request.scale is None else request.scale
+        return self.pipe(request.pipe).run(dataclasses.replace(request, source=source, scale=scale,
+                                                               source_key=self.source_key(key, source.shape)))
+
+    def render_preview(self, cancelled=None, nodes=None, dtype=np.float32, pipe: str = "preview") -> np.ndarray:
         """The preview proxy rendered (with the render cache): float32, or uint8 as the canvas shows it."""
-        source = self.preview_source()
-        return self.renderer.render(source, self.source_key(self._preview_kind, source.shape),
-                                    self.graph.nodes if nodes is None else nodes, scale=self.preview_scale,
-                                    cancelled=cancelled, dtype=dtype)
+        return self.render(RenderRequest(nodes=self.graph.nodes if nodes is None else nodes, cancelled=cancelled,
+                                         dtype=dtype, pipe=pipe))
 
     def render_export(self, cancelled=None, rgbx: bool = False, source: np.ndarray | None = None,
                       sink=None) -> np.ndarray | None:
-        """Full resolution in 8 bits (uint8 RGB, or RGBX with ``rgbx``: see ``render.output``), the
+        """Full resolution in 8 bits (uint8 RGB, or RGBX with ``rgbx``: see ``finish.output``), the
         same pixels as ``to_uint8(render_full())``.
 
         An 8-bit photo is decoded to 8 bits and turned into floats band by band while rendering, so
@@ -213,14 +252,15 @@ class Document:
         (docs/performance.md). A photo already decoded in floats (1:1 zoom) is rendered from those.
         ``source``: this photo as ``image_io.load(path, keep_8bit=True)`` decoded it (the command
         line starts that early, see ``image_io.load_in_background``). ``sink``: the result goes
-        there band by band instead of being returned (``Renderer.render``).
+        there band by band instead of being returned (``RenderRequest.sink``).
         """
         if source is None:
             source = self._full
         if source is None:
             _, source = image_io.load(self.path, self.max_pixels, keep_8bit=True)
-        return self.renderer.render(source, self.source_key("full", source.shape), self.graph.nodes, scale=1.0,
-                                    cancelled=cancelled, use_cache=False, dtype=np.uint8, rgbx=rgbx, sink=sink)
+        return self._run(RenderRequest(nodes=self.graph.nodes, source=source, source_key="full", scale=1.0,
+                                       cancelled=cancelled, cached=False, dtype=np.uint8, rgbx=rgbx, sink=sink,
+                                       pipe="export"))
 
     def output_size(self, max_edge: int | None = None) -> tuple[int, int]:
         """(width, height) of the full-resolution render, after crop, rotate and straighten (and
@@ -232,20 +272,28 @@ class Document:
         return image_io.downscaled_size(width, height, max_edge) if max_edge else (width, height)
 
     def export(self, target: str | os.PathLike, options: export.ExportOptions | None = None, cancelled=None,
-               source: np.ndarray | None = None) -> tuple[Path, tuple[int, int]]:
+               source: np.ndarray | None = None, iea_exact: bool = False) -> tuple[Path, tuple[int, int]]:
         """Render at full resolution and write ``target`` (see export.py); returns the path written
-        and the picture's size (width, height).
+        and the picture's size (width, height). The one export path: the dialog and the command line.
 
         8-bit files at full size render from the photo's 8 bits (``render_export``, with ``source``
         as there), and big JPEGs are rendered and encoded at once, band by band, never whole in
-        memory (``export.write_streamed``); 16-bit and resized files need the float render.
+        memory (``export.write_streamed``); 16-bit and resized files need the float render, and a
+        resized one is rendered at full size, then downscaled. ``iea_exact``: as ``render_full``.
         """
         options = options or export.ExportOptions()
-        eight_bit = export.full_size_8_bit(options)
+        eight_bit = export.full_size_8_bit(options) and not iea_exact
         if eight_bit and export.streams(target, options, self.info.width * self.info.height):
-            return export.write_streamed(lambda sink: self.render_export(cancelled, source=source, sink=sink),
-                                         target, options, exif=self.info.exif, source=self.path)
-        pixels = self.render_export(cancelled, rgbx=True, source=source) if eight_bit else self.render_full(cancelled)
+
+            def render(sink: Sink) -> None:
+                self.render_export(cancelled, source=source, sink=sink)
+
+            return export.write_streamed(render, target, options, exif=self.info.exif, source=self.path)
+        if eight_bit:
+            pixels = self.render_export(cancelled, rgbx=True, source=source)
+            assert pixels is not None  # no sink: returned
+        else:
+            pixels = self.render_full(cancelled, iea_exact=iea_exact)
         if options.max_edge:
             pixels = image_io.downscale(pixels, int(options.max_edge))
             options = dataclasses.replace(options, max_edge=None)
@@ -257,8 +305,8 @@ class Document:
         source = self.full_source()
         if iea_exact:
             return render_graph_iea_exact(source, self.graph.nodes)
-        return self.renderer.render(source, self.source_key("full", source.shape), self.graph.nodes, scale=1.0,
-                                    cancelled=cancelled, use_cache=use_cache)
+        return self.render(RenderRequest(nodes=self.graph.nodes, source=source, source_key="full", scale=1.0,
+                                         cancelled=cancelled, cached=use_cache, pipe="export"))
 
 
 def _count_after(command: Command, count: int) -> int:

@@ -18,8 +18,9 @@ import numpy as np
 from PIL import Image, ImageCms
 
 from . import files, jpeg_bands
+from .finish import to_uint8, to_uint16
 from .image_io import EXIF_ORIENTATION, downscale
-from .render import cpu_count, to_uint8, to_uint16
+from .parallel import cpu_count
 
 OPTIMIZE_HUFFMAN_PIXELS = 12_000_000
 FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}

@@ -73,7 +73,7 @@ class EffectsOff:
         if self._source is None or self._source[0] is not source:
             self._source = (source, downscale(source, max(source.shape[:2]) // 2))
         half = self._source[1]
-        self.renderer.camera = document.renderer.camera
+        self.renderer.camera = document.camera
         frame = self.renderer.render(half, document.source_key(f"half{id(source)}", half.shape), kept,
                                      scale=document.preview_scale * half.shape[1] / source.shape[1], dtype=np.uint8)
         size = (shape[1], shape[0])
@@ -108,7 +108,7 @@ def compute(image_u8: np.ndarray, lost: tuple | None = None) -> Histogram:
     """Histogram of an 8-bit RGB image (the preview being displayed); luminance rounded to levels.
     ``lost``: where the frame without the effects clips (``EffectsOff.masks``), which counts too.
     In strips on every core (the render's thread pool is idle by then)."""
-    from .render import parallel
+    from .parallel import parallel
 
     pixels = np.ascontiguousarray(image_u8)
     height = pixels.shape[0]

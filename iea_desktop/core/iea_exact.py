@@ -89,7 +89,7 @@ def render_iea_exact(image_u8: np.ndarray, values: dict, seed: int = 0) -> np.nd
 
 def graph_values(nodes) -> tuple[dict[str, int], int]:
     """The IEA tool values of a graph's enabled nodes (several nodes of one tool add up) and a grain seed."""
-    from .render import node_seed
+    from .apply_node import node_seed
 
     values: dict[str, int] = {}
     seed = 0

@@ -250,7 +250,7 @@ def _to_float_rgb(array: np.ndarray, bgr: bool = False, keep_8bit: bool = False)
     if array.dtype in (np.uint8, np.uint16):
         # float32(b) / float32(levels), as array.astype(np.float32) / levels computes it, but in
         # strips on every core and without a second picture-sized temporary.
-        from .render import parallel, strip_rows
+        from .parallel import parallel, strip_rows
 
         levels = np.float32(255 if array.dtype == np.uint8 else 65535)
         out = np.empty(array.shape[:2] + (3,), dtype=np.float32)

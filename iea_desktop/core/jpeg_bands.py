@@ -21,7 +21,7 @@ import threading
 import cv2
 import numpy as np
 
-from .render import cpu_count, parallel
+from .parallel import cpu_count, parallel
 
 SOF0, SOS, EOI, RST0 = 0xC0, 0xDA, b"\xff\xd9", 0xD0
 APP0 = 0xE0

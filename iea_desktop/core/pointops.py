@@ -46,7 +46,9 @@ from threading import Lock
 import numpy as np
 
 from . import kernel
+from .apply_node import apply_node, node_seed
 from .graph import Node
+from .kernel_fallback import AFFINE, CLIPPED_AFFINE, FIELD, SATURATION, TABLE  # the stage kinds of kernel.run
 from .ops.base import RenderContext
 
 LUT_SIZE = 65536
@@ -115,8 +117,6 @@ def _remembered(key: tuple, make) -> np.ndarray:
 
 def table(nodes: list[Node]) -> np.ndarray:
     """The run's table: the nodes' own pixel functions (opacity and all) evaluated on a 65,536-step ramp."""
-    from .render import apply_node
-
     def make() -> np.ndarray:
         ramp = np.arange(LUT_SIZE, dtype=np.float32) / np.float32(_TOP)
         image = np.repeat(ramp[None, :, None], 3, axis=2)
@@ -132,7 +132,6 @@ def table(nodes: list[Node]) -> np.ndarray:
 
 # --- Programs: whole runs of point nodes through the compiled kernel ------------------------------
 
-AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE = 0, 1, 2, 3, 4  # the stage kinds of kernel.run
 SATURATION_GRID = (2049, 65)  # S and V samples of a saturation table
 
 
@@ -145,10 +144,8 @@ class Program:
 
     def run(self, image: np.ndarray, frame: tuple[int, int] | None = None, origin: int = 0,
             out: np.ndarray | None = None, out_offset: int = 0) -> np.ndarray:
-        """As ``render.apply_node``: the run over an image (or a strip of a frame), into ``out`` if given.
+        """As ``apply_node``: the run over an image (or a strip of a frame), into ``out`` if given.
         An 8-bit image is read as float32(b) / 255, as the photo loader converts it."""
-        from .render import node_seed
-
         if out is not None:
             image = image[out_offset:out_offset + out.shape[0]]
             origin += out_offset

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import exifread
 from PIL import Image
+from PIL.ExifTags import Base
 from PIL.TiffImagePlugin import IFDRational
-
-from .image_io import EXIF_ORIENTATION
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +111,7 @@ def _exif(tags: dict) -> bytes | None:
         photo.setdefault(0xA432, lens_info)
     if not (len(exif) or photo or gps):
         return None
-    exif[EXIF_ORIENTATION] = 1
+    exif[Base.Orientation] = 1
     if photo:
         exif.get_ifd(EXIF_IFD).update(photo)
     if gps:

@@ -5,7 +5,7 @@ render of the newest graph (intermediate slider values are skipped), and a finis
 shown only if it is newer than what is on screen. Detail renders (full resolution, for zoom
 beyond the preview's scale) make only the rows on screen (``render_detail``), so that at 1:1 a
 slider step reaches the screen about as fast as at fit; a newer request cancels the running one
-between bands (core ``LatestWins``) and its stale result is dropped.
+between bands (``workers.LatestWins``) and its stale result is dropped.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from PySide6.QtGui import QImage
 from ..core import histogram
 from ..core.document import Document
 from ..core.graph import EditGraph
-from ..core.render import LatestWins, RenderCancelled
+from ..core.render import RenderCancelled, RenderRequest
 from .crop_tool import frame_size
-from .workers import Task
+from .workers import LatestWins, Task
 
 
 @dataclass
@@ -78,13 +78,14 @@ class GeometryCache:
         self._lock = threading.Lock()
 
     def get(self, doc: Document, source: np.ndarray, geometry: list, cancelled) -> tuple[np.ndarray, str]:
-        """The picture after ``geometry`` (rendered now, or kept from before) and its cache key."""
-        key = doc.source_key("full", source.shape) + repr([n.signature() for n in geometry])
+        """The picture after ``geometry`` (rendered now, or kept from before) and what it is made from
+        (a ``RenderRequest.source_key``)."""
+        key = "full" + repr([n.signature() for n in geometry])
         with self._lock:
             if key == self._key:
                 return self._image, key
-        image = doc.renderer.render(source, doc.source_key("full", source.shape), geometry, scale=1.0,
-                                    cancelled=cancelled, use_cache=False)
+        image = doc.render(RenderRequest(nodes=geometry, source=source, source_key="full", scale=1.0,
+                                         cancelled=cancelled, cached=False, pipe="detail"))
         with self._lock:
             self._key, self._image = key, image
         return image, key
@@ -98,7 +99,7 @@ def render_detail(doc: Document, nodes: list, rows: tuple[int, int], geometry: G
                   cancelled=None) -> tuple[np.ndarray, int]:
     """Rows y0..y1 of the full-resolution result of ``nodes`` (8-bit), and the result's height.
 
-    The renderer makes only those rows (``Renderer.render(rows=...)``), from the photo after its
+    The renderer makes only those rows (``RenderRequest.rows``), from the photo after its
     geometry, which is kept between renders (a slider step then redoes only the rows on screen);
     a graph with geometry after other adjustments renders whole and is cut.
     """
@@ -106,13 +107,13 @@ def render_detail(doc: Document, nodes: list, rows: tuple[int, int], geometry: G
     active = EditGraph(nodes).active_nodes()
     leading = next((i for i, n in enumerate(active) if n.spec.stage != "geometry"), len(active))
     if any(n.spec.stage == "geometry" for n in active[leading:]):
-        base, key, rest = source, doc.source_key("full", source.shape), active
+        base, key, rest = source, "full", active
     elif leading:
         (base, key), rest = geometry.get(doc, source, active[:leading], cancelled), active[leading:]
     else:
-        base, key, rest = source, doc.source_key("full", source.shape), active
-    pixels = doc.renderer.render(base, key, rest, scale=1.0, cancelled=cancelled, use_cache=False,
-                                 dtype=np.uint8, rows=rows)
+        base, key, rest = source, "full", active
+    pixels = doc.render(RenderRequest(nodes=rest, source=base, source_key=key, scale=1.0, cancelled=cancelled,
+                                      cached=False, dtype=np.uint8, rows=rows, pipe="detail"))
     _, height = frame_size([n for n in active if n.spec.stage == "geometry"], source.shape[1], source.shape[0])
     return pixels, height
 
@@ -191,8 +192,10 @@ class PreviewPipeline(QObject):
         def job(task: Task) -> PreviewResult:
             started = time.perf_counter()
             scale = doc.preview_scale
-            after = doc.render_preview(nodes=nodes, dtype=np.uint8)
-            before = frame_from(doc.render_preview(nodes=geometry, dtype=np.uint8), scale, revision) if need_before else None
+            after = doc.render(RenderRequest(nodes=nodes, dtype=np.uint8, pipe="preview"))
+            before = None
+            if need_before:
+                before = frame_from(doc.render(RenderRequest(nodes=geometry, dtype=np.uint8, pipe="before")), scale, revision)
             lost = effects_off.masks(doc, nodes, after.shape)  # clipping counts before a vignette hides it too
             hist = histogram.compute(after, lost)
             overlay = overlay_image(histogram.clipping_mask(after, lost)) if clipping else None

@@ -104,3 +104,22 @@ class StallMeter(QObject):
         now = time.perf_counter()
         self.longest = max(self.longest, now - self._last)
         self._last = now
+
+
+class LatestWins:
+    """Request tokens: a render may go on only while no newer request has been made."""
+
+    def __init__(self):
+        self._latest = 0
+        self._lock = threading.Lock()
+
+    def new_request(self) -> int:
+        with self._lock:
+            self._latest += 1
+            return self._latest
+
+    def is_stale(self, token: int) -> bool:
+        return token != self._latest
+
+    def cancel_all(self) -> None:
+        self.new_request()

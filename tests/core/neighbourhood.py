@@ -9,9 +9,10 @@ from contextlib import contextmanager
 import cv2
 import numpy as np
 
+from iea_desktop.core.finish import to_uint8
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.ops import REGISTRY, RenderContext
-from iea_desktop.core.render import Renderer, estimates, to_uint8
+from iea_desktop.core.render import Renderer, estimates
 
 LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
 

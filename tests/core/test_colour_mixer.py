@@ -6,9 +6,11 @@ import cv2
 import numpy as np
 import pytest
 
+from iea_desktop.core.apply_node import apply_node
+from iea_desktop.core.finish import to_uint8
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.ops import OpError, RenderContext, colour_mixer, get_op
-from iea_desktop.core.render import Renderer, apply_node, to_uint8
+from iea_desktop.core.render import Renderer
 
 SPEC = get_op("colour_mixer")
 BANDS = [band for band, _ in colour_mixer.BANDS]

@@ -22,11 +22,14 @@ import pytest
 from PIL import Image
 
 from iea_desktop.core import export, image_io, pointops
+from iea_desktop.core.apply_node import apply_node
 from iea_desktop.core.document import Document
 from iea_desktop.core.export import ExportError, ExportOptions, encode
+from iea_desktop.core.finish import to_uint8
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.history import AddNode, Compound
-from iea_desktop.core.render import SINK_ROWS, RenderCancelled, Renderer, apply_node, to_uint8
+from iea_desktop.core.render import RenderCancelled, Renderer
+from iea_desktop.core.strips import SINK_ROWS
 
 SIXTEEN = {"exposure": 30, "brightness": -20, "contrast": 25, "fade": 20, "natural_contrast": 30,
            "highlights": -30, "shadows": 30, "whites": 20, "blacks": -20, "saturation": 30, "vibrance": 30,

@@ -13,9 +13,9 @@ from PIL import Image
 from iea_desktop.core import image_io
 from iea_desktop.core.document import Document
 from iea_desktop.core.export import SRGB_ICC, ExportError, ExportOptions, write_image
+from iea_desktop.core.finish import to_uint8, to_uint16
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.history import AddNode
-from iea_desktop.core.render import to_uint8, to_uint16
 
 MAKE = 0x010F
 

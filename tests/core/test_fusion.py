@@ -21,11 +21,14 @@ import pytest
 from PIL import Image
 
 from iea_desktop.core import image_io, pointops
+from iea_desktop.core.apply_node import apply_node
+from iea_desktop.core.finish import finish, to_uint8, to_uint16
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.ops import REGISTRY
 from iea_desktop.core.ops import grain as grain_op
 from iea_desktop.core.ops import vignette as vignette_op
-from iea_desktop.core.render import Renderer, apply_node, finish, plan, to_uint8, to_uint16
+from iea_desktop.core.render import Renderer
+from iea_desktop.core.steps import plan
 
 # the 16 tools' point ops (one "value" each); tone_curve has tests of its own (tests/core/test_tone_curve.py)
 POINT_OPS = [name for name, spec in REGISTRY.items() if spec.point in ("affine", "curve") and spec.iea_tool]
@@ -156,9 +159,9 @@ def every_tool(sign: int = 1):
 @pytest.mark.parametrize("scale", [1.0, 0.3])
 def test_strips_match_the_whole_picture(sign, scale, make_rgb, monkeypatch, pixel_kernel):
     """The uncached render (strips through the whole pipeline, halos recomputed) equals the cached one."""
-    import iea_desktop.core.render as render
+    import iea_desktop.core.strips as strips
 
-    monkeypatch.setattr(render, "strip_rows", lambda width, halo=0: 16)  # many strips on a small picture
+    monkeypatch.setattr(strips, "strip_rows", lambda width, halo=0: 16)  # many strips on a small picture
     image = make_rgb(150, 120, seed=4)
     nodes = every_tool(sign) + [make_node("straighten", {"angle": 3.0})]
     nodes.insert(0, nodes.pop())  # geometry first, then the tools

@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 from iea_desktop.core import kernel, pointops
+from iea_desktop.core.apply_node import apply_node
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.ops import sharpness
-from iea_desktop.core.render import apply_node
 
 AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE = 0, 1, 2, 3, 4
 SHAPES = [(1, 1, 3), (7, 11, 3), (64, 96, 3), (50, 70, 3)]  # the last two span several 1024-pixel chunks

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from iea_desktop.core.finish import to_uint8
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.history import AddNode, Compound
-from iea_desktop.core.render import to_uint8
 from neighbourhood import (
     check_finite_and_in_range,
     check_identity,

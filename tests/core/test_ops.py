@@ -11,12 +11,13 @@ import cv2
 import numpy as np
 import pytest
 
+from iea_desktop.core.apply_node import apply_node
 from iea_desktop.core.graph import Node, make_node
 from iea_desktop.core.ops import ALIASES, IEA_TOOLS, REGISTRY, OpError, RenderContext, get_op, resolve_name
 from iea_desktop.core.ops import crop as crop_op
 from iea_desktop.core.ops import straighten as straighten_op
 from iea_desktop.core.ops.base import STAGE_ORDER
-from iea_desktop.core.render import Renderer, apply_node
+from iea_desktop.core.render import Renderer
 
 CTX = RenderContext(scale=1.0, seed=1234)
 OP_VERSIONS = [(name, version) for name, spec in REGISTRY.items() for version in sorted(spec.versions)]

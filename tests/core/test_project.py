@@ -17,10 +17,10 @@ from PIL import Image
 
 from iea_desktop.core import files, project
 from iea_desktop.core.document import Document
+from iea_desktop.core.finish import to_uint8
 from iea_desktop.core.graph import Provenance, make_node
 from iea_desktop.core.history import AddNode, Compound, RemoveNode, SetNodeFields
 from iea_desktop.core.project import ProjectError, read_project, sidecar_path
-from iea_desktop.core.render import to_uint8
 
 
 def edit(doc: Document) -> dict:

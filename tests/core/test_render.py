@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pytest
 
 from iea_desktop.core import image_io
 from iea_desktop.core.document import Document
+from iea_desktop.core.finish import finish, to_uint8, to_uint16
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.history import AddNode, SetNodeFields
 from iea_desktop.core.ops import REGISTRY
-from iea_desktop.core.render import LatestWins, RenderCancelled, Renderer, finish, to_uint8, to_uint16
+from iea_desktop.core.render import RenderCancelled, Renderer
 
 
 def tone_nodes():
@@ -186,48 +185,6 @@ def test_cancellation_midway_and_the_next_render_still_correct(rgb):
     out = renderer.render(rgb, "src", nodes, cancelled=lambda: False)
     assert renderer.last_recomputed == 2  # the two steps finished before the cancel were kept
     np.testing.assert_array_equal(out, Renderer().render(rgb, "src", nodes, use_cache=False))
-
-
-def test_latest_wins_tokens(rgb):
-    latest = LatestWins()
-    old = latest.new_request()
-    new = latest.new_request()
-    assert latest.is_stale(old) and not latest.is_stale(new)
-    with pytest.raises(RenderCancelled):
-        Renderer().render(rgb, "src", tone_nodes(), cancelled=lambda: latest.is_stale(old))
-    Renderer().render(rgb, "src", tone_nodes(), cancelled=lambda: latest.is_stale(new))
-    latest.cancel_all()
-    assert latest.is_stale(new)
-
-
-def test_a_newer_request_supersedes_a_running_render(rgb):
-    """A render in a worker thread stops when the GUI makes a newer request mid-render."""
-    latest = LatestWins()
-    renderer = Renderer()
-    started, proceed = threading.Event(), threading.Event()
-    results: dict = {}
-
-    def worker(token):
-        def cancelled():
-            if not started.is_set():
-                started.set()
-                proceed.wait(5)
-            return latest.is_stale(token)
-
-        try:
-            results[token] = renderer.render(rgb, "src", tone_nodes(), cancelled=cancelled, use_cache=False)
-        except RenderCancelled:
-            results[token] = "cancelled"
-
-    first = latest.new_request()
-    thread = threading.Thread(target=worker, args=(first,))
-    thread.start()
-    assert started.wait(5)
-    second = latest.new_request()  # the person moved the slider again
-    proceed.set()
-    thread.join(5)
-    assert results[first] == "cancelled"
-    assert not latest.is_stale(second)
 
 
 # --------------------------------------------------------------------------- safety of the output

@@ -9,11 +9,13 @@ import pytest
 
 from iea_desktop import cli
 from iea_desktop.core import pointops
+from iea_desktop.core.apply_node import apply_node
 from iea_desktop.core.document import Document
+from iea_desktop.core.finish import to_uint8
 from iea_desktop.core.graph import EditGraph, make_node
 from iea_desktop.core.history import AddNode
 from iea_desktop.core.ops import OpError, RenderContext, get_op, tone_curve
-from iea_desktop.core.render import Renderer, apply_node, to_uint8
+from iea_desktop.core.render import Renderer
 
 SPEC = get_op("tone_curve")
 RAMP = np.linspace(0.0, 1.0, 4097)

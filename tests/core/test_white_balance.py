@@ -11,11 +11,12 @@ import pytest
 
 from iea_desktop.core import colour_science as cs
 from iea_desktop.core import white_balance as wb
+from iea_desktop.core.finish import to_uint8
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.ops import get_op
 from iea_desktop.core.ops.base import RenderContext
 from iea_desktop.core.ops.white_balance import AS_SHOT, matrix
-from iea_desktop.core.render import Renderer, to_uint8
+from iea_desktop.core.render import Renderer
 
 OP = get_op("white_balance")
 D65 = (0.31271, 0.32902)

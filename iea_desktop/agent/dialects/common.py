@@ -9,8 +9,8 @@ import re
 import numpy as np
 from PIL import Image
 
+from ...core.finish import to_uint8
 from ...core.ops import IEA_TOOLS, REGISTRY
-from ...core.render import to_uint8
 
 IEA_MAX_PIXELS = 262_144  # the largest images IEA saw in training
 DEFAULT_MAX_PIXELS = 448 * 448

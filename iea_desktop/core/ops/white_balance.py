@@ -82,8 +82,8 @@ def apply(image: np.ndarray, p: dict, ctx) -> np.ndarray:
     import cv2
 
     from .. import kernel
-    from ..pointops import TABLE
-    from ..render import as_float  # 8-bit pixels as the photo loader converts them (the kernel reads them so too)
+    from ..finish import as_float  # 8-bit pixels as the photo loader converts them (the kernel reads them so too)
+    from ..kernel_fallback import TABLE  # a stage kind of kernel.run
 
     out = ctx.out
     if out is None or ctx.out_offset != 0 or out.shape != image.shape:

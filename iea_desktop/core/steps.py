@@ -1,0 +1,72 @@
+"""Planning: the active nodes of a graph grouped into steps, each computed in one pass.
+
+Runs of point operations fuse into one Program of the compiled kernel (``pointops.py``); every
+other node is a step of its own. A step says how it may be scheduled (``strips.py``): over
+strips or whole, with how many rows of context, reading 8-bit input, finishing its own output.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import pointops
+from .apply_node import apply_node, node_seed
+from .graph import Node
+from .ops.base import POINT_KINDS, RenderContext
+
+
+@dataclass(frozen=True, kw_only=True)
+class Step:
+    """One or more consecutive nodes computed together (a fused run, or one node)."""
+
+    nodes: list[Node]
+    last: int  # index of the step's last node in the active list
+    # run(strip, frame, origin, out, out_offset): as apply_node (out None: the whole result)
+    run: Callable[..., np.ndarray]
+    tiles: bool
+    halo: int
+    reads_8bit: bool = False  # run() also takes 8-bit strips (the export path's source), converting as it reads
+    finishes: bool = False  # run() also takes an 8-bit out, which it writes finished (OpSpec.finishes)
+
+
+def plan(active: list[Node], start: int, scale: float, split_at: int | None = None,
+         estimates: dict | None = None, camera=None) -> list[Step]:
+    """Group active[start:] into steps: runs of point ops fuse into one Program (see pointops.py),
+    except runs of affine ops alone (each already one cheap pass); the rest is one step per node.
+
+    ``split_at``: a node that starts a new step even inside a fused run, so that the step before
+    it ends there and its output (this node's input) is cached: the node being edited.
+    ``camera``: the photo's RAW colour, if it is one (RenderContext.camera).
+    ``estimates``: whole-picture estimates by node index (``estimates``).
+    """
+    estimates = estimates or {}
+    steps: list[Step] = []
+    i = start
+    while i < len(active):
+        node = active[i]
+        j = i
+        while j < len(active) and pointops.fusable(active[j], POINT_KINDS) and not (j == split_at and j > i):
+            j += 1
+        if any(n.spec.point != "affine" for n in active[i:j]):
+            steps.append(Step(nodes=active[i:j], last=j - 1, run=pointops.program(active[i:j], scale).run,
+                              tiles=True, halo=0, reads_8bit=True))
+            i = j
+            continue
+        halo = 0
+        if node.spec.halo is not None:
+            halo = int(node.spec.halo(node.params, RenderContext(scale=scale, seed=node_seed(node))))
+        run = functools.partial(_run_node, node=node, scale=scale, estimate=estimates.get(i), camera=camera)
+        steps.append(Step(nodes=[node], last=i, run=run, tiles=bool(node.spec.tiles), halo=halo,
+                          finishes=node.spec.finishes and node.opacity >= 1.0))
+        i += 1
+    return steps
+
+
+def _run_node(image: np.ndarray, frame: tuple[int, int] | None, origin: int, out: np.ndarray | None = None,
+              offset: int = 0, *, node: Node, scale: float, estimate, camera) -> np.ndarray:
+    """A one-node step's run: ``apply_node`` with the step's node, scale, estimate and camera."""
+    return apply_node(image, node, scale, frame, origin, out, offset, estimate, camera)
