@@ -359,3 +359,19 @@ def test_help_states_the_pixel_limit_and_how_to_raise_it(capsys):
         text = " ".join(capsys.readouterr().out.split())
         assert f"Photos over {image_io.DEFAULT_MAX_PIXELS / 1e6:g} MP are refused" in text
         assert "IEA_MAX_PIXELS environment variable raises the limit" in text
+
+
+def test_a_resized_render_is_the_export_dialogs(photo, tmp_path, capsys):
+    """The command line exports through Document.export, as the dialog does: a resized file is the
+    same (rendered at full size, then downscaled; sharpening depends on which comes first)."""
+    from iea_desktop.core.export import ExportOptions
+
+    params = {"sharpness": 60, "exposure": 10}
+    out = tmp_path / "cli.png"
+    code, _, err = render(capsys, photo, "-o", out, "--max-size", 64, "--params", json.dumps(params))
+    assert code == 0, err
+    doc = Document.open(photo)
+    for name, value in params.items():
+        doc.apply(AddNode(make_node(name, {"value": value})))
+    doc.export(tmp_path / "dialog.png", ExportOptions(max_edge=64))
+    np.testing.assert_array_equal(pixels(out), pixels(tmp_path / "dialog.png"))

@@ -11,7 +11,7 @@ from iea_desktop.core.finish import finish, to_uint8, to_uint16
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.history import AddNode, SetNodeFields
 from iea_desktop.core.ops import REGISTRY
-from iea_desktop.core.render import RenderCancelled, Renderer
+from iea_desktop.core.render import RenderCancelled, Renderer, RenderRequest
 
 
 def tone_nodes():
@@ -129,6 +129,37 @@ def test_a_different_source_or_scale_misses_the_cache(rgb):
     assert renderer.last_recomputed == 4
     renderer.render(rgb, "src", nodes, use_cache=False)
     assert renderer.last_recomputed == 4
+
+
+def test_each_consumer_renders_on_a_pipe_of_its_own(photo):
+    """An assistant statistics render and the before view between two slider frames leave the
+    preview's pipe alone: nothing of theirs enters its cache, and the next frame is again planned
+    with the slider's node as the one being edited, recomputing only from it on."""
+    from iea_desktop.core.image_io import downscale
+
+    doc = Document.open(photo)
+    for node in tone_nodes():
+        doc.apply(AddNode(node))
+    saturation = next(n for n in doc.graph.nodes if n.op == "saturation")
+    at = doc.graph.nodes.index(saturation)
+    preview = doc.pipe("preview")
+
+    def slider_frame(value):
+        doc.apply(SetNodeFields(saturation.id, params={"value": value}, gesture="drag"))
+        doc.render(RenderRequest(nodes=doc.graph.nodes, dtype=np.uint8))
+
+    doc.render(RenderRequest(nodes=doc.graph.nodes, dtype=np.uint8))
+    slider_frame(35)  # the first move recomputes the fused step it is in, split at it from now on
+    slider_frame(38)
+    assert preview.last_recomputed == len(doc.graph.nodes) - at and preview._edited == at
+    kept = list(preview._cache)
+    small = downscale(doc.preview_source(), 64)  # what the assistant measures
+    doc.render(RenderRequest(nodes=doc.graph.nodes, source=small, source_key="stats", pipe="assistant"))
+    doc.render(RenderRequest(nodes=[], dtype=np.uint8, pipe="before"))
+    assert list(preview._cache) == kept
+    slider_frame(40)
+    assert preview.last_recomputed == len(doc.graph.nodes) - at and preview._edited == at
+    assert doc.pipe("assistant") is not preview and doc.pipe("assistant")._cache
 
 
 def test_cache_through_the_document_history(photo):
