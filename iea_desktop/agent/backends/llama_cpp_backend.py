@@ -151,6 +151,7 @@ class LlamaCppBackend:
         # What the last request that finished cost: prompt_tokens (the whole prompt),
         # evaluated_tokens (those not kept from the request before), generated_tokens,
         # first_token_s (to the first token sampled: the photo and the prompt read), total_s.
+        # Only the "mtmd" handler counts the photo's tokens: the others evaluate it out of sight.
         self.last_usage: dict[str, Any] | None = None
 
     # ----------------------------------------------------------------------------------
