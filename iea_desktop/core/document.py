@@ -215,7 +215,7 @@ class Document:
 
     @property
     def renderer(self) -> Renderer:
-        """The canvas's pipe (``pipe("preview")``)."""
+        """The canvas's pipe, ``pipe("preview")`` (the tests and the benchmark read its cache)."""
         return self.pipe("preview")
 
     def render(self, request: RenderRequest) -> np.ndarray:
@@ -237,10 +237,10 @@ class Document:
         return self.pipe(request.pipe).run(dataclasses.replace(request, source=source, scale=scale,
                                                                source_key=self.source_key(key, source.shape)))
 
-    def render_preview(self, cancelled=None, nodes=None, dtype=np.float32, pipe: str = "preview") -> np.ndarray:
+    def render_preview(self, cancelled=None, nodes=None, dtype=np.float32) -> np.ndarray:
         """The preview proxy rendered (with the render cache): float32, or uint8 as the canvas shows it."""
         return self.render(RenderRequest(nodes=self.graph.nodes if nodes is None else nodes, cancelled=cancelled,
-                                         dtype=dtype, pipe=pipe))
+                                         dtype=dtype))
 
     def render_export(self, cancelled=None, rgbx: bool = False, source: np.ndarray | None = None,
                       sink=None) -> np.ndarray | None:

@@ -161,12 +161,9 @@ def auto(image: np.ndarray, camera: cs.Camera | None = None) -> tuple[int, int]:
 def node_input(document, node_id: str) -> np.ndarray:
     """What the white balance node ``node_id`` of ``document`` (a core Document) measures: the nodes
     before it rendered over the preview source (float32, encoded as the photo is), for ``auto`` and
-    ``eyedropper`` with ``document.renderer.camera``."""
-    from .render import Renderer
+    ``eyedropper`` with ``document.camera``."""
+    from .render import RenderRequest
 
     nodes = document.graph.nodes
     before = nodes[:next(i for i, n in enumerate(nodes) if n.id == node_id)]
-    renderer = Renderer()
-    renderer.camera = document.renderer.camera
-    return renderer.render(document.preview_source(), "white balance input", before,
-                           scale=document.preview_scale, use_cache=False)
+    return document.render(RenderRequest(nodes=before, cached=False, pipe="white balance"))

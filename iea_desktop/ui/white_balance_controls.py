@@ -66,7 +66,7 @@ class WhiteBalanceControls(QWidget):
 
     def camera(self):
         """The photo's RAW colour, if it is one (auto and the eyedropper measure in its space)."""
-        return self.inspector.document.renderer.camera if self.inspector.document is not None else None
+        return self.inspector.document.camera if self.inspector.document is not None else None
 
     def _set(self, values: tuple[int, int], what: str) -> None:
         document, node = self.inspector.document, self.inspector.node()

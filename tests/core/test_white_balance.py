@@ -335,7 +335,7 @@ def test_raw_grey_card_neutral_with_the_eyedropper(tmp_path):
     doc = Document.open(dng)
     developed = doc.render_full()
     assert spread(developed, RAW_CARD) > 0.1
-    values = wb.eyedropper(developed, 32, 32, doc.renderer.camera)
+    values = wb.eyedropper(developed, 32, 32, doc.camera)
     assert values[0] < 5500  # a warm light
     doc.apply(AddNode(make_node("white_balance", dict(zip(("temperature", "tint"), values)))))
     assert spread(doc.render_full(), RAW_CARD) < 2 / 255
@@ -358,13 +358,13 @@ def test_a_raw_photo_gives_the_renderer_its_camera_when_a_white_balance_renders(
     doc.render_preview()
     doc.render_full()
     assert reads == [1]  # once per photo
-    camera = resolve(doc.renderer.camera)
+    camera = resolve(doc.camera)
     assert camera is not None and camera.transfer == "bt709"
     np.testing.assert_allclose(np.array(camera.rgb_cam).reshape(3, 3).sum(axis=1), 1.0, atol=1e-3)
     from PIL import Image
 
     Image.fromarray(np.full((8, 8, 3), 128, np.uint8)).save(tmp_path / "grey.png")
-    assert Document.open(tmp_path / "grey.png").renderer.camera is None  # other photos: Bradford
+    assert Document.open(tmp_path / "grey.png").camera is None  # other photos: Bradford
 
 
 def test_the_node_input_is_what_the_nodes_before_it_render(make_photo):

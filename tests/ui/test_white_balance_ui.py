@@ -129,7 +129,7 @@ def test_eyedropper_on_a_raw_photo(qtbot, window, tmp_path):
 
     dng = write_grey_card_dng(tmp_path / "warm.dng", WARM_LIGHT, (1.0, 1.0, 1.0))
     open_photo(qtbot, window, dng)
-    assert window.document.renderer.camera is not None
+    assert window.document.camera is not None
     node_id = add_white_balance(qtbot, window)
     controls, canvas = window.inspector.white_balance, window.canvas
     mean = shown_pixels(window)[RAW_CARD].reshape(-1, 3).mean(axis=0)
