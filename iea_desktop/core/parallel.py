@@ -91,13 +91,19 @@ class BufferPool:
         if (array.dtype != np.float32 or array.base is not None or not array.flags.c_contiguous
                 or array.nbytes < (1 << 20) or sys.getrefcount(array) > 2 + references):
             return  # a view, small, or still in use elsewhere: left to the garbage collector
-        with self._lock:
+        # Never wait: a renderer's __del__ gives its arrays back whenever the garbage collector runs,
+        # which may be inside ``take`` on this very thread, holding the lock (a deadlock, seen).
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
             if any(a is array for a in self._spare):
                 return
             self._spare.append(array)
             total = sum(a.nbytes for a in self._spare)
             while self._spare and total > self.max_bytes:
                 total -= self._spare.pop(0).nbytes
+        finally:
+            self._lock.release()
 
     def clear(self) -> None:
         with self._lock:
