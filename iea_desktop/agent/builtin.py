@@ -15,10 +15,13 @@ from typing import Callable
 
 from ..core.graph import Node
 from ..core.ops import IEA_TOOLS, REGISTRY
+from ..core.stats import centre_of_interest, horizon_tilt
+from ..core.stats import measure as measure_stats
 from . import builtin_lexicon as lex
 from . import builtin_measure as measure
-from .builtin_parse import FollowUp, Fix, LookWish, Removal, Request, SetValue, Wish, parse
-from .plan import Edit, Plan, validate_edit
+from .builtin_parse import (FollowUp, Fix, GeometryWish, LookWish, Removal, Request, SetValue, Wish, parse,
+                            tool_words)
+from .plan import Edit, GeometryEdit, Intent, Plan, validate_edit
 from .session import Cancelled, TurnContext, describe_node
 
 # What a change does, in words: (going up, going down).
@@ -49,11 +52,22 @@ NOUN_WORDS = {  # how to name what a noun covers, in replies
 CAPABILITIES = ("I can adjust brightness, contrast, colour, warmth, shadows, highlights, sharpness, grain, "
                 "vignette and fade, or apply a look (vintage, black and white, golden hour, moody, dreamy, "
                 "cinematic, film, matte ...).")
-_LOOK_IN_REASON = re.compile(r"(?:for|of) the (.+?) look")
+# What the plan check measures for a wish of each axis (plan_check.py).
+AXIS_MEASURE = {"light": "light", "brightness": "light", "warmth": "warmth", "color": "colour", "saturation": "colour",
+                "vibrance": "colour", "vivid": "colour", "pop": "colour", "contrast": "contrast"}
+COLOUR_TOOLS = {"saturation", "vibrance", "temperature", "tint"}
+ALL_COLOUR = re.compile(r"\b(?:all|completely|entirely|fully|totally|every|strip|whole)\b")
+ASPECT_WORDS = {"1:1": "a square"}
+LEVEL_WITHIN = 0.5  # degrees: a measured tilt this small is left alone (the measurement is not finer)
 
 
 def _label(tool: str) -> str:
     return REGISTRY[tool].label.lower()
+
+
+def _node_words(node: Node) -> str:
+    """'exposure +30', 'crop left 0.1, right 0.9'."""
+    return f"{_label(node.op)} {node.summary()}"
 
 
 def _quote(text: str, limit: int = 40) -> str:
@@ -138,6 +152,8 @@ class _Turn:
         self.followed: dict[str, str] = {}  # tool -> "stronger"/"weaker" for follow-up changes
         self.follow_words = ""
         self.quiet: set[str] = set()  # changes a look's sentence already explains
+        self.intents: list[Intent] = []  # directions the plan check verifies on the preview
+        self.geometry: list[GeometryEdit] = []
 
     # --- small helpers ------------------------------------------------------------------------
 
@@ -166,14 +182,21 @@ class _Turn:
             self.notes.append(text)
 
     def last_turn_nodes(self) -> list[Node]:
-        """The assistant's nodes from its most recent turn that still has nodes."""
-        mine = self.ctx.assistant_nodes()
-        order = {m.get("turn_id"): i for i, m in enumerate(self.ctx.chat) if m.get("turn_id")}
-        known = [n for n in mine if n.provenance.turn_id in order]
-        if not known:
-            return mine
-        latest = max(known, key=lambda n: order[n.provenance.turn_id]).provenance.turn_id
-        return [n for n in mine if n.provenance.turn_id == latest]
+        """The assistant's tool nodes from its most recent applied turn that added or changed some
+        (the project's turn records: this works after reopening); all of them when no turn is recorded."""
+        mine = [n for n in self.ctx.assistant_nodes() if n.op in IEA_TOOLS]
+        for turn in reversed(self.ctx.turns):
+            ids = set(turn.node_ids("added", "changed"))
+            nodes = [n for n in mine if n.id in ids]
+            if nodes:
+                return nodes
+        return mine
+
+    def intend(self, axis: str, sign: int, words: str, **extra) -> None:
+        """Note a direction to check on the preview."""
+        measure_name = AXIS_MEASURE.get(axis)
+        if measure_name is not None:
+            self.intents.append(Intent(measure_name, sign, words, **extra))
 
     # --- the plan -------------------------------------------------------------------------------
 
@@ -187,6 +210,8 @@ class _Turn:
             return self.keep_only()
         for item in req.sets:
             self.apply_set(item)
+        for geometry in req.geometry:
+            self.apply_geometry(geometry)
         for look in req.looks:
             self.apply_look(look)
         for fix in req.fixes:
@@ -207,7 +232,7 @@ class _Turn:
         ctx = self.ctx
         mine = ctx.assistant_nodes()
         if command == "undo":
-            return Plan(reply="Undone: my last change is taken back.", undo_last_turn=True)
+            return self.undo()
         if command == "reset_all":
             if not ctx.nodes:
                 return Plan(reply="There is nothing to reset: the photo has no adjustments.")
@@ -218,7 +243,7 @@ class _Turn:
         if command == "reset_assistant":
             if not mine:
                 return Plan(reply="I haven't made any changes, so there is nothing of mine to remove.")
-            listed = _join([f"{_label(n.op)} {n.params['value']:+d}" for n in mine])
+            listed = _join([_node_words(n) for n in mine])
             yours = " Your own adjustments are untouched." if len(mine) != len(ctx.nodes) else ""
             return Plan(reply=f"Removed my adjustments ({listed}).{yours}", reset="assistant")
         if command == "explain":
@@ -239,6 +264,23 @@ class _Turn:
             return Plan(reply=self.assessment())
         return Plan(reply=self.not_understood())
 
+    def undo(self) -> Plan:
+        """"undo", "undo the last two", "go back to before the vignette" (the session undoes them)."""
+        req, turns = self.req, self.ctx.turns
+        if not req.undo_before:
+            return Plan(reply="", undo_turns=req.undo_count)
+        look = next((name for name in lex.LOOKS if name in req.undo_before.replace("blackandwhite", "black and white")),
+                    None)
+        tools = set(tool_words(req.undo_before))
+        mine = {n.id for n in self.ctx.assistant_nodes()
+                if (look is not None and n.provenance.look == look) or (look is None and n.op in tools)}
+        for back, turn in enumerate(reversed(turns), start=1):
+            if mine & set(turn.node_ids("added", "changed")):
+                return Plan(reply="", undo_turns=back)
+        what = f"the {look} look" if look else f"the {req.undo_before}"
+        return Plan(reply=f"I haven't made {what} in the changes I can undo, so I left everything as it is. "
+                          "The History panel lists every step.")
+
     def assessment(self) -> str:
         s = self.stats
         issues = measure.assess(self.ctx.current, s)
@@ -255,7 +297,7 @@ class _Turn:
     def keep_only(self) -> Plan:
         """"only the exposure" on its own: keep just my changes to those tools."""
         scope, words = self.req.scope or set(), self.req.scope_words or "those"
-        mine = self.ctx.assistant_nodes()
+        mine = [n for n in self.ctx.assistant_nodes() if n.op in IEA_TOOLS]
         kept = [n for n in mine if n.op in scope]
         dropped = [n for n in mine if n.op not in scope]
         if not mine or not kept:
@@ -263,8 +305,8 @@ class _Turn:
                               f"{words}”; I'll leave everything else alone.")
         if not dropped:
             return Plan(reply=f"Only my {words} change is in place already.")
-        edits = [Edit(n.op, int(n.params["value"]), n.provenance.reason) for n in kept]
-        listed = _join([f"{_label(n.op)} {n.params['value']:+d}" for n in dropped])
+        edits = [Edit(n.op, int(n.params["value"]), n.provenance.reason, n.provenance.look) for n in kept]
+        listed = _join([_node_words(n) for n in dropped])
         return Plan(reply=f"Kept only my {words} change and removed my other adjustments ({listed}).",
                     edits=edits, complete=True)
 
@@ -338,6 +380,8 @@ class _Turn:
         strength = ("" if abs(look.scale - 1.0) < 0.05 else " (a lighter version)" if look.scale < 1 else
                     " (a stronger version)")
         self.applied_looks.append((name, strength, cleared))
+        if values.get("saturation", 0) <= -100:
+            self.intend("color", -1, look.words, none=True)
 
     def _reducing(self, look: LookWish) -> bool:
         """"too moody" / "less vintage" (as opposed to "a little vintage")."""
@@ -345,8 +389,7 @@ class _Turn:
 
     @staticmethod
     def _look_of(node: Node) -> str | None:
-        m = _LOOK_IN_REASON.search(node.provenance.reason or "")
-        return m.group(1) if m and m.group(1) in lex.LOOKS else None
+        return node.provenance.look
 
     def gain(self) -> float:
         """How much this turn's exposure and whites changes multiply the tones (colour casts scale with it)."""
@@ -501,6 +544,7 @@ class _Turn:
             return
         if axis == "color" and sign > 0 and self.value("saturation") <= -90:
             self.set("saturation", 0, "to bring the colour back, as you asked")
+            self.intend(axis, +1, wish.words, at_most=self.colour_before_black_and_white())
             return
         if axis in ("color", "vivid", "saturation", "vibrance", "pop") and sign > 0 and self.stats.is_grayscale:
             own = [n for n in self.user_nodes(["saturation"]) if n.params["value"] <= -90]
@@ -513,10 +557,17 @@ class _Turn:
             return
         if wish.area:
             self.note(f"I can't select just the {wish.area}, so this changes the whole photo")
+        self.intend(axis, sign, wish.words)
+        if axis == "light" and sign > 0 and wish.complaint and self.stats.median_luma > 0.56:
+            self.note(f"It already measures fairly bright (median brightness {self.stats.median_luma:.2f}), so the "
+                      "brightest parts may lose detail; I brightened it as you asked. Say “recover the highlights” "
+                      "if they look burnt out")
         for index, (tool, weight) in enumerate(lex.AXES[axis]["+" if sign > 0 else "-"]):
             tool_sign = sign if weight > 0 else -sign
             if self.fixed.get(tool) == tool_sign:
                 continue  # a measured fix in this turn already moved it this way
+            if self.fixed.pop(tool, None) == -tool_sign:  # "too dark, fix it" on a bright photo: follow the person
+                self.values[tool] = self.current.get(tool, 0)
             base = lex.DEFAULT_STEP[tool] * abs(weight)
             # A look of mine made the photo dark or cool on purpose: then "brighter" is a step, not a fix.
             need = self._measured(tool, tool_sign, wish) if index == 0 and tool not in self._look_protected() else None
@@ -557,6 +608,9 @@ class _Turn:
         tools = tuple(t for t in tools if t in IEA_TOOLS)
         what = NOUN_WORDS.get(removal.axis, removal.axis)
         mine = [t for t in tools if self.value(t) != 0 or t in self.stored]
+        if removal.axis == "color" and (ALL_COLOUR.search(removal.words) or not mine):
+            self.apply_look(LookWish("black and white", words=removal.words))  # "strip the colour completely"
+            return
         if mine:
             for tool in mine:
                 self.set(tool, 0, "as you asked")
@@ -589,6 +643,9 @@ class _Turn:
             tool = node.op
             if tool in self.touched:
                 continue
+            if node.provenance.edited_by_user:  # the person's value is the new starting point
+                self.note(f"You changed the {_label(tool)} since my last turn, so I started from your "
+                          f"{_label(tool)} {node.summary()}")
             current = self.stored.get(tool, 0)  # a switched-off node comes back on, changed
             if current == 0:
                 continue
@@ -661,6 +718,7 @@ class _Turn:
             if note:
                 self.warnings.append(note)
             if edit is not None:
+                edit.look = self.look_tools.get(tool)
                 edits.append(edit)
         notes = list(self.notes)
         if self.kept:
@@ -670,14 +728,110 @@ class _Turn:
         if self.req.corrected:
             notes.append(_sentence("I read " + _join([f"“{a}” as “{b}”" for a, b in self.req.corrected])))
         notes.extend(_sentence(r) for r in self.req.refusals)
-        if not edits:
+        shaped = [g.reason for g in self.geometry]
+        if not edits and not self.geometry:
             if not notes:
                 notes.append("That is already how it is, so I didn't change anything.")
             if self.req.refusals and not self.req.has_edits:
                 notes.append(CAPABILITIES)
             return Plan(reply=" ".join(notes), warnings=self.warnings)
-        return Plan(reply=" ".join(self.summary_sentences(edits) + notes), edits=edits, warnings=self.warnings,
-                    asked_to_remove=set(self.asked))
+        return Plan(reply=" ".join(shaped + self.summary_sentences(edits) + notes), edits=edits,
+                    warnings=self.warnings, asked_to_remove=set(self.asked), geometry=self.geometry,
+                    intents=self.checked_intents(edits), fixed_tools=self.fixed_tools())
+
+    def checked_intents(self, edits: list[Edit]) -> list[Intent]:
+        """The directions to check: this turn's wishes that moved a tool, and what it was asked to keep."""
+        keep = self.req.keep
+        intents = [i for i in self.intents if i.direction == 0 or any(
+            AXIS_MEASURE.get(w) == i.measure for e in edits for w, tools in lex.AXES.items()
+            if e.tool in {t for d in tools.values() for t, _ in d})]
+        if keep & COLOUR_TOOLS:
+            intents.append(Intent("colour", 0, "leave the colours alone"))
+        if keep & {"exposure", "brightness"}:
+            intents.append(Intent("light", 0, "keep the brightness"))
+        return intents
+
+    def fixed_tools(self) -> set[str]:
+        """Tools the plan check may not move: those the person asked to leave alone; "keep the
+        brightness" is about the result, so the brightness slider may hold it."""
+        return set(self.req.keep) - {"brightness"}
+
+    def colour_before_black_and_white(self) -> float | None:
+        """The photo's saturation without my black and white look: as far as colour may come back."""
+        if self.ctx.render is None:
+            return None
+        bw = {n.id for n in self.ctx.assistant_nodes()
+              if n.provenance.look in lex.BLACK_AND_WHITE_LOOKS or (n.op == "saturation" and n.params["value"] <= -90)}
+        return measure_stats(self.ctx.render([n for n in self.ctx.nodes if n.id not in bw])).mean_saturation
+
+    # --- geometry ----------------------------------------------------------------------------------
+
+    def apply_geometry(self, wish: GeometryWish) -> None:
+        """Crop to an aspect, turn, straighten or mirror: the params of my node of that op."""
+        node = self.ctx.assistant_node(wish.kind)
+        if wish.kind == "rotate":
+            turns = ((node.params["turns"] if node else 0) + wish.turns) % 4
+            way = ("a half turn" if wish.turns % 4 == 2 else
+                   "a quarter turn to the left" if wish.turns % 4 == 3 else "a quarter turn to the right")
+            self.geometry.append(GeometryEdit("rotate", {"turns": turns} if turns else None,
+                                              f"Turned the photo {way}."))
+        elif wish.kind == "flip":
+            params = dict(node.params) if node else {"horizontal": False, "vertical": False}
+            key = "vertical" if wish.vertical else "horizontal"
+            params[key] = not params[key]
+            self.geometry.append(GeometryEdit("flip", params if any(params.values()) else None,
+                                              "Flipped the photo upside down." if wish.vertical else
+                                              "Mirrored the photo left to right."))
+        elif wish.kind == "straighten":
+            self.straighten(wish, node)
+        else:
+            self.crop_to(wish.aspect, node)
+
+    def straighten(self, wish: GeometryWish, node: Node | None) -> None:
+        current = float(node.params["angle"]) if node else 0.0
+        if wish.angle is None:
+            tilt = horizon_tilt(self.ctx.current)
+            if tilt is None:
+                self.note("I couldn't find a clear horizon or long straight lines to level the photo by. Tell me an "
+                          "angle (“rotate 2 degrees”, “1.5 degrees to the left”), or use the Crop button in the "
+                          "toolbar (R) and Ctrl + drag along the horizon")
+                return
+            if abs(tilt) < LEVEL_WITHIN:
+                self.note(f"The horizon already looks level (the photo's lines are within {LEVEL_WITHIN}° of level)")
+                return
+            why = f"Levelled the horizon: turned the photo {abs(tilt):.1f}° " \
+                  f"{'clockwise' if tilt > 0 else 'counter-clockwise'} (measured from its straight lines)"
+            change = tilt
+        else:
+            change = wish.angle
+            why = f"Rotated the photo {abs(change):g}° {'clockwise' if change > 0 else 'counter-clockwise'}"
+        angle = round(min(max(current + change, -45.0), 45.0), 2)
+        self.geometry.append(GeometryEdit("straighten", {"angle": angle} if angle else None,
+                                          why + "; the edges are cropped so no corners go blank."))
+
+    def crop_to(self, aspect: str, node: Node | None) -> None:
+        """Crop to an aspect, as large as it fits, centred on the subject where one stands out."""
+        if aspect == "original":
+            if node is None:
+                self.note("It already has its original shape")
+            else:
+                self.geometry.append(GeometryEdit("crop", None, "Back to the original shape: removed my crop."))
+            return
+        frame_nodes = [n for n in self.ctx.nodes if n is not node]
+        frame = self.ctx.render(frame_nodes) if self.ctx.render else self.ctx.current
+        height, width = frame.shape[:2]
+        a, b = (int(x) for x in aspect.split(":"))
+        ratio = a / b
+        w, h = (height * ratio / width, 1.0) if width / height > ratio else (1.0, width / ratio / height)
+        centre = centre_of_interest(frame)
+        cx, cy = centre or (0.5, 0.5)
+        left = min(max(cx - w / 2, 0.0), 1.0 - w)
+        top = min(max(cy - h / 2, 0.0), 1.0 - h)
+        params = {"left": round(left, 4), "top": round(top, 4), "right": round(left + w, 4),
+                  "bottom": round(top + h, 4), "aspect": aspect}
+        where = "centred on the subject" if centre else "centred (nothing in particular stands out)"
+        self.geometry.append(GeometryEdit("crop", params,
+                                          f"Cropped to {ASPECT_WORDS.get(aspect, aspect)} ({aspect}), {where}."))
 
     def summary_sentences(self, edits: list[Edit]) -> list[str]:
         """The reply: looks in a phrase each, follow-ups together, other changes grouped by their reason."""

@@ -551,11 +551,15 @@ ASSESS_PHRASES = ("what do you think", "how does it look", "how is it", "how is 
 CANNOT: tuple[tuple[str, str], ...] = (
     (r"\b(crop|cropping|cropped|reframe|re frame|trim the edges|zoom in|zoom out|zoom|aspect ratio|"
      r"square format|make it square|closer to the face)\b",
-     "I can't crop or zoom from the chat; use the Crop button in the toolbar (R)."),
+     "I can't crop to a part I choose or zoom from the chat, but I can crop to a shape (“make it square”, "
+     "“4:5”, “3:2”, “16:9”, “original ratio”), centred on the subject; for any other crop, use the Crop button "
+     "in the toolbar (R)."),
     (r"\b(rotate|rotation|turn it (?:left|right|around|sideways|upside down|90|180)|upside down|sideways|flip|"
      r"mirror|straighten|horizon is tilted|tilted|crooked|wonky|skewed|level the horizon)\b",
-     "I can't rotate, flip or straighten from the chat; straighten with the Crop button in the toolbar (R), "
-     "rotate or flip with “+ Add adjustment ▸ Rotate 90°” or “▸ Flip” in the Layers panel."),
+     "I can't turn it that way from the chat, but I can turn the photo a quarter left or right (“turn it a "
+     "quarter to the left”), mirror it, level the horizon or rotate it by a few degrees (“rotate 2 degrees”); "
+     "anything else, with the Crop button in the toolbar (R) or “+ Add adjustment ▸ Rotate 90°” in the Layers "
+     "panel."),
     (r"\b(resize|upscale|upscaling|enlarge|higher resolution|more resolution|increase the resolution|"
      r"megapixels?|file size|compress|export|save it as|save as|convert to|jpe?g|png|print size|dpi)\b",
      "I can't resize or export; use File ▸ Export for size and format."),

@@ -21,6 +21,7 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
+from ..core.ops.crop import ASPECTS as CROP_ASPECTS
 from . import builtin_lexicon as lex
 
 
@@ -76,6 +77,19 @@ class Fix:
 
 
 @dataclass
+class GeometryWish:
+    """Crop to an aspect, turn by quarter turns, straighten (``angle`` None: level it from the
+    photo's lines), or mirror."""
+
+    kind: str  # "crop", "rotate", "straighten", "flip"
+    aspect: str = ""  # crop: one of the crop op's aspects ("1:1", "16:9", "original")
+    turns: int = 0  # rotate: quarter turns clockwise (negative: counter-clockwise)
+    angle: float | None = None  # straighten: degrees clockwise
+    vertical: bool = False  # flip: top to bottom instead of left to right
+    words: str = ""
+
+
+@dataclass
 class Request:
     """Everything one message asks for."""
 
@@ -96,10 +110,14 @@ class Request:
     refusals: list[str] = field(default_factory=list)  # what it cannot do, in words for the reply
     notes: list[str] = field(default_factory=list)
     corrected: list[tuple[str, str]] = field(default_factory=list)  # typos read as known words
+    undo_count: int = 1  # "undo the last two"
+    undo_before: str = ""  # "go back to before the vignette": the words after "before"
+    geometry: list[GeometryWish] = field(default_factory=list)
 
     @property
     def has_edits(self) -> bool:
-        return bool(self.wishes or self.looks or self.removals or self.sets or self.followups or self.fixes)
+        return bool(self.wishes or self.looks or self.removals or self.sets or self.followups or self.fixes
+                    or self.geometry)
 
 
 # --- normalisation -------------------------------------------------------------------------------------
@@ -320,6 +338,105 @@ def _command(norm: str) -> str | None:
     return None
 
 
+_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "both": 2, "couple": 2,
+            "a couple": 2, "a couple of": 2}
+_COUNT = r"(\d{1,2}|one|two|three|four|five|six|both|a couple(?: of)?)"
+_UNDO_MANY = re.compile(
+    r"(?:undo|revert|take back|go back|cancel)\s+(?:the\s+|your\s+|my\s+|those\s+)?(?:(?:last|previous|latest)\s+)?"
+    + _COUNT + r"(?:\s+(?:last|previous|latest))?(?:\s+(?:of\s+)?(?:your\s+|my\s+)?(?:changes?|edits?|steps?|turns?|"
+    r"ones|things|adjustments))?(?:\s+back)?")
+_UNDO_BEFORE = re.compile(
+    r"(?:go back|undo|revert|take (?:me|it) back|back|return)\s+(?:everything\s+)?(?:to\s+)?(?:how it was\s+|"
+    r"the way it was\s+|what it was like\s+|where it was\s+)?before\s+(?:you\s+(?:added|made|did|applied)\s+)?"
+    r"(?:the\s+|my\s+|your\s+|that\s+|adding\s+(?:the\s+)?)?(.+)")
+
+
+def _undo_scope(bare: str, req: Request) -> bool:
+    """"undo the last two", "go back to before the vignette": an undo of several turns."""
+    m = _UNDO_MANY.fullmatch(bare)
+    if m:
+        count = m.group(1)
+        req.undo_count = int(count) if count.isdigit() else _NUMBERS[count]
+        req.command = "undo"
+        return req.undo_count > 0
+    m = _UNDO_BEFORE.fullmatch(bare)
+    if m:
+        req.undo_before, req.command = m.group(1).strip(), "undo"
+        return True
+    return False
+
+
+# --- geometry in words -------------------------------------------------------------------------------------
+
+_CROP_VERB = r"(?:(?:crop|cut|trim|make|turn|reframe|change)\s+(?:it|this|the\s+(?:photo|picture|image|frame))?\s*" \
+             r"(?:in|into|to|as|at)?\s*(?:an?\s+|the\s+)?)?"
+_ASPECT = re.compile(_CROP_VERB + r"(?:(\d{1,2})\s*(?::|x|/|by)\s*(\d{1,2})|(square)|(?:the\s+)?(original)\s+"
+                     r"(?:ratio|aspect(?:\s+ratio)?|shape|proportions?|format))(?:\s+(?:crop|ratio|aspect(?:\s+ratio)?|"
+                     r"format|shape|frame))?\b")
+_TURN = re.compile(r"\b(?:rotate|turn)\b((?:(?!\b(?:and|but|then|also)\b)(?:\d\.\d|[^.,;!?]))*)")
+_TURN_DEGREES = re.compile(r"(-?\d{1,3}(?:\.\d+)?)\s*(?:degrees?|deg\b|°)?")
+_LEFT = re.compile(r"\b(?:left|counter\s*clockwise|anti\s*clockwise|ccw)\b")
+_RIGHT = re.compile(r"\b(?:right|clockwise|cw)\b")
+_STRAIGHTEN = re.compile(
+    r"\b(?:level(?:\s+out)?\s+(?:the\s+)?horizon|straighten(?:\s+(?:it|the\s+(?:horizon|photo|picture|image|lines?)))?(?:"
+    r"\s+out)?|(?:make|get)\s+(?:the\s+)?horizon\s+(?:level|straight)|horizon\s+is\s+(?:tilted|crooked|wonky|skewed|"
+    r"not\s+(?:level|straight))|(?:it|the\s+photo)\s+is\s+(?:tilted|crooked|wonky|skewed)|fix\s+the\s+(?:tilt|horizon))\b")
+_FLIP = re.compile(r"\b(?:mirror|flip)\b(?:\s+(?:it|the\s+(?:photo|picture|image)))?((?:\s+(?:vertically|horizontally|upside\s+"
+                   r"down|top\s+to\s+bottom|left\s+to\s+right|sideways|around|over))?)(?:\s+image)?")
+
+
+def _geometry(text: str, req: Request) -> str:
+    """Crop aspects, quarter turns, straightening and mirroring; returns the text without them."""
+
+    def blank(m: re.Match, text: str) -> str:
+        return text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
+
+    for m in list(_ASPECT.finditer(text)):
+        if m.group(3):
+            aspect = "1:1"
+        elif m.group(4):
+            aspect = "original"
+        else:
+            aspect = f"{int(m.group(1))}:{int(m.group(2))}"
+            if aspect not in CROP_ASPECTS:
+                continue
+        req.geometry.append(GeometryWish("crop", aspect=aspect, words=m.group(0).strip()))
+        text = blank(m, text)
+    for m in list(_STRAIGHTEN.finditer(text)):
+        req.geometry.append(GeometryWish("straighten", words=m.group(0).strip()))
+        text = blank(m, text)
+    for m in list(_TURN.finditer(text)):
+        wish = _turn(m.group(1))
+        if wish is not None:
+            wish.words = m.group(0).strip()
+            req.geometry.append(wish)
+            text = blank(m, text)
+    for m in list(_FLIP.finditer(text)):
+        vertical = bool(re.search(r"vertical|upside|top to bottom", m.group(1)))
+        req.geometry.append(GeometryWish("flip", vertical=vertical, words=m.group(0).strip()))
+        text = blank(m, text)
+    return text
+
+
+def _turn(tail: str) -> GeometryWish | None:
+    """"it a quarter to the left", "90 degrees", "2 degrees clockwise", "upside down" -> the turn."""
+    sign = -1 if _LEFT.search(tail) else 1
+    degrees = _TURN_DEGREES.search(tail)
+    if degrees:
+        angle = float(degrees.group(1))
+        if angle and angle % 90 == 0:
+            return GeometryWish("rotate", turns=sign * int(angle // 90))
+        if abs(angle) <= 45:
+            return GeometryWish("straighten", angle=sign * angle)
+        return None
+    if re.search(r"\b(?:half(?:\s+turn)?|upside\s+down|around)\b", tail):
+        return GeometryWish("rotate", turns=2)
+    if re.search(r"\bquarter\b", tail) or re.search(r"^\s*(?:it\s+|the\s+(?:photo|picture|image)\s+)?"
+                                                    r"(?:to\s+the\s+)?(?:left|right|(?:counter\s*|anti\s*)?clockwise)\b", tail):
+        return GeometryWish("rotate", turns=sign)
+    return None
+
+
 # --- clauses -----------------------------------------------------------------------------------------------
 
 _SPLIT = re.compile(r"\s*(?:[,;.!?]+|\s(and|also|plus|as well as|then|with|but|though|although|however|yet|while|"
@@ -442,6 +559,18 @@ def _prepass(clause: str, req: Request) -> tuple[str, bool]:
                 a, b = m.start() + only.start(), m.start() + only.end()
                 clause = clause[:a] + " " * (b - a) + clause[b:]
     return clause, had_scope
+
+
+def tool_words(text: str) -> list[str]:
+    """The tools a phrase names: "vignette" -> vignette, "the warmth" -> temperature."""
+    found = []
+    for tok in _tokens(normalize(text)):
+        if tok.role == "noun":
+            found.extend(_noun_tools(tok.data))
+    key = canon(text)
+    if key in lex.TOOL_WORDS:
+        found.append(lex.TOOL_WORDS[key])
+    return list(dict.fromkeys(found))
 
 
 # --- reading one clause ------------------------------------------------------------------------------------
@@ -862,9 +991,15 @@ _LOCAL = re.compile(r"\b(?:the|her|his|my|their)\s+(sky|face|skin|water|sea|gras
 def parse(text: str, _fuzzy: bool = True) -> Request:
     norm = normalize(text)
     req = Request(text=text, normalized=norm)
-    req.command = _command(norm)
-    if req.command is not None:
+    if _undo_scope(_bare(norm), req):
         return req
+    rest = _geometry(norm, req)
+    if req.geometry:
+        norm = rest  # what is left may ask for more ("make it square and warmer")
+    else:
+        req.command = _command(norm)
+        if req.command is not None:
+            return req
     # "undo the vignette" / "revert the warmth": a removal, not an undo of the whole turn.
     strict = bool(re.match(r"(?:undo|revert|reset|take back|put back)\b", norm))
     norm_for_clauses = re.sub(r"^(?:undo|revert|reset|take back|put back)\b", "remove", norm)

@@ -18,6 +18,35 @@ class Edit:
     tool: str  # canonical op name, one of the 16 IEA tools
     value: int  # the absolute value the assistant's node for this tool should have (0 removes it)
     reason: str = ""
+    look: str | None = None  # the look this value belongs to ("vintage"), kept on the node's provenance
+
+
+@dataclass
+class GeometryEdit:
+    """The params the assistant's node of a geometry op (crop, rotate, straighten, flip) should
+    have; ``params`` None removes that node."""
+
+    op: str
+    params: dict | None
+    reason: str = ""
+
+
+# What the plan check measures for each kind of wish (plan_check.py).
+MEASURES = ("light", "warmth", "colour", "contrast")
+
+
+@dataclass
+class Intent:
+    """A direction the person asked for, checked on the preview before the plan is applied:
+    ``direction`` +1 more, -1 less, 0 keep as it is. ``none``: no colour at all ("remove all
+    colour"). ``at_most``: a ceiling for the measure ("bring the colour back" up to the photo's
+    own saturation). ``words``: the person's words, for the reply."""
+
+    measure: str  # one of MEASURES
+    direction: int
+    words: str = ""
+    none: bool = False
+    at_most: float | None = None
 
 
 @dataclass
@@ -29,13 +58,18 @@ class Plan:
     # hand (any other removal of such a node is skipped, and the reply says so; see session.py)
     asked_to_remove: set[str] = field(default_factory=set)
     reset: str | None = None  # "assistant": remove the assistant's nodes; "all": every node
-    undo_last_turn: bool = False
+    undo_turns: int = 0  # undo the assistant's last N turns (agent/turns.py)
     complete: bool = False  # the edits are the complete set: assistant nodes of other tools are removed
     warnings: list[str] = field(default_factory=list)  # shown in the chat
+    geometry: list[GeometryEdit] = field(default_factory=list)
+    # Directions to check on the preview; None: read them off the edits (a model's plan)
+    intents: list[Intent] | None = None
+    # tools the check may not move ("leave the colours alone")
+    fixed_tools: set[str] = field(default_factory=set)
 
     @property
     def changes_graph(self) -> bool:
-        return bool(self.edits or self.remove or self.reset or self.undo_last_turn or self.complete)
+        return bool(self.edits or self.remove or self.reset or self.undo_turns or self.complete or self.geometry)
 
 
 def validate_edit(tool, value, reason="") -> tuple[Edit | None, str | None]:

@@ -1,8 +1,11 @@
 """An assistant turn, end to end: request -> context -> plan -> validated commands -> reply.
 
-A turn becomes one compound command on the document's history (one undo step). A failed or
-cancelled turn leaves the graph exactly as it was. The chat transcript lives in the document,
-so it is saved with the project.
+A turn becomes one compound command on the document's history (one undo step), recorded in the
+document's ``turns`` (core/turns.py, saved with the project), so that undoing the last N turns and
+follow-ups work after the project is reopened. Before it is applied, the plan is rendered on a
+small preview and each asked direction checked (plan_check.py). A failed or cancelled turn leaves
+the graph exactly as it was. The chat transcript lives in the document, so it is saved with the
+project.
 
 What a turn did is read off the graph, before and after, whatever the assistant said: every node
 added, changed (old -> new), removed, or brought back or taken away by an undo (``TurnResult.changes``).
@@ -23,15 +26,20 @@ from typing import Callable, Protocol
 import numpy as np
 
 from ..core.document import Document
-from ..core.graph import Node, Provenance, make_node
-from ..core.history import AddNode, Compound, HistoryEntry, RemoveNode, ReplaceGraph, SetNodeFields
+from ..core.graph import EditGraph, Node, Provenance, make_node
+from ..core.history import AddNode, Command, Compound, RemoveNode, ReplaceGraph, SetNodeFields
 from ..core.image_io import downscale
+from ..core.ops import IEA_TOOLS
 from ..core.render import RenderRequest
 from ..core.stats import ImageStats, measure
+from ..core.turns import TurnRecord
 from .backends.llama_cpp_backend import Cancelled  # raised by model backends and by us alike
 from .plan import Plan
+from .plan_check import PlanCheck
+from .turns import applied_turns, node_changes, record_turn, undo_turns
 
 STATS_EDGE = 512  # measuring a 512 px preview takes a few milliseconds and is plenty for statistics
+CHECK_EDGE = 256  # the plan check renders this small: a few renders per turn stay cheap
 CLIPPING_NOTE = 0.01  # say so when a turn makes 1 % more of the photo clip to white
 
 
@@ -46,6 +54,18 @@ class TurnContext:
     current_stats: ImageStats  # measured on ``current``
     nodes: list[Node]  # the graph as it is now
     chat: list[dict]  # earlier messages
+    turns: list[TurnRecord] = field(default_factory=list)  # the assistant's applied turns, oldest first
+    # the small check preview rendered with other nodes (AssistantSession.render_small)
+    render: Callable[[list[Node]], np.ndarray] | None = None
+
+    def assistant_values(self) -> dict[str, int]:
+        """The assistant's tool values as they are now (a switched-off node counts 0)."""
+        values = {}
+        for tool in IEA_TOOLS:
+            node = self.assistant_node(tool)
+            if node is not None and node.enabled:
+                values[tool] = int(node.params["value"])
+        return values
 
     def assistant_nodes(self) -> list[Node]:
         return [n for n in self.nodes if n.provenance.origin == "assistant"]
@@ -90,7 +110,7 @@ class AssistantSession:
         self.document = document
         self.assistant = assistant
         self._lock = threading.Lock()
-        self._turns: list[HistoryEntry] = []  # history entries of this session's turns, oldest first
+        self._small: np.ndarray | None = None  # the check preview (CHECK_EDGE), made once
 
     # --- context -----------------------------------------------------------------------------
 
@@ -98,7 +118,17 @@ class AssistantSession:
         doc = self.document
         original = downscale(doc.preview_source(), STATS_EDGE)
         current = doc.render(RenderRequest(nodes=doc.graph.nodes, source=original, source_key="stats", pipe="assistant"))
-        return TurnContext(request, doc, original, current, measure(current), list(doc.graph.nodes), list(doc.chat))
+        return TurnContext(request, doc, original, current, measure(current), list(doc.graph.nodes), list(doc.chat),
+                           applied_turns(doc), self.render_small)
+
+    def render_small(self, nodes: list[Node]) -> np.ndarray:
+        """The check preview rendered with ``nodes`` (not cached: it must not evict the canvas's renders)."""
+        doc = self.document
+        if self._small is None:
+            self._small = downscale(doc.preview_source(), CHECK_EDGE)
+        return doc.render(RenderRequest(nodes=nodes, source=self._small, source_key="check", cached=False,
+                                        pipe="assistant"))
+
 
     # --- turns -------------------------------------------------------------------------------
 
@@ -115,14 +145,17 @@ class AssistantSession:
                 if cancel is not None and cancel.is_set():
                     raise Cancelled()
                 before = [copy.deepcopy(n) for n in self.document.graph.nodes]
-                kept = []
-                result.node_ids = self._apply(plan, ctx, turn_id, request, kept)
+                kept: list[Node] = []
+                checked = self._check(plan, ctx)
+                if plan.undo_turns:
+                    plan.reply, result.undone = undo_turns(self.document, plan.undo_turns)
+                else:
+                    result.node_ids = self._apply(plan, ctx, turn_id, request, kept)
                 result.applied = True
                 result.changes = graph_changes(before, self.document.graph.nodes) + [
                     {"kind": "kept", "node_id": n.id, "text": f"{describe_node(n)} (you changed it by hand)"}
                     for n in kept]
-                result.undone = plan.undo_last_turn
-                result.reply = " ".join([plan.reply, *self._after_notes(ctx, kept, result.changes)]).strip()
+                result.reply = " ".join([plan.reply, *checked, *self._after_notes(ctx, kept, result.changes)]).strip()
                 result.warnings = plan.warnings
             except Cancelled:
                 result.cancelled, result.reply = True, "Stopped. Nothing was changed."
@@ -172,13 +205,39 @@ class AssistantSession:
                              "(pure white, no detail there); say “recover the highlights” to bring some back.")
         return notes
 
-    def _apply(self, plan: Plan, ctx: TurnContext, turn_id: str, request: str, kept: list[Node]) -> list[str]:
-        """Apply the plan as one history step; returns the ids of the nodes it adds or changes.
-        Hand-tuned nodes it would remove without being asked are left in place and put in ``kept``."""
-        doc = self.document
-        if plan.undo_last_turn:
-            return self._undo_last_turn(plan)
+    def _check(self, plan: Plan, ctx: TurnContext) -> list[str]:
+        """Check the plan on the small preview (plan_check.py), correcting its values; the reply's notes."""
+        if not plan.edits or plan.reset or plan.undo_turns:
+            return []
+        before = measure(self.render_small(ctx.nodes))
 
+        def render(candidate: Plan) -> ImageStats:
+            graph = EditGraph(copy.deepcopy(ctx.nodes))
+            commands, _ = self._commands(candidate, ctx, "check", [])
+            Compound(commands).do(graph)
+            return measure(self.render_small(graph.nodes))
+
+        return PlanCheck(plan, before, ctx.assistant_values(), render).run()
+
+    def _apply(self, plan: Plan, ctx: TurnContext, turn_id: str, request: str, kept: list[Node]) -> list[str]:
+        """Apply the plan as one history step, recorded as this turn's; returns the ids of the nodes
+        it adds or changes. Hand-tuned nodes it would remove without being asked are left in place
+        and put in ``kept``."""
+        doc = self.document
+        before = list(doc.graph.nodes)
+        commands, touched = self._commands(plan, ctx, turn_id, kept)
+        if not commands:
+            return []
+        if plan.reset:
+            text = "Assistant: reset" if plan.reset == "all" else "Assistant: remove its edits"
+        else:
+            text = "Assistant: " + (request if len(request) <= 40 else request[:39] + "…")
+        doc.apply(Compound(commands, text=text))
+        record_turn(doc, turn_id, request, node_changes(before, doc.graph.nodes))
+        return touched
+
+    def _commands(self, plan: Plan, ctx: TurnContext, turn_id: str, kept: list[Node]) -> tuple[list[Command], list[str]]:
+        """The history commands that carry out the plan, and the ids of the nodes they add or change."""
         def removable(node: Node) -> bool:
             if node.provenance.edited_by_user and node.op not in plan.asked_to_remove:
                 if node not in kept:
@@ -187,57 +246,40 @@ class AssistantSession:
             return True
 
         if plan.reset:
-            keep = [] if plan.reset == "all" else [n for n in doc.graph.nodes if n.provenance.origin != "assistant"
+            keep = [] if plan.reset == "all" else [n for n in ctx.nodes if n.provenance.origin != "assistant"
                                                    or not removable(n)]
-            if len(keep) != len(doc.graph.nodes):
-                doc.apply(ReplaceGraph(keep, text="Assistant: reset" if plan.reset == "all" else "Assistant: remove its edits"))
-                self._turns.append(doc.history.entries[doc.history.position - 1])
-            return []
+            return ([ReplaceGraph(keep)] if len(keep) != len(ctx.nodes) else []), []
 
         # the assistant's own again: a person's earlier change to the node is superseded
         provenance = {"turn_id": turn_id, "model": self.assistant.name, "edited_by_user": False,
                       "assistant_params": None}
-        commands, touched = [], []
+        commands: list[Command] = []
+        touched: list[str] = []
         planned = {edit.tool for edit in plan.edits}
-        for edit in plan.edits:
-            node = ctx.assistant_node(edit.tool)
-            if edit.value == 0:
+        changes = [(e.tool, None if e.value == 0 else {"value": e.value}, e.reason, e.look) for e in plan.edits]
+        changes += [(g.op, g.params, g.reason, None) for g in plan.geometry]
+        for op, params, reason, look in changes:
+            node = ctx.assistant_node(op)
+            if params is None:
                 if node is not None and removable(node):
                     commands.append(RemoveNode(node.id))
                 continue
             if node is None:
-                new = make_node(edit.tool, {"value": edit.value}, version=self.assistant.op_version,
-                                provenance=Provenance("assistant", edit.reason, **provenance))
+                new = make_node(op, params, version=self.assistant.op_version if op in IEA_TOOLS else None,
+                                provenance=Provenance("assistant", reason, look=look, **provenance))
                 commands.append(AddNode(new))
                 touched.append(new.id)
-            elif node.params["value"] != edit.value or not node.enabled:
-                commands.append(SetNodeFields(node.id, params={"value": edit.value}, enabled=True,
-                                              provenance={"reason": edit.reason or node.provenance.reason, **provenance},
+            elif any(node.params.get(k) != v for k, v in params.items()) or not node.enabled:
+                commands.append(SetNodeFields(node.id, params=params, enabled=True,
+                                              provenance={"reason": reason or node.provenance.reason, "look": look,
+                                                          **provenance},
                                               text=f"Assistant: {node.label}"))
                 touched.append(node.id)
         for node in ctx.assistant_nodes():
-            if (node.op in plan.remove or (plan.complete and node.op not in planned)) and removable(node):
+            if (node.op in plan.remove or (plan.complete and node.op in IEA_TOOLS and node.op not in planned)) \
+                    and removable(node):
                 commands.append(RemoveNode(node.id))
-        if commands:
-            label = request if len(request) <= 40 else request[:39] + "…"
-            doc.apply(Compound(commands, text=f"Assistant: {label}"))
-            self._turns.append(doc.history.entries[doc.history.position - 1])
-        return touched
-
-    def _undo_last_turn(self, plan: Plan) -> list[str]:
-        history = self.document.history
-        applied = history.entries[: history.position]
-        self._turns = [entry for entry in self._turns if any(entry is e for e in applied)]
-        if not self._turns:
-            plan.reply = "There is no edit of mine to undo."
-            return []
-        if history.entries[history.position - 1] is not self._turns[-1]:
-            plan.reply = ("You have changed things since my last edit, so I won't undo it blindly. "
-                          "Use Edit ▸ Undo or click an earlier step in the History panel.")
-            return []
-        history.undo()
-        self._turns.pop()
-        return []
+        return commands, touched
 
     def _record(self, request: str, result: TurnResult) -> None:
         now = time.time()
@@ -267,17 +309,10 @@ def graph_changes(before: list[Node], after: list[Node]) -> list[dict]:
     ``{"kind": "added" | "changed" | "removed", "node_id", "text"}``, in pipeline order."""
     old = {n.id: n for n in before}
     new = {n.id: n for n in after}
-    changes = []
-    for node in after:
-        was = old.get(node.id)
-        if was is None:
-            changes.append({"kind": "added", "node_id": node.id, "text": describe_node(node)})
-        elif (was.params, was.enabled, was.opacity) != (node.params, node.enabled, node.opacity):
-            changes.append({"kind": "changed", "node_id": node.id, "text": _change_text(was, node)})
-    for node in before:
-        if node.id not in new:
-            changes.append({"kind": "removed", "node_id": node.id, "text": describe_node(node)})
-    return changes
+    texts = {"added": lambda i: describe_node(new[i]), "changed": lambda i: _change_text(old[i], new[i]),
+             "removed": lambda i: describe_node(old[i])}
+    return [{"kind": c.kind, "node_id": c.node_id, "text": texts[c.kind](c.node_id)}
+            for c in node_changes(before, after)]
 
 
 def _change_text(was: Node, node: Node) -> str:

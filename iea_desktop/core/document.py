@@ -19,6 +19,7 @@ from .history import AddNode, Command, Compound, History, RemoveNode, ReplaceGra
 from .iea_exact import graph_values, render_iea_exact
 from .render import Renderer, RenderRequest
 from .strips import Sink
+from .turns import TurnRecord, turns_from_list
 
 
 class Document:
@@ -31,6 +32,7 @@ class Document:
         self.graph = EditGraph()
         self.history = History(self.graph)
         self.chat: list[dict] = []
+        self.turns: list[TurnRecord] = []  # what each assistant turn changed (core/turns.py)
         self.project_path: Path | None = None  # where Save writes; None = the default sidecar
         self.notes: list[str] = []  # things the person should be told (a refused project, a changed photo)
         self.dirty = False
@@ -92,12 +94,14 @@ class Document:
             elif [n.to_dict() for n in self.graph.nodes] != [n.to_dict() for n in graph.nodes]:
                 # The saved graph is authoritative; history states that disagree would be a damaged file.
                 raise ValueError("history does not end at the saved graph")
+            turns = turns_from_list(data.get("turns", []))
         except (KeyError, TypeError, ValueError, OverflowError) as error:
             self.graph.replace_all([])
             self.history.entries, self.history.position = [], 0
             problem = str(error) if isinstance(error, GraphLimitError) else f"damaged project file ({error})"
             raise project.ProjectError(f"{file.name}: {problem}; it was left untouched") from None
         self.chat = [m for m in data.get("chat", []) if isinstance(m, dict)]
+        self.turns = turns
         saved_hash = data.get("source", {}).get("sha256")
         if saved_hash and saved_hash != image_io.file_hash(self.path):
             self.notes.append(f"{self.path.name} has changed since this project was saved; the edits were applied to the new version.")
@@ -113,6 +117,7 @@ class Document:
             "graph": self.graph.to_list(),
             "history": self.history.to_dict(),
             "chat": self.chat,
+            "turns": [t.to_dict() for t in self.turns],
         }
 
     def save(self, file: Path | None = None) -> Path:

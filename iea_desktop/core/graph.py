@@ -49,6 +49,7 @@ class Provenance:
     reason: str = ""
     turn_id: str | None = None
     model: str | None = None
+    look: str | None = None  # the assistant's look this node belongs to ("vintage"), for later turns
     # An assistant's node that a person changed (values or opacity) keeps its origin and reason;
     # these say that the person changed it and what the assistant had set (history.SetNodeFields).
     edited_by_user: bool = False

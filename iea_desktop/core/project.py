@@ -1,4 +1,4 @@
-"""Project files: the JSON sidecar that holds a photo's edits, history and chat.
+"""Project files: the JSON sidecar that holds a photo's edits, history, chat and assistant turns.
 
 ``PHOTO.iea.json`` next to the photo, or in the user data folder when the photo's folder cannot
 be written. Writes are atomic (``files.atomic_write``). A file that cannot be read (damaged, not a
@@ -105,7 +105,7 @@ def read_project(path: Path) -> dict:
             f"{name}: made by a newer IEA Desktop (project schema {version}; this version reads up to "
             f"{SCHEMA_VERSION}); it was left untouched"
         )
-    for key, kind in (("graph", list), ("history", dict), ("chat", list), ("source", dict)):
+    for key, kind in (("graph", list), ("history", dict), ("chat", list), ("turns", list), ("source", dict)):
         if key in data and not isinstance(data[key], kind):
             raise ProjectError(f"{name}: damaged project file ({key!r} is not a {kind.__name__}); it was left untouched")
     return data

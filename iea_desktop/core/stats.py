@@ -74,3 +74,77 @@ def measure(image: np.ndarray) -> ImageStats:
         sharpness=float(lap.var()),
         is_grayscale=chroma < 0.01,
     )
+
+
+# --- where things are: for crops and straightening --------------------------------------------------
+
+SALIENCY_EDGE = 64  # the spectral residual works on a thumbnail (Hou & Zhang 2007)
+
+
+def centre_of_interest(image: np.ndarray) -> tuple[float, float] | None:
+    """Where the eye goes, as (x, y) fractions of the frame, or None when nothing stands out.
+
+    Spectral residual saliency: the part of the log spectrum that a smooth spectrum does not
+    explain marks what is unusual in the picture. The centre is the weighted centroid of the most
+    salient pixels.
+    """
+    luma = np.clip(image, 0.0, 1.0).astype(np.float32, copy=False) @ LUMA
+    h, w = luma.shape
+    small = cv2.resize(luma, (SALIENCY_EDGE, SALIENCY_EDGE), interpolation=cv2.INTER_AREA)
+    spectrum = np.fft.fft2(small)
+    log_amp = np.log(np.abs(spectrum) + 1e-6)
+    residual = log_amp - cv2.blur(log_amp.astype(np.float32), (3, 3))
+    saliency = np.abs(np.fft.ifft2(np.exp(residual + 1j * np.angle(spectrum)))) ** 2
+    saliency = cv2.GaussianBlur(saliency.astype(np.float32), (0, 0), 2.5)
+    if not np.isfinite(saliency).all() or saliency.max() <= 3.0 * saliency.mean():
+        return None  # flat: nothing stands out
+    top = saliency >= np.quantile(saliency, 0.95)
+    weights = np.where(top, saliency, 0.0)
+    ys, xs = np.mgrid[0:SALIENCY_EDGE, 0:SALIENCY_EDGE]
+    total = float(weights.sum())
+    return (float((weights * (xs + 0.5)).sum() / total / SALIENCY_EDGE),
+            float((weights * (ys + 0.5)).sum() / total / SALIENCY_EDGE))
+
+
+LEVEL_LIMIT = 10.0  # degrees: lines tilted more than this are not meant to be level or upright
+
+
+def horizon_tilt(image: np.ndarray) -> float | None:
+    """The clockwise rotation (degrees, as the straighten op takes it) that levels the photo's
+    long straight lines, or None when it has too few of them.
+
+    Edges (Canny), then line segments (probabilistic Hough); near-horizontal and near-vertical
+    segments vote for their tilt, weighted by length, and the weighted median wins when at least
+    half the length agrees with it.
+    """
+    luma = np.clip(image, 0.0, 1.0).astype(np.float32, copy=False) @ LUMA
+    gray = (luma * 255.0).astype(np.uint8)
+    edges = cv2.Canny(cv2.GaussianBlur(gray, (5, 5), 0), 50, 150)
+    # A soft edge alternates between two pixel rows: thicken it so that its segments join up.
+    edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
+    h, w = gray.shape
+    lines = cv2.HoughLinesP(edges, 1, np.pi / 720, threshold=max(20, min(h, w) // 10),
+                            minLineLength=max(h, w) // 5, maxLineGap=max(4, max(h, w) // 60))
+    if lines is None:
+        return None
+    tilts, weights = [], []
+    for x0, y0, x1, y1 in lines.reshape(-1, 4).astype(np.float64):
+        angle = np.degrees(np.arctan2(y1 - y0, x1 - x0))  # image y grows downwards: + is clockwise
+        angle = (angle + 90.0) % 180.0 - 90.0  # -90..90
+        if abs(angle) <= LEVEL_LIMIT:
+            tilt = angle
+        elif abs(abs(angle) - 90.0) <= LEVEL_LIMIT:
+            tilt = angle - 90.0 if angle > 0 else angle + 90.0
+        else:
+            continue
+        tilts.append(tilt)
+        weights.append(np.hypot(x1 - x0, y1 - y0))
+    if sum(weights) < max(h, w) / 2:
+        return None  # a short line or two: too little to level by
+    tilts_a, weights_a = np.asarray(tilts), np.asarray(weights)
+    order = np.argsort(tilts_a)
+    cumulative = np.cumsum(weights_a[order])
+    median = float(tilts_a[order][np.searchsorted(cumulative, cumulative[-1] / 2.0)])
+    if weights_a[np.abs(tilts_a - median) <= 1.5].sum() < 0.5 * cumulative[-1]:
+        return None  # the lines disagree: no clear horizon
+    return 0.0 - median  # 0.0, not -0.0, for a level photo

@@ -82,11 +82,11 @@ def test_summary_says_when_the_person_changed_an_assistant_node(session):
 
 # --- bug 8: no toolbar that does not exist --------------------------------------------------------
 
-def test_crop_requests_point_to_the_crop_button(session):
-    """The window has that button (tests/ui/test_window_round2.py checks it)."""
-    assert "use the Crop button in the toolbar (R)" in session.run_turn("crop it to a square").reply
-    assert "Crop button in the toolbar (R)" in session.run_turn("straighten the horizon").reply
-    assert "toolbar" not in session.run_turn("rotate it 90 degrees").reply.replace("Crop button in the toolbar", "")
+def test_crops_the_assistant_cannot_do_point_to_the_crop_button(session):
+    """The window has that button (tests/ui/test_window_round2.py checks it). Crops to an aspect,
+    turns and straightening are done from the chat (tests/agent/test_geometry_requests.py)."""
+    assert "use the Crop button in the toolbar (R)" in session.run_turn("crop to the face").reply
+    assert "Crop button in the toolbar (R)" in session.run_turn("rotate it sideways").reply
 
 
 # --- bug 9 and friction 2: replies say exactly what changed ---------------------------------------
