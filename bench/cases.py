@@ -85,14 +85,12 @@ def case_open_jpeg(paths, n):
 
 
 def case_preview_scratch(paths, n):
-    """All 16 tools on the preview proxy with an empty render cache (a fresh Renderer)."""
-    from iea_desktop.core.render import Renderer
-
+    """All 16 tools on the preview proxy with an empty render cache."""
     doc = open_with_sixteen(paths["jpeg"])
     doc.render_preview()  # decode the proxy once; not what this row measures
     times = []
     for _ in range(n):
-        doc.renderer = Renderer()
+        doc.renderer.clear()
         t0 = time.perf_counter()
         preview_frame(doc)
         times.append(time.perf_counter() - t0)
