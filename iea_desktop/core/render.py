@@ -1,25 +1,24 @@
 """The float pipeline: run the enabled nodes of a graph over a float32 RGB image.
 
-Each node's output is cached under a key made of everything upstream (the source, the render
-scale, and the signature of this node and every node before it), so moving one slider
-recomputes from that node on (RawTherapee's refresh map, darktable's pixelpipe cache).
+A ``RenderRequest`` says what to render (nodes over a source), at which scale, into which format
+and for which consumer; a ``Renderer`` is one consumer's pipe (``Document.pipe``). Each step's
+output is cached under a key made of everything upstream (the source, the render scale, and the
+signature of this node and every node before it), so moving one slider recomputes from that node
+on (RawTherapee's refresh map, darktable's pixelpipe cache).
 
-Speed (docs/performance.md):
-- Neighbouring point operations are fused into one pass of a compiled loop (``pointops.py``,
-  ``_kernel.c``): tone curves become one table lookup, saturation and vibrance one tabulated
-  map, vignette and grain a multiply-add. A fused run is one *step*; the cache keeps each
-  step's output under the key of the step's last node.
-- Ops that declare ``tiles`` run on horizontal strips, on every core at once (the kernel, numpy
-  and OpenCV release the GIL); geometry runs on the whole picture.
-- With the cache (previews) steps run one after the other, each over all strips, and every step's
-  output is kept, up to the node being edited: it starts a step of its own, so its input stays
-  cached. From it on, the steps (whose outputs change with every move of its slider) run as one
-  chain of small strips, like the export's, and nothing of them is kept until the same state is
-  rendered again (the drag has ended). Arrays the cache lets go of are recycled (BufferPool).
-  The last strips are finished (to the 8-bit frame the canvas shows) as they are made.
-- Without the cache (export, 1:1 zoom) all steps run band by band in small strips, from an 8-bit
-  source straight to an 8-bit result when asked, so nothing but the source and the result is
-  ever picture-sized: memory stays bounded at any size.
+The work is split by job (docs/performance.md for the figures):
+- ``steps.py`` plans: neighbouring point operations fuse into one pass of a compiled loop
+  (``pointops.py``, ``_kernel.c``); a fused run is one *step*, and the cache keeps each step's
+  output under the key of the step's last node.
+- ``strips.py`` schedules: with the cache (previews) steps run one after the other, each over all
+  strips on every core, and every step's output is kept, up to the node being edited: it starts
+  a step of its own, so its input stays cached. From it on, the steps (whose outputs change with
+  every move of its slider) run as one chain of small strips, like the export's, and nothing of
+  them is kept until the same state is rendered again (the drag has ended). Without the cache
+  (export, 1:1 zoom) all steps run band by band in small strips, from an 8-bit source straight to
+  an 8-bit result when asked, so memory stays bounded at any size.
+- ``finish.py`` makes the result safe (and 8 or 16 bits), strip by strip as it is made;
+  ``parallel.py`` holds the thread pool and recycles the arrays the cache lets go of.
 """
 
 from __future__ import annotations
@@ -188,7 +187,9 @@ class Renderer:
 
     def render(self, source: np.ndarray, source_key: str, nodes: Iterable[Node], use_cache: bool = True,
                **options) -> np.ndarray | None:
-        """``run`` of a RenderRequest made of these arguments (``use_cache``: its ``cached``)."""
+        """``run`` of a RenderRequest made of these arguments (``use_cache``: its ``cached``): a
+        shorthand for the tests and the benchmark (the app's callers go through ``Document.render``,
+        but for ``histogram.EffectsOff``, whose renderer is a pipe of its own)."""
         return self.run(RenderRequest(nodes=list(nodes), source=source, source_key=source_key, cached=use_cache,
                                       **options))
 
