@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from ..core.graph import Node
 from ..core.ops import IEA_TOOLS, REGISTRY
@@ -19,8 +19,7 @@ from ..core.stats import centre_of_interest, horizon_tilt
 from ..core.stats import measure as measure_stats
 from . import builtin_lexicon as lex
 from . import builtin_measure as measure
-from .builtin_parse import (FollowUp, Fix, GeometryWish, LookWish, Removal, Request, SetValue, Wish, parse,
-                            tool_words)
+from .builtin_parse import Fix, FollowUp, GeometryWish, LookWish, Removal, Request, SetValue, Wish, parse, tool_words
 from .plan import Edit, GeometryEdit, Intent, Plan, validate_edit
 from .session import Cancelled, TurnContext, describe_node
 
@@ -393,9 +392,8 @@ class _Turn:
 
     def gain(self) -> float:
         """How much this turn's exposure and whites changes multiply the tones (colour casts scale with it)."""
-        exposure = 2.0 ** ((self.value("exposure") - self.current.get("exposure", 0)) / 100.0)
-        whites = (1.0 + 0.008 * self.value("whites")) / (1.0 + 0.008 * self.current.get("whites", 0))
-        return exposure * whites
+        exposure = measure.exposure_gain(self.value("exposure") - self.current.get("exposure", 0))
+        return exposure * measure.whites_gain(self.value("whites")) / measure.whites_gain(self.current.get("whites", 0))
 
     def apply_fix(self, fix: Fix) -> None:
         """A measured correction: "fix it", "fix the exposure", "white balance", "fix the contrast"."""
@@ -452,7 +450,7 @@ class _Turn:
                 use(need, self.gain())  # temperature adds levels after exposure has multiplied them
             use(measure.saturation_need(s))
         if kept:
-            looks = sorted({self._look_of(n) for n in self.ctx.assistant_nodes() if self._look_of(n)})
+            looks = sorted({look for n in self.ctx.assistant_nodes() if (look := self._look_of(n))})
             self.note(f"I kept the {_join(looks)} look as it is")
         if not applied:
             self.note(self._fine(kind) if not kept else "nothing else needs fixing")
@@ -737,7 +735,7 @@ class _Turn:
             return Plan(reply=" ".join(notes), warnings=self.warnings)
         return Plan(reply=" ".join(shaped + self.summary_sentences(edits) + notes), edits=edits,
                     warnings=self.warnings, asked_to_remove=set(self.asked), geometry=self.geometry,
-                    intents=self.checked_intents(edits), fixed_tools=self.fixed_tools())
+                    intents=self.checked_intents(edits), fixed_tools=set(self.fixed_tools()))
 
     def checked_intents(self, edits: list[Edit]) -> list[Intent]:
         """The directions to check: this turn's wishes that moved a tool, and what it was asked to keep."""
@@ -751,10 +749,10 @@ class _Turn:
             intents.append(Intent("light", 0, "keep the brightness"))
         return intents
 
-    def fixed_tools(self) -> set[str]:
+    def fixed_tools(self) -> frozenset[str]:
         """Tools the plan check may not move: those the person asked to leave alone; "keep the
         brightness" is about the result, so the brightness slider may hold it."""
-        return set(self.req.keep) - {"brightness"}
+        return frozenset(self.req.keep - {"brightness"})
 
     def colour_before_black_and_white(self) -> float | None:
         """The photo's saturation without my black and white look: as far as colour may come back."""

@@ -15,6 +15,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..core.ops import brightness as brightness_op
+from ..core.ops import exposure as exposure_op
+from ..core.ops import shadows as shadows_op
+from ..core.ops import whites as whites_op
 from ..core.stats import ImageStats
 
 # Median luminance a well-exposed everyday photo has; "auto" leaves medians inside the band alone.
@@ -39,6 +43,27 @@ class Need:
 
 def _clamp(v: float, lo: float = -100.0, hi: float = 100.0) -> float:
     return min(max(v, lo), hi)
+
+
+# The tone ops' own maths (core/ops), read at a few points rather than written out again here.
+# Slider values are whole units: a fractional value is rounded as a node would hold it.
+def exposure_gain(v: float) -> float:
+    """What exposure ``v`` multiplies the tones by."""
+    return float(exposure_op.exact(np.ones(1), round(v))[0])
+
+
+def whites_gain(v: float) -> float:
+    """What whites ``v`` multiplies the tones by (y + s y)."""
+    return float(whites_op.curve(round(v))(1.0))
+
+
+def shadows_curve(v: float, y: float) -> float:
+    return float(shadows_op.curve(round(v))(y))
+
+
+SHADOWS_PER_UNIT = shadows_curve(1, 0.0)  # the lift of the darkest tone per slider unit
+WHITES_PER_UNIT = whites_gain(1) - 1.0  # the extra gain per slider unit
+BRIGHTNESS_PER_UNIT = float(brightness_op.exact(np.zeros(1), 1)[0])  # the offset per slider unit
 
 
 # --- light ---------------------------------------------------------------------------------------
@@ -90,17 +115,17 @@ def split_brightening(s: ImageStats, current: float, delta: float) -> tuple[floa
     rest = min(delta - exposure, max(headroom - exposure, 0.0))
     whites = 0.0
     if rest >= 5:
-        whites = _clamp((2.0 ** (rest / 100.0) - 1.0) / 0.008, 0.0, 80.0)
-        rest = 100.0 * math.log2(1.0 + 0.008 * whites)
+        whites = _clamp((exposure_gain(rest) - 1.0) / WHITES_PER_UNIT, 0.0, 80.0)
+        rest = exposure_to_reach(1.0, whites_gain(whites))
     else:
         rest = 0.0
     missing = delta - exposure - rest
     if missing < 8:
         return exposure, whites, 0.0
-    y = min(0.95, s.median_luma * 2.0 ** ((exposure + rest) / 100.0))
-    target = min(0.9, y * 2.0 ** (missing / 100.0))
+    y = min(0.95, s.median_luma * exposure_gain(exposure + rest))
+    target = min(0.9, y * exposure_gain(missing))
     lift = (target - y) / max((1.0 - y * y) * (1.0 - y), 0.05)
-    return exposure, whites, _clamp(lift / 0.008, 0.0, 40.0)
+    return exposure, whites, _clamp(lift / SHADOWS_PER_UNIT, 0.0, 40.0)
 
 
 def predict(s: ImageStats, gain: float = 1.0, shadows: float = 0.0) -> ImageStats:
@@ -110,11 +135,8 @@ def predict(s: ImageStats, gain: float = 1.0, shadows: float = 0.0) -> ImageStat
     """
     if abs(gain - 1.0) < 1e-6 and not shadows:
         return s
-    lift = 0.008 * shadows
-
     def f(v: float) -> float:
-        y = min(1.0, v * gain)
-        return y + lift * (1.0 - y * y) * (1.0 - y)
+        return shadows_curve(shadows, min(1.0, v * gain))
 
     clip_high = s.clip_high if f(s.p99) >= 0.985 else 0.0  # darkened below white: no longer clipping
     return replace(s, median_luma=f(s.median_luma), mean_luma=f(s.mean_luma), p01=f(s.p01), p05=f(s.p05),
@@ -124,7 +146,7 @@ def predict(s: ImageStats, gain: float = 1.0, shadows: float = 0.0) -> ImageStat
 def brightness_to_hold(median: float, contrast: float) -> float:
     """Brightness (slider units) that keeps a median in place under contrast (version 2: pivot 0.5)."""
     k = 2.0 ** (contrast / 100.0)
-    return _clamp((median - 0.5) * (1.0 / k - 1.0) / 0.005, -30.0, 30.0)
+    return _clamp((median - 0.5) * (1.0 / k - 1.0) / BRIGHTNESS_PER_UNIT, -30.0, 30.0)
 
 
 # --- tonal range ---------------------------------------------------------------------------------
@@ -145,7 +167,7 @@ def shadows_need(s: ImageStats) -> Need | None:
     if s.p05 < 0.06 or s.clip_low > 0.02:
         y = max(s.p05, 0.0)
         lift = (0.12 - y) / max((1.0 - y * y) * (1.0 - y), 0.05)
-        delta = _clamp(max(lift / 0.008, 15.0 + 300.0 * s.clip_low), 0.0, 60.0)
+        delta = _clamp(max(lift / SHADOWS_PER_UNIT, 15.0 + 300.0 * s.clip_low), 0.0, 60.0)
         return Need("shadows", delta, f"because the darkest tones are crushed ({100 * s.clip_low:.0f}% pure black, "
                                       f"5th percentile {s.p05:.2f})")
     return None

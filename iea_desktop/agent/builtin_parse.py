@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from ..core.ops.crop import ASPECTS as CROP_ASPECTS
 from . import builtin_lexicon as lex
 
-
 # --- results -----------------------------------------------------------------------------------------
 
 @dataclass
@@ -563,10 +562,10 @@ def _prepass(clause: str, req: Request) -> tuple[str, bool]:
 
 def tool_words(text: str) -> list[str]:
     """The tools a phrase names: "vignette" -> vignette, "the warmth" -> temperature."""
-    found = []
+    found: list[str] = []
     for tok in _tokens(normalize(text)):
         if tok.role == "noun":
-            found.extend(_noun_tools(tok.data))
+            found.extend(_noun_tools(str(tok.data)))
     key = canon(text)
     if key in lex.TOOL_WORDS:
         found.append(lex.TOOL_WORDS[key])
@@ -590,7 +589,7 @@ class _State:
     remove: bool = False
     amount: float = 1.0  # "a strong vignette": how much of the effect the next noun asks for
 
-    def copy(self) -> "_State":
+    def copy(self) -> _State:
         return _State(**self.__dict__)
 
 

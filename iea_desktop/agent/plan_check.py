@@ -12,11 +12,12 @@ the check moves any value by at most LIMIT, and the reply names every correction
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ..core.ops import REGISTRY
 from ..core.stats import ImageStats
+from .builtin_measure import BRIGHTNESS_PER_UNIT
 from .plan import MEASURES, Edit, Intent, Plan
 
 # How far each measure must move for a direction to count as holding, and how far "keep" may drift.
@@ -141,7 +142,7 @@ class PlanCheck:
         edit = self._edit(tool)
         now = value_of(stats, measure)
         if measure == "light":
-            step = -miss / 0.005 * 1.2  # brightness adds 0.005 per unit; a little more for the curves after it
+            step = -miss / BRIGHTNESS_PER_UNIT * 1.2  # a little more for the curves after it
         elif measure == "warmth":
             step = -miss * max(stats.mean_luma, 0.05) * 255.0 * 1.2
         elif measure == "colour":

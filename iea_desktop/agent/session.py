@@ -20,8 +20,9 @@ import copy
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -251,8 +252,8 @@ class AssistantSession:
             return ([ReplaceGraph(keep)] if len(keep) != len(ctx.nodes) else []), []
 
         # the assistant's own again: a person's earlier change to the node is superseded
-        provenance = {"turn_id": turn_id, "model": self.assistant.name, "edited_by_user": False,
-                      "assistant_params": None}
+        provenance: dict = {"turn_id": turn_id, "model": self.assistant.name, "edited_by_user": False,
+                            "assistant_params": None}
         commands: list[Command] = []
         touched: list[str] = []
         planned = {edit.tool for edit in plan.edits}

@@ -47,7 +47,7 @@ class TurnRecord:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data) -> "TurnRecord":
+    def from_dict(cls, data) -> TurnRecord:
         """A record from a project file; ValueError says what is wrong with it."""
         if not isinstance(data, dict):
             raise ValueError("a turn is not an object")
