@@ -105,7 +105,6 @@ class Document:
         saved_hash = data.get("source", {}).get("sha256")
         if saved_hash and saved_hash != image_io.file_hash(self.path):
             self.notes.append(f"{self.path.name} has changed since this project was saved; the edits were applied to the new version.")
-        self.graph.notify()
         self.dirty = False
 
     def to_dict(self) -> dict:

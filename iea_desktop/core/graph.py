@@ -15,7 +15,6 @@ import math
 import numbers
 import uuid
 from dataclasses import asdict, dataclass, field
-from typing import Callable
 
 from .ops import REGISTRY, OpError, get_op
 
@@ -123,18 +122,25 @@ def make_node(op: str, params: dict | None = None, version: int | None = None, p
 
 
 class EditGraph:
-    """Ordered nodes plus change listeners. Mutate it through history commands, not directly."""
+    """Ordered nodes. Change it through history commands (they call ``insert``, ``remove`` and
+    ``move``), so that every change is undoable and heard (``History.subscribe``)."""
 
     def __init__(self, nodes: list[Node] | None = None):
         self.nodes: list[Node] = list(nodes or [])
-        self._listeners: list[Callable[[], None]] = []
 
-    def subscribe(self, listener: Callable[[], None]) -> None:
-        self._listeners.append(listener)
+    def insert(self, index: int, node: Node) -> None:
+        self.nodes.insert(index, node)
 
-    def notify(self) -> None:
-        for listener in list(self._listeners):
-            listener()
+    def remove(self, node_id: str) -> tuple[int, Node]:
+        """Take the node out; returns where it was and the node."""
+        index = self.index_of(node_id)
+        return index, self.nodes.pop(index)
+
+    def move(self, node_id: str, index: int) -> int:
+        """Move the node to ``index`` (clamped to the list); returns where it was."""
+        old, node = self.remove(node_id)
+        self.nodes.insert(min(max(index, 0), len(self.nodes)), node)
+        return old
 
     def __iter__(self):
         return iter(self.nodes)

@@ -42,10 +42,10 @@ class AddNode(Command):
     def do(self, graph):
         if self.index is None:
             self.index = graph.canonical_index(self.node.op)
-        graph.nodes.insert(self.index, copy.deepcopy(self.node))
+        graph.insert(self.index, copy.deepcopy(self.node))
 
     def undo(self, graph):
-        graph.nodes.pop(graph.index_of(self.node.id))
+        graph.remove(self.node.id)
 
 
 
@@ -60,11 +60,10 @@ class RemoveNode(Command):
         return f"Remove {self._removed.label}" if self._removed else "Remove adjustment"
 
     def do(self, graph):
-        self._index = graph.index_of(self.node_id)
-        self._removed = graph.nodes.pop(self._index)
+        self._index, self._removed = graph.remove(self.node_id)
 
     def undo(self, graph):
-        graph.nodes.insert(self._index, self._removed)
+        graph.insert(self._index, self._removed)
 
 
 
@@ -150,13 +149,10 @@ class MoveNode(Command):
     label = "Reorder adjustment"
 
     def do(self, graph):
-        self._old_index = graph.index_of(self.node_id)
-        node = graph.nodes.pop(self._old_index)
-        graph.nodes.insert(min(max(self.new_index, 0), len(graph.nodes)), node)
+        self._old_index = graph.move(self.node_id, self.new_index)
 
     def undo(self, graph):
-        node = graph.nodes.pop(graph.index_of(self.node_id))
-        graph.nodes.insert(self._old_index, node)
+        graph.move(self.node_id, self._old_index)
 
 
 
@@ -235,7 +231,6 @@ class History:
         self._listeners.append(listener)
 
     def _changed(self) -> None:
-        self.graph.notify()
         for listener in list(self._listeners):
             listener()
 
