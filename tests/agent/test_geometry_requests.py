@@ -41,6 +41,7 @@ def test_crop_to_an_aspect(photos_dir, text, aspect, ratio):
 def test_original_ratio_takes_my_crop_away(photos_dir):
     session = session_for(photos_dir / "kodim23.webp")
     session.run_turn("make it square")
+    assert node(session, "crop") is not None
     session.run_turn("original ratio")
     assert node(session, "crop") is None
     assert session.document.output_size() == (session.document.info.width, session.document.info.height)

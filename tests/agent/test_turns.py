@@ -74,6 +74,12 @@ def test_follow_up_after_reopening_changes_the_last_turn(photo, tmp_path, capsys
     assert 0 < after["contrast"] < contrast and after["temperature"] == warm
     edit(photo, project, "more", capsys)
     assert graph(project)["contrast"] > after["contrast"]
+    edit(photo, project, "undo that", capsys)
+    edit(photo, project, "undo that", capsys)
+    edit(photo, project, "undo that", capsys)  # the contrast is gone: the warmth is the last turn now
+    assert graph(project) == {"temperature": warm}
+    edit(photo, project, "a bit less", capsys)
+    assert 0 < graph(project)["temperature"] < warm
 
 
 def person_changes(photo: Path, project: Path, op: str, value: int) -> None:
