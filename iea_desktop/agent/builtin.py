@@ -276,9 +276,9 @@ class _Turn:
         for back, turn in enumerate(reversed(turns), start=1):
             if mine & set(turn.node_ids("added", "changed")):
                 return Plan(reply="", undo_turns=back)
-        what = f"the {look} look" if look else f"the {req.undo_before}"
-        return Plan(reply=f"I haven't made {what} in the changes I can undo, so I left everything as it is. "
-                          "The History panel lists every step.")
+        what = f"{look} look" if look else req.undo_before
+        return Plan(reply=f"There is no {what} of mine among the changes I can undo, so I left everything as it "
+                          "is. The History panel lists every step.")
 
     def assessment(self) -> str:
         s = self.stats

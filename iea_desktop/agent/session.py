@@ -156,7 +156,7 @@ class AssistantSession:
                 result.changes = graph_changes(before, self.document.graph.nodes) + [
                     {"kind": "kept", "node_id": n.id, "text": f"{describe_node(n)} (you changed it by hand)"}
                     for n in kept]
-                result.reply = " ".join([plan.reply, *checked, *self._after_notes(ctx, kept, result.changes)]).strip()
+                result.reply = " ".join([plan.reply, *checked, *self._after_notes(ctx, plan, kept, result.changes)]).strip()
                 result.warnings = plan.warnings
             except Cancelled:
                 result.cancelled, result.reply = True, "Stopped. Nothing was changed."
@@ -192,14 +192,15 @@ class AssistantSession:
 
     # --- applying a plan ---------------------------------------------------------------------
 
-    def _after_notes(self, ctx: TurnContext, kept: list[Node], changes: list[dict]) -> list[str]:
-        """What the reply adds from the graph itself: hand-tuned nodes kept, measured clipping."""
+    def _after_notes(self, ctx: TurnContext, plan: Plan, kept: list[Node], changes: list[dict]) -> list[str]:
+        """What the reply adds from the graph itself: hand-tuned nodes kept, measured clipping (after
+        tone edits only: an undo brings back what was, and a crop changes the share of clipped pixels)."""
         notes = []
         if kept:
             listed = ", ".join(describe_node(n) for n in kept)
             notes.append(f"I kept your {listed}: you changed {'it' if len(kept) == 1 else 'them'} by hand. "
                          f"Say “remove the {kept[0].label.lower()}” if you want it gone.")
-        if any(c["kind"] != "kept" for c in changes):
+        if plan.edits and not plan.undo_turns and any(c["kind"] != "kept" for c in changes):
             before, after = ctx.current_stats.clip_high, self.context("").current_stats.clip_high
             if after - before >= CLIPPING_NOTE:
                 notes.append(f"Highlight clipping rose from {100 * before:.1f}% to {100 * after:.1f}% of the photo "
