@@ -224,12 +224,12 @@ for _key in lex.NEGATIONS:
     _add("neg", _key)
 _add("enough", "enough")
 for _key in lex.COPULAS:
-    _add("cop", _key)
+    _add("copula", _key)
 _STRONG_REQUEST = ("make", "want", "wanted", "need it", "needs to be", "should be", "prefer", "like it", "would like",
                    "rather have", "turn it", "render it", "give it", "make it look", "make it more", "i want",
                    "go for", "go with", "i need", "could be", "can be")
 for _key in _STRONG_REQUEST:
-    _add("req", _key)
+    _add("asks", _key)
 
 _KEYS = sorted(_TABLE, key=len, reverse=True)
 _MATCHER = re.compile(r"(?<![\w+-])(" + "|".join(re.escape(k).replace(r"\ ", r"\s+") for k in _KEYS) + r")(?![\w])")
@@ -580,9 +580,9 @@ class _State:
     has_intensity: bool = False
     neg: bool = False
     too: bool = False
-    cop: bool = False
-    req: bool = False
-    so: bool = False
+    copula: bool = False  # "it is", "looks": a description, often a complaint
+    asks: bool = False  # a request verb: "make it", "I want"
+    said_so: bool = False  # "so" as in "so dark"
     level: int = 0
     level_intensity: float = 1.0
     level_text: str = ""
@@ -600,9 +600,9 @@ class _Head:
     enough: bool = False
     after_level: int = 0  # "contrast up", "the vignette is too strong"
     after_level_intensity: float = 1.0
-    after_leveladj: int = 0
+    after_level_adjective: int = 0
     after_too: bool = False
-    after_cop: bool = False
+    after_copula: bool = False
     after_intensity: float = 1.0
     used: bool = False  # a noun consumed by an adjective ("brighter shadows")
 
@@ -637,7 +637,7 @@ class _ClauseReader:
         self.state.level, self.state.neg, self.state.remove, self.state.level_text = 0, False, False, ""
         self.heads: list[_Head] = []
         self.loose_levels: list[tuple[int, float, str]] = []  # "more", "a bit less": no head to go with
-        self.loose_leveladj = 0  # "a bit too strong"
+        self.loose_level_adjective = 0  # "a bit too strong"
         self.loose_remove = False  # "remove it"
         self.trailing: list[float] = []  # amounts after the last head: "bump the exposure a bit"
 
@@ -689,15 +689,15 @@ class _ClauseReader:
                 last.after_level, last.after_level_intensity = tok.data
                 last.after_too = last.after_too or state.too or tok.text.startswith("too") or "much" in tok.text
             else:
-                last.after_leveladj = tok.data
+                last.after_level_adjective = tok.data
                 last.after_too = last.after_too or state.too
-            last.after_cop = last.after_cop or state.cop
+            last.after_copula = last.after_copula or state.copula
             last.after_intensity = state.intensity if state.has_intensity else 1.0
             return
         if tok.role == "int":
             state.intensity = min(2.2, max(0.2, (state.intensity if state.has_intensity else 1.0) * tok.data))
             state.has_intensity = True
-            state.so = state.so or tok.text == "so"
+            state.said_so = state.said_so or tok.text == "so"
             self.trailing.append(tok.data)
         elif tok.role == "too":
             state.too = True
@@ -705,10 +705,10 @@ class _ClauseReader:
             state.has_intensity = state.has_intensity or tok.data != 1.0
         elif tok.role == "neg":
             state.neg = True
-        elif tok.role == "cop":
-            state.cop = True
-        elif tok.role == "req":
-            state.req = True
+        elif tok.role == "copula":
+            state.copula = True
+        elif tok.role == "asks":
+            state.asks = True
         elif tok.role == "level":
             state.level, state.level_intensity = tok.data
             state.level_text = tok.text
@@ -718,7 +718,7 @@ class _ClauseReader:
         elif tok.role == "leveladj":
             # "a strong vignette", "a subtle vignette": an amount for the noun that follows.
             state.amount = 1.6 if tok.data > 0 else 0.5
-            self.loose_leveladj = tok.data
+            self.loose_level_adjective = tok.data
         elif tok.role == "remove":
             state.remove = self.loose_remove = True
 
@@ -802,10 +802,10 @@ class _ClauseReader:
                 break
         if axis == "depth":
             axis = "contrast"
-        if head.after_level or head.after_leveladj:
+        if head.after_level or head.after_level_adjective:
             # "the green is too strong" / "the yellow is too much": less of that quality.
-            level = head.after_level or head.after_leveladj
-            if head.after_leveladj and (head.after_cop or head.after_too or st.cop):
+            level = head.after_level or head.after_level_adjective
+            if head.after_level_adjective and (head.after_copula or head.after_too or st.copula):
                 level = -level
             elif head.after_level and head.after_too:
                 level = -abs(level)
@@ -831,8 +831,10 @@ class _ClauseReader:
             complaint = complaint or noun.after_too
             if noun.after_intensity != 1.0:
                 intensity = noun.after_intensity
-        elif noun.after_leveladj:  # "the contrast is too high", "contrast is low": a complaint about the amount
-            level = -noun.after_leveladj if (noun.after_cop or noun.after_too or st.cop) else noun.after_leveladj
+        elif noun.after_level_adjective:  # "the contrast is too high", "contrast is low": a complaint about the amount
+            level = noun.after_level_adjective
+            if noun.after_copula or noun.after_too or st.copula:
+                level = -level
             complaint = True
         if axis == "background":
             req.refusals.append("I can't edit just the background; my adjustments change the whole photo.")
@@ -864,7 +866,7 @@ class _ClauseReader:
             req.wishes.append(Wish(axis, level, intensity * level_intensity, text, complaint=complaint,
                                    reduce=level < 0))
             return
-        if len(self.heads) == 1 and not self.had_scope and not st.cop and axis in _NOUN_BARE:
+        if len(self.heads) == 1 and not self.had_scope and not st.copula and axis in _NOUN_BARE:
             if axis == "noise":  # "noise" on its own: a complaint
                 req.fixes.append(Fix("noise", intensity, words))
             else:  # "vignette", "grain please"
@@ -873,9 +875,9 @@ class _ClauseReader:
     def read_loose(self) -> None:
         """No head at all: "more", "a bit less", "too much", "remove it" are about the last turn."""
         state, clause = self.state, self.clause
-        if not self.loose_levels and self.loose_leveladj:
+        if not self.loose_levels and self.loose_level_adjective:
             # "a bit too strong", "too subtle"
-            sign = -self.loose_leveladj if (state.too or state.cop) else self.loose_leveladj
+            sign = -self.loose_level_adjective if (state.too or state.copula) else self.loose_level_adjective
             self.loose_levels.append((sign, 1.0, clause.strip()))
         if self.loose_levels:
             sign, level_intensity, text = self.loose_levels[-1]
@@ -896,9 +898,9 @@ class _ClauseReader:
         intensity = next((h.state.intensity for h in heads if h.state.has_intensity), None)
         return _State(intensity=intensity or 1.0, has_intensity=intensity is not None,
                       too=state.too or any(h.state.too for h in heads),
-                      cop=state.cop or any(h.state.cop for h in heads),
-                      req=state.req or any(h.state.req for h in heads),
-                      so=state.so or any(h.state.so for h in heads))
+                      copula=state.copula or any(h.state.copula for h in heads),
+                      asks=state.asks or any(h.state.asks for h in heads),
+                      said_so=state.said_so or any(h.state.said_so for h in heads))
 
 
 _SLIDER_UP = {"increase", "increased", "boost", "raise", "higher", "up", "bump up", "bump", "pump up", "crank up",
@@ -927,7 +929,7 @@ def _adjective_wish(axis: str, sign: int, kind: str, st: _State, enough: bool, i
             return Wish(axis, -sign, intensity * st.level_intensity, words, reduce=True)
         return Wish(axis, sign, intensity * (st.level_intensity if st.level > 0 else 1.0), words)
     if kind == "problem":
-        wants_more = st.level > 0 or (st.req and not st.cop and not st.too and not st.neg and not st.level)
+        wants_more = st.level > 0 or (st.asks and not st.copula and not st.too and not st.neg and not st.level)
         if wants_more:
             return Wish(axis, sign, intensity, words)
         return Wish(axis, -sign, intensity, words, complaint=True, reduce=True)
@@ -947,10 +949,10 @@ def _adjective_wish(axis: str, sign: int, kind: str, st: _State, enough: bool, i
     if st.too:
         return Wish(axis, -sign, intensity, words, complaint=True, reduce=True)  # "too warm"
     if st.neg:
-        if st.cop and not st.req:
+        if st.copula and not st.asks:
             return Wish(axis, sign, intensity, words, complaint=True)  # "it is not sharp"
-        return Wish(axis, -sign, 1.0 if st.so else intensity, words, reduce=True)  # "not so warm"
-    if (st.cop or st.so) and not st.req:
+        return Wish(axis, -sign, 1.0 if st.said_so else intensity, words, reduce=True)  # "not so warm"
+    if (st.copula or st.said_so) and not st.asks:
         return Wish(axis, -sign, intensity, words, complaint=True, reduce=True)  # "it is dark"
     return Wish(axis, sign, intensity, words)  # "warm", "make it bright"
 
@@ -1022,7 +1024,7 @@ def parse(text: str, _fuzzy: bool = True) -> Request:
             continue
         if carry is not None and joiner not in _CARRY:
             # After a comma only the complaint carries ("too dark, yellow"), not the amount.
-            carry = _State(too=carry.too, cop=carry.cop) if joiner == "," else None
+            carry = _State(too=carry.too, copula=carry.copula) if joiner == "," else None
         carry = _ClauseReader(rest, carry, req, had_scope).read()
         seen = {(w.axis, w.sign) for w in req.wishes[:before]}
         fresh = []
