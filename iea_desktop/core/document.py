@@ -6,8 +6,8 @@ import dataclasses
 import functools
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -52,7 +52,7 @@ class Document:
     # --- opening and saving ------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | os.PathLike, project_file: str | os.PathLike | None = None, **kwargs) -> "Document":
+    def open(cls, path: str | os.PathLike, project_file: str | os.PathLike | None = None, **kwargs) -> Document:
         """Open a photo (header only; pixels decode on first use) and its project, if it has one.
 
         Raises ImageLoadError for a photo that cannot be opened, ProjectError for an explicitly

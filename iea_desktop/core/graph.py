@@ -94,7 +94,7 @@ class Node:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Node":
+    def from_dict(cls, data: dict) -> Node:
         """A node from a project file, checked as strictly as one made here."""
         spec = get_op(data["op"])
         version = data.get("version", spec.latest_version)
@@ -182,6 +182,6 @@ class EditGraph:
         self.nodes = [copy.deepcopy(n) for n in nodes]
 
     @classmethod
-    def from_list(cls, items: list[dict]) -> "EditGraph":
+    def from_list(cls, items: list[dict]) -> EditGraph:
         check_node_count(len(items))
         return cls([Node.from_dict(item) for item in items])

@@ -149,7 +149,7 @@ def _check_readable(path: Path, max_pixels: int) -> None:
 
 # --- Pillow formats ---------------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _tiff_decoders_orient() -> tuple[bool, bool]:
     """(Pillow, OpenCV): whether each already applies a TIFF's orientation tag when decoding (newer versions do)."""
     import tifffile

@@ -27,7 +27,6 @@ from iea_desktop.core.graph import Provenance, make_node
 from iea_desktop.core.history import AddNode, SetNodeFields
 from iea_desktop.core.ops import IEA_TOOLS
 
-
 # --- photos and contexts ------------------------------------------------------------------------------
 
 def _write(path: Path, rgb: np.ndarray) -> Path:

@@ -77,7 +77,7 @@ def test_summary_says_when_the_person_changed_an_assistant_node(session):
     set_by_assistant = node_of(session, "temperature").params["value"]
     hand_edit(session, "temperature", 35)
     reply = session.run_turn("summarize my edits").reply
-    assert f"Temperature +35" in reply and f"changed by you; I had set {set_by_assistant:+d}" in reply
+    assert "Temperature +35" in reply and f"changed by you; I had set {set_by_assistant:+d}" in reply
 
 
 # --- bug 8: no toolbar that does not exist --------------------------------------------------------

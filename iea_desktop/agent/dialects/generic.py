@@ -16,7 +16,7 @@ value is the new absolute value of that tool's assistant adjustment (0 removes i
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from ...core.graph import EditGraph
 from ..backends.grammar import tool_calls_grammar

@@ -17,7 +17,16 @@ from ...core.iea_exact import graph_values
 from ...core.ops import IEA_TOOLS
 from ..backends.grammar import iea_answer_grammar
 from ..plan import Edit, Plan, validate_edits
-from .common import IEA_MAX_PIXELS, AnswerError, extract_json_object, first_sentence, png_for_model, side_by_side, tool_ranges, tool_table
+from .common import (
+    IEA_MAX_PIXELS,
+    AnswerError,
+    extract_json_object,
+    first_sentence,
+    png_for_model,
+    side_by_side,
+    tool_ranges,
+    tool_table,
+)
 
 MAX_TOKENS = 1024  # as in training
 THINK_CHARS = 1500
@@ -48,7 +57,8 @@ def full_grammar() -> str:
     # Any key order (we do not know the order IEA was trained to write); a repeated key is
     # refused after parsing (see extract_json_object).
     answer = iea_answer_grammar(tool_ranges(), ordered=False).replace("root ::=", "answer-json ::=", 1)
-    root = ('root ::= "<think>" think-char{0,%d} "</think>" ws "<answer>" ws "```json" ws answer-json ws "```" ws "</answer>"\n'
+    # % rather than an f-string: the grammar's own braces stay unescaped.
+    root = ('root ::= "<think>" think-char{0,%d} "</think>" ws "<answer>" ws "```json" ws answer-json ws "```" ws "</answer>"\n'  # noqa: UP031
             'think-char ::= [^<]\n') % THINK_CHARS
     return root + answer
 
