@@ -849,5 +849,13 @@ PyMODINIT_FUNC PyInit__kernel(void) {
     make_permutes();
     simd_level = detected_level();
 #endif
-    return PyModule_Create(&module);
+    PyObject *m = PyModule_Create(&module);
+    /* the stage kinds of run(): Python reads them from here (kernel.py; the fallback mirrors them) */
+    if (m && (PyModule_AddIntConstant(m, "AFFINE", AFFINE) || PyModule_AddIntConstant(m, "TABLE", TABLE) ||
+              PyModule_AddIntConstant(m, "SATURATION", SATURATION) || PyModule_AddIntConstant(m, "FIELD", FIELD) ||
+              PyModule_AddIntConstant(m, "CLIPPED_AFFINE", CLIPPED_AFFINE))) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

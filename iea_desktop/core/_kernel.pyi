@@ -6,6 +6,12 @@ from typing import Any
 
 import numpy as np
 
+AFFINE: int  # the stage kinds of run()
+TABLE: int
+SATURATION: int
+FIELD: int
+CLIPPED_AFFINE: int
+
 def simd() -> str: ...
 def use_simd(level: int, /) -> int: ...
 def run(src: np.ndarray, dst: np.ndarray, stages: Sequence[tuple[Any, ...]], /) -> np.ndarray: ...

@@ -15,7 +15,7 @@ import operator
 import cv2
 import numpy as np
 
-AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE = 0, 1, 2, 3, 4  # the stage kinds, as in _kernel.c (pointops.py uses these)
+AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE = 0, 1, 2, 3, 4  # the stage kinds, as _kernel.c exports them
 ITEMS = {AFFINE: 3, TABLE: 4, SATURATION: 4, FIELD: 4, CLIPPED_AFFINE: 5}  # a stage tuple's length, by kind
 TABLE_SIZE = 65536
 MAX_TAPS = 255

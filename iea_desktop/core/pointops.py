@@ -48,7 +48,6 @@ import numpy as np
 from . import kernel
 from .apply_node import apply_node, node_seed
 from .graph import Node
-from .kernel_fallback import AFFINE, CLIPPED_AFFINE, FIELD, SATURATION, TABLE  # the stage kinds of kernel.run
 from .ops.base import RenderContext
 
 LUT_SIZE = 65536
@@ -158,7 +157,7 @@ class Program:
             if isinstance(stage, Node):
                 ctx = RenderContext(scale=self.scale, seed=node_seed(stage), frame=frame, origin=origin)
                 f, g, k = stage.spec.fields[stage.version](stage.params, ctx, rows, width)
-                stage = (FIELD, _contiguous(f), _contiguous(g), float(k))
+                stage = (kernel.FIELD, _contiguous(f), _contiguous(g), float(k))
             stages.append(stage)
         return kernel.run(source, out, stages)
 
@@ -179,7 +178,7 @@ def program(nodes: list[Node], scale: float) -> Program:
             while j < len(nodes) and nodes[j].spec.point in same:
                 j += 1
         if kind == "saturation":
-            stages.append((SATURATION, saturation_table(nodes[i:j]), *SATURATION_GRID))
+            stages.append((kernel.SATURATION, saturation_table(nodes[i:j]), *SATURATION_GRID))
         elif kind == "field":
             stages.append(nodes[i])
         else:
@@ -207,11 +206,11 @@ def _tone_stages(nodes: list[Node]) -> list[tuple]:
             line = None
         run = build(nodes[start:end])
         if run.table is None:
-            stages.append((AFFINE, run.a, run.b))
+            stages.append((kernel.AFFINE, run.a, run.b))
         elif line is not None:
-            stages.append((CLIPPED_AFFINE, run.a, run.b, *line))
+            stages.append((kernel.CLIPPED_AFFINE, run.a, run.b, *line))
         else:
-            stages.append((TABLE, run.a * _TOP, run.b * _TOP, run.table))
+            stages.append((kernel.TABLE, run.a * _TOP, run.b * _TOP, run.table))
         start = end
     return stages
 

@@ -452,3 +452,30 @@ def test_clipped_affine_is_a_clip_then_a_multiply_add_per_channel(simd):
     np.testing.assert_allclose(out, expected, atol=1e-6)
     with pytest.raises(TypeError):
         kernel.run(x, np.empty_like(x), [(CLIPPED_AFFINE, 1.5, -0.1, (1.0, 2.0), offset)])
+
+
+def test_the_stage_kinds_are_the_compiled_kernels():
+    """_kernel.c owns the numbers of run()'s stage kinds (it exports them); the numpy fallback
+    mirrors them and kernel.py hands them to pointops and the ops."""
+    from iea_desktop.core import kernel_fallback
+
+    if kernel.compiled is None:
+        pytest.skip("the compiled kernel is not built here")
+    names = ("AFFINE", "TABLE", "SATURATION", "FIELD", "CLIPPED_AFFINE")
+    assert [getattr(kernel, n) for n in names] == [getattr(kernel.compiled, n) for n in names]
+    assert [getattr(kernel_fallback, n) for n in names] == [getattr(kernel.compiled, n) for n in names]
+
+
+def test_a_kernel_built_from_an_older_source_is_not_used(monkeypatch):
+    """A build that predates the exported stage kinds says so (doctor) and the fallback runs."""
+    import sys
+    import types
+
+    import iea_desktop.core as core
+
+    old = types.ModuleType("iea_desktop.core._kernel")  # run() and friends, but no stage kinds
+    monkeypatch.delenv("IEA_KERNEL", raising=False)
+    monkeypatch.setitem(sys.modules, "iea_desktop.core._kernel", old)
+    monkeypatch.setattr(core, "_kernel", old, raising=False)
+    module, why = kernel._load_compiled()
+    assert module is None and "older core/_kernel.c" in why

@@ -83,7 +83,6 @@ def apply(image: np.ndarray, p: dict, ctx) -> np.ndarray:
 
     from .. import kernel
     from ..finish import as_float  # 8-bit pixels as the photo loader converts them (the kernel reads them so too)
-    from ..kernel_fallback import TABLE  # a stage kind of kernel.run
 
     out = ctx.out
     if out is None or ctx.out_offset != 0 or out.shape != image.shape:
@@ -93,9 +92,9 @@ def apply(image: np.ndarray, p: dict, ctx) -> np.ndarray:
     camera = resolve(ctx.camera)
     decode, encode = _tables("srgb" if camera is None else camera.transfer)
     source = np.ascontiguousarray(image, dtype=np.uint8 if image.dtype == np.uint8 else np.float32)
-    kernel.run(source, out, [(TABLE, 65535.0, 0.0, decode)])
+    kernel.run(source, out, [(kernel.TABLE, 65535.0, 0.0, decode)])
     mixed = cv2.transform(out, matrix(p["temperature"], p["tint"], camera), dst=_scratch(out.shape))
-    return kernel.run(mixed, out, [(TABLE, 65535.0, 0.0, encode)])  # the table's index clips to [0, 1]
+    return kernel.run(mixed, out, [(kernel.TABLE, 65535.0, 0.0, encode)])  # the table's index clips to [0, 1]
 
 
 OP = OpSpec(
