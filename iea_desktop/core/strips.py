@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -42,29 +43,49 @@ def run_step(step: Step, image: np.ndarray, finish_as: tuple | None = None) -> t
     return out, finished
 
 
-def _chain(steps: list[Step], src: np.ndarray, src_lo: int, frame: tuple[int, int], y0: int, y1: int,
-           dst: np.ndarray, small: int, finished: np.ndarray | None = None, keep_raw: bool = True) -> None:
-    """Rows y0..y1 (of the frame) of ``steps`` applied to ``src`` (frame rows src_lo..) into ``dst``,
-    and finished into ``finished`` (the same rows) when given. Without ``keep_raw`` (nobody reads
-    ``dst`` afterwards), a last step that can finish its own result writes the 8-bit rows straight
-    (the unsharp mask: no float rows written and read back, about 0.6 GB of memory traffic at 24 MP).
+@dataclass(frozen=True)
+class Rows:
+    """A band of a picture: its rows ``first``.. (``pixels``) of a ``frame`` = (height, width) picture."""
+
+    pixels: np.ndarray
+    first: int
+    frame: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Into:
+    """Where a chain of steps writes its rows: ``raw`` (float), and finished into ``finished`` (the
+    same rows) when given. Without ``keep_raw`` (nobody reads ``raw`` afterwards), a last step that
+    can finish its own result writes the 8-bit rows straight (the unsharp mask: no float rows
+    written and read back, about 0.6 GB of memory traffic at 24 MP)."""
+
+    raw: np.ndarray
+    finished: np.ndarray | None = None
+    keep_raw: bool = True
+
+
+def _chain(steps: list[Step], source: Rows, rows: tuple[int, int], into: Into, small: int) -> None:
+    """Rows y0..y1 (of the frame) of ``steps`` applied to ``source``, into ``into``, in strips of
+    ``small`` rows (or more, for a wide context).
 
     Small strips go through every step while they are in the CPU's cache (and are finished
     there). A neighbourhood step after the first needs context rows of its input: the steps
     before it are run first, over this band plus the context, into a band-sized buffer (so
     context is computed once per band, not once per small strip).
     """
+    src, src_lo, frame = source.pixels, source.first, source.frame
+    (y0, y1), dst, finished = rows, into.raw, into.finished
     k = next((i for i in range(1, len(steps)) if steps[i].halo), None)
     if k is not None:
         context = sum(s.halo for s in steps[k:])
         lo, hi = max(0, y0 - context), min(frame[0], y1 + context)
         middle = POOL.take((hi - lo,) + src.shape[1:])  # band-sized: recycled, not page-faulted in anew
         # one step: one pass, but a neighbourhood op (many temporaries) in strips that stay in the cache
-        _chain(steps[:k], src, src_lo, frame, lo, hi, middle, small if k > 1 or steps[0].halo else hi - lo)
-        _chain(steps[k:], middle, lo, frame, y0, y1, dst, small, finished, keep_raw)
+        _chain(steps[:k], source, (lo, hi), Into(middle), small if k > 1 or steps[0].halo else hi - lo)
+        _chain(steps[k:], Rows(middle, lo, frame), rows, into, small)
         POOL.give(middle, references=1)
         return
-    straight = finished is not None and not keep_raw and steps[-1].finishes and finished.dtype == np.uint8
+    straight = finished is not None and not into.keep_raw and steps[-1].finishes and finished.dtype == np.uint8
     first = steps[0].halo
     small = max(small, strip_rows(frame[1], first))  # a wide context (dehaze, clarity): taller strips
     for a in range(y0, y1, small):
@@ -128,7 +149,7 @@ def run_strips(steps: list[Step], image: np.ndarray, poll: Callable[[], None],
         done = finished[a:b] if finished is not None else None
         if sink is not None:
             done = _band_buffer((band,) + image.shape[1:], *finish_as)[:y1 - y0]
-        _chain(steps, image, 0, frame, y0, y1, dst, small, done, keep_raw=out is not None)
+        _chain(steps, Rows(image, 0, frame), (y0, y1), Into(dst, done, keep_raw=out is not None), small)
         if out is None:
             POOL.give(dst, references=1)
         if sink is not None and done is not None:
