@@ -37,7 +37,7 @@ def clamp_opacity(value) -> float:
         raise OpError(f"opacity must be a number from 0 to 1; got {value!r}")
     if not isinstance(value, numbers.Integral) and not math.isfinite(value):
         raise OpError(f"opacity must be a finite number; got {value!r}")
-    return float(min(max(value, 0), 1))
+    return float(min(max(value, 0), 1))  # type: ignore[arg-type]  # typeshed cannot order a numbers.Real
 
 
 @dataclass

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import simplejpeg
-from PIL import Image, ImageCms, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageFile, UnidentifiedImageError
 
 from . import files
 from .colour_science import Camera
@@ -165,7 +165,7 @@ def _tiff_decoders_orient() -> tuple[bool, bool]:
     return pillow, decoded is not None and bool(decoded[0, 0, 0])
 
 
-def _open_pillow(path: Path, max_pixels: int) -> Image.Image:
+def _open_pillow(path: Path, max_pixels: int) -> ImageFile.ImageFile:
     """Open (header only) and refuse images over the pixel limit before any pixel is decoded."""
     try:
         img = Image.open(path)
@@ -177,7 +177,7 @@ def _open_pillow(path: Path, max_pixels: int) -> Image.Image:
     return img
 
 
-def _is_16bit(img: Image.Image) -> bool:
+def _is_16bit(img: ImageFile.ImageFile) -> bool:
     if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         return True
     rawmode = img.tile[0][3] if img.tile and len(img.tile[0]) > 3 else ""
@@ -185,7 +185,7 @@ def _is_16bit(img: Image.Image) -> bool:
     return isinstance(rawmode, str) and "16" in rawmode
 
 
-def _info_from_pillow(path: Path, img: Image.Image) -> PhotoInfo:
+def _info_from_pillow(path: Path, img: ImageFile.ImageFile) -> PhotoInfo:
     bit_depth = 16 if _is_16bit(img) else 8
     try:
         # Pillow's getexif() decodes a whole PNG when no eXIf chunk comes before the pixels (looking
@@ -198,7 +198,8 @@ def _info_from_pillow(path: Path, img: Image.Image) -> PhotoInfo:
         orientation, exif_bytes = 1, None
     stored = (img.width, img.height)
     if img.format == "TIFF":  # newer Pillow reports a TIFF's size already turned by its orientation tag
-        stored = (img.tag_v2.get(256, img.width), img.tag_v2.get(257, img.height))
+        tags = img.tag_v2  # type: ignore[attr-defined]  # a TIFF's ImageFile (TiffImageFile) has them
+        stored = (tags.get(256, img.width), tags.get(257, img.height))
     width, height = (stored[1], stored[0]) if orientation in (5, 6, 7, 8) else stored
     return PhotoInfo(
         path=path,
@@ -225,7 +226,9 @@ def _icc_transform_8bit(img: Image.Image, icc: bytes | None) -> Image.Image:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         if img.mode == "RGB" and "srgb" in ImageCms.getProfileDescription(source).lower():
             return img
-        return ImageCms.profileToProfile(img, source, _SRGB, outputMode="RGB")
+        converted = ImageCms.profileToProfile(img, source, _SRGB, outputMode="RGB")
+        assert converted is not None  # None only when converting in place
+        return converted
     except (ImageCms.PyCMSError, OSError, ValueError):
         return img.convert("RGB")
 
@@ -382,6 +385,7 @@ def _open_raw(path: Path, max_pixels: int):
     A DNG's impossible black and white levels are refused here (from its tags, without unpacking
     the data); LibRaw's own levels when developing (_develop_raw)."""
     rawpy = _rawpy()
+    source: str | io.BytesIO
     try:
         str(path).encode("utf-8")
         source = str(path)
