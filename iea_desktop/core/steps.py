@@ -27,8 +27,8 @@ class Step:
     last: int  # index of the step's last node in the active list
     # run(strip, frame, origin, out, out_offset): as apply_node (out None: the whole result)
     run: Callable[..., np.ndarray]
-    tiles: bool
-    halo: int
+    tiles: bool  # it may run on horizontal strips (else on the whole picture: geometry)
+    halo: int  # rows of context a strip reads above and below its own
     reads_8bit: bool = False  # run() also takes 8-bit strips (the export path's source), converting as it reads
     finishes: bool = False  # run() also takes an 8-bit out, which it writes finished (OpSpec.finishes)
 
@@ -41,7 +41,7 @@ def plan(active: list[Node], start: int, scale: float, split_at: int | None = No
     ``split_at``: a node that starts a new step even inside a fused run, so that the step before
     it ends there and its output (this node's input) is cached: the node being edited.
     ``camera``: the photo's RAW colour, if it is one (RenderContext.camera).
-    ``estimates``: whole-picture estimates by node index (``estimates``).
+    ``estimates``: whole-picture estimates by node index (``render.estimates``).
     """
     estimates = estimates or {}
     steps: list[Step] = []
