@@ -85,13 +85,14 @@ def apply(image: np.ndarray, p: dict, ctx: RenderContext) -> np.ndarray:
         t += 1.0 - v
         np.maximum(t, T_MIN, out=t)
         np.divide(1.0, t, out=t)
-        cv2.subtract(out, a4, dst=out)
+        # a4 is a Scalar (a tuple), which OpenCV takes and its type stubs do not list.
+        cv2.subtract(out, a4, dst=out)  # type: ignore[call-overload]
         cv2.multiply(out, filters.three(t), dst=out)
         cv2.add(out, a4, dst=out)
     else:  # more haze: J = I - h (I - A), h = |v| (0.3 + 0.6 (1 - t)): thicker where the haze already is
         t = t * np.float32(0.6 * v)
         t += -0.9 * v
-        from_a = cv2.subtract(out, a4)
+        from_a = cv2.subtract(out, a4)  # type: ignore[call-overload]  # a4: a Scalar, as above
         cv2.subtract(out, cv2.multiply(from_a, filters.three(t), dst=from_a), dst=out)
     return np.clip(out, 0.0, 1.0, out=out)
 

@@ -69,6 +69,7 @@ def apply(image: np.ndarray, p: dict, ctx: RenderContext) -> np.ndarray:
         d_y -= yr
         d_y *= mix
     if colour is None:
+        assert d_y is not None  # one of the two is set (the early return above)
         return filters.add_to_channels(out, d_y)
     radius, mix, eps = colour
     changes = []  # of B and R: d_y plus that of Cb = B - Y and Cr = R - Y
