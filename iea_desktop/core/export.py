@@ -217,7 +217,7 @@ def write_streamed(render: Callable[[Callable[[int, np.ndarray], None]], None], 
                    source: Path | None = None) -> tuple[Path, tuple[int, int]]:
     """Render and encode at once (see ``streams``): ``render(sink)`` renders the picture and hands
     its finished 8-bit rows to ``sink(first_row, rows)`` band by band, from any thread (as
-    ``Renderer.render`` does with a sink); each band is encoded as it comes (jpeg_bands), so the
+    a ``RenderRequest`` with a sink does); each band is encoded as it comes (jpeg_bands), so the
     picture is never whole in memory and the encoding shares the cores with the rendering.
     Written atomically; returns the path written and the picture's size (width, height)."""
     target = Path(target)

@@ -171,7 +171,7 @@ class OpSpec:
     tiles: bool = False  # the pixel function may run on horizontal strips (see RenderContext)
     halo: Callable[[dict, RenderContext], int] | None = None  # rows of context a strip needs on each side
     # the pixel function may also be handed an 8-bit ``out`` (RGB or RGBX, see RenderContext) and
-    # write its result there finished: clipped and rounded as render.finish does (sharpness)
+    # write its result there finished: clipped and rounded as finish.finish does (sharpness)
     finishes: bool = False
     # geometry that changes the picture's size: (params, width, height) -> (width, height) of the
     # result, without rendering (the export dialog shows the size that will be written); None: same size
