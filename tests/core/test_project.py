@@ -522,14 +522,14 @@ for _ in range(rounds):
     with project.locked(path) if locking else contextlib.nullcontext():
         data = project.read_project(path)
         time.sleep(0.002)  # a turn takes a while: another edit starting meanwhile would read the same count
-        data["turns"] = data["turns"] + 1
+        data["count"] = data["count"] + 1
         project.atomic_write_json(path, data)
 """
 
 
 def test_two_edits_of_one_project_at_once_lose_no_turn(tmp_path):
     path = tmp_path / "shared.iea.json"
-    project.atomic_write_json(path, {"schema_version": 1, "turns": 0})
+    project.atomic_write_json(path, {"schema_version": 1, "count": 0})
     root = Path(__file__).resolve().parents[2]
     workers = [subprocess.Popen([sys.executable, "-c", COUNTER, str(path), "25", "lock"], cwd=root,
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(2)]
@@ -541,7 +541,7 @@ def test_two_edits_of_one_project_at_once_lose_no_turn(tmp_path):
     for worker in workers:
         worker.communicate()
         assert worker.returncode == 0
-    assert read_project(path)["turns"] == 50
+    assert read_project(path)["count"] == 50
 
 
 def test_a_project_held_by_another_edit_is_refused_after_the_wait(photo):
