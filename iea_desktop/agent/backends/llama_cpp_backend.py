@@ -207,11 +207,13 @@ class LlamaCppBackend:
                 f"llama.cpp could not load {self.model_path.name}: {e}", self.model_path
             ) from e
         if handler is not None:
+            mmproj_path = self.mmproj_path
+            assert mmproj_path is not None  # _make_handler makes a vision handler only for a projector
             if not self.verbose:
                 _route_mtmd_logs(llama_cpp)
             # The mmproj otherwise loads on the first image turn; load it now so that its
             # errors and its cost belong to loading.
-            report(0.8, f"Loading vision projector {self.mmproj_path.name}")
+            report(0.8, f"Loading vision projector {mmproj_path.name}")
             _mtmd_errors.clear()
             try:
                 handler._init_mtmd_context(llama)
@@ -219,8 +221,8 @@ class LlamaCppBackend:
                 llama.close()
                 reason = f" ({_mtmd_errors[-1]})" if _mtmd_errors else ""
                 raise ModelFileError(
-                    f"llama.cpp could not load mmproj {self.mmproj_path.name}: {e}{reason}",
-                    self.mmproj_path,
+                    f"llama.cpp could not load mmproj {mmproj_path.name}: {e}{reason}",
+                    mmproj_path,
                 ) from e
 
         with self._lock:

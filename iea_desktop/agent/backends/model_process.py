@@ -39,7 +39,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, overload
 
 from ...logs import FILE_ONLY
 from ..errors import ModelFileError
@@ -134,8 +134,14 @@ class _Child:
         except OSError:  # a broken pipe: the child died; receive() reports how
             pass
 
-    def receive(self, timeout: float) -> dict | None:
-        """The next message, or None after ``timeout`` seconds. Raises _ChildGone at EOF."""
+    @overload
+    def receive(self, timeout: None) -> dict: ...
+    @overload
+    def receive(self, timeout: float) -> dict | None: ...
+
+    def receive(self, timeout: float | None) -> dict | None:
+        """The next message, or None after ``timeout`` seconds (None: waits for one). Raises
+        _ChildGone at EOF."""
         try:
             message = self.messages.get(timeout=timeout)
         except queue.Empty:
@@ -427,6 +433,7 @@ def child_main() -> None:
                     "device_label": backend.device_label,
                 }})
             elif request["op"] == "complete":
+                assert backend is not None  # the parent loads first
                 image = request["image_png"]
                 text = backend.complete(
                     request["messages"],
@@ -439,6 +446,7 @@ def child_main() -> None:
                 )
                 send({"done": text, "usage": backend.last_usage})
             elif request["op"] == "count":
+                assert backend is not None
                 send({"counts": backend.count_tokens(request["texts"])})
         except Cancelled:
             send({"cancelled": True})
