@@ -85,28 +85,23 @@ def streamed_reply(buffer: str) -> str:
     return match.group(1).replace('\\"', '"').replace("\\n", " ").replace("\\\\", "\\")
 
 
-ASSISTANT_STEP = "Assistant"  # how session.py labels the history steps of the assistant's turns
-
-
 def describe_changes(changes: list[dict]) -> str:
     """session.graph_changes in one line: 'added Temperature +30; Exposure +10 → +20; removed Grain +15'."""
-    verbs = {"added": "added ", "removed": "removed ", "kept": "kept "}
+    verbs: dict[str | None, str] = {"added": "added ", "removed": "removed ", "kept": "kept "}
     return "; ".join(verbs.get(c.get("kind"), "") + str(c["text"]) for c in changes if c.get("text"))
 
 
 def manual_changes(ctx) -> str:
-    """What the person changed by hand since the assistant's last step in the history, in words.
+    """What the person changed by hand since the assistant's last applied turn, in words.
 
-    Compared with the graph that step left: an undo or a slider moved back shows as what it did
-    to that graph. Empty when the assistant has made no step yet (the current adjustments then
-    say who set what).
+    Compared with the graph that turn's history step left (``ctx.turns``, kept in the project):
+    an undo or a slider moved back shows as what it did to that graph. Empty before the
+    assistant's first turn (the current adjustments then say who set what).
     """
-    history = ctx.document.history
-    applied = history.entries[: history.position]
-    last = next((e for e in reversed(applied) if e.label.startswith(ASSISTANT_STEP)), None)
-    if last is None:
+    if not ctx.turns:
         return ""
-    return describe_changes(graph_changes(EditGraph.from_list(last.state).nodes, ctx.nodes))
+    step = ctx.document.history.entries[ctx.turns[-1].entry]
+    return describe_changes(graph_changes(EditGraph.from_list(step.state).nodes, ctx.nodes))
 
 
 def clip(text: str, limit: int) -> str:
@@ -149,7 +144,9 @@ def fit_conversation(turns: list[tuple[str, str, str]], budget: int,
     if not turns or budget <= 0:
         return [], []
     sizes = count([text for request, answer, line in turns for text in (request, answer, line)])
-    whole, lines, used = [], [], count([EARLIER])[0]
+    whole: list[tuple[str, str, str]] = []
+    lines: list[str] = []
+    used = count([EARLIER])[0]
     i = len(turns) - 1
     while i >= 0:
         size = sizes[3 * i] + sizes[3 * i + 1] + 2 * MESSAGE_TOKENS
@@ -214,7 +211,9 @@ class GenericDialect:
             raise AnswerError("the model's 'edits' is not a list")
         proposed = [(e.get("tool"), e.get("value"), e.get("reason", "")) for e in raw_edits if isinstance(e, dict)]
         edits, warnings = validate_edits(proposed)
-        reply = data.get("reply") if isinstance(data.get("reply"), str) else ""
+        reply = data.get("reply")
+        if not isinstance(reply, str):
+            reply = ""
         if len(proposed) < len(raw_edits):
             warnings.append("ignored edits that were not objects")
         return Plan(reply=reply.strip() or ("Done." if edits else "No changes."), edits=edits, warnings=warnings)
