@@ -9,6 +9,7 @@ existing nodes (whose current values include any change the person made by hand 
 
 from __future__ import annotations
 
+import builtins
 import re
 import threading
 from collections.abc import Callable
@@ -369,8 +370,8 @@ class _Turn:
         for tool, amount in values.items():
             target = round(amount * look.scale)
             current = self.value(tool)
-            node = self.ctx.assistant_node(tool)
-            from_other_look = node is not None and self._look_of(node) not in (None, name)
+            existing = self.ctx.assistant_node(tool)
+            from_other_look = existing is not None and self._look_of(existing) not in (None, name)
             if (look.scale == 1.0 and current * amount > 0 and abs(current) > abs(target) and tool not in self.touched
                     and not from_other_look):
                 target = current  # a stronger push of mine in the same direction stays
@@ -455,7 +456,7 @@ class _Turn:
         if not applied:
             self.note(self._fine(kind) if not kept else "nothing else needs fixing")
 
-    def _look_protected(self) -> set[str]:
+    def _look_protected(self) -> builtins.set[str]:  # (builtins: the method set shadows the type here)
         """Tools an automatic fix leaves alone because my current look chose them on purpose."""
         tools = {n.op for n in self.ctx.assistant_nodes() if self._look_of(n)} | set(self.look_tools)
         protected = set(tools)
