@@ -20,6 +20,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..core.ops.crop import ASPECTS as CROP_ASPECTS
 from . import builtin_lexicon as lex
@@ -239,7 +240,7 @@ _VOCABULARY = sorted({w for k in _KEYS for w in k.split() if len(w) >= 4 and w.i
 @dataclass
 class _Token:
     role: str
-    data: object
+    data: Any  # what the lexicon gives the role: an axis name, (axis, sign, kind), a factor, (level, intensity)...
     text: str
     start: int
     end: int
@@ -532,10 +533,10 @@ def _prepass(clause: str, req: Request) -> tuple[str, bool]:
         clause = blank(m, clause)
 
     had_scope = False
-    m = _NOTHING_ELSE.search(clause)
-    if m:
+    nothing_else = _NOTHING_ELSE.search(clause)
+    if nothing_else:
         req.nothing_else = True
-        clause = blank(m, clause)
+        clause = blank(nothing_else, clause)
         had_scope = True
     for m in list(_KEEP.finditer(clause)) + list(_FINE_NOUN.finditer(clause)):
         axis = _noun_axis(m.group(1))
