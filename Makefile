@@ -74,7 +74,10 @@ $(LLAMA_STAMP): | $(VENV)/bin/python
 run: check-run setup
 	$(VENV)/bin/iea-desktop $(SAMPLE)
 
+# Lint (ruff) and types (mypy; files and level in pyproject.toml) first: seconds, before minutes of tests.
 test: check-test setup-test
+	$(PY) -m ruff check iea_desktop tests
+	$(PY) -m mypy
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 # A longer fault-injection campaign than the test suite's (tools/fuzz.py: damaged photos, projects,
