@@ -34,6 +34,8 @@ class Document:
         self.chat: list[dict] = []
         self.turns: list[TurnRecord] = []  # what each assistant turn changed (core/turns.py)
         self.project_path: Path | None = None  # where Save writes; None = the default sidecar
+        # The project file this document last read or wrote, and its version then (None: absent).
+        self._project_version: tuple[Path, tuple[int, int, int] | None] | None = None
         self.notes: list[str] = []  # things the person should be told (a refused project, a changed photo)
         self.dirty = False
         self._pipes: dict[str, Renderer] = {}  # one renderer per consumer (``pipe``)
@@ -66,6 +68,8 @@ class Document:
             doc.project_path = Path(project_file)
             return doc
         existing = project.find_project(path)
+        if existing is None:
+            doc._project_version = (project.sidecar_path(path), None)  # a sidecar made later is someone else's
         if existing is not None:
             try:
                 doc.load_project(existing)
@@ -85,6 +89,7 @@ class Document:
         return doc
 
     def load_project(self, file: Path) -> None:
+        version = project.signature(file)
         data = project.read_project(file)
         try:
             graph = EditGraph.from_list(data.get("graph", []))
@@ -102,6 +107,7 @@ class Document:
             raise project.ProjectError(f"{file.name}: {problem}; it was left untouched") from None
         self.chat = [m for m in data.get("chat", []) if isinstance(m, dict)]
         self.turns = turns
+        self._project_version = (Path(file), version)
         saved_hash = data.get("source", {}).get("sha256")
         if saved_hash and saved_hash != image_io.file_hash(self.path):
             self.notes.append(f"{self.path.name} has changed since this project was saved; the edits were applied to the new version.")
@@ -119,9 +125,21 @@ class Document:
             "turns": [t.to_dict() for t in self.turns],
         }
 
-    def save(self, file: Path | None = None) -> Path:
-        """Write the project atomically; returns where it went. Clears the autosave."""
-        target = project.write_project(self.path, self.to_dict(), preferred=file or self.project_path)
+    def save(self, file: Path | None = None, overwrite: bool = False) -> Path:
+        """Write the project atomically; returns where it went. Clears the autosave.
+
+        Under the project's lock (the one `iea-desktop edit` holds for its turn): when the file was
+        written by someone else since this document read or saved it, ProjectChanged is raised
+        instead, unless ``overwrite``, so their changes are never lost without a word.
+        """
+        target = file or self.project_path or project.sidecar_path(self.path)
+        with project.locked(target):
+            if not overwrite and self._changed_elsewhere(target):
+                raise project.ProjectChanged(
+                    f"{target.name} was changed by another program (an `iea-desktop edit`, or another "
+                    "window) since you opened it; saving would replace those changes")
+            target = project.write_project(self.path, self.to_dict(), preferred=file or self.project_path)
+            self._project_version = (target, project.signature(target))
         self.project_path = target
         self.dirty = False
         try:
@@ -129,6 +147,12 @@ class Document:
         except FileNotFoundError:
             pass
         return target
+
+    def _changed_elsewhere(self, target: Path) -> bool:
+        """Whether ``target``, a project this document read or wrote (or found absent when it
+        opened), is no longer that version. Other files are the caller's choice: not checked."""
+        known = self._project_version
+        return known is not None and known[0] == target and project.signature(target) != known[1]
 
     def autosave(self) -> Path:
         """Write the crash-recovery copy (not the project itself)."""
@@ -149,7 +173,9 @@ class Document:
     def recover(self) -> None:
         """Load the autosave left by a crash; the project file itself is only written on save."""
         auto = project.autosave_path(self.path)
+        known = self._project_version  # the autosave is ours: the project file's version stands
         self.load_project(auto)
+        self._project_version = known
         self.dirty = True
 
     def discard_recovery(self) -> None:

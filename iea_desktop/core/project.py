@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -115,6 +116,26 @@ class ProjectLocked(ProjectError):
     """Another process (or window) is changing this project."""
 
 
+class ProjectChanged(ProjectError):
+    """The project file was written by someone else (an `iea-desktop edit`, another window) since
+    this document read or saved it: saving now would lose their changes."""
+
+
+def signature(path: Path) -> tuple[int, int, int] | None:
+    """What tells one version of a file from the next (an atomic save makes a new inode), or None."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_ino, status.st_mtime_ns, status.st_size
+
+
+# Locks this process holds, by lock file and thread, with how deep: a save inside `edit`'s own lock
+# (the same thread) goes on instead of waiting for itself (an OS lock taken twice blocks).
+_held: dict[tuple[Path, int], int] = {}
+_held_guard = threading.Lock()
+
+
 def lock_path(path: Path) -> Path:
     """The lock file of a photo's projects, or of an explicitly chosen project file: in the data
     folder (the photo's folder may be read-only, and stays free of lock files)."""
@@ -130,9 +151,29 @@ def locked(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT) -> Iterator[N
     process that dies releases it (an OS lock; see files.file_lock).
     """
     path = Path(path)
-    try:
-        with files.file_lock(lock_path(path), timeout):
+    key = (lock_path(path), threading.get_ident())
+    with _held_guard:
+        if key in _held:
+            _held[key] += 1
+            reentered = True
+        else:
+            reentered = False
+    if reentered:
+        try:
             yield
+        finally:
+            with _held_guard:
+                _held[key] -= 1
+        return
+    try:
+        with files.file_lock(key[0], timeout):
+            with _held_guard:
+                _held[key] = 1
+            try:
+                yield
+            finally:
+                with _held_guard:
+                    del _held[key]
     except files.LockTimeout as error:
         raise ProjectLocked(
             f"{path.name}: another IEA Desktop is changing this project ({error.strerror}); "

@@ -43,7 +43,7 @@ from ..core.document import Document
 from ..core.graph import Provenance, make_node
 from ..core.history import AddNode, ReplaceGraph, SetNodeFields
 from ..core.image_io import OPEN_FILTER_EXTENSIONS
-from ..core.project import ProjectError
+from ..core.project import ProjectChanged, ProjectError
 from .assistant_controller import AssistantController
 from .canvas import Canvas
 from .chat_panel import ChatPanel
@@ -639,7 +639,12 @@ class MainWindow(QMainWindow):
         if self.document is None:
             return False
         try:
-            path = self.document.save()
+            try:
+                path = self.document.save()
+            except ProjectChanged as error:
+                if not self.ask_overwrite(str(error)):
+                    return False
+                path = self.document.save(overwrite=True)
         except (OSError, ProjectError) as error:
             self.show_message("Cannot save", f"Your edits could not be saved: {error}")
             return False
@@ -706,6 +711,16 @@ class MainWindow(QMainWindow):
         box.setDefaultButton(QMessageBox.Save)
         answer = box.exec()
         return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(QMessageBox.StandardButton(answer), "cancel")
+
+    def ask_overwrite(self, why: str) -> bool:
+        """Whether to save over a project someone else changed since it was opened."""
+        box = QMessageBox(QMessageBox.Warning, APP_TITLE, "Replace the changes made elsewhere?", parent=self)
+        box.setInformativeText(f"{why}. Replace them with the edits in this window, or cancel and keep them "
+                               "(reopen the photo to see them).")
+        replace = box.addButton("Replace", QMessageBox.DestructiveRole)
+        box.addButton(QMessageBox.Cancel)
+        box.exec()
+        return box.clickedButton() is replace
 
     def ask_restore(self, doc: Document) -> bool:
         when = time.strftime("%d %b %Y %H:%M", time.localtime(doc.recovery_file().stat().st_mtime))

@@ -545,13 +545,26 @@ def test_two_edits_of_one_project_at_once_lose_no_turn(tmp_path):
 
 
 def test_a_project_held_by_another_edit_is_refused_after_the_wait(photo):
-    with project.locked(photo):
-        with pytest.raises(project.ProjectLocked) as info:
+    """Another holder (here another thread: the same thread may take its own lock again)."""
+    import threading
+
+    refused: list[Exception] = []
+
+    def other_edit() -> None:
+        try:
             with project.locked(photo, timeout=0.1):
                 pass
-    message = str(info.value)
+        except project.ProjectLocked as error:
+            refused.append(error)
+
+    with project.locked(photo):
+        other = threading.Thread(target=other_edit)
+        other.start()
+        other.join()
+    assert len(refused) == 1
+    message = str(refused[0])
     assert "photo.png" in message and "another IEA Desktop" in message and f"process {os.getpid()}" in message
-    assert isinstance(info.value, ProjectError)
+    assert isinstance(refused[0], ProjectError)
     with project.locked(photo, timeout=0):
         pass
 
@@ -584,3 +597,49 @@ def test_a_full_disk_is_one_clear_error(photo, monkeypatch):
         doc.save()
     assert str(info.value) == f"{sidecar_path(photo)}: cannot be written (the disk is full)"
     assert doc.dirty and files_in(photo.parent) == {"photo.png"}
+
+
+# --- two writers of one project (issue 19, item 3: the window and an `edit`, or two windows) ----------
+
+def _add(doc: Document, op: str) -> None:
+    doc.apply(AddNode(make_node(op, {"value": 20}, provenance=Provenance("user"))))
+
+
+def test_a_save_never_replaces_a_project_changed_elsewhere_without_a_word(photo):
+    first, second = Document.open(photo), Document.open(photo)  # two windows; no project yet
+    _add(second, "exposure")
+    second.save()
+    _add(first, "contrast")
+    with pytest.raises(project.ProjectChanged, match="changed by another program"):
+        first.save()
+    assert [n.op for n in Document.open(photo).graph.nodes] == ["exposure"]  # theirs, untouched
+    _add(second, "vignette")
+    second.save()  # its own earlier save is no change 'elsewhere'
+    first.save(overwrite=True)  # the person chose to replace them
+    assert [n.op for n in Document.open(photo).graph.nodes] == ["contrast"]
+    _add(first, "fade")
+    first.save()
+
+
+def test_an_edit_from_the_command_line_is_not_lost_by_the_window(photo, capsys):
+    from iea_desktop import cli
+
+    window = Document.open(photo)
+    _add(window, "vignette")
+    window.save()
+    assert cli.main(["edit", str(photo), "brighter", "--project", str(sidecar_path(photo)),
+                     "-o", str(photo.with_name("out.png"))]) == 0
+    _add(window, "fade")
+    with pytest.raises(project.ProjectChanged):
+        window.save()
+    assert [t for t in Document.open(photo).turns]  # the command line's turn is still there
+
+
+def test_the_project_lock_can_be_taken_again_by_its_holder(photo):
+    """`edit` saves inside its own lock: the save's lock must not wait for it (an OS lock would)."""
+    with project.locked(sidecar_path(photo), timeout=1):
+        with project.locked(sidecar_path(photo), timeout=1):
+            pass
+        doc = Document.open(photo)
+        _add(doc, "exposure")
+        doc.save()

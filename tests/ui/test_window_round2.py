@@ -249,3 +249,24 @@ def test_adding_past_the_graph_limit_says_so_and_changes_nothing(qtbot, window, 
     window.layers.duplicate_selected()
     assert [node.id for node in window.document.graph.nodes] == before
     assert len(shown) == 2 and "more than the 1 one photo can hold" in shown[0]
+
+
+def test_saving_over_a_project_changed_elsewhere_asks_first(qtbot, window, sample, monkeypatch):
+    from iea_desktop.core.project import sidecar_path
+
+    open_photo(qtbot, window, sample)
+    window.layers.add("exposure")
+    assert window.save()
+    elsewhere = Document.open(sample)  # an `iea-desktop edit`, or a second window
+    elsewhere.apply(AddNode(make_node("vignette", {"value": -30})))
+    elsewhere.save()
+    window.layers.add("contrast")
+    asked = []
+    monkeypatch.setattr(window, "ask_overwrite", lambda why: asked.append(why) or False)
+    assert not window.save()
+    assert [n.op for n in Document.open(sample).graph.nodes] == ["exposure", "vignette"]
+    assert window.document.dirty and "changed by another program" in asked[0]
+    monkeypatch.setattr(window, "ask_overwrite", lambda why: True)
+    assert window.save()
+    assert [n.op for n in Document.open(sample).graph.nodes] == ["exposure", "contrast"]
+    assert sidecar_path(sample).exists()
