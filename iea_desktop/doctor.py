@@ -157,8 +157,6 @@ def _gpu_hint() -> str:
 
 
 def _llama_cpp() -> dict:
-    # As the backend module does before libgomp loads (doctor may load llama_cpp first).
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         import llama_cpp
     except Exception as error:

@@ -218,3 +218,14 @@ def test_the_circle_check_would_catch_one():
     text = "from . import kernel\ndef f():\n    from .pointops import program\n    from .ops.base import OpSpec\n"
     assert _core_imports(f"{core}.x", False, text, modules) == {f"{core}.kernel", f"{core}.pointops", f"{core}.ops",
                                                                 f"{core}.ops.base"}
+
+
+def test_the_assistant_session_does_not_load_the_model_backend():
+    """The built-in assistant's path (session, builtin) imports no llama.cpp backend: errors such as
+    Cancelled live in agent/errors.py, process-wide settings in the package's __init__."""
+    code = ("import sys\n"
+            "import iea_desktop.agent.session, iea_desktop.agent.builtin\n"
+            "print(sorted(m for m in sys.modules if 'backends' in m))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
+    assert out.returncode == 0, out.stderr
+    assert "llama_cpp_backend" not in out.stdout and "model_process" not in out.stdout, out.stdout

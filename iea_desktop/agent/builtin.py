@@ -21,8 +21,9 @@ from ..core.stats import measure as measure_stats
 from . import builtin_lexicon as lex
 from . import builtin_measure as measure
 from .builtin_parse import Fix, FollowUp, GeometryWish, LookWish, Removal, Request, SetValue, Wish, parse, tool_words
+from .errors import Cancelled
 from .plan import Edit, GeometryEdit, Intent, Plan, validate_edit
-from .session import Cancelled, TurnContext, describe_node
+from .session import TurnContext, describe_node
 
 # What a change does, in words: (going up, going down).
 VERBS = {

@@ -11,3 +11,7 @@ class ModelFileError(Exception):
     def __init__(self, message: str, path: str | Path | None = None):
         super().__init__(message)
         self.path = Path(path) if path is not None else None
+
+
+class Cancelled(Exception):
+    """A request (a model's answer, an assistant's turn) was stopped because its cancel event was set."""

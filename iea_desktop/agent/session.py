@@ -34,7 +34,7 @@ from ..core.ops import IEA_TOOLS
 from ..core.render import RenderRequest
 from ..core.stats import ImageStats, measure
 from ..core.turns import TurnRecord
-from .backends.llama_cpp_backend import Cancelled  # raised by model backends and by us alike
+from .errors import Cancelled  # raised by model backends and by us alike
 from .plan import Plan
 from .plan_check import PlanCheck
 from .turns import applied_turns, node_changes, record_turn, undo_turns

@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..errors import Cancelled
 from .gguf_inspect import GGUFInfo, ModelFileError, check_pairing, inspect_gguf
 
 __all__ = ["Cancelled", "HANDLER_NAMES", "LlamaCppBackend", "choose_handler"]
@@ -52,18 +53,8 @@ _GPU_BACKENDS = ("CUDA", "Metal", "Vulkan", "ROCm", "HIP", "SYCL", "MUSA", "CANN
 
 log = logging.getLogger(__name__)
 
-# llama.cpp's OpenMP threads spin while waiting for each other; when another process (or our
-# own render worker) holds a core, a 2-thread turn measured 2-4x slower and erratic on a
-# 2-core machine. Passive waiting keeps it steady. It only takes effect if set before libgomp
-# loads (with llama_cpp), hence here, at import; a value the user set wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 Message = Mapping[str, str]
 Progress = Callable[[float, str], None]
-
-
-class Cancelled(Exception):
-    """The request was stopped because its cancel event was set."""
 
 
 def choose_handler(model: GGUFInfo, mmproj: GGUFInfo | None) -> str:
