@@ -60,6 +60,30 @@ def preview_frame(doc):
         return to_uint8(doc.render_preview())
 
 
+def preview_pipe(doc):
+    """The canvas's renderer, whose cache the rows empty and read: ``doc.pipe("preview")``; trees
+    from before the pipes (measured with --tree) had one renderer, ``doc.renderer``."""
+    return doc.pipe("preview") if hasattr(doc, "pipe") else doc.renderer
+
+
+def clipping_pipe(doc, effects_off):
+    """The renderer of the frames without the effects (``EffectsOff``): the document's "clipping"
+    pipe, or (trees from before it) the EffectsOff's own."""
+    return effects_off.renderer if hasattr(effects_off, "renderer") else doc.pipe("clipping")
+
+
+def render_full(doc, source, **options):
+    """The graph over ``source`` at full resolution without the cache, as the 1:1 view rendered it.
+    Trees from before RenderRequest (measured with --tree) called ``doc.renderer.render``."""
+    try:
+        from iea_desktop.core.render import RenderRequest
+    except ImportError:
+        return doc.renderer.render(source, doc.source_key("full", source.shape), doc.graph.nodes, scale=1.0,
+                                   use_cache=False, **options)
+    return doc.render(RenderRequest(nodes=doc.graph.nodes, source=source, source_key="full", scale=1.0, cached=False,
+                                    pipe="export", **options))
+
+
 def open_with_sixteen(path: Path):
     from iea_desktop.core.document import Document
     from iea_desktop.core.history import AddNode, Compound
@@ -90,7 +114,7 @@ def case_preview_scratch(paths, n):
     doc.render_preview()  # decode the proxy once; not what this row measures
     times = []
     for _ in range(n):
-        doc.renderer.clear()
+        preview_pipe(doc).clear()
         t0 = time.perf_counter()
         preview_frame(doc)
         times.append(time.perf_counter() - t0)
@@ -130,11 +154,11 @@ def _slider(paths, n, op, window=False, extra=(), moved=None):
             lost = effects_off.masks(doc, doc.graph.nodes, frame.shape) if effects_off is not None else None
             histogram.compute(frame) if lost is None else histogram.compute(frame, lost)
         times.append(time.perf_counter() - t0)
-        recomputed.append(doc.renderer.last_recomputed)
+        recomputed.append(preview_pipe(doc).last_recomputed)
         if i % 40 == 39:  # leave the cached values behind before repeating them
-            doc.renderer.clear()
+            preview_pipe(doc).clear()
             if effects_off is not None:
-                effects_off.renderer.clear()
+                clipping_pipe(doc, effects_off).clear()
             doc.apply(SetNodeFields(node.id, params=moved(None), gesture="drag"))
             doc.render_preview()
     return times, {"node": op, "nodes recomputed": max(recomputed)}
@@ -216,8 +240,8 @@ def _white_balance_slider(paths, n, photo):
         t0 = time.perf_counter()
         preview_frame(doc)
         times.append(time.perf_counter() - t0)
-    return times, {"nodes recomputed": doc.renderer.last_recomputed,
-                   "space": "camera" if getattr(doc.renderer, "camera", None) is not None else "Bradford"}
+    return times, {"nodes recomputed": preview_pipe(doc).last_recomputed,
+                   "space": "camera" if getattr(preview_pipe(doc), "camera", None) is not None else "Bradford"}
 
 
 def case_slider_white_balance(paths, n):
@@ -246,9 +270,7 @@ def case_edit_session(paths, n):
         doc.apply(SetNodeFields(node.id, params={"value": value}, gesture=f"g{step}"))
         doc.history.end_gesture()
         preview_frame(doc)
-    full = doc.renderer.render(doc.full_source(), doc.source_key("full", doc.full_source().shape), doc.graph.nodes,
-                               scale=1.0, use_cache=False)
-    to_uint8(full)
+    to_uint8(render_full(doc, doc.full_source()))
     assert len(doc.history.entries) >= 200, len(doc.history.entries)
     return [time.perf_counter() - t0], {"undo steps": len(doc.history.entries)}
 
@@ -309,8 +331,7 @@ def case_slider_1to1(paths, n):
         else:
             import numpy as np
 
-            pixels = doc.renderer.render(source, doc.source_key("full", source.shape), doc.graph.nodes, scale=1.0,
-                                         use_cache=False, dtype=np.uint8)
+            pixels = render_full(doc, source, dtype=np.uint8)
         times.append(time.perf_counter() - t0)
         shape = pixels.shape
     return times, {"rendered": f"{shape[1]}x{shape[0]}"}

@@ -19,7 +19,7 @@ from iea_desktop.core.finish import to_uint8
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.history import AddNode
 from iea_desktop.core.iea_exact import render_iea_exact
-from iea_desktop.core.render import Renderer
+from iea_desktop.core.render import Renderer, RenderRequest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -97,7 +97,7 @@ def test_params_json_matches_the_engine(photo, tmp_path, capsys):
     assert code == 0, err
     _, source = image_io.load(photo)
     nodes = [make_node("crop", {"right": 0.5}), make_node("exposure", {"value": 30}), make_node("sharpness", {"value": 50})]
-    expected = to_uint8(Renderer().render(source, "x", nodes))
+    expected = to_uint8(Renderer().run(RenderRequest(nodes=nodes, source=source, source_key="x")))
     np.testing.assert_array_equal(pixels(out), expected)
 
 
@@ -108,7 +108,8 @@ def test_params_file(photo, tmp_path, capsys):
     code, _, err = render(capsys, photo, "-o", out, "--params", params, "-q")
     assert code == 0, err
     _, source = image_io.load(photo)
-    expected = to_uint8(Renderer().render(source, "x", [make_node("temperature", {"value": 60})]))
+    expected = to_uint8(Renderer().run(RenderRequest(nodes=[make_node("temperature", {"value": 60})], source=source,
+                                                     source_key="x")))
     np.testing.assert_array_equal(pixels(out), expected)
 
 

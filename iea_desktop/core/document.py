@@ -231,22 +231,19 @@ class Document:
         return self.preview_source().shape[1] / self.info.width
 
     # Render cache sizes by consumer: the canvas's slider drags reuse every step of the preview;
-    # the before view, the assistant's small renders and the exports keep little or nothing.
-    PIPE_CACHE_BYTES = {"preview": 384 * 1024 * 1024, "before": 64 * 1024 * 1024, "assistant": 32 * 1024 * 1024}
+    # the before view, the assistant's small renders, the clipping's half-size frames without the
+    # effects (histogram.EffectsOff: about eight of them) and the exports keep little or nothing.
+    PIPE_CACHE_BYTES = {"preview": 384 * 1024 * 1024, "before": 64 * 1024 * 1024, "assistant": 32 * 1024 * 1024,
+                        "clipping": 48 * 1024 * 1024}
 
     def pipe(self, name: str) -> Renderer:
-        """The renderer of one consumer ("preview", "before", "assistant", "export", ...), made on first
-        use: each has its own render cache and its own idea of the node being edited (as darktable
+        """The renderer of one consumer ("preview", "before", "assistant", "clipping", "export", ...),
+        made on first use: each has its own render cache and its own idea of the node being edited (as darktable
         has one pixel pipe per view), so one consumer's renders never evict another's steps or
         change how another's next render is planned. They share only the decoded sources."""
         if name not in self._pipes:
             self._pipes[name] = Renderer(self.PIPE_CACHE_BYTES.get(name, 0), camera=self.camera)
         return self._pipes[name]
-
-    @property
-    def renderer(self) -> Renderer:
-        """The canvas's pipe, ``pipe("preview")`` (the tests and the benchmark read its cache)."""
-        return self.pipe("preview")
 
     def render(self, request: RenderRequest) -> np.ndarray:
         """Run ``request`` on its consumer's pipe and return the pixels (a request with a sink goes

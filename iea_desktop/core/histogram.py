@@ -50,21 +50,17 @@ def before_effects(nodes: list) -> list | None:
 class EffectsOff:
     """Where detail was lost before grain, vignette and sharpening (``before_effects``): the preview
     without them, rendered at half its size (a quarter of the pixels: a tone slider's frame costs a
-    few ms more, an effect's slider almost nothing) with a render cache of its own (in the
-    document's, these frames would evict the steps a slider drag reuses)."""
+    few ms more, an effect's slider almost nothing) on the document's "clipping" pipe (in the
+    preview's, these frames would evict the steps a slider drag reuses)."""
 
-    CACHE_BYTES = 48 * 1024 * 1024  # about eight half-size float frames
-
-    def __init__(self):
-        from .render import Renderer
-
-        self.renderer = Renderer(self.CACHE_BYTES)
+    def __init__(self) -> None:
         self._source: tuple[np.ndarray, np.ndarray] | None = None  # (the preview source, its half)
 
     def masks(self, document, nodes: list, shape: tuple) -> tuple[np.ndarray, np.ndarray] | None:
         """(black, unclipped) masks of ``document`` (a core Document) without the effects, as
         ``_masks`` makes them, scaled to the frame's ``shape``; None when no effect is on."""
         from .image_io import downscale
+        from .render import RenderRequest
 
         kept = before_effects(nodes)
         if kept is None:
@@ -73,9 +69,9 @@ class EffectsOff:
         if self._source is None or self._source[0] is not source:
             self._source = (source, downscale(source, max(source.shape[:2]) // 2))
         half = self._source[1]
-        self.renderer.camera = document.camera
-        frame = self.renderer.render(half, document.source_key(f"half{id(source)}", half.shape), kept,
-                                     scale=document.preview_scale * half.shape[1] / source.shape[1], dtype=np.uint8)
+        frame = document.render(RenderRequest(nodes=kept, source=half, source_key=f"half{id(source)}",
+                                              scale=document.preview_scale * half.shape[1] / source.shape[1],
+                                              dtype=np.uint8, pipe="clipping"))
         size = (shape[1], shape[0])
         black, unclipped = (cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST) for mask in _masks(frame))
         return black, unclipped

@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -184,14 +184,6 @@ class Renderer:
                 _, old = self._cache.popitem(last=False)
                 self._cached_bytes -= old.nbytes
                 POOL.give(old, references=1)
-
-    def render(self, source: np.ndarray, source_key: str, nodes: Iterable[Node], use_cache: bool = True,
-               **options) -> np.ndarray | None:
-        """``run`` of a RenderRequest made of these arguments (``use_cache``: its ``cached``): a
-        shorthand for the tests and the benchmark (the app's callers go through ``Document.render``,
-        but for ``histogram.EffectsOff``, whose renderer is a pipe of its own)."""
-        return self.run(RenderRequest(nodes=list(nodes), source=source, source_key=source_key, cached=use_cache,
-                                      **options))
 
     def run(self, request: RenderRequest) -> np.ndarray | None:
         """Render the active nodes of ``request`` over its source (float32 RGB, or 8-bit uncached).

@@ -12,7 +12,7 @@ import numpy as np
 from iea_desktop.core.finish import to_uint8
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.ops import REGISTRY, RenderContext
-from iea_desktop.core.render import Renderer, estimates
+from iea_desktop.core.render import Renderer, RenderRequest, estimates
 
 LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
 
@@ -43,7 +43,8 @@ def ramp(width: int = 1024, height: int = 32) -> np.ndarray:
 
 
 def render(image: np.ndarray, op: str, params: dict, scale: float = 1.0, use_cache: bool = True) -> np.ndarray:
-    return Renderer().render(image, "test", [make_node(op, params)], scale=scale, use_cache=use_cache)
+    return Renderer().run(RenderRequest(nodes=[make_node(op, params)], source=image, source_key="test", scale=scale,
+                                        cached=use_cache))
 
 
 def check_identity(op: str, photo_u8: np.ndarray) -> None:
@@ -129,15 +130,16 @@ def check_drag_reuses_what_the_value_does_not_change(op: str, values: tuple[int,
     image = textured(600, 300)
     exposure, node = make_node("exposure", {"value": 10}), make_node(op, {"value": values[0]})
     renderer = Renderer()
-    renderer.render(image, "drag", [exposure, node])
+    renderer.run(RenderRequest(nodes=[exposure, node], source=image, source_key="drag"))
     node.params = {"value": values[0] + 1}  # the drag starts: the exposure's output is kept read-only
-    renderer.render(image, "drag", [exposure, node])
+    renderer.run(RenderRequest(nodes=[exposure, node], source=image, source_key="drag"))
     node.params = {"value": values[1]}
     original, made = filters.guided, []
     filters.guided = lambda *args, **kwargs: made.append(1) or original(*args, **kwargs)
     try:
-        dragged = renderer.render(image, "drag", [exposure, node])
+        dragged = renderer.run(RenderRequest(nodes=[exposure, node], source=image, source_key="drag"))
     finally:
         filters.guided = original
     assert not made
-    np.testing.assert_array_equal(dragged, Renderer().render(image, "fresh", [exposure, node]))
+    np.testing.assert_array_equal(dragged, Renderer().run(RenderRequest(nodes=[exposure, node], source=image,
+                                                                        source_key="fresh")))

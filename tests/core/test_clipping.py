@@ -40,3 +40,14 @@ def test_only_grain_vignette_and_sharpening_count_as_effects(tmp_path):
     assert effects.masks(doc, doc.graph.nodes, (80, 120, 3)) is None
     doc.apply(AddNode(make_node("sharpness", {"value": 30})))
     assert [n.op for n in histogram.before_effects(doc.graph.nodes)] == ["exposure"]
+
+
+def test_the_frames_without_the_effects_keep_to_their_own_pipe(tmp_path):
+    doc = blown_sky(tmp_path)
+    for node in (make_node("exposure", {"value": 10}), make_node("vignette", {"value": 60})):
+        doc.apply(AddNode(node))
+    doc.render_preview(dtype=np.uint8)
+    kept = list(doc.pipe("preview")._cache)
+    assert histogram.EffectsOff().masks(doc, doc.graph.nodes, (80, 120, 3)) is not None
+    assert list(doc.pipe("preview")._cache) == kept
+    assert doc.pipe("clipping")._cache and doc.pipe("clipping") is not doc.pipe("preview")

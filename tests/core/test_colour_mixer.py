@@ -10,7 +10,7 @@ from iea_desktop.core.apply_node import apply_node
 from iea_desktop.core.finish import to_uint8
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.ops import OpError, RenderContext, colour_mixer, get_op
-from iea_desktop.core.render import Renderer
+from iea_desktop.core.render import Renderer, RenderRequest
 
 SPEC = get_op("colour_mixer")
 BANDS = [band for band, _ in colour_mixer.BANDS]
@@ -49,7 +49,8 @@ def test_default_is_identity_and_bit_identical_for_8bit(make_u8):
     image = make_u8(48, 64)
     as_float = image.astype(np.float32) / 255
     assert SPEC.is_identity(make_node("colour_mixer").params)
-    np.testing.assert_array_equal(to_uint8(Renderer().render(as_float, "s", [make_node("colour_mixer")])), image)
+    np.testing.assert_array_equal(to_uint8(Renderer().run(RenderRequest(nodes=[make_node("colour_mixer")],
+                                                                        source=as_float, source_key="s"))), image)
     np.testing.assert_array_equal(to_uint8(run(as_float)), image)  # the pixel function itself too
 
 
@@ -67,7 +68,7 @@ def test_greys_stay_grey_and_nothing_leaves_the_range(name, value, rgb):
     np.testing.assert_array_equal(run(greys, **{name: value}), greys)
     image = rgb.copy()
     image[0, :4] = [[np.nan, 0.2, 0.3], [2.0, -1.0, 0.5], [np.inf, 0.0, 0.0], [1.0, 1.0, 1.0]]
-    out = Renderer().render(image, "s", [make_node("colour_mixer", {name: value})])
+    out = Renderer().run(RenderRequest(nodes=[make_node("colour_mixer", {name: value})], source=image, source_key="s"))
     assert np.all(np.isfinite(out)) and out.min() >= 0 and out.max() <= 1
 
 
@@ -154,10 +155,13 @@ def test_strips_and_partial_opacity_match_the_whole_picture(make_rgb):
     image = make_rgb(300, 40)  # tall: the renderer splits it into strips
     node = make_node("colour_mixer", {"blue_saturation": 50, "green_hue": -60, "red_luminance": 40})
     whole = np.clip(apply_node(image, node, 1.0), 0, 1)
-    np.testing.assert_allclose(Renderer().render(image, "s", [node]), whole, atol=1e-6)
-    uncached = Renderer().render(image, "s", [node, make_node("sharpness", {"value": 30})], use_cache=False)
-    cached = Renderer().render(image, "s", [node, make_node("sharpness", {"value": 30})])
+    np.testing.assert_allclose(Renderer().run(RenderRequest(nodes=[node], source=image,
+                                                            source_key="s")), whole, atol=1e-6)
+    uncached = Renderer().run(RenderRequest(nodes=[node, make_node("sharpness", {"value": 30})], source=image,
+                                            source_key="s", cached=False))
+    cached = Renderer().run(RenderRequest(nodes=[node, make_node("sharpness", {"value": 30})], source=image,
+                                          source_key="s"))
     np.testing.assert_allclose(uncached, cached, atol=1e-6)
     node.opacity = 0.5
-    half = Renderer().render(image, "s", [node])
+    half = Renderer().run(RenderRequest(nodes=[node], source=image, source_key="s"))
     np.testing.assert_allclose(half, np.clip(image + 0.5 * (whole - image), 0, 1), atol=1e-6)

@@ -10,7 +10,7 @@ import pytest
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.ops import REGISTRY, RenderContext
 from iea_desktop.core.ops.dehaze import airlight
-from iea_desktop.core.render import Renderer, estimates
+from iea_desktop.core.render import Renderer, RenderRequest, estimates
 from neighbourhood import (
     calls,
     check_drag_reuses_what_the_value_does_not_change,
@@ -97,7 +97,8 @@ def test_the_estimate_is_the_whole_pictures_and_the_same_at_any_size():
     image, _ = hazy(1200, 400)
     image[800:] *= 0.3  # the haze is only in the top part: a strip of the bottom alone would differ
     with calls("dehaze") as seen:
-        Renderer().render(image, "s", [make_node("dehaze", {"value": 50})], use_cache=False)
+        Renderer().run(RenderRequest(nodes=[make_node("dehaze", {"value": 50})], source=image, source_key="s",
+                                     cached=False))
     assert len({ctx.origin for ctx in seen}) > 2 and all(np.array_equal(c.estimate, seen[0].estimate) for c in seen)
     np.testing.assert_allclose(seen[0].estimate, airlight(image, RenderContext()), atol=0.02)
     assert np.abs(airlight(image[800:], RenderContext()) - seen[0].estimate).max() > 0.3
@@ -111,7 +112,7 @@ def test_the_estimate_is_of_the_ops_input():
     image, _ = hazy()
     nodes = [make_node("exposure", {"value": -60}), make_node("dehaze", {"value": 50})]
     before = estimates(nodes, 0, image, 1.0)[1]
-    exposed = Renderer().render(image, "s", nodes[:1])
+    exposed = Renderer().run(RenderRequest(nodes=nodes[:1], source=image, source_key="s"))
     np.testing.assert_allclose(before, airlight(exposed, RenderContext()), atol=0.02)
     assert np.all(before < airlight(image, RenderContext()) - 0.1)
 
@@ -125,12 +126,12 @@ def test_a_slider_move_reuses_the_estimate_and_an_upstream_change_does_not():
     try:
         renderer = Renderer()
         exposure, dehaze = make_node("exposure", {"value": -30}), make_node("dehaze", {"value": 40})
-        renderer.render(image, "s", [exposure, dehaze])
+        renderer.run(RenderRequest(nodes=[exposure, dehaze], source=image, source_key="s"))
         dehaze.params = {"value": 60}  # the dehaze slider moves: the same picture under it
-        renderer.render(image, "s", [exposure, dehaze])
+        renderer.run(RenderRequest(nodes=[exposure, dehaze], source=image, source_key="s"))
         assert len(made) == 1
         exposure.params = {"value": -20}  # something before it changes: a new estimate
-        renderer.render(image, "s", [exposure, dehaze])
+        renderer.run(RenderRequest(nodes=[exposure, dehaze], source=image, source_key="s"))
         assert len(made) == 2
     finally:
         object.__setattr__(spec, "estimate", original)

@@ -28,7 +28,7 @@ from iea_desktop.core.export import ExportError, ExportOptions, encode
 from iea_desktop.core.finish import to_uint8
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.history import AddNode, Compound
-from iea_desktop.core.render import RenderCancelled, Renderer
+from iea_desktop.core.render import RenderCancelled, Renderer, RenderRequest
 from iea_desktop.core.strips import SINK_ROWS
 
 SIXTEEN = {"exposure": 30, "brightness": -20, "contrast": 25, "fade": 20, "natural_contrast": 30,
@@ -130,15 +130,15 @@ def test_colour_offsets_run_without_a_table(make_rgb):
 def test_an_edited_node_keeps_its_input_in_the_cache(rgb):
     nodes = [make_node(name, {"value": 30}) for name in ("exposure", "shadows", "saturation", "vignette")]
     renderer = Renderer()
-    renderer.render(rgb, "src", nodes)
+    renderer.run(RenderRequest(nodes=nodes, source=rgb, source_key="src"))
     nodes[2].params = {"value": 40}
-    renderer.render(rgb, "src", nodes)
+    renderer.run(RenderRequest(nodes=nodes, source=rgb, source_key="src"))
     assert renderer.last_recomputed == 4  # the fused run was one step: all of it once
     for value in (45, 50):
         nodes[2].params = {"value": value}
-        out = renderer.render(rgb, "src", nodes)
+        out = renderer.run(RenderRequest(nodes=nodes, source=rgb, source_key="src"))
         assert renderer.last_recomputed == 2  # from the edited node on
-        np.testing.assert_array_equal(out, Renderer().render(rgb, "src", nodes))
+        np.testing.assert_array_equal(out, Renderer().run(RenderRequest(nodes=nodes, source=rgb, source_key="src")))
 
 
 def test_rgbx_export_is_the_same_picture_padded(make_photo):
@@ -191,7 +191,8 @@ def test_a_sink_render_polls_and_cancels(make_photo):
     with pytest.raises(RenderCancelled):
         doc.render_export(cancelled=lambda: True, sink=lambda first, rows: None)
     with pytest.raises(ValueError, match="without the cache"):
-        doc.renderer.render(doc.preview_source(), "p", doc.graph.nodes, sink=lambda first, rows: None)
+        doc.pipe("preview").run(RenderRequest(nodes=doc.graph.nodes, source=doc.preview_source(), source_key="p",
+                                              sink=lambda first, rows: None))
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from iea_desktop.core.graph import make_node
 from iea_desktop.core.ops import REGISTRY
 from iea_desktop.core.ops import grain as grain_op
 from iea_desktop.core.ops import vignette as vignette_op
-from iea_desktop.core.render import Renderer
+from iea_desktop.core.render import Renderer, RenderRequest
 from iea_desktop.core.steps import plan
 
 # the 16 tools' point ops (one "value" each); tone_curve has tests of its own (tests/core/test_tone_curve.py)
@@ -140,12 +140,13 @@ def test_fused_saturation_and_vibrance_match_the_hsv_round_trips(rgb, version, p
     interpolation is off by a few 1e-4 at most, where a map clips; elsewhere float rounding."""
     nodes = [make_node("saturation", {"value": 40}), make_node("vibrance", {"value": -30}, version=version),
              make_node("vibrance", {"value": 60}, version=version)]
-    got = Renderer().render(rgb, "src", nodes)
+    got = Renderer().run(RenderRequest(nodes=nodes, source=rgb, source_key="src"))
     one_by_one = finish(unfused(rgb, nodes))
     assert np.abs(got - one_by_one).max() < 1e-3
     assert np.abs(got - one_by_one).mean() < 1e-5
     greys = np.repeat(rgb[..., :1], 3, axis=2)  # no saturation: no change at all
-    np.testing.assert_allclose(Renderer().render(greys, "src", nodes), greys, atol=1e-7)
+    np.testing.assert_allclose(Renderer().run(RenderRequest(nodes=nodes, source=greys,
+                                                            source_key="src")), greys, atol=1e-7)
 
 
 # --------------------------------------------------------------------------- strips
@@ -165,8 +166,8 @@ def test_strips_match_the_whole_picture(sign, scale, make_rgb, monkeypatch, pixe
     image = make_rgb(150, 120, seed=4)
     nodes = every_tool(sign) + [make_node("straighten", {"angle": 3.0})]
     nodes.insert(0, nodes.pop())  # geometry first, then the tools
-    cached = Renderer().render(image, "src", nodes, scale=scale)
-    strips = Renderer().render(image, "src", nodes, scale=scale, use_cache=False)
+    cached = Renderer().run(RenderRequest(nodes=nodes, source=image, source_key="src", scale=scale))
+    strips = Renderer().run(RenderRequest(nodes=nodes, source=image, source_key="src", scale=scale, cached=False))
     np.testing.assert_allclose(strips, cached, atol=1e-5)
 
 
@@ -192,7 +193,8 @@ def test_the_iea_vignette_mask_is_unchanged():
 def test_grain_statistics_survive_the_banded_noise():
     flat = np.full((256, 256, 3), 0.5, dtype=np.float32)
     for version, per_channel in ((1, True), (2, False)):
-        out = Renderer().render(flat, "src", [make_node("grain", {"value": 50}, version=version)])
+        out = Renderer().run(RenderRequest(nodes=[make_node("grain", {"value": 50}, version=version)], source=flat,
+                                           source_key="src"))
         noise = out - 0.5
         assert noise.mean() == pytest.approx(0.0, abs=2e-3)
         assert noise.std() == pytest.approx(0.15, rel=0.03)
@@ -203,25 +205,27 @@ def test_a_slider_drag_renders_what_a_fresh_renderer_renders(make_rgb, pixel_ker
     image = make_rgb(120, 160, seed=2)
     nodes = every_tool()
     renderer = Renderer()
-    renderer.render(image, "src", nodes)
+    renderer.run(RenderRequest(nodes=nodes, source=image, source_key="src"))
     saturation = next(n for n in nodes if n.op == "saturation")
     tail = len(nodes) - nodes.index(saturation)
     for value in (31, 35, 50, -20, 33, 34):  # from the second change on, the node's input is in the cache
         saturation.params = {"value": value}
-        out = renderer.render(image, "src", nodes)
+        out = renderer.run(RenderRequest(nodes=nodes, source=image, source_key="src"))
         if value != 31:
             assert renderer.last_recomputed == tail
-        np.testing.assert_allclose(out, Renderer().render(image, "src", nodes), atol=1e-5)
+        np.testing.assert_allclose(out, Renderer().run(RenderRequest(nodes=nodes, source=image,
+                                                                     source_key="src")), atol=1e-5)
         if value == 31:
             kept = renderer._cached_bytes
         # only the latest state of the steps after the dragged node is kept: the cache does not grow
         assert renderer._cached_bytes == kept
     saturation.params = {"value": 31}  # an earlier state of the drag: recomputed from the node's input
-    renderer.render(image, "src", nodes)
+    renderer.run(RenderRequest(nodes=nodes, source=image, source_key="src"))
     assert renderer.last_recomputed == tail
-    renderer.render(image, "src", nodes)  # the same state again (the drag has ended): now kept
+    # the same state again (the drag has ended): now kept
+    renderer.run(RenderRequest(nodes=nodes, source=image, source_key="src"))
     assert renderer.last_recomputed == tail
-    renderer.render(image, "src", nodes)
+    renderer.run(RenderRequest(nodes=nodes, source=image, source_key="src"))
     assert renderer.last_recomputed == 0
 
 
@@ -231,28 +235,32 @@ def test_while_a_node_is_edited_only_its_input_is_kept(make_rgb):
     image = make_rgb(120, 160, seed=3)
     nodes = every_tool()
     renderer = Renderer()
-    renderer.render(image, "src", nodes)
+    renderer.run(RenderRequest(nodes=nodes, source=image, source_key="src"))
     saturation = next(n for n in nodes if n.op == "saturation")
     for value in (31, 40):
         saturation.params = {"value": value}
-        out = renderer.render(image, "src", nodes)
-    np.testing.assert_allclose(out, Renderer().render(image, "src", nodes), atol=1e-5)
+        out = renderer.run(RenderRequest(nodes=nodes, source=image, source_key="src"))
+    np.testing.assert_allclose(out, Renderer().run(RenderRequest(nodes=nodes, source=image,
+                                                                 source_key="src")), atol=1e-5)
     # the first render's two steps (the fused run of 15 nodes, sharpness) and the edited node's input
     assert len(renderer._cache) == 3
     up_to_vignette = nodes[:nodes.index(next(n for n in nodes if n.op == "vignette")) + 1]
-    before = renderer.render(image, "src", up_to_vignette)
+    before = renderer.run(RenderRequest(nodes=up_to_vignette, source=image, source_key="src"))
     assert renderer.last_recomputed == len(up_to_vignette) - nodes.index(saturation)  # vignette's output was not kept
-    np.testing.assert_allclose(before, Renderer().render(image, "src", up_to_vignette), atol=1e-5)
+    np.testing.assert_allclose(before, Renderer().run(RenderRequest(nodes=up_to_vignette, source=image,
+                                                                    source_key="src")), atol=1e-5)
 
 
 def test_cancelling_an_uncached_render_polls_once_per_node(rgb):
     from iea_desktop.core.render import RenderCancelled
 
     polls = []
-    Renderer().render(rgb, "src", every_tool(), use_cache=False, cancelled=lambda: polls.append(1) and False)
+    Renderer().run(RenderRequest(nodes=every_tool(), source=rgb, source_key="src", cached=False,
+                                 cancelled=lambda: polls.append(1) and False))
     assert len(polls) == 16
     with pytest.raises(RenderCancelled):
-        Renderer().render(rgb, "src", every_tool(), use_cache=False, cancelled=lambda: True)
+        Renderer().run(RenderRequest(nodes=every_tool(), source=rgb, source_key="src", cached=False,
+                                     cancelled=lambda: True))
 
 
 # --------------------------------------------------------------------------- conversions and decoding

@@ -21,7 +21,7 @@ from PIL import Image
 from iea_desktop import cli
 from iea_desktop.core import kernel, kernel_fallback
 from iea_desktop.core.graph import make_node
-from iea_desktop.core.render import Renderer
+from iea_desktop.core.render import Renderer, RenderRequest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Every tool but grain, whose noise follows the node's random id (two renders would differ anyway).
@@ -34,19 +34,19 @@ def render_with(module, image, nodes, **options) -> np.ndarray:
     before = kernel.active, kernel.why
     kernel.use(module, "chosen by the test")
     try:
-        return Renderer().render(image, "src", nodes, **options)
+        return Renderer().run(RenderRequest(nodes=nodes, source=image, source_key="src", **options))
     finally:
         kernel.use(*before)
 
 
 @pytest.mark.skipif(kernel.compiled is None, reason="the compiled kernel is not built here")
 @pytest.mark.parametrize("sign", [1, -1])
-@pytest.mark.parametrize("scale, use_cache", [(1.0, True), (1.0, False), (0.3, True)])
-def test_the_fallback_renders_what_the_compiled_kernel_renders(make_rgb, sign, scale, use_cache):
+@pytest.mark.parametrize("scale, cached", [(1.0, True), (1.0, False), (0.3, True)])
+def test_the_fallback_renders_what_the_compiled_kernel_renders(make_rgb, sign, scale, cached):
     image = make_rgb(150, 200, seed=6)
     nodes = [make_node(name, {"value": sign * value}) for name, value in TOOLS.items()]
-    compiled = render_with(kernel.compiled, image, nodes, scale=scale, use_cache=use_cache)
-    fallback = render_with(kernel_fallback, image, nodes, scale=scale, use_cache=use_cache)
+    compiled = render_with(kernel.compiled, image, nodes, scale=scale, cached=cached)
+    fallback = render_with(kernel_fallback, image, nodes, scale=scale, cached=cached)
     assert np.abs(fallback - compiled).max() <= 1e-3  # the fusion tolerance (test_fusion.py)
     assert np.abs(fallback - compiled).mean() < 1e-5
 

@@ -17,7 +17,7 @@ from iea_desktop.core.ops import ALIASES, IEA_TOOLS, REGISTRY, OpError, RenderCo
 from iea_desktop.core.ops import crop as crop_op
 from iea_desktop.core.ops import straighten as straighten_op
 from iea_desktop.core.ops.base import STAGE_ORDER
-from iea_desktop.core.render import Renderer
+from iea_desktop.core.render import Renderer, RenderRequest
 
 CTX = RenderContext(scale=1.0, seed=1234)
 OP_VERSIONS = [(name, version) for name, spec in REGISTRY.items() for version in sorted(spec.versions)]
@@ -109,7 +109,7 @@ def test_op_definition_is_complete(name):
 @pytest.mark.parametrize("name,version", OP_VERSIONS)
 def test_default_node_renders_the_input_unchanged(name, version, rgb):
     node = make_node(name, {}, version=version)
-    out = Renderer().render(rgb, "src", [node])
+    out = Renderer().run(RenderRequest(nodes=[node], source=rgb, source_key="src"))
     assert out.dtype == np.float32
     np.testing.assert_array_equal(out, rgb)
 
@@ -280,7 +280,8 @@ def _curve_through_renderer(name, version, x, values):
     """Output at one grey level for each slider value, rendered as a node (0 is skipped)."""
     image = np.full((2, 2, 3), x, dtype=np.float32)
     return np.array([
-        Renderer().render(image, "k", [make_node(name, {"value": int(v)}, version=version)], use_cache=False)[0, 0, 0]
+        Renderer().run(RenderRequest(nodes=[make_node(name, {"value": int(v)}, version=version)], source=image,
+                                     source_key="k", cached=False))[0, 0, 0]
         for v in values
     ])
 
@@ -487,7 +488,7 @@ def test_vignette_after_a_crop_is_centred_on_the_cropped_frame():
     flat = np.full((120, 200, 3), 0.5, dtype=np.float32)
     crop = make_node("crop", {"left": 0.0, "right": 0.6, "top": 0.25, "bottom": 1.0})
     vignette = make_node("vignette", {"value": 80})
-    out = Renderer().render(flat, "flat", [crop, vignette])
+    out = Renderer().run(RenderRequest(nodes=[crop, vignette], source=flat, source_key="flat"))
     h, w = out.shape[:2]
     assert (h, w) == (90, 120)
     # symmetric about the cropped frame's centre, unchanged there, dark in all four corners

@@ -46,7 +46,7 @@ def _unedited_variants():
 def test_unedited_8bit_photo_comes_back_bit_identical(variant, photo, make_u8):
     original = make_u8()  # the pixels the `photo` fixture wrote
     _, source = image_io.load(photo)
-    out = Renderer().render(source, "photo", _unedited_variants()[variant])
+    out = Renderer().run(RenderRequest(nodes=_unedited_variants()[variant], source=source, source_key="photo"))
     assert out is not source  # a copy: the caller may write to it
     np.testing.assert_array_equal(to_uint8(out), original)
 
@@ -68,7 +68,7 @@ def test_to_uint8_and_uint16_round_trip_exactly():
 def test_the_renderer_never_writes_to_the_source(rgb):
     before = rgb.copy()
     nodes = [make_node(name, {"value": 60}) if REGISTRY[name].iea_tool else make_node(name) for name in REGISTRY]
-    Renderer().render(rgb, "src", nodes)
+    Renderer().run(RenderRequest(nodes=nodes, source=rgb, source_key="src"))
     np.testing.assert_array_equal(rgb, before)
 
 
@@ -77,57 +77,60 @@ def test_the_renderer_never_writes_to_the_source(rgb):
 
 def test_changing_the_last_node_recomputes_only_that_node(rgb):
     renderer, nodes = Renderer(), tone_nodes()
-    first = renderer.render(rgb, "src", nodes)
+    first = renderer.run(RenderRequest(nodes=nodes, source=rgb, source_key="src"))
     assert renderer.last_recomputed == 4
-    again = renderer.render(rgb, "src", nodes)
+    again = renderer.run(RenderRequest(nodes=nodes, source=rgb, source_key="src"))
     assert renderer.last_recomputed == 0
     np.testing.assert_array_equal(first, again)
 
     nodes[-1].params = {"value": 80}
-    out = renderer.render(rgb, "src", nodes)
+    out = renderer.run(RenderRequest(nodes=nodes, source=rgb, source_key="src"))
     assert renderer.last_recomputed == 2  # its fused step, split at the changed node from now on
-    np.testing.assert_array_equal(out, Renderer().render(rgb, "src", nodes))
+    np.testing.assert_array_equal(out, Renderer().run(RenderRequest(nodes=nodes, source=rgb, source_key="src")))
     nodes[-1].params = {"value": 70}
-    out = renderer.render(rgb, "src", nodes)
+    out = renderer.run(RenderRequest(nodes=nodes, source=rgb, source_key="src"))
     assert renderer.last_recomputed == 1  # the edited node's input was kept
-    np.testing.assert_allclose(out, Renderer().render(rgb, "src", nodes), atol=1e-6)
+    np.testing.assert_allclose(out, Renderer().run(RenderRequest(nodes=nodes, source=rgb, source_key="src")), atol=1e-6)
 
 
 def test_changing_the_first_node_recomputes_all(rgb):
     renderer, nodes = Renderer(), tone_nodes()
-    renderer.render(rgb, "src", nodes)
+    renderer.run(RenderRequest(nodes=nodes, source=rgb, source_key="src"))
     nodes[0].params = {"value": -20}
-    out = renderer.render(rgb, "src", nodes)
+    out = renderer.run(RenderRequest(nodes=nodes, source=rgb, source_key="src"))
     assert renderer.last_recomputed == 4
-    np.testing.assert_array_equal(out, Renderer().render(rgb, "src", nodes, use_cache=False))
+    np.testing.assert_array_equal(out, Renderer().run(RenderRequest(nodes=nodes, source=rgb, source_key="src",
+                                                                    cached=False)))
 
 
 def test_changing_a_middle_node_recomputes_from_it_on(rgb):
     renderer, nodes = Renderer(), tone_nodes()
-    renderer.render(rgb, "src", nodes)
+    renderer.run(RenderRequest(nodes=nodes, source=rgb, source_key="src"))
     nodes[2].opacity = 0.5
-    renderer.render(rgb, "src", nodes)
+    renderer.run(RenderRequest(nodes=nodes, source=rgb, source_key="src"))
     assert renderer.last_recomputed == 2
     nodes[1].enabled = False  # drops out of the active list: everything after it is new
-    out = renderer.render(rgb, "src", nodes)
+    out = renderer.run(RenderRequest(nodes=nodes, source=rgb, source_key="src"))
     assert renderer.last_recomputed == 2
-    np.testing.assert_array_equal(out, Renderer().render(rgb, "src", nodes, use_cache=False))
+    np.testing.assert_array_equal(out, Renderer().run(RenderRequest(nodes=nodes, source=rgb, source_key="src",
+                                                                    cached=False)))
     nodes[1].enabled = True
-    renderer.render(rgb, "src", nodes)
+    renderer.run(RenderRequest(nodes=nodes, source=rgb, source_key="src"))
     assert renderer.last_recomputed == 2  # rendered before, but while node 2 was being edited: not kept
-    renderer.render(rgb, "src", nodes)  # the same state again: now every step is kept
-    renderer.render(rgb, "src", nodes)
+    # the same state again: now every step is kept
+    renderer.run(RenderRequest(nodes=nodes, source=rgb, source_key="src"))
+    renderer.run(RenderRequest(nodes=nodes, source=rgb, source_key="src"))
     assert renderer.last_recomputed == 0
 
 
 def test_a_different_source_or_scale_misses_the_cache(rgb):
     renderer, nodes = Renderer(), tone_nodes()
-    renderer.render(rgb, "src", nodes)
-    renderer.render(rgb, "other source", nodes)
+    renderer.run(RenderRequest(nodes=nodes, source=rgb, source_key="src"))
+    renderer.run(RenderRequest(nodes=nodes, source=rgb, source_key="other source"))
     assert renderer.last_recomputed == 4
-    renderer.render(rgb, "src", nodes, scale=0.5)
+    renderer.run(RenderRequest(nodes=nodes, source=rgb, source_key="src", scale=0.5))
     assert renderer.last_recomputed == 4
-    renderer.render(rgb, "src", nodes, use_cache=False)
+    renderer.run(RenderRequest(nodes=nodes, source=rgb, source_key="src", cached=False))
     assert renderer.last_recomputed == 4
 
 
@@ -168,29 +171,30 @@ def test_cache_through_the_document_history(photo):
     for node in nodes:
         doc.apply(AddNode(node))
     doc.render_preview()
-    assert doc.renderer.last_recomputed == 4
+    assert doc.pipe("preview").last_recomputed == 4
     assert doc.graph.nodes[-1].op == "sharpness"  # the pipeline's order: sharpening comes last
     for v in (10, 20, 30):  # dragging the last slider
         doc.apply(SetNodeFields(doc.graph.nodes[-1].id, params={"value": v}, gesture="drag"))
         doc.render_preview()
-        assert doc.renderer.last_recomputed == 1
+        assert doc.pipe("preview").last_recomputed == 1
     doc.history.undo()
     doc.render_preview()
-    assert doc.renderer.last_recomputed == 0  # back to a state already in the cache
+    assert doc.pipe("preview").last_recomputed == 0  # back to a state already in the cache
 
 
 def test_the_cache_stays_within_its_byte_budget_and_outputs_are_private(rgb):
     renderer = Renderer(cache_bytes=3 * rgb.nbytes)
     nodes = tone_nodes()
-    out = renderer.render(rgb, "src", nodes)
+    out = renderer.run(RenderRequest(nodes=nodes, source=rgb, source_key="src"))
     assert renderer._cached_bytes <= 3 * rgb.nbytes
     out[:] = 0  # the caller owns its output; the cache must not change
-    np.testing.assert_array_equal(renderer.render(rgb, "src", nodes), Renderer().render(rgb, "src", nodes))
+    request = RenderRequest(nodes=nodes, source=rgb, source_key="src")
+    np.testing.assert_array_equal(renderer.run(request), Renderer().run(request))
     renderer.clear()
-    renderer.render(rgb, "src", nodes)
+    renderer.run(request)
     assert renderer.last_recomputed == 4
     tiny = Renderer(cache_bytes=10)  # nothing fits: still renders
-    np.testing.assert_array_equal(tiny.render(rgb, "src", nodes), Renderer().render(rgb, "src", nodes))
+    np.testing.assert_array_equal(tiny.run(request), Renderer().run(request))
     assert tiny._cached_bytes == 0
 
 
@@ -199,7 +203,7 @@ def test_the_cache_stays_within_its_byte_budget_and_outputs_are_private(rgb):
 
 def test_cancelled_callback_raises_render_cancelled(rgb):
     with pytest.raises(RenderCancelled):
-        Renderer().render(rgb, "src", tone_nodes(), cancelled=lambda: True)
+        Renderer().run(RenderRequest(nodes=tone_nodes(), source=rgb, source_key="src", cancelled=lambda: True))
 
 
 def test_cancellation_midway_and_the_next_render_still_correct(rgb):
@@ -211,11 +215,12 @@ def test_cancellation_midway_and_the_next_render_still_correct(rgb):
         return len(polls) >= 3
 
     with pytest.raises(RenderCancelled):
-        renderer.render(rgb, "src", nodes, cancelled=cancel_on_third_poll)
+        renderer.run(RenderRequest(nodes=nodes, source=rgb, source_key="src", cancelled=cancel_on_third_poll))
     assert len(polls) == 3
-    out = renderer.render(rgb, "src", nodes, cancelled=lambda: False)
+    out = renderer.run(RenderRequest(nodes=nodes, source=rgb, source_key="src", cancelled=lambda: False))
     assert renderer.last_recomputed == 2  # the two steps finished before the cancel were kept
-    np.testing.assert_array_equal(out, Renderer().render(rgb, "src", nodes, use_cache=False))
+    np.testing.assert_array_equal(out, Renderer().run(RenderRequest(nodes=nodes, source=rgb, source_key="src",
+                                                                    cached=False)))
 
 
 # --------------------------------------------------------------------------- safety of the output
@@ -253,7 +258,8 @@ def _extreme_graph(sign: int, version_choice: str) -> list:
 @pytest.mark.parametrize("scale", [1.0, 0.25])
 def test_extreme_values_on_every_op_give_no_nan_and_stay_in_range(sign, version_choice, scale, make_rgb):
     image = make_rgb(120, 160)
-    out = Renderer().render(image, "src", _extreme_graph(sign, version_choice), scale=scale)
+    out = Renderer().run(RenderRequest(nodes=_extreme_graph(sign, version_choice), source=image, source_key="src",
+                                       scale=scale))
     assert out.dtype == np.float32 and out.ndim == 3 and out.shape[2] == 3 and out.size
     assert np.all(np.isfinite(out))
     assert out.min() >= 0.0 and out.max() <= 1.0
@@ -264,7 +270,8 @@ def test_extreme_values_on_black_and_white_input(sign):
     for fill in (0.0, 1.0):
         image = np.full((40, 60, 3), fill, dtype=np.float32)
         for version_choice in ("latest", "oldest"):
-            out = Renderer().render(image, "src", _extreme_graph(sign, version_choice))
+            out = Renderer().run(RenderRequest(nodes=_extreme_graph(sign, version_choice), source=image,
+                                               source_key="src"))
             assert np.all(np.isfinite(out)) and out.min() >= 0.0 and out.max() <= 1.0
 
 
@@ -273,7 +280,7 @@ def test_damaged_input_values_are_sanitised(rgb):
     image[0, 0] = np.nan
     image[1, 1] = np.inf
     image[2, 2] = -5.0
-    out = Renderer().render(image, "src", [make_node("exposure", {"value": 10})])
+    out = Renderer().run(RenderRequest(nodes=[make_node("exposure", {"value": 10})], source=image, source_key="src"))
     assert np.all(np.isfinite(out)) and out.min() >= 0.0 and out.max() <= 1.0
     np.testing.assert_array_equal(finish(np.array([np.nan, np.inf, -np.inf, 2.0, -1.0, 0.5], dtype=np.float32)),
                                   np.array([0.0, 1.0, 0.0, 1.0, 0.0, 0.5], dtype=np.float32))
@@ -285,18 +292,18 @@ def test_damaged_input_values_are_sanitised(rgb):
 @pytest.mark.parametrize("version", sorted(REGISTRY["grain"].versions))
 def test_grain_renders_identical_pixels_twice(version, rgb):
     node = make_node("grain", {"value": 60}, version=version)
-    a = Renderer().render(rgb, "src", [node])
-    b = Renderer().render(rgb, "src", [node], use_cache=False)
+    a = Renderer().run(RenderRequest(nodes=[node], source=rgb, source_key="src"))
+    b = Renderer().run(RenderRequest(nodes=[node], source=rgb, source_key="src", cached=False))
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, rgb)
     other = make_node("grain", {"value": 60}, version=version)  # another node: its own seed
-    assert not np.array_equal(a, Renderer().render(rgb, "src", [other]))
+    assert not np.array_equal(a, Renderer().run(RenderRequest(nodes=[other], source=rgb, source_key="src")))
 
 
 def test_two_grain_nodes_do_not_share_noise(rgb):
     flat = np.full((64, 64, 3), 0.5, dtype=np.float32)
     a, b = make_node("grain", {"value": 20}), make_node("grain", {"value": 20})
-    out = Renderer().render(flat, "src", [a, b])
+    out = Renderer().run(RenderRequest(nodes=[a, b], source=flat, source_key="src"))
     # independent noise adds in quadrature: sqrt(2) * 0.06
     assert float((out - flat).std()) == pytest.approx(0.06 * np.sqrt(2), rel=0.1)
 
@@ -306,8 +313,8 @@ def test_opacity_half_is_halfway(make_rgb):
     full = make_node("exposure", {"value": 100})
     half = make_node("exposure", {"value": 100})
     half.opacity = 0.5
-    out_full = Renderer().render(image, "src", [full])
-    out_half = Renderer().render(image, "src", [half])
+    out_full = Renderer().run(RenderRequest(nodes=[full], source=image, source_key="src"))
+    out_half = Renderer().run(RenderRequest(nodes=[half], source=image, source_key="src"))
     np.testing.assert_allclose(out_full, image * 2, atol=1e-6)
     np.testing.assert_allclose(out_half, (image + out_full) / 2, atol=1e-6)
 
@@ -315,9 +322,9 @@ def test_opacity_half_is_halfway(make_rgb):
 @pytest.mark.parametrize("opacity", [0.25, 0.75])
 def test_opacity_blends_linearly_for_a_colour_op(opacity, rgb):
     node = make_node("saturation", {"value": -100})
-    full = Renderer().render(rgb, "src", [node])
+    full = Renderer().run(RenderRequest(nodes=[node], source=rgb, source_key="src"))
     node.opacity = opacity
-    part = Renderer().render(rgb, "src", [node])
+    part = Renderer().run(RenderRequest(nodes=[node], source=rgb, source_key="src"))
     np.testing.assert_allclose(part, rgb + opacity * (full - rgb), atol=1e-5)
 
 
@@ -329,10 +336,10 @@ def test_preview_scale_makes_radius_effects_match_the_export(value, make_rgb):
     """Sharpness rendered on a half-size proxy at scale 0.5 looks like the full render, downscaled."""
     full_src = make_rgb(256, 256, seed=3)
     node = make_node("sharpness", {"value": value})
-    full = image_io.downscale(Renderer().render(full_src, "f", [node]), 128)
+    full = image_io.downscale(Renderer().run(RenderRequest(nodes=[node], source=full_src, source_key="f")), 128)
     small_src = image_io.downscale(full_src, 128)
-    scaled = Renderer().render(small_src, "s", [node], scale=0.5)
-    unscaled = Renderer().render(small_src, "s", [node], scale=1.0)
+    scaled = Renderer().run(RenderRequest(nodes=[node], source=small_src, source_key="s", scale=0.5))
+    unscaled = Renderer().run(RenderRequest(nodes=[node], source=small_src, source_key="s", scale=1.0))
     err_scaled = float(np.abs(scaled - full).mean())
     err_unscaled = float(np.abs(unscaled - full).mean())
     assert err_scaled < err_unscaled
@@ -349,7 +356,7 @@ def test_every_op_survives_a_crop_to_a_sliver(box, sign, make_rgb):
     nodes += [make_node(name, {"value": 100 * sign}, version=version)
               for name, spec in REGISTRY.items() if spec.iea_tool for version in sorted(spec.versions)]
     for scale in (1.0, 0.1):
-        out = Renderer().render(make_rgb(50, 70), "src", nodes, scale=scale)
+        out = Renderer().run(RenderRequest(nodes=nodes, source=make_rgb(50, 70), source_key="src", scale=scale))
         assert out.size and out.shape[2] == 3 and max(out.shape[:2]) <= 2
         assert np.all(np.isfinite(out)) and out.min() >= 0.0 and out.max() <= 1.0
 
@@ -367,4 +374,5 @@ def test_a_real_photo_unedited_and_edited(photos_dir):
     preview = doc.render_preview()
     assert preview.shape == original.shape  # 384 px is under the preview edge
     assert float(preview.mean()) > float(original.mean()) / 255
-    np.testing.assert_array_equal(doc.render_full(), Renderer().render(doc.full_source(), "k", doc.graph.nodes))
+    whole = Renderer().run(RenderRequest(nodes=doc.graph.nodes, source=doc.full_source(), source_key="k"))
+    np.testing.assert_array_equal(doc.render_full(), whole)

@@ -15,7 +15,7 @@ from iea_desktop.core.finish import to_uint8
 from iea_desktop.core.graph import EditGraph, make_node
 from iea_desktop.core.history import AddNode
 from iea_desktop.core.ops import OpError, RenderContext, get_op, tone_curve
-from iea_desktop.core.render import Renderer
+from iea_desktop.core.render import Renderer, RenderRequest
 
 SPEC = get_op("tone_curve")
 RAMP = np.linspace(0.0, 1.0, 4097)
@@ -43,11 +43,13 @@ def test_the_default_and_a_straight_curve_with_more_points_keep_8bit_pixels(make
     as_float = image.astype(np.float32) / 255
     node = make_node("tone_curve")
     assert SPEC.is_identity(node.params)
-    np.testing.assert_array_equal(to_uint8(Renderer().render(as_float, "s", [node])), image)
+    np.testing.assert_array_equal(to_uint8(Renderer().run(RenderRequest(nodes=[node], source=as_float,
+                                                                        source_key="s"))), image)
     straight = make_node("tone_curve", {"rgb": [[0, 0], [100, 100], [200, 200], [255, 255]],
                                         "green": [[0, 0], [64, 64], [255, 255]]})
     assert not SPEC.is_identity(straight.params)  # it renders, and changes no 8-bit level
-    np.testing.assert_array_equal(to_uint8(Renderer().render(as_float, "s", [straight])), image)
+    np.testing.assert_array_equal(to_uint8(Renderer().run(RenderRequest(nodes=[straight], source=as_float,
+                                                                        source_key="s"))), image)
     levels = grey(np.arange(256) / 255)
     np.testing.assert_array_equal(to_uint8(run(levels, rgb=[[0, 0], [128, 128], [255, 255]])), to_uint8(levels))
 
@@ -175,7 +177,7 @@ def test_fused_with_its_neighbours_matches_node_by_node(rgb, pixel_kernel):
     expected = rgb
     for node in nodes:
         expected = apply_node(expected, node, 1.0)
-    got = Renderer().render(rgb, "s", nodes)
+    got = Renderer().run(RenderRequest(nodes=nodes, source=rgb, source_key="s"))
     assert np.abs(got - np.clip(expected, 0, 1)).max() <= 1e-3
 
 
@@ -185,7 +187,7 @@ def test_partly_transparent_and_nan_input_stay_finite_and_in_range(rgb):
     image = rgb.copy()
     image[0, 0] = np.nan
     image[1, 1] = 7.0
-    out = Renderer().render(image, "s", [node])
+    out = Renderer().run(RenderRequest(nodes=[node], source=image, source_key="s"))
     assert np.all(np.isfinite(out)) and out.min() >= 0 and out.max() <= 1
     np.testing.assert_allclose(out[5:, 5:], 0.5, atol=1e-4)  # half of x and half of 1 - x
 

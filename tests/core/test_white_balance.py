@@ -16,7 +16,7 @@ from iea_desktop.core.graph import make_node
 from iea_desktop.core.ops import get_op
 from iea_desktop.core.ops.base import RenderContext
 from iea_desktop.core.ops.white_balance import AS_SHOT, matrix
-from iea_desktop.core.render import Renderer
+from iea_desktop.core.render import Renderer, RenderRequest
 
 OP = get_op("white_balance")
 D65 = (0.31271, 0.32902)
@@ -119,7 +119,8 @@ def test_as_shot_is_the_default_and_the_identity(make_u8):
     np.testing.assert_allclose(matrix(*AS_SHOT), np.eye(3), atol=1e-6)
     u8 = make_u8()
     image = u8.astype(np.float32) / np.float32(255)
-    rendered = Renderer().render(image, "src", [make_node("white_balance", {})], dtype=np.uint8)
+    rendered = Renderer().run(RenderRequest(nodes=[make_node("white_balance", {})], source=image, source_key="src",
+                                            dtype=np.uint8))
     np.testing.assert_array_equal(rendered, u8)
     np.testing.assert_array_equal(run(image, *AS_SHOT), image)
 
@@ -185,8 +186,9 @@ def test_renders_the_same_whole_and_in_strips(make_rgb):
     image = make_rgb(300, 200)
     node = make_node("white_balance", {"temperature": 4200, "tint": -12})
     whole = run(image, 4200, -12)
-    np.testing.assert_array_equal(Renderer().render(image, "a", [node]), whole)
-    np.testing.assert_array_equal(Renderer().render(image, "a", [node], use_cache=False), whole)
+    np.testing.assert_array_equal(Renderer().run(RenderRequest(nodes=[node], source=image, source_key="a")), whole)
+    np.testing.assert_array_equal(Renderer().run(RenderRequest(nodes=[node], source=image, source_key="a",
+                                                               cached=False)), whole)
 
 
 # --------------------------------------------------------------------------- presets, eyedropper, auto
@@ -377,7 +379,8 @@ def test_the_node_input_is_what_the_nodes_before_it_render(make_photo):
     for added in (make_node("exposure", {"value": 40}), node, turn):
         doc.apply(AddNode(added))
     assert [n.op for n in doc.graph.nodes] == ["rotate", "white_balance", "exposure"]
-    expected = Renderer().render(doc.preview_source(), "x", [turn], scale=doc.preview_scale)
+    expected = Renderer().run(RenderRequest(nodes=[turn], source=doc.preview_source(), source_key="x",
+                                            scale=doc.preview_scale))
     assert expected.shape[:2] == doc.preview_source().shape[1::-1]
     np.testing.assert_array_equal(wb.node_input(doc, node.id), expected)
 

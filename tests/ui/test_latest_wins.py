@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from iea_desktop.core.graph import make_node
-from iea_desktop.core.render import RenderCancelled, Renderer
+from iea_desktop.core.render import RenderCancelled, Renderer, RenderRequest
 from iea_desktop.ui.workers import LatestWins
 
 
@@ -22,8 +22,10 @@ def test_latest_wins_tokens(rgb):
     new = latest.new_request()
     assert latest.is_stale(old) and not latest.is_stale(new)
     with pytest.raises(RenderCancelled):
-        Renderer().render(rgb, "src", tone_nodes(), cancelled=lambda: latest.is_stale(old))
-    Renderer().render(rgb, "src", tone_nodes(), cancelled=lambda: latest.is_stale(new))
+        Renderer().run(RenderRequest(nodes=tone_nodes(), source=rgb, source_key="src",
+                                     cancelled=lambda: latest.is_stale(old)))
+    Renderer().run(RenderRequest(nodes=tone_nodes(), source=rgb, source_key="src",
+                                 cancelled=lambda: latest.is_stale(new)))
     latest.cancel_all()
     assert latest.is_stale(new)
 
@@ -43,7 +45,8 @@ def test_a_newer_request_supersedes_a_running_render(rgb):
             return latest.is_stale(token)
 
         try:
-            results[token] = renderer.render(rgb, "src", tone_nodes(), cancelled=cancelled, use_cache=False)
+            results[token] = renderer.run(RenderRequest(nodes=tone_nodes(), source=rgb, source_key="src",
+                                                        cancelled=cancelled, cached=False))
         except RenderCancelled:
             results[token] = "cancelled"
 

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.histogram import clipping_mask, compute
 from iea_desktop.core.history import AddNode
+from iea_desktop.core.render import RenderRequest
 from uihelpers import WAIT_MS, open_photo, wait_rendered
 
 
@@ -68,8 +69,8 @@ def full_rows(window, top: int, bottom: int) -> np.ndarray:
     """Rows of the whole full-resolution render of the graph, as the export makes it."""
     doc = window.document
     source = doc.full_source()
-    whole = doc.renderer.render(source, doc.source_key("full", source.shape), doc.graph.nodes, scale=1.0,
-                                use_cache=False, dtype=np.uint8)
+    whole = doc.render(RenderRequest(nodes=doc.graph.nodes, source=source, source_key="full", scale=1.0, cached=False,
+                                     dtype=np.uint8, pipe="export"))
     return whole[top:bottom]
 
 
