@@ -148,8 +148,8 @@ FieldFn = Callable[[dict, RenderContext, int, int], tuple]
 # Point-operation kinds (``OpSpec.point``), which the renderer may fuse (see ``core/pointops.py``):
 # "affine": the pixel function is x -> a x + b with the same a, b on every channel and no clipping;
 # "curve": a per-channel function of clip(x, 0, 1), the same at every pixel (tone curves, colour
-# offsets); "saturation": a map of HSV saturation, declared in ``OpSpec.saturation``; "field": a
-# per-pixel multiply-add that depends on the position (vignette, grain), declared in ``OpSpec.fields``.
+# offsets); "saturation": a map of HSV saturation, in ``OpSpec.saturation`` (``saturation_op``); "field":
+# a per-pixel multiply-add that depends on the position (vignette, grain), in ``OpSpec.fields`` (``field_op``).
 POINT_KINDS = ("affine", "curve", "saturation", "field")
 
 
@@ -270,13 +270,16 @@ def map_saturation(image: np.ndarray, fn: SaturationFn | list[SaturationFn], out
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
 
 
-def saturation_versions(maps: dict[int, Callable[[dict], SaturationFn]]) -> dict[int, PixelFn]:
-    """Pixel functions for an op defined by its saturation maps (one HSV round trip each)."""
+def saturation_op(maps: dict[int, Callable[[dict], SaturationFn]], **spec: Any) -> OpSpec:
+    """An op defined by its saturation maps (version -> params -> S map), declared once: its pixel
+    functions (one HSV round trip each) and the maps the renderer fuses with its neighbours' (a
+    point op: it tiles). ``spec``: the rest of the OpSpec."""
 
     def version(make):
         return lambda img, p, ctx: map_saturation(img, make(p), out=ctx.out if ctx.out_offset == 0 else None)
 
-    return {v: version(make) for v, make in maps.items()}
+    return OpSpec(versions={v: version(make) for v, make in maps.items()}, point="saturation",
+                  saturation=maps, tiles=True, **spec)
 
 
 def apply_field(image: np.ndarray, f: np.ndarray | None, g: np.ndarray | None, k: float,
@@ -291,8 +294,10 @@ def apply_field(image: np.ndarray, f: np.ndarray | None, g: np.ndarray | None, k
     return x
 
 
-def field_versions(fields: Mapping[int, FieldFn]) -> dict[int, PixelFn]:
-    """Pixel functions for an op defined by its fields, on the whole picture or any strip of it."""
+def field_op(fields: Mapping[int, FieldFn], **spec: Any) -> OpSpec:
+    """An op defined by its fields (version -> per-pixel multiply-add), declared once: its pixel
+    functions, on the whole picture or any strip of it, and the fields the renderer fuses with its
+    neighbours' (point="field"). ``spec``: the rest of the OpSpec."""
 
     def version(make):
         def pixels(image, p, ctx):
@@ -301,4 +306,5 @@ def field_versions(fields: Mapping[int, FieldFn]) -> dict[int, PixelFn]:
 
         return pixels
 
-    return {v: version(make) for v, make in fields.items()}
+    return OpSpec(versions={v: version(make) for v, make in fields.items()}, point="field", fields=fields,
+                  tiles=True, **spec)

@@ -17,7 +17,7 @@ from threading import Lock
 
 import numpy as np
 
-from .base import OpSpec, field_versions, value_param
+from .base import field_op, value_param
 
 BAND = 16  # rows per independently seeded band of noise
 _KEEP_PIXELS = 4_000_000  # whole-picture noise up to this size is kept (preview proxies)
@@ -85,18 +85,15 @@ FIELDS = {
 }
 
 
-OP = OpSpec(
+OP = field_op(
+    FIELDS,
     name="grain",
     label="Grain",
     help="Add film grain (+); negative values do nothing.",
     stage="D",
     order=140,
     params=value_param("+ more grain; values below 0 have no effect"),
-    versions=field_versions(FIELDS),
     iea_tool=True,
     iea_exact=exact,
     version_notes={1: "IEA reference (colour noise)", 2: "monochrome film grain"},
-    point="field",
-    fields=FIELDS,
-    tiles=True,
 )

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .base import OpSpec, saturation_versions, slider_map, value_param
+from .base import saturation_op, slider_map, value_param
 
 
 def exact(s: np.ndarray, v: int) -> np.ndarray:
@@ -13,17 +13,14 @@ def exact(s: np.ndarray, v: int) -> np.ndarray:
 MAPS = {1: lambda p: lambda s, _v: exact(s, p["value"])}
 
 
-OP = OpSpec(
+OP = saturation_op(
+    MAPS,
     name="saturation",
     label="Saturation",
     help="More (+) or less (-) colour everywhere; -100 is black and white.",
     stage="C",
     order=100,
     params=value_param("+ more colourful, -100 = black and white"),
-    versions=saturation_versions(MAPS),
     iea_tool=True,
     iea_exact=exact,
-    point="saturation",
-    saturation=MAPS,
-    tiles=True,
 )

@@ -10,7 +10,7 @@ some colour). The paper's intended S + a (1 - S) w would paint colour into neutr
 
 import numpy as np
 
-from .base import OpSpec, saturation_versions, slider_map, value_param
+from .base import saturation_op, slider_map, value_param
 
 
 def exact(s: np.ndarray, v: int) -> np.ndarray:
@@ -35,18 +35,15 @@ MAPS = {
 }
 
 
-OP = OpSpec(
+OP = saturation_op(
+    MAPS,
     name="vibrance",
     label="Vibrance",
     help="Boost (+) or mute (-) the dull colours more than the vivid ones.",
     stage="C",
     order=110,
     params=value_param("+ livelier muted colours, - quieter colours"),
-    versions=saturation_versions(MAPS),
     iea_tool=True,
     iea_exact=exact,
     version_notes={1: "IEA reference (+ does nothing)", 2: "weighted towards muted colours"},
-    point="saturation",
-    saturation=MAPS,
-    tiles=True,
 )

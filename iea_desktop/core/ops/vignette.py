@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .base import OpSpec, field_versions, value_param
+from .base import field_op, value_param
 
 _KEEP_PIXELS = 4_000_000  # whole masks up to this size are kept (preview proxies)
 
@@ -115,17 +115,14 @@ def field(p: dict, ctx, rows: int, width: int) -> tuple[np.ndarray | None, np.nd
 FIELDS = {1: field}
 
 
-OP = OpSpec(
+OP = field_op(
+    FIELDS,
     name="vignette",
     label="Vignette",
     help="Darken (+) or lighten (-) the corners to frame the subject.",
     stage="D",
     order=150,
     params=value_param("+ darker corners, - lighter corners"),
-    versions=field_versions(FIELDS),
     iea_tool=True,
     iea_exact=exact,
-    point="field",
-    fields=FIELDS,
-    tiles=True,
 )
