@@ -13,10 +13,17 @@ import numpy as np
 from .. import kernel
 from .base import OpSpec, value_param
 
+# The IEA reference's sharpness (iea-tools.md): for v > 0 an unsharp mask, (1 + s) x - s blur(x)
+# with s = 0.015 v and a Gaussian blur of sigma 3; for v < 0 a Gaussian blur of an n x n kernel,
+# n = int(3 + 0.12 |v|) made odd, with OpenCV's sigma for that size.
+UNSHARP_PER_STEP = 0.015
+UNSHARP_SIGMA = 3.0
+BLUR_SIZE, BLUR_SIZE_PER_STEP = 3, 0.12
+
 
 def blur_kernel_size(v: int) -> int:
     """Kernel size for negative values: int(3 + 0.12 |v|), made odd."""
-    n = int(3 + 0.12 * abs(v))
+    n = int(BLUR_SIZE + BLUR_SIZE_PER_STEP * abs(v))
     return n + 1 if n % 2 == 0 else n
 
 
@@ -27,8 +34,8 @@ def opencv_sigma(n: int) -> float:
 
 def exact(image_u8: np.ndarray, v: int) -> np.ndarray:
     if v > 0:
-        s = 0.015 * v
-        blur = cv2.GaussianBlur(image_u8, (0, 0), 3)
+        s = UNSHARP_PER_STEP * v
+        blur = cv2.GaussianBlur(image_u8, (0, 0), UNSHARP_SIGMA)
         return cv2.addWeighted(image_u8, 1.0 + s, blur, -s, 0.0)
     if v < 0:
         n = blur_kernel_size(v)
@@ -42,7 +49,7 @@ def _gaussian(v: int, scale: float) -> tuple[tuple[int, int], float]:
     n = blur_kernel_size(v) if v < 0 else 0
     if v < 0 and scale == 1.0:
         return (n, n), 0
-    sigma = max((3.0 if v > 0 else opencv_sigma(n)) * scale, 0.3)
+    sigma = max((UNSHARP_SIGMA if v > 0 else opencv_sigma(n)) * scale, 0.3)
     size = int(round(sigma * 3 * 2 + 1)) | 1
     return (size, size), sigma
 
@@ -73,7 +80,7 @@ def apply(image: np.ndarray, p: dict, ctx) -> np.ndarray:
     out, first = ctx.out, ctx.out_offset
     if out is None:
         out, first = np.empty(source.shape, dtype=np.float32), 0
-    amount = 0.015 * v if v > 0 else -1.0
+    amount = UNSHARP_PER_STEP * v if v > 0 else -1.0
     return kernel.sharpen(source, out, source.shape[1], first, weights(v, ctx.scale), amount)
 
 

@@ -16,6 +16,19 @@ from .base import field_op, value_param
 
 _KEEP_PIXELS = 4_000_000  # whole masks up to this size are kept (preview proxies)
 
+# The IEA reference's vignette, for a = |v| (iea-tools.md): the mask is clip(r / k, 0, 1) ** g, r
+# being the distance from the centre over the corners', and the corners darken (v > 0) or lighten
+# (v < 0) by s times the mask.
+REACH_PER_STEP = 0.005  # k = 1 - 0.005 a: the mask is 1 from r = k out
+GAMMA, GAMMA_PER_STEP = 0.5, 0.015  # g = 0.5 + 0.015 a: the mask's fall-off
+STRENGTH_PER_STEP = 0.009  # s = 0.009 a: the corners up to 90 % darker or lighter
+
+
+def _reference(v: int) -> tuple[float, float, float]:
+    """The reference's (k, g, s) for the value v."""
+    a = abs(v)
+    return 1.0 - REACH_PER_STEP * a, GAMMA + GAMMA_PER_STEP * a, STRENGTH_PER_STEP * a
+
 
 def _largest_radius(height: int, width: int) -> float:
     """The distance of pixel (0, 0) from (w/2, h/2), the largest there is (1 for an empty picture)."""
@@ -32,9 +45,7 @@ def _radius_rows(height: int, width: int, y0: int, y1: int) -> np.ndarray:
 
 def _mask_rows(height: int, width: int, v: int, y0: int, y1: int) -> np.ndarray:
     """The mask as the IEA reference computes it, in double precision."""
-    a = abs(v)
-    k = 1.0 - 0.005 * a
-    g = 0.5 + 0.015 * a
+    k, g, _ = _reference(v)
     r = _radius_rows(height, width, y0, y1)
     return (np.clip(r / k, 0.0, 1.0) ** g).astype(np.float32)
 
@@ -55,7 +66,7 @@ def mask(height: int, width: int, v: int, y0: int = 0, y1: int | None = None) ->
 
 
 def _vignette(x: np.ndarray, v: int, m: np.ndarray) -> np.ndarray:
-    s = 0.009 * abs(v)
+    s = _reference(v)[2]
     m = m[..., None]
     if v > 0:
         return x * (1.0 - s * m)
@@ -84,8 +95,7 @@ def _factors(height: int, width: int, v: int, y0: int, y1: int) -> tuple[np.ndar
 
     The float pipeline's mask, in float32 and in place (one array, six passes: a 24 MP export makes
     it strip by strip); the IEA-exact pipeline keeps its double-precision ``mask``."""
-    a = abs(v)
-    k, g, s = 1.0 - 0.005 * a, 0.5 + 0.015 * a, 0.009 * a
+    k, g, s = _reference(v)
     ys, xs = np.ogrid[y0:y1, :width]
     m = np.add(((ys - height / 2.0) ** 2).astype(np.float32), ((xs - width / 2.0) ** 2).astype(np.float32))
     np.sqrt(m, out=m)
