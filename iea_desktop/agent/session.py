@@ -293,7 +293,7 @@ class AssistantSession:
             "undone": result.undone, "warnings": result.warnings,
             "error": result.error, "cancelled": result.cancelled, "seconds": round(result.seconds, 3),
         })
-        self.document.dirty = True
+        self.document.set_dirty(True)
 
 
 # --- what a turn changed ----------------------------------------------------------------------------

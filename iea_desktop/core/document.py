@@ -37,7 +37,7 @@ class Document:
         # The project file this document last read or wrote, and its version then (None: absent).
         self._project_version: tuple[Path, tuple[int, int, int] | None] | None = None
         self.notes: list[str] = []  # things the person should be told (a refused project, a changed photo)
-        self.dirty = False
+        self._dirty = False  # see ``dirty``
         self._pipes: dict[str, Renderer] = {}  # one renderer per consumer (``pipe``)
         self.camera = None  # the photo's RAW colour, if it is one (RenderContext.camera)
         self._preview: np.ndarray | None = None
@@ -111,7 +111,7 @@ class Document:
         saved_hash = data.get("source", {}).get("sha256")
         if saved_hash and saved_hash != image_io.file_hash(self.path):
             self.notes.append(f"{self.path.name} has changed since this project was saved; the edits were applied to the new version.")
-        self.dirty = False
+        self.set_dirty(False)
 
     def to_dict(self) -> dict:
         return {
@@ -141,7 +141,7 @@ class Document:
             target = project.write_project(self.path, self.to_dict(), preferred=file or self.project_path)
             self._project_version = (target, project.signature(target))
         self.project_path = target
-        self.dirty = False
+        self.set_dirty(False)
         try:
             project.autosave_path(self.path).unlink()
         except FileNotFoundError:
@@ -176,18 +176,30 @@ class Document:
         known = self._project_version  # the autosave is ours: the project file's version stands
         self.load_project(auto)
         self._project_version = known
-        self.dirty = True
+        self.set_dirty(True)
 
     def discard_recovery(self) -> None:
         project.autosave_path(self.path).unlink(missing_ok=True)
 
     # --- changes -----------------------------------------------------------------------------
 
+    @property
+    def dirty(self) -> bool:
+        """Whether the document holds changes its project file lacks (the window marks its title
+        and asks before they would be lost)."""
+        return self._dirty
+
+    def set_dirty(self, dirty: bool) -> None:
+        """The one place ``dirty`` changes: True after a change of the graph (the history's), a new
+        chat turn (``AssistantSession``) or a recovered autosave; False once the project is read or
+        saved, or the person chose to discard the changes."""
+        self._dirty = dirty
+
     def subscribe(self, listener: Callable[[], None]) -> None:
         self._listeners.append(listener)
 
     def _on_change(self) -> None:
-        self.dirty = True
+        self.set_dirty(True)
         for listener in list(self._listeners):
             listener()
 

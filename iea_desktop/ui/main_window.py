@@ -682,7 +682,7 @@ class MainWindow(QMainWindow):
         if answer == "discard":
             self.autosave_timer.stop()
             doc.discard_recovery()
-            doc.dirty = False
+            doc.set_dirty(False)
             return True
         return False
 
