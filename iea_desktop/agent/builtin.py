@@ -14,13 +14,28 @@ import re
 import threading
 from collections.abc import Callable
 
-from ..core.graph import Node
+from ..core import white_balance as wb
+from ..core.graph import EditGraph, Node
 from ..core.ops import IEA_TOOLS, REGISTRY
-from ..core.stats import centre_of_interest, horizon_tilt
+from ..core.ops.tone_curve import PRESETS as CURVE_PRESETS
+from ..core.ops.white_balance import AS_SHOT, resolve
+from ..core.stats import centre_of_interest, haze_level, horizon_tilt, noise_level
 from ..core.stats import measure as measure_stats
 from . import builtin_lexicon as lex
 from . import builtin_measure as measure
-from .builtin_parse import Fix, FollowUp, GeometryWish, LookWish, Removal, Request, SetValue, Wish, parse, tool_words
+from .builtin_parse import (
+    Fix,
+    FollowUp,
+    GeometryWish,
+    LookWish,
+    Removal,
+    Request,
+    SetValue,
+    ToolWish,
+    Wish,
+    parse,
+    tool_words,
+)
 from .errors import Cancelled
 from .plan import Edit, GeometryEdit, Intent, Plan, validate_edit
 from .session import TurnContext, describe_node
@@ -59,11 +74,70 @@ AXIS_MEASURE = {"light": "light", "brightness": "light", "warmth": "warmth", "co
 COLOUR_TOOLS = {"saturation", "vibrance", "temperature", "tint"}
 ALL_COLOUR = re.compile(r"\b(?:all|completely|entirely|fully|totally|every|strip|whole)\b")
 ASPECT_WORDS = {"1:1": "a square"}
+# The tools beyond the 16 that the built-in assistant uses (issue 15); its nodes of them carry all
+# their params (Plan.geometry: an op and its params, as for the geometry ops).
+MORE_TOOLS = ("white_balance", "noise_reduction", "dehaze", "clarity", "texture", "colour_mixer", "tone_curve")
+MATTE = "Matte (faded blacks)"
+# Magnitudes: noise reduction NOISE_AMOUNT[0] at NOISE_LEVELS[0] (levels of 255) up to [1] at [1];
+# dehaze likewise from the mean dark channel; the rest in slider units for one ordinary request.
+NOISE_LEVELS, NOISE_AMOUNT = (1.5, 7.5), (30.0, 60.0)
+HAZE_LEVELS, DEHAZE_AMOUNT = (0.2, 0.5), (30.0, 50.0)
+CLARITY_STEP, TEXTURE_STEP, SKIN_TEXTURE = 30, 20, -30
+GREENS = {"green_saturation": 25, "yellow_saturation": 10}
+SKY = {"blue_saturation": 25, "blue_luminance": -20, "aqua_saturation": 10}
+TOOLS_OF = {"matte": ("tone_curve",), "detail": ("clarity", "texture"), "greens": ("colour_mixer",),
+            "sky": ("colour_mixer",), "skin": ("texture",)}  # what "remove the ..." takes away
+WB_STEP = 20.0  # mired: one "too blue" / "too orange" step when the measured white does not go that way
+WB_SAME = 4.0  # mired: the measured white this close to the current one is already there
 LEVEL_WITHIN = 0.5  # degrees: a measured tilt this small is left alone (the measurement is not finer)
 
 
 def _label(tool: str) -> str:
     return REGISTRY[tool].label.lower()
+
+
+def _mired(kelvin: float) -> float:
+    return 1e6 / kelvin
+
+
+def _between(x: float, xs: tuple[float, float], ys: tuple[float, float]) -> float:
+    """ys[0] at xs[0] or below, ys[1] at xs[1] or above, linear between."""
+    t = min(max((x - xs[0]) / (xs[1] - xs[0]), 0.0), 1.0)
+    return ys[0] + t * (ys[1] - ys[0])
+
+
+def new_tool_words(op: str, params: dict) -> str:
+    """A node of the tools beyond the 16 in words: 'dehaze +40', 'white balance 7400 K, tint +12',
+    'colour mixer green saturation +25', 'tone curve matte (faded blacks)'."""
+    spec = REGISTRY[op]
+    if op == "white_balance":
+        return f"white balance {params['temperature']} K, tint {params['tint']:+d}"
+    if op == "tone_curve":
+        name = next((k for k, v in CURVE_PRESETS.items() if [list(p) for p in v] == [list(p) for p in params["rgb"]]),
+                    None)
+        return f"tone curve {name.lower()}" if name else "tone curve " + spec.param("rgb").text(params["rgb"])
+    changed = [p for p in spec.params if params[p.name] != p.default]
+    if changed == [spec.params[0]] and len(spec.params) == 1:
+        return f"{spec.label.lower()} {params[changed[0].name]:+d}"
+    values = ", ".join(f"{p.label.lower()} {params[p.name]:{'+d' if p.minimum < 0 else 'd'}}" for p in changed)
+    return f"{spec.label.lower()} {values or 'off'}"
+
+
+def scaled(op: str, params: dict, factor: float) -> dict:
+    """A node's params with its change from the op's defaults (as shot, for white balance, in mired;
+    the straight line, for a curve) times ``factor``: what "a bit less" / "more" do to it."""
+    spec, out = REGISTRY[op], dict(params)
+    if op == "white_balance":
+        mired = _mired(AS_SHOT[0]) + (_mired(params["temperature"]) - _mired(AS_SHOT[0])) * factor
+        out["temperature"] = int(round(1e6 / max(mired, 1e6 / spec.param("temperature").maximum)))
+        out["tint"] = int(round(AS_SHOT[1] + (params["tint"] - AS_SHOT[1]) * factor))
+        return spec.validate(out)
+    for p in spec.params:
+        if p.kind == "curve":
+            out[p.name] = [[x, min(max(x + (y - x) * factor, 0.0), 255.0)] for x, y in params[p.name]]
+        else:
+            out[p.name] = int(round(min(max(p.default + (params[p.name] - p.default) * factor, p.minimum), p.maximum)))
+    return spec.validate(out)
 
 
 def _node_words(node: Node) -> str:
@@ -155,6 +229,8 @@ class _Turn:
         self.quiet: set[str] = set()  # changes a look's sentence already explains
         self.intents: list[Intent] = []  # directions the plan check verifies on the preview
         self.geometry: list[GeometryEdit] = []
+        self.tools: dict[str, dict] = {}  # the tools beyond the 16: op -> the params my node of it should have
+        self.tool_whys: dict[str, str] = {}  # op -> a sentence on what changed and why
 
     # --- small helpers ------------------------------------------------------------------------
 
@@ -185,7 +261,7 @@ class _Turn:
     def last_turn_nodes(self) -> list[Node]:
         """The assistant's tool nodes from its most recent applied turn that added or changed some
         (the project's turn records: this works after reopening); all of them when no turn is recorded."""
-        mine = [n for n in self.ctx.assistant_nodes() if n.op in IEA_TOOLS]
+        mine = [n for n in self.ctx.assistant_nodes() if n.op in IEA_TOOLS or n.op in MORE_TOOLS]
         for turn in reversed(self.ctx.turns):
             ids = set(turn.node_ids("added", "changed"))
             nodes = [n for n in mine if n.id in ids]
@@ -215,6 +291,8 @@ class _Turn:
             self.apply_geometry(geometry)
         for look in req.looks:
             self.apply_look(look)
+        for tool_wish in req.tools:
+            self.apply_tool(tool_wish)
         for fix in req.fixes:
             self.apply_fix(fix)
         # Light first: the colour corrections that follow scale with this turn's exposure.
@@ -489,15 +567,124 @@ class _Turn:
                 "contrast” or “make it vintage”")
 
     def fix_noise(self, intensity: float, words: str) -> None:
+        """Grain of mine goes first; otherwise noise reduction, luminance and colour alike, sized by
+        the measured noise."""
         if self.value("grain") > 0:
             self.set("grain", 0, "because the grain I added reads as noise")
-        elif self.value("sharpness") > 0:
-            self.set("sharpness", 0, "because my sharpening makes noise stand out")
-        else:
-            amount = min(35.0, 15.0 * intensity)
-            self.set("sharpness", self.value("sharpness") - amount,
-                     "because a slight softening hides fine noise (I have no real noise reduction, so this costs "
-                     "a little detail)")
+            return
+        level = noise_level(self.ctx.current)
+        amount = _between(level, NOISE_LEVELS, NOISE_AMOUNT) * min(max(intensity, 0.6), 1.5)
+        params = self.tool_params("noise_reduction")
+        amount = max(amount, params["luminance"] + 10)  # asked again: more than before
+        why = (f"because the photo is noisy (noise level {level:.1f} of 255)" if level >= NOISE_LEVELS[0] else
+               f"as you asked; the measured noise is low ({level:.1f} of 255), so a light setting")
+        self.set_tool("noise_reduction", {"luminance": amount, "color": amount}, why, "Reduced the noise")
+
+    # --- the tools beyond the 16 -------------------------------------------------------------------
+
+    def tool_params(self, op: str) -> dict:
+        """My node's params of this op as this turn has them (its defaults when I have none, or it is off)."""
+        if op in self.tools:
+            return dict(self.tools[op])
+        node = self.ctx.assistant_node(op)
+        if node is not None and node.enabled:
+            return dict(node.params)
+        return REGISTRY[op].validate({})
+
+    def set_tool(self, op: str, changes: dict, why: str, verb: str) -> None:
+        """Set params of my node of ``op`` (clamped to the params' ranges), with the sentence for the reply."""
+        spec = REGISTRY[op]
+        params = self.tool_params(op)
+        for name, value in changes.items():
+            p = spec.param(name)
+            params[name] = value if p.kind == "curve" else int(round(min(max(value, p.minimum), p.maximum)))
+        before = self.tool_params(op) if op in self.tools else self._tool_before(op)
+        self.tools[op] = spec.validate(params)
+        old, new = new_tool_words(op, before), new_tool_words(op, self.tools[op])
+        node = self.ctx.assistant_node(op)
+        values = new if node is None or not node.enabled else f"{old} → {new.removeprefix(spec.label.lower() + ' ')}"
+        self.tool_whys[op] = f"{verb} ({values}) {why}".strip()
+
+    def _tool_before(self, op: str) -> dict:
+        node = self.ctx.assistant_node(op)
+        return dict(node.params) if node is not None else REGISTRY[op].validate({})
+
+    def apply_tool(self, wish: ToolWish) -> None:
+        kind, sign, intensity = wish.kind, wish.sign, wish.intensity
+        why = f"as you asked ({_quote(wish.words)})"
+        if sign < 0 and kind in TOOLS_OF:  # "remove the matte look", "no more detail"
+            mine = [op for op in TOOLS_OF[kind] if self.ctx.assistant_node(op) is not None or op in self.tools]
+            for op in mine:
+                self.tools[op] = REGISTRY[op].validate({})
+            if not mine:
+                self.note(f"There is no {_label(TOOLS_OF[kind][0])} of mine to take away")
+        elif kind == "white_balance":
+            self.white_balance(wish)
+        elif kind == "punch":
+            value = self.tool_params("clarity")["value"] + sign * CLARITY_STEP * intensity
+            self.set_tool("clarity", {"value": value}, why, "Added punch" if sign > 0 else "Took some punch out")
+        elif kind == "detail":
+            clarity = self.tool_params("clarity")["value"] + CLARITY_STEP * 0.8 * intensity
+            texture = self.tool_params("texture")["value"] + TEXTURE_STEP * intensity
+            self.set_tool("clarity", {"value": clarity}, why, "Brought out detail")
+            self.set_tool("texture", {"value": texture}, why, "Brought out fine detail")
+        elif kind == "skin":
+            self.set_tool("texture", {"value": min(self.tool_params("texture")["value"], 0) + SKIN_TEXTURE * intensity},
+                          why + "; texture works on the whole photo, so other fine detail softens too", "Smoothed skin")
+        elif kind in ("greens", "sky"):
+            params = self.tool_params("colour_mixer")
+            bands = GREENS if kind == "greens" else SKY
+            self.set_tool("colour_mixer", {k: params[k] + v * intensity for k, v in bands.items()}, why,
+                          "Made the greens richer" if kind == "greens" else "Made the blues deeper")
+        elif kind == "matte":
+            curve = [[x, x + (y - x) * min(intensity, 1.5)] for x, y in CURVE_PRESETS[MATTE]]
+            self.set_tool("tone_curve", {"rgb": curve}, why, "Gave it a matte, faded look")
+
+    def white_balance(self, wish: ToolWish) -> None:
+        """The measured white ("the white balance is off"), or a step in kelvin towards warmer or
+        cooler where the measured white does not lie that way ("too blue" on a photo it finds neutral)."""
+        params = self.tool_params("white_balance")
+        try:
+            measured = wb.auto(self._white_balance_input(), resolve(self.ctx.document.camera))
+        except wb.WhiteBalanceError as error:
+            measured = None
+            if wish.sign == 0:
+                self.note(f"I couldn't measure the white balance: {error}")
+                return
+        now = _mired(params["temperature"])
+        if measured is not None:
+            shift = now - _mired(measured[0])  # > 0: the measured white is warmer than the current one
+            if wish.sign == 0 and abs(shift) < WB_SAME and abs(measured[1] - params["tint"]) < 5:
+                self.note(f"The white balance already looks right to me ({params['temperature']} K, tint "
+                          f"{params['tint']:+d}); say “warmer” or “cooler” to change the mood")
+                return
+            if wish.sign == 0 or shift * wish.sign >= WB_SAME:
+                self.set_tool("white_balance", {"temperature": measured[0], "tint": measured[1]},
+                              f"from the light measured in the photo (as you asked: {_quote(wish.words)})",
+                              "Corrected the white balance")
+                return
+        mired = now - wish.sign * WB_STEP * min(max(wish.intensity, 0.5), 2.0)
+        self.set_tool("white_balance", {"temperature": 1e6 / mired},
+                      f"as you asked ({_quote(wish.words)}); the measured light did not suggest more",
+                      "Warmed the white balance" if wish.sign > 0 else "Cooled the white balance")
+
+    def _white_balance_input(self):
+        """What my white balance node sees: the photo with the nodes before it (where a new one would go)."""
+        nodes = self.ctx.nodes
+        node = self.ctx.assistant_node("white_balance")
+        index = nodes.index(node) if node is not None else EditGraph(list(nodes)).canonical_index("white_balance")
+        before = nodes[:index]
+        if not before:
+            return self.ctx.original
+        return self.ctx.render(before) if self.ctx.render is not None else self.ctx.current
+
+    def dehaze(self, wish: Wish) -> None:
+        level = haze_level(self.ctx.current)
+        amount = _between(level, HAZE_LEVELS, DEHAZE_AMOUNT) * min(max(wish.intensity, 0.6), 1.5)
+        amount = max(amount, self.tool_params("dehaze")["value"] + 10)  # asked again: more than before
+        why = (f"because the photo looks hazy (haze level {level:.2f})" if level >= HAZE_LEVELS[0] else
+               f"as you asked ({_quote(wish.words)}); the measured haze is low ({level:.2f}), so a moderate setting")
+        self.set_tool("dehaze", {"value": amount}, why, "Cut through the haze")
 
     def _measured(self, tool: str, sign: int, wish: Wish) -> measure.Need | None:
         s, image = self.stats, self.ctx.current
@@ -541,6 +728,9 @@ class _Turn:
             axis, sign = "washed", +1  # "less faded" with no fade of mine: add punch instead
         if axis == "grain" and sign < 0 and self.value("grain") <= 0:
             self.fix_noise(wish.intensity, wish.words)
+            return
+        if axis in ("dehaze", "washed") and sign > 0 and "color" not in wish.words:
+            self.dehaze(wish)  # "hazy", "washed out" (the colours washed out: saturation, below)
             return
         if axis == "color" and sign > 0 and self.value("saturation") <= -90:
             self.set("saturation", 0, "to bring the colour back, as you asked")
@@ -641,7 +831,12 @@ class _Turn:
         factor = follow.factor
         for node in nodes:
             tool = node.op
-            if tool in self.touched:
+            if tool in self.touched or tool in self.tools:
+                continue
+            if tool in MORE_TOOLS:
+                if node.enabled:
+                    self.set_tool(tool, scaled(tool, node.params, factor), f"as you asked ({_quote(follow.words)})",
+                                  "Strengthened" if factor > 1 else "Toned down")
                 continue
             if node.provenance.edited_by_user:  # the person's value is the new starting point
                 self.note(f"You changed the {_label(tool)} since my last turn, so I started from your "
@@ -728,6 +923,7 @@ class _Turn:
         if self.req.corrected:
             notes.append(_sentence("I read " + _join([f"“{a}” as “{b}”" for a, b in self.req.corrected])))
         notes.extend(_sentence(r) for r in self.req.refusals)
+        self.geometry.extend(self.tool_edits())
         shaped = [g.reason for g in self.geometry]
         if not edits and not self.geometry:
             if not notes:
@@ -738,6 +934,21 @@ class _Turn:
         return Plan(reply=" ".join(shaped + self.summary_sentences(edits) + notes), edits=edits,
                     warnings=self.warnings, asked_to_remove=set(self.asked), geometry=self.geometry,
                     intents=self.checked_intents(edits), fixed_tools=set(self.fixed_tools()))
+
+    def tool_edits(self) -> list[GeometryEdit]:
+        """My nodes of the tools beyond the 16 that this turn adds, changes or removes (back at the
+        defaults), unless the person asked to leave them alone."""
+        out = []
+        for op, params in self.tools.items():
+            if op in self.req.keep or (self.req.scope is not None and op not in self.req.scope):
+                continue
+            node = self.ctx.assistant_node(op)
+            if params == REGISTRY[op].validate({}):
+                if node is not None:
+                    out.append(GeometryEdit(op, None, _sentence(f"Removed my {_label(op)}")))
+            elif node is None or node.params != params or not node.enabled:
+                out.append(GeometryEdit(op, params, _sentence(self.tool_whys[op])))
+        return out
 
     def checked_intents(self, edits: list[Edit]) -> list[Intent]:
         """The directions to check: this turn's wishes that moved a tool, and what it was asked to keep."""

@@ -199,7 +199,7 @@ _noun("highlights", "highlights", "highlight", "sky", "skies", "clouds", "bright
       "reflections", "shine")
 _noun("whites", "whites", "white point", "white tones")
 _noun("blacks", "blacks", "black point", "black tones", "black levels", "black level")
-_noun("fade", "fade", "fading", "faded look", "matte effect")
+_noun("fade", "fade", "fading")
 _noun("grain", "grain", "film grain", "grains", "graininess")
 _noun("vignette", "vignette", "vignetting", "vignettes", "corners", "edges", "dark corners", "dark edges",
       "borders")
@@ -344,9 +344,6 @@ LOOKS: dict[str, tuple[tuple[str, ...], dict[str, int], str]] = {
                    "tealorange", "orangeteal", "cinema", "like a movie", "movie still", "film still"),
                   {"contrast": 20, "blacks": -10, "saturation": -15, "temperature": -10, "vignette": 30},
                   "more contrast, deeper blacks, cooler muted colours and dark corners"),
-    "matte": (("matte", "matt", "matte look", "matte finish", "matte effect", "flat matte"),
-              {"blacks": 25, "contrast": -10, "saturation": -10, "fade": 10},
-              "lifted blacks and softer contrast"),
     "film": (("film", "analog", "analogue", "kodak", "portra", "fuji", "fujifilm", "film stock", "35mm",
               "film camera", "shot on film", "filmy", "film photo", "film photography", "kodachrome", "ektar"),
              {"fade": 15, "natural_contrast": 15, "temperature": 10, "grain": 25, "vignette": 15},
@@ -397,6 +394,41 @@ LOOKS: dict[str, tuple[tuple[str, ...], dict[str, int], str]] = {
 BLACK_AND_WHITE_LOOKS = ("black and white", "sepia", "noir")
 # Tools that colour a black-and-white result (they run after saturation) and are cleared by such looks.
 COLOR_AFTER_BW = ("vibrance", "temperature", "tint")
+
+# --- the tools beyond the 16 (issue 15) -------------------------------------------------------------
+# (regular expression, kind, sign), matched on each clause before anything else; the matched words
+# are then taken out of the clause. Kinds: "white_balance" (sign +1 warmer, -1 cooler, 0 auto),
+# "dehaze", "punch" (clarity), "detail" (clarity and texture), "greens" and "sky" (colour mixer),
+# "matte" (tone curve), "skin" (texture); a clause that also says "remove", "no", "less" ... asks
+# for less of it (sign -1). Noise reduction and dehaze complaints ("noisy", "hazy") come through the
+# ordinary adjectives (builtin.py routes them to the new tools).
+_CAST_BEFORE = r"(?:too|overly|looks?|is|are|seems?|feels?|came out|turned out)\s+(?:(?:a |all |very |so |way |kind of |" \
+               r"kinda |bit |little |really |quite |rather |pretty |slightly |too )+)?"
+TOOL_PHRASES: tuple[tuple[str, str, int], ...] = (
+    (r"\b(?:auto )?(?:white balance|whitebalance|wb)\b(?! temperature)(?: is| looks| seems)?(?: (?:off|wrong|weird|"
+     r"bad|strange))?", "white_balance", 0),
+    (_CAST_BEFORE + r"(?:blue|bluish|blueish)\b|\b(?:a )?blue (?:cast|tint|color cast)\b", "white_balance", +1),
+    (_CAST_BEFORE + r"(?:orange|orangey|orangy|orangish)\b|\b(?:an )?orange (?:cast|tint|color cast)\b",
+     "white_balance", -1),
+    (r"\b(?:(?:make|give|render) (?:the |her |his |my |their )?skin (?:look )?(?:smoother|softer)|smooth(?:en)? "
+     r"(?:out )?(?:the |her |his |my |their )?skin|skin smoothing|smoother skin|softer skin|soften "
+     r"(?:the |her |his |my |their )?skin)\b", "skin", +1),
+    (r"\b(?:richer|lusher|more saturated|more vivid|more vibrant|deeper|stronger|boost(?: the)?|enhance(?: the)?|"
+     r"saturate(?: the)?|greener|more intense) (?:the )?(?:greens|grass|foliage|leaves|trees|plants|forest|lawn|"
+     r"vegetation)\b|\b(?:greens|grass|foliage|leaves|trees|plants|forest|lawn|vegetation)\b.*?\b(?:richer|lusher|"
+     r"more saturated|more vivid|more vibrant|deeper|stronger|greener|more intense|pop)\b", "greens", +1),
+    (r"\b(?:bluer|deeper blue|richer blue|more blue|deeper|richer|more vivid|more saturated|boost(?: the)?|"
+     r"enhance(?: the)?) (?:the )?(?:sky|skies|blues)\b|\b(?:sky|skies|blues)\b.*?\b(?:bluer|more blue|deeper blue|"
+     r"deeper|richer|more saturated|more vivid|more intense|pop)\b", "sky", +1),
+    (r"(?<!more )(?<!less )(?<!too )(?<!not )(?<!so )(?<!looks )(?<!is )(?<!are )(?<!seems )\b(?:matte?|faded)(?! colors?\b)(?: (?:look|finish|effect|"
+     r"style|curve))?\b|\bflat matte\b", "matte", +1),
+    (r"\b(?:more|some|add|added|extra|needs?|lacks?|with|give it(?: some| more)?) punch\b|\bpunch (?:it )?up\b",
+     "punch", +1),
+    (r"\bless punch\b", "punch", -1),
+    (r"\b(?:more|add|added|extra|enhance(?: the)?|boost(?: the)?|bring out(?: the)?) (?:fine )?(?:detail|details|"
+     r"definition)\b|\bmore detailed\b|\b(?:lacks|no|not enough) (?:fine )?(?:detail|details|definition)\b",
+     "detail", +1),
+)
 
 # --- measured fixes: "fix it", "fix the colors", "white balance" -----------------------------------------
 FIX_VERBS = ("fix", "correct", "repair", "adjust", "balance", "sort out", "optimize", "optimise", "normalize",

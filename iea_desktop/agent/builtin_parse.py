@@ -77,6 +77,17 @@ class Fix:
 
 
 @dataclass
+class ToolWish:
+    """A wish for one of the tools beyond the 16 (``lex.TOOL_PHRASES``): white balance, dehaze,
+    clarity and texture, the colour mixer, the tone curve."""
+
+    kind: str  # "white_balance", "dehaze", "punch", "detail", "greens", "sky", "matte", "skin"
+    sign: int = 1  # white balance: +1 warmer, -1 cooler, 0 the measured white
+    intensity: float = 1.0
+    words: str = ""
+
+
+@dataclass
 class GeometryWish:
     """Crop to an aspect, turn by quarter turns, straighten (``angle`` None: level it from the
     photo's lines), or mirror."""
@@ -113,11 +124,12 @@ class Request:
     undo_count: int = 1  # "undo the last two"
     undo_before: str = ""  # "go back to before the vignette": the words after "before"
     geometry: list[GeometryWish] = field(default_factory=list)
+    tools: list[ToolWish] = field(default_factory=list)
 
     @property
     def has_edits(self) -> bool:
         return bool(self.wishes or self.looks or self.removals or self.sets or self.followups or self.fixes
-                    or self.geometry)
+                    or self.geometry or self.tools)
 
 
 # --- normalisation -------------------------------------------------------------------------------------
@@ -1007,6 +1019,10 @@ def parse(text: str, _fuzzy: bool = True) -> Request:
     norm_for_clauses = re.sub(r"^(?:undo|revert|reset|take back|put back)\b", "remove", norm)
     carry: _State | None = None
     for clause, joiner in _clauses(norm_for_clauses):
+        clause = _tool_wishes(clause, req)
+        if not clause.strip():
+            carry = None
+            continue
         refusal = _cannot(clause)
         if refusal:
             if refusal not in req.refusals:
@@ -1053,6 +1069,32 @@ def parse(text: str, _fuzzy: bool = True) -> Request:
             if again.has_edits or again.command:
                 return again
     return req
+
+
+_TOOL_PHRASES = tuple((re.compile(p), kind, sign) for p, kind, sign in lex.TOOL_PHRASES)
+_LESS = re.compile(r"\b(?:remove|no|without|less|not|undo|revert|take away|take out|get rid of|turn off|drop)\b")
+
+
+def _tool_wishes(clause: str, req: Request) -> str:
+    """The wishes for the tools beyond the 16 in a clause; returns the clause without their words
+    (what is left may ask for more: "richer greens, much brighter")."""
+    for pattern, kind, sign in _TOOL_PHRASES:
+        found = pattern.search(clause)
+        if found is None:
+            continue
+        intensity = 1.0
+        for token in _tokens(clause):
+            factor = token.data[1] if token.role == "level" else token.data if token.role in ("int", "too") else 1.0
+            if factor != 1.0:
+                intensity = factor
+                break
+        if kind != "white_balance" and _LESS.search(clause):
+            sign = -1  # "remove the matte look", "less punch"
+        req.tools.append(ToolWish(kind, sign, intensity, clause.strip()))
+        clause = clause[:found.start()] + " " + clause[found.end():]
+    # what is left asks for more only with a head of its own ("fix the white balance": "fix" is done)
+    heads = [t for t in _tokens(clause) if t.role in ("adj", "noun", "look") or (t.role == "fix" and t.data != "auto")]
+    return clause if heads or not req.tools else ""
 
 
 def _correct_typos(norm: str) -> tuple[str, list[tuple[str, str]]]:
