@@ -66,7 +66,8 @@ NOUN_WORDS = {  # how to name what a noun covers, in replies
     "saturation": "saturation", "vibrance": "vibrance", "tone": "tones",
 }
 CAPABILITIES = ("I can adjust brightness, contrast, colour, warmth, shadows, highlights, sharpness, grain, "
-                "vignette and fade, or apply a look (vintage, black and white, golden hour, moody, dreamy, "
+                "vignette and fade, correct the white balance, reduce noise and haze, add punch and detail, enrich "
+                "the greens or the sky, or apply a look (vintage, black and white, golden hour, moody, dreamy, "
                 "cinematic, film, matte ...).")
 # What the plan check measures for a wish of each axis (plan_check.py).
 AXIS_MEASURE = {"light": "light", "brightness": "light", "warmth": "warmth", "color": "colour", "saturation": "colour",

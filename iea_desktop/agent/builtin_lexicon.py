@@ -405,7 +405,7 @@ COLOR_AFTER_BW = ("vibrance", "temperature", "tint")
 _CAST_BEFORE = r"(?:too|overly|looks?|is|are|seems?|feels?|came out|turned out)\s+(?:(?:a |all |very |so |way |kind of |" \
                r"kinda |bit |little |really |quite |rather |pretty |slightly |too )+)?"
 TOOL_PHRASES: tuple[tuple[str, str, int], ...] = (
-    (r"\b(?:auto )?(?:white balance|whitebalance|wb)\b(?! temperature)(?: is| looks| seems)?(?: (?:off|wrong|weird|"
+    (r"\b(?:auto )?(?:white balance|whitebalance|wb)\b(?! temperature| (?:to |by |at )?[+-]?\d)(?: is| looks| seems)?(?: (?:off|wrong|weird|"
      r"bad|strange))?", "white_balance", 0),
     (_CAST_BEFORE + r"(?:blue|bluish|blueish)\b|\b(?:a )?blue (?:cast|tint|color cast)\b", "white_balance", +1),
     (_CAST_BEFORE + r"(?:orange|orangey|orangy|orangish)\b|\b(?:an )?orange (?:cast|tint|color cast)\b",
@@ -472,7 +472,7 @@ FIX_PHRASES: dict[str, str] = {
     "fix the brightness": "exposure", "fix the lighting": "exposure", "lighting is off": "exposure",
     "lighting is bad": "exposure", "exposure looks off": "exposure", "expose it properly": "exposure",
     "auto brightness": "exposure", "correct exposure": "exposure", "right exposure": "exposure",
-    "white balance": "color", "whitebalance": "color", "wb": "color", "color cast": "color", "colour cast": "color",
+    "color cast": "color", "colour cast": "color",
     "cast": "color", "fix the colors": "color", "correct the colors": "color", "colors are off": "color",
     "colors are wrong": "color", "colors look off": "color", "colors look wrong": "color",
     "colors are weird": "color", "colors look weird": "color", "colors are strange": "color",

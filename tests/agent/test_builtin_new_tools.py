@@ -126,17 +126,19 @@ def _skin(p):
 
 
 FAMILIES = {
-    "white balance": (["the white balance is off", "fix the white balance", "auto white balance"], _wb_auto,
+    "white balance": (["the white balance is off", "fix the white balance", "auto white balance", "white balance"], _wb_auto,
                       "white balance"),
-    "too blue": (["it looks too blue", "too blue", "it has a blue cast"], _warmer, "white balance"),
+    "too blue": (["it looks too blue", "too blue", "it has a blue cast", "it looks bluish"], _warmer, "white balance"),
     "too orange": (["it's too orange", "the skin looks orange", "it looks a bit orange"], _cooler, "white balance"),
-    "noise": (["too noisy", "it looks grainy", "reduce the noise"], _noise, "noise reduction"),
-    "haze": (["hazy", "it's too foggy", "it looks washed out"], _dehaze, "dehaze"),
+    "noise": (["too noisy", "it looks grainy", "reduce the noise", "noisy", "denoise", "too grainy",
+                         "less noise", "get rid of the noise", "the noise is terrible"], _noise, "noise reduction"),
+    "haze": (["hazy", "it's too foggy", "it looks washed out", "washed out", "it's milky", "dehaze",
+                       "remove the haze"], _dehaze, "dehaze"),
     "punch": (["more punch", "give it some punch"], _punch, "clarity"),
     "detail": (["more detail", "bring out the details", "enhance detail"], _detail, "texture"),
     "greens": (["make the greens richer", "richer greens", "make the grass greener"], _greens, "green saturation"),
     "sky": (["make the sky bluer", "deeper blue sky", "make the sky pop"], _sky, "blue saturation"),
-    "matte": (["matte", "make it look faded", "give it a matte look"], _matte, "tone curve matte"),
+    "matte": (["matte", "make it look faded", "give it a matte look", "faded", "a faded look"], _matte, "tone curve matte"),
     "skin": (["smooth skin", "smooth the skin", "softer skin please"], _skin, "texture -30"),
 }
 CASES = [(family, phrase) for family, (phrases, _, _) in FAMILIES.items() for phrase in phrases]
@@ -155,6 +157,8 @@ def test_phrase_reaches_the_new_tool(contexts, family, phrase):
 def test_warmer_and_more_contrast_keep_their_iea_tools(contexts):
     plan = plan_for(contexts["neutral"], "warmer, more contrast")
     assert {e.tool for e in plan.edits} == {"temperature", "contrast"} and not plan.geometry
+    plan = plan_for(contexts["neutral"], "white balance +20")  # a number: the temperature slider, as before
+    assert [(e.tool, e.value) for e in plan.edits] == [("temperature", 20)] and not plan.geometry
 
 
 # --- magnitudes from measurements ----------------------------------------------------------------------------
