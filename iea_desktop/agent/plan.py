@@ -8,9 +8,16 @@ message for everything that had to be corrected.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
 
 from ..core.ops import IEA_TOOLS, REGISTRY, OpError, resolve_name
+from ..core.ops.tone_curve import PRESETS
+from ..core.stats import centre_of_interest
+from .backends.grammar import Arg
 
 
 @dataclass
@@ -23,8 +30,9 @@ class Edit:
 
 @dataclass
 class GeometryEdit:
-    """The params the assistant's node of a geometry op (crop, rotate, straighten, flip) should
-    have; ``params`` None removes that node."""
+    """The params the assistant's node of a geometry op (crop, rotate, straighten, flip) or of
+    another op with named parameters (white balance, the tone curve, ...) should have; ``params``
+    None removes that node."""
 
     op: str
     params: dict | None
@@ -110,3 +118,166 @@ def validate_edits(proposed: list[tuple]) -> tuple[list[Edit], list[str]]:
         if edit is not None:
             edits[edit.tool] = edit
     return list(edits.values()), warnings
+
+
+# --- the generic dialect's tools beyond the 16 ------------------------------------------------------
+
+# The ops a general model may use besides the 16 (issues 15 and 17). Most take their registry
+# params as they are; crop, rotate and the tone curve take a word a model can say instead
+# (model_args), turned into params here.
+MODEL_OPS = ("crop", "rotate", "straighten", "flip", "white_balance", "dehaze", "noise_reduction", "clarity",
+             "texture", "colour_mixer", "tone_curve")
+ASPECT_ALIASES = {"square": "1:1"}
+
+
+def crop_aspects() -> tuple[str, ...]:
+    """The crop's fixed aspects ("original" takes the crop away)."""
+    return tuple(a for a in REGISTRY["crop"].param("aspect").choices if a != "free")
+
+
+def curve_presets() -> dict[str, tuple]:
+    """The tone curve's presets by the words a model uses: 'linear', 'medium contrast', 'matte'."""
+    return {name.split(" (")[0].lower(): points for name, points in PRESETS.items()}
+
+
+def rotations() -> dict[int, int]:
+    """Degrees a model may write (90 clockwise, -90 counter-clockwise) -> the rotate op's quarter turns."""
+    turns = REGISTRY["rotate"].param("turns")
+    return {t * 90 if t * 90 <= 180 else t * 90 - 360: t for t in range(int(turns.minimum), int(turns.maximum) + 1)}
+
+
+_WORD_ARGS: dict[str, tuple[Callable[[], Arg], str]] = {
+    "crop": (lambda: Arg("aspect", "choice", choices=crop_aspects()),
+             "width:height, centred on the subject; original: no crop"),
+    "rotate": (lambda: Arg("degrees", "choice", choices=tuple(rotations())),
+               "90 clockwise, -90 counter-clockwise, 0 none"),
+    "tone_curve": (lambda: Arg("preset", "choice", choices=tuple(curve_presets())),
+                   "linear: no curve"),
+}
+_ARG_KINDS = {"int": "int", "float": "decimal", "bool": "bool"}
+
+
+def model_args(op: str) -> tuple[tuple[Arg, str], ...]:
+    """The arguments a model writes for one of MODEL_OPS, each with its help: the op's own params
+    (optional when it has several), or the word that stands for them."""
+    if op in _WORD_ARGS:
+        make, help = _WORD_ARGS[op]
+        return ((make(), help),)
+    params = REGISTRY[op].params
+    return tuple((Arg(p.name, _ARG_KINDS[p.kind], int(p.minimum), int(p.maximum), required=len(params) == 1), p.help)
+                 for p in params)
+
+
+def aspect_crop(frame: np.ndarray, aspect: str) -> tuple[dict, bool]:
+    """Crop params for ``aspect`` ("16:9") on ``frame``: as large as fits, centred on the subject
+    where one stands out (else on the middle); and whether a subject was found."""
+    height, width = frame.shape[:2]
+    a, b = (int(x) for x in aspect.split(":"))
+    ratio = a / b
+    w, h = (height * ratio / width, 1.0) if width / height > ratio else (1.0, width / ratio / height)
+    centre = centre_of_interest(frame)
+    cx, cy = centre or (0.5, 0.5)
+    left = min(max(cx - w / 2, 0.0), 1.0 - w)
+    top = min(max(cy - h / 2, 0.0), 1.0 - h)
+    return {"left": round(left, 4), "top": round(top, 4), "right": round(left + w, 4),
+            "bottom": round(top + h, 4), "aspect": aspect}, centre is not None
+
+
+class Refused(ValueError):
+    """A tool call that cannot be used; the message says why."""
+
+
+def _word(op: str, value) -> str:
+    if not isinstance(value, str):
+        raise Refused(f"ignored {op}: {value!r} is not a word")
+    return " ".join(value.lower().split())
+
+
+def _op_params(op: str, given: dict, current: dict | None, frame: Callable[[], np.ndarray] | None,
+               notes: list[str]) -> dict | None:
+    """The params the assistant's node of ``op`` should have (None: no node) for the arguments a model gave."""
+    spec = REGISTRY[op]
+    if op == "crop":
+        aspect = ASPECT_ALIASES.get(_word(op, given["aspect"]), _word(op, given["aspect"]))
+        if aspect not in crop_aspects():
+            raise Refused(f"ignored crop: no aspect {given['aspect']!r} (valid: square, {', '.join(crop_aspects())})")
+        if aspect == "original":
+            return None
+        if frame is None:
+            raise Refused("ignored crop: there is no picture to crop")
+        return aspect_crop(frame(), aspect)[0]
+    if op == "rotate":
+        degrees = given["degrees"]
+        if isinstance(degrees, bool) or not isinstance(degrees, (int, float)) or not math.isfinite(degrees) \
+                or degrees % 90:
+            raise Refused(f"ignored rotate: {degrees!r} is not a quarter turn (90, 180, -90); "
+                          "straighten turns by small angles")
+        turns = int(degrees) // 90 % 4
+        return {"turns": turns} if turns else None
+    if op == "tone_curve":
+        word = _word(op, given["preset"])
+        presets = curve_presets()
+        if word not in presets:
+            raise Refused(f"ignored tone_curve: no preset {given['preset']!r} (valid: {', '.join(presets)})")
+        params = {**(current or spec.defaults()), "rgb": presets[word]}
+    else:
+        params = dict(current or spec.defaults())
+        for name, value in given.items():
+            param = spec.param(name)
+            try:
+                params[name] = param.coerce(value, op)
+            except OpError as error:
+                raise Refused(f"ignored {op}: {error}") from None
+            if param.numeric and isinstance(value, (int, float)) and not param.minimum <= value <= param.maximum:
+                where = op if name == "value" else f"{op}.{name}"
+                notes.append(f"{where} {value:g} is out of range; used {params[name]:g}")
+    return None if params == spec.defaults() else params
+
+
+def validate_call(call: dict, *, current: Callable[[str], dict | None] = lambda op: None,
+                  frame: Callable[[], np.ndarray] | None = None) -> tuple[Edit | GeometryEdit | None, list[str]]:
+    """One tool call of the generic dialect (``{"tool": ..., <arguments>, "reason": ...}``) ->
+    (an Edit for one of the 16, a GeometryEdit for the other ops, or None) and the notes on what
+    was corrected or refused. ``current(op)``: the params of the assistant's node of that op, if
+    any (arguments left out keep their values); ``frame()``: the picture a crop applies to."""
+    tool: Any = call.get("tool")  # anything a model wrote: resolve_name says what is wrong with it
+    reason = call.get("reason", "")
+    reason = reason.strip()[:300] if isinstance(reason, str) else ""
+    try:
+        name = resolve_name(tool)
+    except OpError:
+        return None, [f"ignored unknown tool {tool!r} (valid: {', '.join(IEA_TOOLS + MODEL_OPS)})"]
+    if name in IEA_TOOLS:
+        edit, note = validate_edit(name, call.get("value"), reason)
+        return edit, [note] if note else []
+    if name not in MODEL_OPS:
+        return None, [f"ignored {name!r}: the assistant cannot use it"]
+    args = model_args(name)
+    valid = [arg.name for arg, _ in args]
+    notes = [f"ignored {name}.{key}: not one of its arguments ({', '.join(valid)})"
+             for key in call if key not in ("tool", "reason", *valid)]
+    given = {key: call[key] for key in valid if key in call}
+    missing = [arg.name for arg, _ in args if arg.required and arg.name not in call]
+    if missing or not given:
+        return None, [*notes, f"ignored {name}: it needs {' or '.join(missing or valid)}"]
+    try:
+        params = _op_params(name, given, current(name), frame, notes)
+    except Refused as refused:
+        return None, [*notes, str(refused)]
+    return GeometryEdit(name, params, reason), notes
+
+
+def validate_calls(calls: list[dict], *, current: Callable[[str], dict | None] = lambda op: None,
+                   frame: Callable[[], np.ndarray] | None = None) -> tuple[list[Edit], list[GeometryEdit], list[str]]:
+    """Validate a generic model's tool calls; a tool named twice keeps its last call."""
+    edits: dict[str, Edit] = {}
+    others: dict[str, GeometryEdit] = {}
+    warnings: list[str] = []
+    for call in calls:
+        result, notes = validate_call(call, current=current, frame=frame)
+        warnings += notes
+        if isinstance(result, Edit):
+            edits[result.tool] = result
+        elif result is not None:
+            others[result.op] = result
+    return list(edits.values()), list(others.values()), warnings

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from iea_desktop.agent.plan import MODEL_OPS
 from iea_desktop.cli import main
-from iea_desktop.core.ops import IEA_TOOLS
+from iea_desktop.core.ops import IEA_TOOLS, REGISTRY
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "resources" / "sample.jpg"
@@ -34,7 +35,10 @@ def check_trace(path: Path) -> dict:
     for node in trace["nodes"]:
         assert set(node) >= NODE_KEYS
         assert node["origin"] in ("user", "assistant")
-        assert -100 <= node["params"]["value"] <= 100
+        if node["op"] in IEA_TOOLS:
+            assert -100 <= node["params"]["value"] <= 100
+        else:  # a general model may also use geometry and the colour and tone tools: params as the registry keeps them
+            assert node["op"] in MODEL_OPS and set(node["params"]) == {p.name for p in REGISTRY[node["op"]].params}
     return trace
 
 
@@ -200,7 +204,7 @@ def test_text_model_turn_makes_validated_nodes(tmp_path, smollm2, llama_cpp_work
     assert result.returncode == 0, result.stderr
     trace = check_trace(trace_file)
     assert trace["vision"] is False and ("CPU" in trace["device"] or "GPU" in trace["device"])
-    assert all(n["op"] in IEA_TOOLS for n in trace["nodes"])
+    assert all(n["op"] in IEA_TOOLS + MODEL_OPS for n in trace["nodes"])
 
 
 def test_vision_turn_goes_through_the_multimodal_handler(tmp_path, smollm2, tiny_mmproj, llama_cpp_works):

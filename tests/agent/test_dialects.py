@@ -376,7 +376,7 @@ def test_a_long_conversation_is_trimmed_to_the_context(doc):
     sent = sum(backend.count_tokens([m["content"] for m in messages])) + 8 * len(messages)
     assert sent <= 2048 - generic.MAX_TOKENS
     system = messages[0]["content"]
-    assert system.startswith(generic.SYSTEM.format(tools=tool_table()))  # never trimmed
+    assert system.startswith(generic.system_prompt())  # never trimmed
     assert messages[-1]["content"].endswith("The person asks: the newest request")
     assert messages[-3]["content"].startswith("request 79 ") and messages[-2]["content"].startswith("reply 79 ")
     users = [m["content"].split()[1] for m in messages[1:-1] if m["role"] == "user"]
@@ -406,3 +406,119 @@ def test_generic_summary_is_a_turn_of_the_same_prompt_and_changes_nothing(doc):
     assert summary["messages"][:2] == [turn["messages"][0], {"role": "user", "content": "warmer"}]
     assert summary["messages"][-1]["content"].endswith(generic.SUMMARY_REQUEST)
     assert Image.open(io.BytesIO(summary["image"])).width == 2 * Image.open(io.BytesIO(turn["image"])).width
+
+
+# --- geometry and the colour and tone tools (issues 15 and 17) ------------------------------------
+
+def calls(*edits: dict, reply: str = "Done.") -> str:
+    return json.dumps({"reply": reply, "edits": [{**edit, "reason": edit.get("reason", "asked")} for edit in edits]})
+
+
+def test_generic_tool_table_and_grammar_list_geometry_and_the_colour_tools(doc):
+    session, backend = session_with(doc, GenericDialect(), calls())
+    session.run_turn("make it square")
+    system, grammar = backend.calls[0]["messages"][0]["content"], backend.calls[0]["grammar"]
+    for op in ("crop", "rotate", "straighten", "flip", "white_balance", "clarity", "texture", "dehaze",
+               "noise_reduction", "colour_mixer", "tone_curve"):
+        assert f"| {op} |" in system and f'"\\"{op}\\""' in grammar, op
+    assert "temperature 2000..50000" in system and "tint -150..150" in system
+    assert "one of linear, medium contrast, strong contrast, matte" in system
+    assert "aspect one of original, 1:1," in system and "degrees one of 0, 90, 180, -90" in system
+    assert "band: red, orange" in system and "property: hue, saturation, luminance" in system
+
+
+def test_a_models_geometry_and_colour_calls_become_nodes(doc):
+    first = calls({"tool": "crop", "aspect": "square", "reason": "a square frame"}, {"tool": "rotate", "degrees": -90},
+                  {"tool": "straighten", "angle": 2.5}, {"tool": "flip", "horizontal": True},
+                  {"tool": "white_balance", "temperature": 3200}, {"tool": "dehaze", "value": 40},
+                  {"tool": "tone_curve", "preset": "matte"}, reply="Square, turned, level, mirrored, warmer, clearer.")
+    session, backend = session_with(doc, GenericDialect(), first)
+    result = session.run_turn("square it, turn it left, level it, mirror it, tungsten light, less haze, matte")
+    assert result.error is None and result.applied, result
+    nodes = {n.op: n for n in doc.graph.nodes}
+    assert set(nodes) == {"crop", "rotate", "straighten", "flip", "white_balance", "dehaze", "tone_curve"}
+    assert all(n.provenance.origin == "assistant" for n in nodes.values())
+    crop = nodes["crop"].params
+    assert crop["aspect"] == "1:1" and nodes["crop"].provenance.reason == "a square frame"
+    # the largest square of the 64 x 48 photo (the crop's frame: the photo with the graph's edits before this turn)
+    assert crop["bottom"] - crop["top"] == pytest.approx(1.0) and crop["right"] - crop["left"] == pytest.approx(0.75)
+    assert nodes["rotate"].params == {"turns": 3}
+    assert nodes["straighten"].params == {"angle": 2.5}
+    assert nodes["flip"].params == {"horizontal": True, "vertical": False}
+    assert nodes["white_balance"].params == {"temperature": 3200, "tint": 10}  # tint as shot
+    assert nodes["dehaze"].params == {"value": 40}
+    assert nodes["tone_curve"].params["rgb"] == generic_presets()["matte"]
+    assert "white_balance temperature 3200 (yours)" in GenericDialect().build(session.context("more"), backend)[0][-1][
+        "content"]
+
+
+def generic_presets() -> dict:
+    from iea_desktop.agent.plan import curve_presets
+    return curve_presets()
+
+
+def test_later_calls_keep_what_they_do_not_name_and_words_take_nodes_away(doc):
+    session, _ = session_with(doc, GenericDialect(),
+                              calls({"tool": "white_balance", "temperature": 3200}, {"tool": "crop", "aspect": "16:9"},
+                                    {"tool": "rotate", "degrees": 90}, {"tool": "tone_curve", "preset": "matte"}),
+                              calls({"tool": "white_balance", "tint": -20}, {"tool": "crop", "aspect": "original"},
+                                    {"tool": "rotate", "degrees": 0}, {"tool": "tone_curve", "preset": "linear"}))
+    session.run_turn("warmer light, wide, turned")
+    session.run_turn("less magenta, back to the whole frame, not turned, no curve")
+    nodes = {n.op: n for n in doc.graph.nodes}
+    assert set(nodes) == {"white_balance"} and nodes["white_balance"].params == {"temperature": 3200, "tint": -20}
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    ({"tool": "crop", "aspect": "7:5"}, "no aspect '7:5'"),
+    ({"tool": "crop"}, "crop: it needs aspect"),
+    ({"tool": "rotate", "degrees": 45}, "not a quarter turn"),
+    ({"tool": "rotate", "degrees": "left"}, "not a quarter turn"),
+    ({"tool": "straighten", "angle": "level"}, "straighten.angle must be a number"),
+    ({"tool": "flip", "horizontal": "yes"}, "flip.horizontal must be true or false"),
+    ({"tool": "flip"}, "flip: it needs horizontal or vertical"),
+    ({"tool": "white_balance", "temperature": None}, "white_balance.temperature must be a number"),
+    ({"tool": "tone_curve", "preset": "sepia"}, "no preset 'sepia' (valid: linear, medium contrast"),
+    ({"tool": "tone_curve", "preset": [[0, 0], [255, 200]]}, "is not a word"),
+    ({"tool": "colour_mixer"}, "colour_mixer: it needs red_hue or"),
+    ({"tool": "vignette_plus", "value": 3}, "unknown tool 'vignette_plus'"),
+])
+def test_malformed_geometry_and_colour_calls_are_refused_with_a_message(doc, edit, fragment):
+    session, _ = session_with(doc, GenericDialect(), calls(edit))
+    result = session.run_turn("do it")
+    assert doc.graph.nodes == [] and any(fragment in w for w in result.warnings), result.warnings
+
+
+def test_out_of_range_arguments_are_clamped_and_said(doc):
+    session, _ = session_with(doc, GenericDialect(),
+                              calls({"tool": "white_balance", "temperature": 90000, "tint": -400},
+                                    {"tool": "straighten", "angle": -60}, {"tool": "dehaze", "value": 250},
+                                    {"tool": "noise_reduction", "luminance": 30, "sharpness": 5}))
+    result = session.run_turn("fix it all")
+    nodes = {n.op: n for n in doc.graph.nodes}
+    assert nodes["white_balance"].params == {"temperature": 50000, "tint": -150}
+    assert nodes["straighten"].params == {"angle": -45.0} and nodes["dehaze"].params == {"value": 100}
+    assert nodes["noise_reduction"].params == {"luminance": 30, "color": 0}
+    for fragment in ("white_balance.temperature 90000 is out of range; used 50000", "straighten.angle -60 is out of range",
+                     "dehaze 250 is out of range; used 100", "ignored noise_reduction.sharpness: not one of its"):
+        assert any(fragment in w for w in result.warnings), (fragment, result.warnings)
+
+
+def test_a_crop_is_centred_on_the_subject(tmp_path):
+    pixels = np.full((40, 80, 3), 40, np.uint8)
+    pixels[12:28, 56:72] = (250, 200, 40)  # a bright subject on the right
+    Image.fromarray(pixels).save(tmp_path / "subject.png")
+    doc = Document.open(tmp_path / "subject.png")
+    session, _ = session_with(doc, GenericDialect(), calls({"tool": "crop", "aspect": "1:1"}))
+    session.run_turn("square, on the subject")
+    crop = doc.graph.nodes[0].params
+    assert crop["right"] - crop["left"] == pytest.approx(0.5) and crop["left"] > 0.25  # right of the middle
+
+
+def test_smollm2_generic_turn_parses_through_the_grammar(doc, text_backend):
+    """One real turn of SmolLM2 under the generic grammar (geometry and colour tools in it): the answer
+    is JSON the dialect reads, whatever the small model chose."""
+    session = AssistantSession(doc, ModelAssistant(text_backend, GenericDialect()))
+    result = session.run_turn("Make it square and fix the orange tungsten white balance.")
+    assert result.error is None, result.error
+    assert all(n.provenance.origin == "assistant" for n in doc.graph.nodes)

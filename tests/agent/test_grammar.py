@@ -8,12 +8,15 @@ from functools import cache
 import pytest
 
 from iea_desktop.agent.backends.grammar import (
+    Arg,
+    decimal_range_gbnf,
     iea_answer_grammar,
     iea_answer_schema,
     int_range_gbnf,
     tool_calls_grammar,
     tool_calls_schema,
 )
+from iea_desktop.agent.dialects.common import generic_tools
 
 SMALL = [("exposure", -100, 100), ("rotate", -45, 45), ("flip", 0, 1)]
 # Shaped like the app's registry (the grammar module itself knows nothing of it).
@@ -146,6 +149,61 @@ def test_tool_calls_shape():
         assert not accepts(g, text), text
 
 
+@pytest.mark.parametrize("lo, hi", [(-45, 45), (0, 3), (-2, 0), (2, 5), (7, 7)])
+def test_decimal_range_matches_tenths_within_the_range(lo, hi):
+    pattern = gbnf_to_regex(f"root ::= {decimal_range_gbnf(lo, hi)}")
+    for tenths in range(10 * lo - 25, 10 * hi + 26):
+        text = f"{tenths / 10:.1f}"
+        assert bool(pattern.fullmatch(text)) == (10 * lo <= tenths <= 10 * hi), text
+        if tenths % 10 == 0:
+            assert bool(pattern.fullmatch(str(tenths // 10))) == (lo <= tenths // 10 <= hi), tenths
+    for text in ["2.25", "01", "+1", "1.", ".5", "1e1"]:
+        assert not pattern.fullmatch(text), text
+
+
+def call(**fields) -> str:
+    edit = {"tool": fields.pop("tool"), **fields, "reason": "asked"}
+    return json.dumps({"reply": "Done.", "edits": [edit]})
+
+
+@cache
+def generic_grammar() -> str:
+    return tool_calls_grammar(generic_tools(), max_edits=3, reply_chars=40, reason_chars=20)
+
+
+@pytest.mark.parametrize("text", [
+    call(tool="crop", aspect="1:1"), call(tool="crop", aspect="original"), call(tool="rotate", degrees=-90),
+    call(tool="straighten", angle=2.5), call(tool="straighten", angle=-45), call(tool="flip", horizontal=True),
+    call(tool="flip", horizontal=False, vertical=True), call(tool="white_balance", temperature=3200),
+    call(tool="white_balance", temperature=50000, tint=-150), call(tool="white_balance", tint=10),
+    call(tool="dehaze", value=40), call(tool="tone_curve", preset="matte"),
+    call(tool="noise_reduction", color=30), call(tool="colour_mixer", green_saturation=20, blue_luminance=-10),
+    call(tool="exposure", value=20),
+])
+def test_generic_grammar_takes_geometry_and_colour_calls(text):
+    assert accepts(generic_grammar(), text), text
+
+
+@pytest.mark.parametrize("text", [
+    call(tool="white_balance", temperature=1999), call(tool="white_balance", temperature=50001),
+    call(tool="white_balance", tint=151), call(tool="white_balance", tint="warm"),
+    call(tool="straighten", angle=45.5), call(tool="straighten", angle=2.25), call(tool="rotate", degrees=45),
+    call(tool="crop", aspect="7:5"), call(tool="crop"), call(tool="tone_curve", preset="sepia"),
+    call(tool="flip", horizontal=1), call(tool="dehaze", value=101), call(tool="dehaze", amount=10),
+    call(tool="noise_reduction", luminance=-1), call(tool="colour_mixer", blue_luminance=-10, green_saturation=20),
+    call(tool="crop", value=1),
+])
+def test_generic_grammar_refuses_out_of_range_and_unknown_arguments(text):
+    assert not accepts(generic_grammar(), text), text
+
+
+def test_arguments_are_checked():
+    with pytest.raises(ValueError, match="distinct"):
+        tool_calls_grammar([("crop", (Arg("aspect", "choice", choices=("1:1",)), Arg("aspect", "bool")))])
+    with pytest.raises(ValueError, match="unknown kind"):
+        tool_calls_grammar([("crop", (Arg("aspect", "choice"),))])
+
+
 def test_schemas_describe_the_same_shapes():
     answer = iea_answer_schema(SMALL)
     assert answer["properties"]["rotate"] == {"type": "integer", "minimum": -45, "maximum": 45}
@@ -154,6 +212,10 @@ def test_schemas_describe_the_same_shapes():
     assert calls["properties"]["edits"]["maxItems"] == 3
     variants = calls["properties"]["edits"]["items"]["oneOf"]
     assert [v["properties"]["tool"]["const"] for v in variants] == ["exposure", "rotate", "flip"]
+    wb = next(v for v in tool_calls_schema(generic_tools())["properties"]["edits"]["items"]["oneOf"]
+              if v["properties"]["tool"]["const"] == "white_balance")
+    assert wb["properties"]["temperature"] == {"type": "integer", "minimum": 2000, "maximum": 50000}
+    assert wb["required"] == ["tool", "reason"]
 
 
 # --- With llama.cpp and the real SmolLM2 model ---
@@ -163,6 +225,7 @@ def test_llama_cpp_parses_the_grammars(text_backend):
     text_backend.check_grammar(iea_answer_grammar(TOOLS))
     text_backend.check_grammar(iea_answer_grammar(TOOLS, ordered=False))
     text_backend.check_grammar(tool_calls_grammar(TOOLS))
+    text_backend.check_grammar(generic_grammar())
     with pytest.raises(ValueError, match="rejected the grammar"):
         text_backend.check_grammar('root ::= "a" missing-rule')
 

@@ -12,8 +12,7 @@ import pytest
 from PIL import Image
 
 from iea_desktop.agent.assistants import ModelAssistant
-from iea_desktop.agent.dialects.common import tool_table
-from iea_desktop.agent.dialects.generic import SYSTEM, GenericDialect
+from iea_desktop.agent.dialects.generic import GenericDialect, system_prompt
 from iea_desktop.agent.session import AssistantSession
 from iea_desktop.core.document import Document
 
@@ -73,7 +72,7 @@ def test_the_common_start_of_two_prompts_is_kept(handler, keys, expected):
 def isolated_smollm2(smollm2, llama_cpp_works):
     from iea_desktop.agent.backends.model_process import IsolatedBackend
 
-    backend = IsolatedBackend(smollm2, n_ctx=2048)
+    backend = IsolatedBackend(smollm2, n_ctx=4096)  # the app's default: the generic tool table leaves 2048 no room for a turn
     backend.load()
     yield backend
     backend.close()
@@ -91,7 +90,7 @@ def test_a_later_turn_reads_only_what_changed(doc, isolated_smollm2):
     messages, _ = dialect.build(session.context("a bit less"), backend)
     backend.complete(messages, max_tokens=4)
     later = backend.last_usage
-    system = backend.count_tokens([SYSTEM.format(tools=tool_table())])[0]
+    system = backend.count_tokens([system_prompt()])[0]
     assert first["evaluated_tokens"] == first["prompt_tokens"] > system  # nothing to keep yet
     assert later["prompt_tokens"] > first["prompt_tokens"]  # the conversation grew ...
     assert later["evaluated_tokens"] < first["evaluated_tokens"]  # ... yet less was read

@@ -1,7 +1,8 @@
 """GBNF grammars that force a model's answer into the tool-call shapes the app accepts.
 
-The caller passes the tools as ``[(name, min_int, max_int), ...]``; nothing here knows the
-op registry. The strings go to ``llama_cpp.LlamaGrammar.from_string``.
+The caller passes the tools as ``[(name, min_int, max_int), ...]`` (one integer ``value``) or,
+for tool calls, ``(name, (Arg, ...))`` (named arguments: integers, bounded decimals, choices,
+booleans); nothing here knows the op registry. The strings go to ``llama_cpp.LlamaGrammar.from_string``.
 
 Why hand-written GBNF rather than llama.cpp's JSON-schema converter: the converter ignores
 ``minimum``/``maximum`` (a model happily writes 2018 for a -100..100 slider), so integer
@@ -14,12 +15,16 @@ fails when llama.cpp builds its sampler (see ``LlamaCppBackend.check_grammar``).
 """
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "Arg",
     "Tool",
+    "decimal_range_gbnf",
     "int_range_gbnf",
     "iea_answer_grammar",
     "iea_answer_schema",
@@ -29,6 +34,39 @@ __all__ = [
 
 Tool = tuple[str, int, int]  # (name, min_int, max_int)
 
+
+@dataclass(frozen=True)
+class Arg:
+    """One named argument of a tool call. ``kind``: "int" (lo..hi), "decimal" (lo..hi, integer
+    bounds, at most one decimal place), "choice" (one of ``choices``: strings or integers) or
+    "bool". Arguments come in the order given; an optional one may be left out."""
+
+    name: str
+    kind: str
+    lo: int = 0
+    hi: int = 0
+    choices: tuple = ()
+    required: bool = True
+
+    def gbnf(self) -> str:
+        if self.kind == "int":
+            return int_range_gbnf(self.lo, self.hi)
+        if self.kind == "decimal":
+            return decimal_range_gbnf(self.lo, self.hi)
+        if self.kind == "bool":
+            return '("true" | "false")'
+        if self.kind == "choice" and self.choices:
+            return "(" + " | ".join(_literal(json.dumps(c)) for c in self.choices) + ")"
+        raise ValueError(f"argument {self.name!r}: unknown kind {self.kind!r} or no choices")
+
+
+CallTool = tuple[str, int, int] | tuple[str, Sequence[Arg]]
+
+
+def _literal(text: str) -> str:
+    """A GBNF string literal matching ``text`` exactly."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
 # JSON string content: any character but '"', '\' and control characters, or an escape.
@@ -36,6 +74,21 @@ _CHAR_RULE = r'char ::= [^"\\\x00-\x1F] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F]{4}
 # Whitespace between tokens: a space, or one line break and indentation (pretty-printed
 # JSON), never unbounded runs of blank lines.
 _WS_RULE = r'ws ::= (" " | "\n" [ \t]{0,12})?'
+
+
+def _check_calls(tools: Sequence[CallTool]) -> list[tuple[str, tuple[Arg, ...]]]:
+    """Tool-call tools as (name, args): a (name, lo, hi) tool takes one integer "value"."""
+    calls = [(t[0], (Arg("value", "int", int(t[1]), int(t[2])),)) if len(t) == 3 else (t[0], tuple(t[1]))
+             for t in tools]
+    _check_tools([(name, 0, 0) for name, _ in calls])
+    for name, args in calls:
+        names = [a.name for a in args]
+        if any(not _NAME.match(n) for n in names) or len(set(names)) < len(names) or \
+                {"tool", "reason"} & set(names):
+            raise ValueError(f"tool {name!r}: argument names must be distinct names other than tool and reason")
+        for arg in args:
+            arg.gbnf()  # checks the kind and range
+    return calls
 
 
 def _check_tools(tools: Sequence[Tool]) -> list[Tool]:
@@ -112,6 +165,24 @@ def int_range_gbnf(lo: int, hi: int) -> str:
     return alts[0] if len(alts) == 1 else "(" + " | ".join(alts) + ")"
 
 
+def decimal_range_gbnf(lo: int, hi: int) -> str:
+    """A GBNF expression for the numbers lo..hi (integer bounds) with at most one decimal place:
+    e.g. -45..45 takes "2", "-2.5" and "45.0" but not "45.5" or "2.25"."""
+    if lo > hi:
+        raise ValueError(f"empty range {lo}..{hi}")
+
+    def between(a: int, b: int) -> str:  # a .. b, 0 <= a <= b: a.0 .. (b-1).9, then b or b.0
+        whole = f'"{b}" (".0")?'
+        return f'({int_range_gbnf(a, b - 1)} ("." [0-9])? | {whole})' if a < b else whole
+
+    alts = []
+    if lo < 0:
+        alts.append('"-" ' + between(max(0, -hi), -lo))
+    if hi >= 0:
+        alts.append(between(max(0, lo), hi))
+    return alts[0] if len(alts) == 1 else "(" + " | ".join(alts) + ")"
+
+
 # --------------------------------------------------------------------------------------
 # Grammars
 
@@ -145,7 +216,7 @@ def iea_answer_grammar(tools: Sequence[Tool], *, ordered: bool = True) -> str:
 
 
 def tool_calls_grammar(
-    tools: Sequence[Tool],
+    tools: Sequence[CallTool],
     *,
     max_edits: int = 8,
     reply_chars: int = 300,
@@ -154,15 +225,18 @@ def tool_calls_grammar(
     """``{"reply": str, "edits": [{"tool": name, "value": int, "reason": str}, ...]}``.
 
     Keys come in that order (the reply streams first); ``value`` is restricted to the
-    chosen tool's range; at most ``max_edits`` edits and bounded string lengths.
+    chosen tool's range; at most ``max_edits`` edits and bounded string lengths. A tool given
+    with named arguments has them, in their order, in place of ``value``:
+    ``{"tool": "crop", "aspect": "1:1", "reason": ...}``.
     """
-    tools = _check_tools(tools)
+    calls = _check_calls(tools)
     if max_edits < 1:
         raise ValueError("max_edits must be at least 1")
-    pick = [
-        f'tv{i} ::= "\\"{name}\\"" ws "," ws "\\"value\\"" ws ":" ws {int_range_gbnf(lo, hi)}'
-        for i, (name, lo, hi) in enumerate(tools)
-    ]
+    pick = []
+    for i, (name, args) in enumerate(calls):
+        members = "".join(
+            f' (ws "," ws "\\"{a.name}\\"" ws ":" ws {a.gbnf()}){"" if a.required else "?"}' for a in args)
+        pick.append(f'tv{i} ::= "\\"{name}\\""{members}')
     edits = f'edit (ws "," ws edit){{0,{max_edits - 1}}}' if max_edits > 1 else "edit"
     return "\n".join(
         [
@@ -173,7 +247,7 @@ def tool_calls_grammar(
             f'edits ::= "[" ws ({edits} ws)? "]"',
             'edit ::= "{" ws "\\"tool\\"" ws ":" ws tool-value ws "," ws '
             '"\\"reason\\"" ws ":" ws reason ws "}"',
-            "tool-value ::= " + " | ".join(f"tv{i}" for i in range(len(tools))),
+            "tool-value ::= " + " | ".join(f"tv{i}" for i in range(len(calls))),
             *pick,
             _CHAR_RULE,
             _WS_RULE,
@@ -197,25 +271,31 @@ def iea_answer_schema(tools: Sequence[Tool]) -> dict[str, Any]:
 
 
 def tool_calls_schema(
-    tools: Sequence[Tool],
+    tools: Sequence[CallTool],
     *,
     max_edits: int = 8,
     reply_chars: int = 300,
     reason_chars: int = 160,
 ) -> dict[str, Any]:
-    tools = _check_tools(tools)
+    def schema(arg: Arg) -> dict[str, Any]:
+        if arg.kind == "choice":
+            return {"enum": list(arg.choices)}
+        if arg.kind == "bool":
+            return {"type": "boolean"}
+        return {"type": "integer" if arg.kind == "int" else "number", "minimum": arg.lo, "maximum": arg.hi}
+
     edit_variants = [
         {
             "type": "object",
             "properties": {
                 "tool": {"const": name},
-                "value": {"type": "integer", "minimum": lo, "maximum": hi},
+                **{arg.name: schema(arg) for arg in args},
                 "reason": {"type": "string", "maxLength": reason_chars},
             },
-            "required": ["tool", "value", "reason"],
+            "required": ["tool", *(arg.name for arg in args if arg.required), "reason"],
             "additionalProperties": False,
         }
-        for name, lo, hi in tools
+        for name, args in _check_calls(tools)
     ]
     return {
         "type": "object",

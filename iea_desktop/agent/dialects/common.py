@@ -11,6 +11,8 @@ from PIL import Image
 
 from ...core.finish import to_uint8
 from ...core.ops import IEA_TOOLS, REGISTRY
+from ..backends.grammar import Arg
+from ..plan import MODEL_OPS, model_args
 
 IEA_MAX_PIXELS = 262_144  # the largest images IEA saw in training
 DEFAULT_MAX_PIXELS = 448 * 448
@@ -31,6 +33,45 @@ def tool_table() -> str:
     for name in IEA_TOOLS:
         spec = REGISTRY[name]
         rows.append(f"| {name} | {spec.help} | -100..100: {spec.param('value').help} |")
+    return "\n".join(rows)
+
+
+def generic_tools() -> list[tuple[str, int, int] | tuple[str, tuple[Arg, ...]]]:
+    """The generic dialect's tools for its grammar: the 16 (one "value"), then MODEL_OPS with
+    their named arguments."""
+    return [*tool_ranges(), *((op, tuple(arg for arg, _ in model_args(op))) for op in MODEL_OPS)]
+
+
+def _arg_text(arg: Arg, help: str) -> str:
+    """'temperature 2000..50000: kelvin of the light to correct for' (a help's first clause only)."""
+    values = (f"one of {', '.join(str(c) for c in arg.choices)}" if arg.kind == "choice" else
+              "true or false" if arg.kind == "bool" else
+              f"{arg.lo}..{arg.hi}" + (" (tenths allowed)" if arg.kind == "decimal" else ""))
+    return f"{arg.name} {values}: {help.split(';')[0]}"
+
+
+def _grid_text(args: tuple[tuple[Arg, str], ...]) -> str | None:
+    """Arguments named <row>_<column> for every row and column (the colour mixer's 24), in one line."""
+    names = [arg.name.split("_", 1) for arg, _ in args]
+    rows, columns = list(dict.fromkeys(n[0] for n in names)), list(dict.fromkeys(n[-1] for n in names))
+    if len(names) < 4 or any(len(n) != 2 for n in names) or len(rows) * len(columns) != len(names):
+        return None
+    first = args[0][0]
+    return (f"<band>_<property> {first.lo}..{first.hi}, e.g. {first.name}; band: {', '.join(rows)}; "
+            f"property: {', '.join(columns)}")
+
+
+def generic_tool_table() -> str:
+    """The generic dialect's tool table: the 16 tools, then the other ops a model may use with
+    their arguments, generated from the registry (and plan.model_args)."""
+    rows = [tool_table().replace("| values |", "| arguments |", 1)]
+    for op in MODEL_OPS:
+        args = model_args(op)
+        if [arg.name for arg, _ in args] == ["value"]:
+            text = f"{args[0][0].lo}..{args[0][0].hi}: {args[0][1]}"  # as the 16 read
+        else:
+            text = _grid_text(args) or "; ".join(_arg_text(arg, help) for arg, help in args)
+        rows.append(f"| {op} | {REGISTRY[op].help} | {text} |")
     return "\n".join(rows)
 
 

@@ -10,7 +10,10 @@ backends/llama_cpp_backend.py). The conversation is trimmed to the model's conte
 turns whole, older ones a line each, the oldest dropped; the system prompt always stays.
 
 The answer is JSON, {"reply": ..., "edits": [{"tool", "value", "reason"}, ...]}, where each
-value is the new absolute value of that tool's assistant adjustment (0 removes it).
+value is the new absolute value of that tool's assistant adjustment (0 removes it). Besides the
+16 tools a model may crop to an aspect, turn, straighten, flip and use the colour and tone tools
+(plan.MODEL_OPS): those edits name their arguments instead of "value" ({"tool": "crop",
+"aspect": "1:1", ...}), and plan.validate_calls turns them into node params.
 """
 
 from __future__ import annotations
@@ -20,16 +23,16 @@ from collections.abc import Callable
 
 from ...core.graph import EditGraph
 from ..backends.grammar import tool_calls_grammar
-from ..plan import Plan, validate_edits
+from ..plan import Plan, validate_calls
 from ..session import graph_changes
 from .common import (
     DEFAULT_MAX_PIXELS,
     AnswerError,
     extract_json_object,
+    generic_tool_table,
+    generic_tools,
     png_for_model,
     side_by_side,
-    tool_ranges,
-    tool_table,
 )
 
 # Bounded so the longest answer the grammar allows (reply, 6 edits with short reasons) always fits.
@@ -45,16 +48,18 @@ CHARS_PER_TOKEN = 3  # a cautious estimate (English runs near 4) when the model 
 LINE_CHARS = 120  # an older turn, summarised in one line: its request and its edits (or reply), each at most
 
 SYSTEM = """You are the assistant of a photo editor. The person asks for changes to their photo in plain words; \
-you answer by setting adjustment sliders. Only these 16 sliders exist; you cannot remove objects, paint, or \
-change what the photo shows.
+you answer with the editor's tools. Only these tools exist; you cannot remove objects, paint, or change what the \
+photo shows.
 
 {tools}
 
-Answer with JSON only: {{"reply": "<one short sentence for the person>", "edits": [{{"tool": "<slider>", \
-"value": <new value from -100 to 100>, "reason": "<why, in a few words>"}}]}}. A value is the slider's new \
-absolute setting, not a change; 0 switches that adjustment off. Use small values (10-30) for gentle requests and \
-larger ones for strong requests. If the request is not about adjusting the photo, reply politely with no edits. \
-The conversation so far comes before the request: "a bit less" or "undo that" refers to your earlier edits."""
+Answer with JSON only: {{"reply": "<one short sentence for the person>", "edits": [{{"tool": "<tool>", \
+"value": <new value from -100 to 100>, "reason": "<why, in a few words>"}}]}}. A tool with named arguments takes \
+them instead of "value", e.g. {{"tool": "crop", "aspect": "1:1", "reason": "square"}} or {{"tool": "white_balance", \
+"temperature": 3200, "reason": "tungsten light"}}; one left out keeps its setting. A value is the tool's new absolute setting, not a change; 0 \
+switches that adjustment off. Use small values (10-30) for gentle requests and larger ones for strong requests. If \
+the request is not about adjusting the photo, reply politely with no edits. The conversation so far comes before \
+the request: "a bit less" or "undo that" refers to your earlier edits."""
 
 EARLIER = "\n\nEarlier in this conversation, oldest first:\n"
 
@@ -70,11 +75,15 @@ The person asks: {request}"""
 def describe_graph(nodes) -> str:
     parts = []
     for node in nodes:
-        if node.spec.iea_tool:
-            who = "yours" if node.provenance.origin == "assistant" else "set by the person"
-            state = "" if node.enabled else ", switched off"
-            parts.append(f"{node.op} {node.params['value']:+d} ({who}{state})")
+        who = "yours" if node.provenance.origin == "assistant" else "set by the person"
+        state = "" if node.enabled else ", switched off"
+        parts.append(f"{node.op} {node.summary()} ({who}{state})")
     return "; ".join(parts) or "none"
+
+
+def system_prompt() -> str:
+    """The fixed part of every prompt: the instructions and the tool table."""
+    return SYSTEM.format(tools=generic_tool_table())
 
 
 def streamed_reply(buffer: str) -> str:
@@ -173,7 +182,7 @@ class GenericDialect:
         last = REQUEST.format(manual=f"Since your last reply the person changed by hand: {manual}.\n" if manual else "",
                               stats=ctx.current_stats.to_text(), graph=describe_graph(ctx.nodes),
                               request=ctx.request if request is None else request)
-        system = SYSTEM.format(tools=tool_table())
+        system = system_prompt()
         count = token_counter(backend)
         fixed = sum(count([system, last])) + 2 * MESSAGE_TOKENS
         whole, lines = fit_conversation(conversation(ctx.chat), context_budget(backend) - fixed, count)
@@ -197,7 +206,7 @@ class GenericDialect:
                 shown[0] = len(reply)
 
         text = backend.complete(messages, image_png=image if backend.has_vision else None,
-                                grammar=tool_calls_grammar(tool_ranges(), max_edits=MAX_EDITS, reply_chars=REPLY_CHARS,
+                                grammar=tool_calls_grammar(generic_tools(), max_edits=MAX_EDITS, reply_chars=REPLY_CHARS,
                                                           reason_chars=REASON_CHARS),
                                 max_tokens=MAX_TOKENS, temperature=0.0, on_text=relay, cancel=cancel)
         if not text.strip():
@@ -209,14 +218,26 @@ class GenericDialect:
         raw_edits = data.get("edits", [])
         if not isinstance(raw_edits, list):
             raise AnswerError("the model's 'edits' is not a list")
-        proposed = [(e.get("tool"), e.get("value"), e.get("reason", "")) for e in raw_edits if isinstance(e, dict)]
-        edits, warnings = validate_edits(proposed)
+        proposed = [e for e in raw_edits if isinstance(e, dict)]
+
+        def current(op: str) -> dict | None:
+            node = ctx.assistant_node(op)
+            return dict(node.params) if node else None
+
+        def frame():
+            """The picture a crop applies to: the photo with every edit but my crop."""
+            crop = ctx.assistant_node("crop")
+            nodes = [n for n in ctx.nodes if n is not crop]
+            return ctx.render(nodes) if ctx.render else ctx.current
+
+        edits, geometry, warnings = validate_calls(proposed, current=current, frame=frame)
         reply = data.get("reply")
         if not isinstance(reply, str):
             reply = ""
         if len(proposed) < len(raw_edits):
             warnings.append("ignored edits that were not objects")
-        return Plan(reply=reply.strip() or ("Done." if edits else "No changes."), edits=edits, warnings=warnings)
+        return Plan(reply=reply.strip() or ("Done." if edits or geometry else "No changes."), edits=edits,
+                    geometry=geometry, warnings=warnings)
 
     def summarize(self, backend, ctx, on_text, cancel) -> str:
         """The person's editing preference in one sentence: the reply of a turn asked for it (the same
