@@ -35,7 +35,10 @@ from .common import (
     side_by_side,
 )
 
-# Bounded so the longest answer the grammar allows (reply, 6 edits with short reasons) always fits.
+# Bounded so that the longest answer of one-value tools (the reply and 6 edits with short reasons: 463 tokens
+# with SmolLM2's tokenizer) fits, and the named-argument tools (at most 550 for 6 white balance edits). Only
+# an answer naming most of the colour mixer's 24 arguments in several edits can run past it (6 such edits
+# take about 2,260 tokens): it is then cut off and refused as not valid JSON.
 MAX_TOKENS = 768
 MAX_EDITS = 6
 REASON_CHARS = 80
