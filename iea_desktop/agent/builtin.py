@@ -232,6 +232,7 @@ class _Turn:
         self.geometry: list[GeometryEdit] = []
         self.tools: dict[str, dict] = {}  # the tools beyond the 16: op -> the params my node of it should have
         self.tool_whys: dict[str, str] = {}  # op -> a sentence on what changed and why
+        self.tool_intents: list[Intent] = []  # "too blue": warmer, checked when the plan check runs
 
     # --- small helpers ------------------------------------------------------------------------
 
@@ -599,16 +600,12 @@ class _Turn:
         for name, value in changes.items():
             p = spec.param(name)
             params[name] = value if p.kind == "curve" else int(round(min(max(value, p.minimum), p.maximum)))
-        before = self.tool_params(op) if op in self.tools else self._tool_before(op)
         self.tools[op] = spec.validate(params)
-        old, new = new_tool_words(op, before), new_tool_words(op, self.tools[op])
+        new = new_tool_words(op, self.tools[op])
         node = self.ctx.assistant_node(op)
-        values = new if node is None or not node.enabled else f"{old} → {new.removeprefix(spec.label.lower() + ' ')}"
-        self.tool_whys[op] = f"{verb} ({values}) {why}".strip()
-
-    def _tool_before(self, op: str) -> dict:
-        node = self.ctx.assistant_node(op)
-        return dict(node.params) if node is not None else REGISTRY[op].validate({})
+        if node is not None and node.enabled:  # 'dehaze +30 → +22'
+            new = f"{new_tool_words(op, node.params)} → {new.removeprefix(spec.label.lower() + ' ')}"
+        self.tool_whys[op] = f"{verb} ({new}) {why}".strip()
 
     def apply_tool(self, wish: ToolWish) -> None:
         kind, sign, intensity = wish.kind, wish.sign, wish.intensity
@@ -644,6 +641,8 @@ class _Turn:
     def white_balance(self, wish: ToolWish) -> None:
         """The measured white ("the white balance is off"), or a step in kelvin towards warmer or
         cooler where the measured white does not lie that way ("too blue" on a photo it finds neutral)."""
+        if wish.sign:
+            self.tool_intents.append(Intent("warmth", wish.sign, wish.words))
         params = self.tool_params("white_balance")
         try:
             measured = wb.auto(self._white_balance_input(), resolve(self.ctx.document.camera))
@@ -934,7 +933,7 @@ class _Turn:
             return Plan(reply=" ".join(notes), warnings=self.warnings)
         return Plan(reply=" ".join(shaped + self.summary_sentences(edits) + notes), edits=edits,
                     warnings=self.warnings, asked_to_remove=set(self.asked), geometry=self.geometry,
-                    intents=self.checked_intents(edits), fixed_tools=set(self.fixed_tools()))
+                    intents=self.checked_intents(edits) + self.tool_intents, fixed_tools=set(self.fixed_tools()))
 
     def tool_edits(self) -> list[GeometryEdit]:
         """My nodes of the tools beyond the 16 that this turn adds, changes or removes (back at the

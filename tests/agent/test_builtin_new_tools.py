@@ -237,3 +237,14 @@ def test_brighter_and_less_noisy_still_comes_out_brighter(photos):
     nodes = _nodes(session.document)
     assert "noise_reduction" in nodes and nodes.get("exposure", {}).get("value", 0) > 0, result.reply
     assert measure(session.context("").current).median_luma > before + 0.015
+
+
+def test_too_blue_and_brighter_holds_both_directions(photos):
+    """With an IEA edit in the plan, the plan check runs and checks the warmth "too blue" asks for."""
+    session = AssistantSession(Document.open(photos["neutral"]), BuiltinAssistant())
+    before = session.context("").current_stats
+    result = session.run_turn("too blue and brighter")
+    after = session.context("").current_stats
+    assert "white_balance" in _nodes(session.document), result.reply
+    assert after.median_luma > before.median_luma + 0.015
+    assert after.warmth / after.mean_luma > before.warmth / before.mean_luma + 0.02
