@@ -3,7 +3,9 @@
 Deterministic and instant: ``builtin_parse`` reads the message into wishes ("more light",
 "the vintage look", "a bit less"), ``builtin_measure`` sizes them from the photo's statistics,
 and this module turns them into a ``Plan`` of absolute slider values for the assistant's own
-nodes, each with a one-line reason, plus a short reply. Follow-ups change the assistant's
+nodes, each with a one-line reason, plus a short reply. Where one of the tools beyond the 16 is
+the right tool (a colour cast, noise, haze, punch and detail, greens and skies, a matte curve),
+its node's params go in ``Plan.geometry`` (an op and its params). Follow-ups change the assistant's
 existing nodes (whose current values include any change the person made by hand since).
 """
 
@@ -19,7 +21,7 @@ from ..core.graph import EditGraph, Node
 from ..core.ops import IEA_TOOLS, REGISTRY
 from ..core.ops.tone_curve import PRESETS as CURVE_PRESETS
 from ..core.ops.white_balance import AS_SHOT, resolve
-from ..core.stats import centre_of_interest, haze_level, horizon_tilt, noise_level
+from ..core.stats import centre_of_interest, horizon_tilt
 from ..core.stats import measure as measure_stats
 from . import builtin_lexicon as lex
 from . import builtin_measure as measure
@@ -79,10 +81,7 @@ ASPECT_WORDS = {"1:1": "a square"}
 # their params (Plan.geometry: an op and its params, as for the geometry ops).
 MORE_TOOLS = ("white_balance", "noise_reduction", "dehaze", "clarity", "texture", "colour_mixer", "tone_curve")
 MATTE = "Matte (faded blacks)"
-# Magnitudes: noise reduction NOISE_AMOUNT[0] at NOISE_LEVELS[0] (levels of 255) up to [1] at [1];
-# dehaze likewise from the mean dark channel; the rest in slider units for one ordinary request.
-NOISE_LEVELS, NOISE_AMOUNT = (1.5, 7.5), (30.0, 60.0)
-HAZE_LEVELS, DEHAZE_AMOUNT = (0.2, 0.5), (30.0, 50.0)
+# One ordinary request, in slider units (noise reduction and dehaze are measured: builtin_measure.py).
 CLARITY_STEP, TEXTURE_STEP, SKIN_TEXTURE = 30, 20, -30
 GREENS = {"green_saturation": 25, "yellow_saturation": 10}
 SKY = {"blue_saturation": 25, "blue_luminance": -20, "aqua_saturation": 10}
@@ -99,12 +98,6 @@ def _label(tool: str) -> str:
 
 def _mired(kelvin: float) -> float:
     return 1e6 / kelvin
-
-
-def _between(x: float, xs: tuple[float, float], ys: tuple[float, float]) -> float:
-    """ys[0] at xs[0] or below, ys[1] at xs[1] or above, linear between."""
-    t = min(max((x - xs[0]) / (xs[1] - xs[0]), 0.0), 1.0)
-    return ys[0] + t * (ys[1] - ys[0])
 
 
 def new_tool_words(op: str, params: dict) -> str:
@@ -574,13 +567,10 @@ class _Turn:
         if self.value("grain") > 0:
             self.set("grain", 0, "because the grain I added reads as noise")
             return
-        level = noise_level(self.ctx.current)
-        amount = _between(level, NOISE_LEVELS, NOISE_AMOUNT) * min(max(intensity, 0.6), 1.5)
-        params = self.tool_params("noise_reduction")
-        amount = max(amount, params["luminance"] + 10)  # asked again: more than before
-        why = (f"because the photo is noisy (noise level {level:.1f} of 255)" if level >= NOISE_LEVELS[0] else
-               f"as you asked; the measured noise is low ({level:.1f} of 255), so a light setting")
-        self.set_tool("noise_reduction", {"luminance": amount, "color": amount}, why, "Reduced the noise")
+        need = measure.noise_reduction_need(self.ctx.current)
+        amount = need.delta * min(max(intensity, 0.6), 1.5)
+        amount = max(amount, self.tool_params("noise_reduction")["luminance"] + 10)  # asked again: more than before
+        self.set_tool("noise_reduction", {"luminance": amount, "color": amount}, need.why, "Reduced the noise")
 
     # --- the tools beyond the 16 -------------------------------------------------------------------
 
@@ -679,12 +669,10 @@ class _Turn:
         return self.ctx.render(before) if self.ctx.render is not None else self.ctx.current
 
     def dehaze(self, wish: Wish) -> None:
-        level = haze_level(self.ctx.current)
-        amount = _between(level, HAZE_LEVELS, DEHAZE_AMOUNT) * min(max(wish.intensity, 0.6), 1.5)
+        need = measure.dehaze_need(self.ctx.current)
+        amount = need.delta * min(max(wish.intensity, 0.6), 1.5)
         amount = max(amount, self.tool_params("dehaze")["value"] + 10)  # asked again: more than before
-        why = (f"because the photo looks hazy (haze level {level:.2f})" if level >= HAZE_LEVELS[0] else
-               f"as you asked ({_quote(wish.words)}); the measured haze is low ({level:.2f}), so a moderate setting")
-        self.set_tool("dehaze", {"value": amount}, why, "Cut through the haze")
+        self.set_tool("dehaze", {"value": amount}, need.why, "Cut through the haze")
 
     def _measured(self, tool: str, sign: int, wish: Wish) -> measure.Need | None:
         s, image = self.stats, self.ctx.current

@@ -19,7 +19,7 @@ from ..core.ops import brightness as brightness_op
 from ..core.ops import exposure as exposure_op
 from ..core.ops import shadows as shadows_op
 from ..core.ops import whites as whites_op
-from ..core.stats import ImageStats
+from ..core.stats import ImageStats, haze_level, noise_level
 
 # Median luminance a well-exposed everyday photo has; "auto" leaves medians inside the band alone.
 TARGET_MEDIAN = 0.46
@@ -260,6 +260,35 @@ def saturation_need(s: ImageStats, sign: int = 0) -> Need | None:
         return Need("saturation", _clamp(100.0 * (0.45 / ms - 1.0), -50.0, 0.0),
                     f"because the colours are very strong (saturation {ms:.2f})")
     return None
+
+
+# Noise reduction (luminance and colour alike) NOISE_AMOUNT[0] at a noise level of NOISE_LEVELS[0]
+# (deviation in levels of 255) up to NOISE_AMOUNT[1] at NOISE_LEVELS[1]; dehaze likewise from the
+# haze level (the mean dark channel: clear photos about 0.1, a thick veil 0.5).
+NOISE_LEVELS, NOISE_AMOUNT = (1.5, 7.5), (30.0, 60.0)
+HAZE_LEVELS, DEHAZE_AMOUNT = (0.2, 0.5), (30.0, 50.0)
+
+
+def _between(x: float, xs: tuple[float, float], ys: tuple[float, float]) -> float:
+    """ys[0] at xs[0] or below, ys[1] at xs[1] or above, linear between."""
+    t = min(max((x - xs[0]) / (xs[1] - xs[0]), 0.0), 1.0)
+    return ys[0] + t * (ys[1] - ys[0])
+
+
+def noise_reduction_need(image: np.ndarray) -> Need:
+    """For "too noisy": the noise reduction amount (its value, not a change) from the measured noise."""
+    level = noise_level(image)
+    why = (f"because the photo is noisy (noise level {level:.1f} of 255)" if level >= NOISE_LEVELS[0] else
+           f"as you asked; the measured noise is low ({level:.1f} of 255), so a light setting")
+    return Need("noise_reduction", _between(level, NOISE_LEVELS, NOISE_AMOUNT), why)
+
+
+def dehaze_need(image: np.ndarray) -> Need:
+    """For "hazy" / "washed out": the dehaze amount (its value, not a change) from the measured haze."""
+    level = haze_level(image)
+    why = (f"because the photo looks hazy (haze level {level:.2f})" if level >= HAZE_LEVELS[0] else
+           f"as you asked; the measured haze is low ({level:.2f}), so a moderate setting")
+    return Need("dehaze", _between(level, HAZE_LEVELS, DEHAZE_AMOUNT), why)
 
 
 def sharpness_need(s: ImageStats) -> Need | None:
