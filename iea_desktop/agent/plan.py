@@ -268,13 +268,18 @@ def validate_call(call: dict, *, current: Callable[[str], dict | None] = lambda 
 
 
 def validate_calls(calls: list[dict], *, current: Callable[[str], dict | None] = lambda op: None,
-                   frame: Callable[[], np.ndarray] | None = None) -> tuple[list[Edit], list[GeometryEdit], list[str]]:
-    """Validate a generic model's tool calls; a tool named twice keeps its last call."""
+                   frame: Callable[[list[GeometryEdit]], np.ndarray] | None = None
+                   ) -> tuple[list[Edit], list[GeometryEdit], list[str]]:
+    """Validate a generic model's tool calls; a tool named twice keeps its last call. ``frame(edits)``:
+    the picture a crop applies to, with these edits of the same answer made: a crop comes last in
+    the pipeline, so it is worked out after the answer's other edits (a quarter turn changes its frame)."""
     edits: dict[str, Edit] = {}
     others: dict[str, GeometryEdit] = {}
     warnings: list[str] = []
-    for call in calls:
-        result, notes = validate_call(call, current=current, frame=frame)
+    crop_last = sorted(calls, key=lambda call: call.get("tool") == "crop")
+    for call in crop_last:
+        result, notes = validate_call(
+            call, current=current, frame=None if frame is None else lambda: frame(list(others.values())))
         warnings += notes
         if isinstance(result, Edit):
             edits[result.tool] = result

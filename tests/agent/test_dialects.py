@@ -440,8 +440,9 @@ def test_a_models_geometry_and_colour_calls_become_nodes(doc):
     assert all(n.provenance.origin == "assistant" for n in nodes.values())
     crop = nodes["crop"].params
     assert crop["aspect"] == "1:1" and nodes["crop"].provenance.reason == "a square frame"
-    # the largest square of the 64 x 48 photo (the crop's frame: the photo with the graph's edits before this turn)
-    assert crop["bottom"] - crop["top"] == pytest.approx(1.0) and crop["right"] - crop["left"] == pytest.approx(0.75)
+    # the largest square of the frame the crop gets: the 64 x 48 photo turned (48 x 64) and straightened
+    assert crop["right"] - crop["left"] == pytest.approx(1.0) and crop["bottom"] - crop["top"] < 0.8
+    assert geometry_size(doc.graph.nodes, 64, 48)[0] == pytest.approx(geometry_size(doc.graph.nodes, 64, 48)[1], abs=1)
     assert nodes["rotate"].params == {"turns": 3}
     assert nodes["straighten"].params == {"angle": 2.5}
     assert nodes["flip"].params == {"horizontal": True, "vertical": False}
@@ -450,6 +451,14 @@ def test_a_models_geometry_and_colour_calls_become_nodes(doc):
     assert nodes["tone_curve"].params["rgb"] == generic_presets()["matte"]
     assert "white_balance temperature 3200 (yours)" in GenericDialect().build(session.context("more"), backend)[0][-1][
         "content"]
+
+
+def geometry_size(nodes, width: int, height: int) -> tuple[int, int]:
+    """The picture's size after the graph's geometry, from the ops' own size functions."""
+    for node in sorted((n for n in nodes if n.spec.stage == "geometry"), key=lambda n: n.spec.sort_key):
+        if node.spec.size is not None:
+            width, height = node.spec.size(node.params, width, height)
+    return width, height
 
 
 def generic_presets() -> dict:
@@ -502,6 +511,16 @@ def test_out_of_range_arguments_are_clamped_and_said(doc):
     for fragment in ("white_balance.temperature 90000 is out of range; used 50000", "straighten.angle -60 is out of range",
                      "dehaze 250 is out of range; used 100", "ignored noise_reduction.sharpness: not one of its"):
         assert any(fragment in w for w in result.warnings), (fragment, result.warnings)
+
+
+def test_a_crop_in_the_same_answer_as_a_quarter_turn_fits_the_turned_frame(doc):
+    session, _ = session_with(doc, GenericDialect(), calls({"tool": "crop", "aspect": "1:1"},
+                                                           {"tool": "rotate", "degrees": 90}))
+    session.run_turn("square, and turn it")
+    crop = {n.op: n for n in doc.graph.nodes}["crop"].params
+    # the photo is 48 x 64 once turned: the largest square is its whole width, 3/4 of its height
+    assert crop["right"] - crop["left"] == pytest.approx(1.0) and crop["bottom"] - crop["top"] == pytest.approx(0.75)
+    assert geometry_size(doc.graph.nodes, 64, 48) == (48, 48)
 
 
 def test_a_crop_is_centred_on_the_subject(tmp_path):

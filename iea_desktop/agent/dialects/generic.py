@@ -21,9 +21,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from ...core.graph import EditGraph
+from ...core.graph import EditGraph, make_node
 from ..backends.grammar import tool_calls_grammar
-from ..plan import Plan, validate_calls
+from ..plan import GeometryEdit, Plan, validate_calls
 from ..session import graph_changes
 from .common import (
     DEFAULT_MAX_PIXELS,
@@ -227,11 +227,16 @@ class GenericDialect:
             node = ctx.assistant_node(op)
             return dict(node.params) if node else None
 
-        def frame():
-            """The picture a crop applies to: the photo with every edit but my crop."""
-            crop = ctx.assistant_node("crop")
-            nodes = [n for n in ctx.nodes if n is not crop]
-            return ctx.render(nodes) if ctx.render else ctx.current
+        def frame(planned: list[GeometryEdit]):
+            """The picture a crop applies to: the photo with every edit but my crop and the answer's
+            other edits made."""
+            replaced = {"crop"} | {g.op for g in planned}
+            nodes = [n for n in ctx.nodes if not (n.provenance.origin == "assistant" and n.op in replaced)]
+            nodes += [make_node(g.op, g.params) for g in planned if g.params is not None]
+            if not ctx.render:
+                return ctx.current
+            geometry = sorted((n for n in nodes if n.spec.stage == "geometry"), key=lambda n: n.spec.sort_key)
+            return ctx.render(geometry + [n for n in nodes if n.spec.stage != "geometry"])
 
         edits, geometry, warnings = validate_calls(proposed, current=current, frame=frame)
         reply = data.get("reply")
