@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass
 import cv2
 import numpy as np
 
+from .ops.dehaze import dark_channel
+
 LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
 
 
@@ -104,8 +106,6 @@ def haze_level(image: np.ndarray) -> float:
     """The mean dark channel (He et al. 2009), 0..1: the darkest channel's minimum over a small
     window. Clear outdoor photos have dark pixels in nearly every patch (about 0.05-0.15); a veil
     of haze lifts them all (0.3 and more)."""
-    from .ops.dehaze import dark_channel
-
     rgb = np.clip(image, 0.0, 1.0).astype(np.float32)
     return float(dark_channel(rgb, HAZE_PATCH).mean())
 
