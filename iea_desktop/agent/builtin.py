@@ -21,7 +21,7 @@ from ..core.graph import EditGraph, Node
 from ..core.ops import IEA_TOOLS, REGISTRY
 from ..core.ops.tone_curve import PRESETS as CURVE_PRESETS
 from ..core.ops.white_balance import AS_SHOT, resolve
-from ..core.stats import centre_of_interest, horizon_tilt
+from ..core.stats import horizon_tilt
 from ..core.stats import measure as measure_stats
 from . import builtin_lexicon as lex
 from . import builtin_measure as measure
@@ -39,7 +39,7 @@ from .builtin_parse import (
     tool_words,
 )
 from .errors import Cancelled
-from .plan import Edit, GeometryEdit, Intent, Plan, validate_edit
+from .plan import Edit, GeometryEdit, Intent, Plan, aspect_crop, validate_edit
 from .session import TurnContext, describe_node
 
 # What a change does, in words: (going up, going down).
@@ -1018,17 +1018,8 @@ class _Turn:
             return
         frame_nodes = [n for n in self.ctx.nodes if n is not node]
         frame = self.ctx.render(frame_nodes) if self.ctx.render else self.ctx.current
-        height, width = frame.shape[:2]
-        a, b = (int(x) for x in aspect.split(":"))
-        ratio = a / b
-        w, h = (height * ratio / width, 1.0) if width / height > ratio else (1.0, width / ratio / height)
-        centre = centre_of_interest(frame)
-        cx, cy = centre or (0.5, 0.5)
-        left = min(max(cx - w / 2, 0.0), 1.0 - w)
-        top = min(max(cy - h / 2, 0.0), 1.0 - h)
-        params = {"left": round(left, 4), "top": round(top, 4), "right": round(left + w, 4),
-                  "bottom": round(top + h, 4), "aspect": aspect}
-        where = "centred on the subject" if centre else "centred (nothing in particular stands out)"
+        params, subject = aspect_crop(frame, aspect)
+        where = "centred on the subject" if subject else "centred (nothing in particular stands out)"
         self.geometry.append(GeometryEdit("crop", params,
                                           f"Cropped to {ASPECT_WORDS.get(aspect, aspect)} ({aspect}), {where}."))
 
