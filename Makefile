@@ -74,9 +74,11 @@ $(LLAMA_STAMP): | $(VENV)/bin/python
 run: check-run setup
 	$(VENV)/bin/iea-desktop $(SAMPLE)
 
-# Lint (ruff) and types (mypy; files and level in pyproject.toml) first: seconds, before minutes of tests.
+# Lint and format (ruff) and types (mypy; files and level in pyproject.toml) first: seconds, before
+# minutes of tests. `.venv/bin/ruff format iea_desktop` puts the code in the house style.
 test: check-test setup-test
 	$(PY) -m ruff check iea_desktop tests
+	$(PY) -m ruff format --check iea_desktop
 	$(PY) -m mypy
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 

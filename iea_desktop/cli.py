@@ -1,13 +1,13 @@
 """Command line: the same engine without a window.
 
-    iea-desktop [PHOTO]                       open the app (optionally on a photo)
-    iea-desktop render PHOTO -o OUT [...]     render edits to a file
-    iea-desktop edit PHOTO "TEXT" -o OUT [...] one assistant turn, then render
-    iea-desktop models list|download NAME     the model catalogue
-    iea-desktop doctor [--json]               what this installation has and whether it works
+iea-desktop [PHOTO]                       open the app (optionally on a photo)
+iea-desktop render PHOTO -o OUT [...]     render edits to a file
+iea-desktop edit PHOTO "TEXT" -o OUT [...] one assistant turn, then render
+iea-desktop models list|download NAME     the model catalogue
+iea-desktop doctor [--json]               what this installation has and whether it works
 
-    --verbose (before the command) also writes the log to stderr; the log file is in the
-    user data folder's logs/ (see iea_desktop.logs).
+--verbose (before the command) also writes the log to stderr; the log file is in the
+user data folder's logs/ (see iea_desktop.logs).
 """
 
 from __future__ import annotations
@@ -87,8 +87,12 @@ def _write(doc, args) -> tuple[Path, tuple[int, int]]:
     """Render and write the file, as the export dialog does (Document.export): the path written
     and the picture's size (width, height)."""
     decoding = getattr(args, "decoding", None)  # started early by main()
-    return doc.export(args.output, _export_options(args), source=decoding.result()[1] if decoding is not None else None,
-                      iea_exact=args.iea_exact)
+    return doc.export(
+        args.output,
+        _export_options(args),
+        source=decoding.result()[1] if decoding is not None else None,
+        iea_exact=args.iea_exact,
+    )
 
 
 def cmd_render(args) -> int:
@@ -113,8 +117,10 @@ def cmd_render(args) -> int:
         doc.apply(Compound(commands, text="Parameters from the command line"))
     target, (w, h) = _write(doc, args)
     if not args.quiet:
-        print(f"wrote {target} ({w} × {h}, {len(doc.graph.active_nodes())} active adjustments, "
-              f"{time.perf_counter() - started:.2f} s)")
+        print(
+            f"wrote {target} ({w} × {h}, {len(doc.graph.active_nodes())} active adjustments, "
+            f"{time.perf_counter() - started:.2f} s)"
+        )
     return 0
 
 
@@ -211,16 +217,32 @@ def _save_turn(doc, target: Path) -> None:
 def _write_trace(path: Path, doc, result, assistant) -> None:
     from .core.project import atomic_write_json
 
-    nodes = [{
-        "id": n.id, "op": n.op, "version": n.version, "params": n.params, "enabled": n.enabled,
-        "origin": n.provenance.origin, "reason": n.provenance.reason,
-    } for n in doc.graph.nodes]
-    atomic_write_json(path, {
-        "reply": result.reply, "nodes": nodes, "changed": result.node_ids, "warnings": result.warnings,
-        "model": assistant.name, "device": assistant.device_label, "seconds": round(result.seconds, 4),
-        "vision": bool(getattr(assistant, "has_vision", False)),
-        "error": result.error,
-    })
+    nodes = [
+        {
+            "id": n.id,
+            "op": n.op,
+            "version": n.version,
+            "params": n.params,
+            "enabled": n.enabled,
+            "origin": n.provenance.origin,
+            "reason": n.provenance.reason,
+        }
+        for n in doc.graph.nodes
+    ]
+    atomic_write_json(
+        path,
+        {
+            "reply": result.reply,
+            "nodes": nodes,
+            "changed": result.node_ids,
+            "warnings": result.warnings,
+            "model": assistant.name,
+            "device": assistant.device_label,
+            "seconds": round(result.seconds, 4),
+            "vision": bool(getattr(assistant, "has_vision", False)),
+            "error": result.error,
+        },
+    )
 
 
 def cmd_models(args) -> int:
@@ -244,7 +266,9 @@ def cmd_models(args) -> int:
                 have = "not installed"
             fits = {True: "fits memory", False: "too big for memory", None: ""}[models.fits_memory(entry)]
             size = models.human_size(sum(f["size"] for f in files))
-            print(f"  {entry['name']:16} {size:>7}  {entry['dialect']:7}  {have:17}  {fits:18}  {entry['title']}: {entry['use']}")
+            print(
+                f"  {entry['name']:16} {size:>7}  {entry['dialect']:7}  {have:17}  {fits:18}  {entry['title']}: {entry['use']}"
+            )
         print(f"Model folders: {', '.join(str(d) for d in models.model_dirs())}")
         return 0
     if not args.name:
@@ -296,8 +320,12 @@ def build_parser() -> argparse.ArgumentParser:
     limit_note = PIXEL_LIMIT_NOTE.format(limit=DEFAULT_MAX_PIXELS / 1e6, variable=MAX_PIXELS_VARIABLE)
     parser = argparse.ArgumentParser(prog="iea-desktop", description="Photo editor with a local assistant.")
     parser.add_argument("--version", action="version", version=f"iea-desktop {__version__}")
-    parser.add_argument("--verbose", dest="log_verbose", action="store_true",
-                        help="also write the log to stderr (give it before the command)")
+    parser.add_argument(
+        "--verbose",
+        dest="log_verbose",
+        action="store_true",
+        help="also write the log to stderr (give it before the command)",
+    )
     sub = parser.add_subparsers(dest="command")
 
     render = sub.add_parser("render", help="render a photo with edits to a file", epilog=limit_note)
@@ -305,7 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("-o", "--output", required=True, help="output file (.jpg, .png, .tif, .webp)")
     render.add_argument("--params", help='JSON object of tool values, e.g. {"exposure": 20}, or a file holding one')
     render.add_argument("--project", help="render a saved project file")
-    render.add_argument("--iea-exact", action="store_true", help="the 16 tools with IEA reference semantics and 8-bit quantisation")
+    render.add_argument(
+        "--iea-exact", action="store_true", help="the 16 tools with IEA reference semantics and 8-bit quantisation"
+    )
     render.add_argument("--max-size", type=int, help="downscale so the long edge is at most N pixels")
     render.add_argument("--quality", type=int, default=92, help="JPEG/WebP quality (1-100)")
     render.add_argument("--bit-depth", type=int, choices=(8, 16), default=8, help="16 for 16-bit TIFF")
@@ -345,8 +375,13 @@ def _start_logging(verbose: bool, argv: list[str]):
     path = logs.setup_logging(verbose)
     logs.install_excepthook()
     log = logging.getLogger("iea_desktop.cli")
-    log.info("iea-desktop %s (Python %s, %s) started: %s", __version__, sys.version.split()[0],
-             "bundled" if getattr(sys, "frozen", False) else "from source", argv)
+    log.info(
+        "iea-desktop %s (Python %s, %s) started: %s",
+        __version__,
+        sys.version.split()[0],
+        "bundled" if getattr(sys, "frozen", False) else "from source",
+        argv,
+    )
     log.debug("log file: %s", path or "none (the logs folder is not writable)")
     return log
 
@@ -427,8 +462,11 @@ def main(argv: list[str] | None = None) -> int:
                 args.decoding = image_io.load_in_background(args.photo, keep_8bit=True)
                 stack.callback(concurrent.futures.wait, [args.decoding])
         else:
-            gui = argparse.ArgumentParser(prog="iea-desktop", description="Photo editor with a local assistant. "
-                                          f"Commands: {', '.join(COMMANDS)} (iea-desktop COMMAND --help).")
+            gui = argparse.ArgumentParser(
+                prog="iea-desktop",
+                description="Photo editor with a local assistant. "
+                f"Commands: {', '.join(COMMANDS)} (iea-desktop COMMAND --help).",
+            )
             gui.add_argument("--version", action="version", version=f"iea-desktop {__version__}")
             gui.add_argument("--verbose", dest="log_verbose", action="store_true", help="also write the log to stderr")
             gui.add_argument("photo", nargs="?", help="photo to open")
@@ -454,8 +492,16 @@ def _run(args, log) -> int:
 
     try:
         return args.func(args)
-    except (CliError, ImageLoadError, ProjectError, OpError, ExportError, ModelFileError, InputError,
-            WriteError) as error:
+    except (
+        CliError,
+        ImageLoadError,
+        ProjectError,
+        OpError,
+        ExportError,
+        ModelFileError,
+        InputError,
+        WriteError,
+    ) as error:
         return fail(f"error: {error}")
     except KeyboardInterrupt:
         return 130

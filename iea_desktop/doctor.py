@@ -33,6 +33,7 @@ def _error_text(error: BaseException) -> str:
 
 # --- folders --------------------------------------------------------------------------------
 
+
 def _try_write(folder: Path) -> str | None:
     """Create and remove a temporary file in ``folder``; the reason it failed, or None."""
     try:
@@ -63,8 +64,9 @@ def folder_state(path: Path) -> dict:
         return state
     reason = _try_write(ancestor)
     state["writable"] = reason is None
-    state["note"] = (f"cannot be created in {ancestor}: {reason}" if reason
-                     else "does not exist yet; will be created when needed")
+    state["note"] = (
+        f"cannot be created in {ancestor}: {reason}" if reason else "does not exist yet; will be created when needed"
+    )
     return state
 
 
@@ -82,6 +84,7 @@ def _folders() -> dict:
 
 
 # --- libraries ------------------------------------------------------------------------------
+
 
 def _distribution_version(name: str) -> str | None:
     try:
@@ -102,7 +105,9 @@ def _libraries() -> dict:
         "opencv": lambda: __import__("cv2").__version__,
         "pillow": lambda: __import__("PIL").__version__,
         "simplejpeg": lambda: __import__("simplejpeg").__version__,
-        "rawpy": lambda: (lambda r: f"{r.__version__} (LibRaw {'.'.join(map(str, r.libraw_version))})")(__import__("rawpy")),
+        "rawpy": lambda: (lambda r: f"{r.__version__} (LibRaw {'.'.join(map(str, r.libraw_version))})")(
+            __import__("rawpy")
+        ),
         "tifffile": lambda: __import__("tifffile").__version__,
         "gguf": lambda: (__import__("gguf"), _distribution_version("gguf") or "installed")[1],
     }
@@ -122,10 +127,17 @@ def _pixel_kernel() -> dict:
     compiled = kernel.compiled is not None and kernel.active is kernel.compiled
     problems = []
     if kernel.compiled is None and kernel.why != kernel.FORCED:
-        problems.append(f"{kernel.why}: the app runs the slower numpy path (`make setup`, or "
-                        "`pip install -e .`, with a C compiler builds it)")
-    return {"compiled": compiled, "simd": kernel.simd() if compiled else None, "why": kernel.why,
-            "summary": kernel.describe(), "problems": problems}
+        problems.append(
+            f"{kernel.why}: the app runs the slower numpy path (`make setup`, or "
+            "`pip install -e .`, with a C compiler builds it)"
+        )
+    return {
+        "compiled": compiled,
+        "simd": kernel.simd() if compiled else None,
+        "why": kernel.why,
+        "summary": kernel.describe(),
+        "problems": problems,
+    }
 
 
 def _qt() -> dict:
@@ -134,8 +146,11 @@ def _qt() -> dict:
 
         return {"available": True, **qt_info()}
     except Exception as error:
-        return {"available": False, "error": _error_text(error),
-                "problems": [f"Qt (PySide6) cannot be used: {_error_text(error)}"]}
+        return {
+            "available": False,
+            "error": _error_text(error),
+            "problems": [f"Qt (PySide6) cannot be used: {_error_text(error)}"],
+        }
 
 
 def _gpu_hint() -> str:
@@ -144,8 +159,9 @@ def _gpu_hint() -> str:
         if platform.machine() == "arm64":
             return "Apple Silicon: rebuild llama-cpp-python with Metal (make gpu-metal)"
         try:
-            translated = subprocess.run(["sysctl", "-n", "sysctl.proc_translated"], capture_output=True,
-                                        text=True, timeout=5).stdout.strip()
+            translated = subprocess.run(
+                ["sysctl", "-n", "sysctl.proc_translated"], capture_output=True, text=True, timeout=5
+            ).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             translated = ""
         if translated == "1":
@@ -160,9 +176,15 @@ def _llama_cpp() -> dict:
     try:
         import llama_cpp
     except Exception as error:
-        return {"available": False, "error": _error_text(error), "version": None, "gpu_offload": False,
-                "gpu_backend": "", "system_info": "",
-                "problems": [f"llama.cpp cannot be loaded ({_error_text(error)}): only the built-in assistant works"]}
+        return {
+            "available": False,
+            "error": _error_text(error),
+            "version": None,
+            "gpu_offload": False,
+            "gpu_backend": "",
+            "system_info": "",
+            "problems": [f"llama.cpp cannot be loaded ({_error_text(error)}): only the built-in assistant works"],
+        }
     from .agent.backends.llama_cpp_backend import gpu_backend_name
 
     gpu = bool(llama_cpp.llama_supports_gpu_offload())
@@ -188,29 +210,46 @@ def _prerequisites(frozen: bool) -> dict:
 
     headless = os.environ.get("QT_QPA_PLATFORM", "") in ("offscreen", "minimal")
     missing = prereqs.check("test" if headless else "run", build=not frozen)
-    return {"missing": [{"what": m.what, "package": m.package} for m in missing],
-            "install": prereqs.install_hint(missing) if missing else "",
-            "problems": [m.what + (f" (package {m.package})" if m.package else "") for m in missing]}
+    return {
+        "missing": [{"what": m.what, "package": m.package} for m in missing],
+        "install": prereqs.install_hint(missing) if missing else "",
+        "problems": [m.what + (f" (package {m.package})" if m.package else "") for m in missing],
+    }
 
 
 # --- models ---------------------------------------------------------------------------------
 
+
 def _models() -> dict:
     from .agent import models
 
-    report: dict = {"folders": [str(d) for d in models.model_dirs()], "catalog_file": str(models.CATALOG),
-                    "installed": [], "catalogue": [], "missing": [], "problems": []}
+    report: dict = {
+        "folders": [str(d) for d in models.model_dirs()],
+        "catalog_file": str(models.CATALOG),
+        "installed": [],
+        "catalogue": [],
+        "missing": [],
+        "problems": [],
+    }
     try:
         installed = models.list_installed_models()
     except OSError as error:
         installed = []
         report["problems"].append(f"model folders cannot be read: {_error_text(error)}")
     for m in installed:
-        report["installed"].append({
-            "name": m.name, "file": m.path.name, "path": str(m.path), "size_bytes": m.size_bytes,
-            "dialect": m.dialect, "catalog_name": m.catalog_name, "vision": m.has_vision,
-            "mmproj": str(m.mmproj_path) if m.mmproj_path else None, "problem": m.problem,
-        })
+        report["installed"].append(
+            {
+                "name": m.name,
+                "file": m.path.name,
+                "path": str(m.path),
+                "size_bytes": m.size_bytes,
+                "dialect": m.dialect,
+                "catalog_name": m.catalog_name,
+                "vision": m.has_vision,
+                "mmproj": str(m.mmproj_path) if m.mmproj_path else None,
+                "problem": m.problem,
+            }
+        )
         if m.problem:
             report["problems"].append(f"model {m.path} cannot be used: {m.problem}")
     catalog = models.load_catalog()
@@ -221,19 +260,26 @@ def _models() -> dict:
     for entry in catalog:
         model_file, mmproj_file = entry["files"]["model"]["name"], entry["files"]["mmproj"]["name"]
         have = model_file in files
-        report["catalogue"].append({
-            "name": entry["name"], "title": entry.get("title", ""), "dialect": entry.get("dialect", ""),
-            "size_mb": entry["files"]["model"]["size_mb"] + entry["files"]["mmproj"]["size_mb"],
-            "model_file": model_file, "mmproj_file": mmproj_file,
-            "installed": have, "mmproj_installed": mmproj_file in mmprojs,
-            "downloadable": all(entry["files"][r].get("url") for r in ("model", "mmproj")),
-        })
+        report["catalogue"].append(
+            {
+                "name": entry["name"],
+                "title": entry.get("title", ""),
+                "dialect": entry.get("dialect", ""),
+                "size_mb": entry["files"]["model"]["size_mb"] + entry["files"]["mmproj"]["size_mb"],
+                "model_file": model_file,
+                "mmproj_file": mmproj_file,
+                "installed": have,
+                "mmproj_installed": mmproj_file in mmprojs,
+                "downloadable": all(entry["files"][r].get("url") for r in ("model", "mmproj")),
+            }
+        )
         if not have:
             report["missing"].append(entry["name"])
     return report
 
 
 # --- the report -----------------------------------------------------------------------------
+
 
 def collect() -> dict:
     """Everything ``doctor`` reports, as JSON-ready values."""
@@ -258,7 +304,13 @@ def collect() -> dict:
         "models": _models(),
         "folders": _folders(),
     }
-    problems = report["prerequisites"]["problems"] + report["pixel_kernel"]["problems"] + list(report["qt"].get("problems", [])) + report["llama_cpp"]["problems"] + report["models"]["problems"]
+    problems = (
+        report["prerequisites"]["problems"]
+        + report["pixel_kernel"]["problems"]
+        + list(report["qt"].get("problems", []))
+        + report["llama_cpp"]["problems"]
+        + report["models"]["problems"]
+    )
     for name, state in report["folders"].items():
         if not state["writable"]:
             problems.append(f"the {name} folder {state['path']} {state['note'] or 'is not writable'}")
@@ -306,7 +358,9 @@ def format_text(report: dict) -> str:
     if llama["available"]:
         add(f"llama.cpp    llama-cpp-python {llama['version']} ({llama['library_dir']})")
         if llama["gpu_offload"]:
-            add(f"GPU offload  yes ({llama['gpu_backend'] or 'unknown backend'}): models load with all layers on the GPU")
+            add(
+                f"GPU offload  yes ({llama['gpu_backend'] or 'unknown backend'}): models load with all layers on the GPU"
+            )
         else:
             add(f"GPU offload  no: a CPU-only build, models run on the CPU (see {README_GPU})")
             if llama.get("hint"):

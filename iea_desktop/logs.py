@@ -103,8 +103,11 @@ class _FileHandler(logging.handlers.RotatingFileHandler):
         """A full disk or a vanished folder: stop writing the file instead of printing a traceback."""
         self.failed = True
         error = sys.exc_info()[1]
-        logging.getLogger(LOGGER_NAME).debug("the log file %s cannot be written (%s); logging to it stopped",
-                                             self.baseFilename, getattr(error, "strerror", None) or error)
+        logging.getLogger(LOGGER_NAME).debug(
+            "the log file %s cannot be written (%s); logging to it stopped",
+            self.baseFilename,
+            getattr(error, "strerror", None) or error,
+        )
 
     def close(self) -> None:
         if self.crash_file is not None:
@@ -179,8 +182,9 @@ def install_excepthook() -> None:
 
     def hook(kind, value, traceback) -> None:
         if not issubclass(kind, KeyboardInterrupt):
-            logging.getLogger(LOGGER_NAME).critical("uncaught exception", exc_info=(kind, value, traceback),
-                                                    extra=FILE_ONLY)
+            logging.getLogger(LOGGER_NAME).critical(
+                "uncaught exception", exc_info=(kind, value, traceback), extra=FILE_ONLY
+            )
         previous(kind, value, traceback)
 
     setattr(hook, _MARK, True)

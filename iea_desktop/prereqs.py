@@ -94,8 +94,9 @@ def _has_compiler(names: tuple[str, ...]) -> bool:
     return any(shutil.which(name) for name in names)
 
 
-def check(purpose: str, python_version: tuple[int, ...] = tuple(sys.version_info[:3]),
-          build: bool = True) -> list[Missing]:
+def check(
+    purpose: str, python_version: tuple[int, ...] = tuple(sys.version_info[:3]), build: bool = True
+) -> list[Missing]:
     """What this machine lacks for ``purpose`` ("run": the app in a window; "test": the test suite).
 
     ``build=False`` leaves out what only setting up from source needs (compilers, headers, venv):
@@ -160,10 +161,16 @@ def main(argv: list[str]) -> int:
     if missing:
         print(report(purpose, missing), file=sys.stderr)
         return 1
-    if purpose == "run" and sys.platform.startswith("linux") and not (
-            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        print("make run: no desktop session here (neither DISPLAY nor WAYLAND_DISPLAY is set); the app "
-              "needs one to open its window. `make test` runs without one.", file=sys.stderr)
+    if (
+        purpose == "run"
+        and sys.platform.startswith("linux")
+        and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    ):
+        print(
+            "make run: no desktop session here (neither DISPLAY nor WAYLAND_DISPLAY is set); the app "
+            "needs one to open its window. `make test` runs without one.",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -42,9 +42,11 @@ def builtin_assistant():
     return BuiltinAssistant()
 
 
-LLAMA_MISSING = ("llama.cpp support is not installed, so GGUF models cannot be used; the built-in assistant "
-                 "still works. Install it with `make setup`, or CMAKE_ARGS=\"-DGGML_NATIVE=OFF\" pip install "
-                 "'iea-desktop[llama]' (README, Quick start)")
+LLAMA_MISSING = (
+    "llama.cpp support is not installed, so GGUF models cannot be used; the built-in assistant "
+    'still works. Install it with `make setup`, or CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install '
+    "'iea-desktop[llama]' (README, Quick start)"
+)
 
 
 def llama_cpp_installed() -> bool:
@@ -55,9 +57,14 @@ def llama_cpp_installed() -> bool:
         return False
 
 
-def load_model_assistant(model_path: str | Path, mmproj_path: str | Path | None = None,
-                         progress: Callable[[float, str], None] | None = None, dialect: str | None = None,
-                         n_threads: int | None = None, auto_mmproj: bool = True) -> ModelAssistant:
+def load_model_assistant(
+    model_path: str | Path,
+    mmproj_path: str | Path | None = None,
+    progress: Callable[[float, str], None] | None = None,
+    dialect: str | None = None,
+    n_threads: int | None = None,
+    auto_mmproj: bool = True,
+) -> ModelAssistant:
     """Load a GGUF (and its mmproj, given or found next to it). Raises ModelFileError with a clear message.
 
     llama.cpp runs in a child process (backends/model_process.py): a model that crashes ends

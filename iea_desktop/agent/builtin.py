@@ -62,18 +62,43 @@ VERBS = {
     "sharpness": ("Sharpened", "Softened"),
 }
 NOUN_WORDS = {  # how to name what a noun covers, in replies
-    "light": "brightness", "color": "colours", "warmth": "warmth", "tint": "tint", "contrast": "contrast",
-    "clarity": "depth", "shadows": "shadows", "highlights": "highlights", "whites": "whites", "blacks": "blacks",
-    "fade": "fade", "grain": "grain", "vignette": "vignette", "sharpness": "sharpness", "noise": "noise",
-    "saturation": "saturation", "vibrance": "vibrance", "tone": "tones",
+    "light": "brightness",
+    "color": "colours",
+    "warmth": "warmth",
+    "tint": "tint",
+    "contrast": "contrast",
+    "clarity": "depth",
+    "shadows": "shadows",
+    "highlights": "highlights",
+    "whites": "whites",
+    "blacks": "blacks",
+    "fade": "fade",
+    "grain": "grain",
+    "vignette": "vignette",
+    "sharpness": "sharpness",
+    "noise": "noise",
+    "saturation": "saturation",
+    "vibrance": "vibrance",
+    "tone": "tones",
 }
-CAPABILITIES = ("I can adjust brightness, contrast, colour, warmth, shadows, highlights, sharpness, grain, "
-                "vignette and fade, correct the white balance, reduce noise and haze, add punch and detail, enrich "
-                "the greens or the sky, or apply a look (vintage, black and white, golden hour, moody, dreamy, "
-                "cinematic, film, matte ...).")
+CAPABILITIES = (
+    "I can adjust brightness, contrast, colour, warmth, shadows, highlights, sharpness, grain, "
+    "vignette and fade, correct the white balance, reduce noise and haze, add punch and detail, enrich "
+    "the greens or the sky, or apply a look (vintage, black and white, golden hour, moody, dreamy, "
+    "cinematic, film, matte ...)."
+)
 # What the plan check measures for a wish of each axis (plan_check.py).
-AXIS_MEASURE = {"light": "light", "brightness": "light", "warmth": "warmth", "color": "colour", "saturation": "colour",
-                "vibrance": "colour", "vivid": "colour", "pop": "colour", "contrast": "contrast"}
+AXIS_MEASURE = {
+    "light": "light",
+    "brightness": "light",
+    "warmth": "warmth",
+    "color": "colour",
+    "saturation": "colour",
+    "vibrance": "colour",
+    "vivid": "colour",
+    "pop": "colour",
+    "contrast": "contrast",
+}
 COLOUR_TOOLS = {"saturation", "vibrance", "temperature", "tint"}
 ALL_COLOUR = re.compile(r"\b(?:all|completely|entirely|fully|totally|every|strip|whole)\b")
 ASPECT_WORDS = {"1:1": "a square"}
@@ -85,8 +110,13 @@ MATTE = "Matte (faded blacks)"
 CLARITY_STEP, TEXTURE_STEP, SKIN_TEXTURE = 30, 20, -30
 GREENS = {"green_saturation": 25, "yellow_saturation": 10}
 SKY = {"blue_saturation": 25, "blue_luminance": -20, "aqua_saturation": 10}
-TOOLS_OF = {"matte": ("tone_curve",), "detail": ("clarity", "texture"), "greens": ("colour_mixer",),
-            "sky": ("colour_mixer",), "skin": ("texture",)}  # what "remove the ..." takes away
+TOOLS_OF = {
+    "matte": ("tone_curve",),
+    "detail": ("clarity", "texture"),
+    "greens": ("colour_mixer",),
+    "sky": ("colour_mixer",),
+    "skin": ("texture",),
+}  # what "remove the ..." takes away
 WB_STEP = 20.0  # mired: one "too blue" / "too orange" step when the measured white does not go that way
 WB_SAME = 4.0  # mired: the measured white this close to the current one is already there
 LEVEL_WITHIN = 0.5  # degrees: a measured tilt this small is left alone (the measurement is not finer)
@@ -107,8 +137,9 @@ def new_tool_words(op: str, params: dict) -> str:
     if op == "white_balance":
         return f"white balance {params['temperature']} K, tint {params['tint']:+d}"
     if op == "tone_curve":
-        name = next((k for k, v in CURVE_PRESETS.items() if [list(p) for p in v] == [list(p) for p in params["rgb"]]),
-                    None)
+        name = next(
+            (k for k, v in CURVE_PRESETS.items() if [list(p) for p in v] == [list(p) for p in params["rgb"]]), None
+        )
         return f"tone curve {name.lower()}" if name else "tone curve " + spec.param("rgb").text(params["rgb"])
     changed = [p for p in spec.params if params[p.name] != p.default]
     if changed == [spec.params[0]] and len(spec.params) == 1:
@@ -170,8 +201,9 @@ class BuiltinAssistant:
     def device_label(self) -> str:
         return "built-in, no model"
 
-    def plan(self, ctx: TurnContext, on_text: Callable[[str], None] | None = None,
-             cancel: threading.Event | None = None) -> Plan:
+    def plan(
+        self, ctx: TurnContext, on_text: Callable[[str], None] | None = None, cancel: threading.Event | None = None
+    ) -> Plan:
         if cancel is not None and cancel.is_set():
             raise Cancelled()
         plan = _Turn(ctx, parse(ctx.request)).plan()
@@ -179,8 +211,9 @@ class BuiltinAssistant:
             on_text(plan.reply)
         return plan
 
-    def summarize(self, ctx: TurnContext, on_text: Callable[[str], None] | None = None,
-                  cancel: threading.Event | None = None) -> str:
+    def summarize(
+        self, ctx: TurnContext, on_text: Callable[[str], None] | None = None, cancel: threading.Event | None = None
+    ) -> str:
         if cancel is not None and cancel.is_set():
             raise Cancelled()
         text = summarize_graph(ctx.nodes)
@@ -190,6 +223,7 @@ class BuiltinAssistant:
 
 
 # --- one turn -------------------------------------------------------------------------------------
+
 
 class _Turn:
     def __init__(self, ctx: TurnContext, req: Request):
@@ -312,8 +346,7 @@ class _Turn:
                 return Plan(reply="There is nothing to reset: the photo has no adjustments.")
             count = len(ctx.nodes)
             what = "the only adjustment" if count == 1 else f"all {count} adjustments"
-            return Plan(reply=f"Back to the original photo: removed {what}. "
-                              "Edit ▸ Undo brings them back.", reset="all")
+            return Plan(reply=f"Back to the original photo: removed {what}. Edit ▸ Undo brings them back.", reset="all")
         if command == "reset_assistant":
             if not mine:
                 return Plan(reply="I haven't made any changes, so there is nothing of mine to remove.")
@@ -327,62 +360,78 @@ class _Turn:
         if command == "style":
             return Plan(reply=summarize_graph(ctx.nodes))
         if command == "help":
-            return Plan(reply=f"{CAPABILITIES} Try: {', '.join(lex.EXAMPLES)}. I can also undo my last change, "
-                              "make it “a bit less” or “more”, and tell you what I changed.")
+            return Plan(
+                reply=f"{CAPABILITIES} Try: {', '.join(lex.EXAMPLES)}. I can also undo my last change, "
+                "make it “a bit less” or “more”, and tell you what I changed."
+            )
         if command == "thanks":
             return Plan(reply="Glad you like it! Tell me if you'd like anything else changed.")
         if command == "greeting":
-            return Plan(reply=f"Hi! Tell me how you'd like the photo to look, for example {lex.EXAMPLES[0]}, "
-                              f"{lex.EXAMPLES[1]} or {lex.EXAMPLES[3]}.")
+            return Plan(
+                reply=f"Hi! Tell me how you'd like the photo to look, for example {lex.EXAMPLES[0]}, "
+                f"{lex.EXAMPLES[1]} or {lex.EXAMPLES[3]}."
+            )
         if command == "assess":
             return Plan(reply=self.assessment())
         return Plan(reply=self.not_understood())
 
     def undo(self) -> Plan:
-        """"undo", "undo the last two", "go back to before the vignette" (the session undoes them)."""
+        """ "undo", "undo the last two", "go back to before the vignette" (the session undoes them)."""
         req, turns = self.req, self.ctx.turns
         if not req.undo_before:
             return Plan(reply="", undo_turns=req.undo_count)
-        look = next((name for name in lex.LOOKS if name in req.undo_before.replace("blackandwhite", "black and white")),
-                    None)
+        look = next(
+            (name for name in lex.LOOKS if name in req.undo_before.replace("blackandwhite", "black and white")), None
+        )
         tools = set(tool_words(req.undo_before))
-        mine = {n.id for n in self.ctx.assistant_nodes()
-                if (look is not None and n.provenance.look == look) or (look is None and n.op in tools)}
+        mine = {
+            n.id
+            for n in self.ctx.assistant_nodes()
+            if (look is not None and n.provenance.look == look) or (look is None and n.op in tools)
+        }
         for back, turn in enumerate(reversed(turns), start=1):
             if mine & set(turn.node_ids("added", "changed")):
                 return Plan(reply="", undo_turns=back)
         what = f"{look} look" if look else req.undo_before
-        return Plan(reply=f"There is no {what} of mine among the changes I can undo, so I left everything as it "
-                          "is. The History panel lists every step.")
+        return Plan(
+            reply=f"There is no {what} of mine among the changes I can undo, so I left everything as it "
+            "is. The History panel lists every step."
+        )
 
     def assessment(self) -> str:
         s = self.stats
         issues = measure.assess(self.ctx.current, s)
         if issues:
             return _sentence("I'd say " + _join(issues)) + " Say “fix it” and I'll correct that."
-        return (f"It looks well balanced to me (median brightness {s.median_luma:.2f}, tones {s.p05:.2f}–"
-                f"{s.p95:.2f}, neutral colours, nothing clipped). For a different mood, try “warmer”, “moody” "
-                "or “vintage”.")
+        return (
+            f"It looks well balanced to me (median brightness {s.median_luma:.2f}, tones {s.p05:.2f}–"
+            f"{s.p95:.2f}, neutral colours, nothing clipped). For a different mood, try “warmer”, “moody” "
+            "or “vintage”."
+        )
 
     def not_understood(self) -> str:
-        return ("I'm not sure what you'd like me to change. " + CAPABILITIES + " Try: " + ", ".join(lex.EXAMPLES)
-                + ".")
+        return "I'm not sure what you'd like me to change. " + CAPABILITIES + " Try: " + ", ".join(lex.EXAMPLES) + "."
 
     def keep_only(self) -> Plan:
-        """"only the exposure" on its own: keep just my changes to those tools."""
+        """ "only the exposure" on its own: keep just my changes to those tools."""
         scope, words = self.req.scope or set(), self.req.scope_words or "those"
         mine = [n for n in self.ctx.assistant_nodes() if n.op in IEA_TOOLS]
         kept = [n for n in mine if n.op in scope]
         dropped = [n for n in mine if n.op not in scope]
         if not mine or not kept:
-            return Plan(reply=f"Tell me what to do with the {words}, for example “more {words}” or “less "
-                              f"{words}”; I'll leave everything else alone.")
+            return Plan(
+                reply=f"Tell me what to do with the {words}, for example “more {words}” or “less "
+                f"{words}”; I'll leave everything else alone."
+            )
         if not dropped:
             return Plan(reply=f"Only my {words} change is in place already.")
         edits = [Edit(n.op, int(n.params["value"]), n.provenance.reason, n.provenance.look) for n in kept]
         listed = _join([_node_words(n) for n in dropped])
-        return Plan(reply=f"Kept only my {words} change and removed my other adjustments ({listed}).",
-                    edits=edits, complete=True)
+        return Plan(
+            reply=f"Kept only my {words} change and removed my other adjustments ({listed}).",
+            edits=edits,
+            complete=True,
+        )
 
     # --- edits -----------------------------------------------------------------------------------
 
@@ -405,7 +454,8 @@ class _Turn:
         values = lex.LOOKS[name][1]
         if look.remove:
             tools = [n.op for n in self.ctx.assistant_nodes() if self._look_of(n) == name] or [
-                t for t in values if self.value(t)]
+                t for t in values if self.value(t)
+            ]
             for tool in tools:
                 self.set(tool, 0, f"to take the {name} look away, as you asked")
                 self.asked.add(tool)
@@ -415,8 +465,10 @@ class _Turn:
         mine = [n for n in self.ctx.assistant_nodes() if self._look_of(n) == name]
         if look.scale < 1.0 and look.words and self._reducing(look):
             if not mine:
-                self.note(f"There is no {name} look of mine to tone down; tell me what to change instead, e.g. "
-                          "“brighter” or “warmer”")
+                self.note(
+                    f"There is no {name} look of mine to tone down; tell me what to change instead, e.g. "
+                    "“brighter” or “warmer”"
+                )
                 return
             self.follow_words = look.words
             for node in mine:
@@ -439,26 +491,37 @@ class _Turn:
                 self.quiet.add(tool)
             own = self.user_nodes([t for t in lex.COLOR_AFTER_BW if t not in values])
             if own:
-                self.note(f"your own {_label(own[0].op)} adjustment still tints the result; switch it off for "
-                          "neutral greys")
+                self.note(
+                    f"your own {_label(own[0].op)} adjustment still tints the result; switch it off for neutral greys"
+                )
         for tool, amount in values.items():
             target = round(amount * look.scale)
             current = self.value(tool)
             existing = self.ctx.assistant_node(tool)
             from_other_look = existing is not None and self._look_of(existing) not in (None, name)
-            if (look.scale == 1.0 and current * amount > 0 and abs(current) > abs(target) and tool not in self.touched
-                    and not from_other_look):
+            if (
+                look.scale == 1.0
+                and current * amount > 0
+                and abs(current) > abs(target)
+                and tool not in self.touched
+                and not from_other_look
+            ):
                 target = current  # a stronger push of mine in the same direction stays
             self.set(tool, target, f"for the {name} look")
             self.look_tools[tool] = name
-        strength = ("" if abs(look.scale - 1.0) < 0.05 else " (a lighter version)" if look.scale < 1 else
-                    " (a stronger version)")
+        strength = (
+            ""
+            if abs(look.scale - 1.0) < 0.05
+            else " (a lighter version)"
+            if look.scale < 1
+            else " (a stronger version)"
+        )
         self.applied_looks.append((name, strength, cleared))
         if values.get("saturation", 0) <= -100:
             self.intend("color", -1, look.words, none=True)
 
     def _reducing(self, look: LookWish) -> bool:
-        """"too moody" / "less vintage" (as opposed to "a little vintage")."""
+        """ "too moody" / "less vintage" (as opposed to "a little vintage")."""
         return bool(re.search(r"\b(?:too|less|not so|not as|overly|tone down|reduce)\b", look.words))
 
     @staticmethod
@@ -512,8 +575,12 @@ class _Turn:
                 # Contrast pivots on middle grey: hold the median where exposure put it.
                 hold = measure.brightness_to_hold(min(1.0, s.median_luma * self.gain()), need.delta * fix.intensity)
                 if abs(hold) >= 2:
-                    self.set("brightness", self.value("brightness") + hold,
-                             "to keep the overall brightness while adding contrast", primary=False)
+                    self.set(
+                        "brightness",
+                        self.value("brightness") + hold,
+                        "to keep the overall brightness while adding contrast",
+                        primary=False,
+                    )
             else:
                 use(need)
         if kind == "auto":
@@ -547,19 +614,27 @@ class _Turn:
     def _fine(self, kind: str) -> str:
         s = self.stats
         if kind == "exposure":
-            return (f"The exposure already looks right (median brightness {s.median_luma:.2f}, "
-                    f"{100 * s.clip_high:.1f}% clipped), so I left it. Say “brighter” or “darker” if you'd like "
-                    "it different")
+            return (
+                f"The exposure already looks right (median brightness {s.median_luma:.2f}, "
+                f"{100 * s.clip_high:.1f}% clipped), so I left it. Say “brighter” or “darker” if you'd like "
+                "it different"
+            )
         if kind == "color":
             warm, gm = measure.neutral_cast(self.ctx.current)
-            return (f"The colours already look neutral (grey areas are {measure.cast_words(warm, gm)}), so I left "
-                    "them. Say “warmer” or “cooler” to change the mood")
+            return (
+                f"The colours already look neutral (grey areas are {measure.cast_words(warm, gm)}), so I left "
+                "them. Say “warmer” or “cooler” to change the mood"
+            )
         if kind == "contrast":
-            return (f"The contrast already looks fine (tones {s.p05:.2f}–{s.p95:.2f}), so I left it. Say “more "
-                    "contrast” or “softer” if you'd like it different")
-        return (f"It already looks well balanced: {measure.describe_light(s)}, tones {s.p05:.2f}–{s.p95:.2f}, no "
-                "colour cast, nothing badly clipped. Tell me what you'd like instead, e.g. “warmer”, “more "
-                "contrast” or “make it vintage”")
+            return (
+                f"The contrast already looks fine (tones {s.p05:.2f}–{s.p95:.2f}), so I left it. Say “more "
+                "contrast” or “softer” if you'd like it different"
+            )
+        return (
+            f"It already looks well balanced: {measure.describe_light(s)}, tones {s.p05:.2f}–{s.p95:.2f}, no "
+            "colour cast, nothing badly clipped. Tell me what you'd like instead, e.g. “warmer”, “more "
+            "contrast” or “make it vintage”"
+        )
 
     def fix_noise(self, intensity: float, words: str) -> None:
         """Grain of mine goes first; otherwise noise reduction, luminance and colour alike, sized by
@@ -617,13 +692,21 @@ class _Turn:
             self.set_tool("clarity", {"value": clarity}, why, "Brought out detail")
             self.set_tool("texture", {"value": texture}, why, "Brought out fine detail")
         elif kind == "skin":
-            self.set_tool("texture", {"value": min(self.tool_params("texture")["value"], 0) + SKIN_TEXTURE * intensity},
-                          why + "; texture works on the whole photo, so other fine detail softens too", "Smoothed skin")
+            self.set_tool(
+                "texture",
+                {"value": min(self.tool_params("texture")["value"], 0) + SKIN_TEXTURE * intensity},
+                why + "; texture works on the whole photo, so other fine detail softens too",
+                "Smoothed skin",
+            )
         elif kind in ("greens", "sky"):
             params = self.tool_params("colour_mixer")
             bands = GREENS if kind == "greens" else SKY
-            self.set_tool("colour_mixer", {k: params[k] + v * intensity for k, v in bands.items()}, why,
-                          "Made the greens richer" if kind == "greens" else "Made the blues deeper")
+            self.set_tool(
+                "colour_mixer",
+                {k: params[k] + v * intensity for k, v in bands.items()},
+                why,
+                "Made the greens richer" if kind == "greens" else "Made the blues deeper",
+            )
         elif kind == "matte":
             curve = [[x, x + (y - x) * min(intensity, 1.5)] for x, y in CURVE_PRESETS[MATTE]]
             self.set_tool("tone_curve", {"rgb": curve}, why, "Gave it a matte, faded look")
@@ -645,18 +728,26 @@ class _Turn:
         if measured is not None:
             shift = now - _mired(measured[0])  # > 0: the measured white is warmer than the current one
             if wish.sign == 0 and abs(shift) < WB_SAME and abs(measured[1] - params["tint"]) < 5:
-                self.note(f"The white balance already looks right to me ({params['temperature']} K, tint "
-                          f"{params['tint']:+d}); say “warmer” or “cooler” to change the mood")
+                self.note(
+                    f"The white balance already looks right to me ({params['temperature']} K, tint "
+                    f"{params['tint']:+d}); say “warmer” or “cooler” to change the mood"
+                )
                 return
             if wish.sign == 0 or shift * wish.sign >= WB_SAME:
-                self.set_tool("white_balance", {"temperature": measured[0], "tint": measured[1]},
-                              f"from the light measured in the photo (as you asked: {_quote(wish.words)})",
-                              "Corrected the white balance")
+                self.set_tool(
+                    "white_balance",
+                    {"temperature": measured[0], "tint": measured[1]},
+                    f"from the light measured in the photo (as you asked: {_quote(wish.words)})",
+                    "Corrected the white balance",
+                )
                 return
         mired = now - wish.sign * WB_STEP * min(max(wish.intensity, 0.5), 2.0)
-        self.set_tool("white_balance", {"temperature": 1e6 / mired},
-                      f"as you asked ({_quote(wish.words)}); the measured light did not suggest more",
-                      "Warmed the white balance" if wish.sign > 0 else "Cooled the white balance")
+        self.set_tool(
+            "white_balance",
+            {"temperature": 1e6 / mired},
+            f"as you asked ({_quote(wish.words)}); the measured light did not suggest more",
+            "Warmed the white balance" if wish.sign > 0 else "Cooled the white balance",
+        )
 
     def _white_balance_input(self):
         """What my white balance node sees: the photo with the nodes before it (where a new one would go)."""
@@ -701,11 +792,16 @@ class _Turn:
         exposure, whites, shadows = measure.split_brightening(self.stats, current, delta)
         self.set("exposure", current + exposure, why, primary=primary)
         if whites >= 3:
-            self.set("whites", self.value("whites") + whites,
-                     "to brighten further than exposure's one stop", primary=False)
+            self.set(
+                "whites", self.value("whites") + whites, "to brighten further than exposure's one stop", primary=False
+            )
         if shadows >= 3:
-            self.set("shadows", self.value("shadows") + shadows,
-                     "to brighten the dark tones more than the bright ones", primary=False)
+            self.set(
+                "shadows",
+                self.value("shadows") + shadows,
+                "to brighten the dark tones more than the bright ones",
+                primary=False,
+            )
 
     def apply_wish(self, wish: Wish) -> None:
         axis, sign = wish.axis, wish.sign
@@ -727,19 +823,25 @@ class _Turn:
         if axis in ("color", "vivid", "saturation", "vibrance", "pop") and sign > 0 and self.stats.is_grayscale:
             own = [n for n in self.user_nodes(["saturation"]) if n.params["value"] <= -90]
             if own:
-                self.note(f"Your own saturation adjustment ({own[0].params['value']:+d}) makes it black and white; "
-                          "switch it off to bring the colour back")
+                self.note(
+                    f"Your own saturation adjustment ({own[0].params['value']:+d}) makes it black and white; "
+                    "switch it off to bring the colour back"
+                )
             else:
-                self.note("This photo is black and white, so there is no colour to boost; I can tint it with "
-                          "“warmer” or “sepia”")
+                self.note(
+                    "This photo is black and white, so there is no colour to boost; I can tint it with "
+                    "“warmer” or “sepia”"
+                )
             return
         if wish.area:
             self.note(f"I can't select just the {wish.area}, so this changes the whole photo")
         self.intend(axis, sign, wish.words)
         if axis == "light" and sign > 0 and wish.complaint and self.stats.median_luma > 0.56:
-            self.note(f"It already measures fairly bright (median brightness {self.stats.median_luma:.2f}), so the "
-                      "brightest parts may lose detail; I brightened it as you asked. Say “recover the highlights” "
-                      "if they look burnt out")
+            self.note(
+                f"It already measures fairly bright (median brightness {self.stats.median_luma:.2f}), so the "
+                "brightest parts may lose detail; I brightened it as you asked. Say “recover the highlights” "
+                "if they look burnt out"
+            )
         for index, (tool, weight) in enumerate(lex.AXES[axis]["+" if sign > 0 else "-"]):
             tool_sign = sign if weight > 0 else -sign
             if self.fixed.get(tool) == tool_sign:
@@ -765,11 +867,13 @@ class _Turn:
                     if abs(target) < 3:
                         target = 0
                 elif target * current < 0:
-                    target = 0  # "too warm": take back my own earlier push, not past neutral; a second complaint goes on
+                    target = (
+                        0  # "too warm": take back my own earlier push, not past neutral; a second complaint goes on
+                    )
             self.set(tool, target, why, primary=index == 0)
 
     def _within_scope(self, wish: Wish) -> Wish:
-        """"brighter, just the shadows": brighten with the tool the person allowed."""
+        """ "brighter, just the shadows": brighten with the tool the person allowed."""
         scope = self.req.scope
         if not scope or wish.axis != "light":
             return wish
@@ -796,8 +900,10 @@ class _Turn:
             return
         own = self.user_nodes(tools)
         if own:
-            self.note(f"The {what} adjustment is one you added yourself; I only remove my own, so switch it off or "
-                      "delete it in the Adjustments list")
+            self.note(
+                f"The {what} adjustment is one you added yourself; I only remove my own, so switch it off or "
+                "delete it in the Adjustments list"
+            )
         elif removal.strict:
             self.note(f"I haven't changed the {what}, so there is nothing of mine to take back")
         elif removal.axis == "shadows":
@@ -813,8 +919,10 @@ class _Turn:
     def apply_followup(self, follow: FollowUp) -> None:
         nodes = self.last_turn_nodes()
         if not nodes:
-            self.note("I haven't changed anything yet, so there is nothing to make stronger or weaker. Tell me what "
-                      "to change, e.g. “a bit brighter”")
+            self.note(
+                "I haven't changed anything yet, so there is nothing to make stronger or weaker. Tell me what "
+                "to change, e.g. “a bit brighter”"
+            )
             return
         factor = follow.factor
         for node in nodes:
@@ -823,12 +931,18 @@ class _Turn:
                 continue
             if tool in MORE_TOOLS:
                 if node.enabled:
-                    self.set_tool(tool, scaled(tool, node.params, factor), f"as you asked ({_quote(follow.words)})",
-                                  "Strengthened" if factor > 1 else "Toned down")
+                    self.set_tool(
+                        tool,
+                        scaled(tool, node.params, factor),
+                        f"as you asked ({_quote(follow.words)})",
+                        "Strengthened" if factor > 1 else "Toned down",
+                    )
                 continue
             if node.provenance.edited_by_user:  # the person's value is the new starting point
-                self.note(f"You changed the {_label(tool)} since my last turn, so I started from your "
-                          f"{_label(tool)} {node.summary()}")
+                self.note(
+                    f"You changed the {_label(tool)} since my last turn, so I started from your "
+                    f"{_label(tool)} {node.summary()}"
+                )
             current = self.stored.get(tool, 0)  # a switched-off node comes back on, changed
             if current == 0:
                 continue
@@ -851,8 +965,11 @@ class _Turn:
 
     def changed(self) -> list[str]:
         """Tools whose assistant node this turn creates, changes, switches back on or removes."""
-        return [t for t in IEA_TOOLS if t in self.touched
-                and (self.values.get(t, 0) != self.current.get(t, 0) or t in self.disabled)]
+        return [
+            t
+            for t in IEA_TOOLS
+            if t in self.touched and (self.values.get(t, 0) != self.current.get(t, 0) or t in self.disabled)
+        ]
 
     def apply_limits(self) -> None:
         req = self.req
@@ -878,9 +995,11 @@ class _Turn:
             words = _join(sorted({NOUN_WORDS.get(lex.NOUNS.get(w, ""), w) for w in req.keep_words}))
             text = f"OK, I'll leave the {words} alone"
             if mine:
-                text += (f". My earlier change{'s' * (len(mine) > 1)} there ("
-                         f"{_join([f'{_label(t)} {self.current[t]:+d}' for t in sorted(mine)])}) "
-                         "stay; say “remove the " + _label(sorted(mine)[0]) + "” to take it out")
+                text += (
+                    f". My earlier change{'s' * (len(mine) > 1)} there ("
+                    f"{_join([f'{_label(t)} {self.current[t]:+d}' for t in sorted(mine)])}) "
+                    "stay; say “remove the " + _label(sorted(mine)[0]) + "” to take it out"
+                )
             self.note(text)
         elif req.nothing_else and not req.has_edits:
             self.note("OK, I'll leave everything else as it is")
@@ -906,8 +1025,10 @@ class _Turn:
         notes = list(self.notes)
         if self.kept:
             listed = _join([f"{_label(t)} {self.stored[t]:+d}" for t in self.kept])
-            notes.append(f"I kept your {listed}: you changed {'it' if len(self.kept) == 1 else 'them'} by hand. Say "
-                         f"“remove the {_label(self.kept[0])}” if you want it gone.")
+            notes.append(
+                f"I kept your {listed}: you changed {'it' if len(self.kept) == 1 else 'them'} by hand. Say "
+                f"“remove the {_label(self.kept[0])}” if you want it gone."
+            )
         if self.req.corrected:
             notes.append(_sentence("I read " + _join([f"“{a}” as “{b}”" for a, b in self.req.corrected])))
         notes.extend(_sentence(r) for r in self.req.refusals)
@@ -919,9 +1040,15 @@ class _Turn:
             if self.req.refusals and not self.req.has_edits:
                 notes.append(CAPABILITIES)
             return Plan(reply=" ".join(notes), warnings=self.warnings)
-        return Plan(reply=" ".join(shaped + self.summary_sentences(edits) + notes), edits=edits,
-                    warnings=self.warnings, asked_to_remove=set(self.asked), geometry=self.geometry,
-                    intents=self.checked_intents(edits) + self.tool_intents, fixed_tools=set(self.fixed_tools()))
+        return Plan(
+            reply=" ".join(shaped + self.summary_sentences(edits) + notes),
+            edits=edits,
+            warnings=self.warnings,
+            asked_to_remove=set(self.asked),
+            geometry=self.geometry,
+            intents=self.checked_intents(edits) + self.tool_intents,
+            fixed_tools=set(self.fixed_tools()),
+        )
 
     def tool_edits(self) -> list[GeometryEdit]:
         """My nodes of the tools beyond the 16 that this turn adds, changes or removes (back at the
@@ -941,9 +1068,17 @@ class _Turn:
     def checked_intents(self, edits: list[Edit]) -> list[Intent]:
         """The directions to check: this turn's wishes that moved a tool, and what it was asked to keep."""
         keep = self.req.keep
-        intents = [i for i in self.intents if i.direction == 0 or any(
-            AXIS_MEASURE.get(w) == i.measure for e in edits for w, tools in lex.AXES.items()
-            if e.tool in {t for d in tools.values() for t, _ in d})]
+        intents = [
+            i
+            for i in self.intents
+            if i.direction == 0
+            or any(
+                AXIS_MEASURE.get(w) == i.measure
+                for e in edits
+                for w, tools in lex.AXES.items()
+                if e.tool in {t for d in tools.values() for t, _ in d}
+            )
+        ]
         if keep & COLOUR_TOOLS:
             intents.append(Intent("colour", 0, "leave the colours alone"))
         if keep & {"exposure", "brightness"}:
@@ -959,8 +1094,11 @@ class _Turn:
         """The photo's saturation without my black and white look: as far as colour may come back."""
         if self.ctx.render is None:
             return None
-        bw = {n.id for n in self.ctx.assistant_nodes()
-              if n.provenance.look in lex.BLACK_AND_WHITE_LOOKS or (n.op == "saturation" and n.params["value"] <= -90)}
+        bw = {
+            n.id
+            for n in self.ctx.assistant_nodes()
+            if n.provenance.look in lex.BLACK_AND_WHITE_LOOKS or (n.op == "saturation" and n.params["value"] <= -90)
+        }
         return measure_stats(self.ctx.render([n for n in self.ctx.nodes if n.id not in bw])).mean_saturation
 
     # --- geometry ----------------------------------------------------------------------------------
@@ -970,17 +1108,27 @@ class _Turn:
         node = self.ctx.assistant_node(wish.kind)
         if wish.kind == "rotate":
             turns = ((node.params["turns"] if node else 0) + wish.turns) % 4
-            way = ("a half turn" if wish.turns % 4 == 2 else
-                   "a quarter turn to the left" if wish.turns % 4 == 3 else "a quarter turn to the right")
-            self.geometry.append(GeometryEdit("rotate", {"turns": turns} if turns else None,
-                                              f"Turned the photo {way}."))
+            way = (
+                "a half turn"
+                if wish.turns % 4 == 2
+                else "a quarter turn to the left"
+                if wish.turns % 4 == 3
+                else "a quarter turn to the right"
+            )
+            self.geometry.append(
+                GeometryEdit("rotate", {"turns": turns} if turns else None, f"Turned the photo {way}.")
+            )
         elif wish.kind == "flip":
             params = dict(node.params) if node else {"horizontal": False, "vertical": False}
             key = "vertical" if wish.vertical else "horizontal"
             params[key] = not params[key]
-            self.geometry.append(GeometryEdit("flip", params if any(params.values()) else None,
-                                              "Flipped the photo upside down." if wish.vertical else
-                                              "Mirrored the photo left to right."))
+            self.geometry.append(
+                GeometryEdit(
+                    "flip",
+                    params if any(params.values()) else None,
+                    "Flipped the photo upside down." if wish.vertical else "Mirrored the photo left to right.",
+                )
+            )
         elif wish.kind == "straighten":
             self.straighten(wish, node)
         else:
@@ -991,22 +1139,31 @@ class _Turn:
         if wish.angle is None:
             tilt = horizon_tilt(self.ctx.current)
             if tilt is None:
-                self.note("I couldn't find a clear horizon or long straight lines to level the photo by. Tell me an "
-                          "angle (“rotate 2 degrees”, “1.5 degrees to the left”), or use the Crop button in the "
-                          "toolbar (R) and Ctrl + drag along the horizon")
+                self.note(
+                    "I couldn't find a clear horizon or long straight lines to level the photo by. Tell me an "
+                    "angle (“rotate 2 degrees”, “1.5 degrees to the left”), or use the Crop button in the "
+                    "toolbar (R) and Ctrl + drag along the horizon"
+                )
                 return
             if abs(tilt) < LEVEL_WITHIN:
                 self.note(f"The horizon already looks level (the photo's lines are within {LEVEL_WITHIN}° of level)")
                 return
-            why = f"Levelled the horizon: turned the photo {abs(tilt):.1f}° " \
-                  f"{'clockwise' if tilt > 0 else 'counter-clockwise'} (measured from its straight lines)"
+            why = (
+                f"Levelled the horizon: turned the photo {abs(tilt):.1f}° "
+                f"{'clockwise' if tilt > 0 else 'counter-clockwise'} (measured from its straight lines)"
+            )
             change = tilt
         else:
             change = wish.angle
             why = f"Rotated the photo {abs(change):g}° {'clockwise' if change > 0 else 'counter-clockwise'}"
         angle = round(min(max(current + change, -45.0), 45.0), 2)
-        self.geometry.append(GeometryEdit("straighten", {"angle": angle} if angle else None,
-                                          why + "; the edges are cropped so no corners go blank."))
+        self.geometry.append(
+            GeometryEdit(
+                "straighten",
+                {"angle": angle} if angle else None,
+                why + "; the edges are cropped so no corners go blank.",
+            )
+        )
 
     def crop_to(self, aspect: str, node: Node | None) -> None:
         """Crop to an aspect, as large as it fits, centred on the subject where one stands out."""
@@ -1020,8 +1177,9 @@ class _Turn:
         frame = self.ctx.render(frame_nodes) if self.ctx.render else self.ctx.current
         params, subject = aspect_crop(frame, aspect)
         where = "centred on the subject" if subject else "centred (nothing in particular stands out)"
-        self.geometry.append(GeometryEdit("crop", params,
-                                          f"Cropped to {ASPECT_WORDS.get(aspect, aspect)} ({aspect}), {where}."))
+        self.geometry.append(
+            GeometryEdit("crop", params, f"Cropped to {ASPECT_WORDS.get(aspect, aspect)} ({aspect}), {where}.")
+        )
 
     def summary_sentences(self, edits: list[Edit]) -> list[str]:
         """The reply: looks in a phrase each, follow-ups together, other changes grouped by their reason."""
@@ -1043,13 +1201,17 @@ class _Turn:
         if len(followed) >= 3:
             stronger = all(self.followed[e.tool] == "stronger" for e in followed)
             listed = ", ".join(f"{_label(e.tool)} {self.current.get(e.tool, 0):+d} → {e.value:+d}" for e in followed)
-            sentences.append(f"{'Strengthened' if stronger else 'Toned down'} my last changes ({listed}) as you "
-                             f"asked ({_quote(self.follow_words)}).")
+            sentences.append(
+                f"{'Strengthened' if stronger else 'Toned down'} my last changes ({listed}) as you "
+                f"asked ({_quote(self.follow_words)})."
+            )
         else:
             sentences.extend(_sentence(e.reason) for e in followed)
         groups: dict[str, list[Edit]] = {}
         for edit in edits:
-            in_look = edit.tool in self.look_tools and all(w.startswith("for the ") for w in self.whys.get(edit.tool, []))
+            in_look = edit.tool in self.look_tools and all(
+                w.startswith("for the ") for w in self.whys.get(edit.tool, [])
+            )
             if edit.tool in self.followed or in_look or edit.tool in self.quiet:
                 continue
             groups.setdefault(" and ".join(self.whys.get(edit.tool, [])), []).append(edit)
@@ -1062,8 +1224,9 @@ class _Turn:
                 old = self.current.get(e.tool, 0)
                 verb = VERBS[e.tool][0 if e.value > old else 1]
                 verbs.append(f"removed the {_label(e.tool)}" if e.value == 0 else verb[0].lower() + verb[1:])
-                values.append(f"{_label(e.tool)} {e.value:+d}" if old == 0 else
-                              f"{_label(e.tool)} {old:+d} → {e.value:+d}")
+                values.append(
+                    f"{_label(e.tool)} {e.value:+d}" if old == 0 else f"{_label(e.tool)} {old:+d} → {e.value:+d}"
+                )
             sentences.append(_sentence(f"{_join(verbs)} ({', '.join(values)}) {why}"))
         return sentences
 
@@ -1088,6 +1251,7 @@ class _Turn:
 
 # --- what the edits are --------------------------------------------------------------------------------
 
+
 def describe_graph(nodes: list[Node], reasons: bool = False) -> str:
     """Every adjustment in the order it is applied, in plain words with its values: who made it,
     its opacity when not 100 %, whether it is switched off; with ``reasons``, why I made mine."""
@@ -1106,8 +1270,11 @@ def describe_graph(nodes: list[Node], reasons: bool = False) -> str:
         if prov.origin != "assistant":
             text += " (yours)"
         elif prov.edited_by_user and prov.assistant_params:
-            text += f" (mine, then changed by you; I had set {prov.assistant_params.get('value', 0):+d})" \
-                if node.op in VERBS else " (mine, then changed by you)"
+            text += (
+                f" (mine, then changed by you; I had set {prov.assistant_params.get('value', 0):+d})"
+                if node.op in VERBS
+                else " (mine, then changed by you)"
+            )
         else:
             text += " (mine)"
         if reasons and prov.origin == "assistant" and prov.reason:
@@ -1118,6 +1285,7 @@ def describe_graph(nodes: list[Node], reasons: bool = False) -> str:
 
 
 # --- the summary task --------------------------------------------------------------------------------
+
 
 def summarize_graph(nodes: list[Node]) -> str:
     """One sentence describing the person's editing preference, from the edit graph."""
@@ -1144,13 +1312,16 @@ def summarize_graph(nodes: list[Node]) -> str:
         adjectives.append("more colourful" if colour > 0 else "more muted")
     if abs(t("sharpness")) >= 10:
         adjectives.append("crisper" if t("sharpness") > 0 else "softer")
-    for tool, up, down in (("shadows", "lifted shadows", "deep shadows"),
-                           ("highlights", "bright highlights", "softened highlights"),
-                           ("blacks", "matte, lifted blacks", "deep blacks"),
-                           ("whites", "bright whites", "toned-down whites"),
-                           ("fade", "a faded look", ""), ("grain", "film grain", ""),
-                           ("vignette", "darkened corners", "lightened corners"),
-                           ("tint", "a green tint", "a magenta tint")):
+    for tool, up, down in (
+        ("shadows", "lifted shadows", "deep shadows"),
+        ("highlights", "bright highlights", "softened highlights"),
+        ("blacks", "matte, lifted blacks", "deep blacks"),
+        ("whites", "bright whites", "toned-down whites"),
+        ("fade", "a faded look", ""),
+        ("grain", "film grain", ""),
+        ("vignette", "darkened corners", "lightened corners"),
+        ("tint", "a green tint", "a magenta tint"),
+    ):
         value = t(tool)
         if abs(value) >= 10 and (up if value > 0 else down):
             withs.append(up if value > 0 else down)

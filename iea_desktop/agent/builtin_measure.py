@@ -68,6 +68,7 @@ BRIGHTNESS_PER_UNIT = float(brightness_op.exact(np.zeros(1), 1)[0])  # the offse
 
 # --- light ---------------------------------------------------------------------------------------
 
+
 def exposure_to_reach(median: float, target: float) -> float:
     """Exposure slider units that move a median to a target (may exceed +-100)."""
     return 100.0 * math.log2(max(target, 1e-3) / max(median, 1e-3))
@@ -75,8 +76,19 @@ def exposure_to_reach(median: float, target: float) -> float:
 
 def describe_light(s: ImageStats) -> str:
     m = s.median_luma
-    word = ("very dark" if m < 0.18 else "dark" if m < AUTO_BAND[0] else "a little dark" if m < 0.40 else
-            "very bright" if m > 0.75 else "bright" if m > AUTO_BAND[1] else "well exposed")
+    word = (
+        "very dark"
+        if m < 0.18
+        else "dark"
+        if m < AUTO_BAND[0]
+        else "a little dark"
+        if m < 0.40
+        else "very bright"
+        if m > 0.75
+        else "bright"
+        if m > AUTO_BAND[1]
+        else "well exposed"
+    )
     return f"the photo is {word} (median brightness {m:.2f})"
 
 
@@ -91,7 +103,7 @@ def light_need(s: ImageStats, sign: int) -> Need | None:
 
 
 def auto_exposure(s: ImageStats) -> Need | None:
-    """"Fix the exposure": only when the median is outside the normal band."""
+    """ "Fix the exposure": only when the median is outside the normal band."""
     m = s.median_luma
     if m < AUTO_BAND[0]:
         return Need("exposure", exposure_to_reach(m, AUTO_TARGET_DARK), "because " + describe_light(s))
@@ -135,12 +147,21 @@ def predict(s: ImageStats, gain: float = 1.0, shadows: float = 0.0) -> ImageStat
     """
     if abs(gain - 1.0) < 1e-6 and not shadows:
         return s
+
     def f(v: float) -> float:
         return shadows_curve(shadows, min(1.0, v * gain))
 
     clip_high = s.clip_high if f(s.p99) >= 0.985 else 0.0  # darkened below white: no longer clipping
-    return replace(s, median_luma=f(s.median_luma), mean_luma=f(s.mean_luma), p01=f(s.p01), p05=f(s.p05),
-                   p95=f(s.p95), p99=f(s.p99), clip_high=clip_high)
+    return replace(
+        s,
+        median_luma=f(s.median_luma),
+        mean_luma=f(s.mean_luma),
+        p01=f(s.p01),
+        p05=f(s.p05),
+        p95=f(s.p95),
+        p99=f(s.p99),
+        clip_high=clip_high,
+    )
 
 
 def brightness_to_hold(median: float, contrast: float) -> float:
@@ -151,6 +172,7 @@ def brightness_to_hold(median: float, contrast: float) -> float:
 
 # --- tonal range ---------------------------------------------------------------------------------
 
+
 def contrast_need(s: ImageStats, sign: int = 0) -> Need | None:
     spread = max(s.contrast, 0.02)
     if sign >= 0 and spread < CONTRAST_BAND[0]:
@@ -158,8 +180,11 @@ def contrast_need(s: ImageStats, sign: int = 0) -> Need | None:
         return Need("contrast", delta, f"because the tones are bunched together (range {s.p05:.2f}-{s.p95:.2f})")
     if sign <= 0 and spread > CONTRAST_BAND[1] and s.clip_low + s.clip_high > 0.04:
         delta = _clamp(100.0 * math.log2(0.75 / spread), -50.0, 0.0)
-        return Need("contrast", delta, f"because both ends are clipped ({100 * (s.clip_low + s.clip_high):.0f}% "
-                                       "pure black or white)")
+        return Need(
+            "contrast",
+            delta,
+            f"because both ends are clipped ({100 * (s.clip_low + s.clip_high):.0f}% pure black or white)",
+        )
     return None
 
 
@@ -168,16 +193,20 @@ def shadows_need(s: ImageStats) -> Need | None:
         y = max(s.p05, 0.0)
         lift = (0.12 - y) / max((1.0 - y * y) * (1.0 - y), 0.05)
         delta = _clamp(max(lift / SHADOWS_PER_UNIT, 15.0 + 300.0 * s.clip_low), 0.0, 60.0)
-        return Need("shadows", delta, f"because the darkest tones are crushed ({100 * s.clip_low:.0f}% pure black, "
-                                      f"5th percentile {s.p05:.2f})")
+        return Need(
+            "shadows",
+            delta,
+            f"because the darkest tones are crushed ({100 * s.clip_low:.0f}% pure black, 5th percentile {s.p05:.2f})",
+        )
     return None
 
 
 def highlights_need(s: ImageStats) -> Need | None:
     if s.clip_high > 0.01 or s.p99 > 0.985:
         delta = -_clamp(15.0 + 300.0 * s.clip_high, 0.0, 40.0)
-        return Need("highlights", delta, f"because the brightest areas are blown out ({100 * s.clip_high:.1f}% "
-                                         "clipped)")
+        return Need(
+            "highlights", delta, f"because the brightest areas are blown out ({100 * s.clip_high:.1f}% clipped)"
+        )
     return None
 
 
@@ -187,6 +216,7 @@ def whites_for_clipping(s: ImageStats) -> float:
 
 
 # --- colour ----------------------------------------------------------------------------------------
+
 
 def neutral_cast(image: np.ndarray) -> tuple[float, float]:
     """(R - B, G - (R + B) / 2) of the least colourful third of the pixels.
@@ -229,15 +259,26 @@ def white_balance(image: np.ndarray, s: ImageStats, strict: bool) -> list[Need]:
     if abs(warm) > cast_limit:
         residual = math.copysign(CAST_KEEP, warm)
         temperature = _clamp(-(warm - residual) * 255.0, -60.0, 60.0)
-        needs.append(Need("temperature", temperature,
-                          f"to remove the {'yellow' if warm > 0 else 'blue'} cast (grey areas are "
-                          f"{'warm' if warm > 0 else 'cool'} by {abs(warm):.2f})"))
+        needs.append(
+            Need(
+                "temperature",
+                temperature,
+                f"to remove the {'yellow' if warm > 0 else 'blue'} cast (grey areas are "
+                f"{'warm' if warm > 0 else 'cool'} by {abs(warm):.2f})",
+            )
+        )
     gm_after = gm + 0.3 * temperature / 255.0
     if abs(gm_after) > tint_limit:
         residual = math.copysign(CAST_KEEP, gm_after)
         tint = _clamp(-(gm_after - residual) * 255.0 / 0.3, -50.0, 50.0)
-        needs.append(Need("tint", tint, f"to remove the {'green' if gm_after > 0 else 'magenta'} cast "
-                                        f"(grey areas are off by {abs(gm_after):.2f})"))
+        needs.append(
+            Need(
+                "tint",
+                tint,
+                f"to remove the {'green' if gm_after > 0 else 'magenta'} cast "
+                f"(grey areas are off by {abs(gm_after):.2f})",
+            )
+        )
     return needs
 
 
@@ -254,11 +295,17 @@ def saturation_need(s: ImageStats, sign: int = 0) -> Need | None:
         return None
     ms = s.mean_saturation
     if sign >= 0 and ms < SATURATION_BAND[0]:
-        return Need("saturation", _clamp(100.0 * (0.18 / max(ms, 0.02) - 1.0), 15.0, 45.0),
-                    f"because the colours are weak (saturation {ms:.2f})")
+        return Need(
+            "saturation",
+            _clamp(100.0 * (0.18 / max(ms, 0.02) - 1.0), 15.0, 45.0),
+            f"because the colours are weak (saturation {ms:.2f})",
+        )
     if sign <= 0 and ms > SATURATION_BAND[1]:
-        return Need("saturation", _clamp(100.0 * (0.45 / ms - 1.0), -50.0, 0.0),
-                    f"because the colours are very strong (saturation {ms:.2f})")
+        return Need(
+            "saturation",
+            _clamp(100.0 * (0.45 / ms - 1.0), -50.0, 0.0),
+            f"because the colours are very strong (saturation {ms:.2f})",
+        )
     return None
 
 
@@ -278,16 +325,22 @@ def _between(x: float, xs: tuple[float, float], ys: tuple[float, float]) -> floa
 def noise_reduction_need(image: np.ndarray) -> Need:
     """For "too noisy": the noise reduction amount (its value, not a change) from the measured noise."""
     level = noise_level(image)
-    why = (f"because the photo is noisy (noise level {level:.1f} of 255)" if level >= NOISE_LEVELS[0] else
-           f"as you asked; the measured noise is low ({level:.1f} of 255), so a light setting")
+    why = (
+        f"because the photo is noisy (noise level {level:.1f} of 255)"
+        if level >= NOISE_LEVELS[0]
+        else f"as you asked; the measured noise is low ({level:.1f} of 255), so a light setting"
+    )
     return Need("noise_reduction", _between(level, NOISE_LEVELS, NOISE_AMOUNT), why)
 
 
 def dehaze_need(image: np.ndarray) -> Need:
     """For "hazy" / "washed out": the dehaze amount (its value, not a change) from the measured haze."""
     level = haze_level(image)
-    why = (f"because the photo looks hazy (haze level {level:.2f})" if level >= HAZE_LEVELS[0] else
-           f"as you asked; the measured haze is low ({level:.2f}), so a moderate setting")
+    why = (
+        f"because the photo looks hazy (haze level {level:.2f})"
+        if level >= HAZE_LEVELS[0]
+        else f"as you asked; the measured haze is low ({level:.2f}), so a moderate setting"
+    )
     return Need("dehaze", _between(level, HAZE_LEVELS, DEHAZE_AMOUNT), why)
 
 

@@ -27,6 +27,7 @@ from . import builtin_lexicon as lex
 
 # --- results -----------------------------------------------------------------------------------------
 
+
 @dataclass
 class Wish:
     """Move one axis ("light", "warmth", ...) in a direction."""
@@ -106,7 +107,9 @@ class Request:
 
     text: str
     normalized: str = ""
-    command: str | None = None  # undo, reset_all, reset_assistant, explain, help, thanks, greeting, summary, style, assess
+    command: str | None = (
+        None  # undo, reset_all, reset_assistant, explain, help, thanks, greeting, summary, style, assess
+    )
     wishes: list[Wish] = field(default_factory=list)
     looks: list[LookWish] = field(default_factory=list)
     removals: list[Removal] = field(default_factory=list)
@@ -128,44 +131,85 @@ class Request:
 
     @property
     def has_edits(self) -> bool:
-        return bool(self.wishes or self.looks or self.removals or self.sets or self.followups or self.fixes
-                    or self.geometry or self.tools)
+        return bool(
+            self.wishes
+            or self.looks
+            or self.removals
+            or self.sets
+            or self.followups
+            or self.fixes
+            or self.geometry
+            or self.tools
+        )
 
 
 # --- normalisation -------------------------------------------------------------------------------------
 
 _CONTRACTIONS = (
-    (r"\bcan'?t\b|\bcannot\b", "can not"), (r"\bwon'?t\b", "will not"), (r"\bdon'?t\b", "do not"),
-    (r"\bdoesn'?t\b", "does not"), (r"\bdidn'?t\b", "did not"), (r"\bisn'?t\b", "is not"),
-    (r"\baren'?t\b", "are not"), (r"\bwasn'?t\b", "was not"), (r"\bshouldn'?t\b", "should not"),
-    (r"\bwouldn'?t\b", "would not"), (r"\bcouldn'?t\b", "could not"), (r"\bhaven'?t\b", "have not"),
-    (r"\bit'?s\b(?= (?:too|so|very|a|kind|way|really|quite|pretty|rather|not|still|getting|bit|little|super|"
-     r"far|much|all|just|slightly|somewhat|overly|totally|way|kinda|sorta|sort|extremely|incredibly|"
-     r"[a-z]+(?:ed|er|ish|y)\b))", "it is"),
-    (r"\bit's\b", "it is"), (r"\bthat'?s\b", "that is"), (r"\bwhat'?s\b", "what is"),
-    (r"\bthere'?s\b", "there is"), (r"\bi'?m\b", "i am"), (r"\byou'?re\b", "you are"), (r"\blet'?s\b", "let us"),
-    (r"\bi'd\b", "i would"), (r"\b(\w+)'ve\b", r"\1 have"), (r"\b(\w+)'ll\b", r"\1 will"),
-    (r"\bw/o\b", "without"), (r"\bw/", "with "), (r"\bpl[sz]\b", "please"), (r"\babit\b", "a bit"),
-    (r"\balot\b", "a lot"), (r"\blil\b", "little"), (r"\bu\b", "you"), (r"\bur\b", "your"), (r"\br\b", "are"),
+    (r"\bcan'?t\b|\bcannot\b", "can not"),
+    (r"\bwon'?t\b", "will not"),
+    (r"\bdon'?t\b", "do not"),
+    (r"\bdoesn'?t\b", "does not"),
+    (r"\bdidn'?t\b", "did not"),
+    (r"\bisn'?t\b", "is not"),
+    (r"\baren'?t\b", "are not"),
+    (r"\bwasn'?t\b", "was not"),
+    (r"\bshouldn'?t\b", "should not"),
+    (r"\bwouldn'?t\b", "would not"),
+    (r"\bcouldn'?t\b", "could not"),
+    (r"\bhaven'?t\b", "have not"),
+    (
+        r"\bit'?s\b(?= (?:too|so|very|a|kind|way|really|quite|pretty|rather|not|still|getting|bit|little|super|"
+        r"far|much|all|just|slightly|somewhat|overly|totally|way|kinda|sorta|sort|extremely|incredibly|"
+        r"[a-z]+(?:ed|er|ish|y)\b))",
+        "it is",
+    ),
+    (r"\bit's\b", "it is"),
+    (r"\bthat'?s\b", "that is"),
+    (r"\bwhat'?s\b", "what is"),
+    (r"\bthere'?s\b", "there is"),
+    (r"\bi'?m\b", "i am"),
+    (r"\byou'?re\b", "you are"),
+    (r"\blet'?s\b", "let us"),
+    (r"\bi'd\b", "i would"),
+    (r"\b(\w+)'ve\b", r"\1 have"),
+    (r"\b(\w+)'ll\b", r"\1 will"),
+    (r"\bw/o\b", "without"),
+    (r"\bw/", "with "),
+    (r"\bpl[sz]\b", "please"),
+    (r"\babit\b", "a bit"),
+    (r"\balot\b", "a lot"),
+    (r"\blil\b", "little"),
+    (r"\bu\b", "you"),
+    (r"\bur\b", "your"),
+    (r"\br\b", "are"),
     (r"\bsoo+\b", "so"),
-    (r"\btoo+\b", "too"), (r"\b(?:can not|could not|can hardly|can barely|hard to|unable to|barely) see\b", "see"),
-    (r"\bmore+\b", "more"), (r"\bpic\b", "photo"),
+    (r"\btoo+\b", "too"),
+    (r"\b(?:can not|could not|can hardly|can barely|hard to|unable to|barely) see\b", "see"),
+    (r"\bmore+\b", "more"),
+    (r"\bpic\b", "photo"),
 )
 _JOINED = (
     (r"\bb\s*[&/+n]\s*w\b|\bblack\s*(?:and|&|n|'n'|-|/)\s*white\b|\bblack-and-white\b", "blackandwhite"),
-    (r"\bteal\s*(?:and|&|/|-)\s*orange\b", "tealorange"), (r"\borange\s*(?:and|&|/|-)\s*teal\b", "orangeteal"),
-    (r"\b(?:bright|light)\s*(?:and|&)\s*airy\b", "brightairy"), (r"\bdark\s*(?:and|&)\s*moody\b", "darkandmoody"),
-    (r"\bsoft\s*(?:and|&)\s*dreamy\b", "softanddreamy"), (r"\bsalt\s*(?:and|&)\s*pepper\b", "saltpepper"),
-    (r"\bfilm\s+noir\b", "filmnoir"), (r"\bclean\s+and\s+bright\b", "clean-bright"),
+    (r"\bteal\s*(?:and|&|/|-)\s*orange\b", "tealorange"),
+    (r"\borange\s*(?:and|&|/|-)\s*teal\b", "orangeteal"),
+    (r"\b(?:bright|light)\s*(?:and|&)\s*airy\b", "brightairy"),
+    (r"\bdark\s*(?:and|&)\s*moody\b", "darkandmoody"),
+    (r"\bsoft\s*(?:and|&)\s*dreamy\b", "softanddreamy"),
+    (r"\bsalt\s*(?:and|&)\s*pepper\b", "saltpepper"),
+    (r"\bfilm\s+noir\b", "filmnoir"),
+    (r"\bclean\s+and\s+bright\b", "clean-bright"),
     (r"\bbright\s+and\s+clean\b", "clean-bright"),
 )
 
 
-_TO_TOO = re.compile(r"\b(is|are|its|looks?|seems?|way|far|much|bit|little|was|were|getting|got|kinda|also|"
-                     r"still|very|just|abit|slightly|a lot|alot|so|feels?|came out|turned out)\s+to\s+(?=(?:much|many|"
-                     r"dark|bright|light|warm|cold|cool|blue|yellow|orange|red|green|pink|purple|saturated|contrasty|"
-                     r"harsh|soft|blurry|flat|dull|grainy|noisy|sharp|faded|washed|strong|intense|vivid|dim|gloomy|"
-                     r"moody|muted|pale|heavy|hazy|shiny|white|black|gray|magenta|busy|glowy|vibrant|colorful)\b)")
+_TO_TOO = re.compile(
+    r"\b(is|are|its|looks?|seems?|way|far|much|bit|little|was|were|getting|got|kinda|also|"
+    r"still|very|just|abit|slightly|a lot|alot|so|feels?|came out|turned out)\s+to\s+(?=(?:much|many|"
+    r"dark|bright|light|warm|cold|cool|blue|yellow|orange|red|green|pink|purple|saturated|contrasty|"
+    r"harsh|soft|blurry|flat|dull|grainy|noisy|sharp|faded|washed|strong|intense|vivid|dim|gloomy|"
+    r"moody|muted|pale|heavy|hazy|shiny|white|black|gray|magenta|busy|glowy|vibrant|colorful)\b)"
+)
 
 
 def canon(text: str) -> str:
@@ -217,18 +261,44 @@ for _key, _axis in lex.NOUNS.items():
     _add("noun", _key, _axis)
 for _key in lex.REMOVE_WORDS:
     _add("remove", _key)
-_DOWN_INTENSITY = {"way too much": 1.6, "much less": 1.6, "a bit much": 0.6, "half": 1.0, "halve": 1.0,
-                   "too much": 1.0, "a little less": 0.5}
-for _key in lex.UP_WORDS + ("again", "once more", "one more time", "do it again", "same again", "repeat",
-                            "double it", "double"):
+_DOWN_INTENSITY = {
+    "way too much": 1.6,
+    "much less": 1.6,
+    "a bit much": 0.6,
+    "half": 1.0,
+    "halve": 1.0,
+    "too much": 1.0,
+    "a little less": 0.5,
+}
+for _key in lex.UP_WORDS + (
+    "again",
+    "once more",
+    "one more time",
+    "do it again",
+    "same again",
+    "repeat",
+    "double it",
+    "double",
+):
     _add("level", _key, (+1, 2.0 if _key.startswith("double") else 1.0))
 for _key in lex.DOWN_WORDS:
     _add("level", _key, (-1, _DOWN_INTENSITY.get(_key, 1.0)))
 for _key, _sign in lex.LEVEL_ADJECTIVES.items():
     _add("leveladj", _key, _sign)
-_TOO_INTENSITY = {"way too": 1.8, "far too": 1.8, "much too": 1.8, "far too much": 2.0, "a bit too": 0.5,
-                  "a little too": 0.5, "slightly too": 0.5, "bit too": 0.5, "little too": 0.5, "a tad too": 0.45,
-                  "rather too": 0.8, "so very": 1.6}
+_TOO_INTENSITY = {
+    "way too": 1.8,
+    "far too": 1.8,
+    "much too": 1.8,
+    "far too much": 2.0,
+    "a bit too": 0.5,
+    "a little too": 0.5,
+    "slightly too": 0.5,
+    "bit too": 0.5,
+    "little too": 0.5,
+    "a tad too": 0.45,
+    "rather too": 0.8,
+    "so very": 1.6,
+}
 for _key in lex.TOO_WORDS:
     _add("too", _key, _TOO_INTENSITY.get(_key, 1.0))
 for _key, _factor in lex.INTENSITY.items():
@@ -238,9 +308,29 @@ for _key in lex.NEGATIONS:
 _add("enough", "enough")
 for _key in lex.COPULAS:
     _add("copula", _key)
-_STRONG_REQUEST = ("make", "want", "wanted", "need it", "needs to be", "should be", "prefer", "like it", "would like",
-                   "rather have", "turn it", "render it", "give it", "make it look", "make it more", "i want",
-                   "go for", "go with", "i need", "could be", "can be")
+_STRONG_REQUEST = (
+    "make",
+    "want",
+    "wanted",
+    "need it",
+    "needs to be",
+    "should be",
+    "prefer",
+    "like it",
+    "would like",
+    "rather have",
+    "turn it",
+    "render it",
+    "give it",
+    "make it look",
+    "make it more",
+    "i want",
+    "go for",
+    "go with",
+    "i need",
+    "could be",
+    "can be",
+)
 for _key in _STRONG_REQUEST:
     _add("asks", _key)
 
@@ -258,8 +348,17 @@ class _Token:
     end: int
 
 
-_AMOUNT_WORDS = {"light": -1, "slight": -1, "soft": -1, "subtle": -1, "heavy": +1, "strong": +1, "dark": +1,
-                 "deep": +1, "big": +1}
+_AMOUNT_WORDS = {
+    "light": -1,
+    "slight": -1,
+    "soft": -1,
+    "subtle": -1,
+    "heavy": +1,
+    "strong": +1,
+    "dark": +1,
+    "deep": +1,
+    "big": +1,
+}
 
 
 def _tokens(clause: str) -> list[_Token]:
@@ -270,17 +369,23 @@ def _tokens(clause: str) -> list[_Token]:
         out.append(_Token(role, data, key, m.start(), m.end()))
     # "a light vignette", "a heavy grain": an amount of the effect, not a brightness wish.
     for a, b in zip(out, out[1:]):
-        if (a.text in _AMOUNT_WORDS and b.role == "noun" and b.data in ("vignette", "grain", "fade")
-                and not clause[a.end:b.start].strip()):
+        if (
+            a.text in _AMOUNT_WORDS
+            and b.role == "noun"
+            and b.data in ("vignette", "grain", "fade")
+            and not clause[a.end : b.start].strip()
+        ):
             a.role, a.data = "leveladj", _AMOUNT_WORDS[a.text]
     return out
 
 
 # --- whole-message commands ------------------------------------------------------------------------------
 
-_FILLER = re.compile(r"^(?:(?:ok|okay|hey|hi|so|now|well|please|pls|um|uh|hmm|can you|could you|would you|will you|"
-                     r"would you mind|assistant|and|just|alright|right|oh|ah)\b[\s,]*)+|"
-                     r"[\s,]*\b(?:please|for me|now|thanks|thank you|pls)\s*$")
+_FILLER = re.compile(
+    r"^(?:(?:ok|okay|hey|hi|so|now|well|please|pls|um|uh|hmm|can you|could you|would you|will you|"
+    r"would you mind|assistant|and|just|alright|right|oh|ah)\b[\s,]*)+|"
+    r"[\s,]*\b(?:please|for me|now|thanks|thank you|pls)\s*$"
+)
 
 
 def _bare(text: str) -> str:
@@ -312,7 +417,8 @@ _RESET_ALL_ANYWHERE = _anywhere(p for p in lex.RESET_ALL_PHRASES if " " in p)
 _UNDO_FORMS = re.compile(
     r"(?:undo|revert|go back|take back|cancel)(?: (?:that|it|this|one step|a step|once|again|"
     r"(?:the |your |my )?(?:last|previous|latest) ?(?:change|edit|step|one|thing|turn|adjustment)?s?|"
-    r"what you (?:just )?did|the change|that change|please))*")
+    r"what you (?:just )?did|the change|that change|please))*"
+)
 
 
 def _command(norm: str) -> str | None:
@@ -350,21 +456,34 @@ def _command(norm: str) -> str | None:
     return None
 
 
-_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "both": 2, "couple": 2,
-            "a couple": 2, "a couple of": 2}
+_NUMBERS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "both": 2,
+    "couple": 2,
+    "a couple": 2,
+    "a couple of": 2,
+}
 _COUNT = r"(\d{1,2}|one|two|three|four|five|six|both|a couple(?: of)?)"
 _UNDO_MANY = re.compile(
     r"(?:undo|revert|take back|go back|cancel)\s+(?:the\s+|your\s+|my\s+|those\s+)?(?:(?:last|previous|latest)\s+)?"
-    + _COUNT + r"(?:\s+(?:last|previous|latest))?(?:\s+(?:of\s+)?(?:your\s+|my\s+)?(?:changes?|edits?|steps?|turns?|"
-    r"ones|things|adjustments))?(?:\s+back)?")
+    + _COUNT
+    + r"(?:\s+(?:last|previous|latest))?(?:\s+(?:of\s+)?(?:your\s+|my\s+)?(?:changes?|edits?|steps?|turns?|"
+    r"ones|things|adjustments))?(?:\s+back)?"
+)
 _UNDO_BEFORE = re.compile(
     r"(?:go back|undo|revert|take (?:me|it) back|back|return)\s+(?:everything\s+)?(?:to\s+)?(?:how it was\s+|"
     r"the way it was\s+|what it was like\s+|where it was\s+)?before\s+(?:you\s+(?:added|made|did|applied)\s+)?"
-    r"(?:the\s+|my\s+|your\s+|that\s+|adding\s+(?:the\s+)?)?(.+)")
+    r"(?:the\s+|my\s+|your\s+|that\s+|adding\s+(?:the\s+)?)?(.+)"
+)
 
 
 def _undo_scope(bare: str, req: Request) -> bool:
-    """"undo the last two", "go back to before the vignette": an undo of several turns."""
+    """ "undo the last two", "go back to before the vignette": an undo of several turns."""
     m = _UNDO_MANY.fullmatch(bare)
     if m:
         count = m.group(1)
@@ -380,11 +499,15 @@ def _undo_scope(bare: str, req: Request) -> bool:
 
 # --- geometry in words -------------------------------------------------------------------------------------
 
-_CROP_VERB = r"(?:(?:crop|cut|trim|make|turn|reframe|change)\s+(?:it|this|the\s+(?:photo|picture|image|frame))?\s*" \
-             r"(?:in|into|to|as|at)?\s*(?:an?\s+|the\s+)?)?"
-_ASPECT = re.compile(_CROP_VERB + r"(?:(\d{1,2})\s*(?::|x|/|by)\s*(\d{1,2})|(square)|(?:the\s+)?(original)\s+"
-                     r"(?:ratio|aspect(?:\s+ratio)?|shape|proportions?|format))(?:\s+(?:crop|ratio|aspect(?:\s+ratio)?|"
-                     r"format|shape|frame))?\b")
+_CROP_VERB = (
+    r"(?:(?:crop|cut|trim|make|turn|reframe|change)\s+(?:it|this|the\s+(?:photo|picture|image|frame))?\s*"
+    r"(?:in|into|to|as|at)?\s*(?:an?\s+|the\s+)?)?"
+)
+_ASPECT = re.compile(
+    _CROP_VERB + r"(?:(\d{1,2})\s*(?::|x|/|by)\s*(\d{1,2})|(square)|(?:the\s+)?(original)\s+"
+    r"(?:ratio|aspect(?:\s+ratio)?|shape|proportions?|format))(?:\s+(?:crop|ratio|aspect(?:\s+ratio)?|"
+    r"format|shape|frame))?\b"
+)
 _TURN = re.compile(r"\b(?:rotate|turn)\b((?:(?!\b(?:and|but|then|also)\b)(?:\d\.\d|[^.,;!?]))*)")
 _TURN_DEGREES = re.compile(r"(-?\d{1,3}(?:\.\d+)?)\s*(?:degrees?|deg\b|°)?")
 _LEFT = re.compile(r"\b(?:left|counter\s*clockwise|anti\s*clockwise|ccw)\b")
@@ -392,16 +515,19 @@ _RIGHT = re.compile(r"\b(?:right|clockwise|cw)\b")
 _STRAIGHTEN = re.compile(
     r"\b(?:level(?:\s+out)?\s+(?:the\s+)?horizon|straighten(?:\s+(?:it|the\s+(?:horizon|photo|picture|image|lines?)))?(?:"
     r"\s+out)?|(?:make|get)\s+(?:the\s+)?horizon\s+(?:level|straight)|horizon\s+is\s+(?:tilted|crooked|wonky|skewed|"
-    r"not\s+(?:level|straight))|(?:it|the\s+photo)\s+is\s+(?:tilted|crooked|wonky|skewed)|fix\s+the\s+(?:tilt|horizon))\b")
-_FLIP = re.compile(r"\b(?:mirror|flip)\b(?:\s+(?:it|the\s+(?:photo|picture|image)))?((?:\s+(?:vertically|horizontally|upside\s+"
-                   r"down|top\s+to\s+bottom|left\s+to\s+right|sideways|around|over))?)(?:\s+image)?")
+    r"not\s+(?:level|straight))|(?:it|the\s+photo)\s+is\s+(?:tilted|crooked|wonky|skewed)|fix\s+the\s+(?:tilt|horizon))\b"
+)
+_FLIP = re.compile(
+    r"\b(?:mirror|flip)\b(?:\s+(?:it|the\s+(?:photo|picture|image)))?((?:\s+(?:vertically|horizontally|upside\s+"
+    r"down|top\s+to\s+bottom|left\s+to\s+right|sideways|around|over))?)(?:\s+image)?"
+)
 
 
 def _geometry(text: str, req: Request) -> str:
     """Crop aspects, quarter turns, straightening and mirroring; returns the text without them."""
 
     def blank(m: re.Match, text: str) -> str:
-        return text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
+        return text[: m.start()] + " " * (m.end() - m.start()) + text[m.end() :]
 
     for m in list(_ASPECT.finditer(text)):
         if m.group(3):
@@ -431,7 +557,7 @@ def _geometry(text: str, req: Request) -> str:
 
 
 def _turn(tail: str) -> GeometryWish | None:
-    """"it a quarter to the left", "90 degrees", "2 degrees clockwise", "upside down" -> the turn."""
+    """ "it a quarter to the left", "90 degrees", "2 degrees clockwise", "upside down" -> the turn."""
     sign = -1 if _LEFT.search(tail) else 1
     degrees = _TURN_DEGREES.search(tail)
     if degrees:
@@ -443,16 +569,21 @@ def _turn(tail: str) -> GeometryWish | None:
         return None
     if re.search(r"\b(?:half(?:\s+turn)?|upside\s+down|around)\b", tail):
         return GeometryWish("rotate", turns=2)
-    if re.search(r"\bquarter\b", tail) or re.search(r"^\s*(?:it\s+|the\s+(?:photo|picture|image)\s+)?"
-                                                    r"(?:to\s+the\s+)?(?:left|right|(?:counter\s*|anti\s*)?clockwise)\b", tail):
+    if re.search(r"\bquarter\b", tail) or re.search(
+        r"^\s*(?:it\s+|the\s+(?:photo|picture|image)\s+)?"
+        r"(?:to\s+the\s+)?(?:left|right|(?:counter\s*|anti\s*)?clockwise)\b",
+        tail,
+    ):
         return GeometryWish("rotate", turns=sign)
     return None
 
 
 # --- clauses -----------------------------------------------------------------------------------------------
 
-_SPLIT = re.compile(r"\s*(?:[,;.!?]+|\s(and|also|plus|as well as|then|with|but|though|although|however|yet|while|"
-                    r"whereas|except)\s|\s(?=without\b))\s*")
+_SPLIT = re.compile(
+    r"\s*(?:[,;.!?]+|\s(and|also|plus|as well as|then|with|but|though|although|however|yet|while|"
+    r"whereas|except)\s|\s(?=without\b))\s*"
+)
 _CARRY = {"and", "also", "plus", "as well as", "then", "with"}
 
 
@@ -469,7 +600,7 @@ def _clauses(norm: str) -> list[tuple[str, str | None]]:
         piece = (piece or "").strip()
         lead = _LEAD.match(piece)
         if lead:  # ", but subtle": the word after the comma joins too
-            joiner, piece = lead.group(1), piece[lead.end():].strip()
+            joiner, piece = lead.group(1), piece[lead.end() :].strip()
         if piece:
             out.append((piece, joiner))
     return out
@@ -481,25 +612,35 @@ _LEAD = re.compile(r"^(and|also|plus|then|with|but|though|although|however|yet|w
 # --- numbers, scope, keep ----------------------------------------------------------------------------------
 
 _TOOL_RE = "|".join(re.escape(k).replace(r"\ ", r"\s+") for k in sorted(lex.TOOL_WORDS, key=len, reverse=True))
-_NUM_BY = re.compile(rf"\b(increase|raise|boost|bump up|bump|add|up|more|decrease|reduce|lower|drop|cut|less|down)\s+"
-                     rf"(?:the\s+)?({_TOOL_RE})\s+(?:by\s+)?([+-]?\d{{1,3}})\s*%?")
+_NUM_BY = re.compile(
+    rf"\b(increase|raise|boost|bump up|bump|add|up|more|decrease|reduce|lower|drop|cut|less|down)\s+"
+    rf"(?:the\s+)?({_TOOL_RE})\s+(?:by\s+)?([+-]?\d{{1,3}})\s*%?"
+)
 _NUM_UPDOWN = re.compile(rf"\b({_TOOL_RE})\s+(up|down)\s+(?:by\s+)?(\d{{1,3}})\s*%?")
 _NUM_MORE = re.compile(rf"\b(\d{{1,3}})\s*%?\s+(more|less)\s+({_TOOL_RE})\b")
-_NUM_SET = re.compile(rf"\b(?:set\s+|put\s+|make\s+)?(?:the\s+)?({_TOOL_RE})\s*(?:to|at|=|:|of|on)?\s*"
-                      rf"([+-]?\s?\d{{1,3}}(?:\.\d+)?)(?!\d)\s*%?")
+_NUM_SET = re.compile(
+    rf"\b(?:set\s+|put\s+|make\s+)?(?:the\s+)?({_TOOL_RE})\s*(?:to|at|=|:|of|on)?\s*"
+    rf"([+-]?\s?\d{{1,3}}(?:\.\d+)?)(?!\d)\s*%?"
+)
 _NUM_SIGNED = re.compile(rf"(?<![\w])([+-]\d{{1,3}})\s+({_TOOL_RE})\b")
 
 _NOUN_RE = "|".join(re.escape(canon(k)).replace(r"\ ", r"\s+") for k in sorted(lex.NOUNS, key=len, reverse=True))
-_ONLY = re.compile(rf"\b(?:only|just|solely|exclusively|nothing but)\s+(?:(?:change|adjust|fix|touch|edit|use|modify|"
-                   rf"correct|the|my|your|its|a|an)\s+)*({_NOUN_RE})\b|\b({_NOUN_RE})\s+only\b")
-_KEEP_VERBS = "|".join(re.escape(canon(k)).replace(r"\ ", r"\s+") for k in
-                       sorted(lex.KEEP_VERBS, key=len, reverse=True))
+_ONLY = re.compile(
+    rf"\b(?:only|just|solely|exclusively|nothing but)\s+(?:(?:change|adjust|fix|touch|edit|use|modify|"
+    rf"correct|the|my|your|its|a|an)\s+)*({_NOUN_RE})\b|\b({_NOUN_RE})\s+only\b"
+)
+_KEEP_VERBS = "|".join(
+    re.escape(canon(k)).replace(r"\ ", r"\s+") for k in sorted(lex.KEEP_VERBS, key=len, reverse=True)
+)
 _FINE = "|".join(re.escape(canon(k)).replace(r"\ ", r"\s+") for k in sorted(lex.FINE_WORDS, key=len, reverse=True))
-_KEEP = re.compile(rf"\b(?:{_KEEP_VERBS})\s+(?:the\s+|my\s+|its\s+|any\s+|of\s+the\s+|with\s+the\s+)?({_NOUN_RE})\b"
-                   rf"(?:\s+(?:{_FINE}))?")
+_KEEP = re.compile(
+    rf"\b(?:{_KEEP_VERBS})\s+(?:the\s+|my\s+|its\s+|any\s+|of\s+the\s+|with\s+the\s+)?({_NOUN_RE})\b"
+    rf"(?:\s+(?:{_FINE}))?"
+)
 _FINE_NOUN = re.compile(rf"\b(?:the\s+)?({_NOUN_RE})\s+(?:is|are|look|looks|seem|seems)\s+(?:already\s+)?(?:{_FINE})\b")
-_NOTHING_ELSE = re.compile("|".join(re.escape(canon(k)).replace(r"\ ", r"\s+")
-                                    for k in sorted(lex.NOTHING_ELSE, key=len, reverse=True)))
+_NOTHING_ELSE = re.compile(
+    "|".join(re.escape(canon(k)).replace(r"\ ", r"\s+") for k in sorted(lex.NOTHING_ELSE, key=len, reverse=True))
+)
 
 
 _NOUN_AXES = {canon(k): axis for k, axis in lex.NOUNS.items()}
@@ -522,7 +663,7 @@ def _prepass(clause: str, req: Request) -> tuple[str, bool]:
         return lex.TOOL_WORDS[canon(word)]
 
     def blank(m: re.Match, text: str) -> str:
-        return text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
+        return text[: m.start()] + " " * (m.end() - m.start()) + text[m.end() :]
 
     for m in list(_NUM_BY.finditer(clause)):
         sign = -1 if m.group(1) in ("decrease", "reduce", "lower", "drop", "cut", "less", "down") else 1
@@ -566,7 +707,7 @@ def _prepass(clause: str, req: Request) -> tuple[str, bool]:
             req.scope_words = words
             had_scope = True
             # Keep the noun ("fix only the exposure" still names what to fix); drop the word "only".
-            only = re.search(r"\b(?:only|just|solely|exclusively|nothing but)\b", clause[m.start():m.end()])
+            only = re.search(r"\b(?:only|just|solely|exclusively|nothing but)\b", clause[m.start() : m.end()])
             if only:
                 a, b = m.start() + only.start(), m.start() + only.end()
                 clause = clause[:a] + " " * (b - a) + clause[b:]
@@ -586,6 +727,7 @@ def tool_words(text: str) -> list[str]:
 
 
 # --- reading one clause ------------------------------------------------------------------------------------
+
 
 @dataclass
 class _State:
@@ -622,23 +764,47 @@ class _Head:
 
 # (adjective axis, noun axis) -> (axis, multiplier): "darker corners" is more vignette.
 _REMAP = {
-    ("light", "shadows"): ("shadows", 1), ("light", "highlights"): ("highlights", 1),
-    ("light", "whites"): ("whites", 1), ("light", "blacks"): ("blacks", 1), ("light", "vignette"): ("vignette", -1),
-    ("light", "color"): ("color", 1), ("light", "saturation"): ("saturation", 1), ("light", "face"): ("light", 1),
-    ("depth", "shadows"): ("shadows", -1), ("depth", "blacks"): ("blacks", -1), ("depth", "color"): ("color", 1),
-    ("depth", "vignette"): ("vignette", 1), ("depth", "contrast"): ("contrast", 1),
-    ("sharpness", "color"): ("color", 1), ("sharpness", "shadows"): ("shadows", -1),
-    ("sharpness", "highlights"): ("highlights", 1), ("sharpness", "light"): ("contrast", 1),
-    ("sharpness", "contrast"): ("contrast", 1), ("sharpness", "vignette"): ("vignette", 1),
-    ("contrast", "shadows"): ("contrast", 1), ("contrast", "light"): ("contrast", 1),
-    ("color", "saturation"): ("saturation", 1), ("color", "vibrance"): ("vibrance", 1),
-    ("vivid", "color"): ("vivid", 1), ("warmth", "color"): ("warmth", 1), ("tint", "color"): ("tint", 1),
-    ("light", "light"): ("light", 1), ("fade", "color"): ("color", -1),
+    ("light", "shadows"): ("shadows", 1),
+    ("light", "highlights"): ("highlights", 1),
+    ("light", "whites"): ("whites", 1),
+    ("light", "blacks"): ("blacks", 1),
+    ("light", "vignette"): ("vignette", -1),
+    ("light", "color"): ("color", 1),
+    ("light", "saturation"): ("saturation", 1),
+    ("light", "face"): ("light", 1),
+    ("depth", "shadows"): ("shadows", -1),
+    ("depth", "blacks"): ("blacks", -1),
+    ("depth", "color"): ("color", 1),
+    ("depth", "vignette"): ("vignette", 1),
+    ("depth", "contrast"): ("contrast", 1),
+    ("sharpness", "color"): ("color", 1),
+    ("sharpness", "shadows"): ("shadows", -1),
+    ("sharpness", "highlights"): ("highlights", 1),
+    ("sharpness", "light"): ("contrast", 1),
+    ("sharpness", "contrast"): ("contrast", 1),
+    ("sharpness", "vignette"): ("vignette", 1),
+    ("contrast", "shadows"): ("contrast", 1),
+    ("contrast", "light"): ("contrast", 1),
+    ("color", "saturation"): ("saturation", 1),
+    ("color", "vibrance"): ("vibrance", 1),
+    ("vivid", "color"): ("vivid", 1),
+    ("warmth", "color"): ("warmth", 1),
+    ("tint", "color"): ("tint", 1),
+    ("light", "light"): ("light", 1),
+    ("fade", "color"): ("color", -1),
 }
 _AREA_NOUNS = {"shadows", "highlights", "face", "whites", "blacks"}
 _EFFECT_AXES = {"fade", "grain"}
-_NOUN_BARE = {"vignette": "vignette", "grain": "grain", "contrast": "contrast", "clarity": "clarity",
-              "sharpness": "sharpness", "fade": "fade", "warmth": "warmth", "noise": "noise"}
+_NOUN_BARE = {
+    "vignette": "vignette",
+    "grain": "grain",
+    "contrast": "contrast",
+    "clarity": "clarity",
+    "sharpness": "sharpness",
+    "fade": "fade",
+    "warmth": "warmth",
+    "noise": "noise",
+}
 
 
 class _ClauseReader:
@@ -696,8 +862,11 @@ class _ClauseReader:
             return
         # A level word after a noun belongs to that noun: "contrast up", "the vignette is too strong";
         # after a plain adjective it is about that quality: "the green is too strong".
-        if last is not None and tok.role in ("level", "leveladj") and (
-                last.token.role == "noun" or (last.token.role == "adj" and last.token.data[2] == "state")):
+        if (
+            last is not None
+            and tok.role in ("level", "leveladj")
+            and (last.token.role == "noun" or (last.token.role == "adj" and last.token.data[2] == "state"))
+        ):
             if tok.role == "level":
                 last.after_level, last.after_level_intensity = tok.data
                 last.after_too = last.after_too or state.too or tok.text.startswith("too") or "much" in tok.text
@@ -736,7 +905,7 @@ class _ClauseReader:
             state.remove = self.loose_remove = True
 
     def apply_trailing(self) -> None:
-        """"bump the exposure a bit", "lighten it up a little": an amount after the words it belongs to."""
+        """ "bump the exposure a bit", "lighten it up a little": an amount after the words it belongs to."""
         if not (self.heads and self.trailing):
             return
         amount = 1.0
@@ -770,14 +939,21 @@ class _ClauseReader:
     def read_fix(self, head: _Head, nouns: list[_Head], others: list[_Head]) -> None:
         tok, req, intensity = head.token, self.req, self.intensity(head)
         kind = tok.data
-        if kind == "color" and tok.text in ("cast", "color cast", "tint") and any(
-                h.token.role == "adj" and h.token.data[0] in ("warmth", "tint") for h in others):
+        if (
+            kind == "color"
+            and tok.text in ("cast", "color cast", "tint")
+            and any(h.token.role == "adj" and h.token.data[0] in ("warmth", "tint") for h in others)
+        ):
             return  # "a blue cast": the named colour says which way; its adjective makes the wish
         target = next((n for n in nouns if not n.used), None)
         if kind == "auto" and target is not None:  # "fix the shadows", "improve the colours"
             axis = target.token.data
-            if tok.text in ("enhance", "improve", "boost", "intensify") and axis in ("color", "sharpness", "contrast",
-                                                                                    "clarity"):
+            if tok.text in ("enhance", "improve", "boost", "intensify") and axis in (
+                "color",
+                "sharpness",
+                "contrast",
+                "clarity",
+            ):
                 target.used = True
                 req.wishes.append(Wish(axis, +1, intensity, f"{tok.text} the {target.token.text}"))
                 return
@@ -876,8 +1052,9 @@ class _ClauseReader:
             if axis == "shadows":
                 level = _shadow_amount(level, st.level_text or "", noun.after_level != 0)
             text = f"{st.level_text} {words}".strip()
-            req.wishes.append(Wish(axis, level, intensity * level_intensity, text, complaint=complaint,
-                                   reduce=level < 0))
+            req.wishes.append(
+                Wish(axis, level, intensity * level_intensity, text, complaint=complaint, reduce=level < 0)
+            )
             return
         if len(self.heads) == 1 and not self.had_scope and not st.copula and axis in _NOUN_BARE:
             if axis == "noise":  # "noise" on its own: a complaint
@@ -909,16 +1086,42 @@ class _ClauseReader:
         """The mood this clause passes on ("too dark and yellow", "much brighter and warmer")."""
         heads, state = self.heads, self.state
         intensity = next((h.state.intensity for h in heads if h.state.has_intensity), None)
-        return _State(intensity=intensity or 1.0, has_intensity=intensity is not None,
-                      too=state.too or any(h.state.too for h in heads),
-                      copula=state.copula or any(h.state.copula for h in heads),
-                      asks=state.asks or any(h.state.asks for h in heads),
-                      said_so=state.said_so or any(h.state.said_so for h in heads))
+        return _State(
+            intensity=intensity or 1.0,
+            has_intensity=intensity is not None,
+            too=state.too or any(h.state.too for h in heads),
+            copula=state.copula or any(h.state.copula for h in heads),
+            asks=state.asks or any(h.state.asks for h in heads),
+            said_so=state.said_so or any(h.state.said_so for h in heads),
+        )
 
 
-_SLIDER_UP = {"increase", "increased", "boost", "raise", "higher", "up", "bump up", "bump", "pump up", "crank up",
-              "crank", "turn up", "push", "push up", "lift", "lift up", "open up", "bring up", "bring out", "boost up",
-              "enhance", "amplify", "not enough", "too little"}
+_SLIDER_UP = {
+    "increase",
+    "increased",
+    "boost",
+    "raise",
+    "higher",
+    "up",
+    "bump up",
+    "bump",
+    "pump up",
+    "crank up",
+    "crank",
+    "turn up",
+    "push",
+    "push up",
+    "lift",
+    "lift up",
+    "open up",
+    "bring up",
+    "bring out",
+    "boost up",
+    "enhance",
+    "amplify",
+    "not enough",
+    "too little",
+}
 _SLIDER_DOWN = {"lower", "decrease", "down", "drop", "drop down", "turn down", "pull down", "bring down", "dial down"}
 
 
@@ -972,18 +1175,20 @@ def _adjective_wish(axis: str, sign: int, kind: str, st: _State, enough: bool, i
 
 # --- the whole message --------------------------------------------------------------------------------------
 
-_LIMITER = re.compile(r"\b(?:but\s+)?(?:not|do not go|do not make it|never|without (?:being|going)|nothing)\s+"
-                      r"(?:too|overly|crazy|over the top)(?:\s+(?:much|far|strong|strongly|heavy|"
-                      r"heavily|intense|extreme|obvious|[a-z]+(?:er|y|ed)?))?\s*(?:though|please|ok|okay)?\b|"
-                      r"\b(?:gently|subtly|subtle|only slightly|just slightly|only a (?:bit|little)|"
-                      r"just a (?:bit|little)|"
-                      r"a little bit|a bit|a little|slightly|barely|lightly|nothing crazy|nothing extreme|"
-                      r"nothing dramatic|keep it subtle|keep it natural|subtle please|not overdone)\b")
+_LIMITER = re.compile(
+    r"\b(?:but\s+)?(?:not|do not go|do not make it|never|without (?:being|going)|nothing)\s+"
+    r"(?:too|overly|crazy|over the top)(?:\s+(?:much|far|strong|strongly|heavy|"
+    r"heavily|intense|extreme|obvious|[a-z]+(?:er|y|ed)?))?\s*(?:though|please|ok|okay)?\b|"
+    r"\b(?:gently|subtly|subtle|only slightly|just slightly|only a (?:bit|little)|"
+    r"just a (?:bit|little)|"
+    r"a little bit|a bit|a little|slightly|barely|lightly|nothing crazy|nothing extreme|"
+    r"nothing dramatic|keep it subtle|keep it natural|subtle please|not overdone)\b"
+)
 
 
 def _soften_last(req: Request, clause: str) -> None:
     """A limit on the wishes just before it ("brighter but not too bright", "vintage, subtle")."""
-    for item in (req.wishes[-1:] + req.looks[-1:] + req.fixes[-1:]):
+    for item in req.wishes[-1:] + req.looks[-1:] + req.fixes[-1:]:
         if isinstance(item, LookWish):
             item.scale *= 0.6
         else:
@@ -998,8 +1203,10 @@ def _cannot(clause: str) -> str | None:
 
 
 _CANNOT = tuple((re.compile(p), r) for p, r in lex.CANNOT)
-_LOCAL = re.compile(r"\b(?:the|her|his|my|their)\s+(sky|face|skin|water|sea|grass|trees?|flowers?|sun|clouds|eyes|"
-                    r"hair|lips|building|buildings|car|dress|shirt|person|people|subject|foreground|mountains?)\b")
+_LOCAL = re.compile(
+    r"\b(?:the|her|his|my|their)\s+(sky|face|skin|water|sea|grass|trees?|flowers?|sun|clouds|eyes|"
+    r"hair|lips|building|buildings|car|dress|shirt|person|people|subject|foreground|mountains?)\b"
+)
 
 
 def parse(text: str, _fuzzy: bool = True) -> Request:
@@ -1091,7 +1298,7 @@ def _tool_wishes(clause: str, req: Request) -> str:
         if kind != "white_balance" and _LESS.search(clause):
             sign = -1  # "remove the matte look", "less punch"
         req.tools.append(ToolWish(kind, sign, intensity, clause.strip()))
-        clause = clause[:found.start()] + " " + clause[found.end():]
+        clause = clause[: found.start()] + " " + clause[found.end() :]
     # what is left asks for more only with a head of its own ("fix the white balance": "fix" is done)
     heads = [t for t in _tokens(clause) if t.role in ("adj", "noun", "look") or (t.role == "fix" and t.data != "auto")]
     return clause if heads or not req.tools else ""

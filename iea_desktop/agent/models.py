@@ -164,8 +164,11 @@ def partial_bytes(file_name: str) -> int:
 
 def remaining_bytes(entry: dict) -> int:
     """What a download of the entry still has to fetch (installed files and .part files count as had)."""
-    return sum(max(f["size"] - partial_bytes(f["name"]), 0) for f in entry["files"].values()
-               if installed_path(f["name"]) is None)
+    return sum(
+        max(f["size"] - partial_bytes(f["name"]), 0)
+        for f in entry["files"].values()
+        if installed_path(f["name"]) is None
+    )
 
 
 def total_memory() -> int | None:
@@ -175,10 +178,17 @@ def total_memory() -> int | None:
             import ctypes
 
             class Status(ctypes.Structure):
-                _fields_ = [("length", ctypes.c_ulong), ("load", ctypes.c_ulong), ("total", ctypes.c_ulonglong),
-                            ("avail", ctypes.c_ulonglong), ("page_total", ctypes.c_ulonglong),
-                            ("page_avail", ctypes.c_ulonglong), ("virtual_total", ctypes.c_ulonglong),
-                            ("virtual_avail", ctypes.c_ulonglong), ("extended", ctypes.c_ulonglong)]
+                _fields_ = [
+                    ("length", ctypes.c_ulong),
+                    ("load", ctypes.c_ulong),
+                    ("total", ctypes.c_ulonglong),
+                    ("avail", ctypes.c_ulonglong),
+                    ("page_total", ctypes.c_ulonglong),
+                    ("page_avail", ctypes.c_ulonglong),
+                    ("virtual_total", ctypes.c_ulonglong),
+                    ("virtual_avail", ctypes.c_ulonglong),
+                    ("extended", ctypes.c_ulonglong),
+                ]
 
             status = Status(length=ctypes.sizeof(Status))
             return int(status.total) if ctypes.windll.kernel32.GlobalMemoryStatusEx(ctypes.byref(status)) else None
@@ -209,8 +219,10 @@ def check_disk_space(folder: Path, needed: int) -> None:
     """Refuse, before anything is fetched, a download the disk cannot hold."""
     free = shutil.disk_usage(ensure(folder)).free
     if needed + DISK_MARGIN > free:
-        raise ModelFileError(f"not enough disk space: the download needs {human_size(needed + DISK_MARGIN)} "
-                             f"and {folder} has {human_size(free)} free")
+        raise ModelFileError(
+            f"not enough disk space: the download needs {human_size(needed + DISK_MARGIN)} "
+            f"and {folder} has {human_size(free)} free"
+        )
 
 
 def _hashes_file() -> Path:
@@ -241,8 +253,10 @@ def _fetch(url: str, partial: Path, size: int, progress, cancel: threading.Event
     except urllib.error.HTTPError as error:
         if error.code == 416:  # the server's file ends before our part does: it is not the file we began
             partial.unlink()
-            raise ModelFileError(f"{partial.name[:-5]} on the server is shorter than the catalogue says; "
-                                 "the partial download was deleted") from None
+            raise ModelFileError(
+                f"{partial.name[:-5]} on the server is shorter than the catalogue says; "
+                "the partial download was deleted"
+            ) from None
         raise
     with response:
         if have and response.status != 206:
@@ -267,11 +281,15 @@ def _verify(url: str, partial: Path, size: int, sha256: str | None) -> None:
     name = partial.name[:-5]
     have = partial.stat().st_size
     if have < size:
-        raise ModelFileError(f"{name}: the download stopped at {human_size(have)} of {human_size(size)}; it resumes next time")
+        raise ModelFileError(
+            f"{name}: the download stopped at {human_size(have)} of {human_size(size)}; it resumes next time"
+        )
     if have > size:
         partial.unlink()
-        raise ModelFileError(f"{name} is larger than the catalogue says ({have} bytes, expected {size}); "
-                             "the file was deleted, download it again")
+        raise ModelFileError(
+            f"{name} is larger than the catalogue says ({have} bytes, expected {size}); "
+            "the file was deleted, download it again"
+        )
     expected = sha256 or recorded_hashes().get(url)
     digest = file_hash(partial)
     if expected is None:
@@ -279,13 +297,19 @@ def _verify(url: str, partial: Path, size: int, sha256: str | None) -> None:
         log.info("%s: no SHA-256 in the catalogue; recorded %s from this first download", name, digest)
     elif digest != expected.lower():
         partial.unlink()
-        raise ModelFileError(f"{name} is damaged: its SHA-256 is {digest}, expected {expected}; "
-                             "the file was deleted, download it again")
+        raise ModelFileError(
+            f"{name} is damaged: its SHA-256 is {digest}, expected {expected}; the file was deleted, download it again"
+        )
 
 
-def download_file(url: str, target: Path, size: int, sha256: str | None,
-                  progress: Callable[[int, int], None] | None = None,
-                  cancel: threading.Event | None = None) -> Path:
+def download_file(
+    url: str,
+    target: Path,
+    size: int,
+    sha256: str | None,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> Path:
     """Download ``url`` (``size`` bytes) to ``target`` through ``target.part``: resumed, verified, renamed.
 
     A ``.part`` that is already complete (a crash between download and rename) is verified
@@ -311,12 +335,15 @@ def manual_steps(entry: dict) -> str:
     lines = [f"Download these files by hand and put them in {folder} (or in the app's models/ folder):"]
     for role in ROLES:
         f = entry["files"][role]
-        lines.append(f"  {f['name']}  ({f['size_mb']} MB)  {f['url'] or 'not published: see ' + entry.get('convert', 'models/README.md')}")
+        lines.append(
+            f"  {f['name']}  ({f['size_mb']} MB)  {f['url'] or 'not published: see ' + entry.get('convert', 'models/README.md')}"
+        )
     return "\n".join(lines)
 
 
-def download_model(name: str, progress: Callable[[str, int, int], None] | None = None,
-                   cancel: threading.Event | None = None) -> list[Path]:
+def download_model(
+    name: str, progress: Callable[[str, int, int], None] | None = None, cancel: threading.Event | None = None
+) -> list[Path]:
     """Fetch a catalogue model and its projector into the user data folder; returns both paths.
 
     Raises ModelFileError (DownloadCancelled when ``cancel`` is set) with a one-line reason.
@@ -337,12 +364,15 @@ def download_model(name: str, progress: Callable[[str, int, int], None] | None =
         try:
             written.append(download_file(f["url"], folder / f["name"], f["size"], f["sha256"], report, cancel))
         except urllib.error.HTTPError as error:
-            raise ModelFileError(f"cannot download {f['name']}: the server answered {error.code} {error.reason}."
-                                 f"\n{manual_steps(entry)}") from None
+            raise ModelFileError(
+                f"cannot download {f['name']}: the server answered {error.code} {error.reason}.\n{manual_steps(entry)}"
+            ) from None
         except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException) as error:
             reason = getattr(error, "reason", None) or error
-            raise ModelFileError(f"cannot download {f['name']} ({reason}). You may be offline; "
-                                 f"a partial download resumes next time.\n{manual_steps(entry)}") from None
+            raise ModelFileError(
+                f"cannot download {f['name']} ({reason}). You may be offline; "
+                f"a partial download resumes next time.\n{manual_steps(entry)}"
+            ) from None
         except OSError as error:
             raise ModelFileError(f"cannot write {folder / f['name']}: {error.strerror or error}") from None
     return written

@@ -125,8 +125,19 @@ def validate_edits(proposed: list[tuple]) -> tuple[list[Edit], list[str]]:
 # The ops a general model may use besides the 16 (issues 15 and 17). Most take their registry
 # params as they are; crop, rotate and the tone curve take a word a model can say instead
 # (model_args), turned into params here.
-MODEL_OPS = ("crop", "rotate", "straighten", "flip", "white_balance", "dehaze", "noise_reduction", "clarity",
-             "texture", "colour_mixer", "tone_curve")
+MODEL_OPS = (
+    "crop",
+    "rotate",
+    "straighten",
+    "flip",
+    "white_balance",
+    "dehaze",
+    "noise_reduction",
+    "clarity",
+    "texture",
+    "colour_mixer",
+    "tone_curve",
+)
 ASPECT_ALIASES = {"square": "1:1"}
 
 
@@ -147,12 +158,15 @@ def rotations() -> dict[int, int]:
 
 
 _WORD_ARGS: dict[str, tuple[Callable[[], Arg], str]] = {
-    "crop": (lambda: Arg("aspect", "choice", choices=crop_aspects()),
-             "width:height, centred on the subject; original: no crop"),
-    "rotate": (lambda: Arg("degrees", "choice", choices=tuple(rotations())),
-               "90 clockwise, -90 counter-clockwise, 0 none"),
-    "tone_curve": (lambda: Arg("preset", "choice", choices=tuple(curve_presets())),
-                   "linear: no curve"),
+    "crop": (
+        lambda: Arg("aspect", "choice", choices=crop_aspects()),
+        "width:height, centred on the subject; original: no crop",
+    ),
+    "rotate": (
+        lambda: Arg("degrees", "choice", choices=tuple(rotations())),
+        "90 clockwise, -90 counter-clockwise, 0 none",
+    ),
+    "tone_curve": (lambda: Arg("preset", "choice", choices=tuple(curve_presets())), "linear: no curve"),
 }
 _ARG_KINDS = {"int": "int", "float": "decimal", "bool": "bool"}
 
@@ -164,8 +178,10 @@ def model_args(op: str) -> tuple[tuple[Arg, str], ...]:
         make, help = _WORD_ARGS[op]
         return ((make(), help),)
     params = REGISTRY[op].params
-    return tuple((Arg(p.name, _ARG_KINDS[p.kind], int(p.minimum), int(p.maximum), required=len(params) == 1), p.help)
-                 for p in params)
+    return tuple(
+        (Arg(p.name, _ARG_KINDS[p.kind], int(p.minimum), int(p.maximum), required=len(params) == 1), p.help)
+        for p in params
+    )
 
 
 def aspect_crop(frame: np.ndarray, aspect: str) -> tuple[dict, bool]:
@@ -179,8 +195,13 @@ def aspect_crop(frame: np.ndarray, aspect: str) -> tuple[dict, bool]:
     cx, cy = centre or (0.5, 0.5)
     left = min(max(cx - w / 2, 0.0), 1.0 - w)
     top = min(max(cy - h / 2, 0.0), 1.0 - h)
-    return {"left": round(left, 4), "top": round(top, 4), "right": round(left + w, 4),
-            "bottom": round(top + h, 4), "aspect": aspect}, centre is not None
+    return {
+        "left": round(left, 4),
+        "top": round(top, 4),
+        "right": round(left + w, 4),
+        "bottom": round(top + h, 4),
+        "aspect": aspect,
+    }, centre is not None
 
 
 class Refused(ValueError):
@@ -193,8 +214,9 @@ def _word(op: str, value) -> str:
     return " ".join(value.lower().split())
 
 
-def _op_params(op: str, given: dict, current: dict | None, frame: Callable[[], np.ndarray] | None,
-               notes: list[str]) -> dict | None:
+def _op_params(
+    op: str, given: dict, current: dict | None, frame: Callable[[], np.ndarray] | None, notes: list[str]
+) -> dict | None:
     """The params the assistant's node of ``op`` should have (None: no node) for the arguments a model gave."""
     spec = REGISTRY[op]
     if op == "crop":
@@ -208,10 +230,15 @@ def _op_params(op: str, given: dict, current: dict | None, frame: Callable[[], n
         return aspect_crop(frame(), aspect)[0]
     if op == "rotate":
         degrees = given["degrees"]
-        if isinstance(degrees, bool) or not isinstance(degrees, (int, float)) or not math.isfinite(degrees) \
-                or degrees % 90:
-            raise Refused(f"ignored rotate: {degrees!r} is not a quarter turn (90, 180, -90); "
-                          "straighten turns by small angles")
+        if (
+            isinstance(degrees, bool)
+            or not isinstance(degrees, (int, float))
+            or not math.isfinite(degrees)
+            or degrees % 90
+        ):
+            raise Refused(
+                f"ignored rotate: {degrees!r} is not a quarter turn (90, 180, -90); straighten turns by small angles"
+            )
         turns = int(degrees) // 90 % 4
         return {"turns": turns} if turns else None
     if op == "tone_curve":
@@ -234,8 +261,12 @@ def _op_params(op: str, given: dict, current: dict | None, frame: Callable[[], n
     return None if params == spec.defaults() else params
 
 
-def validate_call(call: dict, *, current: Callable[[str], dict | None] = lambda op: None,
-                  frame: Callable[[], np.ndarray] | None = None) -> tuple[Edit | GeometryEdit | None, list[str]]:
+def validate_call(
+    call: dict,
+    *,
+    current: Callable[[str], dict | None] = lambda op: None,
+    frame: Callable[[], np.ndarray] | None = None,
+) -> tuple[Edit | GeometryEdit | None, list[str]]:
     """One tool call of the generic dialect (``{"tool": ..., <arguments>, "reason": ...}``) ->
     (an Edit for one of the 16, a GeometryEdit for the other ops, or None) and the notes on what
     was corrected or refused. ``current(op)``: the params of the assistant's node of that op, if
@@ -254,8 +285,11 @@ def validate_call(call: dict, *, current: Callable[[str], dict | None] = lambda 
         return None, [f"ignored {name!r}: the assistant cannot use it"]
     args = model_args(name)
     valid = [arg.name for arg, _ in args]
-    notes = [f"ignored {name}.{key}: not one of its arguments ({', '.join(valid)})"
-             for key in call if key not in ("tool", "reason", *valid)]
+    notes = [
+        f"ignored {name}.{key}: not one of its arguments ({', '.join(valid)})"
+        for key in call
+        if key not in ("tool", "reason", *valid)
+    ]
     given = {key: call[key] for key in valid if key in call}
     missing = [arg.name for arg, _ in args if arg.required and arg.name not in call]
     if missing or not given:
@@ -267,9 +301,12 @@ def validate_call(call: dict, *, current: Callable[[str], dict | None] = lambda 
     return GeometryEdit(name, params, reason), notes
 
 
-def validate_calls(calls: list[dict], *, current: Callable[[str], dict | None] = lambda op: None,
-                   frame: Callable[[list[GeometryEdit]], np.ndarray] | None = None
-                   ) -> tuple[list[Edit], list[GeometryEdit], list[str]]:
+def validate_calls(
+    calls: list[dict],
+    *,
+    current: Callable[[str], dict | None] = lambda op: None,
+    frame: Callable[[list[GeometryEdit]], np.ndarray] | None = None,
+) -> tuple[list[Edit], list[GeometryEdit], list[str]]:
     """Validate a generic model's tool calls; a tool named twice keeps its last call. ``frame(edits)``:
     the picture a crop applies to, with these edits of the same answer made: a crop comes last in
     the pipeline, so it is worked out after the answer's other edits (a quarter turn changes its frame)."""
@@ -279,7 +316,8 @@ def validate_calls(calls: list[dict], *, current: Callable[[str], dict | None] =
     crop_last = sorted(calls, key=lambda call: call.get("tool") == "crop")
     for call in crop_last:
         result, notes = validate_call(
-            call, current=current, frame=None if frame is None else lambda: frame(list(others.values())))
+            call, current=current, frame=None if frame is None else lambda: frame(list(others.values()))
+        )
         warnings += notes
         if isinstance(result, Edit):
             edits[result.tool] = result

@@ -42,8 +42,12 @@ WASHERS = ("shadows", "blacks", "whites")
 def value_of(stats: ImageStats, measure: str) -> float:
     """The number a measure reads. Warmth is R - B relative to the brightness: a brighter photo has
     a larger R - B for the same colour, and "brighter and cooler" must still come out cooler."""
-    return {"light": stats.median_luma, "warmth": stats.warmth / max(stats.mean_luma, 0.05),
-            "colour": stats.mean_saturation, "contrast": stats.contrast}[measure]
+    return {
+        "light": stats.median_luma,
+        "warmth": stats.warmth / max(stats.mean_luma, 0.05),
+        "colour": stats.mean_saturation,
+        "contrast": stats.contrast,
+    }[measure]
 
 
 def intents_of_edits(edits: list[Edit], current: dict[str, int]) -> list[Intent]:
@@ -74,8 +78,7 @@ class _Target:
 class PlanCheck:
     """Checks one plan. ``render(plan)`` -> the statistics of the preview with the plan applied."""
 
-    def __init__(self, plan: Plan, before: ImageStats, current: dict[str, int],
-                 render: Callable[[Plan], ImageStats]):
+    def __init__(self, plan: Plan, before: ImageStats, current: dict[str, int], render: Callable[[Plan], ImageStats]):
         self.plan, self.before, self.current, self.render = plan, before, current, render
         self.intents = plan.intents if plan.intents is not None else intents_of_edits(plan.edits, current)
         self.proposed = {e.tool: e.value for e in plan.edits}  # the assistant's own values, before the check
@@ -173,10 +176,15 @@ class PlanCheck:
         return True
 
     def _take_back_opposers(self, measure: str, direction: int) -> bool:
-        """"Too dark, fix it" on a bright photo: the plan's own changes that go against the asked
+        """ "Too dark, fix it" on a bright photo: the plan's own changes that go against the asked
         direction (a highlights recovery darkens) are taken back; the person is followed."""
-        opposers = [e for e in self.plan.edits if e.tool in TOOLS[measure] and e.tool != CORRECTOR[measure]
-                    and (e.value - self.current.get(e.tool, 0)) * direction < 0]
+        opposers = [
+            e
+            for e in self.plan.edits
+            if e.tool in TOOLS[measure]
+            and e.tool != CORRECTOR[measure]
+            and (e.value - self.current.get(e.tool, 0)) * direction < 0
+        ]
         moved = False
         for edit in opposers:
             value = self._within(edit.tool, self.current.get(edit.tool, 0))
@@ -206,20 +214,30 @@ class PlanCheck:
                 changed.append(f"{label} {was:+d} → {edit.value:+d}")
                 why = "corrected after checking the result on the preview"
                 edit.reason = f"{edit.reason} ({why})" if edit.reason else f"Set {label} {edit.value:+d}, {why}"
-        self.plan.edits = [e for e in self.plan.edits if e.value != self.current.get(e.tool, 0) or e.tool in self.proposed]
+        self.plan.edits = [
+            e for e in self.plan.edits if e.value != self.current.get(e.tool, 0) or e.tool in self.proposed
+        ]
         if changed:
             held = [_wanted(t.intent) for t in self._targets if not t.miss(value_of(stats, t.intent.measure))]
-            self.notes.append(f"I checked the result on the preview and corrected {', '.join(changed)}"
-                              + (f" so that {_join(held)}." if held else "."))
+            self.notes.append(
+                f"I checked the result on the preview and corrected {', '.join(changed)}"
+                + (f" so that {_join(held)}." if held else ".")
+            )
         for target in failing:
-            self.notes.append(f"I could not {_wanted(target.intent, failing=True)}: "
-                              f"{_measure_words(target.intent.measure)} is {value_of(stats, target.intent.measure):.2f} "
-                              f"(it was {value_of(self.before, target.intent.measure):.2f}).")
+            self.notes.append(
+                f"I could not {_wanted(target.intent, failing=True)}: "
+                f"{_measure_words(target.intent.measure)} is {value_of(stats, target.intent.measure):.2f} "
+                f"(it was {value_of(self.before, target.intent.measure):.2f})."
+            )
 
 
 def _measure_words(measure: str) -> str:
-    return {"light": "the median brightness", "warmth": "the warmth", "colour": "the colour saturation",
-            "contrast": "the contrast"}[measure]
+    return {
+        "light": "the median brightness",
+        "warmth": "the warmth",
+        "colour": "the colour saturation",
+        "contrast": "the contrast",
+    }[measure]
 
 
 def _wanted(intent: Intent, failing: bool = False) -> str:
@@ -227,14 +245,28 @@ def _wanted(intent: Intent, failing: bool = False) -> str:
     if intent.none:
         return "take all the colour out" if failing else "no colour is left"
     if intent.at_most is not None and intent.direction > 0:
-        return "bring the colour back without overdoing it" if failing else \
-            "the colour comes back no stronger than the photo's own"
-    words = {("light", 1): "brighter", ("light", -1): "darker", ("warmth", 1): "warmer", ("warmth", -1): "cooler",
-             ("colour", 1): "more colourful", ("colour", -1): "less colourful", ("contrast", 1): "punchier",
-             ("contrast", -1): "softer"}
+        return (
+            "bring the colour back without overdoing it"
+            if failing
+            else "the colour comes back no stronger than the photo's own"
+        )
+    words = {
+        ("light", 1): "brighter",
+        ("light", -1): "darker",
+        ("warmth", 1): "warmer",
+        ("warmth", -1): "cooler",
+        ("colour", 1): "more colourful",
+        ("colour", -1): "less colourful",
+        ("contrast", 1): "punchier",
+        ("contrast", -1): "softer",
+    }
     if intent.direction == 0:
         thing = {"light": "brightness", "warmth": "warmth", "colour": "colours", "contrast": "contrast"}[intent.measure]
-        return f"keep the {thing} as {'they were' if thing == 'colours' else 'it was'}" if failing else f"the {thing} stay{'s' * (thing != 'colours')} as before"
+        return (
+            f"keep the {thing} as {'they were' if thing == 'colours' else 'it was'}"
+            if failing
+            else f"the {thing} stay{'s' * (thing != 'colours')} as before"
+        )
     word = words[(intent.measure, intent.direction)]
     return f"make it {word}" if failing else f"it comes out {word}"
 

@@ -87,7 +87,9 @@ class Assistant(Protocol):
 
     def plan(self, ctx: TurnContext, on_text: Callable[[str], None] | None, cancel: threading.Event | None) -> Plan: ...
 
-    def summarize(self, ctx: TurnContext, on_text: Callable[[str], None] | None, cancel: threading.Event | None) -> str: ...
+    def summarize(
+        self, ctx: TurnContext, on_text: Callable[[str], None] | None, cancel: threading.Event | None
+    ) -> str: ...
 
 
 @dataclass
@@ -118,23 +120,35 @@ class AssistantSession:
     def context(self, request: str) -> TurnContext:
         doc = self.document
         original = downscale(doc.preview_source(), STATS_EDGE)
-        current = doc.render(RenderRequest(nodes=doc.graph.nodes, source=original, source_key="stats", pipe="assistant"))
-        return TurnContext(request, doc, original, current, measure(current), list(doc.graph.nodes), list(doc.chat),
-                           applied_turns(doc), self.render_small)
+        current = doc.render(
+            RenderRequest(nodes=doc.graph.nodes, source=original, source_key="stats", pipe="assistant")
+        )
+        return TurnContext(
+            request,
+            doc,
+            original,
+            current,
+            measure(current),
+            list(doc.graph.nodes),
+            list(doc.chat),
+            applied_turns(doc),
+            self.render_small,
+        )
 
     def render_small(self, nodes: list[Node]) -> np.ndarray:
         """The check preview rendered with ``nodes`` (not cached: it must not evict the canvas's renders)."""
         doc = self.document
         if self._small is None:
             self._small = downscale(doc.preview_source(), CHECK_EDGE)
-        return doc.render(RenderRequest(nodes=nodes, source=self._small, source_key="check", cached=False,
-                                        pipe="assistant"))
-
+        return doc.render(
+            RenderRequest(nodes=nodes, source=self._small, source_key="check", cached=False, pipe="assistant")
+        )
 
     # --- turns -------------------------------------------------------------------------------
 
-    def run_turn(self, request: str, on_text: Callable[[str], None] | None = None,
-                 cancel: threading.Event | None = None) -> TurnResult:
+    def run_turn(
+        self, request: str, on_text: Callable[[str], None] | None = None, cancel: threading.Event | None = None
+    ) -> TurnResult:
         with self._lock:
             started = time.perf_counter()
             turn_id = uuid.uuid4().hex[:8]
@@ -155,20 +169,27 @@ class AssistantSession:
                 result.applied = True
                 result.changes = graph_changes(before, self.document.graph.nodes) + [
                     {"kind": "kept", "node_id": n.id, "text": f"{describe_node(n)} (you changed it by hand)"}
-                    for n in kept]
-                result.reply = " ".join([plan.reply, *checked, *self._after_notes(ctx, plan, kept, result.changes)]).strip()
+                    for n in kept
+                ]
+                result.reply = " ".join(
+                    [plan.reply, *checked, *self._after_notes(ctx, plan, kept, result.changes)]
+                ).strip()
                 result.warnings = plan.warnings
             except Cancelled:
                 result.cancelled, result.reply = True, "Stopped. Nothing was changed."
             except Exception as error:  # a broken model must not break the app: report it in the chat
-                result.error = f"{type(error).__name__}: {error}" if not str(error).startswith(type(error).__name__) else str(error)
+                result.error = (
+                    f"{type(error).__name__}: {error}"
+                    if not str(error).startswith(type(error).__name__)
+                    else str(error)
+                )
                 result.reply = f"Sorry, that did not work: {error}. Nothing was changed."
             result.seconds = time.perf_counter() - started
             self._record(request, result)
             return result
 
     def summarize(self, on_text=None, cancel=None) -> TurnResult:
-        """"Summarize my edits": every adjustment with its values (the same words for every
+        """ "Summarize my edits": every adjustment with its values (the same words for every
         assistant, from the graph), then the assistant's one sentence on the person's taste (IEA's
         summary task)."""
         from .builtin import describe_graph  # the built-in assistant's words for a graph
@@ -198,13 +219,17 @@ class AssistantSession:
         notes = []
         if kept:
             listed = ", ".join(describe_node(n) for n in kept)
-            notes.append(f"I kept your {listed}: you changed {'it' if len(kept) == 1 else 'them'} by hand. "
-                         f"Say “remove the {kept[0].label.lower()}” if you want it gone.")
+            notes.append(
+                f"I kept your {listed}: you changed {'it' if len(kept) == 1 else 'them'} by hand. "
+                f"Say “remove the {kept[0].label.lower()}” if you want it gone."
+            )
         if plan.edits and not plan.undo_turns and any(c["kind"] != "kept" for c in changes):
             before, after = ctx.current_stats.clip_high, self.context("").current_stats.clip_high
             if after - before >= CLIPPING_NOTE:
-                notes.append(f"Highlight clipping rose from {100 * before:.1f}% to {100 * after:.1f}% of the photo "
-                             "(pure white, no detail there); say “recover the highlights” to bring some back.")
+                notes.append(
+                    f"Highlight clipping rose from {100 * before:.1f}% to {100 * after:.1f}% of the photo "
+                    "(pure white, no detail there); say “recover the highlights” to bring some back."
+                )
         return notes
 
     def _check(self, plan: Plan, ctx: TurnContext) -> list[str]:
@@ -238,8 +263,11 @@ class AssistantSession:
         record_turn(doc, turn_id, request, node_changes(before, doc.graph.nodes))
         return touched
 
-    def _commands(self, plan: Plan, ctx: TurnContext, turn_id: str, kept: list[Node]) -> tuple[list[Command], list[str]]:
+    def _commands(
+        self, plan: Plan, ctx: TurnContext, turn_id: str, kept: list[Node]
+    ) -> tuple[list[Command], list[str]]:
         """The history commands that carry out the plan, and the ids of the nodes they add or change."""
+
         def removable(node: Node) -> bool:
             if node.provenance.edited_by_user and node.op not in plan.asked_to_remove:
                 if node not in kept:
@@ -248,13 +276,20 @@ class AssistantSession:
             return True
 
         if plan.reset:
-            keep = [] if plan.reset == "all" else [n for n in ctx.nodes if n.provenance.origin != "assistant"
-                                                   or not removable(n)]
+            keep = (
+                []
+                if plan.reset == "all"
+                else [n for n in ctx.nodes if n.provenance.origin != "assistant" or not removable(n)]
+            )
             return ([ReplaceGraph(keep)] if len(keep) != len(ctx.nodes) else []), []
 
         # the assistant's own again: a person's earlier change to the node is superseded
-        provenance: dict = {"turn_id": turn_id, "model": self.assistant.name, "edited_by_user": False,
-                            "assistant_params": None}
+        provenance: dict = {
+            "turn_id": turn_id,
+            "model": self.assistant.name,
+            "edited_by_user": False,
+            "assistant_params": None,
+        }
         commands: list[Command] = []
         touched: list[str] = []
         planned = {edit.tool for edit in plan.edits}
@@ -267,19 +302,29 @@ class AssistantSession:
                     commands.append(RemoveNode(node.id))
                 continue
             if node is None:
-                new = make_node(op, params, version=self.assistant.op_version if op in IEA_TOOLS else None,
-                                provenance=Provenance("assistant", reason, look=look, **provenance))
+                new = make_node(
+                    op,
+                    params,
+                    version=self.assistant.op_version if op in IEA_TOOLS else None,
+                    provenance=Provenance("assistant", reason, look=look, **provenance),
+                )
                 commands.append(AddNode(new))
                 touched.append(new.id)
             elif any(node.params.get(k) != v for k, v in params.items()) or not node.enabled:
-                commands.append(SetNodeFields(node.id, params=params, enabled=True,
-                                              provenance={"reason": reason or node.provenance.reason, "look": look,
-                                                          **provenance},
-                                              text=f"Assistant: {node.label}"))
+                commands.append(
+                    SetNodeFields(
+                        node.id,
+                        params=params,
+                        enabled=True,
+                        provenance={"reason": reason or node.provenance.reason, "look": look, **provenance},
+                        text=f"Assistant: {node.label}",
+                    )
+                )
                 touched.append(node.id)
         for node in ctx.assistant_nodes():
-            if (node.op in plan.remove or (plan.complete and node.op in IEA_TOOLS and node.op not in planned)) \
-                    and removable(node):
+            if (
+                node.op in plan.remove or (plan.complete and node.op in IEA_TOOLS and node.op not in planned)
+            ) and removable(node):
                 commands.append(RemoveNode(node.id))
         return commands, touched
 
@@ -287,16 +332,27 @@ class AssistantSession:
         now = time.time()
         chat = self.document.chat
         chat.append({"role": "user", "text": request, "turn_id": result.turn_id, "time": now})
-        chat.append({
-            "role": "assistant", "text": result.reply, "turn_id": result.turn_id, "time": now,
-            "model": self.assistant.name, "node_ids": result.node_ids, "changes": result.changes,
-            "undone": result.undone, "warnings": result.warnings,
-            "error": result.error, "cancelled": result.cancelled, "seconds": round(result.seconds, 3),
-        })
+        chat.append(
+            {
+                "role": "assistant",
+                "text": result.reply,
+                "turn_id": result.turn_id,
+                "time": now,
+                "model": self.assistant.name,
+                "node_ids": result.node_ids,
+                "changes": result.changes,
+                "undone": result.undone,
+                "warnings": result.warnings,
+                "error": result.error,
+                "cancelled": result.cancelled,
+                "seconds": round(result.seconds, 3),
+            }
+        )
         self.document.set_dirty(True)
 
 
 # --- what a turn changed ----------------------------------------------------------------------------
+
 
 def describe_node(node: Node) -> str:
     """'Exposure +30', 'Vignette +25 at 50%', 'Grain +15, switched off'."""
@@ -311,10 +367,14 @@ def graph_changes(before: list[Node], after: list[Node]) -> list[dict]:
     ``{"kind": "added" | "changed" | "removed", "node_id", "text"}``, in pipeline order."""
     old = {n.id: n for n in before}
     new = {n.id: n for n in after}
-    texts = {"added": lambda i: describe_node(new[i]), "changed": lambda i: _change_text(old[i], new[i]),
-             "removed": lambda i: describe_node(old[i])}
-    return [{"kind": c.kind, "node_id": c.node_id, "text": texts[c.kind](c.node_id)}
-            for c in node_changes(before, after)]
+    texts = {
+        "added": lambda i: describe_node(new[i]),
+        "changed": lambda i: _change_text(old[i], new[i]),
+        "removed": lambda i: describe_node(old[i]),
+    }
+    return [
+        {"kind": c.kind, "node_id": c.node_id, "text": texts[c.kind](c.node_id)} for c in node_changes(before, after)
+    ]
 
 
 def _change_text(was: Node, node: Node) -> str:

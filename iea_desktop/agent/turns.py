@@ -59,8 +59,10 @@ def undo_turns(doc: Document, count: int) -> tuple[str, bool]:
     if since:
         after = EditGraph.from_list(history.entries[since[0] - 1].state).nodes
         what = _what_changed(after, list(doc.graph.nodes)) or [history.entries[i].label.lower() for i in since]
-        return (f"You have changed things since my last edit ({', '.join(what[:3])}), so I left it as it is. "
-                "Use Edit ▸ Undo or click an earlier step in the History panel."), False
+        return (
+            f"You have changed things since my last edit ({', '.join(what[:3])}), so I left it as it is. "
+            "Use Edit ▸ Undo or click an earlier step in the History panel."
+        ), False
     history.goto(first)
     if len(chosen) == 1:
         reply = f"Undone: my last change ({_quoted(chosen)}) is taken back."

@@ -16,9 +16,17 @@ def node_seed(node: Node) -> int:
     return zlib.crc32(node.id.encode())
 
 
-def apply_node(image: np.ndarray, node: Node, scale: float, frame: tuple[int, int] | None = None,
-               origin: int = 0, out: np.ndarray | None = None, out_offset: int = 0, estimate=None,
-               camera=None) -> np.ndarray:
+def apply_node(
+    image: np.ndarray,
+    node: Node,
+    scale: float,
+    frame: tuple[int, int] | None = None,
+    origin: int = 0,
+    out: np.ndarray | None = None,
+    out_offset: int = 0,
+    estimate=None,
+    camera=None,
+) -> np.ndarray:
     """One node on one image: the op's pixel function, blended by the node's opacity.
 
     For strips (see RenderContext): the image is rows ``origin``.. of a ``frame``-sized picture;
@@ -27,8 +35,16 @@ def apply_node(image: np.ndarray, node: Node, scale: float, frame: tuple[int, in
     ``estimate``: the node's whole-picture estimate (``estimates``), if its op needs one.
     """
     blend = node.opacity < 1.0 and node.spec.stage != "geometry"  # geometry has no meaningful partial opacity
-    ctx = RenderContext(scale=scale, seed=node_seed(node), frame=frame, origin=origin,
-                        out=None if blend else out, out_offset=out_offset, estimate=estimate, camera=camera)
+    ctx = RenderContext(
+        scale=scale,
+        seed=node_seed(node),
+        frame=frame,
+        origin=origin,
+        out=None if blend else out,
+        out_offset=out_offset,
+        estimate=estimate,
+        camera=camera,
+    )
     result = node.spec.apply(image, node.params, node.version, ctx)
     if out is not None and result is out:
         return out
@@ -37,5 +53,5 @@ def apply_node(image: np.ndarray, node: Node, scale: float, frame: tuple[int, in
         result = image + np.float32(node.opacity) * (result - image)
     if out is None:
         return result
-    out[...] = result[out_offset:out_offset + out.shape[0]]
+    out[...] = result[out_offset : out_offset + out.shape[0]]
     return out

@@ -26,17 +26,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-RGB_TO_XYZ = np.array([
-    [0.4124564, 0.3575761, 0.1804375],
-    [0.2126729, 0.7151522, 0.0721750],
-    [0.0193339, 0.1191920, 0.9503041],
-])
+RGB_TO_XYZ = np.array(
+    [
+        [0.4124564, 0.3575761, 0.1804375],
+        [0.2126729, 0.7151522, 0.0721750],
+        [0.0193339, 0.1191920, 0.9503041],
+    ]
+)
 XYZ_TO_RGB = np.linalg.inv(RGB_TO_XYZ)
-BRADFORD = np.array([
-    [0.8951, 0.2664, -0.1614],
-    [-0.7502, 1.7135, 0.0367],
-    [0.0389, -0.0685, 1.0296],
-])
+BRADFORD = np.array(
+    [
+        [0.8951, 0.2664, -0.1614],
+        [-0.7502, 1.7135, 0.0367],
+        [0.0389, -0.0685, 1.0296],
+    ]
+)
 
 KELVIN_RANGE = (2000.0, 50000.0)
 TINT_RANGE = (-150.0, 150.0)
@@ -186,7 +190,7 @@ def _bt709_constants(power: float = 0.45, slope: float = 4.5) -> tuple[float, fl
     for _ in range(200):  # slope L = (1 + a) L^p - a with (1 + a) = slope L^(1-p) / p: solve for L
         mid = 0.5 * (lo + hi)
         a = slope * mid ** (1 - power) / power - 1
-        if slope * mid - ((1 + a) * mid ** power - a) > 0:
+        if slope * mid - ((1 + a) * mid**power - a) > 0:
             hi = mid
         else:
             lo = mid

@@ -23,8 +23,13 @@ from .turns import TurnRecord, turns_from_list
 
 
 class Document:
-    def __init__(self, path: Path, info: image_io.PhotoInfo, preview_edge: int = image_io.DEFAULT_PREVIEW_EDGE,
-                 max_pixels: int = image_io.DEFAULT_MAX_PIXELS):
+    def __init__(
+        self,
+        path: Path,
+        info: image_io.PhotoInfo,
+        preview_edge: int = image_io.DEFAULT_PREVIEW_EDGE,
+        max_pixels: int = image_io.DEFAULT_MAX_PIXELS,
+    ):
         self.path = Path(path)
         self.info = info
         self.preview_edge = preview_edge
@@ -110,7 +115,9 @@ class Document:
         self._project_version = (Path(file), version)
         saved_hash = data.get("source", {}).get("sha256")
         if saved_hash and saved_hash != image_io.file_hash(self.path):
-            self.notes.append(f"{self.path.name} has changed since this project was saved; the edits were applied to the new version.")
+            self.notes.append(
+                f"{self.path.name} has changed since this project was saved; the edits were applied to the new version."
+            )
         self.set_dirty(False)
 
     def to_dict(self) -> dict:
@@ -137,7 +144,8 @@ class Document:
             if not overwrite and self._changed_elsewhere(target):
                 raise project.ProjectChanged(
                     f"{target.name} was changed by another program (an `iea-desktop edit`, or another "
-                    "window) since you opened it; saving would replace those changes")
+                    "window) since you opened it; saving would replace those changes"
+                )
             target = project.write_project(self.path, self.to_dict(), preferred=file or self.project_path)
             self._project_version = (target, project.signature(target))
         self.project_path = target
@@ -165,7 +173,9 @@ class Document:
         auto = project.autosave_path(self.path)
         if not auto.exists():
             return None
-        saved = self.project_path if self.project_path and self.project_path.exists() else project.find_project(self.path)
+        saved = (
+            self.project_path if self.project_path and self.project_path.exists() else project.find_project(self.path)
+        )
         if saved is not None and saved.stat().st_mtime >= auto.stat().st_mtime:
             return None
         return auto
@@ -226,7 +236,9 @@ class Document:
         """Replace a RAW's embedded preview with a half-size develop; True if the preview changed."""
         if not self.info.is_raw or self._preview_kind == "developed":
             return False
-        _, self._preview = image_io.load(self.path, self.max_pixels, max_edge=self.preview_edge, fast=True, embedded_ok=False)
+        _, self._preview = image_io.load(
+            self.path, self.max_pixels, max_edge=self.preview_edge, fast=True, embedded_ok=False
+        )
         self._preview_kind = "developed"
         return True
 
@@ -245,8 +257,12 @@ class Document:
     # Render cache sizes by consumer: the canvas's slider drags reuse every step of the preview;
     # the before view, the assistant's small renders, the clipping's half-size frames without the
     # effects (histogram.EffectsOff: about eight of them) and the exports keep little or nothing.
-    PIPE_CACHE_BYTES = {"preview": 384 * 1024 * 1024, "before": 64 * 1024 * 1024, "assistant": 32 * 1024 * 1024,
-                        "clipping": 48 * 1024 * 1024}
+    PIPE_CACHE_BYTES = {
+        "preview": 384 * 1024 * 1024,
+        "before": 64 * 1024 * 1024,
+        "assistant": 32 * 1024 * 1024,
+        "clipping": 48 * 1024 * 1024,
+    }
 
     def pipe(self, name: str) -> Renderer:
         """The renderer of one consumer ("preview", "before", "assistant", "clipping", "export", ...),
@@ -273,16 +289,19 @@ class Document:
         if source is None:
             source, key = self.preview_source(), self._preview_kind
         scale = source.shape[1] / self.info.width if request.scale is None else request.scale
-        return self.pipe(request.pipe).run(dataclasses.replace(request, source=source, scale=scale,
-                                                               source_key=self.source_key(key, source.shape)))
+        return self.pipe(request.pipe).run(
+            dataclasses.replace(request, source=source, scale=scale, source_key=self.source_key(key, source.shape))
+        )
 
     def render_preview(self, cancelled=None, nodes=None, dtype=np.float32) -> np.ndarray:
         """The preview proxy rendered (with the render cache): float32, or uint8 as the canvas shows it."""
-        return self.render(RenderRequest(nodes=self.graph.nodes if nodes is None else nodes, cancelled=cancelled,
-                                         dtype=dtype))
+        return self.render(
+            RenderRequest(nodes=self.graph.nodes if nodes is None else nodes, cancelled=cancelled, dtype=dtype)
+        )
 
-    def render_export(self, cancelled=None, rgbx: bool = False, source: np.ndarray | None = None,
-                      sink=None) -> np.ndarray | None:
+    def render_export(
+        self, cancelled=None, rgbx: bool = False, source: np.ndarray | None = None, sink=None
+    ) -> np.ndarray | None:
         """Full resolution in 8 bits (uint8 RGB, or RGBX with ``rgbx``: see ``finish.output``), the
         same pixels as ``to_uint8(render_full())``.
 
@@ -297,9 +316,20 @@ class Document:
             source = self._full
         if source is None:
             _, source = image_io.load(self.path, self.max_pixels, keep_8bit=True)
-        return self._run(RenderRequest(nodes=self.graph.nodes, source=source, source_key="full", scale=1.0,
-                                       cancelled=cancelled, cached=False, dtype=np.uint8, rgbx=rgbx, sink=sink,
-                                       pipe="export"))
+        return self._run(
+            RenderRequest(
+                nodes=self.graph.nodes,
+                source=source,
+                source_key="full",
+                scale=1.0,
+                cancelled=cancelled,
+                cached=False,
+                dtype=np.uint8,
+                rgbx=rgbx,
+                sink=sink,
+                pipe="export",
+            )
+        )
 
     def output_size(self, max_edge: int | None = None) -> tuple[int, int]:
         """(width, height) of the full-resolution render, after crop, rotate and straighten (and
@@ -310,8 +340,14 @@ class Document:
                 width, height = node.spec.size(node.params, width, height)
         return image_io.downscaled_size(width, height, max_edge) if max_edge else (width, height)
 
-    def export(self, target: str | os.PathLike, options: export.ExportOptions | None = None, cancelled=None,
-               source: np.ndarray | None = None, iea_exact: bool = False) -> tuple[Path, tuple[int, int]]:
+    def export(
+        self,
+        target: str | os.PathLike,
+        options: export.ExportOptions | None = None,
+        cancelled=None,
+        source: np.ndarray | None = None,
+        iea_exact: bool = False,
+    ) -> tuple[Path, tuple[int, int]]:
         """Render at full resolution and write ``target`` (see export.py); returns the path written
         and the picture's size (width, height). The one export path: the dialog and the command line.
 
@@ -344,8 +380,17 @@ class Document:
         source = self.full_source()
         if iea_exact:
             return render_graph_iea_exact(source, self.graph.nodes)
-        return self.render(RenderRequest(nodes=self.graph.nodes, source=source, source_key="full", scale=1.0,
-                                         cancelled=cancelled, cached=use_cache, pipe="export"))
+        return self.render(
+            RenderRequest(
+                nodes=self.graph.nodes,
+                source=source,
+                source_key="full",
+                scale=1.0,
+                cancelled=cancelled,
+                cached=use_cache,
+                pipe="export",
+            )
+        )
 
 
 def _count_after(command: Command, count: int) -> int:

@@ -50,7 +50,9 @@ def format_for(path: Path, options: ExportOptions) -> str:
     try:
         return FORMATS[path.suffix.lower()]
     except KeyError:
-        raise ExportError(f"{path.name}: unknown file type {path.suffix or '(none)'}; use .jpg, .png, .tif or .webp") from None
+        raise ExportError(
+            f"{path.name}: unknown file type {path.suffix or '(none)'}; use .jpg, .png, .tif or .webp"
+        ) from None
 
 
 def check_target(target: Path, source: Path | None) -> None:
@@ -72,8 +74,11 @@ def check_size(fmt: str, width: int, height: int) -> None:
     """Refuse a picture larger than ``fmt`` can hold, naming the formats that can."""
     limit = MAX_SIDE.get(fmt)
     if limit is not None and max(width, height) > limit:
-        others = [f"{name} (up to {side:,} pixels)" for name, side in MAX_SIDE.items()
-                  if name != fmt and side >= max(width, height)]
+        others = [
+            f"{name} (up to {side:,} pixels)"
+            for name, side in MAX_SIDE.items()
+            if name != fmt and side >= max(width, height)
+        ]
         raise ExportError(
             f"{width:,} × {height:,} pixels is too big for {fmt} (at most {limit:,} pixels a side); "
             f"export as PNG or TIFF{''.join(', or ' + o for o in others)}, or set a smaller size"
@@ -107,7 +112,9 @@ def _pillow_image(image: np.ndarray, fmt: str) -> Image.Image:
     if image.dtype != np.uint8:
         image = to_uint8(image)
     if image.shape[-1] == 4:
-        pil = Image.frombuffer("RGBX", (image.shape[1], image.shape[0]), np.ascontiguousarray(image), "raw", "RGBX", 0, 1)
+        pil = Image.frombuffer(
+            "RGBX", (image.shape[1], image.shape[0]), np.ascontiguousarray(image), "raw", "RGBX", 0, 1
+        )
         return pil if fmt == "JPEG" else pil.convert("RGB")
     return Image.fromarray(image, "RGB")
 
@@ -150,8 +157,7 @@ def _encode_8_bit(image: np.ndarray, fmt: str, options: ExportOptions, exif: byt
         kwargs.update(quality=quality, optimize=optimize, subsampling=subsampling)
         if not optimize and cpu_count() > 1:  # in bands on every core (Pillow's encoder holds the GIL)
             pixels = image if image.dtype == np.uint8 else to_uint8(image)
-            return jpeg_bands.encode(pixels, quality, subsampling, kwargs.get("exif"),
-                                     kwargs.get("icc_profile"))
+            return jpeg_bands.encode(pixels, quality, subsampling, kwargs.get("exif"), kwargs.get("icc_profile"))
     elif fmt == "WEBP":
         kwargs.update(quality=quality_of(options), method=4)
     elif fmt == "TIFF":
@@ -171,8 +177,13 @@ def _encode_8_bit(image: np.ndarray, fmt: str, options: ExportOptions, exif: byt
     return buffer.getvalue()
 
 
-def write_image(image: np.ndarray, target: str | os.PathLike, options: ExportOptions | None = None,
-                exif: bytes | None = None, source: Path | None = None) -> Path:
+def write_image(
+    image: np.ndarray,
+    target: str | os.PathLike,
+    options: ExportOptions | None = None,
+    exif: bytes | None = None,
+    source: Path | None = None,
+) -> Path:
     """Resize if asked, encode, and write atomically. Returns the path written."""
     options = options or ExportOptions()
     target = Path(target)
@@ -212,9 +223,13 @@ def streams(target: str | os.PathLike, options: ExportOptions, pixels: int) -> b
     return _streamable(Path(target), options) and pixels > OPTIMIZE_HUFFMAN_PIXELS and cpu_count() > 1
 
 
-def write_streamed(render: Callable[[Callable[[int, np.ndarray], None]], None], target: str | os.PathLike,
-                   options: ExportOptions, exif: bytes | None = None,
-                   source: Path | None = None) -> tuple[Path, tuple[int, int]]:
+def write_streamed(
+    render: Callable[[Callable[[int, np.ndarray], None]], None],
+    target: str | os.PathLike,
+    options: ExportOptions,
+    exif: bytes | None = None,
+    source: Path | None = None,
+) -> tuple[Path, tuple[int, int]]:
     """Render and encode at once (see ``streams``): ``render(sink)`` renders the picture and hands
     its finished 8-bit rows to ``sink(first_row, rows)`` band by band, from any thread (as
     a ``RenderRequest`` with a sink does); each band is encoded as it comes (jpeg_bands), so the

@@ -64,6 +64,7 @@ def _reason(error: OSError) -> str:
 
 # --- writing ----------------------------------------------------------------------------------
 
+
 def _temporary_name(name: str) -> str:
     return f"{name}.{secrets.token_hex(4)}.tmp"
 
@@ -86,8 +87,11 @@ def remove_stale_temporaries(path: str | os.PathLike) -> int:
     now = time.time()
     for entry in entries:
         try:
-            if (pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)
-                    and now - entry.stat(follow_symlinks=False).st_mtime > STALE_SECONDS):
+            if (
+                pattern.fullmatch(entry.name)
+                and entry.is_file(follow_symlinks=False)
+                and now - entry.stat(follow_symlinks=False).st_mtime > STALE_SECONDS
+            ):
                 os.unlink(entry.path)
                 removed += 1
         except OSError:
@@ -168,6 +172,7 @@ def atomic_write(path: str | os.PathLike, data: bytes, parents: bool = False) ->
 
 # --- reading ----------------------------------------------------------------------------------
 
+
 def _megabytes(size: int) -> str:
     return f"{size / 1e6:,.0f} MB" if size >= 1e6 else f"{size:,} bytes"
 
@@ -218,6 +223,7 @@ def read_regular(path: str | os.PathLike, limit: int, what: str | None = None) -
 
 # --- JSON -------------------------------------------------------------------------------------
 
+
 def _refuse_constant(token: str):
     raise _JsonValueError(f"{token} is not a number JSON allows")
 
@@ -262,12 +268,12 @@ def load_json(source: str | bytes, what: str = "JSON"):
         try:
             source = bytes(source).decode("utf-8")
         except UnicodeDecodeError as error:
-            raise InputError(what, f"not UTF-8 text (byte 0x{error.object[error.start]:02x} at position "
-                                   f"{error.start})") from None
+            raise InputError(
+                what, f"not UTF-8 text (byte 0x{error.object[error.start]:02x} at position {error.start})"
+            ) from None
     source = source.removeprefix("\ufeff")
     try:
-        value = json.loads(source, parse_constant=_refuse_constant, parse_int=_checked_int,
-                           parse_float=_checked_float)
+        value = json.loads(source, parse_constant=_refuse_constant, parse_int=_checked_int, parse_float=_checked_float)
     except json.JSONDecodeError as error:
         raise InputError(what, f"invalid JSON at line {error.lineno}, column {error.colno} ({error.msg})") from None
     except _JsonValueError as error:
@@ -301,6 +307,7 @@ def json_bytes(data, what: str = "JSON") -> bytes:
 
 
 # --- locking ----------------------------------------------------------------------------------
+
 
 class LockTimeout(OSError):
     """Another process held the lock for longer than we waited."""

@@ -61,7 +61,7 @@ def _down(x: np.ndarray, step: int, skip: int) -> np.ndarray:
     """Every step-th pixel of x[skip:], from the middle of each step x step cell (the fast guided
     filter's subsampling; the box means that follow do the averaging)."""
     first = (step - 1) // 2
-    return np.ascontiguousarray(x[skip + first::step, first::step])
+    return np.ascontiguousarray(x[skip + first :: step, first::step])
 
 
 def _up(c: np.ndarray, step: int, skip: int, rows: slice, width: int) -> np.ndarray:
@@ -75,10 +75,16 @@ def _up(c: np.ndarray, step: int, skip: int, rows: slice, width: int) -> np.ndar
     u = cv2.resize(c[lo:hi], (c.shape[1] * step, (hi - lo) * step), interpolation=cv2.INTER_LINEAR)
     first = start - skip - lo * step
     if first < 0 or first + (stop - start) > u.shape[0] or u.shape[1] < width:  # beyond the grid: edges repeated
-        u = cv2.copyMakeBorder(u, max(0, -first), max(0, first + stop - start - u.shape[0]), 0,
-                               max(0, width - u.shape[1]), cv2.BORDER_REPLICATE)
+        u = cv2.copyMakeBorder(
+            u,
+            max(0, -first),
+            max(0, first + stop - start - u.shape[0]),
+            0,
+            max(0, width - u.shape[1]),
+            cv2.BORDER_REPLICATE,
+        )
         first = max(0, first)
-    return u[first:first + stop - start, :width]
+    return u[first : first + stop - start, :width]
 
 
 def _coefficients(guide: np.ndarray, src: np.ndarray | None, r: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
@@ -103,8 +109,9 @@ def _coefficients(guide: np.ndarray, src: np.ndarray | None, r: int, eps: float)
     return box(a, r), box(b, r)
 
 
-def guided(guide: np.ndarray, src: np.ndarray | None, radius: int, eps: float, origin: int = 0,
-           rows: slice | None = None) -> tuple[np.ndarray, np.ndarray]:
+def guided(
+    guide: np.ndarray, src: np.ndarray | None, radius: int, eps: float, origin: int = 0, rows: slice | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The guided filter's (A, B) on ``rows`` of the image (default all), the caller's to change:
     the output there is A guide[rows] + B.
 
@@ -180,8 +187,16 @@ class Memo:
             owner = owner.base
         if owner.flags.writeable or owner.base is not None or owner.nbytes > self.max_bytes:
             return make()  # may change, not an array of its own, or too big for a preview (an export's)
-        where = (image.__array_interface__["data"][0], image.shape, ctx.origin, ctx.out_offset,
-                 None if ctx.out is None else ctx.out.shape[0], ctx.frame, ctx.scale, key)
+        where = (
+            image.__array_interface__["data"][0],
+            image.shape,
+            ctx.origin,
+            ctx.out_offset,
+            None if ctx.out is None else ctx.out.shape[0],
+            ctx.frame,
+            ctx.scale,
+            key,
+        )
         with self._lock:
             if self._owner is not owner:
                 self._owner, self._entries, self._bytes = owner, {}, 0

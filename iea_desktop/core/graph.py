@@ -111,14 +111,18 @@ class Node:
         )
 
 
-def make_node(op: str, params: dict | None = None, version: int | None = None, provenance: Provenance | None = None) -> Node:
+def make_node(
+    op: str, params: dict | None = None, version: int | None = None, provenance: Provenance | None = None
+) -> Node:
     """A validated node; the op's latest version unless one is asked for."""
     spec = get_op(op)
     if version is None:
         version = spec.latest_version
     if version not in spec.versions:
         raise OpError(f"{spec.name} has no version {version}; known: {sorted(spec.versions)}")
-    return Node(op=spec.name, params=spec.validate(params or {}), version=version, provenance=provenance or Provenance())
+    return Node(
+        op=spec.name, params=spec.validate(params or {}), version=version, provenance=provenance or Provenance()
+    )
 
 
 class EditGraph:

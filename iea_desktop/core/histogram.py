@@ -41,8 +41,10 @@ def _count(plane: np.ndarray, channel: int = 0) -> np.ndarray:
 def before_effects(nodes: list) -> list | None:
     """The nodes without grain, vignette and sharpening, when any of those is active (their frame is
     measured for clipping too); None when none is."""
-    if not any(n.enabled and n.opacity > 0 and n.spec.stage in EFFECT_STAGES and not n.spec.is_identity(n.params)
-               for n in nodes):
+    if not any(
+        n.enabled and n.opacity > 0 and n.spec.stage in EFFECT_STAGES and not n.spec.is_identity(n.params)
+        for n in nodes
+    ):
         return None
     return [n for n in nodes if n.spec.stage not in EFFECT_STAGES]
 
@@ -69,9 +71,16 @@ class EffectsOff:
         if self._source is None or self._source[0] is not source:
             self._source = (source, downscale(source, max(source.shape[:2]) // 2))
         half = self._source[1]
-        frame = document.render(RenderRequest(nodes=kept, source=half, source_key=f"half{id(source)}",
-                                              scale=document.preview_scale * half.shape[1] / source.shape[1],
-                                              dtype=np.uint8, pipe="clipping"))
+        frame = document.render(
+            RenderRequest(
+                nodes=kept,
+                source=half,
+                source_key=f"half{id(source)}",
+                scale=document.preview_scale * half.shape[1] / source.shape[1],
+                dtype=np.uint8,
+                pipe="clipping",
+            )
+        )
         size = (shape[1], shape[0])
         black, unclipped = (cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST) for mask in _masks(frame))
         return black, unclipped
@@ -96,8 +105,15 @@ def _strip_counts(pixels: np.ndarray, lost: tuple | None) -> np.ndarray:
     """Counts of one strip: red, green, blue, luma (256 each), black pixels, unclipped pixels."""
     luma = cv2.transform(pixels, LUMA[None])  # one 8-bit plane, rounded
     black, unclipped = _black_and_unclipped(pixels, lost)
-    return np.concatenate([_count(pixels, 0), _count(pixels, 1), _count(pixels, 2), _count(luma),
-                           [cv2.countNonZero(black), cv2.countNonZero(unclipped)]])
+    return np.concatenate(
+        [
+            _count(pixels, 0),
+            _count(pixels, 1),
+            _count(pixels, 2),
+            _count(luma),
+            [cv2.countNonZero(black), cv2.countNonZero(unclipped)],
+        ]
+    )
 
 
 def compute(image_u8: np.ndarray, lost: tuple | None = None) -> Histogram:
@@ -117,8 +133,14 @@ def compute(image_u8: np.ndarray, lost: tuple | None = None) -> Histogram:
     parallel(strip, height, rows)
     counts = np.sum(parts, axis=0) if parts else np.zeros(4 * 256 + 2)
     total = max(pixels.shape[0] * pixels.shape[1], 1)
-    return Histogram(counts[:256], counts[256:512], counts[512:768], counts[768:1024],
-                     counts[1024] / total, 1.0 - counts[1025] / total)
+    return Histogram(
+        counts[:256],
+        counts[256:512],
+        counts[512:768],
+        counts[768:1024],
+        counts[1024] / total,
+        1.0 - counts[1025] / total,
+    )
 
 
 def clipping_mask(image_u8: np.ndarray, lost: tuple | None = None) -> np.ndarray:

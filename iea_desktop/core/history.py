@@ -48,7 +48,6 @@ class AddNode(Command):
         graph.remove(self.node.id)
 
 
-
 @dataclass
 class RemoveNode(Command):
     node_id: str
@@ -64,7 +63,6 @@ class RemoveNode(Command):
 
     def undo(self, graph):
         graph.insert(self._index, self._removed)
-
 
 
 @dataclass
@@ -107,8 +105,11 @@ class SetNodeFields(Command):
         if self.provenance is not None:
             for key, value in self.provenance.items():
                 setattr(node.provenance, key, value)
-        elif node.provenance.origin == "assistant" and not node.provenance.edited_by_user and (
-                node.params != self._before["params"] or node.opacity != self._before["opacity"]):
+        elif (
+            node.provenance.origin == "assistant"
+            and not node.provenance.edited_by_user
+            and (node.params != self._before["params"] or node.opacity != self._before["opacity"])
+        ):
             node.provenance.edited_by_user = True
             node.provenance.assistant_params = dict(self._before["params"])
 
@@ -140,7 +141,6 @@ class SetNodeFields(Command):
             self.provenance = {**(self.provenance or {}), **other.provenance}
 
 
-
 @dataclass
 class MoveNode(Command):
     node_id: str
@@ -153,7 +153,6 @@ class MoveNode(Command):
 
     def undo(self, graph):
         graph.move(self.node_id, self._old_index)
-
 
 
 @dataclass
@@ -175,7 +174,6 @@ class ReplaceGraph(Command):
 
     def undo(self, graph):
         graph.replace_all(self._before)
-
 
 
 @dataclass
@@ -203,7 +201,6 @@ class Compound(Command):
     def undo(self, graph):
         for command in reversed(self.commands):
             command.undo(graph)
-
 
 
 @dataclass

@@ -47,8 +47,30 @@ def _max_pixels_from(environ) -> tuple[int, str]:
 DEFAULT_MAX_PIXELS, _MAX_PIXELS_NOTE = _max_pixels_from(os.environ)
 DEFAULT_PREVIEW_EDGE = 1600
 RAW_EXTENSIONS = {
-    ".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".raf", ".orf", ".rw2",
-    ".pef", ".srw", ".rwl", ".3fr", ".iiq", ".x3f", ".erf", ".mrw", ".kdc", ".dcr", ".mef", ".mos",
+    ".dng",
+    ".cr2",
+    ".cr3",
+    ".crw",
+    ".nef",
+    ".nrw",
+    ".arw",
+    ".srf",
+    ".sr2",
+    ".raf",
+    ".orf",
+    ".rw2",
+    ".pef",
+    ".srw",
+    ".rwl",
+    ".3fr",
+    ".iiq",
+    ".x3f",
+    ".erf",
+    ".mrw",
+    ".kdc",
+    ".dcr",
+    ".mef",
+    ".mos",
 }
 OPEN_FILTER_EXTENSIONS = sorted({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp"} | RAW_EXTENSIONS)
 EXIF_ORIENTATION = 0x0112
@@ -116,10 +138,11 @@ def _check_size(path: Path, width: int, height: int, max_pixels: int) -> None:
         raise ImageLoadError(path, "the image has no pixels")
     if width * height > max_pixels:
         raise ImageLoadError(
-            path, f"{width} × {height} is {width * height / 1e6:.0f} MP, over the {max_pixels / 1e6:.0f} MP limit "
+            path,
+            f"{width} × {height} is {width * height / 1e6:.0f} MP, over the {max_pixels / 1e6:.0f} MP limit "
             f"(a huge or decompression-bomb image; to open it anyway, raise the limit with the "
             f"{MAX_PIXELS_VARIABLE} environment variable, e.g. {MAX_PIXELS_VARIABLE}={_round_up(width * height)}"
-            f"{_MAX_PIXELS_NOTE})"
+            f"{_MAX_PIXELS_NOTE})",
         )
 
 
@@ -149,14 +172,19 @@ def _check_readable(path: Path, max_pixels: int) -> None:
 
 # --- Pillow formats ---------------------------------------------------------------------------
 
+
 @functools.cache
 def _tiff_decoders_orient() -> tuple[bool, bool]:
     """(Pillow, OpenCV): whether each already applies a TIFF's orientation tag when decoding (newer versions do)."""
     import tifffile
 
     buffer = io.BytesIO()
-    tifffile.imwrite(buffer, np.array([[[0, 0, 0], [255, 255, 255]]], dtype=np.uint8), photometric="rgb",
-                     extratags=[(EXIF_ORIENTATION, "H", 1, 2, True)])  # 2 = mirrored: the white pixel comes first
+    tifffile.imwrite(
+        buffer,
+        np.array([[[0, 0, 0], [255, 255, 255]]], dtype=np.uint8),
+        photometric="rgb",
+        extratags=[(EXIF_ORIENTATION, "H", 1, 2, True)],
+    )  # 2 = mirrored: the white pixel comes first
     data = buffer.getvalue()
     with Image.open(io.BytesIO(data)) as img:
         pillow = bool(np.asarray(img.convert("RGB"))[0, 0, 0])
@@ -296,8 +324,9 @@ def _srgb_or_untagged(icc: bytes | None) -> bool:
 TRUNCATED = "the file is truncated or damaged (its data ends before the picture does)"
 
 
-def _decode_jpeg(path: Path, img: Image.Image, info: PhotoInfo, draft_edge: int | None,
-                 keep_8bit: bool) -> np.ndarray | None:
+def _decode_jpeg(
+    path: Path, img: Image.Image, info: PhotoInfo, draft_edge: int | None, keep_8bit: bool
+) -> np.ndarray | None:
     """A YCbCr or grey JPEG through simplejpeg: the same libjpeg-turbo decode as Pillow, bit for bit
     (baseline and progressive), but straight into one RGB array (Pillow's 4-byte RGBX buffer costs
     two extra picture-sized copies) and a third faster than OpenCV's decoder (24 MP: 0.11-0.14 s
@@ -330,12 +359,16 @@ def _check_decoded(path: Path, array: np.ndarray, size: tuple[int, int], may_be_
     that size turned a quarter)."""
     decoded = (array.shape[1], array.shape[0])
     if decoded != tuple(size) and not (may_be_turned and decoded == tuple(size)[::-1]):
-        raise ImageLoadError(path, f"the image data ({array.shape[1]} × {array.shape[0]}) does not match its "
-                                   f"header ({size[0]} × {size[1]}); the file is damaged")
+        raise ImageLoadError(
+            path,
+            f"the image data ({array.shape[1]} × {array.shape[0]}) does not match its "
+            f"header ({size[0]} × {size[1]}); the file is damaged",
+        )
 
 
-def _decode_pillow(path: Path, img: Image.Image, info: PhotoInfo, draft_edge: int | None,
-                   keep_8bit: bool = False) -> np.ndarray:
+def _decode_pillow(
+    path: Path, img: Image.Image, info: PhotoInfo, draft_edge: int | None, keep_8bit: bool = False
+) -> np.ndarray:
     try:
         if info.bit_depth == 16:
             return _decode_16bit(path, info, img.size)
@@ -370,6 +403,7 @@ def _cv2():
 
 
 # --- camera RAW -------------------------------------------------------------------------------
+
 
 def _rawpy():
     import rawpy  # local: only RAW files need LibRaw
@@ -412,8 +446,15 @@ def _open_raw(path: Path, max_pixels: int):
     except BaseException:
         raw.close()
         raise
-    info = PhotoInfo(path=path, format=f"RAW ({path.suffix.lstrip('.').upper()})", width=width, height=height,
-                     bit_depth=16, orientation=flip, exif=metadata.exif)
+    info = PhotoInfo(
+        path=path,
+        format=f"RAW ({path.suffix.lstrip('.').upper()})",
+        width=width,
+        height=height,
+        bit_depth=16,
+        orientation=flip,
+        exif=metadata.exif,
+    )
     return raw, info
 
 
@@ -462,8 +503,10 @@ def _develop_raw(path: Path, raw, half_size: bool) -> np.ndarray:
     try:
         black, white = max(raw.black_level_per_channel), raw.white_level  # these unpack the data
         if white <= black:  # LibRaw would develop a black picture without a word
-            raise ImageLoadError(path, f"the RAW file's black level ({black}) is not below its white level ({white}); "
-                                       "the file is damaged")
+            raise ImageLoadError(
+                path,
+                f"the RAW file's black level ({black}) is not below its white level ({white}); the file is damaged",
+            )
         rgb = raw.postprocess(use_camera_wb=True, output_bps=16, half_size=half_size)
     except rawpy.LibRawError as error:
         raise ImageLoadError(path, f"the RAW data cannot be developed ({type(error).__name__})") from None
@@ -493,6 +536,7 @@ def _raw_embedded_preview(raw, info: PhotoInfo, max_edge: int) -> np.ndarray | N
 
 
 # --- public API -------------------------------------------------------------------------------
+
 
 def downscaled_size(width: int, height: int, max_edge: int) -> tuple[int, int]:
     """(width, height) once the long edge is at most max_edge; never larger."""
@@ -524,8 +568,14 @@ def probe(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> Phot
         return _info_from_pillow(path, img)
 
 
-def load(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS, max_edge: int | None = None,
-         fast: bool = False, embedded_ok: bool = True, keep_8bit: bool = False) -> tuple[PhotoInfo, np.ndarray]:
+def load(
+    path: str | os.PathLike,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_edge: int | None = None,
+    fast: bool = False,
+    embedded_ok: bool = True,
+    keep_8bit: bool = False,
+) -> tuple[PhotoInfo, np.ndarray]:
     """Decode to float32 RGB in [0, 1], oriented and in sRGB.
 
     max_edge: downscale so the long edge fits (for previews). fast: allow quicker, approximate

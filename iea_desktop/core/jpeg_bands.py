@@ -50,10 +50,14 @@ class Encoder:
         if first_row % self.mcu:
             raise ValueError(f"a band must start on a whole MCU row (a multiple of {self.mcu}), not {first_row}")
         height, width = rows.shape[:2]
-        params = [cv2.IMWRITE_JPEG_QUALITY, self.quality,
-                  cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
-                  cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444 if self.subsampling == 0 else cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420,
-                  cv2.IMWRITE_JPEG_RST_INTERVAL, -(-width // self.mcu)]
+        params = [
+            cv2.IMWRITE_JPEG_QUALITY,
+            self.quality,
+            cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
+            cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444 if self.subsampling == 0 else cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420,
+            cv2.IMWRITE_JPEG_RST_INTERVAL,
+            -(-width // self.mcu),
+        ]
         ok, data = cv2.imencode(".jpg", self._bgr(rows), params)
         if not ok:
             raise OSError("the JPEG encoder failed")
@@ -65,7 +69,7 @@ class Encoder:
         held = getattr(self._scratch, "buffer", None)
         if held is None or held.shape[1] != rows.shape[1] or held.shape[0] < rows.shape[0]:
             held = self._scratch.buffer = np.empty(rows.shape[:2] + (3,), np.uint8)
-        out = held[:rows.shape[0]]
+        out = held[: rows.shape[0]]
         return cv2.cvtColor(rows, cv2.COLOR_RGBA2BGR if rows.shape[2] == 4 else cv2.COLOR_RGB2BGR, dst=out)
 
     def join(self, exif: bytes | None = None, icc: bytes | None = None) -> bytes:
@@ -83,8 +87,14 @@ class Encoder:
         return join([self._parts[first][2] for first in firsts], row, app_segments(exif, icc))
 
 
-def encode(pixels: np.ndarray, quality: int, subsampling: int, exif: bytes | None = None,
-           icc: bytes | None = None, bands: int | None = None) -> bytes:
+def encode(
+    pixels: np.ndarray,
+    quality: int,
+    subsampling: int,
+    exif: bytes | None = None,
+    icc: bytes | None = None,
+    bands: int | None = None,
+) -> bytes:
     """A whole picture (8-bit RGB or RGBX) as a baseline JPEG, its bands encoded on every core.
     ``bands``: how many (default: two per core)."""
     encoder = Encoder(quality, subsampling)
@@ -101,7 +111,7 @@ def app_segments(exif: bytes | None, icc: bytes | None) -> bytes:
     if exif:
         out += _segment(0xE1, exif)
     if icc:
-        chunks = [icc[i:i + ICC_CHUNK] for i in range(0, len(icc), ICC_CHUNK)]
+        chunks = [icc[i : i + ICC_CHUNK] for i in range(0, len(icc), ICC_CHUNK)]
         for number, chunk in enumerate(chunks, 1):
             out += _segment(0xE2, b"ICC_PROFILE\0" + bytes([number, len(chunks)]) + chunk)
     return out
@@ -134,7 +144,7 @@ def join(parts: list[np.ndarray], height: int, extra: bytes = b"") -> bytes:
     sof = next((s for s in segments if s[0] == SOF0), None)
     if sof is None:
         raise ValueError("the bands are not baseline JPEGs")
-    header[sof[1] + 5:sof[1] + 7] = height.to_bytes(2, "big")
+    header[sof[1] + 5 : sof[1] + 7] = height.to_bytes(2, "big")
     after = segments[0][2] if segments[0][0] == APP0 else 2
     out = [bytes(header[:after]), extra, bytes(header[after:])]
     restarts = 0
@@ -143,7 +153,7 @@ def join(parts: list[np.ndarray], height: int, extra: bytes = b"") -> bytes:
             out.append(bytes([0xFF, RST0 + restarts % 8]))
             restarts += 1
             start = _headers(part)[1]
-        data = part[start:len(part) - 2].copy()  # without EOI
+        data = part[start : len(part) - 2].copy()  # without EOI
         ff = np.flatnonzero(data[:-1] == 0xFF) + 1  # a 0xFF in the data is always followed by 0 or a marker
         rst = ff[(data[ff] >= RST0) & (data[ff] <= RST0 + 7)]
         data[rst] = RST0 + (data[rst].astype(np.int64) - RST0 + restarts) % 8

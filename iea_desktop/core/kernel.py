@@ -36,14 +36,20 @@ def _load_compiled() -> tuple[ModuleType | None, str]:
 
 compiled, why = _load_compiled()  # why: the reason the fallback runs ("" when the compiled one does)
 if compiled is None and why != FORCED:
-    logging.getLogger(__name__).warning("%s; the slower numpy path is used (run `make setup` or `pip install -e .` "
-                                        "with a C compiler to build it)", why)
+    logging.getLogger(__name__).warning(
+        "%s; the slower numpy path is used (run `make setup` or `pip install -e .` with a C compiler to build it)", why
+    )
 
 
 # The stage kinds of run(): _kernel.c's, which the fallback mirrors (tests/core/test_kernel.py checks).
 _owner = compiled or kernel_fallback
 AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE = (
-    _owner.AFFINE, _owner.TABLE, _owner.SATURATION, _owner.FIELD, _owner.CLIPPED_AFFINE)
+    _owner.AFFINE,
+    _owner.TABLE,
+    _owner.SATURATION,
+    _owner.FIELD,
+    _owner.CLIPPED_AFFINE,
+)
 
 # The kernel in use, set by use(): the compiled module's functions (typed in _kernel.pyi) or the fallback's.
 run: Callable[[np.ndarray, np.ndarray, Sequence[tuple[Any, ...]]], np.ndarray]

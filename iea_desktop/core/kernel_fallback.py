@@ -33,6 +33,7 @@ def use_simd(level: int) -> int:
 
 # --- argument checks (the C module's buffer rules) ---------------------------------------------
 
+
 def _array(obj, what: str, writable: bool = False) -> np.ndarray:
     """``obj`` as the C module reads a buffer: C-contiguous (and writable for an output)."""
     if not isinstance(obj, np.ndarray):
@@ -58,6 +59,7 @@ def _clip(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 
 
 # --- run ----------------------------------------------------------------------------------------
+
 
 def _stage(stage, pixels: int) -> tuple:
     """A stage tuple checked (as _kernel.c's parse_stage) and its arrays shaped for the pixels."""
@@ -194,6 +196,7 @@ def run(src, dst, stages):
 
 # --- sharpen, finish ---------------------------------------------------------------------------
 
+
 def _finish_into(values: np.ndarray, out: np.ndarray, rgbx: bool) -> None:
     """clip(values) into out: float32, or rounded half to even to 8/16 bits; RGBX gets X = 255.
     OpenCV's conversion to 8 bits rounds as numpy's rint, in one pass instead of three."""
@@ -224,8 +227,14 @@ def sharpen(src, dst, width, first, weights, amount):
     per_pixel = out.shape[-1] if eight_bit and out.ndim >= 1 else 3
     rowlen, taps = 3 * width, w.size
     out_row = per_pixel * width
-    if (width < 1 or source.size % rowlen or per_pixel not in (3, 4) or out.size % out_row
-            or taps % 2 != 1 or taps > MAX_TAPS):
+    if (
+        width < 1
+        or source.size % rowlen
+        or per_pixel not in (3, 4)
+        or out.size % out_row
+        or taps % 2 != 1
+        or taps > MAX_TAPS
+    ):
         raise ValueError("sharpen: the image, the output or the weights have the wrong size")
     rows, out_rows = source.size // rowlen, out.size // out_row
     if first < 0 or first + out_rows > rows:
@@ -234,9 +243,9 @@ def sharpen(src, dst, width, first, weights, amount):
     top, bottom = max(first - radius, 0), min(first + out_rows + radius, rows)
     # Only the rows the output needs; past the image's edges OpenCV reflects as the C code does.
     clipped = _clip(source.reshape(rows, width, 3)[top:bottom])
-    blur = cv2.sepFilter2D(clipped, -1, w, w, borderType=cv2.BORDER_REFLECT_101)[first - top:first - top + out_rows]
+    blur = cv2.sepFilter2D(clipped, -1, w, w, borderType=cv2.BORDER_REFLECT_101)[first - top : first - top + out_rows]
     amount = np.float32(amount)
-    mixed = clipped[first - top:first - top + out_rows] * (ONE + amount)
+    mixed = clipped[first - top : first - top + out_rows] * (ONE + amount)
     blur *= amount
     mixed -= blur
     if eight_bit:

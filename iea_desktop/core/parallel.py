@@ -88,8 +88,13 @@ class BufferPool:
 
     def give(self, array: np.ndarray, references: int = 0) -> None:
         """Offer an array; ``references``: how many the caller itself still holds (besides the argument)."""
-        if (array.dtype != np.float32 or array.base is not None or not array.flags.c_contiguous
-                or array.nbytes < (1 << 20) or sys.getrefcount(array) > 2 + references):
+        if (
+            array.dtype != np.float32
+            or array.base is not None
+            or not array.flags.c_contiguous
+            or array.nbytes < (1 << 20)
+            or sys.getrefcount(array) > 2 + references
+        ):
             return  # a view, small, or still in use elsewhere: left to the garbage collector
         # Never wait: a renderer's __del__ gives its arrays back whenever the garbage collector runs,
         # which may be inside ``take`` on this very thread, holding the lock (a deadlock, seen).

@@ -116,6 +116,7 @@ def _remembered(key: tuple, make) -> np.ndarray:
 
 def table(nodes: list[Node]) -> np.ndarray:
     """The run's table: the nodes' own pixel functions (opacity and all) evaluated on a 65,536-step ramp."""
+
     def make() -> np.ndarray:
         ramp = np.arange(LUT_SIZE, dtype=np.float32) / np.float32(_TOP)
         image = np.repeat(ramp[None, :, None], 3, axis=2)
@@ -141,12 +142,18 @@ class Program:
     stages: tuple  # stage tuples, or a field node (its stage is made for each strip)
     scale: float
 
-    def run(self, image: np.ndarray, frame: tuple[int, int] | None = None, origin: int = 0,
-            out: np.ndarray | None = None, out_offset: int = 0) -> np.ndarray:
+    def run(
+        self,
+        image: np.ndarray,
+        frame: tuple[int, int] | None = None,
+        origin: int = 0,
+        out: np.ndarray | None = None,
+        out_offset: int = 0,
+    ) -> np.ndarray:
         """As ``apply_node``: the run over an image (or a strip of a frame), into ``out`` if given.
         An 8-bit image is read as float32(b) / 255, as the photo loader converts it."""
         if out is not None:
-            image = image[out_offset:out_offset + out.shape[0]]
+            image = image[out_offset : out_offset + out.shape[0]]
             origin += out_offset
         source = np.ascontiguousarray(image, dtype=np.uint8 if image.dtype == np.uint8 else np.float32)
         if out is None:
@@ -200,7 +207,9 @@ def _tone_stages(nodes: list[Node]) -> list[tuple]:
         if end < len(nodes):
             line = line_of(nodes[end])
             end += 1
-            while line is None and end < len(nodes) and nodes[end].spec.point == "curve" and line_of(nodes[end]) is None:
+            while (
+                line is None and end < len(nodes) and nodes[end].spec.point == "curve" and line_of(nodes[end]) is None
+            ):
                 end += 1
         else:
             line = None

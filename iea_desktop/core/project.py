@@ -108,7 +108,9 @@ def read_project(path: Path) -> dict:
         )
     for key, kind in (("graph", list), ("history", dict), ("chat", list), ("turns", list), ("source", dict)):
         if key in data and not isinstance(data[key], kind):
-            raise ProjectError(f"{name}: damaged project file ({key!r} is not a {kind.__name__}); it was left untouched")
+            raise ProjectError(
+                f"{name}: damaged project file ({key!r} is not a {kind.__name__}); it was left untouched"
+            )
     return data
 
 

@@ -32,12 +32,41 @@ IMAGE_TAGS = {
 }
 # The Exif IFD: how it was taken. RAW files keep these in their Exif IFD, or (TIFF/EP, DNG) in IFD0.
 PHOTO_TAGS = {
-    0x829A, 0x829D, 0x8822, 0x8827, 0x8830, 0x8832,  # ExposureTime, FNumber, ExposureProgram, ISO, SensitivityType, RecommendedExposureIndex
-    0x9000, 0x9003, 0x9004, 0x9010, 0x9011, 0x9012,  # ExifVersion, DateTimeOriginal/Digitized, OffsetTime(s)
-    0x9201, 0x9202, 0x9204, 0x9205, 0x9206, 0x9207, 0x9208, 0x9209, 0x920A,  # shutter, aperture, bias, max aperture, distance, metering, light, flash, focal length
-    0x9290, 0x9291, 0x9292,  # SubSecTime(s)
-    0xA402, 0xA403, 0xA404, 0xA405, 0xA406,  # ExposureMode, WhiteBalance, DigitalZoomRatio, FocalLengthIn35mmFilm, SceneCaptureType
-    0xA430, 0xA431, 0xA432, 0xA433, 0xA434, 0xA435,  # CameraOwnerName, BodySerialNumber, LensSpecification, LensMake, LensModel, LensSerialNumber
+    0x829A,
+    0x829D,
+    0x8822,
+    0x8827,
+    0x8830,
+    0x8832,  # ExposureTime, FNumber, ExposureProgram, ISO, SensitivityType, RecommendedExposureIndex
+    0x9000,
+    0x9003,
+    0x9004,
+    0x9010,
+    0x9011,
+    0x9012,  # ExifVersion, DateTimeOriginal/Digitized, OffsetTime(s)
+    0x9201,
+    0x9202,
+    0x9204,
+    0x9205,
+    0x9206,
+    0x9207,
+    0x9208,
+    0x9209,
+    0x920A,  # shutter, aperture, bias, max aperture, distance, metering, light, flash, focal length
+    0x9290,
+    0x9291,
+    0x9292,  # SubSecTime(s)
+    0xA402,
+    0xA403,
+    0xA404,
+    0xA405,
+    0xA406,  # ExposureMode, WhiteBalance, DigitalZoomRatio, FocalLengthIn35mmFilm, SceneCaptureType
+    0xA430,
+    0xA431,
+    0xA432,
+    0xA433,
+    0xA434,
+    0xA435,  # CameraOwnerName, BodySerialNumber, LensSpecification, LensMake, LensModel, LensSerialNumber
 }
 DNG_LENS_INFO = 0xC630  # a DNG's lens range: the same four numbers as LensSpecification
 DNG_BLACK_LEVEL, DNG_WHITE_LEVEL = 0xC61A, 0xC61D
@@ -80,8 +109,10 @@ def _levels_problem(tags: dict) -> str | None:
         if min(whites) <= 0:
             return f"the RAW file's white level is {min(whites):g}, which no camera records; the file is damaged"
         if max(blacks) >= min(whites):
-            return (f"the RAW file's black level ({max(blacks):g}) is not below its white level ({min(whites):g}); "
-                    "the file is damaged")
+            return (
+                f"the RAW file's black level ({max(blacks):g}) is not below its white level ({min(whites):g}); "
+                "the file is damaged"
+            )
     return None
 
 

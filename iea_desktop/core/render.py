@@ -81,8 +81,15 @@ class RenderRequest:
 ESTIMATE_EDGE = 256  # pixels on the long side of the copy whole-picture estimates are made from
 
 
-def estimates(active: list[Node], start: int, source: np.ndarray, scale: float,
-              known: dict | None = None, keys: list[str] | None = None, camera=None) -> dict[int, object]:
+def estimates(
+    active: list[Node],
+    start: int,
+    source: np.ndarray,
+    scale: float,
+    known: dict | None = None,
+    keys: list[str] | None = None,
+    camera=None,
+) -> dict[int, object]:
     """Whole-picture estimates (``OpSpec.estimate``: dehaze's atmospheric light) of the nodes of
     active[start:] that need one, by index. Each is made from a small copy of the node's input:
     the source downscaled to ESTIMATE_EDGE pixels a side and rendered through the nodes before
@@ -106,8 +113,9 @@ def estimates(active: list[Node], start: int, source: np.ndarray, scale: float,
             size = (max(1, round(width * shrink)), max(1, round(height * shrink)))
             small = as_float(cv2.resize(source, size, interpolation=cv2.INTER_AREA) if shrink < 1 else source)
             small_scale = scale * size[0] / width
-        upstream = Renderer(camera=camera).run(RenderRequest(nodes=active[:i], source=small, source_key="estimate",
-                                                           scale=small_scale, cached=False))
+        upstream = Renderer(camera=camera).run(
+            RenderRequest(nodes=active[:i], source=small, source_key="estimate", scale=small_scale, cached=False)
+        )
         found[i] = node.spec.estimate(upstream, RenderContext(scale=small_scale, seed=node_seed(node)))
         if known is not None:  # the oldest out first; list() copies at once (renders run on several threads)
             known[key] = found[i]
@@ -264,9 +272,15 @@ class Renderer:
         return source.copy() if image is source else finish(image)
 
     @staticmethod
-    def _render_uncached(steps: list[Step], image: np.ndarray, poll: Callable[[], None],
-                         dtype=np.float32, rgbx: bool = False, sink: Sink | None = None,
-                         rows: tuple[int, int] | None = None) -> np.ndarray | None:
+    def _render_uncached(
+        steps: list[Step],
+        image: np.ndarray,
+        poll: Callable[[], None],
+        dtype=np.float32,
+        rgbx: bool = False,
+        sink: Sink | None = None,
+        rows: tuple[int, int] | None = None,
+    ) -> np.ndarray | None:
         if rows is not None:
             if sink is not None:
                 raise ValueError("rows are returned, not handed to a sink")
@@ -279,7 +293,7 @@ class Renderer:
             # geometry first, or nothing to render: the whole result, cut to the rows
             whole = Renderer._render_uncached(steps, image, poll, dtype, rgbx)
             assert whole is not None  # returned, as there is no sink
-            return whole[rows[0]:rows[1]].copy()
+            return whole[rows[0] : rows[1]].copy()
         source = image
         parts = segments(steps)
         for number, segment in enumerate(parts):

@@ -136,8 +136,10 @@ def centre_of_interest(image: np.ndarray) -> tuple[float, float] | None:
     weights = np.where(top, saliency, 0.0)
     ys, xs = np.mgrid[0:SALIENCY_EDGE, 0:SALIENCY_EDGE]
     total = float(weights.sum())
-    return (float((weights * (xs + 0.5)).sum() / total / SALIENCY_EDGE),
-            float((weights * (ys + 0.5)).sum() / total / SALIENCY_EDGE))
+    return (
+        float((weights * (xs + 0.5)).sum() / total / SALIENCY_EDGE),
+        float((weights * (ys + 0.5)).sum() / total / SALIENCY_EDGE),
+    )
 
 
 LEVEL_LIMIT = 10.0  # degrees: lines tilted more than this are not meant to be level or upright
@@ -157,8 +159,14 @@ def horizon_tilt(image: np.ndarray) -> float | None:
     # A soft edge alternates between two pixel rows: thicken it so that its segments join up.
     edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
     h, w = gray.shape
-    lines = cv2.HoughLinesP(edges, 1, np.pi / 720, threshold=max(20, min(h, w) // 10),
-                            minLineLength=max(h, w) // 5, maxLineGap=max(4, max(h, w) // 60))
+    lines = cv2.HoughLinesP(
+        edges,
+        1,
+        np.pi / 720,
+        threshold=max(20, min(h, w) // 10),
+        minLineLength=max(h, w) // 5,
+        maxLineGap=max(4, max(h, w) // 60),
+    )
     if lines is None:
         return None
     tilts, weights = [], []

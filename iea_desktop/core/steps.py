@@ -33,8 +33,14 @@ class Step:
     finishes: bool = False  # run() also takes an 8-bit out, which it writes finished (OpSpec.finishes)
 
 
-def plan(active: list[Node], start: int, scale: float, split_at: int | None = None,
-         estimates: dict | None = None, camera=None) -> list[Step]:
+def plan(
+    active: list[Node],
+    start: int,
+    scale: float,
+    split_at: int | None = None,
+    estimates: dict | None = None,
+    camera=None,
+) -> list[Step]:
     """Group active[start:] into steps: runs of point ops fuse into one Program (see pointops.py),
     except runs of affine ops alone (each already one cheap pass); the rest is one step per node.
 
@@ -52,21 +58,47 @@ def plan(active: list[Node], start: int, scale: float, split_at: int | None = No
         while j < len(active) and pointops.fusable(active[j], POINT_KINDS) and not (j == split_at and j > i):
             j += 1
         if any(n.spec.point != "affine" for n in active[i:j]):
-            steps.append(Step(nodes=active[i:j], last=j - 1, run=pointops.program(active[i:j], scale).run,
-                              tiles=True, halo=0, reads_8bit=True))
+            steps.append(
+                Step(
+                    nodes=active[i:j],
+                    last=j - 1,
+                    run=pointops.program(active[i:j], scale).run,
+                    tiles=True,
+                    halo=0,
+                    reads_8bit=True,
+                )
+            )
             i = j
             continue
         halo = 0
         if node.spec.halo is not None:
             halo = int(node.spec.halo(node.params, RenderContext(scale=scale, seed=node_seed(node))))
         run = functools.partial(_run_node, node=node, scale=scale, estimate=estimates.get(i), camera=camera)
-        steps.append(Step(nodes=[node], last=i, run=run, tiles=bool(node.spec.tiles), halo=halo,
-                          finishes=node.spec.finishes and node.opacity >= 1.0))
+        steps.append(
+            Step(
+                nodes=[node],
+                last=i,
+                run=run,
+                tiles=bool(node.spec.tiles),
+                halo=halo,
+                finishes=node.spec.finishes and node.opacity >= 1.0,
+            )
+        )
         i += 1
     return steps
 
 
-def _run_node(image: np.ndarray, frame: tuple[int, int] | None, origin: int, out: np.ndarray | None = None,
-              offset: int = 0, *, node: Node, scale: float, estimate, camera) -> np.ndarray:
+def _run_node(
+    image: np.ndarray,
+    frame: tuple[int, int] | None,
+    origin: int,
+    out: np.ndarray | None = None,
+    offset: int = 0,
+    *,
+    node: Node,
+    scale: float,
+    estimate,
+    camera,
+) -> np.ndarray:
     """A one-node step's run: ``apply_node`` with the step's node, scale, estimate and camera."""
     return apply_node(image, node, scale, frame, origin, out, offset, estimate, camera)

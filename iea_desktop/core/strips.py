@@ -91,27 +91,34 @@ def _chain(steps: list[Step], source: Rows, rows: tuple[int, int], into: Into, s
     for a in range(y0, y1, small):
         b = min(a + small, y1)
         lo, hi = max(0, a - first), min(frame[0], b + first)
-        strip, at = src[lo - src_lo:hi - src_lo], lo
+        strip, at = src[lo - src_lo : hi - src_lo], lo
         if not steps[0].reads_8bit:
             strip = as_float(strip)
         for step in steps[:-1]:
             result = step.run(strip, frame, at)
-            strip, at = result[a - at:b - at], a
+            strip, at = result[a - at : b - at], a
         if straight and finished is not None:
-            steps[-1].run(strip, frame, at, finished[a - y0:b - y0], a - at)
+            steps[-1].run(strip, frame, at, finished[a - y0 : b - y0], a - at)
             continue
-        steps[-1].run(strip, frame, at, dst[a - y0:b - y0], a - at)
+        steps[-1].run(strip, frame, at, dst[a - y0 : b - y0], a - at)
         if finished is not None:
-            finish_rows(dst[a - y0:b - y0], finished[a - y0:b - y0])
+            finish_rows(dst[a - y0 : b - y0], finished[a - y0 : b - y0])
 
 
 Sink = Callable[[int, np.ndarray], None]  # (first row, finished rows): a band of the result, as it is made
 SINK_ROWS = 16  # bands handed to a sink are whole multiples of this (JPEG's tallest MCU)
 
 
-def run_strips(steps: list[Step], image: np.ndarray, poll: Callable[[], None],
-                finished: np.ndarray | None = None, raw: bool = True, sink: Sink | None = None,
-                finish_as: tuple = (np.uint8, False), rows: tuple[int, int] | None = None) -> np.ndarray | None:
+def run_strips(
+    steps: list[Step],
+    image: np.ndarray,
+    poll: Callable[[], None],
+    finished: np.ndarray | None = None,
+    raw: bool = True,
+    sink: Sink | None = None,
+    finish_as: tuple = (np.uint8, False),
+    rows: tuple[int, int] | None = None,
+) -> np.ndarray | None:
     """All steps (all tiling) band by band on every core, each band in small strips (``_chain``).
 
     Writes the finished result into ``finished`` (float32, or uint8 for export) when given, and
@@ -148,7 +155,7 @@ def run_strips(steps: list[Step], image: np.ndarray, poll: Callable[[], None],
         dst = out[y0:y1] if out is not None else POOL.take((y1 - y0,) + image.shape[1:])
         done = finished[a:b] if finished is not None else None
         if sink is not None:
-            done = _band_buffer((band,) + image.shape[1:], *finish_as)[:y1 - y0]
+            done = _band_buffer((band,) + image.shape[1:], *finish_as)[: y1 - y0]
         _chain(steps, Rows(image, 0, frame), (y0, y1), Into(dst, done, keep_raw=out is not None), small)
         if out is None:
             POOL.give(dst, references=1)

@@ -37,8 +37,7 @@ class TurnRecord:
 
     def is_applied(self, history: History) -> bool:
         """The turn's step is in the history and applied (not undone)."""
-        return (self.entry < history.position
-                and history.entries[self.entry].timestamp == self.entry_time)
+        return self.entry < history.position and history.entries[self.entry].timestamp == self.entry_time
 
     def node_ids(self, *kinds: str) -> list[str]:
         return [c.node_id for c in self.changes if not kinds or c.kind in kinds]
@@ -65,8 +64,12 @@ class TurnRecord:
             raise ValueError(f"turn {turn_id}: changes are not a list")
         parsed = []
         for change in changes:
-            if (not isinstance(change, dict) or change.get("kind") not in CHANGE_KINDS
-                    or not isinstance(change.get("node_id"), str) or not isinstance(change.get("op"), str)):
+            if (
+                not isinstance(change, dict)
+                or change.get("kind") not in CHANGE_KINDS
+                or not isinstance(change.get("node_id"), str)
+                or not isinstance(change.get("op"), str)
+            ):
                 raise ValueError(f"turn {turn_id}: change {change!r}")
             parsed.append(NodeChange(change["kind"], change["node_id"], change["op"]))
         return cls(turn_id, request[:500], entry, float(when), parsed)

@@ -66,7 +66,7 @@ def eyedropper(image: np.ndarray, x: int, y: int, camera: cs.Camera | None = Non
     if not (0 <= x < width and 0 <= y < height):
         raise WhiteBalanceError(f"({x}, {y}) is outside the picture ({width} × {height})")
     r = PATCH // 2
-    patch = image[max(0, y - r):y + r + 1, max(0, x - r):x + r + 1, :3]
+    patch = image[max(0, y - r) : y + r + 1, max(0, x - r) : x + r + 1, :3]
     linear = cs.to_linear(np.clip(patch, 0.0, 1.0), _transfer(camera))
     return values_for_light(linear.reshape(-1, 3).mean(axis=0), camera)
 
@@ -114,7 +114,7 @@ def _grey_edge(linear: np.ndarray, usable: np.ndarray) -> np.ndarray:
     gx = cv2.Sobel(smooth, cv2.CV_64F, 1, 0, ksize=3)
     gy = cv2.Sobel(smooth, cv2.CV_64F, 0, 1, ksize=3)
     magnitude = np.sqrt(gx * gx + gy * gy)[usable]
-    light = np.mean(magnitude ** 6, axis=0) ** (1 / 6) if magnitude.size else np.zeros(3)
+    light = np.mean(magnitude**6, axis=0) ** (1 / 6) if magnitude.size else np.zeros(3)
     if not np.all(light > 0):  # no edges (a flat picture): its mean colour
         light = linear[usable].mean(axis=0) if usable.any() else linear.reshape(-1, 3).mean(axis=0)
     return light
@@ -141,7 +141,7 @@ def estimate_light(image: np.ndarray, camera: cs.Camera | None = None) -> np.nda
     index = np.clip(((lights + span) / (2 * span) * bins).astype(int), 0, bins - 1)
     support = histogram[index[:, 0], index[:, 1]]
     distance = np.sum((lights - _log_chroma(prior)) ** 2, axis=1)
-    score = support * np.exp(-distance / (2 * 0.7 ** 2))
+    score = support * np.exp(-distance / (2 * 0.7**2))
     if score.max() <= 0:
         return prior / prior[1]
     best = lights[np.argmax(score)]
@@ -165,5 +165,5 @@ def node_input(document, node_id: str) -> np.ndarray:
     from .render import RenderRequest
 
     nodes = document.graph.nodes
-    before = nodes[:next(i for i, n in enumerate(nodes) if n.id == node_id)]
+    before = nodes[: next(i for i, n in enumerate(nodes) if n.id == node_id)]
     return document.render(RenderRequest(nodes=before, cached=False, pipe="white balance"))

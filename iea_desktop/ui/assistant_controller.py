@@ -167,8 +167,10 @@ class AssistantController(QObject):
         text = assistants.describe(assistant) if not loading else "Loading a model…"
         self.described.emit(f"Assistant: {text}")
         if assistant is not None and assistant.is_builtin:
-            self.chat.set_status("Built-in assistant: understands simple requests and works without an AI model. "
-                                 "Pick an installed model above for more.")
+            self.chat.set_status(
+                "Built-in assistant: understands simple requests and works without an AI model. "
+                "Pick an installed model above for more."
+            )
         elif assistant is not None:
             self.chat.set_status(f"{assistant.name} on {assistant.device_label}")
         self._update_chat_availability()
@@ -263,8 +265,11 @@ class AssistantController(QObject):
         if "changes" in message:
             return [c for c in message["changes"] or [] if isinstance(c, dict) and "text" in c]
         nodes = {node.id: node for node in self.document.graph.nodes}
-        return [{"kind": "changed", "node_id": i, "text": f"{nodes[i].label} {nodes[i].summary()}"}
-                for i in message.get("node_ids") or [] if i in nodes]
+        return [
+            {"kind": "changed", "node_id": i, "text": f"{nodes[i].label} {nodes[i].summary()}"}
+            for i in message.get("node_ids") or []
+            if i in nodes
+        ]
 
     def show_transcript(self, doc: Document) -> None:
         """The chat shows ``doc``'s saved conversation (on opening it, and after restoring an autosave)."""

@@ -10,8 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 BUILTIN_LABEL = "Built-in assistant (no AI model)"
-BUILTIN_TIP = ("A simple assistant built into the app: it understands common requests such as “brighter”, "
-               "“warmer” or “black and white”, works offline and needs no model file.")
+BUILTIN_TIP = (
+    "A simple assistant built into the app: it understands common requests such as “brighter”, "
+    "“warmer” or “black and white”, works offline and needs no model file."
+)
 
 
 @dataclass
@@ -43,8 +45,11 @@ def choices() -> tuple[list[Choice], str | None]:
     for entry in entries:
         vision = " · sees the photo" if entry.mmproj_path else ""
         label = f"{entry.name} ({_size(entry.size_bytes)}{vision})"
-        tip = f"{entry.path}" + (f"\nVision projector: {entry.mmproj_path}" if entry.mmproj_path else
-                                 "\nNo vision projector found: this model reads the photo's statistics, not the photo")
+        tip = f"{entry.path}" + (
+            f"\nVision projector: {entry.mmproj_path}"
+            if entry.mmproj_path
+            else "\nNo vision projector found: this model reads the photo's statistics, not the photo"
+        )
         problem = getattr(entry, "problem", None)
         if problem:
             label, tip = f"{label}: unusable", f"{tip}\n{problem}"

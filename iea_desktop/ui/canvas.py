@@ -91,8 +91,10 @@ class Canvas(QWidget):
         """A frame of a picture of the same size as the one shown (the same crop and rotation), up to
         the rounding of the preview's smaller pixels."""
         slack = 1 + 1 / self.after.scale
-        return (abs(frame.full_width - self.after.full_width) < slack
-                and abs(frame.full_height - self.after.full_height) < slack)
+        return (
+            abs(frame.full_width - self.after.full_width) < slack
+            and abs(frame.full_height - self.after.full_height) < slack
+        )
 
     def visible_rows(self, margin: float = 0.125) -> tuple[int, int]:
         """The rows of the picture on screen (full-resolution pixels), with ``margin`` of the view's
@@ -117,12 +119,16 @@ class Canvas(QWidget):
     # --- view --------------------------------------------------------------------------------
 
     def to_screen(self, point: QPointF) -> QPointF:
-        return QPointF(self.width() / 2 + (point.x() - self.center.x()) * self.zoom,
-                       self.height() / 2 + (point.y() - self.center.y()) * self.zoom)
+        return QPointF(
+            self.width() / 2 + (point.x() - self.center.x()) * self.zoom,
+            self.height() / 2 + (point.y() - self.center.y()) * self.zoom,
+        )
 
     def to_image(self, point: QPointF) -> QPointF:
-        return QPointF(self.center.x() + (point.x() - self.width() / 2) / self.zoom,
-                       self.center.y() + (point.y() - self.height() / 2) / self.zoom)
+        return QPointF(
+            self.center.x() + (point.x() - self.width() / 2) / self.zoom,
+            self.center.y() + (point.y() - self.height() / 2) / self.zoom,
+        )
 
     def image_rect_on_screen(self) -> QRectF:
         w, h = self.image_size() or (0, 0)
@@ -151,8 +157,10 @@ class Canvas(QWidget):
         anchor = anchor if anchor is not None else QPointF(self.width() / 2, self.height() / 2)
         fixed = self.to_image(anchor)
         self.zoom = min(max(zoom, MIN_ZOOM), MAX_ZOOM)
-        self.center = QPointF(fixed.x() - (anchor.x() - self.width() / 2) / self.zoom,
-                              fixed.y() - (anchor.y() - self.height() / 2) / self.zoom)
+        self.center = QPointF(
+            fixed.x() - (anchor.x() - self.width() / 2) / self.zoom,
+            fixed.y() - (anchor.y() - self.height() / 2) / self.zoom,
+        )
         self.fit_mode = False
         self._clamp()
         self.update()
@@ -384,4 +392,3 @@ class Canvas(QWidget):
     def set_space_held(self, held: bool) -> None:
         self.space_held = held
         self._update_cursor(self.mapFromGlobal(QCursor.pos()).toPointF())
-

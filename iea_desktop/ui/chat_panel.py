@@ -88,8 +88,10 @@ class MessageBubble(QFrame):
         for change in changes:
             text = html.escape(change["text"])
             if change.get("node_id") in live:
-                text = (f"<a href='node:{change['node_id']}' style='color:{theme.ASSISTANT}; text-decoration:none'>"
-                        f"{text}</a>")
+                text = (
+                    f"<a href='node:{change['node_id']}' style='color:{theme.ASSISTANT}; text-decoration:none'>"
+                    f"{text}</a>"
+                )
             groups.setdefault(CHANGE_KINDS.get(change["kind"], "Changed"), []).append(text)
         dim = f"<span style='color:{theme.DIM_TEXT}'>"
         parts = [f"{dim}{kind}:</span> {', '.join(items)}" for kind, items in groups.items()]
@@ -175,7 +177,9 @@ class ChatPanel(QWidget):
         self.send_button.clicked.connect(self._send_or_stop)
         self.summarize_button = QPushButton("Summarize my edits")
         self.summarize_button.setObjectName("link")
-        self.summarize_button.setToolTip("List the adjustments on this photo with their values, and what they say about your taste")
+        self.summarize_button.setToolTip(
+            "List the adjustments on this photo with their values, and what they say about your taste"
+        )
         self.summarize_button.clicked.connect(self.summarize_requested)
 
         top = QVBoxLayout()
@@ -265,8 +269,11 @@ class ChatPanel(QWidget):
     def set_available(self, available: bool, why: str = "") -> None:
         """Whether requests can be sent (a photo is open and an assistant is ready)."""
         self._available = available
-        self.input.setPlaceholderText("Ask for a change, e.g. “a bit warmer”… (Enter sends)" if available
-                                      else why or "The assistant is not available.")
+        self.input.setPlaceholderText(
+            "Ask for a change, e.g. “a bit warmer”… (Enter sends)"
+            if available
+            else why or "The assistant is not available."
+        )
         self._update_controls()
 
     def set_busy(self, busy: bool) -> None:
@@ -344,4 +351,6 @@ class ChatPanel(QWidget):
         self._update_controls()
 
     def _keep_at_bottom(self, _minimum: int, maximum: int) -> None:
-        QTimer.singleShot(0, lambda: self.scroll.verticalScrollBar().setValue(self.scroll.verticalScrollBar().maximum()))
+        QTimer.singleShot(
+            0, lambda: self.scroll.verticalScrollBar().setValue(self.scroll.verticalScrollBar().maximum())
+        )

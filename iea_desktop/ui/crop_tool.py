@@ -33,13 +33,23 @@ MAX_ANGLE = 45.0  # the straighten op's range
 MIN_LEVEL_LINE = 8  # screen pixels: a shorter level line is a slip, not a horizon
 
 CURSORS = {
-    "l": Qt.SizeHorCursor, "r": Qt.SizeHorCursor, "t": Qt.SizeVerCursor, "b": Qt.SizeVerCursor,
-    "tl": Qt.SizeFDiagCursor, "br": Qt.SizeFDiagCursor, "tr": Qt.SizeBDiagCursor, "bl": Qt.SizeBDiagCursor,
-    "move": Qt.SizeAllCursor, "rotate": Qt.PointingHandCursor, "level": Qt.CrossCursor,
+    "l": Qt.SizeHorCursor,
+    "r": Qt.SizeHorCursor,
+    "t": Qt.SizeVerCursor,
+    "b": Qt.SizeVerCursor,
+    "tl": Qt.SizeFDiagCursor,
+    "br": Qt.SizeFDiagCursor,
+    "tr": Qt.SizeBDiagCursor,
+    "bl": Qt.SizeBDiagCursor,
+    "move": Qt.SizeAllCursor,
+    "rotate": Qt.PointingHandCursor,
+    "level": Qt.CrossCursor,
 }
 EDGES = ("left", "top", "right", "bottom")
-HINT = ("Drag the box or its handles (Shift keeps the ratio), drag outside it to rotate, Ctrl + drag "
-        "along the horizon to level it. Enter applies, Esc cancels.")
+HINT = (
+    "Drag the box or its handles (Shift keeps the ratio), drag outside it to rotate, Ctrl + drag "
+    "along the horizon to level it. Enter applies, Esc cancels."
+)
 
 
 def frame_size(nodes, width: int, height: int) -> tuple[int, int]:
@@ -54,7 +64,7 @@ def frame_size(nodes, width: int, height: int) -> tuple[int, int]:
 def crop_frame(document, crop) -> tuple[int, int]:
     """The frame a crop node of ``document`` applies to: its size in full-resolution pixels."""
     graph = document.graph
-    earlier = {n.id for n in graph.nodes[:graph.index_of(crop.id)]}
+    earlier = {n.id for n in graph.nodes[: graph.index_of(crop.id)]}
     before = [n for n in graph.active_nodes() if n.id in earlier]
     return frame_size(before, document.info.width, document.info.height)
 
@@ -159,8 +169,16 @@ class CropTool(QObject):
     def handles(self) -> dict[str, QPointF]:
         r = self.screen_rect()
         cx, cy = r.center().x(), r.center().y()
-        return {"tl": r.topLeft(), "t": QPointF(cx, r.top()), "tr": r.topRight(), "r": QPointF(r.right(), cy),
-                "br": r.bottomRight(), "b": QPointF(cx, r.bottom()), "bl": r.bottomLeft(), "l": QPointF(r.left(), cy)}
+        return {
+            "tl": r.topLeft(),
+            "t": QPointF(cx, r.top()),
+            "tr": r.topRight(),
+            "r": QPointF(r.right(), cy),
+            "br": r.bottomRight(),
+            "b": QPointF(cx, r.bottom()),
+            "bl": r.bottomLeft(),
+            "l": QPointF(r.left(), cy),
+        }
 
     def hit(self, pos: QPointF, modifiers=Qt.NoModifier) -> str | None:
         """What a press at ``pos`` would grab: a handle, 'move', 'rotate' or 'level' (None: inactive)."""

@@ -18,8 +18,12 @@ from ..core.ops import tone_curve
 from ..core.ops.base import CURVE_POINTS
 
 TOP = tone_curve.TOP
-CHANNELS = {"rgb": ("RGB", "#e8e8e8"), "red": ("Red", "#ff5a5a"), "green": ("Green", "#5ad25a"),
-            "blue": ("Blue", "#5a8cff")}
+CHANNELS = {
+    "rgb": ("RGB", "#e8e8e8"),
+    "red": ("Red", "#ff5a5a"),
+    "green": ("Green", "#5ad25a"),
+    "blue": ("Blue", "#5a8cff"),
+}
 GRAB_PX = 9  # how near (in pixels) a press must be to take a point
 
 
@@ -67,7 +71,7 @@ class CurvePlot(QWidget):
 
     def point_at(self, position: QPointF) -> int | None:
         """The chosen channel's point under ``position`` (the nearest within GRAB_PX), or None."""
-        best, index = GRAB_PX ** 2, None
+        best, index = GRAB_PX**2, None
         for i, (x, y) in enumerate(self.curves[self.channel]):
             p = self.to_screen(x, y)
             distance = (p.x() - position.x()) ** 2 + (p.y() - position.y()) ** 2

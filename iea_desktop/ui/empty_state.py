@@ -20,8 +20,10 @@ class EmptyState(QWidget):
         super().__init__(parent)
         title = QLabel("Open a photo to start")
         title.setObjectName("emptyTitle")
-        subtitle = QLabel("Drop a photo here, or press Ctrl+O.\nYour original is never changed: every edit is an "
-                          "adjustment\nthat you can switch off, fine-tune or undo.")
+        subtitle = QLabel(
+            "Drop a photo here, or press Ctrl+O.\nYour original is never changed: every edit is an "
+            "adjustment\nthat you can switch off, fine-tune or undo."
+        )
         subtitle.setObjectName("dim")
         subtitle.setAlignment(Qt.AlignCenter)
         button = QPushButton("Open Photo…")

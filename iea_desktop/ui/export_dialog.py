@@ -288,13 +288,26 @@ class ExportDialog(QDialog):
         self.task = task.start(self._pool)
 
     def confirm_overwrite(self, target: Path) -> bool:
-        answer = QMessageBox.question(self, "Replace file?", f"{target.name} already exists. Replace it?",
-                                      QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        answer = QMessageBox.question(
+            self,
+            "Replace file?",
+            f"{target.name} already exists. Replace it?",
+            QMessageBox.Yes | QMessageBox.No,
+            QMessageBox.No,
+        )
         return answer == QMessageBox.Yes
 
     def _set_running(self, running: bool) -> None:
-        for widget in (self.path_edit, self.format_box, self.quality_widget, self.depth_box, self.size_box,
-                       self.edge_spin, self.metadata, self.export_button):
+        for widget in (
+            self.path_edit,
+            self.format_box,
+            self.quality_widget,
+            self.depth_box,
+            self.size_box,
+            self.edge_spin,
+            self.metadata,
+            self.export_button,
+        ):
             widget.setEnabled(not running)
         self.progress.setVisible(running)
         self.stage.setVisible(running)

@@ -26,11 +26,13 @@ class HistogramWidget(QWidget):
         self.setFixedHeight(120)
         self._hist: Histogram | None = None
         self._show_clipping = False
-        self.setToolTip("Histogram of the photo as shown. The triangles warn about clipped shadows (left) "
-                        "and highlights (right); click one to show the clipped areas on the photo.\n"
-                        "Clipping is counted where detail is lost: pure black or white in the photo as shown, "
-                        "or before grain, vignette and sharpening (a vignette darkens a blown-out sky to grey "
-                        "but brings none of its detail back).")
+        self.setToolTip(
+            "Histogram of the photo as shown. The triangles warn about clipped shadows (left) "
+            "and highlights (right); click one to show the clipped areas on the photo.\n"
+            "Clipping is counted where detail is lost: pure black or white in the photo as shown, "
+            "or before grain, vignette and sharpening (a vignette darkens a blown-out sky to grey "
+            "but brings none of its detail back)."
+        )
 
     @property
     def histogram(self) -> Histogram | None:
@@ -87,8 +89,11 @@ class HistogramWidget(QWidget):
         font = p.font()
         font.setPointSizeF(max(font.pointSizeF() - 1.5, 7))
         p.setFont(font)
-        p.drawText(QRectF(24, 0, self.width() - 48, 15), Qt.AlignCenter,
-                   f"shadows {100 * hist.clip_shadows:.1f}%   ·   highlights {100 * hist.clip_highlights:.1f}%")
+        p.drawText(
+            QRectF(24, 0, self.width() - 48, 15),
+            Qt.AlignCenter,
+            f"shadows {100 * hist.clip_shadows:.1f}%   ·   highlights {100 * hist.clip_highlights:.1f}%",
+        )
 
     @staticmethod
     def _curve(counts: np.ndarray, peak: float, rect: QRectF, closed: bool = True) -> QPainterPath:

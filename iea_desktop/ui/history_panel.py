@@ -63,7 +63,9 @@ class HistoryPanel(QWidget):
 
     def refresh(self) -> None:
         doc = self.document
-        shown = (id(doc), tuple(doc.history.labels()), doc.history.position, tuple(doc.history.snapshots)) if doc else None
+        shown = (
+            (id(doc), tuple(doc.history.labels()), doc.history.position, tuple(doc.history.snapshots)) if doc else None
+        )
         if shown == self._shown and doc is not None:
             return
         self._shown = shown

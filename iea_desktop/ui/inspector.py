@@ -120,7 +120,7 @@ class NumberControl(QWidget):
 
     def __init__(self, minimum: float, maximum: float, decimals: int, tooltip: str, suffix: str = ""):
         super().__init__()
-        self._factor = 10 ** decimals
+        self._factor = 10**decimals
         self._decimals = decimals
         self.slider = _Slider()
         self.spin = QDoubleSpinBox() if decimals else QSpinBox()
@@ -277,8 +277,11 @@ class Binder:
             return
         gesture = inspector.gesture.touch((node.id, name), held, start=self.shown(node, name))
         change = f"{self.value_text(node, name, inspector.gesture.start)} → {self.value_text(node, name, value)}"
-        inspector.document.apply(SetNodeFields(node.id, gesture=gesture, text=f"{self.what(node, name)} {change}",
-                                               **self.fields(node, name, value)))
+        inspector.document.apply(
+            SetNodeFields(
+                node.id, gesture=gesture, text=f"{self.what(node, name)} {change}", **self.fields(node, name, value)
+            )
+        )
 
     def wire_number(self, control: NumberControl, name: str) -> None:
         control.edited.connect(lambda value: self.edit(name, value, held=control.held))
@@ -424,8 +427,13 @@ class CropEdgesBinder(Binder):
         self.frame: tuple[int, int] | None = None
         for p in node.spec.params:
             if p.name in EDGES:  # the range is set by show(), from the frame
-                control = NumberControl(0, 1, 0, f"{p.help.split(',')[0]}, in pixels from the "
-                                        f"{'left' if p.name in ('left', 'right') else 'top'}", " px")
+                control = NumberControl(
+                    0,
+                    1,
+                    0,
+                    f"{p.help.split(',')[0]}, in pixels from the {'left' if p.name in ('left', 'right') else 'top'}",
+                    " px",
+                )
                 self.wire_number(control, p.name)
                 inspector.form.addRow(p.label, control)
                 self.controls[p.name] = control
@@ -467,8 +475,7 @@ class WhiteBalanceBinder(Binder):
         self.extras.refresh(node)
 
 
-BINDERS = {"int": NumberBinder, "float": NumberBinder, "bool": BoolBinder, "choice": ChoiceBinder,
-           "curve": CurveBinder}
+BINDERS = {"int": NumberBinder, "float": NumberBinder, "bool": BoolBinder, "choice": ChoiceBinder, "curve": CurveBinder}
 OP_BINDERS = {("crop", "aspect"): CropAspectBinder, **{("crop", edge): CropEdgesBinder for edge in EDGES}}
 EXTRAS = {"white_balance": WhiteBalanceBinder}  # rows after the parameters, for what sliders cannot do
 

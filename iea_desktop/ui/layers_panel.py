@@ -36,7 +36,12 @@ from ..core.ops import REGISTRY
 from . import theme
 from .crop_tool import crop_frame, size_text
 
-STAGE_GROUPS = (("Crop & rotate", ("geometry",)), ("Light", ("A", "B")), ("Colour", ("C",)), ("Effects & detail", ("D", "E")))
+STAGE_GROUPS = (
+    ("Crop & rotate", ("geometry",)),
+    ("Light", ("A", "B")),
+    ("Colour", ("C",)),
+    ("Effects & detail", ("D", "E")),
+)
 NODE_ID = Qt.UserRole
 ORIGIN = Qt.UserRole + 1
 
@@ -252,8 +257,11 @@ class LayersPanel(QWidget):
         self.tree.setVisible(has_nodes)
         self.order_label.setVisible(has_nodes)
         self.empty_label.setVisible(not has_nodes)
-        self.empty_label.setText("No adjustments yet. Ask the assistant, or use “Add adjustment”." if has_doc
-                                 else "Open a photo to start editing.")
+        self.empty_label.setText(
+            "No adjustments yet. Ask the assistant, or use “Add adjustment”."
+            if has_doc
+            else "Open a photo to start editing."
+        )
         self.add_button.setEnabled(has_doc)
         self.duplicate_button.setEnabled(self.selected_id() is not None)
         self.delete_button.setEnabled(self.selected_id() is not None)

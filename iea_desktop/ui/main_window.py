@@ -64,11 +64,15 @@ DETAIL_DELAY_MS = 60  # zoom and pan events closer together than this ask for on
 HOLD_SECONDS = 0.4  # \\ held at least this long shows the original only while held
 # What the mouse and held keys do: the shortcuts dialog lists these after the actions' own keys.
 GESTURES = (
-    ("Zoom at the pointer", "Mouse wheel"), ("Pan", "Drag, or Space + drag"),
-    ("Show the original while held", "Hold \\"), ("Delete the selected adjustment", "Del"),
-    ("Slider: fine control", "Shift + drag"), ("Slider: step / big step", "Arrow keys / Shift + arrow keys"),
+    ("Zoom at the pointer", "Mouse wheel"),
+    ("Pan", "Drag, or Space + drag"),
+    ("Show the original while held", "Hold \\"),
+    ("Delete the selected adjustment", "Del"),
+    ("Slider: fine control", "Shift + drag"),
+    ("Slider: step / big step", "Arrow keys / Shift + arrow keys"),
     ("Slider: back to its default", "Double-click"),
-    ("Crop: keep the box's ratio", "Shift + drag a corner"), ("Crop: rotate", "Drag outside the box"),
+    ("Crop: keep the box's ratio", "Shift + drag a corner"),
+    ("Crop: rotate", "Drag outside the box"),
     ("Crop: level along a line", "Ctrl + drag"),
 )
 
@@ -162,7 +166,9 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(f"{title.lower()}Dock")
         dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetClosable | QDockWidget.DockWidgetFloatable)
+        dock.setFeatures(
+            QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetClosable | QDockWidget.DockWidgetFloatable
+        )
         self.addDockWidget(area, dock)
         return dock
 
@@ -181,9 +187,12 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         a = self._action
         self.open_action = a("&Open…", self.open_dialog, [QKeySequence.Open], "Open a photo")
-        self.save_action = a("&Save", self.save, [QKeySequence.Save],
-                             "Save your edits next to the photo (the original is never changed)")
-        self.export_action = a("&Export…", self.export, ["Ctrl+E", "Ctrl+Shift+E"], "Write the edited photo to a new file")
+        self.save_action = a(
+            "&Save", self.save, [QKeySequence.Save], "Save your edits next to the photo (the original is never changed)"
+        )
+        self.export_action = a(
+            "&Export…", self.export, ["Ctrl+E", "Ctrl+Shift+E"], "Write the edited photo to a new file"
+        )
         self.quit_action = a("&Quit", self.close, [QKeySequence.Quit])
         self.undo_action = a("&Undo", self.undo, ["Ctrl+Z"], "Undo the last change")
         self.redo_action = a("&Redo", self.redo, ["Ctrl+Shift+Z", "Ctrl+Y"], "Redo the change you undid")
@@ -192,30 +201,63 @@ class MainWindow(QMainWindow):
         self.actual_action = a("&100%", self.canvas.actual_size, ["Ctrl+1"], "One photo pixel per screen pixel")
         self.zoom_in_action = a("Zoom &In", self.canvas.zoom_in, ["Ctrl++", "Ctrl+="])
         self.zoom_out_action = a("Zoom &Out", self.canvas.zoom_out, ["Ctrl+-"])
-        self.zoom_toggle_action = a("Fit / 100% &Toggle", self.toggle_zoom, ["Z"],
-                                    "Switch between the whole photo and one photo pixel per screen pixel (Z)")
-        self.compare_action = a("&Before/After", self.set_compare, ["Y"],
-                                "Split view: the original on the left, your edit on the right (Y). "
-                                "Hold \\ to see the whole original.", checkable=True)
-        self.before_action = a("Show &Original", self.set_show_before, ["\\"],
-                               "Show the photo without your edits (\\ toggles; hold it to look while held)",
-                               checkable=True)
-        self.clipping_action = a("Show &Clipping", self.histogram.set_show_clipping, ["J"],
-                                 "Mark clipped highlights in red and crushed shadows in blue (J)", checkable=True)
-        self.panels_action = a("Hide &Panels", self.set_panels_hidden, ["Tab"],
-                               "Hide the side panels to see the photo larger (Tab)", checkable=True)
+        self.zoom_toggle_action = a(
+            "Fit / 100% &Toggle",
+            self.toggle_zoom,
+            ["Z"],
+            "Switch between the whole photo and one photo pixel per screen pixel (Z)",
+        )
+        self.compare_action = a(
+            "&Before/After",
+            self.set_compare,
+            ["Y"],
+            "Split view: the original on the left, your edit on the right (Y). Hold \\ to see the whole original.",
+            checkable=True,
+        )
+        self.before_action = a(
+            "Show &Original",
+            self.set_show_before,
+            ["\\"],
+            "Show the photo without your edits (\\ toggles; hold it to look while held)",
+            checkable=True,
+        )
+        self.clipping_action = a(
+            "Show &Clipping",
+            self.histogram.set_show_clipping,
+            ["J"],
+            "Mark clipped highlights in red and crushed shadows in blue (J)",
+            checkable=True,
+        )
+        self.panels_action = a(
+            "Hide &Panels",
+            self.set_panels_hidden,
+            ["Tab"],
+            "Hide the side panels to see the photo larger (Tab)",
+            checkable=True,
+        )
         self.full_screen_action = a("&Full Screen", self.set_full_screen, ["F"], "Fill the screen (F)", checkable=True)
-        self.crop_action = a("&Crop && Straighten", self.set_crop_mode, ["R"],
-                             "Crop and straighten (R): drag the box or its handles, drag outside it to rotate; "
-                             "Enter applies, Esc cancels", checkable=True)
+        self.crop_action = a(
+            "&Crop && Straighten",
+            self.set_crop_mode,
+            ["R"],
+            "Crop and straighten (R): drag the box or its handles, drag outside it to rotate; "
+            "Enter applies, Esc cancels",
+            checkable=True,
+        )
         self.crop_action.setIconText("Crop")
-        self.level_action = a("&Level Along a Line", self.set_level_mode, [],
-                              "In the crop tool: draw a line along the horizon and the photo turns to level it "
-                              "(or Ctrl + drag)", checkable=True)
-        self.crop_apply_action = a("&Apply Crop", self.apply_crop, ["Return", "Enter"],
-                                   "Leave the crop tool, keeping the crop (Enter)")
-        self.crop_cancel_action = a("Ca&ncel Crop", self.cancel_crop, ["Esc"],
-                                    "Leave the crop tool and undo what it changed (Esc)")
+        self.level_action = a(
+            "&Level Along a Line",
+            self.set_level_mode,
+            [],
+            "In the crop tool: draw a line along the horizon and the photo turns to level it (or Ctrl + drag)",
+            checkable=True,
+        )
+        self.crop_apply_action = a(
+            "&Apply Crop", self.apply_crop, ["Return", "Enter"], "Leave the crop tool, keeping the crop (Enter)"
+        )
+        self.crop_cancel_action = a(
+            "Ca&ncel Crop", self.cancel_crop, ["Esc"], "Leave the crop tool and undo what it changed (Esc)"
+        )
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -252,7 +294,9 @@ class MainWindow(QMainWindow):
         for action in (self.crop_action, self.level_action, self.crop_apply_action, self.crop_cancel_action):
             image.addAction(action)
         assistant_menu = bar.addMenu("&Assistant")
-        assistant_menu.addAction("&Models…", self.assistant_controller.show_models).setStatusTip("Download vision models and see what is installed")
+        assistant_menu.addAction("&Models…", self.assistant_controller.show_models).setStatusTip(
+            "Download vision models and see what is installed"
+        )
         help_menu = bar.addMenu("&Help")
         help_menu.addAction("&Keyboard Shortcuts", self.show_shortcuts)
         help_menu.addAction(f"&About {APP_TITLE}", self.show_about)
@@ -261,9 +305,24 @@ class MainWindow(QMainWindow):
         bar = self.addToolBar("Main")
         bar.setObjectName("mainToolbar")
         bar.setMovable(False)
-        for action in (self.open_action, self.save_action, self.export_action, None, self.undo_action, self.redo_action,
-                       None, self.fit_action, self.actual_action, self.zoom_out_action, self.zoom_in_action, None,
-                       self.crop_action, None, self.compare_action, self.clipping_action):
+        for action in (
+            self.open_action,
+            self.save_action,
+            self.export_action,
+            None,
+            self.undo_action,
+            self.redo_action,
+            None,
+            self.fit_action,
+            self.actual_action,
+            self.zoom_out_action,
+            self.zoom_in_action,
+            None,
+            self.crop_action,
+            None,
+            self.compare_action,
+            self.clipping_action,
+        ):
             if action is None:
                 bar.addSeparator()
             else:
@@ -343,7 +402,9 @@ class MainWindow(QMainWindow):
                     doc.recover()
                 except ProjectError as error:
                     self.show_message("Could not restore", str(error))
-                self.assistant_controller.show_transcript(doc)  # the restored conversation (install_document showed the saved one)
+                self.assistant_controller.show_transcript(
+                    doc
+                )  # the restored conversation (install_document showed the saved one)
             else:
                 doc.discard_recovery()
         if doc.info.is_raw:
@@ -469,9 +530,15 @@ class MainWindow(QMainWindow):
         if node is None:
             self.document.apply(AddNode(make_node("straighten", {"angle": angle}, provenance=Provenance("user"))))
         else:
-            self.document.apply(SetNodeFields(node.id, params={"angle": angle}, enabled=True,
-                                              gesture=self.crop_gesture.touch("straighten", held=True),
-                                              text=f"Straighten {old:+.1f}° → {angle:+.1f}°"))
+            self.document.apply(
+                SetNodeFields(
+                    node.id,
+                    params={"angle": angle},
+                    enabled=True,
+                    gesture=self.crop_gesture.touch("straighten", held=True),
+                    text=f"Straighten {old:+.1f}° → {angle:+.1f}°",
+                )
+            )
         if final:
             self.crop_gesture.end()
             self._angle_start = None
@@ -705,18 +772,27 @@ class MainWindow(QMainWindow):
 
     def ask_unsaved(self, doc: Document) -> str:
         """'save', 'discard' or 'cancel'."""
-        box = QMessageBox(QMessageBox.Warning, APP_TITLE, f"Save your edits to {doc.path.name}?",
-                          QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, self)
+        box = QMessageBox(
+            QMessageBox.Warning,
+            APP_TITLE,
+            f"Save your edits to {doc.path.name}?",
+            QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel,
+            self,
+        )
         box.setInformativeText("The edits are saved beside the photo; the photo itself is never changed.")
         box.setDefaultButton(QMessageBox.Save)
         answer = box.exec()
-        return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(QMessageBox.StandardButton(answer), "cancel")
+        return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(
+            QMessageBox.StandardButton(answer), "cancel"
+        )
 
     def ask_overwrite(self, why: str) -> bool:
         """Whether to save over a project someone else changed since it was opened."""
         box = QMessageBox(QMessageBox.Warning, APP_TITLE, "Replace the changes made elsewhere?", parent=self)
-        box.setInformativeText(f"{why}. Replace them with the edits in this window, or cancel and keep them "
-                               "(reopen the photo to see them).")
+        box.setInformativeText(
+            f"{why}. Replace them with the edits in this window, or cancel and keep them "
+            "(reopen the photo to see them)."
+        )
         replace = box.addButton("Replace", QMessageBox.DestructiveRole)
         box.addButton(QMessageBox.Cancel)
         box.exec()
@@ -724,7 +800,9 @@ class MainWindow(QMainWindow):
 
     def ask_restore(self, doc: Document) -> bool:
         when = time.strftime("%d %b %Y %H:%M", time.localtime(doc.recovery_file().stat().st_mtime))
-        box = QMessageBox(QMessageBox.Question, APP_TITLE, f"Restore the unsaved edits to {doc.path.name}?", parent=self)
+        box = QMessageBox(
+            QMessageBox.Question, APP_TITLE, f"Restore the unsaved edits to {doc.path.name}?", parent=self
+        )
         box.setInformativeText(f"IEA Desktop closed before they were saved (last change {when}).")
         restore = box.addButton("Restore", QMessageBox.AcceptRole)
         box.addButton("Discard", QMessageBox.DestructiveRole)
@@ -782,8 +860,11 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         from .. import __version__
 
-        self.show_message(f"About {APP_TITLE}", f"{APP_TITLE} {__version__}\nA photo editor with an offline assistant. "
-                        "Your originals are never changed.", icon=QMessageBox.Information)
+        self.show_message(
+            f"About {APP_TITLE}",
+            f"{APP_TITLE} {__version__}\nA photo editor with an offline assistant. Your originals are never changed.",
+            icon=QMessageBox.Information,
+        )
 
     # --- export ------------------------------------------------------------------------------
 
@@ -829,8 +910,16 @@ class MainWindow(QMainWindow):
         self.undo_action.setEnabled(has_doc and idle and doc.history.can_undo)
         self.redo_action.setEnabled(has_doc and idle and doc.history.can_redo)
         self.reset_action.setEnabled(has_doc and idle and bool(doc.graph.nodes))
-        for action in (self.fit_action, self.actual_action, self.zoom_in_action, self.zoom_out_action,
-                       self.zoom_toggle_action, self.compare_action, self.before_action, self.clipping_action):
+        for action in (
+            self.fit_action,
+            self.actual_action,
+            self.zoom_in_action,
+            self.zoom_out_action,
+            self.zoom_toggle_action,
+            self.compare_action,
+            self.before_action,
+            self.clipping_action,
+        ):
             action.setEnabled(has_doc)
         self.crop_action.setEnabled(has_doc and idle)
         self.level_action.setEnabled(has_doc and idle)
@@ -887,11 +976,15 @@ class MainWindow(QMainWindow):
         keys without Ctrl/Alt go to the widget, not to a shortcut such as R, Z, F, Tab or Enter;
         backslash toggles the original or, held, shows it while held; Space pans with a drag."""
         kind = event.type()
-        if kind in (QEvent.ShortcutOverride, QEvent.KeyPress, QEvent.KeyRelease) and isinstance(obj, QWidget) \
-                and obj.window() is self:
+        if (
+            kind in (QEvent.ShortcutOverride, QEvent.KeyPress, QEvent.KeyRelease)
+            and isinstance(obj, QWidget)
+            and obj.window() is self
+        ):
             key = event.key()
             typing = isinstance(obj, (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox)) or (
-                isinstance(obj, QComboBox) and obj.isEditable())
+                isinstance(obj, QComboBox) and obj.isEditable()
+            )
             if kind == QEvent.ShortcutOverride:
                 plain = not event.modifiers() & (Qt.ControlModifier | Qt.AltModifier | Qt.MetaModifier)
                 if (typing and plain) or key == Qt.Key_Backslash:

@@ -47,8 +47,10 @@ def memory_line(entry: dict) -> str:
 def files_line(entry: dict) -> str:
     """The model file and the vision projector it is paired with."""
     model, mmproj = entry["files"]["model"], entry["files"]["mmproj"]
-    return (f"{model['name']} ({models.human_size(model['size'])}) with its vision projector "
-            f"{mmproj['name']} ({models.human_size(mmproj['size'])})")
+    return (
+        f"{model['name']} ({models.human_size(model['size'])}) with its vision projector "
+        f"{mmproj['name']} ({models.human_size(mmproj['size'])})"
+    )
 
 
 def download_job(entry: dict):
@@ -60,8 +62,7 @@ def download_job(entry: dict):
     def job(task: Task):
         def progress(name: str, done: int, size: int) -> None:
             at = offsets[name] + done
-            text = (f"Checking {name}…" if done >= size else
-                    f"{models.human_size(at)} of {models.human_size(total)}")
+            text = f"Checking {name}…" if done >= size else f"{models.human_size(at)} of {models.human_size(total)}"
             task.progress.emit(at / total, text)
 
         return models.download_model(entry["name"], progress, task.cancel_event)
@@ -116,11 +117,15 @@ class ModelRow(QFrame):
         if downloading:
             self.button.setText("Cancel")
         elif files["model"]["url"] is None:
-            self.state.setText(f"No GGUF is published: convert it yourself ({self.entry.get('convert', 'models/README.md')}).")
+            self.state.setText(
+                f"No GGUF is published: convert it yourself ({self.entry.get('convert', 'models/README.md')})."
+            )
             self.button.setText("Download")
             self.button.setEnabled(False)
         elif all(installed.values()):
-            self.state.setText(f"Installed in {installed['model'].parent}; sees the photo with {installed['mmproj'].name}.")
+            self.state.setText(
+                f"Installed in {installed['model'].parent}; sees the photo with {installed['mmproj'].name}."
+            )
             self.button.setText("Installed")
             self.button.setEnabled(False)
         elif done:
@@ -156,8 +161,10 @@ class ModelsDialog(QDialog):
         self.tasks: dict[str, Task] = {}
         self.rows = {entry["name"]: ModelRow(entry) for entry in models.load_catalog()}
 
-        intro = QLabel("Vision models that look at your photo. They run on this computer; a download "
-                       "can be cancelled and resumed later. The built-in assistant needs none of them.")
+        intro = QLabel(
+            "Vision models that look at your photo. They run on this computer; a download "
+            "can be cancelled and resumed later. The built-in assistant needs none of them."
+        )
         intro.setWordWrap(True)
         folder = QLabel(f"Downloads go to {models.downloads_dir()}")
         folder.setObjectName("dim")

@@ -84,8 +84,17 @@ class GeometryCache:
         with self._lock:
             if key == self._key:
                 return self._image, key
-        image = doc.render(RenderRequest(nodes=geometry, source=source, source_key="full", scale=1.0,
-                                         cancelled=cancelled, cached=False, pipe="detail"))
+        image = doc.render(
+            RenderRequest(
+                nodes=geometry,
+                source=source,
+                source_key="full",
+                scale=1.0,
+                cancelled=cancelled,
+                cached=False,
+                pipe="detail",
+            )
+        )
         with self._lock:
             self._key, self._image = key, image
         return image, key
@@ -95,8 +104,9 @@ class GeometryCache:
             self._key = self._image = None
 
 
-def render_detail(doc: Document, nodes: list, rows: tuple[int, int], geometry: GeometryCache,
-                  cancelled=None) -> tuple[np.ndarray, int]:
+def render_detail(
+    doc: Document, nodes: list, rows: tuple[int, int], geometry: GeometryCache, cancelled=None
+) -> tuple[np.ndarray, int]:
     """Rows y0..y1 of the full-resolution result of ``nodes`` (8-bit), and the result's height.
 
     The renderer makes only those rows (``RenderRequest.rows``), from the photo after its
@@ -112,8 +122,19 @@ def render_detail(doc: Document, nodes: list, rows: tuple[int, int], geometry: G
         (base, key), rest = geometry.get(doc, source, active[:leading], cancelled), active[leading:]
     else:
         base, key, rest = source, "full", active
-    pixels = doc.render(RenderRequest(nodes=rest, source=base, source_key=key, scale=1.0, cancelled=cancelled,
-                                      cached=False, dtype=np.uint8, rows=rows, pipe="detail"))
+    pixels = doc.render(
+        RenderRequest(
+            nodes=rest,
+            source=base,
+            source_key=key,
+            scale=1.0,
+            cancelled=cancelled,
+            cached=False,
+            dtype=np.uint8,
+            rows=rows,
+            pipe="detail",
+        )
+    )
     _, height = frame_size([n for n in active if n.spec.stage == "geometry"], source.shape[1], source.shape[0])
     return pixels, height
 
@@ -195,12 +216,15 @@ class PreviewPipeline(QObject):
             after = doc.render(RenderRequest(nodes=nodes, dtype=np.uint8, pipe="preview"))
             before = None
             if need_before:
-                before = frame_from(doc.render(RenderRequest(nodes=geometry, dtype=np.uint8, pipe="before")), scale, revision)
+                before = frame_from(
+                    doc.render(RenderRequest(nodes=geometry, dtype=np.uint8, pipe="before")), scale, revision
+                )
             lost = effects_off.masks(doc, nodes, after.shape)  # clipping counts before a vignette hides it too
             hist = histogram.compute(after, lost)
             overlay = overlay_image(histogram.clipping_mask(after, lost)) if clipping else None
-            return PreviewResult(frame_from(after, scale, revision), before, hist, overlay,
-                                 time.perf_counter() - started)
+            return PreviewResult(
+                frame_from(after, scale, revision), before, hist, overlay, time.perf_counter() - started
+            )
 
         task = Task(job)
         task.done.connect(lambda result: self._preview_done(task, doc, before_key, result))
@@ -231,8 +255,10 @@ class PreviewPipeline(QObject):
 
     def has_detail(self, rows: tuple[int, int]) -> bool:
         """The newest graph state's rows ``rows`` are on screen, or being rendered."""
-        return any(done is not None and done[0] == self.revision and done[1] <= rows[0] and rows[1] <= done[2]
-                   for done in (self._detail_shown, self._detail_wanted))
+        return any(
+            done is not None and done[0] == self.revision and done[1] <= rows[0] and rows[1] <= done[2]
+            for done in (self._detail_shown, self._detail_wanted)
+        )
 
     def request_detail(self, rows: tuple[int, int]) -> None:
         """Render rows y0..y1 of the newest graph state at full resolution (for 1:1 and closer).

@@ -46,7 +46,6 @@ class Settings:
     def clear_recent(self) -> None:
         self._q.setValue("recent", [])
 
-
     # --- window layout -----------------------------------------------------------------------
 
     def save_window(self, window) -> None:

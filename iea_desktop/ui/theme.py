@@ -78,10 +78,20 @@ QTabBar::tab:selected {{ color: {TEXT}; border-bottom: 2px solid {ACCENT}; }}
 def dark_palette() -> QPalette:
     palette = QPalette()
     colors = {
-        QPalette.Window: WINDOW, QPalette.WindowText: TEXT, QPalette.Base: BASE, QPalette.AlternateBase: PANEL,
-        QPalette.ToolTipBase: "#3a3c42", QPalette.ToolTipText: TEXT, QPalette.PlaceholderText: DIM_TEXT,
-        QPalette.Text: TEXT, QPalette.Button: "#36383d", QPalette.ButtonText: TEXT, QPalette.BrightText: "white",
-        QPalette.Link: ACCENT, QPalette.Highlight: ACCENT, QPalette.HighlightedText: "white",
+        QPalette.Window: WINDOW,
+        QPalette.WindowText: TEXT,
+        QPalette.Base: BASE,
+        QPalette.AlternateBase: PANEL,
+        QPalette.ToolTipBase: "#3a3c42",
+        QPalette.ToolTipText: TEXT,
+        QPalette.PlaceholderText: DIM_TEXT,
+        QPalette.Text: TEXT,
+        QPalette.Button: "#36383d",
+        QPalette.ButtonText: TEXT,
+        QPalette.BrightText: "white",
+        QPalette.Link: ACCENT,
+        QPalette.Highlight: ACCENT,
+        QPalette.HighlightedText: "white",
     }
     for role, color in colors.items():
         palette.setColor(role, QColor(color))

@@ -76,8 +76,13 @@ class WhiteBalanceControls(QWidget):
         temperature, tint = values
         if (node.params["temperature"], node.params["tint"]) != (temperature, tint):
             self.inspector.gesture.end()
-            document.apply(SetNodeFields(node.id, params={"temperature": temperature, "tint": tint},
-                                         text=f"White balance: {what} ({temperature} K, tint {tint:+d})"))
+            document.apply(
+                SetNodeFields(
+                    node.id,
+                    params={"temperature": temperature, "tint": tint},
+                    text=f"White balance: {what} ({temperature} K, tint {tint:+d})",
+                )
+            )
         self.inspector.refresh()
 
     def _say(self, text: str) -> None:

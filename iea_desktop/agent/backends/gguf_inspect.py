@@ -17,6 +17,7 @@ value-type and tensor-type tables. Tensor data is never read.
 
 Tensor shapes are in ggml order (``ne``): a matrix mapping width A to width B is ``(A, B)``.
 """
+
 from __future__ import annotations
 
 import math
@@ -123,7 +124,7 @@ class _Cursor:
         start = self.pos
         self.skip(n)
         try:
-            return bytes(self.buf[start:self.pos]).decode("utf-8")
+            return bytes(self.buf[start : self.pos]).decode("utf-8")
         except UnicodeDecodeError:
             raise _Corrupt("a header string is not valid UTF-8") from None
 
@@ -235,9 +236,7 @@ def inspect_gguf(path: str | Path) -> GGUFInfo:
             except _Corrupt as e:
                 if bytes(buf[:4]) != _MAGIC:
                     raise ModelFileError(f"{name} is not a GGUF model file", path) from None
-                raise ModelFileError(
-                    f"{name} is truncated or corrupt ({e}); download it again", path
-                ) from None
+                raise ModelFileError(f"{name} is truncated or corrupt ({e}); download it again", path) from None
     except OSError as e:
         raise ModelFileError(f"{name} cannot be read: {e.strerror or e}", path) from None
 
@@ -248,8 +247,7 @@ def inspect_gguf(path: str | Path) -> GGUFInfo:
             needed = max(needed, data_start + t.offset + nbytes)
     if needed > size:
         raise ModelFileError(
-            f"{name} is truncated: its tensors need {_mb(needed)} but the file has "
-            f"{_mb(size)} (incomplete download?)",
+            f"{name} is truncated: its tensors need {_mb(needed)} but the file has {_mb(size)} (incomplete download?)",
             path,
         )
 
@@ -288,18 +286,13 @@ def check_pairing(model_info: GGUFInfo, mmproj_info: GGUFInfo) -> None:
     """Raise ModelFileError unless the mmproj feeds vectors of the width the model expects."""
     model, proj = model_info.path.name, mmproj_info.path.name
     if model_info.is_mmproj:
-        raise ModelFileError(
-            f"{model} is a vision projector (mmproj), not a language model", model_info.path
-        )
+        raise ModelFileError(f"{model} is a vision projector (mmproj), not a language model", model_info.path)
     if not mmproj_info.is_mmproj:
-        raise ModelFileError(
-            f"{proj} is a language model, not a vision projector (mmproj)", mmproj_info.path
-        )
+        raise ModelFileError(f"{proj} is a language model, not a vision projector (mmproj)", mmproj_info.path)
     width, expected = mmproj_info.projector_width, model_info.n_embd
     if width is not None and expected is not None and width != expected:
         raise ModelFileError(
-            f"mmproj {proj} projects to {width} but model {model} expects {expected}: "
-            "they are not from the same model",
+            f"mmproj {proj} projects to {width} but model {model} expects {expected}: they are not from the same model",
             mmproj_info.path,
         )
 
@@ -319,10 +312,7 @@ def find_mmproj(model_path: str | Path) -> Path | None:
     candidates = sorted(
         p
         for p in siblings
-        if p.is_file()
-        and p != model_path
-        and p.suffix.lower() == ".gguf"
-        and "mmproj" in p.name.lower()
+        if p.is_file() and p != model_path and p.suffix.lower() == ".gguf" and "mmproj" in p.name.lower()
     )
     if not candidates:
         return None
@@ -346,8 +336,7 @@ def find_mmproj(model_path: str | Path) -> Path | None:
 
 _MAX_BLOCKS = 512  # LLAMA_MAX_LAYERS in llama.cpp's src/llama-hparams.h
 _MAX_EPSILON = 0.1  # norm epsilons are 1e-6..1e-5 in practice; 0.1 would swamp the norm
-_EPSILONS = ("attention.layer_norm_rms_epsilon", "attention.layer_norm_epsilon",
-             "attention.group_norm_epsilon")
+_EPSILONS = ("attention.layer_norm_rms_epsilon", "attention.layer_norm_epsilon", "attention.group_norm_epsilon")
 _ROPE_BASES = ("rope.freq_base", "rope.freq_base_swa")
 _POSITIVE = ("context_length", "embedding_length")
 _HEAD_COUNTS = ("attention.head_count", "attention.head_count_kv")
@@ -362,15 +351,12 @@ def _numbers(value: Any) -> list[float] | None:
     return items
 
 
-def _check_hparams(
-    name: str, path: Path, arch: str, md: Mapping[str, Any], tensors: Mapping[str, _Tensor]
-) -> None:
+def _check_hparams(name: str, path: Path, arch: str, md: Mapping[str, Any], tensors: Mapping[str, _Tensor]) -> None:
     """Refuse a text model whose header holds hyper-parameters llama.cpp cannot run."""
 
     def refuse(key: str, value: Any, expected: str) -> ModelFileError:
         return ModelFileError(
-            f"{name} is damaged or was converted wrongly: {key} is {value!r} "
-            f"({expected})",
+            f"{name} is damaged or was converted wrongly: {key} is {value!r} ({expected})",
             path,
         )
 
@@ -407,8 +393,7 @@ def _check_hparams(
                 check(suffix, lambda v: v > 0, "expected at least 1 head")
     experts = md.get(prefix + "expert_count")
     if isinstance(experts, int) and experts > 0:
-        check("expert_used_count", lambda v: 1 <= v <= experts,
-              f"expected 1 to expert_count ({experts})")
+        check("expert_used_count", lambda v: 1 <= v <= experts, f"expected 1 to expert_count ({experts})")
 
 
 # --------------------------------------------------------------------------------------
@@ -418,13 +403,26 @@ def _check_hparams(
 # projector type -> (tensor, dimension) whose size is the projector's output width.
 _WIDTH_TENSOR: dict[str, tuple[str, int]] = {
     **dict.fromkeys(
-        ["mlp", "phi4", "pixtral", "lightonocr", "dots_ocr", "dots3note_v", "mimovl",
-         "muse-glimmer", "lfm2", "kimivl", "paddleocr", "kimik25", "yasa2", "deepseek4v"],
+        [
+            "mlp",
+            "phi4",
+            "pixtral",
+            "lightonocr",
+            "dots_ocr",
+            "dots3note_v",
+            "mimovl",
+            "muse-glimmer",
+            "lfm2",
+            "kimivl",
+            "paddleocr",
+            "kimik25",
+            "yasa2",
+            "deepseek4v",
+        ],
         ("mm.2.weight", 1),
     ),
     **dict.fromkeys(
-        ["qwen2vl_merger", "qwen2.5vl_merger", "qwen3vl_merger", "exaone4_5", "youtuvl",
-         "ling3vl"],
+        ["qwen2vl_merger", "qwen2.5vl_merger", "qwen3vl_merger", "exaone4_5", "youtuvl", "ling3vl"],
         ("mm.2.bias", 0),
     ),
     "mlp_norm": ("mm.3.bias", 0),
@@ -451,16 +449,42 @@ _WIDTH_TENSOR: dict[str, tuple[str, int]] = {
 
 # Graphs that add v.position_embd unconditionally (a missing one is a null dereference).
 _NEEDS_POSITION_EMBD = {
-    "mlp", "mlp_norm", "ldp", "ldpv2", "adapter", "resampler", "internvl", "llama4",
-    "qwen3vl_merger", "cogvlm", "step3vl", "nemotron_v2_vl", "kimivl", "paddleocr",
-    "kimik25", "ling3vl", "gemma4v", "gemma4uv", "muse-glimmer", "lfm2", "phi4",
+    "mlp",
+    "mlp_norm",
+    "ldp",
+    "ldpv2",
+    "adapter",
+    "resampler",
+    "internvl",
+    "llama4",
+    "qwen3vl_merger",
+    "cogvlm",
+    "step3vl",
+    "nemotron_v2_vl",
+    "kimivl",
+    "paddleocr",
+    "kimik25",
+    "ling3vl",
+    "gemma4v",
+    "gemma4uv",
+    "muse-glimmer",
+    "lfm2",
+    "phi4",
 }
 
 # Projector tensors that the loader reads as optional but the graph then uses.
 _LLAVA_PROJ = {
     "mlp": ["mm.0.weight", "mm.0.bias", "mm.2.weight", "mm.2.bias"],
-    "mlp_norm": ["mm.0.weight", "mm.0.bias", "mm.1.weight", "mm.1.bias",
-                 "mm.3.weight", "mm.3.bias", "mm.4.weight", "mm.4.bias"],
+    "mlp_norm": [
+        "mm.0.weight",
+        "mm.0.bias",
+        "mm.1.weight",
+        "mm.1.bias",
+        "mm.3.weight",
+        "mm.3.bias",
+        "mm.4.weight",
+        "mm.4.bias",
+    ],
 }
 
 _REQUIRED_HPARAMS = [
@@ -523,10 +547,7 @@ def _check_mmproj(
         raise fail(f"is corrupt: tensor {tensor} has shape {shape}")
     width = shape[dim]
     if ptype == "qwen3vl_merger":  # main path + one stacked copy per deepstack layer
-        deepstack = sum(
-            f"v.deepstack.{il}.fc1.weight" in tensors
-            for il in range(md["clip.vision.block_count"])
-        )
+        deepstack = sum(f"v.deepstack.{il}.fc1.weight" in tensors for il in range(md["clip.vision.block_count"]))
         width *= 1 + deepstack
     return ptype, width
 

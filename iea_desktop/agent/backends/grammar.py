@@ -13,6 +13,7 @@ and clamped by the caller: the grammar is a strong hint to the sampler, not a pr
 Note that ``LlamaGrammar.from_string`` does not parse anything: a malformed grammar only
 fails when llama.cpp builds its sampler (see ``LlamaCppBackend.check_grammar``).
 """
+
 from __future__ import annotations
 
 import json
@@ -67,6 +68,7 @@ def _literal(text: str) -> str:
     """A GBNF string literal matching ``text`` exactly."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
+
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
 # JSON string content: any character but '"', '\' and control characters, or an escape.
@@ -78,13 +80,13 @@ _WS_RULE = r'ws ::= (" " | "\n" [ \t]{0,12})?'
 
 def _check_calls(tools: Sequence[CallTool]) -> list[tuple[str, tuple[Arg, ...]]]:
     """Tool-call tools as (name, args): a (name, lo, hi) tool takes one integer "value"."""
-    calls = [(t[0], (Arg("value", "int", int(t[1]), int(t[2])),)) if len(t) == 3 else (t[0], tuple(t[1]))
-             for t in tools]
+    calls = [
+        (t[0], (Arg("value", "int", int(t[1]), int(t[2])),)) if len(t) == 3 else (t[0], tuple(t[1])) for t in tools
+    ]
     _check_tools([(name, 0, 0) for name, _ in calls])
     for name, args in calls:
         names = [a.name for a in args]
-        if any(not _NAME.match(n) for n in names) or len(set(names)) < len(names) or \
-                {"tool", "reason"} & set(names):
+        if any(not _NAME.match(n) for n in names) or len(set(names)) < len(names) or {"tool", "reason"} & set(names):
             raise ValueError(f"tool {name!r}: argument names must be distinct names other than tool and reason")
         for arg in args:
             arg.gbnf()  # checks the kind and range
@@ -210,9 +212,7 @@ def iea_answer_grammar(tools: Sequence[Tool], *, ordered: bool = True) -> str:
     else:
         rules.append("kv ::= " + " | ".join(f"kv{i}" for i in range(n)))
         members = f'kv (ws "," ws kv){{0,{n - 1}}}' if n > 1 else "kv"
-    return "\n".join(
-        [f'root ::= "{{" ws ({members} ws)? "}}"', *rules, _WS_RULE]
-    ) + "\n"
+    return "\n".join([f'root ::= "{{" ws ({members} ws)? "}}"', *rules, _WS_RULE]) + "\n"
 
 
 def tool_calls_grammar(
@@ -235,24 +235,26 @@ def tool_calls_grammar(
     pick = []
     for i, (name, args) in enumerate(calls):
         members = "".join(
-            f' (ws "," ws "\\"{a.name}\\"" ws ":" ws {a.gbnf()}){"" if a.required else "?"}' for a in args)
+            f' (ws "," ws "\\"{a.name}\\"" ws ":" ws {a.gbnf()}){"" if a.required else "?"}' for a in args
+        )
         pick.append(f'tv{i} ::= "\\"{name}\\""{members}')
     edits = f'edit (ws "," ws edit){{0,{max_edits - 1}}}' if max_edits > 1 else "edit"
-    return "\n".join(
-        [
-            'root ::= "{" ws "\\"reply\\"" ws ":" ws reply ws "," ws '
-            '"\\"edits\\"" ws ":" ws edits ws "}"',
-            f'reply ::= "\\"" char{{0,{reply_chars}}} "\\""',
-            f'reason ::= "\\"" char{{0,{reason_chars}}} "\\""',
-            f'edits ::= "[" ws ({edits} ws)? "]"',
-            'edit ::= "{" ws "\\"tool\\"" ws ":" ws tool-value ws "," ws '
-            '"\\"reason\\"" ws ":" ws reason ws "}"',
-            "tool-value ::= " + " | ".join(f"tv{i}" for i in range(len(calls))),
-            *pick,
-            _CHAR_RULE,
-            _WS_RULE,
-        ]
-    ) + "\n"
+    return (
+        "\n".join(
+            [
+                'root ::= "{" ws "\\"reply\\"" ws ":" ws reply ws "," ws "\\"edits\\"" ws ":" ws edits ws "}"',
+                f'reply ::= "\\"" char{{0,{reply_chars}}} "\\""',
+                f'reason ::= "\\"" char{{0,{reason_chars}}} "\\""',
+                f'edits ::= "[" ws ({edits} ws)? "]"',
+                'edit ::= "{" ws "\\"tool\\"" ws ":" ws tool-value ws "," ws "\\"reason\\"" ws ":" ws reason ws "}"',
+                "tool-value ::= " + " | ".join(f"tv{i}" for i in range(len(calls))),
+                *pick,
+                _CHAR_RULE,
+                _WS_RULE,
+            ]
+        )
+        + "\n"
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -263,9 +265,7 @@ def iea_answer_schema(tools: Sequence[Tool]) -> dict[str, Any]:
     tools = _check_tools(tools)
     return {
         "type": "object",
-        "properties": {
-            name: {"type": "integer", "minimum": lo, "maximum": hi} for name, lo, hi in tools
-        },
+        "properties": {name: {"type": "integer", "minimum": lo, "maximum": hi} for name, lo, hi in tools},
         "additionalProperties": False,
     }
 

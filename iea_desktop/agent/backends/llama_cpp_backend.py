@@ -14,6 +14,7 @@ text token by token, an image whole, known by the hash of its bytes. A prompt th
 same each turn (fixed instructions first, what varies last) is then read once per loaded model.
 Each request's cost is in :attr:`LlamaCppBackend.last_usage`.
 """
+
 from __future__ import annotations
 
 import base64
@@ -62,21 +63,16 @@ def choose_handler(model: GGUFInfo, mmproj: GGUFInfo | None) -> str:
     if mmproj is None:
         return "chat-template"
     ptype = mmproj.projector_type
-    names = " ".join(
-        s for s in (model.name, mmproj.name, model.path.name, mmproj.path.name) if s
-    ).lower()
+    names = " ".join(s for s in (model.name, mmproj.name, model.path.name, mmproj.path.name) if s).lower()
     if ptype == "qwen2.5vl_merger":
         return "qwen2.5-vl"
     if "moondream" in names:
         return "moondream"
-    if ptype == "resampler" and (
-        mmproj.metadata.get("clip.minicpmv_version") == 3 or "minicpm-v-2_6" in names
-    ):
+    if ptype == "resampler" and (mmproj.metadata.get("clip.minicpmv_version") == 3 or "minicpm-v-2_6" in names):
         return "minicpm-v-2.6"
     if ptype in ("mlp", "mlp_norm") and ("llava" in names or model.chat_template is None):
-        if (
-            "clip.vision.image_grid_pinpoints" in mmproj.metadata
-            or any(tag in names for tag in ("1.6", "v1.6", "next"))
+        if "clip.vision.image_grid_pinpoints" in mmproj.metadata or any(
+            tag in names for tag in ("1.6", "v1.6", "next")
         ):
             return "llava-1.6"
         return "llava-1.5"
@@ -90,13 +86,9 @@ def choose_handler(model: GGUFInfo, mmproj: GGUFInfo | None) -> str:
 def check_handler_choice(chat_handler: str | None, mmproj_path: str | Path | None) -> None:
     """Raise ValueError for a handler name that is unknown or does not fit the files."""
     if chat_handler is not None and chat_handler not in HANDLER_NAMES:
-        raise ValueError(
-            f"unknown chat handler {chat_handler!r}; choose one of {', '.join(HANDLER_NAMES)}"
-        )
+        raise ValueError(f"unknown chat handler {chat_handler!r}; choose one of {', '.join(HANDLER_NAMES)}")
     if chat_handler is not None and (chat_handler == "chat-template") != (mmproj_path is None):
-        raise ValueError(
-            "chat handler 'chat-template' is for models without an mmproj, the others need one"
-        )
+        raise ValueError("chat handler 'chat-template' is for models without an mmproj, the others need one")
 
 
 def default_threads() -> int:
@@ -194,9 +186,7 @@ class LlamaCppBackend:
                 verbose=self.verbose,
             )
         except (ValueError, RuntimeError) as e:
-            raise ModelFileError(
-                f"llama.cpp could not load {self.model_path.name}: {e}", self.model_path
-            ) from e
+            raise ModelFileError(f"llama.cpp could not load {self.model_path.name}: {e}", self.model_path) from e
         if handler is not None:
             mmproj_path = self.mmproj_path
             assert mmproj_path is not None  # _make_handler makes a vision handler only for a projector
@@ -295,9 +285,7 @@ class LlamaCppBackend:
         import llama_cpp
 
         llama = self._require_loaded()
-        sampler = llama_cpp.llama_sampler_init_grammar(
-            llama._model.vocab, grammar.encode("utf-8"), b"root"
-        )
+        sampler = llama_cpp.llama_sampler_init_grammar(llama._model.vocab, grammar.encode("utf-8"), b"root")
         if not sampler:
             raise ValueError("llama.cpp rejected the grammar (its log says where)")
         llama_cpp.llama_sampler_free(sampler)
@@ -373,13 +361,9 @@ class LlamaCppBackend:
             raise RuntimeError("the model is not loaded; call load() first")
         return self._llama
 
-    def _chat_messages(
-        self, messages: Sequence[Message], image_png: bytes | None
-    ) -> list[dict[str, Any]]:
+    def _chat_messages(self, messages: Sequence[Message], image_png: bytes | None) -> list[dict[str, Any]]:
         """Convert to llama-cpp-python's message format, attaching the image if any."""
-        chat: list[dict[str, Any]] = [
-            {"role": m["role"], "content": m["content"]} for m in messages
-        ]
+        chat: list[dict[str, Any]] = [{"role": m["role"], "content": m["content"]} for m in messages]
         if not self.has_vision:
             return chat
         last_user = max((i for i, m in enumerate(chat) if m["role"] == "user"), default=None)
@@ -464,18 +448,40 @@ def _counting_llama(base: type) -> type:
             return super().sample(*args, **kwargs)
 
         def usage(self) -> dict[str, Any]:
-            return {"prompt_tokens": self._prompt_tokens, "evaluated_tokens": self._evaluated,
-                    "generated_tokens": self._generated, "first_token_s": self._first_token_s,
-                    "total_s": time.perf_counter() - self._started}
+            return {
+                "prompt_tokens": self._prompt_tokens,
+                "evaluated_tokens": self._evaluated,
+                "generated_tokens": self._generated,
+                "first_token_s": self._first_token_s,
+                "total_s": time.perf_counter() - self._started,
+            }
 
     return CountingLlama
 
 
 _FLAT_MTMD: type | None = None
 # What create_chat_completion hands a chat handler: passed on to the completion, or refused.
-_COMPLETION_OPTIONS = ("max_tokens", "temperature", "top_p", "top_k", "min_p", "typical_p", "stop", "seed",
-                       "presence_penalty", "frequency_penalty", "repeat_penalty", "tfs_z", "mirostat_mode",
-                       "mirostat_tau", "mirostat_eta", "logits_processor", "grammar", "logit_bias", "model")
+_COMPLETION_OPTIONS = (
+    "max_tokens",
+    "temperature",
+    "top_p",
+    "top_k",
+    "min_p",
+    "typical_p",
+    "stop",
+    "seed",
+    "presence_penalty",
+    "frequency_penalty",
+    "repeat_penalty",
+    "tfs_z",
+    "mirostat_mode",
+    "mirostat_tau",
+    "mirostat_eta",
+    "logits_processor",
+    "grammar",
+    "logit_bias",
+    "model",
+)
 _UNSUPPORTED = ("functions", "function_call", "tools", "tool_choice", "response_format", "logprobs")
 
 
@@ -512,9 +518,7 @@ def _flat_mtmd_handler_class() -> type:
                 message = super()._convert_message_for_template(message, media_marker)
                 content = message.get("content")
                 if isinstance(content, list):
-                    message["content"] = "\n".join(
-                        part.get("text", "") for part in content if isinstance(part, dict)
-                    )
+                    message["content"] = "\n".join(part.get("text", "") for part in content if isinstance(part, dict))
                 return message
 
             def __call__(self, *, llama, messages, stream=False, **options):
@@ -528,14 +532,19 @@ def _flat_mtmd_handler_class() -> type:
                 def piece(token: int) -> str:
                     return self._decode_token_piece(llama.detokenize([token]))
 
-                formatter = Jinja2ChatFormatter(self._get_chat_template(llama), eos_token=piece(llama.token_eos()),
-                                                bos_token=piece(llama.token_bos()))
+                formatter = Jinja2ChatFormatter(
+                    self._get_chat_template(llama),
+                    eos_token=piece(llama.token_eos()),
+                    bos_token=piece(llama.token_bos()),
+                )
                 text = formatter(messages=self._get_template_messages(messages, marker)).prompt
                 text = self._postprocess_template_text(text, urls, marker)
                 self._evaluate_prompt(llama, text, [self.load_image(url) for url in urls])
                 completion = llama.create_completion(
-                    prompt=llama.input_ids[: llama.n_tokens].tolist(), stream=stream,
-                    **{key: value for key, value in options.items() if key in _COMPLETION_OPTIONS})
+                    prompt=llama.input_ids[: llama.n_tokens].tolist(),
+                    stream=stream,
+                    **{key: value for key, value in options.items() if key in _COMPLETION_OPTIONS},
+                )
                 return llama_chat_format._convert_completion_to_chat(completion, stream=stream)
 
             def _evaluate_prompt(self, llama, text: str, images: list[bytes]) -> None:
@@ -555,12 +564,15 @@ def _flat_mtmd_handler_class() -> type:
                         raise ValueError("Failed to create input chunks")
                     try:
                         array = (mtmd.mtmd_bitmap_p_ctypes * len(bitmaps))(*bitmaps)
-                        result = mtmd.mtmd_tokenize(self.mtmd_ctx, chunks, ctypes.byref(input_text), array,
-                                                    len(bitmaps))
+                        result = mtmd.mtmd_tokenize(
+                            self.mtmd_ctx, chunks, ctypes.byref(input_text), array, len(bitmaps)
+                        )
                         if result != 0:
                             raise ValueError(f"Failed to tokenize input: error code {result}")
-                        self._evaluate_chunks(llama, [mtmd.mtmd_input_chunks_get(chunks, i)
-                                                      for i in range(mtmd.mtmd_input_chunks_size(chunks))])
+                        self._evaluate_chunks(
+                            llama,
+                            [mtmd.mtmd_input_chunks_get(chunks, i) for i in range(mtmd.mtmd_input_chunks_size(chunks))],
+                        )
                     finally:
                         mtmd.mtmd_input_chunks_free(chunks)
                 finally:
@@ -612,12 +624,19 @@ def _flat_mtmd_handler_class() -> type:
                     if llama.n_tokens + n_pos > llama.n_ctx():
                         raise ValueError(f"Prompt exceeds n_ctx: {llama.n_tokens + n_pos} > {llama.n_ctx()}")
                     if key[0] == "text":
-                        llama.eval(list(key[1][skip if i == start else 0:]))
+                        llama.eval(list(key[1][skip if i == start else 0 :]))
                     else:
                         n_past = llama_cpp.llama_pos(0)
                         result = mtmd.mtmd_helper_eval_chunk_single(
-                            self.mtmd_ctx, llama._ctx.ctx, chunks[i], llama_cpp.llama_pos(llama.n_tokens),
-                            llama_cpp.llama_seq_id(0), llama.n_batch, False, ctypes.byref(n_past))
+                            self.mtmd_ctx,
+                            llama._ctx.ctx,
+                            chunks[i],
+                            llama_cpp.llama_pos(llama.n_tokens),
+                            llama_cpp.llama_seq_id(0),
+                            llama.n_batch,
+                            False,
+                            ctypes.byref(n_past),
+                        )
                         if result != 0:
                             raise ValueError(f"Failed to evaluate chunk: error code {result}")
                         llama.n_tokens = n_past.value

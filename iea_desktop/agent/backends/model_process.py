@@ -22,6 +22,7 @@ A stop request is passed to the child, which stops after the current piece of te
 has not answered after :data:`STOP_GRACE_S` (reading a long prompt or encoding the photo,
 which llama.cpp cannot interrupt), the child is killed instead and restarts on the next request.
 """
+
 from __future__ import annotations
 
 import base64
@@ -92,9 +93,7 @@ class _Child:
 
     def __init__(self):
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(_PACKAGE_ROOT), env.get("PYTHONPATH")) if p
-        )
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_PACKAGE_ROOT), env.get("PYTHONPATH")) if p)
         # ggml prints a backtrace on abort by attaching gdb when it is installed: seconds of
         # chatter that the log does not need (the abort's reason is printed before it).
         env.setdefault("GGML_NO_BACKTRACE", "1")
@@ -158,8 +157,9 @@ class _Child:
             returncode = None
         how = describe_exit(returncode)
         # The person sees the error; the log file gets the details.
-        log.warning("model process died (%s); its last lines: %s", how,
-                    " | ".join(self.last_words) or "none", extra=FILE_ONLY)
+        log.warning(
+            "model process died (%s); its last lines: %s", how, " | ".join(self.last_words) or "none", extra=FILE_ONLY
+        )
         return how
 
     def stop(self) -> None:
@@ -310,14 +310,16 @@ class IsolatedBackend:
                 raise Cancelled()
             child = self._live_child()
             self.last_usage = None
-            child.send({
-                "op": "complete",
-                "messages": [{"role": m["role"], "content": m["content"]} for m in messages],
-                "image_png": base64.b64encode(image_png).decode("ascii") if image_png else None,
-                "grammar": grammar,
-                "max_tokens": max_tokens,
-                "temperature": temperature,
-            })
+            child.send(
+                {
+                    "op": "complete",
+                    "messages": [{"role": m["role"], "content": m["content"]} for m in messages],
+                    "image_png": base64.b64encode(image_png).decode("ascii") if image_png else None,
+                    "grammar": grammar,
+                    "max_tokens": max_tokens,
+                    "temperature": temperature,
+                }
+            )
             try:
                 text = self._answer(child, on_text, cancel)
             except _ChildGone:
@@ -383,11 +385,12 @@ class IsolatedBackend:
         how = child.how_it_died()
         self._discard_child()
         self._crashes += 1
-        message = (f"the model crashed ({how}) while answering; it will be restarted "
-                   "for the next request")
+        message = f"the model crashed ({how}) while answering; it will be restarted for the next request"
         if self._crashes > 1:
-            message += (f" (it crashed {self._crashes} times in a row: the model file may be "
-                        "damaged, download it again or pick another model)")
+            message += (
+                f" (it crashed {self._crashes} times in a row: the model file may be "
+                "damaged, download it again or pick another model)"
+            )
         return ModelCrashed(message, self.model_path)
 
 
@@ -426,12 +429,16 @@ def child_main() -> None:
             if request["op"] == "load":
                 backend = LlamaCppBackend(**request["config"])
                 backend.load(progress=lambda fraction, text: send({"progress": [fraction, text]}))
-                send({"ready": {
-                    "name": backend.name,
-                    "handler_name": backend.handler_name,
-                    "uses_gpu": backend.uses_gpu,
-                    "device_label": backend.device_label,
-                }})
+                send(
+                    {
+                        "ready": {
+                            "name": backend.name,
+                            "handler_name": backend.handler_name,
+                            "uses_gpu": backend.uses_gpu,
+                            "device_label": backend.device_label,
+                        }
+                    }
+                )
             elif request["op"] == "complete":
                 assert backend is not None  # the parent loads first
                 image = request["image_png"]
@@ -452,8 +459,7 @@ def child_main() -> None:
             send({"cancelled": True})
         except Exception as error:  # reported to the parent, which raises it there
             path = getattr(error, "path", None)
-            send({"error": {"type": type(error).__name__, "message": str(error),
-                            "path": str(path) if path else None}})
+            send({"error": {"type": type(error).__name__, "message": str(error), "path": str(path) if path else None}})
 
 
 def _read_requests(stdin: BinaryIO, requests: queue.Queue) -> None:

@@ -23,8 +23,10 @@ class AnswerError(ValueError):
 
 
 def tool_ranges() -> list[tuple[str, int, int]]:
-    return [(name, int(REGISTRY[name].param("value").minimum), int(REGISTRY[name].param("value").maximum))
-            for name in IEA_TOOLS]
+    return [
+        (name, int(REGISTRY[name].param("value").minimum), int(REGISTRY[name].param("value").maximum))
+        for name in IEA_TOOLS
+    ]
 
 
 def tool_table() -> str:
@@ -44,9 +46,13 @@ def generic_tools() -> list[tuple[str, int, int] | tuple[str, tuple[Arg, ...]]]:
 
 def _arg_text(arg: Arg, help: str) -> str:
     """'temperature 2000..50000: kelvin of the light to correct for' (a help's first clause only)."""
-    values = (f"one of {', '.join(str(c) for c in arg.choices)}" if arg.kind == "choice" else
-              "true or false" if arg.kind == "bool" else
-              f"{arg.lo}..{arg.hi}" + (" (tenths allowed)" if arg.kind == "decimal" else ""))
+    values = (
+        f"one of {', '.join(str(c) for c in arg.choices)}"
+        if arg.kind == "choice"
+        else "true or false"
+        if arg.kind == "bool"
+        else f"{arg.lo}..{arg.hi}" + (" (tenths allowed)" if arg.kind == "decimal" else "")
+    )
     return f"{arg.name} {values}: {help.split(';')[0]}"
 
 
@@ -57,8 +63,10 @@ def _grid_text(args: tuple[tuple[Arg, str], ...]) -> str | None:
     if len(names) < 4 or any(len(n) != 2 for n in names) or len(rows) * len(columns) != len(names):
         return None
     first = args[0][0]
-    return (f"<band>_<property> {first.lo}..{first.hi}, e.g. {first.name}; band: {', '.join(rows)}; "
-            f"property: {', '.join(columns)}")
+    return (
+        f"<band>_<property> {first.lo}..{first.hi}, e.g. {first.name}; band: {', '.join(rows)}; "
+        f"property: {', '.join(columns)}"
+    )
 
 
 def generic_tool_table() -> str:

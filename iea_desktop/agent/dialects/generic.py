@@ -66,8 +66,10 @@ the request: "a bit less" or "undo that" refers to your earlier edits."""
 
 EARLIER = "\n\nEarlier in this conversation, oldest first:\n"
 
-SUMMARY_REQUEST = ("Summarize my editing preference in one short sentence, from the adjustments I made "
-                   "(the picture: the original on the left, my edit on the right). Reply only, make no edits.")
+SUMMARY_REQUEST = (
+    "Summarize my editing preference in one short sentence, from the adjustments I made "
+    "(the picture: the original on the left, my edit on the right). Reply only, make no edits."
+)
 
 REQUEST = """{manual}The photo now: {stats}.
 Current adjustments: {graph}.
@@ -149,8 +151,9 @@ def context_budget(backend) -> int:
     return n_ctx - MAX_TOKENS - (IMAGE_TOKENS if backend.has_vision else 0)
 
 
-def fit_conversation(turns: list[tuple[str, str, str]], budget: int,
-                     count: Callable[[list[str]], list[int]]) -> tuple[list[tuple[str, str, str]], list[str]]:
+def fit_conversation(
+    turns: list[tuple[str, str, str]], budget: int, count: Callable[[list[str]], list[int]]
+) -> tuple[list[tuple[str, str, str]], list[str]]:
     """(turns kept whole, lines for older ones) within ``budget`` tokens: the newest turns whole,
     then one line for each older turn while they fit; what does not fit, oldest first, is left out."""
     if not turns or budget <= 0:
@@ -182,9 +185,12 @@ class GenericDialect:
         """The messages (fixed system prompt, conversation, this turn) and the photo for the model.
         ``request``: what the person asks, when not ``ctx.request``."""
         manual = manual_changes(ctx)
-        last = REQUEST.format(manual=f"Since your last reply the person changed by hand: {manual}.\n" if manual else "",
-                              stats=ctx.current_stats.to_text(), graph=describe_graph(ctx.nodes),
-                              request=ctx.request if request is None else request)
+        last = REQUEST.format(
+            manual=f"Since your last reply the person changed by hand: {manual}.\n" if manual else "",
+            stats=ctx.current_stats.to_text(),
+            graph=describe_graph(ctx.nodes),
+            request=ctx.request if request is None else request,
+        )
         system = system_prompt()
         count = token_counter(backend)
         fixed = sum(count([system, last])) + 2 * MESSAGE_TOKENS
@@ -205,13 +211,20 @@ class GenericDialect:
             buffer.append(chunk)
             reply = streamed_reply("".join(buffer))
             if on_text is not None and len(reply) > shown[0]:
-                on_text(reply[shown[0]:])
+                on_text(reply[shown[0] :])
                 shown[0] = len(reply)
 
-        text = backend.complete(messages, image_png=image if backend.has_vision else None,
-                                grammar=tool_calls_grammar(generic_tools(), max_edits=MAX_EDITS, reply_chars=REPLY_CHARS,
-                                                          reason_chars=REASON_CHARS),
-                                max_tokens=MAX_TOKENS, temperature=0.0, on_text=relay, cancel=cancel)
+        text = backend.complete(
+            messages,
+            image_png=image if backend.has_vision else None,
+            grammar=tool_calls_grammar(
+                generic_tools(), max_edits=MAX_EDITS, reply_chars=REPLY_CHARS, reason_chars=REASON_CHARS
+            ),
+            max_tokens=MAX_TOKENS,
+            temperature=0.0,
+            on_text=relay,
+            cancel=cancel,
+        )
         if not text.strip():
             raise AnswerError("the model gave an empty answer")
         return extract_json_object(text)
@@ -244,8 +257,12 @@ class GenericDialect:
             reply = ""
         if len(proposed) < len(raw_edits):
             warnings.append("ignored edits that were not objects")
-        return Plan(reply=reply.strip() or ("Done." if edits or geometry else "No changes."), edits=edits,
-                    geometry=geometry, warnings=warnings)
+        return Plan(
+            reply=reply.strip() or ("Done." if edits or geometry else "No changes."),
+            edits=edits,
+            geometry=geometry,
+            warnings=warnings,
+        )
 
     def summarize(self, backend, ctx, on_text, cancel) -> str:
         """The person's editing preference in one sentence: the reply of a turn asked for it (the same

@@ -31,13 +31,19 @@ from .common import (
 MAX_TOKENS = 1024  # as in training
 THINK_CHARS = 1500
 
-EDIT_SYSTEM = ("You are a skilled photo editor. You are shown one photo and decide how to adjust it with an "
-               "image editor's sliders so that it looks better. You give the slider values as a JSON object.")
-REFINE_SYSTEM = ("You are a skilled photo editor. You are shown one image: its left half is the original photo "
-                 "and its right half is the current edit. You change the slider values so the edit follows the "
-                 "person's new request.")
-SUMMARY_SYSTEM = ("You are a skilled photo editor. You are shown one image: its left half is the original photo "
-                  "and its right half is the person's edit. You describe the person's editing preference.")
+EDIT_SYSTEM = (
+    "You are a skilled photo editor. You are shown one photo and decide how to adjust it with an "
+    "image editor's sliders so that it looks better. You give the slider values as a JSON object."
+)
+REFINE_SYSTEM = (
+    "You are a skilled photo editor. You are shown one image: its left half is the original photo "
+    "and its right half is the current edit. You change the slider values so the edit follows the "
+    "person's new request."
+)
+SUMMARY_SYSTEM = (
+    "You are a skilled photo editor. You are shown one image: its left half is the original photo "
+    "and its right half is the person's edit. You describe the person's editing preference."
+)
 
 ANSWER_LAYOUT = """Write it in this layout:
 <think> how you would improve the photo </think>
@@ -58,8 +64,10 @@ def full_grammar() -> str:
     # refused after parsing (see extract_json_object).
     answer = iea_answer_grammar(tool_ranges(), ordered=False).replace("root ::=", "answer-json ::=", 1)
     # % rather than an f-string: the grammar's own braces stay unescaped.
-    root = ('root ::= "<think>" think-char{0,%d} "</think>" ws "<answer>" ws "```json" ws answer-json ws "```" ws "</answer>"\n'  # noqa: UP031
-            'think-char ::= [^<]\n') % THINK_CHARS
+    root = (
+        'root ::= "<think>" think-char{0,%d} "</think>" ws "<answer>" ws "```json" ws answer-json ws "```" ws "</answer>"\n'  # noqa: UP031
+        "think-char ::= [^<]\n"
+    ) % THINK_CHARS
     return root + answer
 
 
@@ -100,20 +108,33 @@ class IEADialect:
         if values:
             previous = self._assistant_turns(ctx)
             old = previous[-1]["text"] if previous else "(make it look nicer)"
-            user = (f"Follow the person's earlier request and their new refinement.\nEarlier request:\n{old}\n"
-                    f"Earlier values:\n{json.dumps(values, indent=4)}\nNew request:\n{ctx.request or '(make it look nicer)'}\n{stats}\n"
-                    f"First give your thoughts on how to change the current edit, then the complete new set of "
-                    f"values (they replace the earlier ones).\n{ANSWER_LAYOUT}\n\nThe sliders:\n{tool_table()}")
-            return self._messages(REFINE_SYSTEM, user), png_for_model(side_by_side(ctx.original, ctx.current), IEA_MAX_PIXELS)
+            user = (
+                f"Follow the person's earlier request and their new refinement.\nEarlier request:\n{old}\n"
+                f"Earlier values:\n{json.dumps(values, indent=4)}\nNew request:\n{ctx.request or '(make it look nicer)'}\n{stats}\n"
+                f"First give your thoughts on how to change the current edit, then the complete new set of "
+                f"values (they replace the earlier ones).\n{ANSWER_LAYOUT}\n\nThe sliders:\n{tool_table()}"
+            )
+            return self._messages(REFINE_SYSTEM, user), png_for_model(
+                side_by_side(ctx.original, ctx.current), IEA_MAX_PIXELS
+            )
         request = f"Follow the person's request:\n{ctx.request}\n" if ctx.request else ""
-        user = (f"{request}{stats}First give your thoughts on how to improve the photo, then the values as a JSON "
-                f"object.\n{ANSWER_LAYOUT}\n\nThe sliders:\n{tool_table()}")
+        user = (
+            f"{request}{stats}First give your thoughts on how to improve the photo, then the values as a JSON "
+            f"object.\n{ANSWER_LAYOUT}\n\nThe sliders:\n{tool_table()}"
+        )
         return self._messages(EDIT_SYSTEM, user), png_for_model(ctx.original, IEA_MAX_PIXELS)
 
     def plan(self, backend, ctx, on_text, cancel) -> Plan:
         messages, image = self.build(ctx, backend.has_vision)
-        text = backend.complete(messages, image_png=image if backend.has_vision else None, grammar=full_grammar(),
-                                max_tokens=MAX_TOKENS, temperature=0.0, on_text=on_text, cancel=cancel)
+        text = backend.complete(
+            messages,
+            image_png=image if backend.has_vision else None,
+            grammar=full_grammar(),
+            max_tokens=MAX_TOKENS,
+            temperature=0.0,
+            on_text=on_text,
+            cancel=cancel,
+        )
         think, raw = parse_answer(text)
         edits, warnings = validate_edits([(k, v, "") for k, v in raw.items()])
         reason = first_sentence(think) if think else "Suggested by the model"
@@ -121,8 +142,11 @@ class IEADialect:
         # in their own nodes counts towards it, so the assistant's node holds the difference.
         user_values, _ = graph_values([n for n in ctx.nodes if n.provenance.origin != "assistant"])
         target = {e.tool: e.value for e in edits}
-        planned = [Edit(tool, max(-100, min(100, target.get(tool, 0) - user_values.get(tool, 0))), reason)
-                   for tool in IEA_TOOLS if tool in target or ctx.assistant_node(tool) is not None]
+        planned = [
+            Edit(tool, max(-100, min(100, target.get(tool, 0) - user_values.get(tool, 0))), reason)
+            for tool in IEA_TOOLS
+            if tool in target or ctx.assistant_node(tool) is not None
+        ]
         if target:
             listing = ", ".join(f"{k} {v:+d}" for k, v in target.items())
             reply = f"{first_sentence(think, 400) + ' ' if think else ''}Set {listing}."
@@ -131,15 +155,24 @@ class IEADialect:
         return Plan(reply=reply, edits=planned, complete=True, warnings=warnings)
 
     def summarize(self, backend, ctx, on_text, cancel) -> str:
-        user = ("First note what was changed between the two halves, then summarize the person's editing preference "
-                "in one short sentence that can guide future edits.\nWrite it in this layout:\n"
-                "<think> what was changed </think>\n<answer> the preference </answer>")
+        user = (
+            "First note what was changed between the two halves, then summarize the person's editing preference "
+            "in one short sentence that can guide future edits.\nWrite it in this layout:\n"
+            "<think> what was changed </think>\n<answer> the preference </answer>"
+        )
         if not backend.has_vision:
             values, _ = graph_values(ctx.nodes)
             user += f"\nYou cannot see the images; the edit's values are {json.dumps(values)}."
         image = png_for_model(side_by_side(ctx.original, ctx.current), IEA_MAX_PIXELS)
-        text = backend.complete(self._messages(SUMMARY_SYSTEM, user), image_png=image if backend.has_vision else None,
-                                grammar=None, max_tokens=MAX_TOKENS, temperature=0.0, on_text=on_text, cancel=cancel)
+        text = backend.complete(
+            self._messages(SUMMARY_SYSTEM, user),
+            image_png=image if backend.has_vision else None,
+            grammar=None,
+            max_tokens=MAX_TOKENS,
+            temperature=0.0,
+            on_text=on_text,
+            cancel=cancel,
+        )
         return parse_summary(text)
 
 

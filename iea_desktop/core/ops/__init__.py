@@ -63,7 +63,8 @@ def registry_markdown() -> str:
     ]
     for spec in REGISTRY.values():
         params = "; ".join(
-            f"`{p.name}` {p.kind} {p.minimum:g}..{p.maximum:g} (default {p.default}): {p.help}" if p.numeric
+            f"`{p.name}` {p.kind} {p.minimum:g}..{p.maximum:g} (default {p.default}): {p.help}"
+            if p.numeric
             else f"`{p.name}` curve, points on {p.minimum:g}..{p.maximum:g} (default {p.text(p.default)}): {p.help}"
             if p.kind == "curve"
             else f"`{p.name}` {p.kind}{' of ' + ', '.join(p.choices) if p.choices else ''}: {p.help}"
@@ -82,4 +83,15 @@ def registry_markdown() -> str:
     return "\n".join(lines)
 
 
-__all__ = ["ALIASES", "IEA_TOOLS", "REGISTRY", "OpError", "OpSpec", "Param", "RenderContext", "get_op", "registry_markdown", "resolve_name"]
+__all__ = [
+    "ALIASES",
+    "IEA_TOOLS",
+    "REGISTRY",
+    "OpError",
+    "OpSpec",
+    "Param",
+    "RenderContext",
+    "get_op",
+    "registry_markdown",
+    "resolve_name",
+]

@@ -84,16 +84,21 @@ class Param:
             raise OpError(f"{where} must have {lo} to {hi} points; got {len(value)}")
         points = []
         for point in value:
-            if not isinstance(point, (list, tuple)) or len(point) != 2 or not all(
-                    isinstance(v, numbers.Real) and not isinstance(v, bool) for v in point):
+            if (
+                not isinstance(point, (list, tuple))
+                or len(point) != 2
+                or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in point)
+            ):
                 raise OpError(f"{where}: each point must be a pair of numbers [x, y]; got {point!r}"[:300])
             if not all(isinstance(v, numbers.Integral) or math.isfinite(v) for v in point):
                 raise OpError(f"{where}: points must be finite numbers; got {point!r}")
             x, y = (float(min(max(v, self.minimum), self.maximum)) for v in point)
             points.append((x, y))
         if any(b[0] <= a[0] for a, b in zip(points, points[1:])):
-            raise OpError(f"{where}: the points' x must increase from one point to the next "
-                          f"(each within {self.minimum:g}..{self.maximum:g}); got {[list(p) for p in points]}"[:300])
+            raise OpError(
+                f"{where}: the points' x must increase from one point to the next "
+                f"(each within {self.minimum:g}..{self.maximum:g}); got {[list(p) for p in points]}"[:300]
+            )
         return tuple(points)
 
     def text(self, value: Any) -> str:
@@ -130,7 +135,9 @@ class RenderContext:
     origin: int = 0
     out: np.ndarray | None = field(default=None, compare=False, repr=False)
     out_offset: int = 0
-    camera: Any = None  # a RAW's colour (colour_science.Camera), or a function that reads it: white balance acts in its space
+    camera: Any = (
+        None  # a RAW's colour (colour_science.Camera), or a function that reads it: white balance acts in its space
+    )
     estimate: Any = field(default=None, compare=False, repr=False)
 
     def frame_size(self, rows: int, width: int) -> tuple[int, int]:
@@ -250,7 +257,9 @@ def round8(x: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(x), 0, 255).astype(np.uint8)
 
 
-def map_saturation(image: np.ndarray, fn: SaturationFn | list[SaturationFn], out: np.ndarray | None = None) -> np.ndarray:
+def map_saturation(
+    image: np.ndarray, fn: SaturationFn | list[SaturationFn], out: np.ndarray | None = None
+) -> np.ndarray:
     """Run fn(S, V) -> S on the HSV saturation of a float RGB image (S and V in [0, 1]).
 
     ``fn`` may be a list of maps, applied in order (each result clipped to [0, 1]) in one HSV
@@ -278,12 +287,14 @@ def saturation_op(maps: dict[int, Callable[[dict], SaturationFn]], **spec: Any) 
     def version(make):
         return lambda img, p, ctx: map_saturation(img, make(p), out=ctx.out if ctx.out_offset == 0 else None)
 
-    return OpSpec(versions={v: version(make) for v, make in maps.items()}, point="saturation",
-                  saturation=maps, tiles=True, **spec)
+    return OpSpec(
+        versions={v: version(make) for v, make in maps.items()}, point="saturation", saturation=maps, tiles=True, **spec
+    )
 
 
-def apply_field(image: np.ndarray, f: np.ndarray | None, g: np.ndarray | None, k: float,
-                out: np.ndarray | None = None) -> np.ndarray:
+def apply_field(
+    image: np.ndarray, f: np.ndarray | None, g: np.ndarray | None, k: float, out: np.ndarray | None = None
+) -> np.ndarray:
     """clip(image, 0, 1) f + k g, with f and g of one or three values per pixel (None: 1 and 0)."""
     x = np.clip(image, 0.0, 1.0, out=out if out is not None and image.dtype == np.float32 else None)
     x = x.astype(np.float32, copy=False)
@@ -306,5 +317,6 @@ def field_op(fields: Mapping[int, FieldFn], **spec: Any) -> OpSpec:
 
         return pixels
 
-    return OpSpec(versions={v: version(make) for v, make in fields.items()}, point="field", fields=fields,
-                  tiles=True, **spec)
+    return OpSpec(
+        versions={v: version(make) for v, make in fields.items()}, point="field", fields=fields, tiles=True, **spec
+    )

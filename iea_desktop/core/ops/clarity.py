@@ -61,7 +61,7 @@ def local_contrast(radius: float, eps: float, gain: float):
     return apply, halo
 
 
-RADIUS, EPS, GAIN = 32.0, 0.08 ** 2, 1.0
+RADIUS, EPS, GAIN = 32.0, 0.08**2, 1.0
 apply, halo = local_contrast(RADIUS, EPS, GAIN)
 
 

@@ -30,8 +30,16 @@ import numpy as np
 
 from .base import OpSpec, Param
 
-BANDS = (("red", 0.0), ("orange", 30.0), ("yellow", 60.0), ("green", 120.0), ("aqua", 180.0),
-         ("blue", 240.0), ("purple", 270.0), ("magenta", 300.0))
+BANDS = (
+    ("red", 0.0),
+    ("orange", 30.0),
+    ("yellow", 60.0),
+    ("green", 120.0),
+    ("aqua", 180.0),
+    ("blue", 240.0),
+    ("purple", 270.0),
+    ("magenta", 300.0),
+)
 HUE_REACH = 0.3  # a band's largest hue shift, as a share of the smaller gap to a neighbouring centre
 LUMINANCE_STOPS = 1.0  # +-100 luminance at full saturation
 STEPS = 8192  # table steps over 360 degrees: finer than an 8-bit photo's own hues
@@ -70,8 +78,12 @@ def table(values: tuple) -> tuple[np.ndarray, tuple[bool, bool, bool]]:
     sliders = np.array(values, dtype=np.float64).reshape(3, len(BANDS)) / 100.0
     middles = weights((np.arange(STEPS + 1) + 0.5) * (360.0 / STEPS))
     starts = weights(np.arange(STEPS + 2) * (360.0 / STEPS)) @ (sliders[0] * hue_reach()) + 360.0
-    columns = (starts[:-1], np.diff(starts), 1.0 + middles @ sliders[1],
-               np.exp2(LUMINANCE_STOPS * (middles @ sliders[2])) - 1.0)
+    columns = (
+        starts[:-1],
+        np.diff(starts),
+        1.0 + middles @ sliders[1],
+        np.exp2(LUMINANCE_STOPS * (middles @ sliders[2])) - 1.0,
+    )
     result = np.ascontiguousarray(np.stack(columns, axis=-1), dtype=np.float32)
     result.setflags(write=False)
     hue, saturation, luminance = (bool(row.any()) for row in sliders)
@@ -92,8 +104,13 @@ def _planes(width: int) -> tuple:
     held = getattr(_scratch, "held", None)
     if held is None or held[0] != width:
         shape = (BLOCK_ROWS, width)
-        held = _scratch.held = (width, np.empty(shape + (3,), np.float32), np.empty(shape + (4,), np.float32),
-                                [np.empty(shape, np.float32) for _ in range(8)], np.empty(shape, np.intp))
+        held = _scratch.held = (
+            width,
+            np.empty(shape + (3,), np.float32),
+            np.empty(shape + (4,), np.float32),
+            [np.empty(shape, np.float32) for _ in range(8)],
+            np.empty(shape, np.intp),
+        )
     return held[1:]
 
 
@@ -131,14 +148,14 @@ def apply(image: np.ndarray, p: dict, ctx) -> np.ndarray:
     values = tuple(p[name] for name in param_names())
     if ctx.out is not None:  # only the rows the renderer wants, straight into its array
         out = ctx.out
-        image = image[ctx.out_offset:ctx.out_offset + out.shape[0]]
+        image = image[ctx.out_offset : ctx.out_offset + out.shape[0]]
     else:
         out = np.empty(image.shape, dtype=np.float32)
     if not any(values):
         return np.clip(image, 0.0, 1.0, out=out)
     lookup, changes = table(values)
     for y in range(0, image.shape[0], BLOCK_ROWS):
-        _mix(image[y:y + BLOCK_ROWS], out[y:y + BLOCK_ROWS], lookup, changes)
+        _mix(image[y : y + BLOCK_ROWS], out[y : y + BLOCK_ROWS], lookup, changes)
     return out
 
 
@@ -148,15 +165,18 @@ def _params() -> tuple[Param, ...]:
         "saturation": "+ richer {band}, - duller ({band} grey at -100)",
         "luminance": "+ lighter {band}, - darker {band}",
     }
-    return tuple(Param(f"{band}_{prop}", f"{band.capitalize()} {prop}", -100, 100, 0, helps[prop].format(band=band + "s"))
-                 for prop in PROPERTIES for band, _ in BANDS)
+    return tuple(
+        Param(f"{band}_{prop}", f"{band.capitalize()} {prop}", -100, 100, 0, helps[prop].format(band=band + "s"))
+        for prop in PROPERTIES
+        for band, _ in BANDS
+    )
 
 
 OP = OpSpec(
     name="colour_mixer",
     label="Colour mixer",
     help="Change the hue, saturation and luminance of one colour at a time: reds, oranges, yellows, greens, aquas, "
-         "blues, purples, magentas.",
+    "blues, purples, magentas.",
     stage="C",
     order=135,
     params=_params(),

@@ -60,7 +60,9 @@ OP = OpSpec(
         Param("top", "Top", 0.0, 1.0, 0.0, "Top edge, as a fraction of the height", kind="float"),
         Param("right", "Right", 0.0, 1.0, 1.0, "Right edge, as a fraction of the width", kind="float"),
         Param("bottom", "Bottom", 0.0, 1.0, 1.0, "Bottom edge, as a fraction of the height", kind="float"),
-        Param("aspect", "Aspect ratio", 0, 0, "free", "Hold the crop to this width:height", kind="choice", choices=ASPECTS),
+        Param(
+            "aspect", "Aspect ratio", 0, 0, "free", "Hold the crop to this width:height", kind="choice", choices=ASPECTS
+        ),
     ),
     versions={1: apply},
     size=size,

@@ -45,7 +45,7 @@ def airlight(image: np.ndarray, ctx: RenderContext) -> np.ndarray:
     x = np.clip(image, 0.0, 1.0).astype(np.float32, copy=False)
     dark = dark_channel(x, _radii(ctx.scale)[0]).ravel()
     count = max(1, int(dark.size * BRIGHTEST))
-    brightest = np.argpartition(dark, dark.size - count)[dark.size - count:]
+    brightest = np.argpartition(dark, dark.size - count)[dark.size - count :]
     return np.clip(x.reshape(-1, 3)[brightest].mean(axis=0), 0.05, 1.0).astype(np.float32)
 
 

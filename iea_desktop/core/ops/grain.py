@@ -43,9 +43,12 @@ def _generate(seed: int, frame: tuple[int, int], mono: bool, y0: int, y1: int) -
     for b in range(first, last + 1):
         cv2.setRNGSeed(zlib.crc32(f"{seed}:{b}".encode()) & 0x7FFFFFFF)
         # OpenCV takes the mean and deviation as Scalars (tuples); its type stubs list arrays only.
-        cv2.randn(block[(b - first) * BAND:(b - first + 1) * BAND], (0.0,) * channels,  # type: ignore[call-overload]
-                  (1.0,) * channels)
-    block = block[y0 - first * BAND:y1 - first * BAND]
+        cv2.randn(
+            block[(b - first) * BAND : (b - first + 1) * BAND],
+            (0.0,) * channels,  # type: ignore[call-overload]
+            (1.0,) * channels,
+        )
+    block = block[y0 - first * BAND : y1 - first * BAND]
     return block[..., 0] if mono else block  # mono: one value per pixel, for all three channels
 
 

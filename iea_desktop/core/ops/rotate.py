@@ -19,7 +19,9 @@ OP = OpSpec(
     help="Turn the photo by quarter turns.",
     stage="geometry",
     order=10,
-    params=(Param("turns", "Quarter turns clockwise", 0, 3, 0, "1 = 90° clockwise, 2 = 180°, 3 = 90° counter-clockwise"),),
+    params=(
+        Param("turns", "Quarter turns clockwise", 0, 3, 0, "1 = 90° clockwise, 2 = 180°, 3 = 90° counter-clockwise"),
+    ),
     versions={1: apply},
     size=size,
 )

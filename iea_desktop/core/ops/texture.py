@@ -4,7 +4,7 @@ foliage or fabric, with a smaller edge threshold."""
 from .base import OpSpec, value_param
 from .clarity import describe, local_contrast
 
-RADIUS, EPS, GAIN = 4.0, 0.04 ** 2, 1.5
+RADIUS, EPS, GAIN = 4.0, 0.04**2, 1.5
 apply, halo = local_contrast(RADIUS, EPS, GAIN)
 
 OP = OpSpec(

@@ -124,9 +124,13 @@ OP = OpSpec(
     stage="B",
     order=95,
     params=(
-        _curve("rgb", "RGB", "Points [x, y] (0..255) of the curve for all channels: raise a point to lighten those tones"),
+        _curve(
+            "rgb", "RGB", "Points [x, y] (0..255) of the curve for all channels: raise a point to lighten those tones"
+        ),
         _curve("red", "Red", "Points [x, y] (0..255) of the red channel's curve: up adds red, down adds cyan"),
-        _curve("green", "Green", "Points [x, y] (0..255) of the green channel's curve: up adds green, down adds magenta"),
+        _curve(
+            "green", "Green", "Points [x, y] (0..255) of the green channel's curve: up adds green, down adds magenta"
+        ),
         _curve("blue", "Blue", "Points [x, y] (0..255) of the blue channel's curve: up adds blue, down adds yellow"),
     ),
     versions={1: apply},

@@ -101,15 +101,27 @@ OP = OpSpec(
     name="white_balance",
     label="White balance",
     help="Correct the colour of the light: the temperature (kelvin) and tint of the light the photo was taken "
-         "under. Higher temperature = warmer result, positive tint = more magenta; 6500 K, tint +10 is as shot.",
+    "under. Higher temperature = warmer result, positive tint = more magenta; 6500 K, tint +10 is as shot.",
     stage="A",
     order=5,
     params=(
-        Param("temperature", "Temperature", 2000, 50000, AS_SHOT[0],
-              "kelvin of the light to correct for; higher = warmer result (as shot: 6500)"),
-        Param("tint", "Tint", -150, 150, AS_SHOT[1],
-              "green (-) or magenta (+) correction; the light's offset from the Planckian locus, Duv x 3000 "
-              "(as shot: +10)"),
+        Param(
+            "temperature",
+            "Temperature",
+            2000,
+            50000,
+            AS_SHOT[0],
+            "kelvin of the light to correct for; higher = warmer result (as shot: 6500)",
+        ),
+        Param(
+            "tint",
+            "Tint",
+            -150,
+            150,
+            AS_SHOT[1],
+            "green (-) or magenta (+) correction; the light's offset from the Planckian locus, Duv x 3000 "
+            "(as shot: +10)",
+        ),
     ),
     versions={1: apply},
     version_notes={1: "a chromatic adaptation in linear light (see Formulas)"},
