@@ -105,10 +105,11 @@ def main(out_dir: Path) -> int:
     wait(lambda: window.canvas.after is not None and not window.pipeline.busy, "the photo to render")
     shoot(window, "02-photo-open.png")
 
-    if window.assistant is None or not window.assistant.is_builtin:
+    assistant = window.assistant_controller.assistant
+    if assistant is None or not assistant.is_builtin:
         raise SystemExit("the built-in assistant is not available")
     window.chat.send(REQUEST)
-    wait(lambda: window.turn_task is None, "the assistant's turn")
+    wait(lambda: window.assistant_controller.turn_task is None, "the assistant's turn")
     wait(lambda: not window.pipeline.busy and window.canvas.after.revision == window.pipeline.revision, "the render")
     shoot(window, "03-assistant-turn.png")
 
