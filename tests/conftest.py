@@ -24,6 +24,9 @@ PHOTOS_DIR = PROJECT_ROOT / "tests" / "photos"
 # The package is imported from the working tree whether or not it is pip-installed.
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
+# The tests' own tools (tests/tools: dng.py, ...) import by bare name.
+if str(PROJECT_ROOT / "tests" / "tools") not in sys.path:
+    sys.path.insert(0, str(PROJECT_ROOT / "tests" / "tools"))
 
 
 @pytest.fixture(autouse=True)

@@ -72,28 +72,12 @@ def seed_pixels(height: int = 48, width: int = 64, seed: int = 0) -> np.ndarray:
 
 
 def write_dng(path: Path, width: int = 64, height: int = 48) -> Path:
-    """A small 16-bit RGGB Bayer mosaic as an uncompressed DNG (pidng, a test dependency)."""
-    from pidng.core import RAW2DNG, DNGTags, Tag
-    from pidng.defs import CalibrationIlluminant, CFAPattern, DNGVersion, PhotometricInterpretation
+    """A small 16-bit RGGB Bayer mosaic as an uncompressed DNG (tests/tools/dng.py; pidng, a test dependency)."""
+    sys.path.insert(0, str(ROOT / "tests" / "tools"))
+    from dng import dng_bytes
 
     cfa = (256 + seed_pixels(height, width)[..., 1].astype(np.uint16) * 12).astype(np.uint16)
-    ccm = [[19549, 10000], [-7877, 10000], [-2582, 10000], [-5724, 10000], [10121, 10000], [1917, 10000],
-           [-1267, 10000], [-110, 10000], [6621, 10000]]
-    tags = DNGTags()
-    for tag, value in (
-        (Tag.ImageWidth, width), (Tag.ImageLength, height), (Tag.TileWidth, width), (Tag.TileLength, height),
-        (Tag.Orientation, 1), (Tag.PhotometricInterpretation, PhotometricInterpretation.Color_Filter_Array),
-        (Tag.SamplesPerPixel, 1), (Tag.BitsPerSample, 16), (Tag.CFARepeatPatternDim, [2, 2]),
-        (Tag.CFAPattern, CFAPattern.RGGB), (Tag.BlackLevel, 256), (Tag.WhiteLevel, 4095),
-        (Tag.ColorMatrix1, ccm), (Tag.CalibrationIlluminant1, CalibrationIlluminant.D65),
-        (Tag.AsShotNeutral, [[1, 1], [1, 1], [1, 1]]), (Tag.BaselineExposure, [[0, 100]]),
-        (Tag.Make, "IEA"), (Tag.Model, "Fuzz Camera"),
-        (Tag.DNGVersion, DNGVersion.V1_4), (Tag.DNGBackwardVersion, DNGVersion.V1_2),
-    ):
-        tags.set(tag, value)
-    converter = RAW2DNG()
-    converter.options(tags, path="", compress=False)
-    path.write_bytes(bytes(converter.convert(cfa)))
+    path.write_bytes(dng_bytes(cfa, model="Fuzz Camera"))
     return path
 
 

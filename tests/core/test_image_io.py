@@ -74,8 +74,7 @@ def write_dng(path: Path, width: int = 256, height: int = 192, orientation: int 
     """A small 16-bit RGGB Bayer mosaic as a DNG (pidng): red rises left to right, green top to bottom.
     ``black``, ``white``: the levels the file declares (the data spans 256-3327 whatever they say);
     ``extra``: more (pidng Tag, value) pairs."""
-    from pidng.core import RAW2DNG, DNGTags, Tag
-    from pidng.defs import CalibrationIlluminant, CFAPattern, DNGVersion, PhotometricInterpretation
+    from dng import dng_bytes
 
     ys, xs = np.mgrid[0:height, 0:width]
     r, g, b = xs / (width - 1), ys / (height - 1), np.full(xs.shape, 0.4)
@@ -87,23 +86,7 @@ def write_dng(path: Path, width: int = 256, height: int = 192, orientation: int 
     cfa[0::2, 1::2] = level(g[0::2, 1::2])
     cfa[1::2, 0::2] = level(g[1::2, 0::2])
     cfa[1::2, 1::2] = level(b[1::2, 1::2])
-    ccm = [[19549, 10000], [-7877, 10000], [-2582, 10000], [-5724, 10000], [10121, 10000], [1917, 10000],
-           [-1267, 10000], [-110, 10000], [6621, 10000]]
-    tags = DNGTags()
-    for tag, value in (
-        (Tag.ImageWidth, width), (Tag.ImageLength, height), (Tag.TileWidth, width), (Tag.TileLength, height),
-        (Tag.Orientation, orientation), (Tag.PhotometricInterpretation, PhotometricInterpretation.Color_Filter_Array),
-        (Tag.SamplesPerPixel, 1), (Tag.BitsPerSample, 16), (Tag.CFARepeatPatternDim, [2, 2]),
-        (Tag.CFAPattern, CFAPattern.RGGB), (Tag.BlackLevel, black), (Tag.WhiteLevel, white),
-        (Tag.ColorMatrix1, ccm), (Tag.CalibrationIlluminant1, CalibrationIlluminant.D65),
-        (Tag.AsShotNeutral, [[1, 1], [1, 1], [1, 1]]), (Tag.BaselineExposure, [[0, 100]]),
-        (Tag.Make, "IEA"), (Tag.Model, "Test Camera"),
-        (Tag.DNGVersion, DNGVersion.V1_4), (Tag.DNGBackwardVersion, DNGVersion.V1_2), *extra,
-    ):
-        tags.set(tag, value)
-    converter = RAW2DNG()
-    converter.options(tags, path="", compress=False)
-    path.write_bytes(bytes(converter.convert(cfa)))
+    path.write_bytes(dng_bytes(cfa, black=black, white=white, orientation=orientation, extra=extra))
     return path
 
 

@@ -281,31 +281,13 @@ def write_grey_card_dng(path, neutral: tuple[float, float, float], as_shot: tupl
                         level: float = 0.5):
     """A 16-bit RGGB DNG of one grey card whose camera values are ``neutral`` (the light's colour as
     the sensor sees it) times ``level`` of the range, with ``as_shot`` as the camera's AsShotNeutral."""
-    from pidng.core import RAW2DNG, DNGTags, Tag
-    from pidng.defs import CalibrationIlluminant, CFAPattern, DNGVersion, PhotometricInterpretation
+    from dng import dng_bytes
 
     height, width = 64, 64
     raw = [int(256 + v * (4095 - 256) * level) for v in neutral]
     cfa = np.empty((height, width), dtype=np.uint16)
     cfa[0::2, 0::2], cfa[0::2, 1::2], cfa[1::2, 0::2], cfa[1::2, 1::2] = raw[0], raw[1], raw[1], raw[2]
-    ratio = lambda v: [int(round(v * 10000)), 10000]  # noqa: E731
-    ccm = [[19549, 10000], [-7877, 10000], [-2582, 10000], [-5724, 10000], [10121, 10000], [1917, 10000],
-           [-1267, 10000], [-110, 10000], [6621, 10000]]
-    tags = DNGTags()
-    for tag, value in (
-        (Tag.ImageWidth, width), (Tag.ImageLength, height), (Tag.TileWidth, width), (Tag.TileLength, height),
-        (Tag.Orientation, 1), (Tag.PhotometricInterpretation, PhotometricInterpretation.Color_Filter_Array),
-        (Tag.SamplesPerPixel, 1), (Tag.BitsPerSample, 16), (Tag.CFARepeatPatternDim, [2, 2]),
-        (Tag.CFAPattern, CFAPattern.RGGB), (Tag.BlackLevel, 256), (Tag.WhiteLevel, 4095),
-        (Tag.ColorMatrix1, ccm), (Tag.CalibrationIlluminant1, CalibrationIlluminant.D65),
-        (Tag.AsShotNeutral, [ratio(v) for v in as_shot]), (Tag.BaselineExposure, [[0, 100]]),
-        (Tag.Make, "IEA"), (Tag.Model, "Test Camera"),
-        (Tag.DNGVersion, DNGVersion.V1_4), (Tag.DNGBackwardVersion, DNGVersion.V1_2),
-    ):
-        tags.set(tag, value)
-    converter = RAW2DNG()
-    converter.options(tags, path="", compress=False)
-    path.write_bytes(bytes(converter.convert(cfa)))
+    path.write_bytes(dng_bytes(cfa, as_shot=as_shot))
     return path
 
 
