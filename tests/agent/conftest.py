@@ -103,3 +103,17 @@ def vision_backend(smollm2, tiny_mmproj_576, llama_cpp_works):
     backend.load()
     yield backend
     backend.close()
+
+
+@pytest.fixture(scope="module")
+def contexts(photos, tmp_path_factory):
+    """One measured TurnContext of the built-in assistant per photo of the module's ``photos``
+    fixture (name -> path; no edits yet); phrase tests swap in the request."""
+    from iea_desktop.agent.builtin import BuiltinAssistant
+    from iea_desktop.agent.session import AssistantSession
+    from iea_desktop.core.document import Document
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("IEA_HOME", str(tmp_path_factory.mktemp("home")))
+        return {name: AssistantSession(Document.open(path), BuiltinAssistant()).context("")
+                for name, path in photos.items()}

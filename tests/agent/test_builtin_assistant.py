@@ -63,15 +63,6 @@ def _home(tmp_path, monkeypatch):
     monkeypatch.setenv("IEA_HOME", str(tmp_path / "iea-home"))
 
 
-@pytest.fixture(scope="module")
-def contexts(photos, tmp_path_factory):
-    """One measured TurnContext per photo (no edits yet); phrase tests swap in the request."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("IEA_HOME", str(tmp_path_factory.mktemp("home")))
-        return {name: AssistantSession(Document.open(path), BuiltinAssistant()).context("")
-                for name, path in photos.items()}
-
-
 ASSISTANT = BuiltinAssistant()
 
 

@@ -53,14 +53,6 @@ def photos(photos_dir, tmp_path_factory) -> dict[str, Path]:
     }
 
 
-@pytest.fixture(scope="module")
-def contexts(photos, tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("IEA_HOME", str(tmp_path_factory.mktemp("home")))
-        return {name: AssistantSession(Document.open(path), BuiltinAssistant()).context("")
-                for name, path in photos.items()}
-
-
 ASSISTANT = BuiltinAssistant()
 
 
