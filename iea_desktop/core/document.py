@@ -17,6 +17,7 @@ from .finish import to_uint8
 from .graph import EditGraph, GraphLimitError, check_node_count
 from .history import AddNode, Command, Compound, History, RemoveNode, ReplaceGraph
 from .iea_exact import graph_values, render_iea_exact
+from .ops import OpError
 from .render import Renderer, RenderRequest
 from .strips import Sink
 from .turns import TurnRecord, turns_from_list
@@ -38,6 +39,7 @@ class Document:
         self.history = History(self.graph)
         self.chat: list[dict] = []
         self.turns: list[TurnRecord] = []  # what each assistant turn changed (core/turns.py)
+        self.marks = project.Marks()  # the library's stars and flag
         self.project_path: Path | None = None  # where Save writes; None = the default sidecar
         # The project file this document last read or wrote, and its version then (None: absent).
         self._project_version: tuple[Path, tuple[int, int, int] | None] | None = None
@@ -112,6 +114,7 @@ class Document:
             raise project.ProjectError(f"{file.name}: {problem}; it was left untouched") from None
         self.chat = [m for m in data.get("chat", []) if isinstance(m, dict)]
         self.turns = turns
+        self.marks = project.marks(data)
         self._project_version = (Path(file), version)
         saved_hash = data.get("source", {}).get("sha256")
         if saved_hash and saved_hash != image_io.file_hash(self.path):
@@ -130,6 +133,7 @@ class Document:
             "history": self.history.to_dict(),
             "chat": self.chat,
             "turns": [t.to_dict() for t in self.turns],
+            **self.marks.to_dict(),
         }
 
     def save(self, file: Path | None = None, overwrite: bool = False) -> Path:
@@ -409,6 +413,12 @@ def _count_after(command: Command, count: int) -> int:
 
 def render_graph_iea_exact(source: np.ndarray, nodes) -> np.ndarray:
     """Geometry in float, then the 16 tools' values through the IEA reference pipeline (8-bit)."""
+    masked = [node.label for node in nodes if node.enabled and node.mask is not None]
+    if masked:
+        raise OpError(
+            "--iea-exact renders the IEA reference's pipeline, which has no masks; this edit has masked "
+            f"adjustments ({', '.join(masked)}). Render without --iea-exact, or remove their masks."
+        )
     image = source
     for node in nodes:
         if node.enabled and node.spec.stage == "geometry" and not node.spec.is_identity(node.params):

@@ -14,8 +14,9 @@ import copy
 import math
 import numbers
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
+from .masks.model import Mask, MaskError
 from .ops import REGISTRY, OpError, get_op
 
 MAX_NODES = 500
@@ -64,6 +65,7 @@ class Node:
     enabled: bool = True
     opacity: float = 1.0
     provenance: Provenance = field(default_factory=Provenance)
+    mask: Mask | None = None  # where on the photo it acts (masks/model.py); None: everywhere
 
     @property
     def spec(self):
@@ -88,10 +90,17 @@ class Node:
 
     def signature(self) -> tuple:
         """Everything that decides this node's pixels (for cache keys)."""
-        return (self.op, self.version, tuple(sorted(self.params.items())), self.enabled, self.opacity, self.id)
+        mask = None if self.mask is None else self.mask.digest
+        return (self.op, self.version, tuple(sorted(self.params.items())), self.enabled, self.opacity, self.id, mask)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The node as a project stores it; "mask" only when it has one (files without masks are
+        as they were before masks)."""
+        data = asdict(replace(self, mask=None))
+        data.pop("mask")
+        if self.mask is not None:
+            data["mask"] = self.mask.to_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> Node:
@@ -108,20 +117,38 @@ class Node:
             enabled=bool(data.get("enabled", True)),
             opacity=clamp_opacity(data.get("opacity", 1.0)),
             provenance=Provenance(**data.get("provenance", {})),
+            mask=parse_mask(spec, data.get("mask")),
         )
 
 
+def parse_mask(spec, data) -> Mask | None:
+    """A node's mask from data (None: none), refused on geometry, which has no per-pixel mix."""
+    if data is None:
+        return None
+    if spec.stage == "geometry":
+        raise MaskError(f"{spec.label} moves the whole picture; it cannot have a mask")
+    return data if isinstance(data, Mask) else Mask.from_dict(data)
+
+
 def make_node(
-    op: str, params: dict | None = None, version: int | None = None, provenance: Provenance | None = None
+    op: str,
+    params: dict | None = None,
+    version: int | None = None,
+    provenance: Provenance | None = None,
+    mask: Mask | dict | None = None,
 ) -> Node:
-    """A validated node; the op's latest version unless one is asked for."""
+    """A validated node; the op's latest version unless one is asked for; ``mask``: where it acts."""
     spec = get_op(op)
     if version is None:
         version = spec.latest_version
     if version not in spec.versions:
         raise OpError(f"{spec.name} has no version {version}; known: {sorted(spec.versions)}")
     return Node(
-        op=spec.name, params=spec.validate(params or {}), version=version, provenance=provenance or Provenance()
+        op=spec.name,
+        params=spec.validate(params or {}),
+        version=version,
+        provenance=provenance or Provenance(),
+        mask=parse_mask(spec, mask),
     )
 
 

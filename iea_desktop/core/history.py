@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeGuard
 
-from .graph import EditGraph, Node, clamp_opacity
+from .graph import EditGraph, Node, clamp_opacity, parse_mask
+from .masks.model import Mask
 
 
 class Command:
@@ -27,6 +28,15 @@ class Command:
         raise NotImplementedError
 
     def undo(self, graph: EditGraph) -> None:
+        raise NotImplementedError
+
+    gesture: str | None = None  # commands of one gesture (a slider drag, a brush stroke) are one undo step
+
+    def can_merge(self, other: Command) -> bool:
+        """Whether ``other``, pushed right after this one, joins it as one undo step."""
+        return False
+
+    def merge(self, other: Command) -> None:
         raise NotImplementedError
 
 
@@ -120,7 +130,7 @@ class SetNodeFields(Command):
         node.opacity = self._before["opacity"]
         node.provenance = copy.deepcopy(self._before["provenance"])
 
-    def can_merge(self, other: Command) -> TypeGuard[SetNodeFields]:
+    def can_merge(self, other: Command) -> TypeGuard[SetNodeFields]:  # type: ignore[override]
         return (
             isinstance(other, SetNodeFields)
             and self.gesture is not None
@@ -128,7 +138,7 @@ class SetNodeFields(Command):
             and other.node_id == self.node_id
         )
 
-    def merge(self, other: SetNodeFields) -> None:
+    def merge(self, other: SetNodeFields) -> None:  # type: ignore[override]
         """Absorb a later command of the same gesture; our ``_before`` stays the gesture's start, and
         the later text (which may name the values, "Temperature +10 → +25") replaces ours."""
         self.text = other.text or self.text
@@ -139,6 +149,44 @@ class SetNodeFields(Command):
             self.params = {**(self.params or {}), **other.params}
         if other.provenance is not None:
             self.provenance = {**(self.provenance or {}), **other.provenance}
+
+
+@dataclass
+class SetNodeMask(Command):
+    """Give a node a mask, change it, or take it away (``mask`` None). The dabs of one brush stroke
+    or the moves of one handle drag share a ``gesture`` and are one undo step."""
+
+    node_id: str
+    mask: Mask | None
+    gesture: str | None = None
+    text: str = ""
+    _before: Mask | None = None
+    _started: bool = False
+
+    @property
+    def label(self) -> str:
+        return self.text or ("Remove mask" if self.mask is None else "Change mask")
+
+    def do(self, graph):
+        node = graph.get(self.node_id)
+        if not self._started:
+            self._before, self._started = node.mask, True
+        node.mask = parse_mask(node.spec, self.mask)
+
+    def undo(self, graph):
+        graph.get(self.node_id).mask = self._before
+
+    def can_merge(self, other: Command) -> bool:
+        return (
+            isinstance(other, SetNodeMask)
+            and self.gesture is not None
+            and other.gesture == self.gesture
+            and other.node_id == self.node_id
+        )
+
+    def merge(self, other: Command) -> None:
+        assert isinstance(other, SetNodeMask)
+        self.mask, self.text = other.mask, other.text or self.text
 
 
 @dataclass
@@ -235,7 +283,7 @@ class History:
         """Apply a command and record it; coalesces with the previous entry when it is the same gesture."""
         command.do(self.graph)
         top = self.entries[self.position - 1].command if self.position else None
-        if self.position == len(self.entries) and isinstance(top, SetNodeFields) and top.can_merge(command):
+        if self.position == len(self.entries) and top is not None and top.can_merge(command):
             top.merge(command)
             self.entries[self.position - 1].state = self.graph.to_list()
         else:
@@ -282,7 +330,7 @@ class History:
     def end_gesture(self) -> None:
         """Close the current slider gesture so the next change starts a new undo step."""
         top = self.entries[self.position - 1].command if self.position else None
-        if isinstance(top, SetNodeFields):
+        if top is not None:
             top.gesture = None
 
     def take_snapshot(self, name: str) -> None:

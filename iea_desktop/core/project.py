@@ -14,19 +14,42 @@ import hashlib
 import os
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import files
 from .paths import data_dir
 
-SCHEMA_VERSION = 1
+# A schema version goes up when an older app would misread a project; keys an older app can ignore
+# (the library's "rating" and "flag") come without one, and their absence means their default.
+SCHEMA_VERSION = 2  # 2: a node may carry a mask (an older app would have dropped it and edited everywhere)
 SUFFIX = ".iea.json"
 MAX_BYTES = 64_000_000  # a project of a long session is well under 1 MB
 LOCK_TIMEOUT = 120.0  # seconds a second edit waits for the first one's turn (a model's turn can be long)
 
 
+FLAGS = ("none", "picked", "rejected")
+MAX_RATING = 5
+
+
 class ProjectError(Exception):
     """A project file that cannot be used; the message is meant for a person."""
+
+
+@dataclass(frozen=True)
+class Marks:
+    """What the library marks a photo with: 0-5 stars and a flag (``FLAGS``), kept in its project."""
+
+    rating: int = 0
+    flag: str = "none"
+
+    def to_dict(self) -> dict:
+        return {"rating": self.rating, "flag": self.flag}
+
+
+def marks(data: dict) -> Marks:
+    """The marks of a project ``read_project`` accepted (a project from before them has none: 0, "none")."""
+    return Marks(data.get("rating", 0), data.get("flag", "none"))
 
 
 def sidecar_path(photo: Path) -> Path:
@@ -111,6 +134,12 @@ def read_project(path: Path) -> dict:
             raise ProjectError(
                 f"{name}: damaged project file ({key!r} is not a {kind.__name__}); it was left untouched"
             )
+    rating, flag = data.get("rating", 0), data.get("flag", "none")
+    if type(rating) is not int or not 0 <= rating <= MAX_RATING or flag not in FLAGS:  # True is an int too
+        raise ProjectError(
+            f"{name}: damaged project file (rating {rating!r} / flag {flag!r}: 0-{MAX_RATING} stars, "
+            f"flag one of {', '.join(FLAGS)}); it was left untouched"
+        )
     return data
 
 

@@ -35,6 +35,7 @@ import numpy as np
 from .apply_node import node_seed
 from .finish import as_float, finish, output
 from .graph import Node
+from .masks.plane import MaskPlane
 from .ops.base import RenderContext
 from .parallel import POOL, cpu_count, parallel
 from .steps import Step, plan
@@ -78,6 +79,7 @@ class RenderRequest:
     pipe: str = "preview"
 
 
+MASK_PLANES_KEPT = 8  # per renderer: a few masked nodes, and the previous state of the one being brushed
 ESTIMATE_EDGE = 256  # pixels on the long side of the copy whole-picture estimates are made from
 
 
@@ -152,6 +154,7 @@ class Renderer:
         self.camera = camera  # the photo's RAW colour (colour_science.Camera, or a callable making it), if it is one
         self._state_lock = threading.Lock()  # one cached render at a time (the edited node and the cache)
         self._estimates: dict[str, object] = {}  # whole-picture estimates (``estimates``) by what is upstream
+        self._planes: OrderedDict[tuple, MaskPlane] = OrderedDict()  # masks as built (``mask_planes``)
 
     def clear(self) -> None:
         with self._lock:
@@ -247,7 +250,8 @@ class Renderer:
             if split_at is not None:
                 self._edited = split_at
         found = estimates(active, start, source, scale, self._estimates, upstream, self.camera)
-        steps = plan(active, start, scale, split_at, found, camera=self.camera)
+        planes = self.mask_planes(active, start, source, source_key, scale)
+        steps = plan(active, start, scale, split_at, found, camera=self.camera, masks=planes)
         if not use_cache:
             return self._render_uncached(steps, image, poll, dtype, rgbx, sink, rows)
         if sink is not None or rows is not None:
@@ -270,6 +274,32 @@ class Renderer:
         if dtype != np.float32 or rgbx:
             return finish(image, output(image.shape, dtype, rgbx))
         return source.copy() if image is source else finish(image)
+
+    def mask_planes(
+        self, active: list[Node], start: int, source: np.ndarray, source_key: str, scale: float
+    ) -> dict[int, MaskPlane]:
+        """The masks of active[start:] as the renderer reads them (``MaskPlane``), by node index.
+        The last few are kept, by the source, the mask and the geometry upstream of its node: a
+        slider move on a masked node, or on any other, does not rebuild its mask."""
+        planes = {}
+        for i in range(start, len(active)):
+            mask = active[i].mask
+            if mask is None:
+                continue
+            geometry = [n for n in active[:i] if n.spec.stage == "geometry"]
+            key = (source_key, source.shape, scale, mask.digest, tuple(n.signature() for n in geometry))
+            with self._lock:
+                plane = self._planes.get(key)
+                if plane is not None:
+                    self._planes.move_to_end(key)
+            if plane is None:
+                plane = MaskPlane.build(mask, geometry, source, scale)
+                with self._lock:
+                    self._planes[key] = plane
+                    while len(self._planes) > MASK_PLANES_KEPT:
+                        self._planes.popitem(last=False)
+            planes[i] = plane
+        return planes
 
     @staticmethod
     def _render_uncached(

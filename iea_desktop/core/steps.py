@@ -40,6 +40,7 @@ def plan(
     split_at: int | None = None,
     estimates: dict | None = None,
     camera=None,
+    masks: dict | None = None,
 ) -> list[Step]:
     """Group active[start:] into steps: runs of point ops fuse into one Program (see pointops.py),
     except runs of affine ops alone (each already one cheap pass); the rest is one step per node.
@@ -48,14 +49,20 @@ def plan(
     it ends there and its output (this node's input) is cached: the node being edited.
     ``camera``: the photo's RAW colour, if it is one (RenderContext.camera).
     ``estimates``: whole-picture estimates by node index (``render.estimates``).
+    ``masks``: the masked nodes' ``MaskPlane`` by node index; a masked node is a step of its own.
     """
-    estimates = estimates or {}
+    estimates, masks = estimates or {}, masks or {}
     steps: list[Step] = []
     i = start
     while i < len(active):
         node = active[i]
         j = i
-        while j < len(active) and pointops.fusable(active[j], POINT_KINDS) and not (j == split_at and j > i):
+        while (
+            j < len(active)
+            and pointops.fusable(active[j], POINT_KINDS)
+            and active[j].mask is None
+            and not (j == split_at and j > i)
+        ):
             j += 1
         if any(n.spec.point != "affine" for n in active[i:j]):
             steps.append(
@@ -73,7 +80,9 @@ def plan(
         halo = 0
         if node.spec.halo is not None:
             halo = int(node.spec.halo(node.params, RenderContext(scale=scale, seed=node_seed(node))))
-        run = functools.partial(_run_node, node=node, scale=scale, estimate=estimates.get(i), camera=camera)
+        run = functools.partial(
+            _run_node, node=node, scale=scale, estimate=estimates.get(i), camera=camera, mask=masks.get(i)
+        )
         steps.append(
             Step(
                 nodes=[node],
@@ -81,7 +90,7 @@ def plan(
                 run=run,
                 tiles=bool(node.spec.tiles),
                 halo=halo,
-                finishes=node.spec.finishes and node.opacity >= 1.0,
+                finishes=node.spec.finishes and node.opacity >= 1.0 and node.mask is None,
             )
         )
         i += 1
@@ -99,6 +108,7 @@ def _run_node(
     scale: float,
     estimate,
     camera,
+    mask,
 ) -> np.ndarray:
-    """A one-node step's run: ``apply_node`` with the step's node, scale, estimate and camera."""
-    return apply_node(image, node, scale, frame, origin, out, offset, estimate, camera)
+    """A one-node step's run: ``apply_node`` with the step's node, scale, estimate, camera and mask."""
+    return apply_node(image, node, scale, frame, origin, out, offset, estimate, camera, mask)
