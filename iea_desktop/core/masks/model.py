@@ -23,7 +23,7 @@ import functools
 import hashlib
 import math
 import numbers
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, ClassVar
 
 from ..ops.base import OpError
@@ -67,8 +67,29 @@ def _digest(*parts: object) -> str:
     return hashlib.sha1(repr(parts).encode()).hexdigest()[:16]
 
 
+def _canonical(value: Any) -> Any:
+    """Numbers as floats, lists as tuples: equal masks look the same to digests and caches
+    however they were made (``Radial(angle=15)`` and one read back from a file)."""
+    if isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, numbers.Real):
+        return float(value)  # type: ignore[arg-type]
+    if isinstance(value, (list, tuple)):
+        return tuple(_canonical(v) for v in value)
+    return value
+
+
+class _Canonical:
+    """Dataclasses whose number fields are kept canonical (``_canonical``); ``version`` stays an int."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):  # type: ignore[arg-type]
+            if f.name != "version":
+                object.__setattr__(self, f.name, _canonical(getattr(self, f.name)))
+
+
 @dataclass(frozen=True)
-class Component:
+class Component(_Canonical):
     """What every component has: how it combines with the ones before it, and an invert flag."""
 
     kind: ClassVar[str] = ""
@@ -141,7 +162,7 @@ class Radial(Component):
 
 
 @dataclass(frozen=True)
-class Stroke:
+class Stroke(_Canonical):
     """One brush stroke: its path, radius (a fraction of the long edge), hardness (the share of the
     radius at full strength), flow (its strength) and whether it erases."""
 
@@ -282,7 +303,7 @@ KINDS: dict[str, type[Component]] = {c.kind: c for c in (Linear, Radial, Brush, 
 
 
 @dataclass(frozen=True)
-class Mask:
+class Mask(_Canonical):
     """Components combined in order, then ``feather`` (a blur, a fraction of the long edge),
     ``invert`` and ``density`` (0..1: how strongly the node acts where the mask is full)."""
 
@@ -310,10 +331,10 @@ class Mask:
                 if isinstance(c, Area)
                 else {"luminance": "brightness range", "colour": "colour range"}.get(c.kind, c.kind)
             )
-            if c.mode != "add" and names:
-                name = f"{'minus' if c.mode == 'subtract' else 'within'} {name}"
             if c.invert:
                 name = f"outside {name}" if c.kind in ("radial", "area") else f"{name} inverted"
+            if c.mode != "add" and names:
+                name = f"{'minus' if c.mode == 'subtract' else 'within'} {name}"
             names.append(name)
         text = ", ".join(names) or "empty"
         return f"everything but {text}" if self.invert else text
