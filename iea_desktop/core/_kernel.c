@@ -1,8 +1,8 @@
 /* The float pipeline's compiled loops (docs/performance.md, core/pointops.py).
  *
  * run(src, dst, stages): a fused run of point operations in one pass over the pixels. Each
- * stage is a plain description made in Python from the ops' own definitions (tables, maps and
- * per-pixel fields); nothing here knows an op by name.
+ * stage is a plain description made in Python from the ops' own definitions (tables, maps,
+ * per-pixel fields, a 3x3 matrix, a table of HSV changes by hue); nothing here knows an op by name.
  *
  * sharpen(src, dst, ...): a separable Gaussian blur of clip(src, 0, 1), mixed with it as
  * (1 + amount) clip(src) - amount blur: the unsharp mask (amount > 0) and the plain blur
@@ -18,11 +18,12 @@
 #if defined(_MSC_VER) && !defined(__clang__)
 #define restrict __restrict /* MSVC's C before /std:c11 */
 #endif
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { AFFINE = 0, TABLE = 1, SATURATION = 2, FIELD = 3, CLIPPED_AFFINE = 4 };
+enum { AFFINE = 0, TABLE = 1, SATURATION = 2, FIELD = 3, CLIPPED_AFFINE = 4, MATRIX = 5, HUE = 6 };
 
 /* The hot loops are compiled for several x86-64 levels (AVX-512, AVX2, SSE2) and the best the
  * CPU has is picked at load time (GCC's function multi-versioning); elsewhere, the baseline.
@@ -52,13 +53,17 @@ typedef struct {
     int kind;
     float a, b;          /* AFFINE: x a + b.  TABLE: the index is round(clip(x a + b, 0, 65535)) */
     const float *table;  /* TABLE: 65536 entries, or 65536 x 3 (a column per channel).
-                            SATURATION: new S on an nv x ns grid (S = i / (ns - 1), V = j / (nv - 1)) */
+                            SATURATION: new S on an nv x ns grid (S = i / (ns - 1), V = j / (nv - 1)).
+                            HUE: steps + 1 rows of (hue shift, its rise to the next row, S factor,
+                            V factor - 1), row i for hues from i 360 / steps degrees */
     int channels;        /* TABLE: 1 or 3 */
     int ns, nv;
     const float *f, *g;  /* FIELD: clip(x) f + k g per pixel; NULL f means 1, NULL g means 0 */
     int fc, gc;          /* channels of f and g: 1 (all channels alike) or 3 */
-    float k;
+    float k[3];          /* FIELD: per channel */
     float scale[3], offset[3]; /* CLIPPED_AFFINE: clip(x a + b, 0, 1) scale[c] + offset[c] */
+    float m[9];          /* MATRIX: out[c] = sum_j m[3 c + j] x[j] (no clip) */
+    int steps, changes;  /* HUE: table rows - 1; which of hue (1), S (2), V (4) change */
 } Stage;
 
 static inline float clip01(float x) {
@@ -88,6 +93,63 @@ HOT void clipped_affine(float *restrict d, Py_ssize_t n, const Stage *s) {
         d[3 * p + 1] = clip01(d[3 * p + 1] * a + b) * s1 + o1;
         d[3 * p + 2] = clip01(d[3 * p + 2] * a + b) * s2 + o2;
     }
+}
+
+/* A 3x3 matrix on each pixel's channels (a chromatic adaptation in linear light). */
+HOT void matrix(float *restrict d, Py_ssize_t n, const Stage *s) {
+    const float *m = s->m;
+    for (Py_ssize_t p = 0; p < n; p++) {
+        const float r = d[3 * p], g = d[3 * p + 1], b = d[3 * p + 2];
+        d[3 * p] = m[0] * r + m[1] * g + m[2] * b;
+        d[3 * p + 1] = m[3] * r + m[4] * g + m[5] * b;
+        d[3 * p + 2] = m[6] * r + m[7] * g + m[8] * b;
+    }
+}
+
+/* HSV changes by hue (the colour mixer): clip(x) to HSV as OpenCV's float RGB2HSV does (H in
+ * degrees), then from the table row of the step H falls in: H + shift + rise (the way into the
+ * step), S times its factor and V times 1 + S (factor - 1), both at most 1; back to RGB as
+ * OpenCV's HSV2RGB (H wrapped into [0, 360)). The same arithmetic as cv2.cvtColor's round trip. */
+HOT void hue_pixel(float *restrict q, const float *restrict t, float per_degree, int steps, int changes) {
+    const float r = clip01(q[0]), g = clip01(q[1]), b = clip01(q[2]);
+    float v = r > g ? r : g, m = r < g ? r : g;
+    v = v > b ? v : b;
+    m = m < b ? m : b;
+    const float diff = v - m, k = 60.0f / (diff + FLT_EPSILON);
+    float s = diff / (v + FLT_EPSILON);
+    float h = v == r ? (g - b) * k : (v == g ? (b - r) * k + 120.0f : (r - g) * k + 240.0f);
+    if (h < 0.0f) h += 360.0f;
+    float where = h * per_degree;
+    where = where > 0.0f ? where : 0.0f;
+    int i = (int)where;
+    i = i < steps ? i : steps;
+    const float *restrict e = t + 4 * i;
+    if (changes & 1) h = (h + e[0]) + e[1] * (where - (float)i);
+    if (changes & 4) {
+        v *= 1.0f + e[3] * s;
+        v = v < 1.0f ? v : 1.0f;
+    }
+    if (changes & 2) {
+        s *= e[2];
+        s = s < 1.0f ? s : 1.0f;
+    }
+    float x = h * (6.0f / 360.0f);
+    while (x >= 6.0f) x -= 6.0f;
+    while (x < 0.0f) x += 6.0f;
+    int sector = (int)floorf(x);
+    x -= (float)sector;
+    if (sector < 0 || sector > 5) { sector = 0; x = 0.0f; }
+    const float t0 = v, t1 = v * (1.0f - s), t2 = v * (1.0f - s * x), t3 = v * (1.0f - s * (1.0f - x));
+    static const unsigned char pick[6][3] = {{0, 3, 1}, {2, 0, 1}, {1, 0, 3}, {1, 2, 0}, {3, 1, 0}, {0, 1, 2}};
+    const float tab[4] = {t0, t1, t2, t3};
+    q[0] = tab[pick[sector][0]];
+    q[1] = tab[pick[sector][1]];
+    q[2] = tab[pick[sector][2]];
+}
+
+HOT void hue(float *restrict d, Py_ssize_t n, const Stage *s) {
+    const float per_degree = (float)((double)s->steps / 360.0);
+    for (Py_ssize_t p = 0; p < n; p++) hue_pixel(d + 3 * p, s->table, per_degree, s->steps, s->changes);
 }
 
 /* The table entry nearest to x a + b (a and b scaled to entries), clipped to the table; NaN
@@ -204,6 +266,59 @@ __attribute__((target("arch=x86-64-v4"))) static inline void field_lanes(const f
         out[k] = _mm512_permutex2var_ps(_mm512_permutex2var_ps(x0, split[2 * k], x1), split[2 * k + 1], x2);
 }
 
+/* hue_pixel on 16 pixels (three channel vectors), the same arithmetic; the table's rows gathered. */
+__attribute__((target("arch=x86-64-v4"))) static inline void hue_avx512(__m512 *c, const Stage *s) {
+    const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f), eps = _mm512_set1_ps(FLT_EPSILON);
+    const __m512 r = _mm512_min_ps(_mm512_max_ps(c[0], zero), one), g = _mm512_min_ps(_mm512_max_ps(c[1], zero), one);
+    const __m512 b = _mm512_min_ps(_mm512_max_ps(c[2], zero), one);
+    __m512 v = _mm512_max_ps(_mm512_max_ps(r, g), b);
+    const __m512 m = _mm512_min_ps(_mm512_min_ps(r, g), b), diff = _mm512_sub_ps(v, m);
+    const __m512 k = _mm512_div_ps(_mm512_set1_ps(60.0f), _mm512_add_ps(diff, eps));
+    __m512 sat = _mm512_div_ps(diff, _mm512_add_ps(v, eps));
+    const __mmask16 is_r = _mm512_cmp_ps_mask(v, r, _CMP_EQ_OQ), is_g = _mm512_cmp_ps_mask(v, g, _CMP_EQ_OQ);
+    __m512 h = _mm512_add_ps(_mm512_mul_ps(_mm512_sub_ps(r, g), k), _mm512_set1_ps(240.0f));
+    h = _mm512_mask_mov_ps(h, is_g, _mm512_add_ps(_mm512_mul_ps(_mm512_sub_ps(b, r), k), _mm512_set1_ps(120.0f)));
+    h = _mm512_mask_mov_ps(h, is_r, _mm512_mul_ps(_mm512_sub_ps(g, b), k));
+    h = _mm512_mask_add_ps(h, _mm512_cmp_ps_mask(h, zero, _CMP_LT_OQ), h, _mm512_set1_ps(360.0f));
+    const __m512 where = _mm512_max_ps(_mm512_mul_ps(h, _mm512_set1_ps((float)((double)s->steps / 360.0))), zero);
+    const __m512i i = _mm512_min_epi32(_mm512_cvttps_epi32(where), _mm512_set1_epi32(s->steps));
+    const __m512i row = _mm512_slli_epi32(i, 2);
+    if (s->changes & 1) {
+        const __m512 shift = _mm512_i32gather_ps(row, s->table, 4), rise = _mm512_i32gather_ps(row, s->table + 1, 4);
+        h = _mm512_fmadd_ps(rise, _mm512_sub_ps(where, _mm512_cvtepi32_ps(i)), _mm512_add_ps(h, shift));
+    }
+    if (s->changes & 4) {
+        const __m512 lift = _mm512_i32gather_ps(row, s->table + 3, 4);
+        v = _mm512_min_ps(_mm512_mul_ps(v, _mm512_fmadd_ps(lift, sat, one)), one);
+    }
+    if (s->changes & 2) sat = _mm512_min_ps(_mm512_mul_ps(sat, _mm512_i32gather_ps(row, s->table + 2, 4)), one);
+    const __m512 six = _mm512_set1_ps(6.0f);
+    __m512 x = _mm512_mul_ps(h, _mm512_set1_ps(6.0f / 360.0f));
+    for (int wrap = 0; wrap < 2; wrap++) /* hues reach at most twice round (a shift of under 360 degrees) */
+        x = _mm512_mask_sub_ps(x, _mm512_cmp_ps_mask(x, six, _CMP_GE_OQ), x, six);
+    x = _mm512_mask_add_ps(x, _mm512_cmp_ps_mask(x, zero, _CMP_LT_OQ), x, six);
+    const __m512 floor = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+    x = _mm512_sub_ps(x, floor);
+    const __m512i sector = _mm512_cvttps_epi32(floor);
+    const __m512 t0 = v, t1 = _mm512_mul_ps(v, _mm512_sub_ps(one, sat));
+    const __m512 t2 = _mm512_mul_ps(v, _mm512_fnmadd_ps(sat, x, one));
+    const __m512 t3 = _mm512_mul_ps(v, _mm512_fnmadd_ps(sat, _mm512_sub_ps(one, x), one));
+    __mmask16 in[6];
+    for (int j = 0; j < 6; j++) in[j] = _mm512_cmpeq_epi32_mask(sector, _mm512_set1_epi32(j));
+    /* sectors 0-5: R = t0 t2 t1 t1 t3 t0, G = t3 t0 t0 t2 t1 t1, B = t1 t1 t3 t0 t0 t2 (hue_pixel's pick) */
+    __m512 red = _mm512_mask_mov_ps(t0, in[1], t2), green = _mm512_mask_mov_ps(t1, in[0], t3);
+    red = _mm512_mask_mov_ps(red, in[2] | in[3], t1);
+    red = _mm512_mask_mov_ps(red, in[4], t3);
+    green = _mm512_mask_mov_ps(green, in[1] | in[2], t0);
+    green = _mm512_mask_mov_ps(green, in[3], t2);
+    __m512 blue = _mm512_mask_mov_ps(t1, in[2], t3);
+    blue = _mm512_mask_mov_ps(blue, in[3] | in[4], t0);
+    blue = _mm512_mask_mov_ps(blue, in[5], t2);
+    c[0] = red;
+    c[1] = green;
+    c[2] = blue;
+}
+
 /* A whole Program over n pixels in one pass, 16 pixels at a time (the last few under a mask),
  * split into three channel vectors once and joined once: the same arithmetic as the portable
  * stage loops, in the same order, with the tables' and the grid's reads gathered. ``first``: the
@@ -272,8 +387,17 @@ __attribute__((target("arch=x86-64-v4"))) static void run_avx512(float *restrict
                 if (s->g) field_lanes(s->g, s->gc, first + p, lanes, part, split, g);
                 for (int j = 0; j < 3; j++) {
                     c[j] = _mm512_mul_ps(_mm512_min_ps(_mm512_max_ps(c[j], zero), one), f[j]);
-                    if (s->g) c[j] = _mm512_fmadd_ps(_mm512_set1_ps(s->k), g[j], c[j]);
+                    if (s->g) c[j] = _mm512_fmadd_ps(_mm512_set1_ps(s->k[j]), g[j], c[j]);
                 }
+            } else if (s->kind == MATRIX) {
+                const float *m = s->m;
+                __m512 o[3];
+                for (int j = 0; j < 3; j++)
+                    o[j] = _mm512_fmadd_ps(_mm512_set1_ps(m[3 * j + 2]), c[2], _mm512_fmadd_ps(
+                        _mm512_set1_ps(m[3 * j + 1]), c[1], _mm512_mul_ps(_mm512_set1_ps(m[3 * j]), c[0])));
+                for (int j = 0; j < 3; j++) c[j] = o[j];
+            } else if (s->kind == HUE) {
+                hue_avx512(c, s);
             } else { /* CLIPPED_AFFINE */
                 for (int j = 0; j < 3; j++) {
                     const __m512 x = _mm512_min_ps(_mm512_max_ps(_mm512_fmadd_ps(c[j], a, b), zero), one);
@@ -324,7 +448,7 @@ HOT void saturation(float *restrict d, Py_ssize_t n, const Stage *s, SaturationS
     }
 }
 
-/* clip(x) f + k g, f and g with one value per pixel (all channels) or three. */
+/* clip(x) f + k g, f and g with one value per pixel (all channels) or three, k one per channel. */
 HOT void field(float *restrict d, Py_ssize_t n, Py_ssize_t first, const Stage *s) {
     clip_all(d, 3 * n);
     if (s->f) {
@@ -340,15 +464,18 @@ HOT void field(float *restrict d, Py_ssize_t n, Py_ssize_t first, const Stage *s
     }
     if (s->g) {
         const float *restrict g = s->g + first * s->gc;
-        const float k = s->k;
+        const float k0 = s->k[0], k1 = s->k[1], k2 = s->k[2];
         if (s->gc == 3)
-            for (Py_ssize_t i = 0; i < 3 * n; i++) d[i] += k * g[i];
+            for (Py_ssize_t p = 0; p < n; p++) {
+                d[3 * p] += k0 * g[3 * p];
+                d[3 * p + 1] += k1 * g[3 * p + 1];
+                d[3 * p + 2] += k2 * g[3 * p + 2];
+            }
         else
             for (Py_ssize_t p = 0; p < n; p++) {
-                const float add = k * g[p];
-                d[3 * p] += add;
-                d[3 * p + 1] += add;
-                d[3 * p + 2] += add;
+                d[3 * p] += k0 * g[p];
+                d[3 * p + 1] += k1 * g[p];
+                d[3 * p + 2] += k2 * g[p];
             }
     }
 }
@@ -382,6 +509,8 @@ CLONES static void run_stages(const float *src, const unsigned char *src8, float
             case SATURATION: saturation(d, n, s, &scratch); break;
             case FIELD: field(d, n, first, s); break;
             case CLIPPED_AFFINE: clipped_affine(d, n, s); break;
+            case MATRIX: matrix(d, n, s); break;
+            case HUE: hue(d, n, s); break;
             }
         }
     }
@@ -409,8 +538,10 @@ static void release_all(Py_buffer *views, int count) {
  *   (0, a, b)                  AFFINE
  *   (1, a, b, table)           TABLE (a and b already scaled to table indices)
  *   (2, table, ns, nv)         SATURATION
- *   (3, f or None, g or None, k)   FIELD (f, g: a value or 3 per pixel of src)
+ *   (3, f or None, g or None, k)   FIELD (f, g: a value or 3 per pixel of src; k: a number or 3)
  *   (4, a, b, (s, s, s), (o, o, o))   CLIPPED_AFFINE
+ *   (5, ((m, m, m), (m, m, m), (m, m, m)))   MATRIX (rows: output channels)
+ *   (6, table, steps, changes)   HUE (table: (steps + 1) x 4; changes: 1 hue, 2 S, 4 V, or'ed)
  * Buffers it opens are appended to views (count updated), to be released by the caller. */
 static int parse_stage(PyObject *tuple, Stage *s, Py_ssize_t pixels, Py_buffer *views, int *count) {
     memset(s, 0, sizeof(*s));
@@ -452,8 +583,14 @@ static int parse_stage(PyObject *tuple, Stage *s, Py_ssize_t pixels, Py_buffer *
         return 0;
     }
     if (s->kind == FIELD) {
-        PyObject *f, *g;
-        if (!PyArg_ParseTuple(tuple, "iOOf", &s->kind, &f, &g, &s->k)) return -1;
+        PyObject *f, *g, *k;
+        if (!PyArg_ParseTuple(tuple, "iOOO", &s->kind, &f, &g, &k)) return -1;
+        if (PyTuple_Check(k)) {
+            if (!PyArg_ParseTuple(k, "fff", &s->k[0], &s->k[1], &s->k[2])) return -1;
+        } else {
+            s->k[0] = s->k[1] = s->k[2] = (float)PyFloat_AsDouble(k);
+            if (PyErr_Occurred()) return -1;
+        }
         PyObject *planes[2] = {f, g};
         for (int i = 0; i < 2; i++) {
             if (planes[i] == Py_None) continue;
@@ -472,6 +609,26 @@ static int parse_stage(PyObject *tuple, Stage *s, Py_ssize_t pixels, Py_buffer *
     if (s->kind == CLIPPED_AFFINE) {
         return PyArg_ParseTuple(tuple, "iff(fff)(fff)", &s->kind, &s->a, &s->b, &s->scale[0], &s->scale[1],
                                 &s->scale[2], &s->offset[0], &s->offset[1], &s->offset[2]) ? 0 : -1;
+    }
+    if (s->kind == MATRIX) {
+        float *m = s->m;
+        return PyArg_ParseTuple(tuple, "i((fff)(fff)(fff))", &s->kind, m, m + 1, m + 2, m + 3, m + 4, m + 5, m + 6,
+                                m + 7, m + 8) ? 0 : -1;
+    }
+    if (s->kind == HUE) {
+        PyObject *t;
+        if (!PyArg_ParseTuple(tuple, "iOii", &s->kind, &t, &s->steps, &s->changes)) return -1;
+        if (s->steps < 1) {
+            PyErr_SetString(PyExc_ValueError, "a hue table needs at least one step");
+            return -1;
+        }
+        if (get_floats(t, &views[*count], 0, "a hue table") < 0) return -1;
+        if (views[(*count)++].len / 4 != 4 * ((Py_ssize_t)s->steps + 1)) {
+            PyErr_SetString(PyExc_ValueError, "a hue table has steps + 1 rows of 4 values");
+            return -1;
+        }
+        s->table = views[*count - 1].buf;
+        return 0;
     }
     PyErr_Format(PyExc_ValueError, "unknown stage kind %d", s->kind);
     return -1;
@@ -853,7 +1010,8 @@ PyMODINIT_FUNC PyInit__kernel(void) {
     /* the stage kinds of run(): Python reads them from here (kernel.py; the fallback mirrors them) */
     if (m && (PyModule_AddIntConstant(m, "AFFINE", AFFINE) || PyModule_AddIntConstant(m, "TABLE", TABLE) ||
               PyModule_AddIntConstant(m, "SATURATION", SATURATION) || PyModule_AddIntConstant(m, "FIELD", FIELD) ||
-              PyModule_AddIntConstant(m, "CLIPPED_AFFINE", CLIPPED_AFFINE))) {
+              PyModule_AddIntConstant(m, "CLIPPED_AFFINE", CLIPPED_AFFINE) ||
+              PyModule_AddIntConstant(m, "MATRIX", MATRIX) || PyModule_AddIntConstant(m, "HUE", HUE))) {
         Py_DECREF(m);
         return NULL;
     }

@@ -11,6 +11,8 @@ TABLE: int
 SATURATION: int
 FIELD: int
 CLIPPED_AFFINE: int
+MATRIX: int
+HUE: int
 
 def simd() -> str: ...
 def use_simd(level: int, /) -> int: ...

@@ -15,8 +15,8 @@ import operator
 import cv2
 import numpy as np
 
-AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE = 0, 1, 2, 3, 4  # the stage kinds, as _kernel.c exports them
-ITEMS = {AFFINE: 3, TABLE: 4, SATURATION: 4, FIELD: 4, CLIPPED_AFFINE: 5}  # a stage tuple's length, by kind
+AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE, MATRIX, HUE = 0, 1, 2, 3, 4, 5, 6  # the stage kinds, as _kernel.c's
+ITEMS = {AFFINE: 3, TABLE: 4, SATURATION: 4, FIELD: 4, CLIPPED_AFFINE: 5, MATRIX: 2, HUE: 4}  # a stage's length
 TABLE_SIZE = 65536
 MAX_TAPS = 255
 ONE, HALF = np.float32(1.0), np.float32(0.5)
@@ -94,7 +94,24 @@ def _stage(stage, pixels: int) -> tuple:
                     raise ValueError("a field has one or three values per pixel of the image")
                 plane = plane.reshape(pixels, plane.size // pixels)
             planes.append(plane)
-        return kind, *planes, np.float32(stage[3])
+        k = stage[3]
+        k = tuple(float(np.float32(v)) for v in k) if isinstance(k, tuple) else (float(np.float32(k)),) * 3
+        if len(k) != 3:
+            raise TypeError("a field's k is a number or three")
+        return kind, *planes, np.array(k, dtype=np.float32)
+    if kind == MATRIX:
+        m = np.array(stage[1], dtype=np.float32)
+        if m.shape != (3, 3):
+            raise TypeError("a matrix is three rows of three numbers")
+        return kind, m
+    if kind == HUE:
+        steps, changes = operator.index(stage[2]), operator.index(stage[3])
+        if steps < 1:
+            raise ValueError("a hue table needs at least one step")
+        table = _floats(stage[1], "a hue table").reshape(-1)
+        if table.size != 4 * (steps + 1):
+            raise ValueError("a hue table has steps + 1 rows of 4 values")
+        return kind, table.reshape(steps + 1, 4), steps, changes
     a, b, scale, offset = stage[1:]
     if len(scale) != 3 or len(offset) != 3:
         raise TypeError("colour scales and offsets have three values")
@@ -149,13 +166,42 @@ def _saturation(d: np.ndarray, grid: np.ndarray, ns: int, nv: int) -> None:
     d += v[:, None]
 
 
-def _field(d: np.ndarray, f: np.ndarray | None, g: np.ndarray | None, k) -> None:
-    """clip(x) f + k g; f and g with a value per pixel or three."""
+def _field(d: np.ndarray, f: np.ndarray | None, g: np.ndarray | None, k: np.ndarray) -> None:
+    """clip(x) f + k g; f and g with a value per pixel or three, k one per channel."""
     _clip(d, out=d)
     if f is not None:
         d *= f
     if g is not None:
         d += k * g
+
+
+HUE_BLOCK = 16 * 1024  # pixels of a hue stage at a time: its dozen planes stay in the CPU's cache
+
+
+def _hue(d: np.ndarray, table: np.ndarray, steps: int, changes: int) -> None:
+    """HSV changes by hue (see _kernel.c's hue_pixel): an HSV round trip through OpenCV, the
+    table's row read for the step each hue falls in; in place, a block of pixels at a time."""
+    for start in range(0, len(d), HUE_BLOCK):
+        block = d[start : start + HUE_BLOCK].reshape(-1, 1, 3)  # a one-column image to OpenCV
+        hsv = cv2.cvtColor(_clip(block, out=block), cv2.COLOR_RGB2HSV)
+        h, s, v = cv2.split(hsv)
+        where = h * np.float32(steps / 360.0)
+        np.fmax(where, np.float32(0.0), out=where)
+        index = np.minimum(where.astype(np.intp), steps)  # the step each hue falls in
+        where -= index  # how far into it
+        shift, rise, factor, lift = np.take(table, index, axis=0).transpose(2, 0, 1)
+        if changes & 1:
+            h += shift
+            h += rise * where
+        if changes & 4:
+            lift *= s
+            lift += ONE
+            v *= lift
+            np.minimum(v, ONE, out=v)
+        if changes & 2:
+            s *= factor
+            np.minimum(s, ONE, out=s)
+        cv2.cvtColor(cv2.merge([h, s, v]), cv2.COLOR_HSV2RGB, dst=block)
 
 
 def run(src, dst, stages):
@@ -183,6 +229,10 @@ def run(src, dst, stages):
             _saturation(d, *values)
         elif kind == FIELD:
             _field(d, *values)
+        elif kind == MATRIX:
+            np.copyto(d, cv2.transform(d.reshape(-1, 1, 3), values[0]).reshape(-1, 3))
+        elif kind == HUE:
+            _hue(d, *values)
         else:  # CLIPPED_AFFINE
             a, b, scale, offset = values
             d *= a

@@ -17,6 +17,7 @@ stages, made from the ops' own definitions:
   saturation in RGB, keeping hue and value, as an HSV round trip would;
 - field nodes (vignette, grain): their per-pixel multiply-add, whose arrays the op makes for
   each strip (noise, mask), as the renderer works in strips.
+- kernel nodes (the colour mixer): the kernel stage the op itself is made of (``OpSpec.stages``).
 
 The lookup table, for a run of affine and curve nodes:
 
@@ -188,6 +189,8 @@ def program(nodes: list[Node], scale: float) -> Program:
             stages.append((kernel.SATURATION, saturation_table(nodes[i:j]), *SATURATION_GRID))
         elif kind == "field":
             stages.append(nodes[i])
+        elif kind == "kernel":
+            stages.append(nodes[i].spec.stages[nodes[i].version](nodes[i].params))
         else:
             stages.extend(_tone_stages(nodes[i:j]))
         i = j

@@ -11,6 +11,7 @@ from iea_desktop.core.finish import to_uint8
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.ops import OpError, RenderContext, colour_mixer, get_op
 from iea_desktop.core.render import Renderer, RenderRequest
+from iea_desktop.core.steps import plan
 
 SPEC = get_op("colour_mixer")
 BANDS = [band for band, _ in colour_mixer.BANDS]
@@ -165,3 +166,38 @@ def test_strips_and_partial_opacity_match_the_whole_picture(make_rgb):
     node.opacity = 0.5
     half = Renderer().run(RenderRequest(nodes=[node], source=image, source_key="s"))
     np.testing.assert_allclose(half, np.clip(image + 0.5 * (whole - image), 0, 1), atol=1e-6)
+
+
+def mixer_reference(image: np.ndarray, params: dict) -> np.ndarray:
+    """The mixer's math (module docstring) straightforwardly, in double, without its tables."""
+    h, s, v = (c.astype(np.float64) for c in cv2.split(hsv(image)))
+    sliders = np.array([SPEC.validate(params)[n] for n in colour_mixer.param_names()], float).reshape(3, -1) / 100
+    w = colour_mixer.weights(h.ravel()).reshape(h.shape + (len(BANDS),))
+    h = h + w @ (sliders[0] * colour_mixer.hue_reach())
+    v = np.minimum(1, v * (1 + s * (np.exp2(w @ sliders[2]) - 1)))
+    s = np.minimum(1, s * (1 + w @ sliders[1]))
+    return cv2.cvtColor(np.stack([h % 360, s, v], axis=-1).astype(np.float32), cv2.COLOR_HSV2RGB)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"blue_saturation": 30, "green_hue": 20, "red_luminance": -20}, {f"{b}_hue": 100 for b in BANDS},
+     {"aqua_saturation": -100, "orange_luminance": 100, "purple_hue": -70}],
+)
+def test_the_compiled_stage_and_the_fallback_follow_the_math(params, make_rgb, pixel_kernel):
+    """The kernel's HUE stage (compiled or numpy) against the formulas without tables: the 8,192-step
+    tables differ from them by a step's change of the factors at most."""
+    image = np.concatenate([make_rgb(40, 60), hue_ramp(60)[None, 0].repeat(3, axis=0)])
+    np.testing.assert_allclose(run(image, **params), mixer_reference(image, params), atol=2e-3)
+
+
+def test_fused_with_its_neighbours_it_renders_what_the_nodes_render_one_by_one(make_rgb, pixel_kernel):
+    image = make_rgb(60, 50)
+    nodes = [make_node("tint", {"value": 20}), make_node("colour_mixer", {"green_hue": 40, "blue_saturation": 60}),
+             make_node("vignette", {"value": 30})]
+    assert len(plan(nodes, 0, 1.0)) == 1  # one Program: the mixer is a stage of the compiled kernel
+    one_by_one = image
+    for node in nodes:
+        one_by_one = apply_node(one_by_one, node, 1.0)
+    fused = Renderer().run(RenderRequest(nodes=nodes, source=image, source_key="s"))
+    np.testing.assert_allclose(fused, np.clip(one_by_one, 0, 1), atol=1e-3)

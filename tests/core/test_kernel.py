@@ -19,9 +19,9 @@ import pytest
 from iea_desktop.core import kernel, pointops
 from iea_desktop.core.apply_node import apply_node
 from iea_desktop.core.graph import make_node
-from iea_desktop.core.ops import sharpness
+from iea_desktop.core.ops import colour_mixer, sharpness
 
-AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE = 0, 1, 2, 3, 4
+AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE, MATRIX, HUE = 0, 1, 2, 3, 4, 5, 6
 SHAPES = [(1, 1, 3), (7, 11, 3), (64, 96, 3), (50, 70, 3)]  # the last two span several 1024-pixel chunks
 
 
@@ -91,6 +91,34 @@ def field_ref(x, f, g, k):
     if g is not None:
         out = out + np.float32(k) * (g if g.ndim == 3 else g[..., None])
     return out
+
+
+def hue_ref(x, table, steps, changes):
+    """HSV changes by hue, straightforwardly: OpenCV's HSV round trip, in between the row of the
+    table for the step each hue falls in (hue shift and its rise, S factor, V factor - 1)."""
+    hsv = cv2.cvtColor(clip01(x), cv2.COLOR_RGB2HSV)
+    h, s, v = (hsv[..., k].astype(np.float64) for k in range(3))
+    where = hsv[..., 0] * np.float32(steps / 360.0)
+    i = np.minimum(where.astype(int), steps)
+    row = table[i].astype(np.float64)
+    if changes & 1:
+        h = h + row[..., 0] + row[..., 1] * (where - i)
+    if changes & 4:
+        v = np.minimum(v * (1 + row[..., 3] * s), 1)
+    if changes & 2:
+        s = np.minimum(s * row[..., 2], 1)
+    return cv2.cvtColor(np.stack([h % 360, s, v], axis=-1).astype(np.float32), cv2.COLOR_HSV2RGB)
+
+
+def mixer_table(**sliders):
+    """The colour mixer's HUE table for some of its sliders, and the changes they make."""
+    table, changes = colour_mixer.table(tuple(sliders.get(name, 0) for name in colour_mixer.param_names()))
+    return table, sum(bit for bit, changed in zip((1, 2, 4), changes) if changed)
+
+
+def hue_stage(**sliders):
+    table, changes = mixer_table(**sliders)
+    return HUE, table, colour_mixer.STEPS, changes
 
 
 def sharpen_ref(x, v, scale):
@@ -194,6 +222,38 @@ def test_field_is_clip_times_f_plus_k_g(shape, fc, gc, simd):
     np.testing.assert_allclose(run(x, [(FIELD, f, g, 0.7)]), field_ref(x, f, g, 0.7), rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize(
+    "sliders",
+    [{"green_hue": 60, "blue_saturation": 40, "red_luminance": -30}, {"aqua_hue": -100, "yellow_hue": 100},
+     {"magenta_saturation": -100, "orange_luminance": 100}, {"purple_hue": 80, "red_saturation": 100}],
+)
+def test_hue_stage_is_an_hsv_round_trip_with_the_tables_row_for_each_hue(shape, sliders, simd):
+    x = wide(shape, seed=11)
+    x[0, -1] = [0.4, 0.4, 0.4]  # a grey: its hue means nothing, it stays grey
+    table, changes = mixer_table(**sliders)
+    out = run(x, [(HUE, table, colour_mixer.STEPS, changes)])
+    np.testing.assert_allclose(out, hue_ref(x, table, colour_mixer.STEPS, changes), atol=2e-5)
+    np.testing.assert_allclose(out[0, -1], [0.4, 0.4, 0.4], atol=1e-6)
+    assert np.isfinite(out).all() and out.min() >= 0 and out.max() <= 1
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_matrix_stage_is_a_3x3_product_without_clip(shape, simd):
+    x = wide(shape, seed=12)
+    x[~np.isfinite(x)] = 0.5  # inf times a zero weight is NaN in any implementation
+    m = ((1.2, -0.1, -0.1), (0.05, 0.9, 0.05), (-0.02, -0.3, 1.4))
+    out = run(x, [(MATRIX, m)])
+    np.testing.assert_allclose(out, x @ np.float32(m).T, rtol=1e-5, atol=1e-6)
+
+
+def test_field_takes_one_k_per_channel(simd):
+    x = wide((9, 13, 3), seed=13)
+    g = np.random.default_rng(13).uniform(-1, 1, (9, 13)).astype(np.float32)
+    k = (0.5, -0.25, 0.125)
+    np.testing.assert_allclose(run(x, [(FIELD, None, g, k)]), clip01(x) + np.float32(k) * g[..., None], atol=1e-6)
+
+
 # --------------------------------------------------------------------------- run: chains, in place, chunks
 
 def chain(shape, seed=6):
@@ -227,12 +287,17 @@ def every_stage_kind(shape, seed=9):
     grid = np.random.default_rng(seed + 1).random((65, 2049), dtype=np.float32)
     ramp = np.linspace(0, 1, 65536, dtype=np.float32)
     per_channel = np.ascontiguousarray(np.stack([ramp ** 0.8, ramp, 0.1 + 0.8 * ramp], axis=1))
-    return [(TABLE, 65535.0 * 1.1, -300.0, np.ascontiguousarray(ramp ** 1.2)), (TABLE, 65535.0, 0.0, per_channel),
+    # HUE first and MATRIX last: where the levels round a value an ulp apart (contracted multiply-adds),
+    # a hue or a table index on a step's edge would read the next step
+    return [hue_stage(green_hue=50, blue_saturation=-40, red_luminance=30),
+            (TABLE, 65535.0 * 1.1, -300.0, np.ascontiguousarray(ramp ** 1.2)), (TABLE, 65535.0, 0.0, per_channel),
             (SATURATION, grid, 2049, 65), (AFFINE, 1.05, -0.02),
             (CLIPPED_AFFINE, 1.0, 0.0, (1.1, 1.0, 0.9), (0.0, 0.02, 0.01)),
             (CLIPPED_AFFINE, 0.9, 0.05, (1.0, 0.95, 1.05), (0.01, 0.0, -0.01)),
             (FIELD, None, g1, 0.05), (FIELD, f1, None, 1.0), (FIELD, f1, g1, -0.02),
-            (FIELD, None, g3, 0.5), (SATURATION, scaled_grid(0.7), 2049, 65), (FIELD, f1, None, 1.0)]
+            (FIELD, None, g3, 0.5), (SATURATION, scaled_grid(0.7), 2049, 65), (FIELD, f1, None, 1.0),
+            (FIELD, f1, g1, (0.01, -0.02, 0.03)), (MATRIX, ((1.1, -0.05, -0.05), (0.02, 0.96, 0.02), (0.0, -0.1, 1.1))),
+            (FIELD, f1, None, 1.0)]
 
 
 @pytest.mark.parametrize("shape", SHAPES + [(3, 7, 3), (17, 61, 3)])  # any pixel count: the last few under a mask
@@ -285,6 +350,10 @@ RUN_ERRORS = {
     "saturation grid too small": (lambda: run(X, [(SATURATION, np.zeros(5, np.float32), 5, 1)]), ValueError),
     "field of the wrong size": (lambda: run(X, [(FIELD, np.ones((4, 5), np.float32), None, 0.0)]), ValueError),
     "unknown stage kind": (lambda: run(X, [(7, 1.0, 0.0)]), ValueError),
+    "matrix of two rows": (lambda: run(X, [(MATRIX, ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0)))]), TypeError),
+    "hue table of the wrong size": (lambda: run(X, [(HUE, np.zeros((8, 4), np.float32), 8, 1)]), ValueError),
+    "hue table without steps": (lambda: run(X, [(HUE, np.zeros((1, 4), np.float32), 0, 1)]), ValueError),
+    "field k of two values": (lambda: run(X, [(FIELD, None, np.ones((4, 4), np.float32), (1.0, 2.0))]), TypeError),
     "stage not a tuple": (lambda: run(X, [[AFFINE, 1.0, 0.0]]), TypeError),
     "stage missing values": (lambda: run(X, [(AFFINE, 1.0)]), TypeError),
     "read-only output": (lambda: kernel.run(X, read_only(), []), (BufferError, ValueError)),
@@ -461,7 +530,7 @@ def test_the_stage_kinds_are_the_compiled_kernels():
 
     if kernel.compiled is None:
         pytest.skip("the compiled kernel is not built here")
-    names = ("AFFINE", "TABLE", "SATURATION", "FIELD", "CLIPPED_AFFINE")
+    names = ("AFFINE", "TABLE", "SATURATION", "FIELD", "CLIPPED_AFFINE", "MATRIX", "HUE")
     assert [getattr(kernel, n) for n in names] == [getattr(kernel.compiled, n) for n in names]
     assert [getattr(kernel_fallback, n) for n in names] == [getattr(kernel.compiled, n) for n in names]
 

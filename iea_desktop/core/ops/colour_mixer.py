@@ -17,15 +17,15 @@ gradient). With a band's sliders h_b, s_b, l_b in [-100, 100] and weights w_b(H)
 
 The sums are tabulated at 8,192 hues (every 0.044 degrees, finer than an 8-bit photo's hues
 are): a pixel reads the saturation and luminance factors of the step its hue falls in, and the hue
-shift interpolated linearly (a step function would let hues a step apart swap order).
+shift interpolated linearly (a step function would let hues a step apart swap order). The pixels
+go through the compiled kernel's HUE stage (core/_kernel.c; kernel_fallback.py in numpy), fused
+with the neighbouring point ops into one pass (core/pointops.py).
 """
 
 from __future__ import annotations
 
-import threading
 from functools import lru_cache
 
-import cv2
 import numpy as np
 
 from .base import OpSpec, Param
@@ -94,69 +94,30 @@ def param_names() -> list[str]:
     return [f"{band}_{prop}" for prop in PROPERTIES for band, _ in BANDS]
 
 
-BLOCK_ROWS = 16  # rows mixed at a time: the dozen planes of a block stay in the CPU's cache
-_scratch = threading.local()  # each render thread's planes, reused (fresh ones cost page faults)
+CHANGES = (1, 2, 4)  # the kernel's HUE stage: which of hue, saturation, luminance a slider changes
 
 
-def _planes(width: int) -> tuple:
-    """This thread's buffers for a block of BLOCK_ROWS x width: HSV pixels, the four table values
-    per pixel, eight planes, an index plane."""
-    held = getattr(_scratch, "held", None)
-    if held is None or held[0] != width:
-        shape = (BLOCK_ROWS, width)
-        held = _scratch.held = (
-            width,
-            np.empty(shape + (3,), np.float32),
-            np.empty(shape + (4,), np.float32),
-            [np.empty(shape, np.float32) for _ in range(8)],
-            np.empty(shape, np.intp),
-        )
-    return held[1:]
+def stage(p: dict) -> tuple:
+    """The mixer as one stage of the compiled kernel (core/_kernel.c, ``hue_pixel``): OpenCV's HSV
+    round trip, with the table's row for each hue; the renderer fuses it with its neighbours."""
+    from .. import kernel
 
-
-def _mix(image: np.ndarray, out: np.ndarray, lookup: np.ndarray, changes: tuple[bool, bool, bool]) -> None:
-    """One block (at most BLOCK_ROWS rows) of the mixer into ``out``; see the module docstring."""
-    rows = image.shape[0]
-    hsv, found, planes, index = _planes(image.shape[1])
-    hsv, found, index = hsv[:rows], found[:rows], index[:rows]
-    h, s, v, shift, rise, saturation, luminance, where = (plane[:rows] for plane in planes)
-    cv2.cvtColor(np.clip(image, 0.0, 1.0, out=out), cv2.COLOR_RGB2HSV, dst=hsv)
-    cv2.split(hsv, [h, s, v])
-    np.multiply(h, np.float32(STEPS / 360.0), out=where)
-    np.fmax(where, 0.0, out=where)  # NaN (damaged input) reads step 0
-    np.copyto(index, where, casting="unsafe")  # the step each hue falls in
-    where -= index  # how far into it
-    np.take(lookup, index, axis=0, out=found, mode="clip")  # one gather of all four: several times faster
-    cv2.split(found, [shift, rise, saturation, luminance])
-    if changes[0]:
-        rise *= where
-        h += shift
-        h += rise
-    if changes[2]:
-        luminance *= s
-        luminance += 1.0
-        v *= luminance
-        np.minimum(v, 1.0, out=v)
-    if changes[1]:
-        s *= saturation
-        np.minimum(s, 1.0, out=s)
-    cv2.merge([h, s, v], hsv)
-    cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB, dst=out)
+    lookup, changes = table(tuple(p[name] for name in param_names()))
+    return kernel.HUE, lookup, STEPS, sum(bit for bit, changed in zip(CHANGES, changes) if changed)
 
 
 def apply(image: np.ndarray, p: dict, ctx) -> np.ndarray:
-    values = tuple(p[name] for name in param_names())
+    from .. import kernel
+
     if ctx.out is not None:  # only the rows the renderer wants, straight into its array
         out = ctx.out
         image = image[ctx.out_offset : ctx.out_offset + out.shape[0]]
     else:
         out = np.empty(image.shape, dtype=np.float32)
-    if not any(values):
+    if not any(p[name] for name in param_names()):
         return np.clip(image, 0.0, 1.0, out=out)
-    lookup, changes = table(values)
-    for y in range(0, image.shape[0], BLOCK_ROWS):
-        _mix(image[y : y + BLOCK_ROWS], out[y : y + BLOCK_ROWS], lookup, changes)
-    return out
+    source = np.ascontiguousarray(image, dtype=np.uint8 if image.dtype == np.uint8 else np.float32)
+    return kernel.run(source, out, [stage(p)])
 
 
 def _params() -> tuple[Param, ...]:
@@ -181,6 +142,8 @@ OP = OpSpec(
     order=135,
     params=_params(),
     versions={1: apply},
+    point="kernel",
+    stages={1: stage},
     tiles=True,
     math=(
         "On the pixel's HSV hue H (degrees), saturation S and value V. Bands centred at red 0, orange 30, "
