@@ -54,6 +54,7 @@ from .histogram import HistogramWidget
 from .history_panel import HistoryPanel
 from .inspector import Gesture, Inspector
 from .layers_panel import LayersPanel
+from .library import LibraryController
 from .preview import PreviewPipeline, PreviewResult
 from .settings import Settings, recent_labels
 from .workers import Task, make_pool
@@ -161,6 +162,7 @@ class MainWindow(QMainWindow):
         self.pipeline.preview_ready.connect(self._preview_ready)
         self.pipeline.detail_ready.connect(self.canvas.set_detail)
         self.pipeline.failed.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.library = LibraryController(self)  # the grid page, the filmstrip dock and their keys
 
     def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -290,6 +292,7 @@ class MainWindow(QMainWindow):
         panels = view.addMenu("&Panels")
         for dock in (self.layers_dock, self.history_dock, self.inspector_dock, self.histogram_dock, self.chat_dock):
             panels.addAction(dock.toggleViewAction())
+        self.library.add_to_menus(file, view, panels)
         image = bar.addMenu("&Image")
         for action in (self.crop_action, self.level_action, self.crop_apply_action, self.crop_cancel_action):
             image.addAction(action)
@@ -441,6 +444,7 @@ class MainWindow(QMainWindow):
         self.photo_label.setText(f"{doc.info.describe()} · {doc.info.megapixels:.1f} MP")
         self._update_title()
         self._update_actions()
+        self.library.document_installed(doc)
         self.pipeline.request()
 
     # --- document changes --------------------------------------------------------------------
@@ -764,6 +768,7 @@ class MainWindow(QMainWindow):
         self.detail_timer.stop()
         self.pipeline.cancel_all()
         QApplication.instance().removeEventFilter(self)
+        self.library.close()
         for pool in (self.assistant_controller.pool, self.work_pool, self.render_pool):
             pool.waitForDone(10000)
         event.accept()
@@ -826,7 +831,7 @@ class MainWindow(QMainWindow):
     def shortcut_rows(self) -> list[tuple[str, str]]:
         """(what, keys) for every action of the window that has a key, then the mouse and held keys."""
         rows = []
-        for action in self.actions():
+        for action in self.actions() + self.canvas.actions():  # the canvas's: the library's arrow keys
             keys = " or ".join(filter(None, (k.toString(QKeySequence.NativeText) for k in action.shortcuts())))
             if keys:
                 rows.append((re.sub("&(.)", r"\1", action.text()), keys))  # without the menus' & marks

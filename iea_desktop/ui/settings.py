@@ -30,21 +30,21 @@ class Settings:
     def sync(self) -> None:
         self._q.sync()
 
-    # --- recent files ----------------------------------------------------------------------
+    # --- recent files (``key`` "recent") and folders ("recent_folders") ----------------------
 
-    def recent_files(self) -> list[str]:
-        value = self._q.value("recent", [])
+    def recent_files(self, key: str = "recent") -> list[str]:
+        value = self._q.value(key, [])
         if isinstance(value, str):  # QSettings stores a one-item list as a plain string
             value = [value]
         return [str(v) for v in value or []]
 
-    def add_recent(self, path: str | Path) -> None:
+    def add_recent(self, path: str | Path, key: str = "recent") -> None:
         path = str(Path(path).resolve())
-        files = [path] + [f for f in self.recent_files() if f != path]
-        self._q.setValue("recent", files[:MAX_RECENT])
+        files = [path] + [f for f in self.recent_files(key) if f != path]
+        self._q.setValue(key, files[:MAX_RECENT])
 
-    def clear_recent(self) -> None:
-        self._q.setValue("recent", [])
+    def clear_recent(self, key: str = "recent") -> None:
+        self._q.setValue(key, [])
 
     # --- window layout -----------------------------------------------------------------------
 
