@@ -8,6 +8,7 @@ is already started and imported, as the app would be when the person opens a pho
 from __future__ import annotations
 
 import json
+import math
 import os
 import resource
 import sys
@@ -338,6 +339,107 @@ def case_slider_1to1(paths, n):
 
 
 from prompt_cache import case_model_first_turn, case_model_later_turn  # noqa: E402, F401 (issue 17)
+from library import case_library_switch, case_library_thumbs_cached, case_library_thumbs_cold  # noqa: E402, F401
+
+def masked_nodes(area: str | None = None):
+    """Three masked nodes (issue 14): a graduated darkening from the top, a radial brightening, and
+    a brushed saturation; with ``area``, the third is masked by that automatic area instead."""
+    from iea_desktop.core.graph import make_node
+    from iea_desktop.core.masks import Area, Brush, Linear, Mask, Radial, Stroke
+
+    strokes = tuple(
+        Stroke(points=tuple((0.2 + 0.03 * k, 0.55 + 0.02 * i + 0.01 * (k % 3)) for k in range(12)), radius=0.03)
+        for i in range(10)
+    )
+    third = Area(area=area) if area else Brush(strokes=strokes)
+    return [
+        make_node("exposure", {"value": -25}, mask=Mask(components=(Linear(start=(0.5, 0.0), end=(0.5, 0.45)),))),
+        make_node("shadows", {"value": 40}, mask=Mask(components=(Radial(centre=(0.5, 0.6), radii=(0.3, 0.25)),))),
+        make_node("saturation", {"value": 35}, mask=Mask(components=(third,))),
+    ]
+
+
+def case_slider_masked(paths, n):
+    """A slider move on a masked node (the graduated exposure), with the sixteen tools and two more
+    masked nodes active."""
+    from iea_desktop.core.history import AddNode, Compound, SetNodeFields
+
+    doc = open_with_sixteen(paths["jpeg"])
+    extra = masked_nodes()
+    doc.apply(Compound([AddNode(node) for node in extra], text="bench"))
+    node = extra[0]
+    doc.render_preview()
+    times = []
+    for i in range(n):
+        doc.apply(SetNodeFields(node.id, params={"value": -25 + 1 + i % 40}, gesture="drag"))
+        t0 = time.perf_counter()
+        preview_frame(doc)
+        times.append(time.perf_counter() - t0)
+        if i % 40 == 39:
+            preview_pipe(doc).clear()
+            doc.apply(SetNodeFields(node.id, params={"value": -25}, gesture="drag"))
+            doc.render_preview()
+    return times, {"masked nodes": 3, "nodes recomputed": preview_pipe(doc).last_recomputed}
+
+
+def case_brush_dab(paths, n):
+    """One brush dab (the stroke being painted grows by a point) until the updated preview frame
+    exists: the brushed node's mask has ten strokes before this one; sixteen tools active."""
+    from iea_desktop.core.history import AddNode, Compound, SetNodeMask
+    from iea_desktop.core.masks import Mask, Stroke
+
+    doc = open_with_sixteen(paths["jpeg"])
+    extra = masked_nodes()
+    doc.apply(Compound([AddNode(node) for node in extra], text="bench"))
+    node = extra[2]
+    brush = node.mask.components[0]
+    doc.render_preview()
+    times, points = [], [(0.3, 0.3)]
+    for i in range(n):
+        points.append((0.3 + 0.004 * (i % 100), 0.3 + 0.05 * math.sin(i / 7)))
+        stroke = Stroke(points=tuple(points), radius=0.04, hardness=0.3)
+        mask = Mask(components=(brush.with_stroke(stroke),))
+        t0 = time.perf_counter()
+        doc.apply(SetNodeMask(node.id, mask, gesture=f"stroke-{i // 100}"))
+        preview_frame(doc)
+        times.append(time.perf_counter() - t0)
+        if i % 100 == 99:
+            points = [(0.3, 0.3)]
+            doc.history.end_gesture()
+    return times, {"strokes before": len(brush.strokes)}
+
+
+def _masked_project(paths, area: str) -> Path:
+    """A project for the bench's 24 MP JPEG: the sixteen tools and three masked nodes, one of them
+    automatic (``area``), written next to the bench's data."""
+    from iea_desktop.core.graph import EditGraph
+
+    nodes = sixteen_nodes() + masked_nodes(area)
+    target = Path(paths["jpeg"]).with_name(f"masked-{area}.iea.json")
+    target.write_text(json.dumps({"schema_version": 2, "graph": EditGraph(nodes).to_list()}))
+    return target
+
+
+def case_area_masks(paths, n):
+    """The automatic areas at preview size (1600 px), each found from scratch (the cache emptied)."""
+    from iea_desktop.core.document import Document
+    from iea_desktop.core.masks import areas
+    from iea_desktop.core.masks.plane import source_photo
+
+    doc = Document.open(paths["jpeg"])
+    source = doc.preview_source()
+    photo = source_photo(source, *source.shape[:2])
+    times, found = [], {}
+    for i in range(n):
+        area = ("sky", "subject", "people")[i % 3]
+        if hasattr(areas, "clear_cache"):
+            areas.clear_cache()
+        t0 = time.perf_counter()
+        result = areas.find(area, photo)
+        times.append(time.perf_counter() - t0)
+        found[area] = None if result is None else round(float(result.mean()), 3)
+    return times, {"share of the photo": found}
+
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 

@@ -51,6 +51,11 @@ ROWS = [
     ("export_all", "export 24 MP JPEG, 16 tools + the 7 of issue 15 (CLI)", "s", 2.5, 3, 2),
     ("export_all_rss", "peak memory of that export", "GB", 0.8, None, None),
     ("edit_session", "peak memory editing 24 MP, 16 nodes, 200 undo steps", "GB", 1.5, 1, 1),
+    ("slider_masked", "slider move on a masked node (16 tools + 3 masked nodes)", "ms", 15, 40, 10),
+    ("brush_dab", "brush: one dab to an updated frame (16 tools + 3 masked)", "ms", 30, 100, 30),
+    ("area_masks", "automatic sky / subject / people mask, preview size, uncached", "ms", 300, 9, 3),
+    ("export_masked", "export 24 MP JPEG, 16 tools + 3 masked nodes, one sky (CLI)", "s", 1.5, 3, 2),
+    ("export_masked_rss", "peak memory of that export", "GB", 0.6, None, None),
     ("raw_embedded", "24 MP DNG: first preview (embedded JPEG)", "s", None, 5, 3),
     ("raw_half", "24 MP DNG without preview: half-size preview", "s", 2.0, 3, 2),
     ("raw_white_balance", "RAW white balance slider, 24 MP DNG, preview (16 tools active)", "ms", 30, 40, 10),
@@ -58,6 +63,9 @@ ROWS = [
     ("export_numpy", "numpy kernel fallback: export 24 MP JPEG, 16 tools (CLI)", "s", None, 3, 2),
     ("model_first_turn", "assistant turn, SmolLM2 (child process): first, fresh model", "s", None, 3, 1),
     ("model_later_turn", "... later turns of the conversation (prompt kept)", "s", None, 1, 1),
+    ("library_thumbs_cold", "open a folder of 200 24 MP JPEGs: first screen of thumbnails", "s", 1.5, 5, 2),
+    ("library_thumbs_cached", "... the same, thumbnails cached on disk", "s", 0.3, 5, 2),
+    ("library_switch", "switch to the next 24 MP photo in the filmstrip until its preview shows", "s", 0.3, 10, 4),
 ]
 # Rows that measure another row's case with the compiled kernel turned off (core/kernel.py).
 NUMPY_KERNEL = {"slider_saturation_numpy": "slider_saturation", "export_numpy": "export"}
@@ -97,14 +105,14 @@ def run_case(name: str, repeats: int, env: dict | None = None) -> dict:
 
 
 def run_export(paths: dict, repeats: int, env: dict | None = None,
-               tools: dict = SIXTEEN) -> tuple[list[float], list[int]]:
-    """Time `python -m iea_desktop render` as a whole process with ``tools`` (--params); peak RSS
-    from wait4's rusage."""
+               tools: dict = SIXTEEN, project: Path | None = None) -> tuple[list[float], list[int]]:
+    """Time `python -m iea_desktop render` as a whole process with ``tools`` (--params) or a
+    ``project`` (--project); peak RSS from wait4's rusage."""
     times, peaks = [], []
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.jpg"
-        cmd = [sys.executable, "-m", "iea_desktop", "render", str(paths["jpeg"]), "-o", str(out), "-q",
-               "--params", json.dumps(tools)]
+        edits = ["--project", str(project)] if project else ["--params", json.dumps(tools)]
+        cmd = [sys.executable, "-m", "iea_desktop", "render", str(paths["jpeg"]), "-o", str(out), "-q", *edits]
         env = {**os.environ, "IEA_HOME": tmp, **(env or {})}
         for _ in range(repeats):
             t0 = time.perf_counter()
@@ -117,6 +125,16 @@ def run_export(paths: dict, repeats: int, env: dict | None = None,
                 raise SystemExit(f"bench: export failed:\n{err}")
             peaks.append(usage.ru_maxrss * 1024)
     return times, peaks
+
+
+def masked_project(paths: dict) -> Path:
+    """The masked export's project (bench/cases.py writes it in a worker of the tree measured)."""
+    proc = subprocess.run([sys.executable, "-c", "import sys, cases; from inputs import ensure_inputs; "
+                           "print(cases._masked_project(ensure_inputs(verbose=False), 'sky'))"],
+                          capture_output=True, text=True, cwd=HERE, env={**os.environ, "IEA_BENCH_TREE": str(TREE)})
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: the masked project could not be made:\n{proc.stderr}")
+    return Path(proc.stdout.strip().splitlines()[-1])
 
 
 def fmt(value: float, kind: str) -> str:
@@ -162,7 +180,11 @@ def main() -> None:
             times, peaks = run_export(paths, n, tools={**SIXTEEN, **NEW_TOOLS})
             results["export_all"] = {"values": times}
             results["export_all_rss"] = {"values": peaks}
-        elif key in ("export_rss", "export_all_rss"):
+        elif key == "export_masked":
+            times, peaks = run_export(paths, n, project=masked_project(paths))
+            results["export_masked"] = {"values": times}
+            results["export_masked_rss"] = {"values": peaks}
+        elif key in ("export_rss", "export_all_rss", "export_masked_rss"):
             pass
         elif key in NUMPY_KERNEL:
             numpy_kernel = {"IEA_KERNEL": "python"}

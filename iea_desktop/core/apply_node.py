@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import zlib
 
+import cv2
 import numpy as np
 
 from .graph import Node
@@ -55,20 +56,38 @@ def apply_node(
         return out
     result = np.asarray(result, dtype=np.float32)
     if blend and result.shape == image.shape:
-        rows = out.shape[0] if out is not None else image.shape[0] - out_offset
-        if mask is None:
-            weight = np.float32(node.opacity)
-        else:  # only the rows asked for (a strip's context rows are read, not written)
-            top = origin + out_offset
-            weight = mask.rows(frame or image.shape[:2], top, top + rows)[..., None]
-            if node.opacity < 1.0:
-                weight = weight * np.float32(node.opacity)
-        before = image[out_offset : out_offset + rows]
-        mixed = np.subtract(result[out_offset : out_offset + rows], before, out=out)
-        mixed *= weight
-        mixed += before
-        return mixed
+        return mix(image, result, node, mask, frame, origin, out, out_offset)
     if out is None:
         return result
     out[...] = result[out_offset : out_offset + out.shape[0]]
+    return out
+
+
+def mix(
+    image: np.ndarray,
+    result: np.ndarray,
+    node: Node,
+    mask,
+    frame: tuple[int, int] | None,
+    origin: int = 0,
+    out: np.ndarray | None = None,
+    out_offset: int = 0,
+) -> np.ndarray:
+    """``result`` (the op's, over ``image``) mixed with ``image`` by the node's ``mask`` (a
+    ``MaskPlane`` or None) and opacity: rows ``out_offset``.. (a strip's context rows are read, not
+    written), into ``out`` when given (as ``apply_node``)."""
+    rows = out.shape[0] if out is not None else image.shape[0] - out_offset
+    before = image[out_offset : out_offset + rows]
+    after = result[out_offset : out_offset + rows]
+    if mask is None:
+        mixed = np.subtract(after, before, out=out)
+        mixed *= np.float32(node.opacity)
+        mixed += before
+        return mixed
+    top = origin + out_offset
+    into_after, into_before = mask.weights(frame or image.shape[:2], top, top + rows, node.opacity)
+    # one pass in OpenCV: (w1 after + w2 before) / (w1 + w2), the weights summing to 1e5 (MaskPlane.weights)
+    if out is None:
+        return cv2.blendLinear(after, before, into_after, into_before)
+    cv2.blendLinear(after, before, into_after, into_before, dst=out)
     return out

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 from .masks.model import Mask, MaskError
 from .ops import REGISTRY, OpError, get_op
+from .ops.base import STAGE_ORDER
 
 MAX_NODES = 500
 
@@ -152,6 +153,14 @@ def make_node(
     )
 
 
+LOCAL_STAGE = (STAGE_ORDER["C"], math.inf)  # where masked nodes go: after the tone and colour stages
+
+
+def place_key(sort_key: tuple, masked: bool) -> tuple:
+    """A node's pipeline position for ``canonical_index``: a masked node's is at least LOCAL_STAGE."""
+    return max(sort_key, LOCAL_STAGE) if masked else sort_key
+
+
 class EditGraph:
     """Ordered nodes. Change it through history commands (they call ``insert``, ``remove`` and
     ``move``), so that every change is undoable and heard (``History.subscribe``)."""
@@ -191,12 +200,15 @@ class EditGraph:
                 return i
         raise KeyError(f"no node {node_id!r}")
 
-    def canonical_index(self, op: str) -> int:
-        """Where a new node of this op goes: after every node that precedes or equals it in the pipeline."""
-        key = REGISTRY[op].sort_key
+    def canonical_index(self, op: str, masked: bool = False) -> int:
+        """Where a new node of this op goes: after every node that precedes or equals it in the
+        pipeline. A masked node (a local adjustment) goes after every tone and colour node and
+        before the effects (grain, vignette, sharpening), as Lightroom applies local adjustments
+        over the global ones; a slider on it then recomputes only the local ones and the effects."""
+        key = place_key(REGISTRY[op].sort_key, masked)
         index = 0
         for i, node in enumerate(self.nodes):
-            if node.spec.sort_key <= key:
+            if place_key(node.spec.sort_key, node.mask is not None) <= key:
                 index = i + 1
         return index
 

@@ -51,7 +51,7 @@ class AddNode(Command):
 
     def do(self, graph):
         if self.index is None:
-            self.index = graph.canonical_index(self.node.op)
+            self.index = graph.canonical_index(self.node.op, masked=self.node.mask is not None)
         graph.insert(self.index, copy.deepcopy(self.node))
 
     def undo(self, graph):

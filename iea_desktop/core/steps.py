@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import pointops
-from .apply_node import apply_node, node_seed
+from .apply_node import apply_node, mix, node_seed
 from .graph import Node
 from .ops.base import POINT_KINDS, RenderContext
 
@@ -80,9 +80,14 @@ def plan(
         halo = 0
         if node.spec.halo is not None:
             halo = int(node.spec.halo(node.params, RenderContext(scale=scale, seed=node_seed(node))))
-        run = functools.partial(
-            _run_node, node=node, scale=scale, estimate=estimates.get(i), camera=camera, mask=masks.get(i)
-        )
+        if node.mask is not None and pointops.fusable(node, POINT_KINDS):  # the compiled loop, then the mix
+            run = functools.partial(
+                _run_masked_point, program=pointops.program([node], scale), node=node, mask=masks.get(i)
+            )
+        else:
+            run = functools.partial(
+                _run_node, node=node, scale=scale, estimate=estimates.get(i), camera=camera, mask=masks.get(i)
+            )
         steps.append(
             Step(
                 nodes=[node],
@@ -112,3 +117,20 @@ def _run_node(
 ) -> np.ndarray:
     """A one-node step's run: ``apply_node`` with the step's node, scale, estimate, camera and mask."""
     return apply_node(image, node, scale, frame, origin, out, offset, estimate, camera, mask)
+
+
+def _run_masked_point(
+    image: np.ndarray,
+    frame: tuple[int, int] | None,
+    origin: int,
+    out: np.ndarray | None = None,
+    offset: int = 0,
+    *,
+    program: pointops.Program,
+    node: Node,
+    mask,
+) -> np.ndarray:
+    """A masked point op's run: its compiled Program over the rows asked for, mixed by the mask."""
+    rows = out.shape[0] if out is not None else image.shape[0] - offset
+    image = image[offset : offset + rows]
+    return mix(image, program.run(image, frame, origin + offset), node, mask, frame, origin + offset, out)

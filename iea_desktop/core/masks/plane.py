@@ -67,12 +67,27 @@ def source_photo(source: np.ndarray, height: int, width: int) -> np.ndarray:
     return np.clip(as_float(source), 0.0, 1.0)
 
 
+WEIGHT = np.float32(1e5)  # OpenCV's blendLinear divides by w1 + w2 + 1e-5: weights this large make that exact
+
+
 class MaskPlane:
     """A mask aligned with the frame of the node it belongs to, at the plane's size."""
 
     def __init__(self, pixels: np.ndarray):
         self.pixels = np.ascontiguousarray(pixels, dtype=np.float32)
         self.pixels.setflags(write=False)
+        self._weights: tuple[np.ndarray, np.ndarray] | None = None  # at the plane's size, opacity 1
+
+    def weights(self, frame: tuple[int, int], y0: int, y1: int, opacity: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """The mix's weights for rows y0..y1 of the frame (``rows``), times the node's opacity: of
+        the op's result and of its input, each (y1 - y0, width) float32 summing to ``WEIGHT``."""
+        if self.pixels.shape == tuple(frame) and opacity >= 1.0:
+            if self._weights is None:  # a preview's plane is the frame's size: made once, sliced per strip
+                into_after = self.pixels * WEIGHT
+                self._weights = (into_after, WEIGHT - into_after)
+            return self._weights[0][y0:y1], self._weights[1][y0:y1]
+        into_after = self.rows(frame, y0, y1) * (WEIGHT * np.float32(opacity))
+        return into_after, WEIGHT - into_after
 
     @classmethod
     def build(cls, mask: Mask, geometry: Sequence, source: np.ndarray, scale: float) -> MaskPlane:
