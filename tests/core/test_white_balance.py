@@ -399,3 +399,16 @@ def test_raw_white_balance_is_the_develop_with_other_multipliers(tmp_path):
     bradford = OP.apply(developed, OP.validate(dict(zip(("temperature", "tint"), values))), 1, RenderContext())
     assert np.abs(chromaticity(bradford) - chromaticity(again)).max() > 3 * np.abs(
         chromaticity(balanced) - chromaticity(again)).max()  # Bradford's space is not the camera's
+
+
+@pytest.mark.parametrize("camera", [None, CAMERA])
+@pytest.mark.parametrize("values", [(5000, 5), (2000, -150), (50000, 150)])
+def test_the_one_kernel_pass_follows_the_formula(values, camera, make_rgb, pixel_kernel):
+    """Decode, matrix and encode in one pass of the kernel (compiled or numpy) against the formula
+    in double: within the tables' 16-bit steps (half a step times the steepest slope, 12.92)."""
+    image = make_rgb(40, 50) * 1.2 - 0.1  # some values outside [0, 1]
+    transfer = "srgb" if camera is None else camera.transfer
+    m = matrix(*values, camera).astype(np.float64)
+    linear = cs.to_linear(np.clip(image.astype(np.float64), 0, 1), transfer)
+    expected = cs.from_linear(np.clip(linear @ m.T, 0, 1), transfer)
+    np.testing.assert_allclose(run(image, *values, camera), expected, atol=12.92 / 65535)

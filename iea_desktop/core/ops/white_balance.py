@@ -14,14 +14,12 @@ scaled in the camera's white-balanced RGB instead, M = rgb_cam · diag(cam(white
 cam(white(K, tint))) · rgb_cam^-1, which is the RAW develop with its multipliers changed (the
 developed pixels are linear in the camera's data once their BT.709 curve is decoded).
 
-The decode and encode are 65,536-entry tables in the compiled kernel and M one ``cv2.transform``:
-three passes, on strips on every core (a 3x3 matrix mixes the channels, which the fused point
-runs cannot express).
+The decode and encode are 65,536-entry tables and M a MATRIX stage of the compiled kernel, all
+three in one pass over the pixels (``kernel.run``), on strips on every core.
 """
 
 from __future__ import annotations
 
-import threading
 from functools import lru_cache
 
 import numpy as np
@@ -61,26 +59,8 @@ def _tables(transfer: str = "srgb") -> tuple[np.ndarray, np.ndarray]:
     return cs.to_linear(ramp, transfer).astype(np.float32), cs.from_linear(ramp, transfer).astype(np.float32)
 
 
-_held = threading.local()
-
-
-def _scratch(shape: tuple) -> np.ndarray:
-    """A float32 buffer of ``shape`` that each render thread keeps for its next strip (fresh pages
-    cost a zeroing each); a whole picture's is not kept."""
-    buffer = getattr(_held, "buffer", None)
-    if buffer is not None and buffer.shape == shape:
-        return buffer
-    buffer = np.empty(shape, dtype=np.float32)
-    if buffer.nbytes <= 8 << 20:
-        _held.buffer = buffer
-    return buffer
-
-
 def apply(image: np.ndarray, p: dict, ctx) -> np.ndarray:
-    """Decode into the result's buffer, the matrix into a buffer the thread keeps (``cv2.transform``
-    in place is twice as slow), encode back."""
-    import cv2
-
+    """Decode, the matrix and encode back, in one pass of the compiled kernel."""
     from .. import kernel
     from ..finish import as_float  # 8-bit pixels as the photo loader converts them (the kernel reads them so too)
 
@@ -92,9 +72,9 @@ def apply(image: np.ndarray, p: dict, ctx) -> np.ndarray:
     camera = resolve(ctx.camera)
     decode, encode = _tables("srgb" if camera is None else camera.transfer)
     source = np.ascontiguousarray(image, dtype=np.uint8 if image.dtype == np.uint8 else np.float32)
-    kernel.run(source, out, [(kernel.TABLE, 65535.0, 0.0, decode)])
-    mixed = cv2.transform(out, matrix(p["temperature"], p["tint"], camera), dst=_scratch(out.shape))
-    return kernel.run(mixed, out, [(kernel.TABLE, 65535.0, 0.0, encode)])  # the table's index clips to [0, 1]
+    m = tuple(tuple(float(v) for v in row) for row in matrix(p["temperature"], p["tint"], camera))
+    stages = [(kernel.TABLE, 65535.0, 0.0, decode), (kernel.MATRIX, m), (kernel.TABLE, 65535.0, 0.0, encode)]
+    return kernel.run(source, out, stages)  # the encode table's index clips to [0, 1]
 
 
 OP = OpSpec(
