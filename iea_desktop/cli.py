@@ -2,6 +2,7 @@
 
 iea-desktop [PHOTO]                       open the app (optionally on a photo)
 iea-desktop render PHOTO -o OUT [...]     render edits to a file
+iea-desktop xmp PHOTO -o OUT.xmp          the edits as a Lightroom / Camera Raw sidecar (cli_xmp.py)
 iea-desktop edit PHOTO "TEXT" -o OUT [...] one assistant turn, then render
 iea-desktop models list|download NAME     the model catalogue
 iea-desktop doctor [--json]               what this installation has and whether it works
@@ -103,7 +104,9 @@ def cmd_render(args) -> int:
     started = time.perf_counter()
     if args.max_size is not None and not 0 < args.max_size <= MAX_EDGE_ARGUMENT:
         raise CliError(f"--max-size must be a number of pixels from 1 to {MAX_EDGE_ARGUMENT}, not {args.max_size}")
-    doc = _open_document(args.photo, args.project)
+    from . import cli_xmp
+
+    doc = cli_xmp.open_document(args) if args.xmp else _open_document(args.photo, args.project)
     for note in doc.notes:
         print(f"note: {note}", file=sys.stderr)
     if args.params:
@@ -333,6 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("-o", "--output", required=True, help="output file (.jpg, .png, .tif, .webp)")
     render.add_argument("--params", help='JSON object of tool values, e.g. {"exposure": 20}, or a file holding one')
     render.add_argument("--project", help="render a saved project file")
+    render.add_argument("--xmp", help="render a Lightroom / Camera Raw XMP sidecar's settings (docs/xmp.md)")
     render.add_argument(
         "--iea-exact", action="store_true", help="the 16 tools with IEA reference semantics and 8-bit quantisation"
     )
@@ -341,6 +345,9 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--bit-depth", type=int, choices=(8, 16), default=8, help="16 for 16-bit TIFF")
     render.add_argument("-q", "--quiet", action="store_true")
     render.set_defaults(func=cmd_render)
+    from . import cli_xmp
+
+    cli_xmp.add_parser(sub)
 
     edit = sub.add_parser("edit", help="ask the assistant for an edit, then render", epilog=limit_note)
     edit.add_argument("photo")
@@ -365,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = ("render", "edit", "models", "doctor")
+COMMANDS = ("render", "edit", "models", "doctor", "xmp")
 
 
 def _start_logging(verbose: bool, argv: list[str]):
