@@ -13,6 +13,7 @@ reject, ``U`` unflag) written to the projects.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import replace
@@ -59,6 +60,7 @@ log = logging.getLogger(__name__)
 RECENT_FOLDERS = "recent_folders"  # the settings key
 MAX_IMAGES = 1200  # thumbnails kept in memory (about 200 KB each): a few screens' worth, both ways
 MAX_PENDING = 256  # requests kept waiting; older ones (rows scrolled past) are dropped, asked again if seen
+THUMBNAIL_NICE = 10  # how far thumbnail threads step back (Linux "nice", 0-19)
 GRID_CELL = QSize(176, 196)
 STRIP_CELL = QSize(112, 88)
 FILTERS = {  # the filter box's choices
@@ -129,6 +131,7 @@ class ThumbnailLoader(QObject):
             return len(self._pending)
 
     def drain(self) -> None:  # a worker thread
+        _lower_priority()
         while True:
             with self._lock:
                 if not self._pending:
@@ -151,6 +154,15 @@ class ThumbnailLoader(QObject):
             signal.emit(*args)
         except RuntimeError:  # the window is closing and the receiver is gone
             pass
+
+
+def _lower_priority() -> None:
+    """Thumbnails give way to the photo being opened and rendered (the window's workers): this
+    thread runs at a lower priority, where the OS allows one thread's (Linux: nice per thread)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), THUMBNAIL_NICE)
+    except (AttributeError, OSError):
+        pass
 
 
 class _Drain(QRunnable):
