@@ -126,15 +126,26 @@ def tiny_gguf(path: Path, block_count: int = 2) -> Path:
 
 
 def seed_project(photo: Path, target: Path) -> Path:
-    """A real project of ``photo``: two nodes, a history, a chat and a snapshot."""
+    """A real project of ``photo``: three nodes (one masked with every kind of component), a
+    history, a chat and a snapshot."""
     from iea_desktop.core.document import Document
     from iea_desktop.core.graph import make_node
     from iea_desktop.core.history import AddNode, SetNodeFields
+    from iea_desktop.core.masks import Area, Brush, ColourRange, Linear, LuminanceRange, Mask, Radial, Stroke
 
     doc = Document.open(photo)
     first = make_node("exposure", {"value": 20})
     doc.apply(AddNode(first))
     doc.apply(AddNode(make_node("crop", {"left": 0.1, "right": 0.9})))
+    mask = Mask(components=(
+        Linear(start=(0.5, 0.0), end=(0.5, 0.6)),
+        Radial(centre=(0.4, 0.5), radii=(0.3, 0.2), angle=10, mode="subtract"),
+        Brush(strokes=(Stroke(points=((0.2, 0.2), (0.3, 0.25), (0.35, 0.4)), radius=0.05),)),
+        LuminanceRange(low=0.2, high=0.7, mode="intersect"),
+        ColourRange(hue=200, tolerance=40),
+        Area(area="sky"),
+    ), feather=0.02, density=0.9)
+    doc.apply(AddNode(make_node("saturation", {"value": 30}, mask=mask)))
     doc.apply(SetNodeFields(first.id, opacity=0.5))
     doc.history.take_snapshot("half")
     doc.chat.append({"role": "user", "text": "brighter", "turn_id": "t1", "time": 1.0})
