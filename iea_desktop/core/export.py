@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,10 @@ from .parallel import cpu_count
 
 OPTIMIZE_HUFFMAN_PIXELS = 12_000_000
 FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
-SRGB_ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+# lcms stamps the profile's header with the time it is made (bytes 24-35); a fixed date makes the
+# same pixels the same file in every process, so a batch run again writes the same bytes.
+_PROFILE = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+SRGB_ICC = _PROFILE[:24] + struct.pack(">6H", 2000, 1, 1, 0, 0, 0) + _PROFILE[36:]
 MAX_SIDE = {"JPEG": 65_535, "WEBP": 16_383}  # pixels a side the format can hold (PNG and TIFF: far more)
 
 
