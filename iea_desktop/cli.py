@@ -6,6 +6,7 @@ iea-desktop xmp PHOTO -o OUT.xmp          the edits as a Lightroom / Camera Raw 
 iea-desktop edit PHOTO "TEXT" -o OUT [...] one assistant turn, then render
 iea-desktop models list|download NAME     the model catalogue
 iea-desktop doctor [--json]               what this installation has and whether it works
+iea-desktop batch|presets ...             many photos at once, presets (cli_batch.py)
 
 --verbose (before the command) also writes the log to stderr; the log file is in the
 user data folder's logs/ (see iea_desktop.logs).
@@ -25,7 +26,7 @@ import time
 import warnings
 from pathlib import Path
 
-from . import __version__
+from . import __version__, cli_batch
 
 EXIT_ERROR = 1
 CHATTER_LIMIT = 64_000  # bytes of C-library output kept for the log per command
@@ -369,10 +370,11 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser("doctor", help="versions, GPU support, Qt platform, models and folders, and what is wrong")
     doctor.add_argument("--json", action="store_true", help="the report as JSON")
     doctor.set_defaults(func=cmd_doctor)
+    cli_batch.add_parser(sub)
     return parser
 
 
-COMMANDS = ("render", "edit", "models", "doctor", "xmp")
+COMMANDS = ("render", "edit", "models", "doctor", "xmp", *cli_batch.COMMANDS)
 
 
 def _start_logging(verbose: bool, argv: list[str]):
