@@ -21,7 +21,10 @@ Photo = Callable[[], np.ndarray]
 def smoothstep(t: np.ndarray) -> np.ndarray:
     """0..1 -> 0..1 with flat ends, in place (a ramp without the visible kinks of a straight one)."""
     np.clip(t, 0.0, 1.0, out=t)
-    t *= t * (3.0 - 2.0 * t)
+    square = t * t
+    t *= np.float32(-2.0)
+    t += np.float32(3.0)
+    t *= square
     return t
 
 
