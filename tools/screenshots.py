@@ -9,12 +9,15 @@ opens resources/sample.jpg, asks the built-in assistant for an edit, and writes 
     04-before-after.png    the before/after split view
     05-crop-tool.png       the crop tool, entered from the toolbar's Crop button
     06-export.png          the export dialog
+    07-library.png         a folder in the library grid: edited looks, stars and flags; the filmstrip
+    08-filmstrip.png       one photo of the folder with the filmstrip under it
 
-Usage: python tools/screenshots.py [OUTPUT_DIR]   (default docs/screenshots)
+Usage: python tools/screenshots.py [OUTPUT_DIR] [--only library]   (default docs/screenshots)
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -25,6 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "resources" / "sample.jpg"
+KODAK = ROOT.parent / "shared" / "photos"  # 768 x 512; a clone alone has the half-size ones in tests/photos
 SIZE = (1440, 900)
 REQUEST = "Make it brighter and a bit warmer"
 
@@ -49,7 +53,44 @@ def start_xvfb() -> subprocess.Popen | None:
     return server
 
 
-def main(out_dir: Path) -> int:
+def library_folder(work: Path) -> Path:
+    """A day's shoot for the library shots: the Kodak photos and the sample as a camera names them,
+    each followed by a burst of two (the frame a little further along), some edited and marked
+    through the app's own core, as the window would."""
+    from PIL import Image
+
+    from iea_desktop.core.document import Document
+    from iea_desktop.core.graph import make_node
+    from iea_desktop.core.history import AddNode
+    from iea_desktop.core.library import set_marks
+
+    folder = work / "trip"
+    folder.mkdir()
+    sources = sorted(KODAK.glob("kodim*.png")) or sorted((ROOT / "tests" / "photos").glob("kodim*.webp"))
+    number = 4101
+    for source in [*sources, SAMPLE]:
+        with Image.open(source) as img:
+            picture = img.convert("RGB")
+        width, height = picture.size
+        for shift in (0, 1, 2):  # the burst: each frame moved on by 4 % of the width
+            box = (shift * width // 25, 0, width - (2 - shift) * width // 25, height)
+            picture.crop(box).resize(picture.size).save(folder / f"DSC_{number}.jpg", quality=92)
+            number += 1
+    photos = sorted(folder.iterdir())
+    edits = {1: {"exposure": 30, "vibrance": 40}, 4: {"temperature": -40}, 9: {"saturation": -100}, 13: {"fade": 40}}
+    for index, values in edits.items():
+        doc = Document.open(photos[index])
+        for op, value in values.items():
+            doc.apply(AddNode(make_node(op, {"value": value})))
+        doc.save()
+    marks = {0: (3, None), 1: (5, "picked"), 2: (0, "rejected"), 4: (4, "picked"), 6: (2, None), 9: (4, None),
+             10: (0, "rejected"), 13: (5, "picked"), 16: (3, None), 19: (4, "picked")}
+    for index, (rating, flag) in marks.items():
+        set_marks(photos[index], rating=rating, flag=flag)
+    return folder
+
+
+def main(out_dir: Path, only: str | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     out_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="iea-screenshots-"))
@@ -59,7 +100,7 @@ def main(out_dir: Path) -> int:
     photo.parent.mkdir(parents=True)
     shutil.copy(SAMPLE, photo)
 
-    from PySide6.QtCore import QEvent, QEventLoop, QPoint, QPointF, Qt
+    from PySide6.QtCore import QEvent, QEventLoop, QItemSelectionModel, QPoint, QPointF, Qt
     from PySide6.QtGui import QMouseEvent
     from PySide6.QtWidgets import QApplication, QToolBar
 
@@ -99,6 +140,28 @@ def main(out_dir: Path) -> int:
     window.move(0, 0)
     window.show()
     wait(window.isVisible, "the window")
+
+    def library_shots() -> None:
+        library = window.library
+        folder = library_folder(work)
+        library.open_folder(folder)
+        wait(lambda: library.folder == folder, "the folder")
+        window.set_panels_hidden(True)  # the grid across the window, as Tab shows it
+        wait(lambda: all(library.model.has_thumbnail(r) for r in range(library.model.rowCount())), "the thumbnails")
+        library.selection.select(library.model.index(1), QItemSelectionModel.Select)  # two selected
+        window.statusBar().clearMessage()  # it names the temporary folder
+        shoot(window, "07-library.png")
+        window.set_panels_hidden(False)
+        library.step(3)
+        library.set_grid(False)
+        wait(lambda: window.canvas.after is not None and not window.pipeline.busy, "the photo to render")
+        shoot(window, "08-filmstrip.png")
+
+    if only == "library":
+        library_shots()
+        window.close()
+        shutil.rmtree(work, ignore_errors=True)
+        return 0
     shoot(window, "01-empty.png")
 
     window.open_photo(photo)
@@ -143,16 +206,20 @@ def main(out_dir: Path) -> int:
     shoot(window.export_dialog, "06-export.png")
     window.export_dialog.reject()
 
+    library_shots()
     window.close()
     shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
 if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out_dir", nargs="?", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--only", choices=["library"], help="only these shots (07, 08)")
+    args = parser.parse_args()
     xvfb = start_xvfb()
     try:
-        status = main(target.resolve())
+        status = main(args.out_dir.resolve(), args.only)
     finally:
         if xvfb is not None:
             xvfb.terminate()

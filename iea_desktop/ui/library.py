@@ -372,6 +372,11 @@ class ThumbnailDelegate(QStyledItemDelegate):
         self._badges(painter, area, entry)
         if self.captions:
             self._caption(painter, option, cell, caption, entry)
+        elif entry.marks.rating:  # the filmstrip: the stars on the picture
+            band = QRect(area.left(), area.bottom() - 14, area.width(), 15)
+            painter.fillRect(band, QColor(0, 0, 0, 140))
+            painter.setPen(QColor(theme.WARNING))
+            painter.drawText(band, Qt.AlignCenter, "★" * entry.marks.rating)
         painter.restore()
 
     @staticmethod
@@ -451,6 +456,7 @@ class LibraryPage(QWidget):
         controls = QHBoxLayout()
         controls.setContentsMargins(10, 6, 10, 6)
         controls.addWidget(self.title)
+        controls.addSpacing(8)
         controls.addWidget(self.count)
         controls.addStretch(1)
         for box in (self.sort, self.filter, self.rating):
