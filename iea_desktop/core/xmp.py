@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NoReturn
 from xml.etree import ElementTree
@@ -195,13 +195,21 @@ _GEOMETRY = [
             "Lightroom crop reaching past what our straighten keeps is cut to it, with a warning"),
 ]  # fmt: skip
 
-MAPPINGS: tuple[Mapping, ...] = (*_GEOMETRY, *_SCALAR, *_CURVES, *_MIXER)
+# Tools that are one curve, the same on every channel, with no slider of their own in Camera Raw:
+# written as points of the point curve (their own pixel function sampled on a grey ramp, composed
+# in pipeline order with the tone curve's RGB curve).
+FOLDED = ("brightness", "fade", "natural_contrast")
+_FOLDED = [
+    Mapping(op, "value", "ToneCurvePV2012", "approximate", f"no {why} in Camera Raw: written as 16 points of the "
+            "point curve sampled from ours (composed with the tone curve's RGB curve, if any; its red, green and blue "
+            "curves then act before it rather than after); read back as a tone curve")
+    for op, why in (("brightness", "brightness slider since its 2012 process"), ("fade", "fade slider"),
+                    ("natural_contrast", "second contrast slider"))
+]  # fmt: skip
+
+MAPPINGS: tuple[Mapping, ...] = (*_GEOMETRY, *_SCALAR, *_CURVES, *_FOLDED, *_MIXER)
 
 UNMAPPED: dict[str, str] = {
-    "brightness": "Lightroom's Basic panel has no brightness since its 2012 process (a constant added to every "
-    "tone); a tone curve is the nearest",
-    "fade": "no fade setting in Camera Raw (it lifts the blacks and flattens; a tone curve is the nearest)",
-    "natural_contrast": "no second contrast setting; Contrast2012 is written by contrast",
     "white_balance": "Lightroom stores a RAW's white balance as the light's absolute kelvin and the as-shot kelvin "
     "is not known here; other files have no kelvin in Lightroom (temperature and tint write their shift)",
 }
@@ -481,6 +489,30 @@ def _curve_points(points, opacity: float) -> list[tuple[int, int]]:
     return out
 
 
+def _point_curves(nodes: list[Node]) -> dict[str, list[tuple[int, int]]]:
+    """Camera Raw's point curves for a tone curve node and the FOLDED tools' nodes: the tone curve's
+    points as they are when it is alone, else the RGB curve sampled at 16 levels from the nodes'
+    own pixel functions (opacity included), composed in order."""
+    from .apply_node import apply_node
+
+    tone = next((n for n in nodes if n.op == "tone_curve"), None)
+    out = {}
+    if tone is not None:
+        for m in _CURVES:
+            if tone.params[m.param] != LINEAR:
+                out[m.tag] = _curve_points(tone.params[m.param], tone.opacity)
+    if any(n.op in FOLDED for n in nodes):
+        levels = np.arange(0, 256, 17)  # 16 points, the most a tone curve holds here
+        grey = np.repeat((levels / 255.0).astype(np.float32)[None, :, None], 3, axis=2)
+        for node in nodes:
+            if node.op == "tone_curve":  # its RGB curve only; the channels' curves are written as they are
+                node = replace(node, params=node.spec.validate({"rgb": node.params["rgb"]}))
+            grey = apply_node(grey, node, 1.0)
+        values = np.clip(np.rint(grey[0, :, 1] * 255.0), 0, 255).astype(int)
+        out[_CURVE_TAGS["rgb"]] = [(int(x), int(y)) for x, y in zip(levels, values)]
+    return out
+
+
 def settings_for(nodes: Iterable[Node], photo: Photo) -> Sidecar:
     """The Camera Raw settings for the nodes that have an effect (enabled, opacity above 0, not at
     their defaults). A node's opacity scales its values (an approximation). Several nodes of one
@@ -492,18 +524,16 @@ def settings_for(nodes: Iterable[Node], photo: Photo) -> Sidecar:
     totals: dict[str, float] = {}
     sources: dict[str, list[Node]] = {}
     geometry = [n for n in active if n.spec.stage == "geometry" and n.mask is None]
+    curves: list[Node] = []  # the first tone curve and the folded tools, in pipeline order
     for node in active:
         if node.mask is not None:
             out.skipped.append((node, "a local adjustment (it has a mask); Camera Raw's masks are not written"))
         elif node.op in UNMAPPED:
             out.skipped.append((node, f"no Camera Raw equivalent: {UNMAPPED[node.op]}"))
-        elif node.op == "tone_curve":
-            if any(tag.startswith("ToneCurvePV2012") for tag in out.curves):
-                out.skipped.append((node, "Camera Raw has one tone curve; the first one was written"))
-                continue
-            for m in _mapping_for("tone_curve"):
-                if node.params[m.param] != LINEAR:
-                    out.curves[m.tag] = _curve_points(node.params[m.param], node.opacity)
+        elif node.op == "tone_curve" and any(n.op == "tone_curve" for n in curves):
+            out.skipped.append((node, "Camera Raw has one tone curve; the first one was written"))
+        elif node.op == "tone_curve" or node.op in FOLDED:
+            curves.append(node)
         elif node.spec.stage != "geometry":
             for m in _mapping_for(node.op):
                 if m.only_rendered and photo.raw:
@@ -514,7 +544,8 @@ def settings_for(nodes: Iterable[Node], photo: Photo) -> Sidecar:
                 if value:
                     totals[m.tag] = totals.get(m.tag, 0.0) + value
                     sources.setdefault(m.tag, []).append(node)
-    if "ToneCurvePV2012" in out.curves or any(tag in out.curves for tag in _CURVE_TAGS.values()):
+    out.curves = _point_curves(curves)
+    if out.curves:
         out.settings["ToneCurveName2012"] = "Custom"
     if any(tag in totals for tag in ("IncrementalTemperature", "IncrementalTint")):
         out.settings["WhiteBalance"] = "Custom"

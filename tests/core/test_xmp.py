@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from iea_desktop.core import xmp
+from iea_desktop.core.apply_node import apply_node
 from iea_desktop.core.export import ExportError
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.ops import REGISTRY, RenderContext
@@ -128,23 +129,49 @@ def test_what_has_no_equivalent_is_listed_not_dropped():
     masked = make_node("exposure", {"value": 30})
     masked.mask = object()  # any mask: a local adjustment
     nodes = {
-        "brightness": make_node("brightness", {"value": 20}),
-        "fade": make_node("fade", {"value": 20}),
-        "natural_contrast": make_node("natural_contrast", {"value": 20}),
+        "first curve": make_node("tone_curve", {"rgb": [[0, 10], [255, 255]]}),
         "white_balance": make_node("white_balance", {"temperature": 5000}),
         "blur": make_node("sharpness", {"value": -40}),
         "masked": masked,
         "second curve": make_node("tone_curve", {"rgb": [[0, 20], [255, 255]]}),
-        "first curve": make_node("tone_curve", {"rgb": [[0, 10], [255, 255]]}),
     }
-    order = ["first curve", *[k for k in nodes if k != "first curve"]]
-    sidecar = xmp.settings_for([nodes[k] for k in order], PHOTO)
+    sidecar = xmp.settings_for(nodes.values(), PHOTO)
     skipped = {node.id: why for node, why in sidecar.skipped}
-    for key in ("brightness", "fade", "natural_contrast", "white_balance", "blur", "masked", "second curve"):
-        assert nodes[key].id in skipped, key
-    assert nodes["first curve"].id not in skipped
+    assert set(skipped) == {nodes[k].id for k in ("white_balance", "blur", "masked", "second curve")}
     assert "mask" in skipped[masked.id] and "Exposure2012" not in sidecar.settings
-    assert "blur" not in skipped[nodes["blur"].id] or "0 to 150" in skipped[nodes["blur"].id]
+    assert "0 to 150" in skipped[nodes["blur"].id] and "one tone curve" in skipped[nodes["second curve"].id]
+    assert sidecar.curves == {"ToneCurvePV2012": [(0, 10), (255, 255)]}
+
+
+def grey_ramp() -> np.ndarray:
+    return np.repeat(np.linspace(0, 1, 256, dtype=np.float32)[None, :, None], 3, axis=2)
+
+
+def render_curve(nodes) -> np.ndarray:
+    image = grey_ramp()
+    for node in nodes:
+        image = apply_node(image, node, 1.0)
+    return np.clip(image, 0, 1)  # as the renderer finishes
+
+
+@pytest.mark.parametrize(
+    "nodes",
+    [
+        [make_node("brightness", {"value": 40})],
+        [make_node("brightness", {"value": -25})],
+        [make_node("fade", {"value": 60})],
+        [make_node("natural_contrast", {"value": 50})],
+        [make_node("natural_contrast", {"value": -70})],
+        [make_node("brightness", {"value": 20}), make_node("tone_curve", {"rgb": [[0, 0], [128, 100], [255, 255]]})],
+    ],
+    ids=["brighter", "darker", "fade", "s-curve", "flatter", "with a tone curve"],
+)  # fmt: skip
+def test_tools_without_a_slider_are_written_into_the_point_curve(nodes):
+    """brightness, fade and natural contrast come back as a tone curve that renders within 2 % of them."""
+    sidecar, read, warnings = round_trip(nodes)
+    assert not sidecar.skipped and not warnings and len(sidecar.curves["ToneCurvePV2012"]) == 16
+    assert [n.op for n in read] == ["tone_curve"]
+    assert np.abs(render_curve(read) - render_curve(nodes)).max() < 0.02
 
 
 def test_a_raw_photos_white_balance_shift_is_not_written_nor_read():
@@ -505,13 +532,13 @@ def test_an_xmp_without_camera_raw_settings_reads_as_nothing_said_once():
 def test_write_sidecar_is_atomic_and_never_writes_the_photo(tmp_path):
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(b"the photo")
-    nodes = [make_node("exposure", {"value": 30}), make_node("brightness", {"value": 10})]
+    nodes = [make_node("exposure", {"value": 30}), make_node("white_balance", {"temperature": 5000})]
     with pytest.raises(ExportError, match="original photo"):
         xmp.write_sidecar(photo, nodes, PHOTO, source=photo)
     assert photo.read_bytes() == b"the photo"
     target = tmp_path / "photo.xmp"
     target.write_bytes(b"old")
     sidecar = xmp.write_sidecar(target, nodes, PHOTO, source=photo)
-    assert [n.op for n, _ in sidecar.skipped] == ["brightness"]
+    assert [n.op for n, _ in sidecar.skipped] == ["white_balance"]
     assert xmp.read_sidecar(target, PHOTO)[0][0].params == {"value": 30}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.jpg", "photo.xmp"]  # no temporary left
