@@ -66,6 +66,8 @@ ROWS = [
     ("library_thumbs_cold", "open a folder of 200 24 MP JPEGs: first screen of thumbnails", "s", 1.5, 5, 2),
     ("library_thumbs_cached", "... the same, thumbnails cached on disk", "s", 0.3, 5, 2),
     ("library_switch", "switch to the next 24 MP photo in the filmstrip until its preview shows", "s", 0.3, 10, 4),
+    ("batch_export", "batch export 50 24 MP JPEGs, 16 tools (iea-desktop batch)", "s", 45, 1, 1),
+    ("batch_export_rss", "peak memory of that batch (the process and its workers)", "GB", 1.0, None, None),
 ]
 # Rows that measure another row's case with the compiled kernel turned off (core/kernel.py).
 NUMPY_KERNEL = {"slider_saturation_numpy": "slider_saturation", "export_numpy": "export"}
@@ -127,6 +129,68 @@ def run_export(paths: dict, repeats: int, env: dict | None = None,
     return times, peaks
 
 
+BATCH_PHOTOS = 50
+
+
+def _tree_rss(root: int) -> int:
+    """Resident bytes of process ``root`` and all its descendants now (from /proc; shared pages
+    are counted in each process, so this errs high)."""
+    parents = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as stat:
+                    parents[int(entry.name)] = int(stat.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                pass
+    tree, total = {root}, 0
+    for _ in range(4):  # the batch's workers are children of its process (spawn adds no deeper level)
+        tree |= {pid for pid, parent in parents.items() if parent in tree}
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/statm") as statm:
+                total += int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            pass
+    return total
+
+
+def run_batch(paths: dict, repeats: int) -> tuple[list[float], list[int]]:
+    """Time `python -m iea_desktop batch` on BATCH_PHOTOS 24 MP JPEGs (links to the bench's photo:
+    read from the OS's file cache) with the 16 tools, as a whole process; its memory peak is the
+    highest sum of the resident memory of the process and its workers, sampled every 20 ms."""
+    import threading
+
+    times, peaks = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        photos = []
+        for i in range(BATCH_PHOTOS):
+            photos.append(Path(tmp) / f"DSC_{i:04}.jpg")
+            photos[-1].symlink_to(paths["jpeg"])
+        cmd = [sys.executable, "-m", "iea_desktop", "batch", *map(str, photos), "-o", str(Path(tmp) / "out"), "-q",
+               "--params", json.dumps(SIXTEEN)]
+        env = {**os.environ, "IEA_HOME": tmp}
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            proc = subprocess.Popen(cmd, cwd=TREE, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            peak, done = [0], threading.Event()
+
+            def sample() -> None:
+                while not done.wait(0.02):
+                    peak[0] = max(peak[0], _tree_rss(proc.pid))
+
+            sampler = threading.Thread(target=sample)
+            sampler.start()
+            out, err = proc.communicate()
+            times.append(time.perf_counter() - t0)
+            done.set()
+            sampler.join()
+            if proc.returncode != 0 or len(list((Path(tmp) / "out").iterdir())) != BATCH_PHOTOS:
+                raise SystemExit(f"bench: batch failed:\n{err.decode()}")
+            peaks.append(peak[0])
+    return times, peaks
+
+
 def masked_project(paths: dict) -> Path:
     """The masked export's project (bench/cases.py writes it in a worker of the tree measured)."""
     proc = subprocess.run([sys.executable, "-c", "import sys, cases; from inputs import ensure_inputs; "
@@ -184,7 +248,11 @@ def main() -> None:
             times, peaks = run_export(paths, n, project=masked_project(paths))
             results["export_masked"] = {"values": times}
             results["export_masked_rss"] = {"values": peaks}
-        elif key in ("export_rss", "export_all_rss", "export_masked_rss"):
+        elif key == "batch_export":
+            times, peaks = run_batch(paths, n)
+            results["batch_export"] = {"values": times, "info": {"per photo s": round(min(times) / BATCH_PHOTOS, 3)}}
+            results["batch_export_rss"] = {"values": peaks}
+        elif key in ("export_rss", "export_all_rss", "export_masked_rss", "batch_export_rss"):
             pass
         elif key in NUMPY_KERNEL:
             numpy_kernel = {"IEA_KERNEL": "python"}
