@@ -1,4 +1,5 @@
-"""The photo view: zoom (wheel at the cursor, keys, Fit, 100%), pan, before/after, the crop tool and a grid.
+"""The photo view: zoom (wheel at the cursor, keys, Fit, 100%), pan, before/after, the crop tool, the mask tool
+(``mask_tool.py``) and a grid.
 
 Coordinates: the canvas works in full-resolution pixels of the rendered photo ("image space").
 ``zoom`` is screen pixels per image pixel; ``center`` is the image point at the middle of the
@@ -13,11 +14,12 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QCursor, QImage, QPainter, QPen
+from PySide6.QtGui import QColor, QCursor, QImage, QPainter, QPen, QTransform
 from PySide6.QtWidgets import QApplication, QWidget
 
 from . import theme
 from .crop_tool import CURSORS, CropTool
+from .mask_tool import MaskTool
 from .preview import Frame
 
 ZOOM_STEPS = (1 / 16, 1 / 8, 1 / 4, 1 / 3, 1 / 2, 2 / 3, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0)
@@ -46,6 +48,7 @@ class Canvas(QWidget):
         self.split = 0.5  # divider position, fraction of the width
         self.show_before = False  # held key: the whole view shows the original
         self.crop_tool = CropTool(self)  # active while a crop node is selected
+        self.mask_tool = MaskTool(self)  # active while a node with a mask is selected
         self.grid = False  # straighten grid
         self.space_held = False
         self.message = ""
@@ -57,6 +60,7 @@ class Canvas(QWidget):
         self.after = self.before = self.detail = None
         self.clipping = None
         self.crop_tool.set_params(None)
+        self.mask_tool.clear()
         self.grid = False
         self.fit_mode = True
         self.message = message
@@ -118,11 +122,13 @@ class Canvas(QWidget):
 
     # --- view --------------------------------------------------------------------------------
 
+    def screen_transform(self) -> QTransform:
+        """Image space -> screen."""
+        z = self.zoom
+        return QTransform(z, 0, 0, z, self.width() / 2 - self.center.x() * z, self.height() / 2 - self.center.y() * z)
+
     def to_screen(self, point: QPointF) -> QPointF:
-        return QPointF(
-            self.width() / 2 + (point.x() - self.center.x()) * self.zoom,
-            self.height() / 2 + (point.y() - self.center.y()) * self.zoom,
-        )
+        return self.screen_transform().map(point)
 
     def to_image(self, point: QPointF) -> QPointF:
         return QPointF(
@@ -247,6 +253,8 @@ class Canvas(QWidget):
             self._draw_after(p)
         if self.crop_tool.active:
             self.crop_tool.paint(p)
+        elif self.mask_tool.active and not self.show_before:
+            self.mask_tool.paint(p)
         elif self.grid:
             self._draw_grid(p)
         if self.needs_detail and not self.detail_covers(self.visible_rows(margin=0)):
@@ -335,6 +343,9 @@ class Canvas(QWidget):
             if self.crop_tool.press(pos, event.modifiers()):
                 self._drag = ("crop",)
                 return
+            if not self.crop_tool.active and self.mask_tool.press(pos, event.modifiers()):
+                self._drag = ("mask",)
+                return
         if event.button() in (Qt.LeftButton, Qt.MiddleButton):
             self._drag = ("pan", pos, QPointF(self.center))
             self.setCursor(Qt.ClosedHandCursor)
@@ -342,6 +353,7 @@ class Canvas(QWidget):
     def mouseMoveEvent(self, event) -> None:
         pos = event.position()
         if self._drag is None:
+            self.mask_tool.hover(pos)
             self._update_cursor(pos)
             return
         kind = self._drag[0]
@@ -350,6 +362,8 @@ class Canvas(QWidget):
             self.update()
         elif kind == "crop":
             self.crop_tool.move(pos, event.modifiers())
+        elif kind == "mask":
+            self.mask_tool.move(pos, event.modifiers())
         elif kind == "pan":
             _, start_pos, start_center = self._drag
             self.center = start_center - (pos - start_pos) / self.zoom
@@ -362,15 +376,20 @@ class Canvas(QWidget):
         drag, self._drag = self._drag, None
         if drag is not None and drag[0] == "crop":
             self.crop_tool.release(event.position())
+        elif drag is not None and drag[0] == "mask":
+            self.mask_tool.release(event.position())
         self._update_cursor(event.position())
 
     def mouseDoubleClickEvent(self, event) -> None:
-        if self.after is None or self.crop_tool.active:
+        if self.after is None or self.crop_tool.active or self.mask_tool.hit(event.position()) is not None:
             return
         if self.fit_mode:
             self.set_zoom(1.0, event.position())
         else:
             self.fit()
+
+    def leaveEvent(self, event) -> None:
+        self.mask_tool.hover(None)
 
     def wheelEvent(self, event) -> None:
         steps = event.angleDelta().y() / 120
@@ -386,6 +405,8 @@ class Canvas(QWidget):
             self.setCursor(Qt.SplitHCursor)
         elif (grab := self.crop_tool.hit(pos, QApplication.keyboardModifiers())) is not None:
             self.setCursor(CURSORS[grab])
+        elif not self.crop_tool.active and (shape := self.mask_tool.cursor(pos)) is not None:
+            self.setCursor(shape)
         else:
             self.setCursor(Qt.OpenHandCursor if not self.fit_mode else Qt.ArrowCursor)
 

@@ -11,6 +11,7 @@ Shift + drag moves at a tenth of the speed, arrow keys step (Shift + arrow: ten 
 double-click (on the slider or its label) resets. A slider or curve drag, or a burst of
 wheel/keyboard steps, is one gesture: one undo step (``SetNodeFields`` with a gesture id, then
 ``history.end_gesture()``), named with the values it went from and to ("Temperature +10 → +25").
+Under the controls, the node's mask (``mask_panel.py``: where on the photo it acts).
 """
 
 from __future__ import annotations
@@ -529,6 +530,10 @@ class Inspector(QWidget):
         line.setStyleSheet("color: #3a3c42;")
         body_layout.addWidget(line)
         body_layout.addLayout(self.form)
+        from .mask_panel import MaskPanel  # here: mask_panel builds on this module's controls
+
+        self.mask_panel = MaskPanel(self)
+        body_layout.addWidget(self.mask_panel)
         body_layout.addStretch(1)
         self.body = body
 
@@ -585,6 +590,7 @@ class Inspector(QWidget):
         node = self.node()
         self._scroll.setVisible(node is not None)
         self.placeholder.setVisible(node is None)
+        self.mask_panel.show_node(node)
         if node is None:
             self._op = None
             return

@@ -1,7 +1,7 @@
 """The layers panel: the edit graph as a list, one row per node in pipeline order (applied top to bottom).
 
-Each row: an enable checkbox with the adjustment's name, its value summary and an origin badge
-(you / the assistant, whose reason is the tooltip). Every change is a history command: toggle,
+Each row: an enable checkbox with the adjustment's name (with "◐ sky" when a mask limits where it
+acts), its value summary and an origin badge (you / the assistant, whose reason is the tooltip). Every change is a history command: toggle,
 delete, duplicate, reorder (drag a row, or Move up/down), reset, and "Add adjustment", which
 lists every op of the registry.
 """
@@ -42,6 +42,7 @@ STAGE_GROUPS = (
     ("Colour", ("C",)),
     ("Effects & detail", ("D", "E")),
 )
+MASKED = "◐"  # marks a masked node's name, before where it acts
 NODE_ID = Qt.UserRole
 ORIGIN = Qt.UserRole + 1
 
@@ -69,6 +70,11 @@ def origin_text(node: Node) -> str:
     else:
         changed = f"you set its opacity to {node.opacity:.0%}"
     return f"Assistant set {assistant}; {changed}.\n{text}"
+
+
+def where_text(node: Node) -> str:
+    """Where on the photo a node acts: 'Acts on: sky, minus brush' or 'Acts on the whole photo'."""
+    return "Acts on the whole photo" if node.mask is None else f"Acts on: {node.mask.describe()}"
 
 
 def value_text(node: Node) -> str:
@@ -273,13 +279,15 @@ class LayersPanel(QWidget):
         return item
 
     def _fill_item(self, item: QTreeWidgetItem, node: Node) -> None:
-        item.setText(0, node.label)
+        item.setText(0, node.label if node.mask is None else f"{node.label}  {MASKED} {node.mask.describe()}")
         item.setCheckState(0, Qt.Checked if node.enabled else Qt.Unchecked)
         value = value_text(node) if node.op != "crop" else size_text(node.params, crop_frame(self.document, node))
         item.setText(1, value)
         item.setText(2, origin_badge(node))
         item.setData(2, ORIGIN, node.provenance.origin)
         tip = f"{node.spec.help}\n\n{origin_text(node)}"
+        if node.spec.stage != "geometry":
+            tip += f"\n\n{where_text(node)}"
         for column in range(3):
             item.setToolTip(column, tip)
             item.setForeground(column, QColor(theme.TEXT if node.enabled else theme.DIM_TEXT))

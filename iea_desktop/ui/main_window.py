@@ -75,6 +75,7 @@ GESTURES = (
     ("Crop: keep the box's ratio", "Shift + drag a corner"),
     ("Crop: rotate", "Drag outside the box"),
     ("Crop: level along a line", "Ctrl + drag"),
+    ("Mask brush: erase", "Alt + drag"),
 )
 
 
@@ -127,6 +128,8 @@ class MainWindow(QMainWindow):
         self.canvas.view_changed.connect(self._view_changed)
         self.canvas.crop_tool.crop_edited.connect(self._crop_edited)
         self.canvas.crop_tool.angle_edited.connect(self._angle_edited)
+        self.canvas.mask_tool.pipeline = self.pipeline
+        self.addActions(self.canvas.mask_tool.actions)
         self.empty = EmptyState()
         self.empty.open_requested.connect(self.open_dialog)
         self.empty.recent_requested.connect(self.open_photo)
@@ -140,6 +143,7 @@ class MainWindow(QMainWindow):
         self.layers.selection_changed.connect(self._selection_changed)
         self.history_panel = HistoryPanel()
         self.inspector = Inspector()
+        self.inspector.mask_panel.set_tool(self.canvas.mask_tool)
         self.histogram = HistogramWidget()
         self.histogram.clipping_toggled.connect(self._clipping_toggled)
         self.chat = ChatPanel()
@@ -286,6 +290,7 @@ class MainWindow(QMainWindow):
         view.addAction(self.compare_action)
         view.addAction(self.before_action)
         view.addAction(self.clipping_action)
+        view.addActions(self.canvas.mask_tool.actions)
         view.addSeparator()
         view.addAction(self.panels_action)
         view.addAction(self.full_screen_action)
@@ -503,6 +508,7 @@ class MainWindow(QMainWindow):
         self.crop_apply_action.setEnabled(crop is not None)
         self.crop_cancel_action.setEnabled(crop is not None)
         self.canvas.set_grid(node is not None and node.op == "straighten")
+        self.canvas.mask_tool.follow(self.document, node)
 
     def _straighten_node(self):
         nodes = self.document.graph.find("straighten")
@@ -608,6 +614,7 @@ class MainWindow(QMainWindow):
         if running:
             self.inspector.gesture.end()
             self.canvas.set_crop(None)
+            self.canvas.mask_tool.follow(self.document, None)
         else:
             self._sync_tool()
             if self.document is not None and self.document.dirty:
@@ -631,6 +638,7 @@ class MainWindow(QMainWindow):
 
     def _preview_ready(self, result: PreviewResult) -> None:
         self.canvas.set_frames(result.after, result.before, result.clipping)
+        self.canvas.mask_tool.set_overlay_image(result.mask)
         self.histogram.set_histogram(result.histogram)
         self.render_label.setText(f"Render {1000 * result.seconds:.0f} ms")
         self._view_changed()

@@ -24,6 +24,7 @@ from ..core.document import Document
 from ..core.graph import EditGraph
 from ..core.render import RenderCancelled, RenderRequest
 from .crop_tool import frame_size
+from .mask_tool import mask_plane, tinted
 from .workers import LatestWins, Task
 
 
@@ -59,6 +60,7 @@ class PreviewResult:
     histogram: histogram.Histogram
     clipping: QImage | None
     seconds: float
+    mask: QImage | None = None  # the selected node's mask, tinted (``mask_node``)
 
 
 def frame_from(pixels: np.ndarray, scale: float, revision: int, top: int = 0, height: int | None = None) -> Frame:
@@ -155,6 +157,7 @@ class PreviewPipeline(QObject):
         self.document: Document | None = None
         self.skip_node: str | None = None  # a node left out of the render (the crop being edited)
         self.show_clipping = False
+        self.mask_node: str | None = None  # a node whose mask is shown over the frame (the mask overlay, O)
         self._effects_off = histogram.EffectsOff()  # frames without grain and vignette, for the clipping
         self.revision = 0
         self._shown_revision = -1
@@ -209,6 +212,7 @@ class PreviewPipeline(QObject):
         need_before = before_key != self._before_key
         clipping = self.show_clipping
         effects_off = self._effects_off
+        mask_node = self.mask_node
 
         def job(task: Task) -> PreviewResult:
             started = time.perf_counter()
@@ -222,8 +226,14 @@ class PreviewPipeline(QObject):
             lost = effects_off.masks(doc, nodes, after.shape)  # clipping counts before a vignette hides it too
             hist = histogram.compute(after, lost)
             overlay = overlay_image(histogram.clipping_mask(after, lost)) if clipping else None
+            plane = mask_plane(doc, nodes, mask_node) if mask_node else None
             return PreviewResult(
-                frame_from(after, scale, revision), before, hist, overlay, time.perf_counter() - started
+                frame_from(after, scale, revision),
+                before,
+                hist,
+                overlay,
+                time.perf_counter() - started,
+                None if plane is None else overlay_image(tinted(plane)),
             )
 
         task = Task(job)
