@@ -39,6 +39,7 @@ from .ops import crop as crop_op
 from .ops import straighten as straighten_op
 from .ops.colour_mixer import BANDS
 from .ops.tone_curve import CHANNELS, LINEAR
+from .ops.white_balance import AS_SHOT
 
 CRS = "http://ns.adobe.com/camera-raw-settings/1.0/"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -65,11 +66,38 @@ class Photo:
     height: int
     orientation: int = 1
     raw: bool = False
+    as_shot: tuple[float, float] | None = None  # a RAW's camera white (kelvin, tint), see ``as_shot``
 
     @classmethod
     def of(cls, info) -> Photo:
-        """From image_io.PhotoInfo."""
-        return cls(info.width, info.height, info.orientation or 1, info.is_raw)
+        """From image_io.PhotoInfo (a RAW's as-shot white is read from its file)."""
+        shot = as_shot(info.path) if info.is_raw else None
+        return cls(info.width, info.height, info.orientation or 1, info.is_raw, shot)
+
+
+def as_shot(path: str | Path) -> tuple[float, float] | None:
+    """A RAW's as-shot white as (kelvin, tint): the light its camera multipliers neutralise. LibRaw's
+    develop matrix takes camera RGB scaled by its daylight multipliers to linear sRGB, so that light
+    is rgb_cam · (daylight / as-shot multipliers) in sRGB. None when the file does not say."""
+    from . import colour_science, image_io
+
+    try:
+        raw, _ = image_io._open_raw(Path(path), image_io.DEFAULT_MAX_PIXELS)
+    except (image_io.ImageLoadError, OSError):
+        return None
+    try:
+        shot = np.array(raw.camera_whitebalance[:3], dtype=np.float64)
+        daylight = np.array(raw.daylight_whitebalance[:3], dtype=np.float64)
+        rgb_cam = np.array(raw.color_matrix, dtype=np.float64)[:, :3]
+    finally:
+        raw.close()
+    multipliers = np.concatenate([shot, daylight])
+    if not np.all(np.isfinite(multipliers)) or np.any(multipliers <= 0) or not np.all(np.isfinite(rgb_cam)):
+        return None
+    xyz = colour_science.RGB_TO_XYZ @ rgb_cam @ (daylight / shot)
+    if np.any(xyz <= 0):
+        return None
+    return colour_science.xy_to_kelvin_tint(*colour_science.xyz_to_xy(xyz))
 
 
 # --- the mapping table ------------------------------------------------------------------------
@@ -207,12 +235,17 @@ _FOLDED = [
                     ("natural_contrast", "second contrast slider"))
 ]  # fmt: skip
 
-MAPPINGS: tuple[Mapping, ...] = (*_GEOMETRY, *_SCALAR, *_CURVES, *_FOLDED, *_MIXER)
+_WHITE_BALANCE = [
+    Mapping("white_balance", param, tag, "approximate", "RAW files only (Lightroom has no kelvin for other files: "
+            "not written): ours is relative to the camera's white (6500 K, +10), Lightroom's absolute, so the shift "
+            "from the as-shot white is kept, in mired and in tint; the as-shot kelvin is worked out from LibRaw's "
+            "colour matrix, Lightroom's from Adobe's profiles", limits=limits)
+    for param, tag, limits in (("temperature", "Temperature", (2000, 50000)), ("tint", "Tint", (-150, 150)))
+]  # fmt: skip
 
-UNMAPPED: dict[str, str] = {
-    "white_balance": "Lightroom stores a RAW's white balance as the light's absolute kelvin and the as-shot kelvin "
-    "is not known here; other files have no kelvin in Lightroom (temperature and tint write their shift)",
-}
+MAPPINGS: tuple[Mapping, ...] = (*_GEOMETRY, *_SCALAR, *_WHITE_BALANCE, *_CURVES, *_FOLDED, *_MIXER)
+
+UNMAPPED: dict[str, str] = {}  # every tool has a setting now; kept for the next tool that has none
 
 # Camera Raw settings that say nothing about the look, or that are at their neutral value when
 # they equal these; others that are not read get a warning.
@@ -489,6 +522,38 @@ def _curve_points(points, opacity: float) -> list[tuple[int, int]]:
     return out
 
 
+MIRED = 1e6  # mired = 1e6 / kelvin: equal steps look about equally far apart
+
+
+def to_lightroom_kelvin(kelvin: float, tint: float, shot: tuple[float, float]) -> tuple[float, float]:
+    """Our white balance (relative: AS_SHOT is the camera's white) as Lightroom's absolute kelvin and
+    tint for a RAW whose camera white is ``shot``: the same shift from it, in mired and in tint."""
+    mired = MIRED / shot[0] + MIRED / kelvin - MIRED / AS_SHOT[0]
+    return MIRED / max(mired, MIRED / 50000), shot[1] + tint - AS_SHOT[1]
+
+
+def from_lightroom_kelvin(kelvin: float, tint: float, shot: tuple[float, float]) -> tuple[float, float]:
+    """``to_lightroom_kelvin`` the other way."""
+    mired = MIRED / AS_SHOT[0] + MIRED / kelvin - MIRED / shot[0]
+    return MIRED / max(mired, MIRED / 50000), AS_SHOT[1] + tint - shot[1]
+
+
+def _white_balance_settings(node: Node, photo: Photo, settings: dict[str, str]) -> str:
+    """Lightroom's Temperature and Tint for a white balance node, into ``settings``; or why not."""
+    if not photo.raw:
+        return "Lightroom has no kelvin white balance for JPEG, TIFF and PNG files"
+    if photo.as_shot is None:
+        return "the RAW's as-shot white could not be read, and Lightroom's kelvin is absolute"
+    if "Temperature" in settings:
+        return "Camera Raw has one white balance; the first one was written"
+    p, opacity = node.params, node.opacity  # opacity: part of the way from the as-shot white, in mired
+    kelvin = MIRED / (MIRED / AS_SHOT[0] + opacity * (MIRED / p["temperature"] - MIRED / AS_SHOT[0]))
+    kelvin, tint = to_lightroom_kelvin(kelvin, AS_SHOT[1] + opacity * (p["tint"] - AS_SHOT[1]), photo.as_shot)
+    settings.update(WhiteBalance="Custom", Temperature=_number(min(max(kelvin, 2000), 50000), signed=False),
+                    Tint=_number(min(max(tint, -150), 150)))  # fmt: skip
+    return ""
+
+
 def _point_curves(nodes: list[Node]) -> dict[str, list[tuple[int, int]]]:
     """Camera Raw's point curves for a tone curve node and the FOLDED tools' nodes: the tone curve's
     points as they are when it is alone, else the RGB curve sampled at 16 levels from the nodes'
@@ -534,6 +599,10 @@ def settings_for(nodes: Iterable[Node], photo: Photo) -> Sidecar:
             out.skipped.append((node, "Camera Raw has one tone curve; the first one was written"))
         elif node.op == "tone_curve" or node.op in FOLDED:
             curves.append(node)
+        elif node.op == "white_balance":
+            problem = _white_balance_settings(node, photo, out.settings)
+            if problem:
+                out.skipped.append((node, problem))
         elif node.spec.stage != "geometry":
             for m in _mapping_for(node.op):
                 if m.only_rendered and photo.raw:
@@ -769,15 +838,25 @@ class _Reader:
         self.warnings += warnings
         return nodes
 
-    def white_balance(self) -> None:
-        """A RAW's kelvin (crs:Temperature/Tint) is read only when it is the camera's (as shot)."""
-        balance = self.found.values.get("WhiteBalance", "As Shot")
-        if self.photo.raw and balance != "As Shot" and "Temperature" in self.found.values:
-            self.warnings.append(
-                f"crs:WhiteBalance {balance!r} (crs:Temperature {self.found.values['Temperature']} K, crs:Tint "
-                f"{self.found.values.get('Tint', '0')}) not read: {UNMAPPED['white_balance']}"
-            )
+    def white_balance(self) -> list[Node]:
+        """A RAW's kelvin (crs:Temperature/Tint) when it is not the camera's own (as shot)."""
         self.used.update(("Temperature", "Tint"))
+        balance = self.found.values.get("WhiteBalance", "As Shot")
+        if balance == "As Shot" or "Temperature" not in self.found.values:
+            return []
+        if not self.photo.raw or self.photo.as_shot is None:
+            why = "this photo is not a camera RAW" if not self.photo.raw else "its as-shot white could not be read"
+            self.warnings.append(
+                f"crs:Temperature {self.found.values['Temperature']} K (crs:WhiteBalance {balance!r}) not read: "
+                f"the kelvin of a RAW file's white balance, and {why}"
+            )
+            return []
+        kelvin, tint = self.number("Temperature"), self.number("Tint", 0.0)
+        if kelvin is None or kelvin <= 0 or tint is None:
+            return []
+        params = dict(zip(("temperature", "tint"), from_lightroom_kelvin(kelvin, tint, self.photo.as_shot)))
+        node = make_node("white_balance", params)
+        return [] if node.spec.is_identity(node.params) else [node]
 
     def unread(self) -> None:
         """A warning for each setting that changes the look and was not read."""
@@ -809,8 +888,7 @@ def nodes_from(data: bytes, photo: Photo, what: str = "XMP") -> tuple[list[Node]
     if not found.values and not found.lists and not found.structures and found.orientation is None:
         return [], ["no Camera Raw settings (crs:) in it: nothing to read"]
     reader = _Reader(found, photo)
-    reader.white_balance()
-    nodes = reader.geometry() + reader.scalars() + reader.curve()
+    nodes = reader.geometry() + reader.white_balance() + reader.scalars() + reader.curve()
     reader.unread()
     for node in nodes:
         node.provenance = Provenance(reason=f"from Lightroom settings ({what})")

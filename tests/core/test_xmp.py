@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from iea_desktop.core import xmp
+from iea_desktop.core import colour_science, image_io, xmp
 from iea_desktop.core.apply_node import apply_node
 from iea_desktop.core.export import ExportError
 from iea_desktop.core.graph import make_node
@@ -182,6 +182,46 @@ def test_a_raw_photos_white_balance_shift_is_not_written_nor_read():
     rendered = xmp.settings_for([node], PHOTO).xml()
     nodes, warnings = xmp.nodes_from(rendered, raw)
     assert nodes == [] and any("IncrementalTemperature" in w for w in warnings)
+
+
+def test_a_raw_white_balance_keeps_its_shift_from_the_as_shot_white():
+    raw = xmp.Photo(300, 200, raw=True, as_shot=(5200.0, 4.0))
+    assert xmp.to_lightroom_kelvin(6500, 10, raw.as_shot) == pytest.approx(raw.as_shot)  # as shot is as shot
+    node = make_node("white_balance", {"temperature": 4000, "tint": 25})
+    sidecar, read, warnings = round_trip([node], raw)
+    settings = sidecar.settings
+    assert settings["WhiteBalance"] == "Custom" and not sidecar.skipped and not warnings
+    # 1e6/5200 + 1e6/4000 - 1e6/6500 mired, and 4 + 25 - 10
+    assert int(settings["Temperature"]) == round(1e6 / (1e6 / 5200 + 1e6 / 4000 - 1e6 / 6500))
+    assert settings["Tint"] == "+19"
+    back = only(read, "white_balance").params
+    assert back["temperature"] == pytest.approx(4000, rel=0.002) and back["tint"] == 25
+
+
+def test_a_raw_sidecar_as_shot_reads_as_nothing_and_a_custom_one_needs_the_as_shot_white():
+    text = f"""<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="{xmp.RDF}"><rdf:Description
+      xmlns:crs="{xmp.CRS}" crs:WhiteBalance="{{}}" crs:Temperature="5150" crs:Tint="+8"/></rdf:RDF></x:xmpmeta>"""
+    raw = xmp.Photo(300, 200, raw=True, as_shot=(5150.0, 8.0))
+    assert xmp.nodes_from(text.format("As Shot").encode(), raw) == ([], [])
+    nodes, warnings = xmp.nodes_from(text.format("Custom").encode(), xmp.Photo(300, 200, raw=True))
+    assert nodes == [] and len(warnings) == 1 and "as-shot white could not be read" in warnings[0]
+    nodes, warnings = xmp.nodes_from(text.format("Daylight").encode(), raw)
+    assert nodes == [] and warnings == []  # Lightroom's kelvin equal to the camera's: nothing to change
+
+
+@pytest.mark.parametrize("light", [(6500, 10), (2850, 0), (4200, -20)])
+def test_the_as_shot_white_of_a_dng_is_read_from_its_neutral_and_matrix(tmp_path, light):
+    """A DNG whose AsShotNeutral is the camera's response to a light reads as that light."""
+    from dng import COLOR_MATRIX, dng_bytes
+
+    cam_xyz = np.array([n / d for n, d in COLOR_MATRIX]).reshape(3, 3)
+    neutral = cam_xyz @ colour_science.xy_to_xyz(*colour_science.kelvin_tint_to_xy(*light))
+    rng = np.random.default_rng(0)
+    path = tmp_path / "photo.dng"
+    path.write_bytes(dng_bytes(rng.integers(300, 4000, (64, 96), dtype=np.uint16), as_shot=neutral / neutral[1]))
+    photo = xmp.Photo.of(image_io.probe(path))
+    assert photo.raw and photo.as_shot == pytest.approx(light, abs=2)
+    assert xmp.Photo.of(image_io.probe(path)).width == 96
 
 
 def test_values_past_camera_raws_range_are_clamped_and_said():
