@@ -49,6 +49,9 @@ def add_parser(sub) -> None:
     batch.add_argument("--bit-depth", type=int, choices=(8, 16), default=8, help="16 for 16-bit TIFF")
     batch.add_argument("--long-edge", type=int, metavar="N", help="downscale so the long edge is at most N pixels")
     batch.add_argument(
+        "--sharpen", choices=("none", "low", "standard", "high"), default="none", help="output sharpening (for screen)"
+    )
+    batch.add_argument(
         "--name", default="{name}", metavar="TEMPLATE", help=f"output file name without extension: {fields}"
     )
     batch.add_argument("--no-metadata", action="store_true", help="write neither EXIF nor the colour profile")
@@ -144,6 +147,7 @@ def _batch(args) -> int:
         bit_depth=args.bit_depth,
         max_edge=args.long_edge,
         keep_metadata=not args.no_metadata,
+        sharpen=args.sharpen,
     )
     preset = batch.ExportPreset(options, args.name, args.skip_existing)
     settings = _settings(args, "the command line")

@@ -58,6 +58,7 @@ TEMPLATE_FIELDS = {
     "name": "the photo's file name without its extension (IMG_0001)",
     "ext": "the photo's extension without the dot (jpg, nef)",
     "index": "the photo's place in the batch, from 1 ({index:03} gives 001)",
+    "folder": "the name of the photo's folder (unique names when one process per file writes into one folder)",
 }
 # Each format's usual extension: the first of export.FORMATS's suffixes for it (.jpg, .png, .tif, .webp).
 EXTENSIONS = {fmt: suffix for suffix, fmt in reversed(list(export.FORMATS.items()))}
@@ -136,7 +137,7 @@ Edit = Callable[[Document], str | None]  # changes a document; returns a text to
 
 
 def check_template(template: str) -> str:
-    """A file-name template: text with ``{name}``, ``{ext}`` and ``{index}`` fields (TEMPLATE_FIELDS),
+    """A file-name template: text with ``{name}``, ``{ext}``, ``{index}`` and ``{folder}`` fields (TEMPLATE_FIELDS),
     without the extension (the format gives it). Raises BatchError saying what is wrong."""
     if not isinstance(template, str) or not template.strip():
         raise BatchError("the file-name template is empty; use e.g. {name}-edited")
@@ -156,7 +157,7 @@ def check_template(template: str) -> str:
 
 def _format_name(template: str, photo: Path, index: int) -> str:
     try:
-        name = template.format(name=photo.stem, ext=photo.suffix.lstrip("."), index=index)
+        name = template.format(name=photo.stem, ext=photo.suffix.lstrip("."), index=index, folder=photo.parent.name)
     except (ValueError, TypeError) as error:
         raise BatchError(f"file-name template {template!r}: {error}") from None
     separators = {"/", "\0"} | {s for s in (os.sep, os.altsep) if s}
@@ -167,9 +168,10 @@ def _format_name(template: str, photo: Path, index: int) -> str:
 
 @dataclass
 class ExportPreset:
-    """How a batch is written: the export options (format, quality, bit depth, long edge, metadata:
-    ``export.ExportOptions``, the one place they are defined), the file-name template, and whether a
-    re-run skips outputs that exist. ``options.format`` None means JPEG."""
+    """How a batch is written: the export options (format, quality, bit depth, long edge, output
+    sharpening, metadata: ``export.ExportOptions``, the one place they are defined), the file-name
+    template, and whether a re-run skips outputs that exist. ``options.format`` None means JPEG.
+    Exports are sRGB, the one colour space the renderer makes."""
 
     options: ExportOptions = field(default_factory=ExportOptions)
     template: str = "{name}"
@@ -188,6 +190,10 @@ class ExportPreset:
             raise BatchError(f"{self.options.bit_depth}-bit export: use 8 bits, or 16 bits with TIFF")
         if not 1 <= self.options.quality <= 100:
             raise BatchError(f"quality must be from 1 to 100, not {self.options.quality}")
+        try:
+            export.sharpening_amount(self.options)
+        except ExportError as error:
+            raise BatchError(str(error)) from None
         if self.options.max_edge is not None and self.options.max_edge < 1:
             raise BatchError(f"the long edge must be at least 1 pixel, not {self.options.max_edge}")
 
@@ -207,7 +213,14 @@ class ExportPreset:
         unknown = set(data) - names - {"template", "skip_existing"}
         if unknown:
             raise BatchError(f"export preset: unknown setting {sorted(unknown)[0]!r}")
-        kinds = {"quality": int, "bit_depth": int, "keep_metadata": bool, "skip_existing": bool, "template": str}
+        kinds = {
+            "quality": int,
+            "bit_depth": int,
+            "keep_metadata": bool,
+            "skip_existing": bool,
+            "template": str,
+            "sharpen": str,
+        }
         for key, kind in kinds.items():
             value = data.get(key)
             if key in data and (not isinstance(value, kind) or (kind is int and isinstance(value, bool))):

@@ -3,6 +3,7 @@ clashes, idempotent outputs, progress, and pasting onto photos' projects."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import subprocess
@@ -117,10 +118,11 @@ def test_cancel_inside_a_render_writes_nothing(make_photo, tmp_path):
         ("{name}-edited", ["p0-edited.jpg", "p1-edited.jpg"]),
         ("{index:03}_{name}.{ext}", ["001_p0.png.jpg", "002_p1.png.jpg"]),
         ("trip {{{index}}}", ["trip {1}.jpg", "trip {2}.jpg"]),
+        ("{folder}_{name}", ["day1_p0.jpg", "day2_p1.jpg"]),
     ],
 )
 def test_templates(template, names, make_photo, tmp_path):
-    photos = [make_photo("p0.png"), make_photo("p1.png", seed=1)]
+    photos = [make_photo("day1/p0.png"), make_photo("day2/p1.png", seed=1)]
     assert [t.name for t in batch.plan_outputs(photos, tmp_path, ExportPreset(template=template))] == names
 
 
@@ -203,6 +205,7 @@ def test_export_preset_options_are_used(make_photo, tmp_path):
         (ExportOptions(format="GIF"), "unknown export format"),
         (ExportOptions(quality=0), "quality"),
         (ExportOptions(max_edge=0), "long edge"),
+        (ExportOptions(sharpen="extreme"), "unknown output sharpening 'extreme'"),
     ],
 )
 def test_bad_export_presets_are_refused(options, fragment):
@@ -210,11 +213,32 @@ def test_bad_export_presets_are_refused(options, fragment):
         ExportPreset(options)
 
 
+@pytest.mark.parametrize("options", [ExportOptions(format="PNG"), ExportOptions(format="PNG", max_edge=100)])
+def test_output_sharpening_sharpens_the_picture_as_written(make_photo, tmp_path, options):
+    """An unsharp mask at the written size: more local contrast, the same average."""
+    import cv2
+
+    photo = make_photo("p.png", height=150, width=200)
+    written = {}
+    for level in ("none", "low", "high"):
+        preset = ExportPreset(dataclasses.replace(options, sharpen=level), template="{name}-" + level)
+        written[level] = pixels(batch.export_photos([photo], tmp_path, preset, jobs=1).results[0].output)
+    detail = {k: np.abs(v - cv2.GaussianBlur(v.astype(np.float32), (0, 0), 1.0)).mean() for k, v in written.items()}
+    assert detail["none"] < detail["low"] < detail["high"]
+    assert abs(written["high"].mean() - written["none"].mean()) < 1.0
+
+
+def test_a_big_jpeg_with_output_sharpening_is_not_streamed():
+    options = ExportOptions(sharpen="standard")
+    assert export.streams("x.jpg", ExportOptions(), 24_000_000) == (export.cpu_count() > 1)
+    assert not export.streams("x.jpg", options, 24_000_000)
+
+
 def test_export_preset_round_trip_and_strict_reading():
-    preset = ExportPreset(ExportOptions(format="webp", quality=80, max_edge=2048), "{name}-web", True)
+    preset = ExportPreset(ExportOptions(format="webp", quality=80, max_edge=2048, sharpen="low"), "{name}-web", True)
     again = ExportPreset.from_dict(json.loads(json.dumps(preset.to_dict())))
     assert again == preset and again.options.format == "WEBP"
-    for bad in ([], {"quality": "80"}, {"colour": "sRGB"}, {"max_edge": True}, {"keep_metadata": 1}):
+    for bad in ([], {"quality": "80"}, {"colour": "sRGB"}, {"max_edge": True}, {"keep_metadata": 1}, {"sharpen": 1}):
         with pytest.raises(BatchError):
             ExportPreset.from_dict(bad)
 
