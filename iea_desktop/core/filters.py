@@ -57,11 +57,27 @@ def reach(radius: int) -> int:
     return step * (2 * _coarse_radius(radius, step) + 2)
 
 
-def _down(x: np.ndarray, step: int, skip: int) -> np.ndarray:
-    """Every step-th pixel of x[skip:], from the middle of each step x step cell (the fast guided
-    filter's subsampling; the box means that follow do the averaging)."""
+def grid(radius: int, origin: int, height: int, width: int) -> tuple[int, int] | None:
+    """(step, skip) of the coarse grid ``guided`` uses for a (height, width) image that starts at
+    row ``origin`` of the picture; None where it works at full resolution."""
+    step = step_for(max(1, int(radius)))
+    if step == 1 or min(height, width) <= 2 * step:  # a sliver: no grid to speak of
+        return None
+    return step, (-origin) % step
+
+
+def samples(step: int, skip: int) -> tuple[int, int]:
+    """(first row, first column) of the grid's samples, one every ``step`` rows and columns: the
+    middle of each step x step cell (the fast guided filter's subsampling; the box means that
+    follow do the averaging)."""
     first = (step - 1) // 2
-    return np.ascontiguousarray(x[skip + first :: step, first::step])
+    return skip + first, first
+
+
+def _down(x: np.ndarray, step: int, skip: int) -> np.ndarray:
+    """The grid's samples of x."""
+    row, column = samples(step, skip)
+    return np.ascontiguousarray(x[row::step, column::step])
 
 
 def _up(c: np.ndarray, step: int, skip: int, rows: slice, width: int) -> np.ndarray:
@@ -119,15 +135,31 @@ def guided(
     of this image (at least 1); ``origin``: the row of the picture the image starts at.
     """
     radius = max(1, int(radius))
-    step = step_for(radius)
     height, width = guide.shape[:2]
     rows = slice(0, height) if rows is None else rows
-    if step == 1 or min(height, width) <= 2 * step:  # a sliver: no grid to speak of
+    coarse = grid(radius, origin, height, width)
+    if coarse is None:
         a, b = _coefficients(guide, src, radius, eps)
         return a[rows], b[rows]
-    skip = (-origin) % step
+    step, skip = coarse
     small_src = None if src is None else _down(src, step, skip)
-    a, b = _coefficients(_down(guide, step, skip), small_src, _coarse_radius(radius, step), eps)
+    return guided_on_grid(_down(guide, step, skip), small_src, radius, eps, coarse, rows, width)
+
+
+def guided_on_grid(
+    small_guide: np.ndarray,
+    small_src: np.ndarray | None,
+    radius: int,
+    eps: float,
+    coarse: tuple[int, int],
+    rows: slice,
+    width: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``guided`` on its coarse grid ``coarse`` = (step, skip) (``grid``) from the samples of the
+    guide and the input (``samples``), which a caller may compute there alone (dehaze's dark
+    channel): (A, B) on ``rows`` of the image, ``width`` wide."""
+    step, skip = coarse
+    a, b = _coefficients(small_guide, small_src, _coarse_radius(radius, step), eps)
     return _up(a, step, skip, rows, width), _up(b, step, skip, rows, width)
 
 
@@ -143,13 +175,17 @@ def add_to_channels(out: np.ndarray, *changes: np.ndarray) -> np.ndarray:
     return np.clip(out, 0.0, 1.0, out=out)
 
 
-def target(image: np.ndarray, ctx) -> tuple[slice, np.ndarray]:
+def wanted(image: np.ndarray, ctx) -> tuple[slice, np.ndarray]:
     """The rows of the image the renderer wants (RenderContext.out, out_offset; all by default) and
-    where they go, holding clip(image, 0, 1) on those rows: the op adds its change there."""
+    where they go."""
     if ctx.out is not None:
-        rows, out = slice(ctx.out_offset, ctx.out_offset + ctx.out.shape[0]), ctx.out
-    else:
-        rows, out = slice(0, image.shape[0]), np.empty(image.shape, dtype=np.float32)
+        return slice(ctx.out_offset, ctx.out_offset + ctx.out.shape[0]), ctx.out
+    return slice(0, image.shape[0]), np.empty(image.shape, dtype=np.float32)
+
+
+def target(image: np.ndarray, ctx) -> tuple[slice, np.ndarray]:
+    """``wanted``, the rows' place holding clip(image, 0, 1) on those rows: the op adds its change there."""
+    rows, out = wanted(image, ctx)
     np.clip(image[rows], 0.0, 1.0, out=out)
     return rows, out
 
@@ -168,25 +204,36 @@ class Memo:
 
     Safe by construction: only strips of a read-only array are memoized, and the memo holds that
     array, so it can neither change nor be freed and its memory reused while the entries stand
-    (the renderer's BufferPool leaves alone an array that is still referred to). A new picture
-    replaces them all; at most ``max_bytes`` are kept, for pictures of at most that size (previews;
-    an export's strips are each made once).
+    (the renderer's BufferPool leaves alone an array that is still referred to). Or, where the op
+    has one, a ``token`` stands for the pixels instead: the whole-picture estimate that the renderer
+    makes once per state of the nodes upstream and source (render.estimates, by the same keys as
+    its cache) and hands to every strip, so that the same token means the same input at the same
+    rows; held here, it cannot be freed and its identity reused (dehaze, whose input is the preview
+    itself when it is the first node). A new picture or token replaces them all; at most
+    ``max_bytes`` are kept, for pictures of at most that size (previews; an export's strips are each
+    made once).
     """
 
     def __init__(self, max_bytes: int = 64 << 20):
         self.max_bytes = max_bytes
-        self._owner: np.ndarray | None = None
+        self._owner: object = None
         self._entries: dict = {}
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, image: np.ndarray, ctx, key: tuple, make):
+    def get(self, image: np.ndarray, ctx, key: tuple, make, token: object = None):
         """make() for this strip of this picture, or what it returned before (not to be changed)."""
-        owner = image
-        while isinstance(owner.base, np.ndarray):
-            owner = owner.base
-        if owner.flags.writeable or owner.base is not None or owner.nbytes > self.max_bytes:
-            return make()  # may change, not an array of its own, or too big for a preview (an export's)
+        if token is not None:
+            height, width = ctx.frame_size(*image.shape[:2])
+            if height * width * image.shape[2] * 4 > self.max_bytes:
+                return make()  # an export's
+            owner = token
+        else:
+            owner = image
+            while isinstance(owner.base, np.ndarray):
+                owner = owner.base
+            if owner.flags.writeable or owner.base is not None or owner.nbytes > self.max_bytes:
+                return make()  # may change, not an array of its own, or too big for a preview (an export's)
         where = (
             image.__array_interface__["data"][0],
             image.shape,

@@ -134,12 +134,12 @@ def check_drag_reuses_what_the_value_does_not_change(op: str, values: tuple[int,
     node.params = {"value": values[0] + 1}  # the drag starts: the exposure's output is kept read-only
     renderer.run(RenderRequest(nodes=[exposure, node], source=image, source_key="drag"))
     node.params = {"value": values[1]}
-    original, made = filters.guided, []
-    filters.guided = lambda *args, **kwargs: made.append(1) or original(*args, **kwargs)
+    original, made = filters._coefficients, []  # the guided filter's, at full resolution or on its grid
+    filters._coefficients = lambda *args, **kwargs: made.append(1) or original(*args, **kwargs)
     try:
         dragged = renderer.run(RenderRequest(nodes=[exposure, node], source=image, source_key="drag"))
     finally:
-        filters.guided = original
+        filters._coefficients = original
     assert not made
     np.testing.assert_array_equal(dragged, Renderer().run(RenderRequest(nodes=[exposure, node], source=image,
                                                                         source_key="fresh")))

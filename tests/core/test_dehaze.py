@@ -140,3 +140,65 @@ def test_a_slider_move_reuses_the_estimate_and_an_upstream_change_does_not():
 @pytest.mark.parametrize("values", [(30, 70), (30, -50)])
 def test_a_drag_reuses_the_transmission(values):
     check_drag_reuses_what_the_value_does_not_change("dehaze", values)
+
+
+@pytest.mark.parametrize("patch, step", [(1, 2), (2, 3), (8, 8), (3, 8)])
+@pytest.mark.parametrize("row, column", [(0, 0), (1, 2), (4, 3)])
+def test_the_dark_channel_at_the_grids_samples_is_the_dark_channel_there(patch, step, row, column):
+    """Taken at the samples alone (the coarse grid's), the window minimum is the full dark channel's
+    value there, at the picture's edges too (reflected as cv2.erode does)."""
+    from iea_desktop.core.ops.dehaze import dark_channel, dark_samples
+
+    image, _ = hazy(61, 75)
+    image[5, 7] = [-0.5, 2.0, 0.1]  # out of range: read as it is
+    np.testing.assert_array_equal(dark_samples(image, patch, HAZE, step, row, column),
+                                  dark_channel(image, patch, HAZE)[row::step, column::step])
+
+
+def fast_vs_formula(image, value, scale):
+    """The op against its formula computed plainly: the full dark channel, filters.guided, the recovery in numpy."""
+    from iea_desktop.core import filters
+    from iea_desktop.core.ops import dehaze
+
+    patch, radius = dehaze._radii(scale)
+    t = filters.clipped_luma(image)
+    a, b = filters.guided(t, 1 - dehaze.OMEGA * dehaze.dark_channel(image, patch, HAZE), radius, dehaze.EPS)
+    t = np.clip(a * t + b, 0, 1)[..., None]
+    x, v = np.clip(image, 0, 1), value / 100
+    if v > 0:
+        expected = (x - HAZE) / np.maximum(1 - v * (1 - t), dehaze.T_MIN) + HAZE
+    else:
+        expected = x - -v * (0.3 + 0.6 * (1 - t)) * (x - HAZE)
+    got = REGISTRY["dehaze"].apply(image, {"value": value}, 1, RenderContext(scale=scale, estimate=HAZE))
+    return got, np.clip(expected, 0, 1)
+
+
+@pytest.mark.parametrize("value", [30, 100, -60])
+@pytest.mark.parametrize("scale", [1.0, 0.27, 0.1])  # grids of 8 and 3 pixels, and full resolution
+def test_the_fast_path_follows_the_formula_with_either_kernel(value, scale, pixel_kernel):
+    image, _ = hazy(200, 160)
+    got, expected = fast_vs_formula(image * 1.1 - 0.05, value, scale)
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_a_drag_of_the_first_node_reuses_the_transmission():
+    """Dehaze as the first node reads the preview itself (not a read-only cached step): the
+    estimate that the renderer keeps per state upstream stands for its pixels, so a second move
+    computes no guided filter either, and gives the pixels of a render from scratch."""
+    from iea_desktop.core import filters
+
+    image, _ = hazy(600, 300)
+    assert image.flags.writeable
+    node, renderer = make_node("dehaze", {"value": 30}), Renderer()
+    for value in (30, 31):
+        node.params = {"value": value}
+        renderer.run(RenderRequest(nodes=[node], source=image, source_key="drag"))
+    node.params = {"value": 70}
+    original, made = filters._coefficients, []
+    filters._coefficients = lambda *args, **kwargs: made.append(1) or original(*args, **kwargs)
+    try:
+        dragged = renderer.run(RenderRequest(nodes=[node], source=image, source_key="drag"))
+    finally:
+        filters._coefficients = original
+    assert not made
+    np.testing.assert_array_equal(dragged, Renderer().run(RenderRequest(nodes=[node], source=image, source_key="new")))

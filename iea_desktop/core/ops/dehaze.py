@@ -7,6 +7,11 @@ with some channel near 0 (the dark channel), so haze is what lifts it: t = 1 - 0
 A is a whole-picture estimate (the brightest dark-channel pixels); the renderer computes it once
 on a small copy of the op's input (``OpSpec.estimate``, render.estimates), so that every strip,
 the preview and the export use the same A.
+
+Where the guided filter works on its coarse grid (core/filters.py), the raw transmission is only
+needed at the grid's samples, so the dark channel's window minimum is taken there alone (the same
+values, a step^2-th of the work); the recovery J is one pass of the compiled kernel, a FIELD stage
+clip(I) f + A g (g = 1 - f) and a clip.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .. import filters
+from .. import filters, kernel
 from .base import OpSpec, RenderContext, value_param
 
 PATCH = 8.0  # radius of the dark channel's minimum, full-resolution pixels
@@ -23,20 +28,39 @@ EPS = 1e-3
 OMEGA = 0.95  # He et al.: keep a little haze, so depth still reads
 T_MIN = 0.1  # the least transmission divided by (noise would be amplified past 10 x)
 BRIGHTEST = 0.001  # share of the dark channel's brightest pixels that A is the mean colour of
+CLIP = (kernel.CLIPPED_AFFINE, 1.0, 0.0, (1.0, 1.0, 1.0), (0.0, 0.0, 0.0))  # a kernel stage: clip to [0, 1]
 
 
 def _radii(scale: float) -> tuple[int, int]:
     return max(1, round(PATCH * scale)), max(1, round(RADIUS * scale))
 
 
-def dark_channel(x: np.ndarray, patch: int, light: np.ndarray | None = None) -> np.ndarray:
-    """min over the (2 patch + 1)^2 window of min over the channels (of x / light, if given)."""
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * patch + 1, 2 * patch + 1))
+def _darkest(x: np.ndarray, light: np.ndarray | None) -> np.ndarray:
+    """min over the channels (of x / light, if given), a (h, w) plane."""
     scale = [np.float32(1.0 / c) for c in light] if light is not None else [np.float32(1)] * 3
     darkest = x[..., 0] * scale[0]
     for k in (1, 2):
         np.minimum(darkest, x[..., k] * scale[k], out=darkest)
-    return cv2.erode(darkest, kernel, borderType=filters.BORDER)
+    return darkest
+
+
+def dark_channel(x: np.ndarray, patch: int, light: np.ndarray | None = None) -> np.ndarray:
+    """min over the (2 patch + 1)^2 window of min over the channels (of x / light, if given)."""
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * patch + 1, 2 * patch + 1))
+    return cv2.erode(_darkest(x, light), kernel, borderType=filters.BORDER)
+
+
+def dark_samples(x: np.ndarray, patch: int, light: np.ndarray | None, step: int, row: int, column: int) -> np.ndarray:
+    """dark_channel(x, patch, light)[row::step, column::step], the window minimum taken at those
+    pixels alone: down the sampled rows' windows, then along them (the same values and borders)."""
+    darkest = cv2.copyMakeBorder(_darkest(x, light), patch, patch, patch, patch, filters.BORDER)
+    count = len(range(row, x.shape[0], step))
+    span = (count - 1) * step + 1  # padded row r + patch is row r: row's window starts at padded row ``row``
+    lines = darkest[row : row + span : step].copy()
+    for k in range(1, 2 * patch + 1):
+        np.minimum(lines, darkest[row + k : row + k + span : step], out=lines)
+    along = cv2.erode(lines, np.ones((1, 2 * patch + 1), np.uint8), borderType=filters.BORDER)
+    return np.ascontiguousarray(along[:, patch + column : patch + x.shape[1] : step])
 
 
 def airlight(image: np.ndarray, ctx: RenderContext) -> np.ndarray:
@@ -63,38 +87,46 @@ def apply(image: np.ndarray, p: dict, ctx: RenderContext) -> np.ndarray:
     v = p["value"] / 100.0
     if v == 0:
         return np.clip(image, 0.0, 1.0).astype(np.float32, copy=False)
-    rows, out = filters.target(image, ctx)  # out: clip(I) on the rows wanted
+    rows, out = filters.wanted(image, ctx)
     a = ctx.estimate if ctx.estimate is not None else airlight(image, ctx)
     a4 = (*(float(c) for c in a), 0.0)  # OpenCV's per-channel scalar
     patch, radius = _radii(ctx.scale)
 
     def transmission() -> np.ndarray:
         """t on the rows wanted: 1 - OMEGA dark(I / A), refined by the guided filter on the luma."""
-        t_raw = dark_channel(image, patch, a)
-        t_raw *= -OMEGA
-        t_raw += 1.0
-        y = filters.clipped_luma(image)
-        t, gb = filters.guided(y, t_raw, radius, EPS, ctx.origin, rows)
-        t *= y[rows]
+        coarse = filters.grid(radius, ctx.origin, *image.shape[:2])
+        if coarse is None:
+            t_raw = dark_channel(image, patch, a)
+            y = filters.clipped_luma(image)
+            t_raw *= -OMEGA
+            t_raw += 1.0
+            t, gb = filters.guided(y, t_raw, radius, EPS, ctx.origin, rows)
+            y = y[rows]
+        else:  # the guide and the raw transmission at the grid's samples alone
+            row, column = filters.samples(*coarse)
+            step = coarse[0]
+            t_raw = dark_samples(image, patch, a, step, row, column)
+            t_raw *= -OMEGA
+            t_raw += 1.0
+            small_y = filters.clipped_luma(np.ascontiguousarray(image[row::step, column::step]))
+            t, gb = filters.guided_on_grid(small_y, t_raw, radius, EPS, coarse, rows, image.shape[1])
+            y = filters.clipped_luma(np.ascontiguousarray(image[rows]))
+        t *= y
         t += gb
         return np.clip(t, 0.0, 1.0, out=t)
 
-    t = MEMO.get(image, ctx, (patch, radius, a4), transmission)
+    t = MEMO.get(image, ctx, (patch, radius, a4), transmission, token=ctx.estimate)
     if v > 0:  # J = (I - A) / t_v + A, t_v = 1 - v (1 - t): v = 1 is He et al.'s recovery
-        t = t * np.float32(v)
-        t += 1.0 - v
-        np.maximum(t, T_MIN, out=t)
-        np.divide(1.0, t, out=t)
-        # a4 is a Scalar (a tuple), which OpenCV takes and its type stubs do not list.
-        cv2.subtract(out, a4, dst=out)  # type: ignore[call-overload]
-        cv2.multiply(out, filters.three(t), dst=out)
-        cv2.add(out, a4, dst=out)
+        f = t * np.float32(v)
+        f += 1.0 - v
+        np.maximum(f, T_MIN, out=f)
+        np.divide(1.0, f, out=f)
     else:  # more haze: J = I - h (I - A), h = |v| (0.3 + 0.6 (1 - t)): thicker where the haze already is
-        t = t * np.float32(0.6 * v)
-        t += -0.9 * v
-        from_a = cv2.subtract(out, a4)  # type: ignore[call-overload]  # a4: a Scalar, as above
-        cv2.subtract(out, cv2.multiply(from_a, filters.three(t), dst=from_a), dst=out)
-    return np.clip(out, 0.0, 1.0, out=out)
+        f = t * np.float32(-0.6 * v)
+        f += 1.0 + 0.9 * v  # f = 1 - h
+    g = np.subtract(1.0, f, dtype=np.float32)  # J = I f + A (1 - f)
+    source = np.ascontiguousarray(image[rows], dtype=np.float32)
+    return kernel.run(source, out, [(kernel.FIELD, f, g, a4[:3]), CLIP])
 
 
 OP = OpSpec(
