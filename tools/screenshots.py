@@ -11,6 +11,7 @@ opens resources/sample.jpg, asks the built-in assistant for an edit, and writes 
     06-export.png          the export dialog
     07-library.png         a folder in the library grid: edited looks, stars and flags; the filmstrip
     08-filmstrip.png       one photo of the folder with the filmstrip under it
+    09-masked-edit.png     a masked edit: the surroundings darkened (an inverted radial mask), its handles on the photo
 
 Usage: python tools/screenshots.py [OUTPUT_DIR] [--only library]   (default docs/screenshots)
 """
@@ -205,6 +206,18 @@ def main(out_dir: Path, only: str | None = None) -> int:
     wait(lambda: window.export_dialog is not None and window.export_dialog.isVisible(), "the export dialog")
     shoot(window.export_dialog, "06-export.png")
     window.export_dialog.reject()
+
+    masked = window.layers.add("exposure")  # darker around the parrots: an exposure node with a radial mask
+    window.layers.select(masked)
+    window.inspector.controls["value"].spin.setValue(-100)
+    panel = window.inspector.mask_panel
+    panel.add("radial")
+    panel.invert_component.setChecked(True)
+    handles = window.canvas.mask_tool.handles()
+    drag(window.canvas, handles["rx"], handles["rx"] + QPointF(90, 0))
+    drag(window.canvas, handles["ry"], handles["ry"] + QPointF(0, 30))
+    wait(lambda: not window.pipeline.busy, "the render")
+    shoot(window, "09-masked-edit.png")
 
     library_shots()
     window.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -93,7 +94,7 @@ class MaskPanel(QWidget):
         self.summary.setObjectName("dim")
         self.summary.setWordWrap(True)
         self.add_button = QToolButton()
-        self.add_button.setText("Add mask ▾")
+        self.add_button.setText("Add ▾")
         self.add_button.setToolTip("Make this adjustment act on part of the photo only")
         self.add_button.setPopupMode(QToolButton.InstantPopup)
         self.add_menu = self._build_menu()
@@ -141,7 +142,6 @@ class MaskPanel(QWidget):
         checks.addWidget(self.invert_mask)
         checks.addWidget(self.overlay)
         checks.addStretch(1)
-        checks.addWidget(self.remove_mask)
         self.feather = NumberControl(0, 25, 1, "Blur of the mask's edges, in % of the photo's long side", " %")
         self._wire(self.feather, "feather", lambda m, v: replace(m, feather=v / 100), "feather")
         self.density = NumberControl(0, 100, 0, "How strongly the adjustment acts where the mask is full", " %")
@@ -159,6 +159,7 @@ class MaskPanel(QWidget):
         details.addLayout(self.component_form)
         details.addLayout(checks)
         details.addLayout(whole)
+        details.addWidget(self.remove_mask, 0, Qt.AlignRight)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 8, 0, 0)
         layout.addLayout(header)

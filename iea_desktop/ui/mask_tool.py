@@ -470,11 +470,14 @@ class MaskTool(QObject):
             self._handle(p, start)
             return
         across = QPointF(-along.y(), along.x()) * (max(self.canvas.width(), self.canvas.height()) / length)
+        p.save()
+        p.setClipRect(self.canvas.image_rect_on_screen())  # the lines across the photo, handles anywhere
         for point, style in ((start, Qt.SolidLine), (handles["middle"], Qt.DotLine), (end, Qt.DashLine)):
             p.setPen(QPen(QColor(255, 255, 255, 200), 1.5, style))
             p.drawLine(point - across, point + across)
         p.setPen(QPen(QColor(255, 255, 255, 200), 1))
         p.drawLine(start, end)
+        p.restore()
         for name, point in handles.items():
             self._handle(p, point, round_=name == "middle")
 
