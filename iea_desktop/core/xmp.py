@@ -37,6 +37,7 @@ from .graph import Node, Provenance, make_node
 from .ops import REGISTRY
 from .ops import crop as crop_op
 from .ops import straighten as straighten_op
+from .ops.base import CURVE_POINTS
 from .ops.colour_mixer import BANDS
 from .ops.tone_curve import CHANNELS, LINEAR
 from .ops.white_balance import AS_SHOT
@@ -49,7 +50,7 @@ CAMERA_RAW_VERSION = "15.4"  # crs:Version: the Camera Raw that wrote the settin
 PROCESS_VERSION = "11.0"  # crs:ProcessVersion: Lightroom's "Version 5" process, which the *2012 tags belong to
 MAX_BYTES = 32 << 20  # a sidecar with masks is a few MB; more is not an XMP sidecar
 MAX_DEPTH = 64  # nesting; Lightroom's deepest (masks) is about 12
-CURVE_MAX_POINTS = 16  # tone_curve's limit (ops/base.CURVE_POINTS)
+CURVE_MAX_POINTS = CURVE_POINTS[1]  # the most points a tone curve holds here
 
 
 class XmpError(files.InputError):
@@ -89,6 +90,8 @@ def as_shot(path: str | Path) -> tuple[float, float] | None:
         shot = np.array(raw.camera_whitebalance[:3], dtype=np.float64)
         daylight = np.array(raw.daylight_whitebalance[:3], dtype=np.float64)
         rgb_cam = np.array(raw.color_matrix, dtype=np.float64)[:, :3]
+    except Exception:  # noqa: BLE001 (LibRaw's errors: a camera that does not say)
+        return None
     finally:
         raw.close()
     multipliers = np.concatenate([shot, daylight])
@@ -130,7 +133,6 @@ def _negated(v: float) -> float:
 
 EXPOSURE_STOPS = 2.2  # our +100 doubles sRGB-encoded values, about 2.2 stops in linear light (gamma 2.2)
 SHARPNESS_SCALE = 1.5  # our 0..100 unsharp amount onto Camera Raw's 0..150
-ONE_TO_ONE = "same range and direction; Lightroom's slider works differently (see below)"
 
 _SCALAR = [
     Mapping(
@@ -166,6 +168,8 @@ _SCALAR = [
             "reference, does nothing above 0)", _same, _same),
     Mapping("saturation", "value", "Saturation", "approximate", "same range and direction; -100 is black and "
             "white in both; ours scales HSV saturation", _same, _same),
+    Mapping("saturation", "value", "ConvertToGrayscale", "approximate", "read only: True reads as saturation -100 "
+            "(Lightroom's black-and-white mix, GrayMixer*, is not read)"),
     Mapping("temperature", "value", "IncrementalTemperature", "approximate", "same range and direction (+ warmer); "
             "ours offsets the channels, Lightroom changes the white balance; Lightroom reads it for JPEG, TIFF "
             "and PNG files only (a RAW's is in kelvin)", _same, _same, only_rendered=True),
@@ -263,15 +267,15 @@ NEUTRAL = {
     "PostCropVignetteMidpoint": 50, "PostCropVignetteFeather": 50, "PostCropVignetteRoundness": 0,
     "PostCropVignetteStyle": 1, "PostCropVignetteHighlightContrast": 0, "GrainSize": 25, "GrainFrequency": 50,
     "ParametricShadowSplit": 25, "ParametricMidtoneSplit": 50, "ParametricHighlightSplit": 75,
-    "ColorGradeBlending": 50, "SplitToningBalance": 0, "Temperature": None, "Tint": None,
-    "Brightness": 50, "Contrast": 25, "PerspectiveScale": 100, "Orientation": None,
-    "AutoLateralCA": 0, "LensProfileEnable": 0, "ConvertToGrayscale": "false", "EnableColorAdjustments": None,
+    "ColorGradeBlending": 50, "SplitToningBalance": 0,
+    "Brightness": 50, "Contrast": 25, "PerspectiveScale": 100,
+    "AutoLateralCA": 0, "LensProfileEnable": 0, "EnableColorAdjustments": None,
     "EnableDetail": None, "EnableVignettes": None, "EnableGrayscaleMix": None, "EnableSplitToning": None,
     "EnableEffects": None, "EnableLensCorrections": None, "EnableCalibration": None, "EnableRetouch": None,
     "EnableRedEye": None, "EnableCircularGradientBasedCorrections": None, "EnableGradientBasedCorrections": None,
     "EnablePaintBasedCorrections": None, "EnableMaskGroupBasedCorrections": None, "EnableToneCurve": None,
     "EnableTransform": None,
-}  # fmt: skip  # None: any value is neutral (on/off switches of panels, a RAW's as-shot white balance)
+}  # fmt: skip  # None: any value is neutral (the panels' on/off switches)
 
 
 def _mapping_for(op: str) -> list[Mapping]:
@@ -285,8 +289,7 @@ def mapping_markdown() -> str:
         "| --- | --- | --- | --- | --- |",
     ]
     for m in MAPPINGS:
-        tag = m.tag if ":" in m.tag else ", ".join(f"`{t.strip()}`" for t in m.tag.split(","))
-        tag = f"`{tag}`" if ":" in m.tag else tag
+        tag = ", ".join(f"`{t.strip()}`" for t in m.tag.split(","))
         lines.append(f"| {m.op} | {m.param} | {tag} | {m.closeness} | {m.note} |")
     for op, why in UNMAPPED.items():
         lines.append(f"| {op} | | | no equivalent | {why} |")
@@ -605,10 +608,11 @@ def settings_for(nodes: Iterable[Node], photo: Photo) -> Sidecar:
                 out.skipped.append((node, problem))
         elif node.spec.stage != "geometry":
             for m in _mapping_for(node.op):
+                if m.write is None:  # read only
+                    continue
                 if m.only_rendered and photo.raw:
                     out.skipped.append((node, f"{m.tag}: {m.note}"))
                     break
-                assert m.write is not None
                 value = m.write(node.params[m.param] * node.opacity)
                 if value:
                     totals[m.tag] = totals.get(m.tag, 0.0) + value
@@ -763,7 +767,7 @@ class _Reader:
         for op in dict.fromkeys(m.op for m in (*_SCALAR, *_MIXER)):
             params = {}
             for m in _mapping_for(op):
-                if m.tag not in self.found.values:
+                if m.tag not in self.found.values or m.read is None:
                     continue
                 if m.only_rendered and self.photo.raw:
                     self.used.add(m.tag)
@@ -772,7 +776,6 @@ class _Reader:
                 value = self.number(m.tag)
                 if value is None:
                     continue
-                assert m.read is not None
                 wanted = m.read(value)
                 param = REGISTRY[op].param(m.param)
                 params[m.param] = param.coerce(wanted, op)
@@ -784,6 +787,13 @@ class _Reader:
             if params and not REGISTRY[op].is_identity(params):
                 nodes.append(make_node(op, params))
         return nodes
+
+    def grayscale(self, nodes: list[Node]) -> list[Node]:
+        """crs:ConvertToGrayscale="True" as saturation -100, in place of any other saturation."""
+        self.used.add("ConvertToGrayscale")
+        if self.found.values.get("ConvertToGrayscale", "").lower() != "true":
+            return nodes
+        return [n for n in nodes if n.op != "saturation"] + [make_node("saturation", {"value": -100})]
 
     def curve(self) -> list[Node]:
         params = {}
@@ -888,7 +898,7 @@ def nodes_from(data: bytes, photo: Photo, what: str = "XMP") -> tuple[list[Node]
     if not found.values and not found.lists and not found.structures and found.orientation is None:
         return [], ["no Camera Raw settings (crs:) in it: nothing to read"]
     reader = _Reader(found, photo)
-    nodes = reader.geometry() + reader.white_balance() + reader.scalars() + reader.curve()
+    nodes = reader.geometry() + reader.white_balance() + reader.grayscale(reader.scalars()) + reader.curve()
     reader.unread()
     for node in nodes:
         node.provenance = Provenance(reason=f"from Lightroom settings ({what})")

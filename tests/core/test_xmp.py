@@ -282,6 +282,18 @@ def test_the_frame_is_where_the_pixels_go(name):
         assert np.abs(where - seen).max() < 1.0, (u, v, where, seen)
 
 
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_the_exif_orientations_are_the_loaders(orientation):
+    """ORIENTATIONS turns a stored picture as image_io does when it loads a photo."""
+    stored = coordinates(30, 20)
+    shown = image_io.apply_orientation(stored, orientation)
+    to_stored = xmp._quarter(30, 20, *xmp.ORIENTATIONS[orientation])
+    for v in range(shown.shape[0]):
+        for u in range(shown.shape[1]):
+            where = (to_stored @ [u + 0.5, v + 0.5, 1.0])[:2]
+            assert where == pytest.approx(shown[v, u, :2] * [30, 20], abs=1e-4)
+
+
 @pytest.mark.parametrize("orientation", [1, 3, 6, 7])
 @pytest.mark.parametrize("name", GEOMETRIES)
 def test_geometry_round_trips_to_the_pixel(name, orientation):
@@ -491,6 +503,13 @@ def test_a_lightroom_sidecar_is_read_as_documented():
     assert unread == ["crs:GrainSize", "crs:MaskGroupBasedCorrections", "crs:ParametricShadows",
                       "crs:SplitToningShadowHue", "crs:SplitToningShadowSaturation"]  # fmt: skip
     assert all(n.provenance.reason == "from Lightroom settings (IMG_0001.xmp)" for n in nodes)
+
+
+def test_a_black_and_white_conversion_reads_as_saturation_minus_100():
+    text = LIGHTROOM_SIDECAR.replace('crs:ConvertToGrayscale="False"', 'crs:ConvertToGrayscale="True"')
+    nodes, warnings = xmp.nodes_from(text.replace('crs:Saturation="-5"', 'crs:GrayMixerRed="-20"').encode(), PHOTO)
+    assert only(nodes, "saturation").params["value"] == -100
+    assert any(w.startswith("crs:GrayMixerRed = -20 not read") for w in warnings)
 
 
 def test_settings_written_as_elements_are_read_too():
