@@ -261,3 +261,22 @@ def test_the_mask_plane_of_the_overlay_is_the_renderers(qtbot, window, sample):
     plane = mask_plane(doc, list(doc.graph.nodes), node_id)
     assert plane.shape == window.canvas.after.pixels.shape[:2]
     assert plane[plane.shape[0] // 2, plane.shape[1] // 2] == pytest.approx(1.0) and plane[0, 0] == 0.0
+
+
+def test_radial_handles_resize_and_turn_it_one_undo_step_each(qtbot, window, sample):
+    node_id = masked_exposure(qtbot, window, sample, "radial")
+    tool = window.canvas.mask_tool
+    start = mask_of(window, node_id).components[0]
+    position = window.document.history.position
+    rx = tool.handles()["rx"]
+    drag(window.canvas, rx, rx + QPointF(15, 0), rx + QPointF(40, 0))
+    grown = mask_of(window, node_id).components[0]
+    assert grown.radii[0] > start.radii[0] and grown.radii[1] == start.radii[1] and grown.centre == start.centre
+    centre, turn = tool.handles()["centre"], tool.handles()["angle"]  # the turn handle: left of the centre
+    radius = centre.x() - turn.x()
+    drag(window.canvas, turn, centre + QPointF(-radius * 0.7, -radius * 0.7), centre + QPointF(0, -radius))
+    turned = mask_of(window, node_id).components[0]
+    assert turned.angle == pytest.approx(90, abs=1) and turned.radii == grown.radii  # its first axis now vertical
+    assert window.document.history.position == position + 2
+    window.document.history.undo()
+    assert mask_of(window, node_id).components[0] == grown
