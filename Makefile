@@ -93,6 +93,7 @@ clean:
 
 docs: setup
 	$(PY) -c "from iea_desktop.core.ops import registry_markdown; print(registry_markdown(), end='')" > docs/tools.md
+	$(PY) -c "from iea_desktop.core.xmp import update_docs; update_docs()"
 
 # Screenshots of the real window through a scripted session, on a private Xvfb display
 # (installs Xvfb and the X11 libraries Qt's xcb platform needs when they are missing).
