@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -34,6 +34,8 @@ from ..core.masks import AREAS, Area, Brush, ColourRange, Linear, LuminanceRange
 from ..core.masks.model import MAX_COMPONENTS, MODES, Component
 from .inspector import NumberControl
 from .layers_panel import where_text
+from .mask_tool import area_found
+from .workers import Task
 
 KINDS = (  # the Add mask menu: (kind, label, what it is)
     ("linear", "Linear gradient", "Full at one line, fading to nothing at another: drag its handles on the photo"),
@@ -87,6 +89,8 @@ class MaskPanel(QWidget):
         self._node_id: str | None = None
         self._shown_kind: tuple | None = None  # (index, kind) the component rows were built for
         self._numbers: dict[str, NumberControl] = {}  # the selected component's sliders
+        self._found: dict[tuple, bool] = {}  # (document, area): whether the photo has it
+        self._looking: set[tuple] = set()  # areas being looked for
 
         self.title = QLabel("Mask")
         self.title.setObjectName("title")
@@ -244,6 +248,8 @@ class MaskPanel(QWidget):
             self._shown_kind = (self.component, c.kind)
             self._build_component_rows(c)
         self.hint.setText(HINTS[c.kind])
+        if isinstance(c, Area):
+            self._check_area(c.area)
         values = {}
         if isinstance(c, Radial):
             values = {"feather": c.feather * 100}
@@ -256,6 +262,26 @@ class MaskPanel(QWidget):
                 self._numbers[name].set_value(value)
         if isinstance(c, Brush):
             self._show_brush()
+
+    def _check_area(self, area: str) -> None:
+        """Say so when the photo has no such area (the part is then empty); found off the GUI thread."""
+        document = self.inspector.document
+        found = self._found.get((id(document), area))
+        if found is False:
+            self.hint.setText(f"No {area} found in this photo: this part of the mask is empty. {HINTS['area']}")
+        if found is not None or (id(document), area) in self._looking:
+            return
+        self._looking.add((id(document), area))
+        task = Task(lambda _task: area_found(document, area))
+        task.done.connect(lambda result: self._area_checked(document, area, result))
+        task.failed.connect(lambda _error: self._looking.discard((id(document), area)))
+        task.start(QThreadPool.globalInstance())
+
+    def _area_checked(self, document, area: str, found: bool) -> None:
+        self._looking.discard((id(document), area))
+        self._found[(id(document), area)] = found
+        if document is self.inspector.document:
+            self.show_node(self.inspector.node())
 
     def _build_component_rows(self, c: Component) -> None:
         while self.component_form.rowCount():

@@ -33,7 +33,8 @@ from PySide6.QtGui import QAction, QColor, QImage, QKeySequence, QPainter, QPen,
 from ..core.apply_node import apply_node
 from ..core.graph import EditGraph, Node
 from ..core.history import SetNodeMask
-from ..core.masks import Brush, ColourRange, Linear, LuminanceRange, Mask, Radial, Stroke
+from ..core.masks import Brush, ColourRange, Linear, LuminanceRange, Mask, Radial, Stroke, areas
+from ..core.masks.plane import plane_size, source_photo
 from ..core.masks.raster import luminance
 from ..core.ops.crop import box
 
@@ -103,6 +104,14 @@ def mask_plane(document, nodes: list[Node], node_id: str) -> np.ndarray | None:
     for node in downstream:  # geometry after the masked node moves its result too
         pixels = apply_node(pixels, node, plane_scale)
     return pixels
+
+
+def area_found(document, area: str) -> bool:
+    """Whether the photo has ``area`` (sky, subject, ...) as the renderer's mask plane finds it:
+    ``areas.find`` over the preview at the plane's size (its result is cached there)."""
+    source = document.preview_source()
+    height, width = plane_size(*source.shape[:2])
+    return areas.find(area, source_photo(source, height, width)) is not None
 
 
 def tinted(plane: np.ndarray) -> np.ndarray:

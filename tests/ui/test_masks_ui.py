@@ -280,3 +280,16 @@ def test_radial_handles_resize_and_turn_it_one_undo_step_each(qtbot, window, sam
     assert window.document.history.position == position + 2
     window.document.history.undo()
     assert mask_of(window, node_id).components[0] == grown
+
+
+def test_the_mask_section_says_when_the_photo_has_no_such_area(qtbot, window, sample, monkeypatch):
+    from iea_desktop.core.masks import areas
+
+    found = {"sky": None, "subject": np.ones((4, 4), np.float32)}
+    monkeypatch.setattr(areas, "find", lambda area, photo: found[area])
+    masked_exposure(qtbot, window, sample, "sky")
+    panel = window.inspector.mask_panel
+    qtbot.waitUntil(lambda: "No sky found in this photo" in panel.hint.text(), timeout=15000)
+    panel.add("subject")
+    qtbot.waitUntil(lambda: any(area == "subject" for _, area in panel._found), timeout=15000)
+    assert "No subject" not in panel.hint.text() and "Found in the photo" in panel.hint.text()
