@@ -487,7 +487,8 @@ class MainWindow(QMainWindow):
             return None
 
     def _sync_tool(self) -> None:
-        """On-canvas tools follow the selection: the crop tool for a crop node, a grid for straighten."""
+        """On-canvas tools follow the selection: the crop tool for a crop node, a grid for straighten, the mask tool
+        for a node with a mask."""
         node = self.selected_node()
         crop = node if node is not None and node.op == "crop" and node.enabled else None
         skip = crop.id if crop is not None else None

@@ -293,3 +293,18 @@ def test_the_mask_section_says_when_the_photo_has_no_such_area(qtbot, window, sa
     panel.add("subject")
     qtbot.waitUntil(lambda: any(area == "subject" for _, area in panel._found), timeout=15000)
     assert "No subject" not in panel.hint.text() and "Found in the photo" in panel.hint.text()
+
+
+def test_the_picker_sets_a_colour_range_to_the_clicked_hue(qtbot, window, sample):
+    node_id = masked_exposure(qtbot, window, sample, "colour")
+    canvas = window.canvas
+    before = canvas.before
+    rgb = before.pixels.astype(np.int16)
+    reds = (rgb[..., 0] > 150) & (rgb[..., 1] < 60) & (rgb[..., 2] < 60)  # the red parrot
+    reds = cv2.erode(reds.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    y, x = np.argwhere(reds)[len(np.argwhere(reds)) // 2]
+    drag(canvas, canvas.to_screen(QPointF((x + 0.5) / before.scale, (y + 0.5) / before.scale)))
+    hue = mask_of(window, node_id).components[0].hue
+    assert min(hue, 360 - hue) < 20  # red, where the default was green (120)
+    wait_rendered(qtbot, window)
+    assert changed(window)[y, x] > 10  # and the red parrot is now where the node acts
