@@ -63,7 +63,9 @@ def test_sky_beside_a_wall_is_found_in_its_corner_only(photo):
     hats = photo("kodim03")  # blue sky above a wall, top right of the frame
     sky = check_plane(areas.find("sky", hats), hats.shape[:2])
     assert region(sky, (0.0, 0.15), (0.35, 0.6)) > 0.6  # the blue between the hat and the clouds
+    assert region(sky, (0.35, 0.55), (0.75, 0.95)) > 0.6  # grey clouds low on the right
     assert region(sky, (0.6, 1.0), (0.0, 1.0)) < 0.05  # the wall and the hats
+    assert region(sky, (0.3, 0.6), (0.0, 0.1)) < 0.05  # the wall's grey left edge
 
 
 @pytest.mark.parametrize("name", ["kodim01", "kodim05", "kodim07", "kodim14", "kodim23", "astronaut", "chelsea"])

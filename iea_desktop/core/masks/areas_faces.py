@@ -203,5 +203,5 @@ def people(rgb8: np.ndarray, boxes: np.ndarray | None) -> np.ndarray | None:
         seeds[[0, -1], :] = cv2.GC_BGD
         seeds[:, [0, -1]] = cv2.GC_BGD
     cv2.setRNGSeed(1)  # grabCut's colour models start from k-means: the same every time
-    cv2.grabCut(small, seeds, (0, 0, 0, 0), np.zeros((1, 65)), np.zeros((1, 65)), 3, cv2.GC_INIT_WITH_MASK)
+    cv2.grabCut(small, seeds, (0, 0, 0, 0), np.zeros((1, 65)), np.zeros((1, 65)), 2, cv2.GC_INIT_WITH_MASK)
     return ((seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)).astype(np.float32)  # at GRABCUT_EDGE

@@ -17,6 +17,7 @@ SMOOTH = 6.0  # texture (mean Sobel magnitude of L*, 0..100, at EDGE) below whic
 TOP_ROWS = 0.04  # a seed region must reach into this share of the top rows
 MIN_SHARE, MAX_SHARE = 0.015, 0.97  # the sky's share of a photo that has one
 BINS = 16  # colour histogram bins per channel
+CLOUD_CHROMA = 8.0  # greyer than this (CIELAB chroma) and next to the sky: a cloud (a beige wall is about 11)
 
 
 def _features(rgb8: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -73,15 +74,17 @@ def sky(small: np.ndarray) -> np.ndarray | None:
     p_sky, p_rest = _histogram(rgb8, seeds), _histogram(rgb8, rest)
     likely = _lookup(p_sky, rgb8) / (_lookup(p_sky, rgb8) + _lookup(p_rest, rgb8) + np.float32(1e-6))
     smooth = np.clip((2 * SMOOTH - texture) / SMOOTH, 0.0, 1.0)  # 1 when smooth, 0 at twice the limit
-    grown = (likely > 0.5) & (smooth > 0.5) | seeds
+    upper = np.zeros((h, w), bool)
+    upper[: h * 2 // 3] = True
+    # clouds: grey or white, fairly smooth, high in the frame (joined to the seeds below)
+    cloud = (chroma < CLOUD_CHROMA) & (lightness > 35.0) & (smooth > 0.0) & upper
+    grown = ((likely > 0.5) & (smooth > 0.5)) | seeds | cloud
     # keep what is joined to the seeds, or clearly sky-coloured in the upper two thirds
     count, labels = cv2.connectedComponents(grown.astype(np.uint8), connectivity=8)
     joined = np.unique(labels[seeds])
     keep = np.isin(labels, joined[joined > 0])
-    upper = np.zeros_like(keep)
-    upper[: h * 2 // 3] = True
     keep |= grown & (likely > 0.85) & upper
-    plane = keep.astype(np.float32) * np.maximum(likely, seeds.astype(np.float32))
+    plane = keep.astype(np.float32) * np.maximum(likely, (seeds | cloud).astype(np.float32))
     if not MIN_SHARE <= plane.mean() <= MAX_SHARE:  # all "sky": a blank frame, not a photo of the sky
         return None
     rows = np.nonzero(keep)[0]
