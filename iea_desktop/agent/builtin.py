@@ -16,6 +16,8 @@ import re
 import threading
 from collections.abc import Callable
 
+import numpy as np
+
 from ..core import white_balance as wb
 from ..core.graph import EditGraph, Node
 from ..core.ops import IEA_TOOLS, REGISTRY
@@ -23,6 +25,7 @@ from ..core.ops.tone_curve import PRESETS as CURVE_PRESETS
 from ..core.ops.white_balance import AS_SHOT, resolve
 from ..core.stats import horizon_tilt
 from ..core.stats import measure as measure_stats
+from . import areas
 from . import builtin_lexicon as lex
 from . import builtin_measure as measure
 from .builtin_parse import (
@@ -30,6 +33,7 @@ from .builtin_parse import (
     FollowUp,
     GeometryWish,
     LookWish,
+    Move,
     Removal,
     Request,
     SetValue,
@@ -85,7 +89,9 @@ CAPABILITIES = (
     "I can adjust brightness, contrast, colour, warmth, shadows, highlights, sharpness, grain, "
     "vignette and fade, correct the white balance, reduce noise and haze, add punch and detail, enrich "
     "the greens or the sky, or apply a look (vintage, black and white, golden hour, moody, dreamy, "
-    "cinematic, film, matte ...)."
+    "cinematic, film, matte ...). I can also change just one part: "
+    + ", ".join(areas.words(a) for a in areas.AREAS)
+    + " (“darken the sky”, “brighten the faces”)."
 )
 # What the plan check measures for a wish of each axis (plan_check.py).
 AXIS_MEASURE = {
@@ -163,6 +169,17 @@ def scaled(op: str, params: dict, factor: float) -> dict:
         else:
             out[p.name] = int(round(min(max(p.default + (params[p.name] - p.default) * factor, p.minimum), p.maximum)))
     return spec.validate(out)
+
+
+def followed_value(current: int, factor: float) -> float:
+    """ "A bit more" / "a bit less" on one of my values: ``factor`` times it, by at least a few units,
+    down to nothing when little is left."""
+    direction = 1 if current > 0 else -1
+    change = abs(current) * abs(factor - 1.0)
+    if factor > 1:
+        return current + direction * max(change, 4)
+    target = current - direction * max(change, 3)
+    return 0 if target * direction < 3 else target
 
 
 def _node_words(node: Node) -> str:
@@ -260,6 +277,9 @@ class _Turn:
         self.tools: dict[str, dict] = {}  # the tools beyond the 16: op -> the params my node of it should have
         self.tool_whys: dict[str, str] = {}  # op -> a sentence on what changed and why
         self.tool_intents: list[Intent] = []  # "too blue": warmer, checked when the plan check runs
+        self.placed: dict[tuple[str, str], int] = {}  # (tool, place) -> my node's value there (agent/areas.py)
+        self.placed_whys: dict[tuple[str, str], str] = {}
+        self.found: dict[str, np.ndarray | None] = {}  # place -> the current render's pixels there
 
     # --- small helpers ------------------------------------------------------------------------
 
@@ -331,6 +351,8 @@ class _Turn:
             self.apply_removal(removal)
         for follow in req.followups:
             self.apply_followup(follow)
+        for move in req.moves:
+            self.apply_move(move)
         self.apply_limits()
         return self.finish()
 
@@ -415,7 +437,7 @@ class _Turn:
     def keep_only(self) -> Plan:
         """ "only the exposure" on its own: keep just my changes to those tools."""
         scope, words = self.req.scope or set(), self.req.scope_words or "those"
-        mine = [n for n in self.ctx.assistant_nodes() if n.op in IEA_TOOLS]
+        mine = [n for n in self.ctx.assistant_nodes() if n.op in IEA_TOOLS and areas.area_of(n.mask) is None]
         kept = [n for n in mine if n.op in scope]
         dropped = [n for n in mine if n.op not in scope]
         if not mine or not kept:
@@ -805,6 +827,9 @@ class _Turn:
 
     def apply_wish(self, wish: Wish) -> None:
         axis, sign = wish.axis, wish.sign
+        if wish.where is not None and axis in lex.AXES:
+            self.apply_area_wish(wish)
+            return
         if axis == "noise":
             self.fix_noise(wish.intensity, wish.words)
             return
@@ -917,6 +942,9 @@ class _Turn:
             self.note(f"There is no {what} to remove")
 
     def apply_followup(self, follow: FollowUp) -> None:
+        if follow.where is not None:
+            self.follow_area(follow)
+            return
         nodes = self.last_turn_nodes()
         if not nodes:
             self.note(
@@ -927,6 +955,9 @@ class _Turn:
         factor = follow.factor
         for node in nodes:
             tool = node.op
+            if areas.area_of(node.mask) is not None:
+                self.follow_place(node, factor, follow.words)
+                continue
             if tool in self.touched or tool in self.tools:
                 continue
             if tool in MORE_TOOLS:
@@ -946,20 +977,129 @@ class _Turn:
             current = self.stored.get(tool, 0)  # a switched-off node comes back on, changed
             if current == 0:
                 continue
-            direction = 1 if current > 0 else -1
-            change = abs(current) * abs(factor - 1.0)
-            if factor > 1:
-                target = current + direction * max(change, 4)
-            else:
-                target = current - direction * max(change, 3)
-                if target * direction < 3:
-                    target = 0
+            target = followed_value(current, factor)
             self.followed[tool] = "stronger" if factor > 1 else "weaker"
             self.follow_words = follow.words
             look = self._look_of(node)
             if look:
                 self.look_tools[tool] = look
             self.set(tool, target, f"as you asked ({_quote(follow.words)})")
+
+    # --- places: an adjustment on one part of the photo (a masked node, agent/areas.py) ----------------
+
+    def area_pixels(self, where: str) -> np.ndarray | None:
+        """The current render's pixels in ``where`` (N x 1 x 3), or None when the photo has no such place."""
+        if where not in self.found:
+            weights = areas.on_render(self.ctx, where)
+            self.found[where] = None if weights is None else areas.pixels(self.ctx.current, weights)
+        return self.found[where]
+
+    def placed_value(self, tool: str, where: str) -> int:
+        """My value of ``tool`` on ``where`` as this turn has it (0 where I have no node, or it is off)."""
+        if (tool, where) in self.placed:
+            return self.placed[tool, where]
+        node = self.ctx.assistant_node(tool, where)
+        return int(node.params["value"]) if node is not None and node.enabled else 0
+
+    def place(self, tool: str, where: str, value: float, why: str) -> None:
+        low = 0 if tool in lex.POSITIVE_ONLY else -100
+        self.placed[tool, where] = int(round(min(max(value, low), 100)))
+        self.placed_whys[tool, where] = why
+
+    def not_found(self, where: str) -> None:
+        self.note(f"I could not find {areas.words(where)} in this photo, so I made no change for it")
+
+    def apply_area_wish(self, wish: Wish) -> None:
+        """ "Darken the sky", "the faces are too dark": the wish's main tool on a node masked to that
+        place, sized by measuring the place's own pixels."""
+        where = wish.where
+        assert where is not None
+        found = self.area_pixels(where)
+        if found is None:
+            self.not_found(where)
+            return
+        tool, weight = lex.AXES[wish.axis]["+" if wish.sign > 0 else "-"][0]
+        sign = wish.sign if weight > 0 else -wish.sign
+        stats = measure_stats(found)
+        need = measure.area_need(tool, sign, stats, areas.on(where))
+        step = lex.DEFAULT_STEP[tool]
+        if need is not None and need.delta * sign > 0:  # measured that way: at least an ordinary step
+            delta, why = sign * max(abs(need.delta), step) * wish.intensity, need.why
+        else:
+            delta = sign * step * wish.intensity
+            why = (
+                f"as you asked ({_quote(wish.words)}); measured {areas.on(where)}: median brightness "
+                f"{stats.median_luma:.2f}, saturation {stats.mean_saturation:.2f}"
+            )
+        self.place(tool, where, self.placed_value(tool, where) + delta, why)
+
+    def my_nodes_on(self, where: str) -> list[Node]:
+        return [n for n in self.ctx.assistant_nodes() if n.op in IEA_TOOLS and areas.area_of(n.mask) == where]
+
+    def follow_area(self, follow: FollowUp) -> None:
+        """ "A bit more on the sky": my adjustments there, stronger or weaker."""
+        where = follow.where
+        assert where is not None
+        nodes = self.my_nodes_on(where)
+        if not nodes:
+            self.note(
+                f"I haven't changed {areas.words(where)} yet, so there is nothing there to make stronger or "
+                f"weaker. Tell me what to change, e.g. “brighten {areas.words(where)}”"
+            )
+        for node in nodes:
+            self.follow_place(node, follow.factor, follow.words)
+
+    def follow_place(self, node: Node, factor: float, words: str) -> None:
+        where = areas.area_of(node.mask)
+        assert where is not None
+        current = self.placed_value(node.op, where)
+        if current:
+            self.place(node.op, where, followed_value(current, factor), f"as you asked ({_quote(words)})")
+
+    def apply_move(self, move: Move) -> None:
+        """ "Not the sky, the background": my adjustments on one place move to another. A part I cannot
+        select ("not the face, the hair") leaves them as they are, and says how to get there by hand."""
+        source = areas.words(move.source)
+        nodes = self.my_nodes_on(move.source)
+        if not nodes:
+            self.note(f"I haven't changed {source}, so there is nothing of mine to move")
+            return
+        if move.target is None:
+            places = _join([areas.words(a) for a in areas.AREAS])
+            self.note(
+                f"I can't select {move.words} on its own; the places I can find are {places}. I left my change "
+                f"on {source} as it is: paint {move.words} into its mask with the brush in the inspector, or "
+                "say “undo” to take it back"
+            )
+            return
+        if self.area_pixels(move.target) is None:
+            self.not_found(move.target)
+            return
+        for node in nodes:
+            value = self.placed_value(node.op, move.source)
+            self.place(node.op, move.source, 0, f"to move it to {areas.words(move.target)}, as you asked")
+            self.place(node.op, move.target, value, f"moved from {source}, as you asked")
+
+    def place_edits(self) -> list[Edit]:
+        """This turn's changes to my nodes on places, each with its sentence."""
+        out = []
+        for (tool, where), value in self.placed.items():
+            node = self.ctx.assistant_node(tool, where)
+            old = int(node.params["value"]) if node is not None and node.enabled else 0
+            if value == old and (node is None or node.enabled):
+                continue
+            out.append(Edit(tool, value, self.place_reason(tool, where, old, value), area=where))
+        return out
+
+    def place_reason(self, tool: str, where: str, old: int, new: int) -> str:
+        """'Darkened the sky (exposure -31) because the sky measures bright (median brightness 0.78 there)'."""
+        why, label = self.placed_whys[tool, where], _label(tool)
+        if new == 0:
+            return f"Removed my {label} adjustment {areas.on(where)} (was {old:+d}) {why}"
+        verb = VERBS[tool][0 if new > old else 1]
+        verb = f"{verb} {areas.words(where)}" if tool in ("exposure", "brightness") else f"{verb} {areas.on(where)}"
+        values = f"{label} {new:+d}" if old == 0 else f"{label} {old:+d} → {new:+d}"
+        return f"{verb} ({values}) {why}"
 
     # --- limits and the result ---------------------------------------------------------------------
 
@@ -1034,15 +1174,16 @@ class _Turn:
         notes.extend(_sentence(r) for r in self.req.refusals)
         self.geometry.extend(self.tool_edits())
         shaped = [g.reason for g in self.geometry]
-        if not edits and not self.geometry:
+        placed = self.place_edits()
+        if not edits and not self.geometry and not placed:
             if not notes:
                 notes.append("That is already how it is, so I didn't change anything.")
             if self.req.refusals and not self.req.has_edits:
                 notes.append(CAPABILITIES)
             return Plan(reply=" ".join(notes), warnings=self.warnings)
         return Plan(
-            reply=" ".join(shaped + self.summary_sentences(edits) + notes),
-            edits=edits,
+            reply=" ".join(shaped + self.summary_sentences(edits) + [_sentence(e.reason) for e in placed] + notes),
+            edits=edits + placed,
             warnings=self.warnings,
             asked_to_remove=set(self.asked),
             geometry=self.geometry,
@@ -1280,7 +1421,8 @@ def describe_graph(nodes: list[Node], reasons: bool = False) -> str:
         if reasons and prov.origin == "assistant" and prov.reason:
             text += f". Why: {prov.reason}"
         lines.append("• " + _sentence(text))
-    lines.append("Each one applies to the whole photo.")
+    masked = any(n.mask is not None for n in nodes)
+    lines.append("The others apply to the whole photo." if masked else "Each one applies to the whole photo.")
     return "\n".join(lines)
 
 

@@ -616,10 +616,12 @@ CANNOT: tuple[tuple[str, str], ...] = (
     (r"\b(replace|swap|change) (?:the |a )?(sky|background|face|faces|hair color|eye color|clothes|shirt|dress|"
      r"season|weather|time of day|day into night|night into day|scenery|setting|location)\b",
      "I can't replace parts of the photo; I can only adjust the tone and colour of the whole photo."),
-    (r"\b(blur|soften|darken|brighten|lighten|sharpen|desaturate|saturate|select|mask|isolate|only|just)\b.*\b"
-     r"(background|backdrop|left side|right side|top half|bottom half|one side|one part|part of the)\b|"
-     r"\b(select|mask|isolate|selection|masking)\b",
-     "I can't edit just one part of the photo; my adjustments change the whole photo."),
+    (r"\b(blur|defocus)\b.*\b(background|backdrop)\b",
+     "I can't blur the background (no depth effects); I can change its tone and colour, e.g. “darken the "
+     "background”."),
+    (r"\b(select|mask|isolate|selection|masking)\b",
+     "I can't make a selection on its own; tell me what to change where (“darken the sky”, “brighten the "
+     "faces”), or paint a mask on an adjustment in the inspector."),
     (r"\b(bokeh|portrait mode|depth of field|tilt shift|motion blur|long exposure|panorama|stitch|"
      r"hdr merge|merge|focus stack|double exposure|collage|animation|animate|gif|video|3d|sticker)\b",
      "I can't do that; I can only adjust the tone and colour of the whole photo."),
@@ -634,6 +636,35 @@ CANNOT: tuple[tuple[str, str], ...] = (
      r"wikipedia|google|stock price|book a|flight|hotel|restaurant|write me|write a)\b",
      "I'm the photo assistant, so I can't help with that. I can only adjust this photo's tone and colour."),
 )
+
+# --- where: the places an adjustment can act on (agent/areas.py) ----------------------------------------
+# (regular expression, place), tried in order; a preposition before ("on the sky") is read with it.
+WHERE_PHRASES: tuple[tuple[str, str], ...] = (
+    (r"(?:the\s+)?sk(?:y|ies)", "sky"),
+    (r"(?:(?:the|her|his|their|my|our|your|its)\s+)?faces?", "faces"),
+    (r"(?:the\s+)?(?:persons?|people|man|woman|men|women|girl|boy|kids?|child|children|family|couple)", "people"),
+    (r"(?:the\s+)?(?:main\s+)?subject", "subject"),
+    (r"(?:the\s+)?(?:background|backdrop)", "background"),
+    (r"(?:the\s+)?foreground", "foreground"),
+    (r"(?:the\s+)?(?:top|upper)\s+(?:half|part|third|side|area)|(?<!over )the\s+top", "top"),
+    (r"(?:the\s+)?(?:bottom|lower)\s+(?:half|part|third|side|area)|the\s+bottom", "bottom"),
+    (r"(?:the\s+)?left\s+(?:half|part|third|side|area)|the\s+left", "left"),
+    (r"(?:the\s+)?right\s+(?:half|part|third|side|area)|the\s+right", "right"),
+    (r"(?:the\s+)?(?:edges|borders|sides)(?:\s+of\s+the\s+(?:photo|picture|image|frame))?", "edges"),
+    (r"(?:the\s+)?(?:dark|darker|darkest|shadowy|shaded)\s+(?:areas?|parts?|bits|spots|places)", "dark_areas"),
+    (r"(?:the\s+)?(?:bright|brighter|brightest|light|lighter)\s+(?:areas?|parts?|bits|spots|places)",
+     "bright_areas"),
+    (r"(?:the\s+)?greens", "greens"),
+    (r"(?:the\s+)?blues", "blues"),
+    (r"(?:the\s+)?reds", "reds"),
+)
+# Places whose own tool already does a wish there: "lighten the dark parts" is the shadows slider,
+# "darken the edges" the vignette (place -> the wishes' axes that stay whole-photo tools).
+WHERE_TOOLS: dict[str, set[str]] = {
+    "dark_areas": {"light", "shadows", "blacks"},
+    "bright_areas": {"light", "highlights", "whites"},
+    "edges": {"light", "vignette"},
+}
 
 # --- examples for the help reply ---------------------------------------------------------------------
 EXAMPLES = ('"a bit brighter"', '"it\'s too yellow"', '"more contrast but less saturation"',

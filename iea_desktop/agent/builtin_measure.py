@@ -370,3 +370,26 @@ def assess(image: np.ndarray, s: ImageStats) -> list[str]:
     if need:
         issues.append("the colours are weak" if need.delta > 0 else "the colours are very strong")
     return issues
+
+
+# --- one area of the photo (a masked node: agent/areas.py) ----------------------------------------------
+
+
+def area_need(tool: str, sign: int, s: ImageStats, place: str) -> Need | None:
+    """For "darken the sky" / "the faces are too dark" / "more colour in the greens": the change
+    measured on the area's own pixels (``s``: their statistics; ``place``: 'on the sky'). Exposure
+    moves the area's median half way to a normal median; saturation brings its colours into the
+    normal band. None when the measurement does not point the asked way (or the tool has no
+    measure): the caller then makes an ordinary step."""
+    if tool == "exposure":
+        m = s.median_luma
+        delta = _clamp(exposure_to_reach(m, (m + TARGET_MEDIAN) / 2))
+        word = "bright" if m > TARGET_MEDIAN else "dark"
+        return Need("exposure", delta, f"because the median brightness {place} is {m:.2f} ({word})")
+    if tool == "saturation" and not s.is_grayscale:
+        ms = s.mean_saturation
+        target = SATURATION_BAND[0] + 0.1 if sign > 0 else SATURATION_BAND[1] - 0.1
+        delta = _clamp(100.0 * (target / max(ms, 0.02) - 1.0), -60.0, 60.0)
+        word = "weak" if delta > 0 else "strong"
+        return Need("saturation", delta, f"because the colours {place} are {word} (saturation {ms:.2f})")
+    return None

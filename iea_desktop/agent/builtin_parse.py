@@ -38,7 +38,8 @@ class Wish:
     words: str = ""  # what the person wrote for it (quoted in reasons)
     complaint: bool = False  # they described a problem ("too dark"): the photo's measurements size the fix
     reduce: bool = False  # "less X" / "too X": take back an earlier opposite push before going further
-    area: str | None = None  # an area they named that cannot be selected ("face", "sky")
+    area: str | None = None  # a part they named that cannot be selected ("the hair", "the water")
+    where: str | None = None  # the place it acts on (agent/areas.py: "sky", "top", ...); None: everywhere
 
 
 @dataclass
@@ -67,6 +68,17 @@ class SetValue:
 @dataclass
 class FollowUp:
     factor: float  # multiply the values of the assistant's latest turn
+    words: str = ""
+    where: str | None = None  # "a bit more on the sky": only my adjustments there
+
+
+@dataclass
+class Move:
+    """ "Not the face, the hair": my adjustments on ``source`` belong on ``target`` (a place), or on
+    ``words``, a part that cannot be selected (target None)."""
+
+    source: str
+    target: str | None
     words: str = ""
 
 
@@ -128,11 +140,13 @@ class Request:
     undo_before: str = ""  # "go back to before the vignette": the words after "before"
     geometry: list[GeometryWish] = field(default_factory=list)
     tools: list[ToolWish] = field(default_factory=list)
+    moves: list[Move] = field(default_factory=list)
 
     @property
     def has_edits(self) -> bool:
         return bool(
-            self.wishes
+            self.moves
+            or self.wishes
             or self.looks
             or self.removals
             or self.sets
@@ -1026,7 +1040,10 @@ class _ClauseReader:
                 level = -level
             complaint = True
         if axis == "background":
-            req.refusals.append("I can't edit just the background; my adjustments change the whole photo.")
+            req.refusals.append(
+                "Tell me what to change in the background, e.g. “darken the background” or “make the background "
+                "cooler”."
+            )
             return
         if axis in ("face", "tone"):
             return
@@ -1204,15 +1221,79 @@ def _cannot(clause: str) -> str | None:
 
 _CANNOT = tuple((re.compile(p), r) for p, r in lex.CANNOT)
 _LOCAL = re.compile(
-    r"\b(?:the|her|his|my|their)\s+(sky|face|skin|water|sea|grass|trees?|flowers?|sun|clouds|eyes|"
-    r"hair|lips|building|buildings|car|dress|shirt|person|people|subject|foreground|mountains?)\b"
+    r"\b(?:the|her|his|my|their)\s+(skin|water|sea|grass|trees?|flowers?|sun|clouds|eyes|"
+    r"hair|lips|building|buildings|car|dress|shirt|mountains?)\b"
 )
+
+
+# --- where: the place a clause names ---------------------------------------------------------------------
+
+_WHERE = tuple(
+    (re.compile(r"(?:\b(?:on|in|for|at|across|along|around|to|of)\s+)?\b((?:" + p + r"))\b"), place)
+    for p, place in lex.WHERE_PHRASES
+)
+
+
+def _where(clause: str) -> tuple[str | None, str]:
+    """The place a clause names ("darken the sky": sky) and the clause without those words; no place
+    when its words belong to a longer phrase the lexicon knows ("darken the edges": the vignette)."""
+    for pattern, place in _WHERE:
+        for m in pattern.finditer(clause):
+            a, b = m.span(1)
+            if any(t.start < b and t.end > a and (t.start < a or t.end > b) for t in _tokens(clause)):
+                continue
+            return place, clause[: m.start()] + " " * (m.end() - m.start()) + clause[m.end() :]
+    return None, clause
+
+
+def _snapshot(req: Request) -> dict:
+    return {name: list(getattr(req, name)) for name in _READ_INTO} | {
+        "keep": set(req.keep),
+        "command": req.command,
+    }
+
+
+def _restore(req: Request, snapshot: dict) -> None:
+    for name, value in snapshot.items():
+        setattr(req, name, value)
+
+
+_READ_INTO = ("wishes", "looks", "removals", "fixes", "followups", "keep_words", "refusals")
+
+
+def _where_applies(req: Request, where: str, wishes: int, followups: int, snapshot: dict) -> bool:
+    """A place goes with the wishes and follow-ups its clause made, unless the clause asked for
+    something else too (a fix, a look: those act on the whole photo) or the place's own tool does
+    the wish ("lighten the dark parts")."""
+    made = req.wishes[wishes:] + req.followups[followups:]
+    if not made:
+        return False
+    others = any(len(getattr(req, n)) > len(snapshot[n]) for n in ("looks", "removals", "fixes"))
+    return not others and not any(w.axis in lex.WHERE_TOOLS.get(where, ()) for w in req.wishes[wishes:])
+
+
+_MOVE = re.compile(r"(?:no\s*,?\s*)?(?:i meant\s+)?not\s+(.+?)\s*(?:,|;|\bbut\b)\s*(?:but\s+|i meant\s+)?(.+?)")
+
+
+def _move(norm: str, req: Request) -> bool:
+    """ "Not the face, the hair", "not the sky but the background": my adjustments belong elsewhere."""
+    m = _MOVE.fullmatch(re.sub(r"[\s.!?]+$", "", norm))
+    if m is None:
+        return False
+    source, _ = _where(m.group(1))
+    if source is None:
+        return False
+    target, rest = _where(m.group(2))
+    if target is not None and rest.strip():
+        return False  # "not the sky, the background darker": more than a place
+    req.moves.append(Move(source, target, m.group(2).strip()))
+    return True
 
 
 def parse(text: str, _fuzzy: bool = True) -> Request:
     norm = normalize(text)
     req = Request(text=text, normalized=norm)
-    if _undo_scope(_bare(norm), req):
+    if _undo_scope(_bare(norm), req) or _move(norm, req):
         return req
     rest = _geometry(norm, req)
     if req.geometry:
@@ -1243,13 +1324,28 @@ def parse(text: str, _fuzzy: bool = True) -> Request:
         before_fixes = len(req.fixes)
         before_looks = len(req.looks)
         before_removals = len(req.removals)
+        before_followups = len(req.followups)
         if (req.wishes or req.looks or req.fixes) and _LIMITER.search(clause) and not _LIMITER.sub("", clause).strip():
             _soften_last(req, clause)  # "warmer, but not too much": a smaller version of the last wish
             continue
         if carry is not None and joiner not in _CARRY:
             # After a comma only the complaint carries ("too dark, yellow"), not the amount.
             carry = _State(too=carry.too, copula=carry.copula) if joiner == "," else None
-        carry = _ClauseReader(rest, carry, req, had_scope).read()
+        where, without = _where(rest)
+        if where is not None:
+            snapshot = _snapshot(req)
+            after = _ClauseReader(without, carry, req, had_scope).read()
+            if _where_applies(req, where, before, before_followups, snapshot):
+                carry = after
+                for wish in req.wishes[before:]:
+                    wish.where = where
+                for follow in req.followups[before_followups:]:
+                    follow.where, follow.words = where, clause
+            else:  # "lighten the dark parts" (the shadows slider), "fix the sky": read as it was written
+                _restore(req, snapshot)
+                where = None
+        if where is None:
+            carry = _ClauseReader(rest, carry, req, had_scope).read()
         seen = {(w.axis, w.sign) for w in req.wishes[:before]}
         fresh = []
         for wish in req.wishes[before:]:
@@ -1263,7 +1359,8 @@ def parse(text: str, _fuzzy: bool = True) -> Request:
         local = _LOCAL.search(clause)
         if local:
             for wish in req.wishes[before:]:
-                wish.area = wish.area or local.group(1)
+                if wish.where is None:
+                    wish.area = wish.area or local.group(1)
     for removal in req.removals:
         removal.strict = strict
     if req.has_edits or req.command or req.refusals or req.scope or req.keep or req.nothing_else:

@@ -17,6 +17,7 @@ import numpy as np
 from ..core.ops import IEA_TOOLS, REGISTRY, OpError, resolve_name
 from ..core.ops.tone_curve import PRESETS
 from ..core.stats import centre_of_interest
+from .areas import AREAS
 from .backends.grammar import Arg
 
 
@@ -26,6 +27,7 @@ class Edit:
     value: int  # the absolute value the assistant's node for this tool should have (0 removes it)
     reason: str = ""
     look: str | None = None  # the look this value belongs to ("vintage"), kept on the node's provenance
+    area: str | None = None  # where the node acts (agent/areas.py: "sky", "top", ...); None: the whole photo
 
 
 @dataclass
@@ -37,6 +39,7 @@ class GeometryEdit:
     op: str
     params: dict | None
     reason: str = ""
+    area: str | None = None  # as Edit.area (never for a geometry op)
 
 
 # What the plan check measures for each kind of wish (plan_check.py).
@@ -261,16 +264,38 @@ def _op_params(
     return None if params == spec.defaults() else params
 
 
+def area_arg() -> Arg:
+    """The optional argument that makes a generic model's edit act on part of the photo only."""
+    return Arg("area", "choice", choices=AREAS, required=False)
+
+
+def maskable(op: str) -> bool:
+    """Whether a node of ``op`` may act on part of the photo (geometry acts on all of it)."""
+    return REGISTRY[op].stage != "geometry"
+
+
+def _area(name: str, area: Any) -> str | None:
+    """A model's ``area`` argument checked: None (the whole photo) or one of agent/areas.AREAS."""
+    if area is None:
+        return None
+    if not maskable(name):
+        raise Refused(f"ignored {name}: it acts on the whole photo, not on an area ({area!r})"[:200])
+    if not isinstance(area, str) or area.strip().lower() not in AREAS:
+        raise Refused(f"ignored {name}: no area {area!r} (valid: {', '.join(AREAS)})"[:300])
+    return area.strip().lower()
+
+
 def validate_call(
     call: dict,
     *,
-    current: Callable[[str], dict | None] = lambda op: None,
+    current: Callable[[str, str | None], dict | None] = lambda op, area: None,
     frame: Callable[[], np.ndarray] | None = None,
 ) -> tuple[Edit | GeometryEdit | None, list[str]]:
-    """One tool call of the generic dialect (``{"tool": ..., <arguments>, "reason": ...}``) ->
-    (an Edit for one of the 16, a GeometryEdit for the other ops, or None) and the notes on what
-    was corrected or refused. ``current(op)``: the params of the assistant's node of that op, if
-    any (arguments left out keep their values); ``frame()``: the picture a crop applies to."""
+    """One tool call of the generic dialect (``{"tool": ..., <arguments>, "area": ..., "reason": ...}``)
+    -> (an Edit for one of the 16, a GeometryEdit for the other ops, or None) and the notes on what
+    was corrected or refused. ``area`` (optional): where on the photo the node acts.
+    ``current(op, area)``: the params of the assistant's node of that op there, if any (arguments
+    left out keep their values); ``frame()``: the picture a crop applies to."""
     tool: Any = call.get("tool")  # anything a model wrote: resolve_name says what is wrong with it
     reason = call.get("reason", "")
     reason = reason.strip()[:300] if isinstance(reason, str) else ""
@@ -278,40 +303,46 @@ def validate_call(
         name = resolve_name(tool)
     except OpError:
         return None, [f"ignored unknown tool {tool!r} (valid: {', '.join(IEA_TOOLS + MODEL_OPS)})"]
+    if name not in IEA_TOOLS and name not in MODEL_OPS:
+        return None, [f"ignored {name!r}: the assistant cannot use it"]
+    try:
+        area = _area(name, call.get("area"))
+    except Refused as refused:
+        return None, [str(refused)]
     if name in IEA_TOOLS:
         edit, note = validate_edit(name, call.get("value"), reason)
+        if edit is not None:
+            edit.area = area
         return edit, [note] if note else []
-    if name not in MODEL_OPS:
-        return None, [f"ignored {name!r}: the assistant cannot use it"]
     args = model_args(name)
     valid = [arg.name for arg, _ in args]
     notes = [
         f"ignored {name}.{key}: not one of its arguments ({', '.join(valid)})"
         for key in call
-        if key not in ("tool", "reason", *valid)
+        if key not in ("tool", "reason", "area", *valid)
     ]
     given = {key: call[key] for key in valid if key in call}
     missing = [arg.name for arg, _ in args if arg.required and arg.name not in call]
     if missing or not given:
         return None, [*notes, f"ignored {name}: it needs {' or '.join(missing or valid)}"]
     try:
-        params = _op_params(name, given, current(name), frame, notes)
+        params = _op_params(name, given, current(name, area), frame, notes)
     except Refused as refused:
         return None, [*notes, str(refused)]
-    return GeometryEdit(name, params, reason), notes
+    return GeometryEdit(name, params, reason, area), notes
 
 
 def validate_calls(
     calls: list[dict],
     *,
-    current: Callable[[str], dict | None] = lambda op: None,
+    current: Callable[[str, str | None], dict | None] = lambda op, area: None,
     frame: Callable[[list[GeometryEdit]], np.ndarray] | None = None,
 ) -> tuple[list[Edit], list[GeometryEdit], list[str]]:
-    """Validate a generic model's tool calls; a tool named twice keeps its last call. ``frame(edits)``:
+    """Validate a generic model's tool calls; a tool named twice for one area keeps its last call. ``frame(edits)``:
     the picture a crop applies to, with these edits of the same answer made: a crop comes last in
     the pipeline, so it is worked out after the answer's other edits (a quarter turn changes its frame)."""
-    edits: dict[str, Edit] = {}
-    others: dict[str, GeometryEdit] = {}
+    edits: dict[tuple[str, str | None], Edit] = {}
+    others: dict[tuple[str, str | None], GeometryEdit] = {}
     warnings: list[str] = []
     crop_last = sorted(calls, key=lambda call: call.get("tool") == "crop")
     for call in crop_last:
@@ -320,7 +351,7 @@ def validate_calls(
         )
         warnings += notes
         if isinstance(result, Edit):
-            edits[result.tool] = result
+            edits[result.tool, result.area] = result
         elif result is not None:
-            others[result.op] = result
+            others[result.op, result.area] = result
     return list(edits.values()), list(others.values()), warnings

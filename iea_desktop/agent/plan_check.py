@@ -53,6 +53,7 @@ def value_of(stats: ImageStats, measure: str) -> float:
 def intents_of_edits(edits: list[Edit], current: dict[str, int]) -> list[Intent]:
     """A model's plan: the directions its changes point to, one per measure where they agree."""
     intents = []
+    edits = [e for e in edits if e.area is None]
     for measure in MEASURES:
         moves = [(e.tool, e.value - current.get(e.tool, 0)) for e in edits if e.tool in TOOLS[measure]]
         signs = {1 if delta > 0 else -1 for _, delta in moves if abs(delta) >= 10}
@@ -81,10 +82,15 @@ class PlanCheck:
     def __init__(self, plan: Plan, before: ImageStats, current: dict[str, int], render: Callable[[Plan], ImageStats]):
         self.plan, self.before, self.current, self.render = plan, before, current, render
         self.intents = plan.intents if plan.intents is not None else intents_of_edits(plan.edits, current)
-        self.proposed = {e.tool: e.value for e in plan.edits}  # the assistant's own values, before the check
+        self.proposed = {e.tool: e.value for e in self.edits()}  # the assistant's own values, before the check
         self.notes: list[str] = []
         self._targets: list[_Target] = []
         self._light: float | None = None
+
+    def edits(self) -> list[Edit]:
+        """The plan's edits of the whole photo: the directions are measured on all of it, so an edit
+        on an area (the sky darker) is neither measured nor corrected."""
+        return [e for e in self.plan.edits if e.area is None]
 
     def targets(self) -> list[_Target]:
         targets = []
@@ -117,7 +123,7 @@ class PlanCheck:
 
     def run(self) -> list[str]:
         """Check, correct where needed; returns sentences for the reply."""
-        if not self.intents or not self.plan.edits:
+        if not self.intents or not self.edits():
             return []
         failing: list[_Target] = []
         for done in range(ROUNDS + 1):
@@ -167,7 +173,7 @@ class PlanCheck:
 
     def _take_back_washers(self) -> bool:
         """Take two thirds of the largest tone lift that washes the colours out and flattens the tones."""
-        lifts = [e for e in self.plan.edits if e.tool in WASHERS and e.value - self.current.get(e.tool, 0) > 2]
+        lifts = [e for e in self.edits() if e.tool in WASHERS and e.value - self.current.get(e.tool, 0) > 2]
         if not lifts:
             return False
         edit = max(lifts, key=lambda e: e.value - self.current.get(e.tool, 0))
@@ -180,7 +186,7 @@ class PlanCheck:
         direction (a highlights recovery darkens) are taken back; the person is followed."""
         opposers = [
             e
-            for e in self.plan.edits
+            for e in self.edits()
             if e.tool in TOOLS[measure]
             and e.tool != CORRECTOR[measure]
             and (e.value - self.current.get(e.tool, 0)) * direction < 0
@@ -197,7 +203,7 @@ class PlanCheck:
         return int(max(-100, start - LIMIT, min(100, start + LIMIT, value)))
 
     def _edit(self, tool: str) -> Edit:
-        for edit in self.plan.edits:
+        for edit in self.edits():
             if edit.tool == tool:
                 return edit
         edit = Edit(tool, self.current.get(tool, 0), "")
@@ -207,7 +213,7 @@ class PlanCheck:
     def describe(self, failing: list[_Target], stats: ImageStats) -> None:
         """The corrections made, and what could not be met, in words."""
         changed = []
-        for edit in self.plan.edits:
+        for edit in self.edits():
             was = self.proposed.get(edit.tool, self.current.get(edit.tool, 0))
             if edit.value != was:
                 label = REGISTRY[edit.tool].label.lower()
@@ -215,7 +221,9 @@ class PlanCheck:
                 why = "corrected after checking the result on the preview"
                 edit.reason = f"{edit.reason} ({why})" if edit.reason else f"Set {label} {edit.value:+d}, {why}"
         self.plan.edits = [
-            e for e in self.plan.edits if e.value != self.current.get(e.tool, 0) or e.tool in self.proposed
+            e
+            for e in self.plan.edits
+            if e.area is not None or e.value != self.current.get(e.tool, 0) or e.tool in self.proposed
         ]
         if changed:
             held = [_wanted(t.intent) for t in self._targets if not t.miss(value_of(stats, t.intent.measure))]

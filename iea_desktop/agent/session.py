@@ -34,6 +34,7 @@ from ..core.ops import IEA_TOOLS
 from ..core.render import RenderRequest
 from ..core.stats import ImageStats, measure
 from ..core.turns import TurnRecord
+from .areas import area_of, mask_for, mask_words
 from .errors import Cancelled  # raised by model backends and by us alike
 from .plan import Plan
 from .plan_check import PlanCheck
@@ -71,9 +72,12 @@ class TurnContext:
     def assistant_nodes(self) -> list[Node]:
         return [n for n in self.nodes if n.provenance.origin == "assistant"]
 
-    def assistant_node(self, tool: str) -> Node | None:
-        """The node a follow-up should change: the latest assistant node of this tool."""
-        found = [n for n in self.nodes if n.op == tool and n.provenance.origin == "assistant"]
+    def assistant_node(self, tool: str, area: str | None = None) -> Node | None:
+        """The node a follow-up should change: the latest assistant node of this tool acting on
+        ``area`` (agent/areas.py; None: the whole photo, or a mask the person made by hand)."""
+        found = [
+            n for n in self.nodes if n.op == tool and n.provenance.origin == "assistant" and area_of(n.mask) == area
+        ]
         return found[-1] if found else None
 
 
@@ -292,21 +296,22 @@ class AssistantSession:
         }
         commands: list[Command] = []
         touched: list[str] = []
-        planned = {edit.tool for edit in plan.edits}
-        changes = [(e.tool, None if e.value == 0 else {"value": e.value}, e.reason, e.look) for e in plan.edits]
-        changes += [(g.op, g.params, g.reason, None) for g in plan.geometry]
-        for op, params, reason, look in changes:
-            node = ctx.assistant_node(op)
+        planned = {edit.tool for edit in plan.edits if edit.area is None}
+        changes = [(e.tool, None if e.value == 0 else {"value": e.value}, e.reason, e.look, e.area) for e in plan.edits]
+        changes += [(g.op, g.params, g.reason, None, g.area) for g in plan.geometry]
+        for op, params, reason, look, area in changes:
+            node = ctx.assistant_node(op, area)
             if params is None:
                 if node is not None and removable(node):
                     commands.append(RemoveNode(node.id))
                 continue
-            if node is None:
+            if node is None:  # a node on an area gets that area's mask; one the person refined keeps theirs
                 new = make_node(
                     op,
                     params,
                     version=self.assistant.op_version if op in IEA_TOOLS else None,
                     provenance=Provenance("assistant", reason, look=look, **provenance),
+                    mask=None if area is None else mask_for(area),
                 )
                 commands.append(AddNode(new))
                 touched.append(new.id)
@@ -322,9 +327,8 @@ class AssistantSession:
                 )
                 touched.append(node.id)
         for node in ctx.assistant_nodes():
-            if (
-                node.op in plan.remove or (plan.complete and node.op in IEA_TOOLS and node.op not in planned)
-            ) and removable(node):
+            complete = plan.complete and node.op in IEA_TOOLS and node.op not in planned and node.mask is None
+            if (node.op in plan.remove or complete) and removable(node):
                 commands.append(RemoveNode(node.id))
         return commands, touched
 
@@ -355,8 +359,10 @@ class AssistantSession:
 
 
 def describe_node(node: Node) -> str:
-    """'Exposure +30', 'Vignette +25 at 50%', 'Grain +15, switched off'."""
+    """'Exposure +30', 'Exposure -25 on the sky', 'Vignette +25 at 50%', 'Grain +15, switched off'."""
     text = f"{node.label} {node.summary()}"
+    if node.mask is not None:
+        text += f" {mask_words(node.mask)}"
     if node.opacity < 1.0:
         text += f" at {node.opacity:.0%}"
     return text if node.enabled else text + ", switched off"
@@ -377,6 +383,10 @@ def graph_changes(before: list[Node], after: list[Node]) -> list[dict]:
     ]
 
 
+def _where(node: Node) -> str:
+    return mask_words(node.mask) if node.mask is not None else "on the whole photo"
+
+
 def _change_text(was: Node, node: Node) -> str:
     """'Exposure +20 → +35', 'Temperature +20 (switched back on)', 'Vignette +25 at 100% → 50%'."""
     text = node.label
@@ -384,6 +394,10 @@ def _change_text(was: Node, node: Node) -> str:
         text += f" {was.summary()} → {node.summary()}"
     else:
         text += f" {node.summary()}"
+    if was.mask != node.mask:
+        text += f" ({_where(was)} → {_where(node)})"
+    elif node.mask is not None:
+        text += f" {_where(node)}"
     if was.opacity != node.opacity:
         text += f" at {was.opacity:.0%} → {node.opacity:.0%}"
     if was.enabled != node.enabled:

@@ -36,7 +36,7 @@ def node_changes(before: list[Node], after: list[Node]) -> list[NodeChange]:
         was = old.get(node.id)
         if was is None:
             changes.append(NodeChange("added", node.id, node.op))
-        elif (was.params, was.enabled, was.opacity) != (node.params, node.enabled, node.opacity):
+        elif (was.params, was.enabled, was.opacity, was.mask) != (node.params, node.enabled, node.opacity, node.mask):
             changes.append(NodeChange("changed", node.id, node.op))
     changes.extend(NodeChange("removed", n.id, n.op) for n in before if n.id not in new)
     return changes

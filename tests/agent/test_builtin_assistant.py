@@ -143,6 +143,8 @@ INTENTS = {
     "fade": [up("fade")],
 }
 
+# Phrases that name a place ("darken the sky", "the face is too dark") make masked nodes:
+# tests/agent/test_builtin_areas.py.
 PHRASES = {
     "brighter": [
         "it's too dark", "brighten it", "brighter", "make it brighter", "a bit brighter please",
@@ -152,7 +154,7 @@ PHRASES = {
         "lighter please", "could you make the photo lighter?", "the picture is so dark", "its too dim",
         "make it less dark", "this is kinda dark", "raise the exposure", "brigther", "brightness up",
         "pump up the brightness", "it came out too dark", "Too dark!!", "lighten", "a touch brighter",
-        "much brighter", "it's a bit dark", "It's really dark", "more exposure please", "the face is too dark",
+        "much brighter", "it's a bit dark", "It's really dark", "more exposure please",
         "its to dark", "lighten it up a little bit", "bump the exposure a bit", "can u make it lighter pls",
     ],
     "darker": [
@@ -208,9 +210,9 @@ PHRASES = {
         "remove the shadows",
     ],
     "recover highlights": [
-        "the sky is blown out", "recover the highlights", "highlights are too bright", "the sky is too bright",
+        "recover the highlights", "highlights are too bright",
         "bring back the clouds", "tone down the highlights", "the bright parts are blown out",
-        "the window is too bright", "darken the sky", "reduce the highlights", "highlights down",
+        "the window is too bright", "reduce the highlights", "highlights down",
         "the highlights are clipped", "save the highlights",
     ],
     "sharper": [

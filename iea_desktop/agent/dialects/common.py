@@ -12,7 +12,7 @@ from PIL import Image
 from ...core.finish import to_uint8
 from ...core.ops import IEA_TOOLS, REGISTRY
 from ..backends.grammar import Arg
-from ..plan import MODEL_OPS, model_args
+from ..plan import MODEL_OPS, area_arg, maskable, model_args
 
 IEA_MAX_PIXELS = 262_144  # the largest images IEA saw in training
 DEFAULT_MAX_PIXELS = 448 * 448
@@ -38,10 +38,15 @@ def tool_table() -> str:
     return "\n".join(rows)
 
 
-def generic_tools() -> list[tuple[str, int, int] | tuple[str, tuple[Arg, ...]]]:
-    """The generic dialect's tools for its grammar: the 16 (one "value"), then MODEL_OPS with
-    their named arguments."""
-    return [*tool_ranges(), *((op, tuple(arg for arg, _ in model_args(op))) for op in MODEL_OPS)]
+def generic_tools() -> list[tuple[str, tuple[Arg, ...]]]:
+    """The generic dialect's tools for its grammar and schema: the 16 (one "value"), then MODEL_OPS
+    with their named arguments; each that may act on part of the photo ends with the optional
+    ``area`` (plan.area_arg)."""
+    area = area_arg()
+    return [
+        *((name, (Arg("value", "int", lo, hi), area)) for name, lo, hi in tool_ranges()),
+        *((op, (*(arg for arg, _ in model_args(op)), *((area,) if maskable(op) else ()))) for op in MODEL_OPS),
+    ]
 
 
 def _arg_text(arg: Arg, help: str) -> str:

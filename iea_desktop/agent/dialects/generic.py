@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable
 
 from ...core.graph import EditGraph, make_node
+from ..areas import AREAS, mask_words, missing_areas, words
 from ..backends.grammar import tool_calls_grammar
 from ..plan import GeometryEdit, Plan, validate_calls
 from ..session import graph_changes
@@ -59,7 +60,10 @@ photo shows.
 Answer with JSON only: {{"reply": "<one short sentence for the person>", "edits": [{{"tool": "<tool>", \
 "value": <new value from -100 to 100>, "reason": "<why, in a few words>"}}]}}. A tool with named arguments takes \
 them instead of "value", e.g. {{"tool": "crop", "aspect": "1:1", "reason": "square"}} or {{"tool": "white_balance", \
-"temperature": 3200, "reason": "tungsten light"}}; one left out keeps its setting. A value is the tool's new absolute setting, not a change; 0 \
+"temperature": 3200, "reason": "tungsten light"}}; one left out keeps its setting. Every tool but crop, rotate, \
+straighten and flip may take "area" to act on part of the photo only: one of {areas} \
+(e.g. {{"tool": "exposure", "value": -30, "area": "sky", "reason": "darker sky"}}); without it the edit acts on the \
+whole photo, and each area has its own adjustment of a tool. A value is the tool's new absolute setting, not a change; 0 \
 switches that adjustment off. Use small values (10-30) for gentle requests and larger ones for strong requests. If \
 the request is not about adjusting the photo, reply politely with no edits. The conversation so far comes before \
 the request: "a bit less" or "undo that" refers to your earlier edits."""
@@ -82,13 +86,14 @@ def describe_graph(nodes) -> str:
     for node in nodes:
         who = "yours" if node.provenance.origin == "assistant" else "set by the person"
         state = "" if node.enabled else ", switched off"
-        parts.append(f"{node.op} {node.summary()} ({who}{state})")
+        where = f" {mask_words(node.mask)}" if node.mask is not None else ""
+        parts.append(f"{node.op} {node.summary()}{where} ({who}{state})")
     return "; ".join(parts) or "none"
 
 
 def system_prompt() -> str:
     """The fixed part of every prompt: the instructions and the tool table."""
-    return SYSTEM.format(tools=generic_tool_table())
+    return SYSTEM.format(tools=generic_tool_table(), areas=", ".join(AREAS))
 
 
 def streamed_reply(buffer: str) -> str:
@@ -236,8 +241,8 @@ class GenericDialect:
             raise AnswerError("the model's 'edits' is not a list")
         proposed = [e for e in raw_edits if isinstance(e, dict)]
 
-        def current(op: str) -> dict | None:
-            node = ctx.assistant_node(op)
+        def current(op: str, area: str | None) -> dict | None:
+            node = ctx.assistant_node(op, area)
             return dict(node.params) if node else None
 
         def frame(planned: list[GeometryEdit]):
@@ -252,6 +257,11 @@ class GenericDialect:
             return ctx.render(geometry + [n for n in nodes if n.spec.stage != "geometry"])
 
         edits, geometry, warnings = validate_calls(proposed, current=current, frame=frame)
+        missing = missing_areas(ctx, [e.area for e in edits] + [g.area for g in geometry])
+        if missing:
+            warnings += [f"ignored the edits on {words(a)}: I could not find {words(a)} in this photo" for a in missing]
+            edits = [e for e in edits if e.area not in missing]
+            geometry = [g for g in geometry if g.area not in missing]
         reply = data.get("reply")
         if not isinstance(reply, str):
             reply = ""

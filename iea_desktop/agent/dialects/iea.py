@@ -71,6 +71,12 @@ def full_grammar() -> str:
     return root + answer
 
 
+def whole_photo(nodes):
+    """The nodes that act on the whole photo: IEA's sliders know no masks, so a masked node (the sky
+    darker) is neither shown to it as a slider value nor replaced by its complete set."""
+    return [n for n in nodes if n.mask is None]
+
+
 def parse_answer(text: str) -> tuple[str, dict]:
     """(thoughts, raw values) from an IEA answer; AnswerError when there is nothing usable."""
     if not text or not text.strip():
@@ -102,7 +108,7 @@ class IEADialect:
 
     def build(self, ctx, has_vision: bool) -> tuple[list[dict], bytes]:
         """Messages and image for an edit or refine turn."""
-        values, _ = graph_values(ctx.nodes)
+        values, _ = graph_values(whole_photo(ctx.nodes))
         values = {k: v for k, v in values.items() if v}
         stats = "" if has_vision else f"\nYou cannot see the photo; measured: {ctx.current_stats.to_text()}.\n"
         if values:
@@ -136,11 +142,14 @@ class IEADialect:
             cancel=cancel,
         )
         think, raw = parse_answer(text)
+        area = raw.pop("area", None)
         edits, warnings = validate_edits([(k, v, "") for k, v in raw.items()])
+        if area is not None:  # the model was trained on whole-photo sliders: its values mean the whole photo
+            warnings.append(f"ignored area {area!r}: the IEA model's edits act on the whole photo"[:200])
         reason = first_sentence(think) if think else "Suggested by the model"
         # IEA values are the complete, absolute set for the photo; what a person set by hand
         # in their own nodes counts towards it, so the assistant's node holds the difference.
-        user_values, _ = graph_values([n for n in ctx.nodes if n.provenance.origin != "assistant"])
+        user_values, _ = graph_values([n for n in whole_photo(ctx.nodes) if n.provenance.origin != "assistant"])
         target = {e.tool: e.value for e in edits}
         planned = [
             Edit(tool, max(-100, min(100, target.get(tool, 0) - user_values.get(tool, 0))), reason)
