@@ -182,8 +182,7 @@ class MaskTool(QObject):
     def follow(self, document, node: Node | None) -> None:
         """The window's selection: edit this node's mask (a node without one: the tool rests)."""
         if document is not self.document or (node.id if node is not None else None) != self.node_id:
-            self._drag = None
-            self.component = 0
+            self._drag = None  # the component edited is the mask section's (``set_component``)
         self.document = document
         self.node_id = node.id if node is not None and node.spec.stage != "geometry" else None
         self._update_overlay_node()
@@ -268,10 +267,6 @@ class MaskTool(QObject):
         point = inverse.map(pos)
         w, h = self._photo_size()
         return point.x() / w, point.y() / h
-
-    def _screen_per_photo_pixel(self) -> float:
-        """Screen pixels per pixel of the photo (geometry turns and crops, it does not scale)."""
-        return self.canvas.zoom
 
     # --- handles -------------------------------------------------------------------------------
 
@@ -455,7 +450,7 @@ class MaskTool(QObject):
         elif isinstance(c, Radial):
             self._paint_radial(p, c)
         elif isinstance(c, Brush) and self._hover is not None:
-            r = self.radius * max(self._photo_size()) * self._screen_per_photo_pixel()
+            r = self.radius * max(self._photo_size()) * self.canvas.zoom  # geometry turns and crops, never scales
             p.setBrush(Qt.NoBrush)
             for colour, width in ((QColor(0, 0, 0, 140), 3), (QColor("white"), 1)):
                 p.setPen(QPen(colour, width))

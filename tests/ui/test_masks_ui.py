@@ -308,3 +308,18 @@ def test_the_picker_sets_a_colour_range_to_the_clicked_hue(qtbot, window, sample
     assert min(hue, 360 - hue) < 20  # red, where the default was green (120)
     wait_rendered(qtbot, window)
     assert changed(window)[y, x] > 10  # and the red parrot is now where the node acts
+
+
+def test_the_canvas_edits_the_component_selected_in_the_mask_section(qtbot, window, sample):
+    node_id = masked_exposure(qtbot, window, sample, "radial")
+    panel, tool = window.inspector.mask_panel, window.canvas.mask_tool
+    panel.add("linear")
+    wait_rendered(qtbot, window)
+    assert panel.components.currentRow() == 1 and isinstance(tool.edited(), Linear)
+    panel.components.setCurrentRow(0)
+    assert isinstance(tool.edited(), Radial) and set(tool.handles()) == {"centre", "rx", "ry", "angle"}
+    panel.components.setCurrentRow(1)
+    window._turn_running(True)  # an assistant's turn rests the tool; after it, the same component is edited
+    window._turn_running(False)
+    assert tool.component == panel.component == 1 and isinstance(tool.edited(), Linear)
+    assert mask_of(window, node_id).components[1] == tool.edited()
