@@ -495,6 +495,7 @@ class LibraryController(QObject):
         self.pool = make_pool(1)  # folder scans and marks, off the GUI thread and away from the renders
         self.scan_task: Task | None = None
         self._syncing = False  # the window's document is being shown in the views: no switch
+        self._wanted: Path | None = None  # where to go once the photo being opened is open (keys held down)
 
         window.center.addWidget(self.page)
         self.dock = window._dock("Filmstrip", self.filmstrip, Qt.BottomDockWidgetArea)
@@ -667,9 +668,15 @@ class LibraryController(QObject):
         self._syncing = False
 
     def document_installed(self, doc) -> None:
-        """The window opened a photo (from the filmstrip or otherwise): the views follow."""
+        """The window opened a photo (from the filmstrip or otherwise): the views follow, or, when
+        another was asked for meanwhile (``switch_to``), that one opens next."""
         self.grid_action.setChecked(False)
-        self._show_current(doc.path)
+        wanted, self._wanted = self._wanted, None
+        if wanted is None or wanted == doc.path:
+            self._show_current(doc.path)
+            return
+        self.model.set_open_path(doc.path)
+        QTimer.singleShot(0, lambda: self.switch_to(wanted))
 
     def set_grid(self, on: bool) -> None:
         """G: the grid in the middle of the window, or the photo (the current one opened if it is another)."""
@@ -707,9 +714,15 @@ class LibraryController(QObject):
             QTimer.singleShot(0, lambda: self.switch_to(path))  # after the view has handled the key or click
 
     def switch_to(self, path: Path) -> bool:
-        """Leave the open photo (its edits saved to its own project) and open ``path``."""
+        """Leave the open photo (its edits saved to its own project) and open ``path``. While
+        another photo is still opening, ``path`` waits until it is open (``document_installed``;
+        the last one asked for wins), so a key held down never queues one decode per photo passed."""
         window = self.window
         doc = window.document
+        if window.open_task is not None:
+            self._wanted = path
+            return True
+        self._wanted = None
         if doc is not None and doc.path == path:
             return True
         if window.assistant_controller.busy:

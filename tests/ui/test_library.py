@@ -34,6 +34,13 @@ def current_name(window) -> str | None:
     return path.name if path else None
 
 
+def focus(qtbot, window, widget) -> None:
+    """Give ``widget`` the keyboard (the keys of the photo go to the focused canvas or list)."""
+    window.activateWindow()
+    widget.setFocus()
+    qtbot.waitUntil(widget.hasFocus, timeout=WAIT_MS)
+
+
 def wait_open(qtbot, window, name: str) -> None:
     qtbot.waitUntil(
         lambda: window.document is not None and window.document.path.name == name and window.open_task is None,
@@ -62,7 +69,7 @@ def test_arrow_key_switches_and_the_photo_left_keeps_its_edit(qtbot, window, fol
     window.document.apply(AddNode(make_node("exposure", {"value": 55})))
     assert window.document.dirty
 
-    lib.filmstrip.setFocus()
+    focus(qtbot, window, lib.filmstrip)
     qtbot.keyClick(lib.filmstrip, Qt.Key_Right)
     wait_open(qtbot, window, "photo_1.jpg")
     assert current_name(window) == "photo_1.jpg"
@@ -71,7 +78,7 @@ def test_arrow_key_switches_and_the_photo_left_keeps_its_edit(qtbot, window, fol
     assert window.document.graph.nodes == []  # the next photo has its own (empty) graph
     qtbot.waitUntil(lambda: lib.model.entry(0).edited, timeout=WAIT_MS)  # the filmstrip knows it is edited
 
-    window.canvas.setFocus()  # on the photo, the arrows go on switching
+    focus(qtbot, window, window.canvas)  # on the photo, the arrows go on switching
     qtbot.keyClick(window.canvas, Qt.Key_Right)
     wait_open(qtbot, window, "photo_2.jpg")
     qtbot.keyClick(window.canvas, Qt.Key_Left)
@@ -79,6 +86,20 @@ def test_arrow_key_switches_and_the_photo_left_keeps_its_edit(qtbot, window, fol
     wait_open(qtbot, window, "photo_0.jpg")
     assert [n.params["value"] for n in window.document.graph.nodes] == [55]  # back with its edit
     assert not project.sidecar_path(folder / "photo_2.jpg").exists()  # an unedited photo gets no project
+
+
+def test_keys_pressed_while_a_photo_opens_go_to_the_last_one_asked_for(qtbot, window, folder):
+    open_folder(qtbot, window, folder)
+    lib = window.library
+    lib.set_grid(False)
+    wait_open(qtbot, window, "photo_0.jpg")
+    opened = []
+    open_photo = window.open_photo
+    window.open_photo = lambda path: opened.append(Path(path).name) or open_photo(path)
+    for _ in range(3):
+        lib.step(1)  # what each → does, faster than a photo opens
+    wait_open(qtbot, window, "photo_3.jpg")
+    assert opened == ["photo_1.jpg", "photo_3.jpg"]  # photo_2 was passed while photo_1 opened
 
 
 def test_click_in_the_filmstrip_switches(qtbot, window, folder):
@@ -96,7 +117,7 @@ def test_rating_and_flag_keys_write_the_projects(qtbot, window, folder):
     lib = window.library
     lib.set_grid(False)
     wait_open(qtbot, window, "photo_0.jpg")
-    window.canvas.setFocus()
+    focus(qtbot, window, window.canvas)
     qtbot.keyClick(window.canvas, Qt.Key_4)
     qtbot.keyClick(window.canvas, Qt.Key_P)
     assert library.read_entry(folder / "photo_0.jpg").marks == Marks(4, "picked")
@@ -104,7 +125,7 @@ def test_rating_and_flag_keys_write_the_projects(qtbot, window, folder):
     qtbot.waitUntil(lambda: lib.model.entry(0).marks == Marks(4, "picked"), timeout=WAIT_MS)
 
     lib.set_grid(True)  # in the grid, the keys mark the selected photos
-    lib.grid.setFocus()
+    focus(qtbot, window, lib.grid)
     lib.grid.selectAll()
     qtbot.keyClick(lib.grid, Qt.Key_X)
     qtbot.waitUntil(
