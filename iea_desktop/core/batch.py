@@ -2,8 +2,9 @@
 
 Each photo is opened, changed and written on its own; a photo that fails (cannot be read, a
 damaged project, a full disk...) is reported in its ``FileResult`` and the batch goes on with the
-next. ``cancelled`` is polled between photos and inside each render; the photos not done are
-reported as cancelled, and nothing half-written is ever left (every file is written atomically).
+next. ``cancelled`` is polled between photos and inside each render (in worker processes, the
+photos being exported finish first); the photos not done are reported as cancelled, and nothing
+half-written is ever left (every file is written atomically).
 
 - ``export_photos``: every photo rendered with its own edits (its project, as the window saved it),
   optionally with settings pasted on top (a ``presets.Preset``) and an ``edit`` of each document
@@ -395,36 +396,41 @@ def _ignore_interrupts() -> None:
 
 def _run_in_workers(paths, task, tell, cancelled, jobs) -> None:
     """At most ``jobs`` photos in flight, each in a worker process ("spawn": a fresh interpreter,
-    never a fork of this process's threads). A worker that dies (killed, out of memory) fails the
-    photo it was found on; a new pool takes the rest."""
+    never a fork of this process's threads). When a worker dies (killed, out of memory), the photo
+    longest in flight fails (or the one being handed out, when none is) and a new pool takes the rest."""
     context = multiprocessing.get_context("spawn")
     pending = list(range(len(paths)))
-    while pending:
+    stopped = "the export process stopped (out of memory?)"
+    while pending and not (cancelled is not None and cancelled()):
         with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_ignore_interrupts) as pool:
-            running: dict[concurrent.futures.Future, int] = {}
-            broken = False
-            while (pending or running) and not broken:
-                while pending and len(running) < jobs and not (cancelled is not None and cancelled()):
-                    index = pending.pop(0)
-                    tell(index, None)
-                    work = task(index)
-                    if isinstance(work, FileResult):
-                        tell(index, work)
-                    else:
-                        running[pool.submit(work)] = index
-                if not running:
-                    return  # cancelled, or all done
-                finished, _ = concurrent.futures.wait(running, timeout=0.1, return_when="FIRST_COMPLETED")
-                for future in finished:
-                    index = running.pop(future)
-                    try:
-                        tell(index, future.result())
-                    except BrokenProcessPool:
-                        broken = True
-                        stopped = "the export process stopped (out of memory?)"
-                        tell(index, FileResult(paths[index], FAILED, error=stopped))
-                        break
-            pending[:0] = sorted(running.values())  # in flight when the pool broke: tried again
+            running: dict[concurrent.futures.Future, int] = {}  # in the order they were handed out
+            try:
+                while pending or running:
+                    while pending and len(running) < jobs and not (cancelled is not None and cancelled()):
+                        index = pending.pop(0)
+                        tell(index, None)
+                        work = task(index)
+                        if isinstance(work, FileResult):
+                            tell(index, work)
+                            continue
+                        try:
+                            running[pool.submit(work)] = index
+                        except BrokenProcessPool:
+                            pending.insert(0, index)
+                            raise
+                    if not running:
+                        return  # cancelled, or all done
+                    finished, _ = concurrent.futures.wait(running, timeout=0.1, return_when="FIRST_COMPLETED")
+                    for future in sorted(finished, key=list(running).index):
+                        tell(running[future], future.result())  # BrokenProcessPool when its worker died
+                        del running[future]
+            except BrokenProcessPool:
+                for future in [f for f in running if f.done() and f.exception() is None]:
+                    tell(running.pop(future), future.result())  # done before the worker died
+                in_flight = list(running.values())
+                victim = in_flight[0] if in_flight else pending.pop(0)
+                pending[:0] = in_flight[1:]  # handed out after it: tried again
+                tell(victim, FileResult(paths[victim], FAILED, error=stopped))
 
 
 # --- changing each photo's project ------------------------------------------------------------

@@ -57,6 +57,30 @@ def test_a_broken_photo_in_the_middle_fails_alone(shoot, tmp_path, jobs):
     assert all(e.total == 4 for e in events) and len(events) == 8
 
 
+def test_a_worker_that_dies_fails_one_photo_and_the_others_are_written(make_photo, tmp_path):
+    """A worker process killed mid-batch (as the OOM killer would): one photo fails, a new pool
+    exports the rest."""
+    import multiprocessing
+    import os
+    import signal
+
+    photos = [make_photo(f"p{i}.png", seed=i) for i in range(5)]
+    killed = []
+
+    def progress(event):
+        if event.result is None and event.photo == photos[2] and not killed:
+            for child in multiprocessing.active_children():
+                os.kill(child.pid, signal.SIGKILL)
+                killed.append(child.pid)
+
+    report = batch.export_photos(photos, tmp_path / "out", progress=progress, jobs=2)
+    assert killed
+    statuses = [r.status for r in report.results]
+    assert statuses.count("failed") == 1 and statuses.count("written") == 4, statuses
+    assert report.failed[0].error == "the export process stopped (out of memory?)"
+    assert all(r.output.exists() for r in report.written)
+
+
 def test_each_photo_keeps_its_own_edits_and_settings_go_on_top(make_photo, tmp_path):
     a, b = make_photo("a.png", seed=1), make_photo("b.png", seed=2)
     doc = Document.open(a)
