@@ -281,6 +281,13 @@ def file_name(name: str) -> str:
     return quoted + SUFFIX
 
 
+def _remove(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as error:
+        raise PresetError(f"{path}: cannot be deleted ({error.strerror or error})") from None
+
+
 class PresetStore:
     """The person's presets (files in ``folder``, by default ``<config>/presets``) and the
     read-only built-in ones. Names are unique without regard to case ("Warm" and "warm" are one
@@ -345,7 +352,7 @@ class PresetStore:
         target = self.folder / file_name(preset.name)
         written = write_file(stored, target)
         if existing is not None and existing.path is not None and existing.path != target:
-            existing.path.unlink(missing_ok=True)  # same name in another case: one file, the new one
+            _remove(existing.path)  # the same name in another case: one file, the new one
         return replace(stored, path=written)
 
     def rename(self, old: str, new: str) -> Preset:
@@ -356,16 +363,13 @@ class PresetStore:
             raise PresetError(f"a preset called “{other.name}” exists already")
         renamed = self.save(replace(preset, name=new), overwrite=True)
         if preset.path is not None and preset.path != renamed.path:
-            preset.path.unlink(missing_ok=True)
+            _remove(preset.path)
         return renamed
 
     def delete(self, name: str) -> None:
         preset = self._writable(name)
         assert preset.path is not None  # a USER preset comes from its file
-        try:
-            preset.path.unlink()
-        except OSError as error:
-            raise PresetError(f"{preset.path}: cannot be deleted ({error.strerror or error})") from None
+        _remove(preset.path)
 
     def import_file(self, path: str | os.PathLike, overwrite: bool = False) -> Preset:
         """Add the preset in a ``.ieapreset`` file to the store (under the name it holds)."""

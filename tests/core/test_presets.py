@@ -282,3 +282,16 @@ def test_a_black_and_white_look_resets_what_would_tint_it(photo):
     assert doc.graph.find("temperature") == []
     assert doc.graph.find("exposure")[0].params == {"value": 10}
     assert doc.graph.find("saturation")[0].params == {"value": -100}
+
+
+def test_a_preset_that_cannot_be_deleted_says_so(store, monkeypatch):
+    store.save(Preset.from_values("Stuck", {"exposure": 5}))
+
+    def refuse(self, missing_ok=False):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(type(store.folder), "unlink", refuse)
+    with pytest.raises(PresetError, match="Stuck.ieapreset: cannot be deleted"):
+        store.delete("stuck")
+    monkeypatch.undo()
+    assert store.get("Stuck")
