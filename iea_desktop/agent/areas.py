@@ -37,7 +37,7 @@ _PLACES: dict[str, tuple[masks.Component, str, str]] = {
 }
 AREAS: tuple[str, ...] = tuple(_PLACES)
 AUTOMATIC = masks.AREAS  # found in the photo: the others are there in every photo (a range may be empty)
-LEAST_SHARE = 0.002  # an area covering less of the photo than this is not there
+LEAST_SHARE = 0.0005  # an area covering less of the photo than this (a 10 px face at 512 px) is not there
 
 
 def mask_for(area: str) -> Mask:

@@ -1023,8 +1023,8 @@ class _Turn:
         stats = measure_stats(found)
         need = measure.area_need(tool, sign, stats, areas.on(where))
         step = lex.DEFAULT_STEP[tool]
-        if need is not None and need.delta * sign > 0:  # measured that way: at least an ordinary step
-            delta, why = sign * max(abs(need.delta), step) * wish.intensity, need.why
+        if need is not None and need.delta * sign >= step:  # measured: more than an ordinary step that way
+            delta, why = need.delta * wish.intensity, need.why
         else:
             delta = sign * step * wish.intensity
             why = (

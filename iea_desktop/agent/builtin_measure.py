@@ -74,9 +74,9 @@ def exposure_to_reach(median: float, target: float) -> float:
     return 100.0 * math.log2(max(target, 1e-3) / max(median, 1e-3))
 
 
-def describe_light(s: ImageStats) -> str:
-    m = s.median_luma
-    word = (
+def _light_word(m: float) -> str:
+    """A median brightness in a word: 'dark', 'well exposed', 'very bright'."""
+    return (
         "very dark"
         if m < 0.18
         else "dark"
@@ -89,7 +89,10 @@ def describe_light(s: ImageStats) -> str:
         if m > AUTO_BAND[1]
         else "well exposed"
     )
-    return f"the photo is {word} (median brightness {m:.2f})"
+
+
+def describe_light(s: ImageStats) -> str:
+    return f"the photo is {_light_word(s.median_luma)} (median brightness {s.median_luma:.2f})"
 
 
 def light_need(s: ImageStats, sign: int) -> Need | None:
@@ -384,8 +387,7 @@ def area_need(tool: str, sign: int, s: ImageStats, place: str) -> Need | None:
     if tool == "exposure":
         m = s.median_luma
         delta = _clamp(exposure_to_reach(m, (m + TARGET_MEDIAN) / 2))
-        word = "bright" if m > TARGET_MEDIAN else "dark"
-        return Need("exposure", delta, f"because the median brightness {place} is {m:.2f} ({word})")
+        return Need("exposure", delta, f"because the median brightness {place} is {m:.2f} ({_light_word(m)})")
     if tool == "saturation" and not s.is_grayscale:
         ms = s.mean_saturation
         target = SATURATION_BAND[0] + 0.1 if sign > 0 else SATURATION_BAND[1] - 0.1

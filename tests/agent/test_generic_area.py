@@ -144,3 +144,42 @@ def test_the_iea_dialect_stays_whole_photo(doc):
     assert [(n.op, n.params["value"], n.mask) for n in doc.graph.nodes] == [("exposure", -20, None)]
     assert any("ignored area 'sky'" in w for w in result.warnings)
     assert '"area"' not in backend.calls[0]["grammar"]
+
+
+def test_a_complete_iea_set_leaves_nodes_on_areas(doc):
+    """IEA's answer is the complete set of whole-photo sliders: it replaces those, not a node on the sky."""
+    run(doc, GenericDialect(), answer({"tool": "exposure", "value": -30, "area": "sky"},
+                                      {"tool": "exposure", "value": 10}))
+    text = '<think>more contrast</think><answer>```json\n{"contrast": 15}\n```</answer>'
+    backend = ScriptedBackend(text)
+    AssistantSession(doc, ModelAssistant(backend, IEADialect())).run_turn("more contrast")
+    kept = sorted((n.op, n.params["value"], areas.area_of(n.mask)) for n in doc.graph.nodes)
+    assert kept == [("contrast", 15, None), ("exposure", -30, "sky")]
+    shown = backend.calls[0]["messages"][-1]["content"].split("Earlier values:")[1].split("New request")[0]
+    assert '"exposure": 10' in shown  # the whole-photo slider only, not summed with the sky's -30
+
+
+def test_the_plan_check_measures_whole_photo_edits_only():
+    """A darker sky with a brighter photo: the check reads 'brighter' off the whole-photo exposure and
+    never moves the sky's value (the two exposures are different nodes)."""
+    from iea_desktop.agent.plan import Plan
+    from iea_desktop.agent.plan_check import PlanCheck, intents_of_edits
+    from iea_desktop.core.stats import measure
+
+    sky, whole = Edit("exposure", -40, "sky", area="sky"), Edit("exposure", 20, "brighter")
+    [intent] = intents_of_edits([sky, whole], {})
+    assert (intent.measure, intent.direction) == ("light", 1)
+    assert intents_of_edits([sky], {}) == []
+    grey = np.full((8, 8, 3), 0.4, np.float32)
+    seen = []
+
+    def render(plan):  # brightened (too little) by the whole-photo edits only
+        seen.append([(e.tool, e.value, e.area) for e in plan.edits])
+        value = sum(e.value for e in plan.edits if e.area is None)
+        return measure(grey * (1 + value / 4000))
+
+    plan = Plan("", edits=[sky, whole])
+    notes = PlanCheck(plan, measure(grey), {}, render).run()
+    assert len(seen) > 1 and all(("exposure", -40, "sky") in s for s in seen)
+    assert plan.edits[0] is sky and sky.value == -40 and sky.reason == "sky"
+    assert [e.tool for e in plan.edits if e.area is None] == ["exposure", "brightness"] and "corrected" in notes[0]
