@@ -249,6 +249,12 @@ class Document:
     def preview_source(self) -> np.ndarray:
         return self.quick_preview()
 
+    def preview_key(self) -> str:
+        """The preview proxy's cache key, as ``render`` hands it to the pipes: work over the preview
+        outside a render (the mask overlay's plane) shares their caches with it."""
+        source = self.preview_source()  # first: it sets the preview's kind
+        return self.source_key(self._preview_kind, source.shape)
+
     def full_source(self) -> np.ndarray:
         if self._full is None:
             _, self._full = image_io.load(self.path, self.max_pixels)
@@ -291,10 +297,12 @@ class Document:
     def _run(self, request: RenderRequest) -> np.ndarray | None:
         source, key = request.source, request.source_key
         if source is None:
-            source, key = self.preview_source(), self._preview_kind
+            source, full_key = self.preview_source(), self.preview_key()
+        else:
+            full_key = self.source_key(key, source.shape)
         scale = source.shape[1] / self.info.width if request.scale is None else request.scale
         return self.pipe(request.pipe).run(
-            dataclasses.replace(request, source=source, scale=scale, source_key=self.source_key(key, source.shape))
+            dataclasses.replace(request, source=source, scale=scale, source_key=full_key)
         )
 
     def render_preview(self, cancelled=None, nodes=None, dtype=np.float32) -> np.ndarray:

@@ -98,7 +98,7 @@ def mask_plane(document, nodes: list[Node], node_id: str) -> np.ndarray | None:
     chain = upstream + [nodes[index]]
     source = document.preview_source()
     scale = document.preview_scale
-    key = document.source_key("mask overlay", source.shape)
+    key = document.preview_key()  # the preview render's: the plane it built is reused
     pixels = document.pipe("preview").mask_planes(chain, len(chain) - 1, source, key, scale)[len(chain) - 1].pixels
     plane_scale = scale * pixels.shape[1] / max(source.shape[1], 1)
     for node in downstream:  # geometry after the masked node moves its result too
