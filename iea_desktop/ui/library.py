@@ -765,10 +765,15 @@ class LibraryController(QObject):
                     self._reread(path)
                 continue
             task = Task(lambda _task, p=path: (library.set_marks(p, rating, flag), library.read_entry(p))[1])
-            task.done.connect(self.model.update_entry)
+            task.done.connect(self._entry_changed)
             task.failed.connect(lambda error, p=path: self._mark_failed(p, error))
             task.start(self.pool)
         window.statusBar().showMessage(what, 2000)
+
+    def _entry_changed(self, entry: PhotoEntry) -> None:
+        """A photo's project was written: its row follows (re-sorted or filtered out if it must),
+        and the current photo stays current."""
+        self._keep_current(lambda: self.model.update_entry(entry))
 
     def _mark_failed(self, path: Path, error: Exception) -> None:
         known = isinstance(error, (ProjectError, ImageLoadError, OSError, ValueError))
@@ -779,7 +784,7 @@ class LibraryController(QObject):
         if self.model.row_of(path) is None:
             return
         task = Task(lambda _task: library.read_entry(path))
-        task.done.connect(self.model.update_entry)
+        task.done.connect(self._entry_changed)
         task.start(self.pool)
 
     def close(self) -> None:

@@ -102,6 +102,21 @@ def test_keys_pressed_while_a_photo_opens_go_to_the_last_one_asked_for(qtbot, wi
     assert opened == ["photo_1.jpg", "photo_3.jpg"]  # photo_2 was passed while photo_1 opened
 
 
+def test_sorted_by_last_edited_the_current_photo_stays_current_after_a_save(qtbot, window, folder):
+    open_folder(qtbot, window, folder)
+    lib = window.library
+    lib.page.sort.setCurrentIndex(lib.page.sort.findData("edited"))
+    lib.set_grid(False)
+    wait_open(qtbot, window, "photo_0.jpg")
+    window.document.apply(AddNode(make_node("exposure", {"value": 30})))
+    focus(qtbot, window, window.canvas)
+    qtbot.keyClick(window.canvas, Qt.Key_3)  # saves the open photo: the view is sorted again
+    qtbot.waitUntil(lambda: lib.model.entry(0).edited and lib.model.entry(0).marks.rating == 3, timeout=WAIT_MS)
+    assert current_name(window) == "photo_0.jpg"
+    lib.step(1)
+    wait_open(qtbot, window, "photo_1.jpg")
+
+
 def test_click_in_the_filmstrip_switches(qtbot, window, folder):
     open_folder(qtbot, window, folder)
     lib = window.library
