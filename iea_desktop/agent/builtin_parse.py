@@ -808,6 +808,8 @@ _REMAP = {
     ("fade", "color"): ("color", -1),
 }
 _AREA_NOUNS = {"shadows", "highlights", "face", "whites", "blacks"}
+# The tones as places, for a quality their own sliders do not give ("cooler shadows", "warmer highlights").
+_TONE_PLACES = {"shadows": "dark_areas", "blacks": "dark_areas", "highlights": "bright_areas", "whites": "bright_areas"}
 _EFFECT_AXES = {"fade", "grain"}
 _NOUN_BARE = {
     "vignette": "vignette",
@@ -986,7 +988,7 @@ class _ClauseReader:
     def read_adjective(self, head: _Head, nouns: list[_Head]) -> None:
         tok, st, req, intensity = head.token, head.state, self.req, self.intensity(head)
         axis, sign, kind = tok.data
-        area = None
+        area = where = None
         for noun in nouns:  # "brighter shadows", "darker corners", "warmer colours", "the face is too dark"
             if noun.used:
                 continue
@@ -1000,8 +1002,9 @@ class _ClauseReader:
             if noun.token.data == axis:
                 noun.used = True
                 break
-            if noun.token.data in _AREA_NOUNS:
-                area, noun.used = noun.token.text, True
+            if noun.token.data in _AREA_NOUNS:  # "cooler shadows": the dark areas cooler
+                where = _TONE_PLACES.get(noun.token.data)
+                area, noun.used = None if where else noun.token.text, True
                 break
         if axis == "depth":
             axis = "contrast"
@@ -1022,7 +1025,7 @@ class _ClauseReader:
         if isinstance(wish, Removal):
             req.removals.append(wish)
         elif wish is not None:
-            wish.area = area
+            wish.area, wish.where = area, where
             req.wishes.append(wish)
 
     def read_noun(self, noun: _Head) -> None:

@@ -100,6 +100,8 @@ CASES = [
     ("more contrast along the edges", "edges", "radial", "contrast", +1),
     ("make the dark areas cooler", "dark_areas", "luminance", "temperature", -1),
     ("the bright areas are too warm", "bright_areas", "luminance", "temperature", -1),
+    ("cooler shadows", "dark_areas", "luminance", "temperature", -1),  # split toning, in words
+    ("warmer highlights", "bright_areas", "luminance", "temperature", +1),
     ("brighten the greens", "greens", "colour", "exposure", +1),
     ("make the blues darker", "blues", "colour", "exposure", -1),
     ("less saturated reds", "reds", "colour", "saturation", -1),
