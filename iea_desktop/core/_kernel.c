@@ -2,7 +2,8 @@
  *
  * run(src, dst, stages): a fused run of point operations in one pass over the pixels. Each
  * stage is a plain description made in Python from the ops' own definitions (tables, maps,
- * per-pixel fields, a 3x3 matrix, a table of HSV changes by hue); nothing here knows an op by name.
+ * per-pixel fields, a 3x3 matrix, a table of HSV changes by hue, a smooth base layer's
+ * coefficients); nothing here knows an op by name.
  *
  * sharpen(src, dst, ...): a separable Gaussian blur of clip(src, 0, 1), mixed with it as
  * (1 + amount) clip(src) - amount blur: the unsharp mask (amount > 0) and the plain blur
@@ -23,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { AFFINE = 0, TABLE = 1, SATURATION = 2, FIELD = 3, CLIPPED_AFFINE = 4, MATRIX = 5, HUE = 6 };
+enum { AFFINE = 0, TABLE = 1, SATURATION = 2, FIELD = 3, CLIPPED_AFFINE = 4, MATRIX = 5, HUE = 6, DETAIL = 7 };
 
 /* The hot loops are compiled for several x86-64 levels (AVX-512, AVX2, SSE2) and the best the
  * CPU has is picked at load time (GCC's function multi-versioning); elsewhere, the baseline.
@@ -58,12 +59,14 @@ typedef struct {
                             V factor - 1), row i for hues from i 360 / steps degrees */
     int channels;        /* TABLE: 1 or 3 */
     int ns, nv;
-    const float *f, *g;  /* FIELD: clip(x) f + k g per pixel; NULL f means 1, NULL g means 0 */
+    const float *f, *g;  /* FIELD: clip(x) f + k g per pixel; NULL f means 1, NULL g means 0.
+                            DETAIL: the base layer's coefficients A (f) and B (g), one per pixel */
     int fc, gc;          /* channels of f and g: 1 (all channels alike) or 3 */
     float k[3];          /* FIELD: per channel */
     float scale[3], offset[3]; /* CLIPPED_AFFINE: clip(x a + b, 0, 1) scale[c] + offset[c] */
-    float m[9];          /* MATRIX: out[c] = sum_j m[3 c + j] x[j] (no clip) */
-    int steps, changes;  /* HUE: table rows - 1; which of hue (1), S (2), V (4) change */
+    float m[9];          /* MATRIX: out[c] = sum_j m[3 c + j] x[j] (no clip). DETAIL: the luma's weights */
+    int steps, changes;  /* HUE: table rows - 1; which of hue (1), S (2), V (4) change. DETAIL: changes 1:
+                            the detail weighted to the mid-tones */
 } Stage;
 
 static inline float clip01(float x) {
@@ -92,6 +95,24 @@ HOT void clipped_affine(float *restrict d, Py_ssize_t n, const Stage *s) {
         d[3 * p] = clip01(d[3 * p] * a + b) * s0 + o0;
         d[3 * p + 1] = clip01(d[3 * p + 1] * a + b) * s1 + o1;
         d[3 * p + 2] = clip01(d[3 * p + 2] * a + b) * s2 + o2;
+    }
+}
+
+/* Local contrast from a smooth base layer (a guided filter's A and B per pixel): with the pixel's
+ * clipped luma Y = clip(w . x) and base = A Y + B, every channel of clip(x) gets k (Y - base),
+ * times 4 base (1 - base) where changes is 1 (mid-tones), and is clipped. */
+HOT void detail(float *restrict d, Py_ssize_t n, Py_ssize_t first, const Stage *s) {
+    const float *restrict A = s->f + first, *restrict B = s->g + first;
+    const float w0 = s->m[0], w1 = s->m[1], w2 = s->m[2], k = s->k[0];
+    const int mid = s->changes & 1;
+    for (Py_ssize_t p = 0; p < n; p++) {
+        const float r = d[3 * p], g = d[3 * p + 1], b = d[3 * p + 2];
+        const float y = clip01(w0 * r + w1 * g + w2 * b), base = A[p] * y + B[p];
+        float change = k * (y - base);
+        if (mid) change *= 4.0f * base * (1.0f - base);
+        d[3 * p] = clip01(clip01(r) + change);
+        d[3 * p + 1] = clip01(clip01(g) + change);
+        d[3 * p + 2] = clip01(clip01(b) + change);
     }
 }
 
@@ -398,6 +419,18 @@ __attribute__((target("arch=x86-64-v4"))) static void run_avx512(float *restrict
                 for (int j = 0; j < 3; j++) c[j] = o[j];
             } else if (s->kind == HUE) {
                 hue_avx512(c, s);
+            } else if (s->kind == DETAIL) {
+                const __m512 A = _mm512_maskz_loadu_ps(lanes, s->f + first + p), B = _mm512_maskz_loadu_ps(lanes, s->g + first + p);
+                const __m512 luma = _mm512_fmadd_ps(_mm512_set1_ps(s->m[2]), c[2], _mm512_fmadd_ps(
+                    _mm512_set1_ps(s->m[1]), c[1], _mm512_mul_ps(_mm512_set1_ps(s->m[0]), c[0])));
+                const __m512 y = _mm512_min_ps(_mm512_max_ps(luma, zero), one), base = _mm512_fmadd_ps(A, y, B);
+                __m512 change = _mm512_mul_ps(_mm512_set1_ps(s->k[0]), _mm512_sub_ps(y, base));
+                if (s->changes & 1)
+                    change = _mm512_mul_ps(change, _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(4.0f), base),
+                                                                 _mm512_sub_ps(one, base)));
+                for (int j = 0; j < 3; j++)
+                    c[j] = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(_mm512_min_ps(_mm512_max_ps(c[j], zero), one),
+                                                                     change), zero), one);
             } else { /* CLIPPED_AFFINE */
                 for (int j = 0; j < 3; j++) {
                     const __m512 x = _mm512_min_ps(_mm512_max_ps(_mm512_fmadd_ps(c[j], a, b), zero), one);
@@ -511,6 +544,7 @@ CLONES static void run_stages(const float *src, const unsigned char *src8, float
             case CLIPPED_AFFINE: clipped_affine(d, n, s); break;
             case MATRIX: matrix(d, n, s); break;
             case HUE: hue(d, n, s); break;
+            case DETAIL: detail(d, n, first, s); break;
             }
         }
     }
@@ -542,6 +576,7 @@ static void release_all(Py_buffer *views, int count) {
  *   (4, a, b, (s, s, s), (o, o, o))   CLIPPED_AFFINE
  *   (5, ((m, m, m), (m, m, m), (m, m, m)))   MATRIX (rows: output channels)
  *   (6, table, steps, changes)   HUE (table: (steps + 1) x 4; changes: 1 hue, 2 S, 4 V, or'ed)
+ *   (7, A, B, k, (w, w, w), changes)   DETAIL (A, B: a value per pixel of src; w: the luma's weights)
  * Buffers it opens are appended to views (count updated), to be released by the caller. */
 static int parse_stage(PyObject *tuple, Stage *s, Py_ssize_t pixels, Py_buffer *views, int *count) {
     memset(s, 0, sizeof(*s));
@@ -628,6 +663,21 @@ static int parse_stage(PyObject *tuple, Stage *s, Py_ssize_t pixels, Py_buffer *
             return -1;
         }
         s->table = views[*count - 1].buf;
+        return 0;
+    }
+    if (s->kind == DETAIL) {
+        PyObject *planes[2];
+        if (!PyArg_ParseTuple(tuple, "iOOf(fff)i", &s->kind, &planes[0], &planes[1], &s->k[0], &s->m[0], &s->m[1],
+                              &s->m[2], &s->changes)) return -1;
+        for (int i = 0; i < 2; i++) {
+            if (get_floats(planes[i], &views[*count], 0, "a base layer's coefficients") < 0) return -1;
+            if (views[(*count)++].len / 4 != pixels) {
+                PyErr_SetString(PyExc_ValueError, "a base layer has one coefficient per pixel of the image");
+                return -1;
+            }
+        }
+        s->f = views[*count - 2].buf;
+        s->g = views[*count - 1].buf;
         return 0;
     }
     PyErr_Format(PyExc_ValueError, "unknown stage kind %d", s->kind);
@@ -1011,7 +1061,8 @@ PyMODINIT_FUNC PyInit__kernel(void) {
     if (m && (PyModule_AddIntConstant(m, "AFFINE", AFFINE) || PyModule_AddIntConstant(m, "TABLE", TABLE) ||
               PyModule_AddIntConstant(m, "SATURATION", SATURATION) || PyModule_AddIntConstant(m, "FIELD", FIELD) ||
               PyModule_AddIntConstant(m, "CLIPPED_AFFINE", CLIPPED_AFFINE) ||
-              PyModule_AddIntConstant(m, "MATRIX", MATRIX) || PyModule_AddIntConstant(m, "HUE", HUE))) {
+              PyModule_AddIntConstant(m, "MATRIX", MATRIX) || PyModule_AddIntConstant(m, "HUE", HUE) ||
+              PyModule_AddIntConstant(m, "DETAIL", DETAIL))) {
         Py_DECREF(m);
         return NULL;
     }

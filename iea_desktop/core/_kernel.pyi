@@ -13,6 +13,7 @@ FIELD: int
 CLIPPED_AFFINE: int
 MATRIX: int
 HUE: int
+DETAIL: int
 
 def simd() -> str: ...
 def use_simd(level: int, /) -> int: ...

@@ -24,6 +24,7 @@ import numpy as np
 
 # Rec. 709 luma weights on the pipeline's (sRGB-encoded) values.
 LUMA = np.array([[0.2126, 0.7152, 0.0722]], dtype=np.float32)
+LUMA_WEIGHTS = tuple(float(w) for w in LUMA[0])  # as the kernel's DETAIL stage takes them
 BORDER = cv2.BORDER_REFLECT  # also defined on a single row or column
 
 
@@ -161,6 +162,22 @@ def guided_on_grid(
     step, skip = coarse
     a, b = _coefficients(small_guide, small_src, _coarse_radius(radius, step), eps)
     return _up(a, step, skip, rows, width), _up(b, step, skip, rows, width)
+
+
+def self_guided(image: np.ndarray, radius: int, eps: float, origin: int, rows: slice) -> np.ndarray:
+    """(A, B) of the guided filter of the clipped luma Y of an RGB image by itself, on ``rows``, as
+    one (2, rows, width) array: the base layer is A Y + B. Where the filter has a coarse grid, Y is
+    computed at the grid's samples alone."""
+    height, width = image.shape[:2]
+    coarse = grid(radius, origin, height, width)
+    if coarse is None:
+        a, b = guided(clipped_luma(image), None, radius, eps, origin, rows)
+    else:
+        row, column = samples(*coarse)
+        step = coarse[0]
+        small = clipped_luma(np.ascontiguousarray(image[row::step, column::step]))
+        a, b = guided_on_grid(small, None, radius, eps, coarse, rows, width)
+    return np.stack([a, b])
 
 
 def three(plane: np.ndarray) -> np.ndarray:

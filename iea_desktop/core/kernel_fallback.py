@@ -15,8 +15,8 @@ import operator
 import cv2
 import numpy as np
 
-AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE, MATRIX, HUE = 0, 1, 2, 3, 4, 5, 6  # the stage kinds, as _kernel.c's
-ITEMS = {AFFINE: 3, TABLE: 4, SATURATION: 4, FIELD: 4, CLIPPED_AFFINE: 5, MATRIX: 2, HUE: 4}  # a stage's length
+AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE, MATRIX, HUE, DETAIL = range(8)  # the stage kinds, as _kernel.c's
+ITEMS = {AFFINE: 3, TABLE: 4, SATURATION: 4, FIELD: 4, CLIPPED_AFFINE: 5, MATRIX: 2, HUE: 4, DETAIL: 6}  # lengths
 TABLE_SIZE = 65536
 MAX_TAPS = 255
 ONE, HALF = np.float32(1.0), np.float32(0.5)
@@ -112,6 +112,17 @@ def _stage(stage, pixels: int) -> tuple:
         if table.size != 4 * (steps + 1):
             raise ValueError("a hue table has steps + 1 rows of 4 values")
         return kind, table.reshape(steps + 1, 4), steps, changes
+    if kind == DETAIL:
+        planes = []
+        for plane in stage[1:3]:
+            plane = _floats(plane, "a base layer's coefficients").reshape(-1)
+            if plane.size != pixels:
+                raise ValueError("a base layer has one coefficient per pixel of the image")
+            planes.append(plane)
+        weights = np.array(stage[4], dtype=np.float32)
+        if weights.shape != (3,):
+            raise TypeError("the luma's weights are three numbers")
+        return kind, *planes, np.float32(stage[3]), weights, operator.index(stage[5])
     a, b, scale, offset = stage[1:]
     if len(scale) != 3 or len(offset) != 3:
         raise TypeError("colour scales and offsets have three values")
@@ -175,6 +186,21 @@ def _field(d: np.ndarray, f: np.ndarray | None, g: np.ndarray | None, k: np.ndar
         d += k * g
 
 
+def _detail(d: np.ndarray, a: np.ndarray, b: np.ndarray, k, weights: np.ndarray, changes: int) -> None:
+    """Local contrast from a base layer (see _kernel.c's detail): Y = clip(w . x), base = A Y + B,
+    clip(clip(x) + k (Y - base), times 4 base (1 - base) where changes is 1)."""
+    y = _clip(cv2.transform(d.reshape(-1, 1, 3), weights[None]).reshape(-1))
+    base = a * y
+    base += b
+    change = y - base
+    change *= k
+    if changes & 1:
+        change *= np.float32(4.0) * base * (ONE - base)
+    _clip(d, out=d)
+    d += change[:, None]
+    _clip(d, out=d)
+
+
 HUE_BLOCK = 16 * 1024  # pixels of a hue stage at a time: its dozen planes stay in the CPU's cache
 
 
@@ -233,6 +259,8 @@ def run(src, dst, stages):
             np.copyto(d, cv2.transform(d.reshape(-1, 1, 3), values[0]).reshape(-1, 3))
         elif kind == HUE:
             _hue(d, *values)
+        elif kind == DETAIL:
+            _detail(d, *values)
         else:  # CLIPPED_AFFINE
             a, b, scale, offset = values
             d *= a

@@ -21,7 +21,7 @@ from iea_desktop.core.apply_node import apply_node
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.ops import colour_mixer, sharpness
 
-AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE, MATRIX, HUE = 0, 1, 2, 3, 4, 5, 6
+AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE, MATRIX, HUE, DETAIL = range(8)
 SHAPES = [(1, 1, 3), (7, 11, 3), (64, 96, 3), (50, 70, 3)]  # the last two span several 1024-pixel chunks
 
 
@@ -247,6 +247,22 @@ def test_matrix_stage_is_a_3x3_product_without_clip(shape, simd):
     np.testing.assert_allclose(out, x @ np.float32(m).T, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("k, mid", [(0.8, 1), (-1.0, 1), (-0.6, 0)])
+def test_detail_adds_the_local_contrast_of_a_base_layer(shape, k, mid, simd):
+    rng = np.random.default_rng(14)
+    x = wide(shape, seed=14)
+    x[~np.isfinite(x)] = 0.25  # the luma of a NaN pixel is its own business: not part of the contract
+    a = rng.uniform(0, 1, shape[:2]).astype(np.float32)
+    b = rng.uniform(-0.2, 0.5, shape[:2]).astype(np.float32)
+    weights = (0.2126, 0.7152, 0.0722)
+    y = np.clip(x @ np.float32(weights), 0, 1)
+    base = a * y + b
+    change = k * (y - base) * (4 * base * (1 - base) if mid else 1)
+    out = run(x, [(DETAIL, a, b, k, weights, mid)])
+    np.testing.assert_allclose(out, np.clip(clip01(x) + change[..., None], 0, 1), atol=2e-6)
+
+
 def test_field_takes_one_k_per_channel(simd):
     x = wide((9, 13, 3), seed=13)
     g = np.random.default_rng(13).uniform(-1, 1, (9, 13)).astype(np.float32)
@@ -296,7 +312,8 @@ def every_stage_kind(shape, seed=9):
             (CLIPPED_AFFINE, 0.9, 0.05, (1.0, 0.95, 1.05), (0.01, 0.0, -0.01)),
             (FIELD, None, g1, 0.05), (FIELD, f1, None, 1.0), (FIELD, f1, g1, -0.02),
             (FIELD, None, g3, 0.5), (SATURATION, scaled_grid(0.7), 2049, 65), (FIELD, f1, None, 1.0),
-            (FIELD, f1, g1, (0.01, -0.02, 0.03)), (MATRIX, ((1.1, -0.05, -0.05), (0.02, 0.96, 0.02), (0.0, -0.1, 1.1))),
+            (FIELD, f1, g1, (0.01, -0.02, 0.03)), (DETAIL, f1, g1 * 0.1, 0.7, (0.3, 0.6, 0.1), 1),
+            (MATRIX, ((1.1, -0.05, -0.05), (0.02, 0.96, 0.02), (0.0, -0.1, 1.1))),
             (FIELD, f1, None, 1.0)]
 
 
@@ -349,7 +366,9 @@ RUN_ERRORS = {
     "saturation grid mismatch": (lambda: run(X, [(SATURATION, np.zeros(20, np.float32), 5, 5)]), ValueError),
     "saturation grid too small": (lambda: run(X, [(SATURATION, np.zeros(5, np.float32), 5, 1)]), ValueError),
     "field of the wrong size": (lambda: run(X, [(FIELD, np.ones((4, 5), np.float32), None, 0.0)]), ValueError),
-    "unknown stage kind": (lambda: run(X, [(7, 1.0, 0.0)]), ValueError),
+    "unknown stage kind": (lambda: run(X, [(99, 1.0, 0.0)]), ValueError),
+    "detail plane of the wrong size": (lambda: run(X, [(DETAIL, np.ones(15, np.float32), np.ones(16, np.float32), 1.0,
+                                                         (0.3, 0.6, 0.1), 1)]), ValueError),
     "matrix of two rows": (lambda: run(X, [(MATRIX, ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0)))]), TypeError),
     "hue table of the wrong size": (lambda: run(X, [(HUE, np.zeros((8, 4), np.float32), 8, 1)]), ValueError),
     "hue table without steps": (lambda: run(X, [(HUE, np.zeros((1, 4), np.float32), 0, 1)]), ValueError),
@@ -530,7 +549,7 @@ def test_the_stage_kinds_are_the_compiled_kernels():
 
     if kernel.compiled is None:
         pytest.skip("the compiled kernel is not built here")
-    names = ("AFFINE", "TABLE", "SATURATION", "FIELD", "CLIPPED_AFFINE", "MATRIX", "HUE")
+    names = ("AFFINE", "TABLE", "SATURATION", "FIELD", "CLIPPED_AFFINE", "MATRIX", "HUE", "DETAIL")
     assert [getattr(kernel, n) for n in names] == [getattr(kernel.compiled, n) for n in names]
     assert [getattr(kernel_fallback, n) for n in names] == [getattr(kernel.compiled, n) for n in names]
 

@@ -10,13 +10,18 @@ and white, so deep shadows and highlights change little. An edge whose step is w
 sqrt(eps) stays in the base (the guided filter keeps it), so it is not boosted and makes no halo;
 what is boosted is the smaller variation around it. At -100 the result is the base: the local
 variation is smoothed away. ``texture.py`` is the same at a fine scale.
+
+Per strip, the guided filter's coefficients A and B are computed (on its coarse grid, where it has
+one, from the luma at the grid's samples alone); the rest is one pass of the compiled kernel (its
+DETAIL stage: Y, base = A Y + B and the change, per pixel). During a drag A and B are kept
+(filters.Memo), and only that pass runs again.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .. import filters
+from .. import filters, kernel
 from .base import OpSpec, value_param
 
 
@@ -39,24 +44,11 @@ def local_contrast(radius: float, eps: float, gain: float):
         if v == 0:
             return np.clip(image, 0.0, 1.0).astype(np.float32, copy=False)
         r, share = pixels(ctx.scale)
-        k = np.float32((gain * v if v > 0 else v) * share)
-        rows, out = filters.target(image, ctx)
-
-        def detail() -> np.ndarray:
-            """w(base) (Y - base) on the rows wanted: what the value multiplies."""
-            y = filters.clipped_luma(image)
-            base, b = filters.guided(y, None, r, eps, ctx.origin, rows)  # this call's own: worked in place
-            y = y[rows]
-            base *= y
-            base += b
-            change = y - base
-            weight = 1.0 - base
-            weight *= base
-            weight *= 4.0
-            change *= weight
-            return change
-
-        return filters.add_to_channels(out, k * memo.get(image, ctx, (r, eps), detail))
+        k = float(np.float32((gain * v if v > 0 else v) * share))
+        rows, out = filters.wanted(image, ctx)
+        a, b = memo.get(image, ctx, (r, eps), lambda: filters.self_guided(image, r, eps, ctx.origin, rows))
+        source = np.ascontiguousarray(image[rows], dtype=np.float32)
+        return kernel.run(source, out, [(kernel.DETAIL, a, b, k, filters.LUMA_WEIGHTS, 1)])
 
     return apply, halo
 
