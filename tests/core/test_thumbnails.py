@@ -175,3 +175,20 @@ def test_identity_is_size_mtime_and_head(tmp_path):
     b.write_bytes(b"x" + bytes(thumbnails.HEAD_BYTES - 1) + b"TAIL")
     os.utime(b, ns=(0, 0))
     assert thumbnails.identity(a) != thumbnails.identity(b)
+
+
+def test_raw_thumbnail_and_its_edited_look(cache, tmp_path):
+    """A camera RAW without an embedded preview: developed small (LibRaw's half size), then edited."""
+    from dng import dng_bytes
+
+    rng = np.random.default_rng(3)
+    cfa = (256 + rng.random((192, 256)) * 2000).astype(np.uint16)
+    raw = tmp_path / "camera.dng"
+    raw.write_bytes(dng_bytes(cfa))
+    plain = cache.thumbnail(raw)
+    assert plain.pixels.shape == (48, 64, 3) and not plain.edited
+    doc = Document.open(raw)
+    doc.apply(AddNode(make_node("exposure", {"value": 60})))
+    doc.save()
+    edited = cache.thumbnail(raw)
+    assert edited.edited and edited.pixels.mean() > plain.pixels.mean() + 10
