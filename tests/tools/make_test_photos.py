@@ -18,7 +18,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT.parent / "shared" / "photos"
 TARGET = ROOT / "tests" / "photos"
-NAMES = ("kodim01", "kodim03", "kodim07", "kodim14", "kodim23")
+NAMES = ("kodim01", "kodim03", "kodim05", "kodim07", "kodim14", "kodim23")
 SCALE = 0.5
 
 

@@ -4,7 +4,7 @@ Each area is found on a small copy of the photo (``DETECT_EDGE`` pixels on the l
 a small cache by that copy's bytes, and brought back to the asked size by an edge-aware upsampling:
 the coarse mask, resized, is passed through a guided filter whose guide is the photo itself, so that
 its edges snap to the photo's (``filters.guided``). The detectors (how, and where they fail:
-docs/masks-areas.md):
+docs/masks.md, "Automatic areas"):
 
 - sky (``areas_sky``): smooth, blue or near-white regions touching the top, grown by a colour
   model learnt from them;

@@ -4,7 +4,7 @@ Classical and cheap: a sky is smooth (little texture), blue (from a deep dusk bl
 or near white, and it touches the top of the photo. Regions like that are the seeds; a colour model
 learnt from them (a histogram of the seeds' colours against the rest) then takes in the parts of the
 sky the strict rules missed (clouds, the sky seen between branches) as long as they are smooth too.
-Where it fails (a grey overcast sky, a blue wall at the top): docs/masks-areas.md.
+Where it fails (a grey overcast sky, a blue wall at the top): docs/masks.md, "Automatic areas".
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Classical: the background of a photo is mostly what touches its border, so each 
 is how far its colour (CIELAB) is from the border's common colours, weighted towards the middle of
 the frame. The salient part seeds ``cv2.grabCut`` (the border strip as sure background), which
 follows the colours to the subject's outline; the largest pieces it keeps are the subject.
-Where it fails (a subject touching every border, a busy scene without one): docs/masks-areas.md.
+Where it fails (a subject touching every border, a busy scene without one): docs/masks.md, "Automatic areas".
 """
 
 from __future__ import annotations
