@@ -640,7 +640,8 @@ class MainWindow(QMainWindow):
     def _preview_ready(self, result: PreviewResult) -> None:
         self.canvas.set_frames(result.after, result.before, result.clipping)
         self.canvas.mask_tool.set_overlay_image(result.mask)
-        self.histogram.set_histogram(result.histogram)
+        if result.histogram is not None:
+            self.histogram.set_histogram(result.histogram)
         self.render_label.setText(f"Render {1000 * result.seconds:.0f} ms")
         self._view_changed()
 

@@ -183,6 +183,7 @@ class MaskTool(QObject):
         """The window's selection: edit this node's mask (a node without one: the tool rests)."""
         if document is not self.document or (node.id if node is not None else None) != self.node_id:
             self._drag = None  # the component edited is the mask section's (``set_component``)
+            self._painting(False)
         self.document = document
         self.node_id = node.id if node is not None and node.spec.stage != "geometry" else None
         self._update_overlay_node()
@@ -241,6 +242,7 @@ class MaskTool(QObject):
     def clear(self) -> None:
         self.overlay_pixels = None
         self._drag = None
+        self._painting(False)
 
     # --- coordinates ---------------------------------------------------------------------------
 
@@ -329,6 +331,7 @@ class MaskTool(QObject):
         self.component = index
         start = self.edited()
         gesture = uuid.uuid4().hex[:10]
+        self._painting(True)
         self._drag = (kind, gesture, start, self.to_photo(pos))
         if kind == "brush":
             erase = bool(modifiers & Qt.AltModifier)
@@ -362,7 +365,16 @@ class MaskTool(QObject):
         self._drag = None
         if self.document is not None:
             self.document.history.end_gesture()
+        self._painting(False)
         self.canvas.update()
+
+    def _painting(self, on: bool) -> None:
+        """Frames during a gesture leave the histogram out (PreviewPipeline.painting); the gesture's
+        end asks for one frame with it."""
+        if self.pipeline is not None and self.pipeline.painting != on:
+            self.pipeline.painting = on
+            if not on:
+                self.pipeline.request()
 
     def hover(self, pos: QPointF | None) -> None:
         self._hover = pos

@@ -323,3 +323,22 @@ def test_the_canvas_edits_the_component_selected_in_the_mask_section(qtbot, wind
     window._turn_running(False)
     assert tool.component == panel.component == 1 and isinstance(tool.edited(), Linear)
     assert mask_of(window, node_id).components[1] == tool.edited()
+
+
+def test_frames_during_a_stroke_leave_the_histogram_for_its_end(qtbot, window, sample):
+    masked_exposure(qtbot, window, sample, "brush")
+    canvas, pipeline = window.canvas, window.pipeline
+    results = []
+    pipeline.preview_ready.connect(results.append)
+    rect = canvas.image_rect_on_screen()
+    y = rect.center().y()
+    mouse(canvas, QEvent.MouseButtonPress, QPointF(rect.left() + rect.width() * 0.2, y))
+    assert pipeline.painting
+    for f in (0.3, 0.4, 0.5):
+        mouse(canvas, QEvent.MouseMove, QPointF(rect.left() + rect.width() * f, y))
+        qtbot.waitUntil(lambda: not pipeline.busy, timeout=10_000)
+    assert results and all(r.histogram is None for r in results)
+    mouse(canvas, QEvent.MouseButtonRelease, QPointF(rect.left() + rect.width() * 0.5, y))
+    assert not pipeline.painting
+    wait_rendered(qtbot, window)
+    qtbot.waitUntil(lambda: results[-1].histogram is not None, timeout=10_000)
