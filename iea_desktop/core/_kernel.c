@@ -3,7 +3,7 @@
  * run(src, dst, stages): a fused run of point operations in one pass over the pixels. Each
  * stage is a plain description made in Python from the ops' own definitions (tables, maps,
  * per-pixel fields, a 3x3 matrix, a table of HSV changes by hue, a smooth base layer's
- * coefficients); nothing here knows an op by name.
+ * coefficients, changes in planes); nothing here knows an op by name.
  *
  * sharpen(src, dst, ...): a separable Gaussian blur of clip(src, 0, 1), mixed with it as
  * (1 + amount) clip(src) - amount blur: the unsharp mask (amount > 0) and the plain blur
@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { AFFINE = 0, TABLE = 1, SATURATION = 2, FIELD = 3, CLIPPED_AFFINE = 4, MATRIX = 5, HUE = 6, DETAIL = 7 };
+enum { AFFINE = 0, TABLE = 1, SATURATION = 2, FIELD = 3, CLIPPED_AFFINE = 4, MATRIX = 5, HUE = 6, DETAIL = 7, PLANES = 8 };
 
 /* The hot loops are compiled for several x86-64 levels (AVX-512, AVX2, SSE2) and the best the
  * CPU has is picked at load time (GCC's function multi-versioning); elsewhere, the baseline.
@@ -64,7 +64,9 @@ typedef struct {
     int fc, gc;          /* channels of f and g: 1 (all channels alike) or 3 */
     float k[3];          /* FIELD: per channel */
     float scale[3], offset[3]; /* CLIPPED_AFFINE: clip(x a + b, 0, 1) scale[c] + offset[c] */
-    float m[9];          /* MATRIX: out[c] = sum_j m[3 c + j] x[j] (no clip). DETAIL: the luma's weights */
+    float m[9];          /* MATRIX: out[c] = sum_j m[3 c + j] x[j] (no clip). DETAIL: the luma's weights.
+                            PLANES: clip(clip(x[c]) + sum_j m[3 c + j] planes[j]) */
+    const float *planes[3]; /* PLANES: one value per pixel each; NULL is 0 */
     int steps, changes;  /* HUE: table rows - 1; which of hue (1), S (2), V (4) change. DETAIL: changes 1:
                             the detail weighted to the mid-tones */
 } Stage;
@@ -113,6 +115,19 @@ HOT void detail(float *restrict d, Py_ssize_t n, Py_ssize_t first, const Stage *
         d[3 * p] = clip01(clip01(r) + change);
         d[3 * p + 1] = clip01(clip01(g) + change);
         d[3 * p + 2] = clip01(clip01(b) + change);
+    }
+}
+
+/* Changes given as up to three planes (one value per pixel), mixed into the channels by a 3x3
+ * matrix: clip(clip(x) + M p), one pass instead of merging the planes into a picture. */
+HOT void planes(float *restrict d, Py_ssize_t n, Py_ssize_t first, const Stage *s) {
+    const float *m = s->m;
+    for (Py_ssize_t p = 0; p < n; p++) {
+        const float p0 = s->planes[0] ? s->planes[0][first + p] : 0.0f;
+        const float p1 = s->planes[1] ? s->planes[1][first + p] : 0.0f;
+        const float p2 = s->planes[2] ? s->planes[2][first + p] : 0.0f;
+        for (int c = 0; c < 3; c++)
+            d[3 * p + c] = clip01(clip01(d[3 * p + c]) + m[3 * c] * p0 + m[3 * c + 1] * p1 + m[3 * c + 2] * p2);
     }
 }
 
@@ -419,6 +434,15 @@ __attribute__((target("arch=x86-64-v4"))) static void run_avx512(float *restrict
                 for (int j = 0; j < 3; j++) c[j] = o[j];
             } else if (s->kind == HUE) {
                 hue_avx512(c, s);
+            } else if (s->kind == PLANES) {
+                __m512 q[3];
+                for (int i = 0; i < 3; i++)
+                    q[i] = s->planes[i] ? _mm512_maskz_loadu_ps(lanes, s->planes[i] + first + p) : zero;
+                for (int j = 0; j < 3; j++) {
+                    __m512 x = _mm512_min_ps(_mm512_max_ps(c[j], zero), one);
+                    for (int i = 0; i < 3; i++) x = _mm512_fmadd_ps(_mm512_set1_ps(s->m[3 * j + i]), q[i], x);
+                    c[j] = _mm512_min_ps(_mm512_max_ps(x, zero), one);
+                }
             } else if (s->kind == DETAIL) {
                 const __m512 A = _mm512_maskz_loadu_ps(lanes, s->f + first + p), B = _mm512_maskz_loadu_ps(lanes, s->g + first + p);
                 const __m512 luma = _mm512_fmadd_ps(_mm512_set1_ps(s->m[2]), c[2], _mm512_fmadd_ps(
@@ -545,6 +569,7 @@ CLONES static void run_stages(const float *src, const unsigned char *src8, float
             case MATRIX: matrix(d, n, s); break;
             case HUE: hue(d, n, s); break;
             case DETAIL: detail(d, n, first, s); break;
+            case PLANES: planes(d, n, first, s); break;
             }
         }
     }
@@ -577,6 +602,7 @@ static void release_all(Py_buffer *views, int count) {
  *   (5, ((m, m, m), (m, m, m), (m, m, m)))   MATRIX (rows: output channels)
  *   (6, table, steps, changes)   HUE (table: (steps + 1) x 4; changes: 1 hue, 2 S, 4 V, or'ed)
  *   (7, A, B, k, (w, w, w), changes)   DETAIL (A, B: a value per pixel of src; w: the luma's weights)
+ *   (8, (p, p, p), ((m, m, m), (m, m, m), (m, m, m)))   PLANES (p: a value per pixel of src, or None)
  * Buffers it opens are appended to views (count updated), to be released by the caller. */
 static int parse_stage(PyObject *tuple, Stage *s, Py_ssize_t pixels, Py_buffer *views, int *count) {
     memset(s, 0, sizeof(*s));
@@ -680,6 +706,22 @@ static int parse_stage(PyObject *tuple, Stage *s, Py_ssize_t pixels, Py_buffer *
         s->g = views[*count - 1].buf;
         return 0;
     }
+    if (s->kind == PLANES) {
+        PyObject *p[3];
+        float *m = s->m;
+        if (!PyArg_ParseTuple(tuple, "i(OOO)((fff)(fff)(fff))", &s->kind, &p[0], &p[1], &p[2], m, m + 1, m + 2, m + 3,
+                              m + 4, m + 5, m + 6, m + 7, m + 8)) return -1;
+        for (int i = 0; i < 3; i++) {
+            if (p[i] == Py_None) continue;
+            if (get_floats(p[i], &views[*count], 0, "a plane") < 0) return -1;
+            if (views[(*count)++].len / 4 != pixels) {
+                PyErr_SetString(PyExc_ValueError, "a plane has one value per pixel of the image");
+                return -1;
+            }
+            s->planes[i] = views[*count - 1].buf;
+        }
+        return 0;
+    }
     PyErr_Format(PyExc_ValueError, "unknown stage kind %d", s->kind);
     return -1;
 }
@@ -691,7 +733,7 @@ static PyObject *run(PyObject *self, PyObject *args) {
     if (!stages_seq) return NULL;
     Py_ssize_t count = PySequence_Fast_GET_SIZE(stages_seq);
     Stage *stages = calloc(count ? count : 1, sizeof(Stage));
-    Py_buffer *views = calloc(2 * count + 2, sizeof(Py_buffer));
+    Py_buffer *views = calloc(3 * count + 2, sizeof(Py_buffer)); /* at most three per stage (PLANES) */
     int opened = 0;
     PyObject *result = NULL;
     if (!stages || !views) { PyErr_NoMemory(); goto done; }
@@ -1062,7 +1104,7 @@ PyMODINIT_FUNC PyInit__kernel(void) {
               PyModule_AddIntConstant(m, "SATURATION", SATURATION) || PyModule_AddIntConstant(m, "FIELD", FIELD) ||
               PyModule_AddIntConstant(m, "CLIPPED_AFFINE", CLIPPED_AFFINE) ||
               PyModule_AddIntConstant(m, "MATRIX", MATRIX) || PyModule_AddIntConstant(m, "HUE", HUE) ||
-              PyModule_AddIntConstant(m, "DETAIL", DETAIL))) {
+              PyModule_AddIntConstant(m, "DETAIL", DETAIL) || PyModule_AddIntConstant(m, "PLANES", PLANES))) {
         Py_DECREF(m);
         return NULL;
     }

@@ -14,6 +14,7 @@ CLIPPED_AFFINE: int
 MATRIX: int
 HUE: int
 DETAIL: int
+PLANES: int
 
 def simd() -> str: ...
 def use_simd(level: int, /) -> int: ...

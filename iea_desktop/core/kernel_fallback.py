@@ -15,8 +15,8 @@ import operator
 import cv2
 import numpy as np
 
-AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE, MATRIX, HUE, DETAIL = range(8)  # the stage kinds, as _kernel.c's
-ITEMS = {AFFINE: 3, TABLE: 4, SATURATION: 4, FIELD: 4, CLIPPED_AFFINE: 5, MATRIX: 2, HUE: 4, DETAIL: 6}  # lengths
+AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE, MATRIX, HUE, DETAIL, PLANES = range(9)  # stage kinds, as _kernel.c's
+ITEMS = {AFFINE: 3, TABLE: 4, SATURATION: 4, FIELD: 4, CLIPPED_AFFINE: 5, MATRIX: 2, HUE: 4, DETAIL: 6, PLANES: 3}
 TABLE_SIZE = 65536
 MAX_TAPS = 255
 ONE, HALF = np.float32(1.0), np.float32(0.5)
@@ -112,6 +112,20 @@ def _stage(stage, pixels: int) -> tuple:
         if table.size != 4 * (steps + 1):
             raise ValueError("a hue table has steps + 1 rows of 4 values")
         return kind, table.reshape(steps + 1, 4), steps, changes
+    if kind == PLANES:
+        if len(stage[1]) != 3:
+            raise TypeError("PLANES takes three planes (or None)")
+        planes = []
+        for plane in stage[1]:
+            if plane is not None:
+                plane = _floats(plane, "a plane").reshape(-1)
+                if plane.size != pixels:
+                    raise ValueError("a plane has one value per pixel of the image")
+            planes.append(plane)
+        m = np.array(stage[2], dtype=np.float32)
+        if m.shape != (3, 3):
+            raise TypeError("a matrix is three rows of three numbers")
+        return kind, planes, m
     if kind == DETAIL:
         planes = []
         for plane in stage[1:3]:
@@ -201,6 +215,15 @@ def _detail(d: np.ndarray, a: np.ndarray, b: np.ndarray, k, weights: np.ndarray,
     _clip(d, out=d)
 
 
+def _planes(d: np.ndarray, planes: list, m: np.ndarray) -> None:
+    """clip(clip(x) + M p) with p the planes (None: 0), as _kernel.c's planes()."""
+    _clip(d, out=d)
+    for i, plane in enumerate(planes):
+        if plane is not None:
+            d += plane[:, None] * m[:, i]
+    _clip(d, out=d)
+
+
 HUE_BLOCK = 16 * 1024  # pixels of a hue stage at a time: its dozen planes stay in the CPU's cache
 
 
@@ -261,6 +284,8 @@ def run(src, dst, stages):
             _hue(d, *values)
         elif kind == DETAIL:
             _detail(d, *values)
+        elif kind == PLANES:
+            _planes(d, *values)
         else:  # CLIPPED_AFFINE
             a, b, scale, offset = values
             d *= a

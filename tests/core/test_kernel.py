@@ -21,7 +21,7 @@ from iea_desktop.core.apply_node import apply_node
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.ops import colour_mixer, sharpness
 
-AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE, MATRIX, HUE, DETAIL = range(8)
+AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE, MATRIX, HUE, DETAIL, PLANES = range(9)
 SHAPES = [(1, 1, 3), (7, 11, 3), (64, 96, 3), (50, 70, 3)]  # the last two span several 1024-pixel chunks
 
 
@@ -263,6 +263,18 @@ def test_detail_adds_the_local_contrast_of_a_base_layer(shape, k, mid, simd):
     np.testing.assert_allclose(out, np.clip(clip01(x) + change[..., None], 0, 1), atol=2e-6)
 
 
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("present", [(True, True, True), (True, False, False), (False, True, True)])
+def test_planes_add_a_matrix_times_the_planes_then_clip(shape, present, simd):
+    rng = np.random.default_rng(15)
+    x = wide(shape, seed=15)
+    planes = [rng.uniform(-0.3, 0.3, shape[:2]).astype(np.float32) if p else None for p in present]
+    m = ((1.0, 0.0, 1.0), (1.0, -0.1, -0.3), (1.0, 1.0, 0.0))
+    change = sum(np.float32(m)[:, i] * plane[..., None] for i, plane in enumerate(planes) if plane is not None)
+    out = run(x, [(PLANES, tuple(planes), m)])
+    np.testing.assert_allclose(out, np.clip(clip01(x) + change, 0, 1), atol=1e-6)
+
+
 def test_field_takes_one_k_per_channel(simd):
     x = wide((9, 13, 3), seed=13)
     g = np.random.default_rng(13).uniform(-1, 1, (9, 13)).astype(np.float32)
@@ -313,6 +325,7 @@ def every_stage_kind(shape, seed=9):
             (FIELD, None, g1, 0.05), (FIELD, f1, None, 1.0), (FIELD, f1, g1, -0.02),
             (FIELD, None, g3, 0.5), (SATURATION, scaled_grid(0.7), 2049, 65), (FIELD, f1, None, 1.0),
             (FIELD, f1, g1, (0.01, -0.02, 0.03)), (DETAIL, f1, g1 * 0.1, 0.7, (0.3, 0.6, 0.1), 1),
+            (PLANES, (g1 * 0.1, None, f1 * 0.1), ((1.0, 0.0, 1.0), (1.0, -0.1, -0.3), (1.0, 1.0, 0.0))),
             (MATRIX, ((1.1, -0.05, -0.05), (0.02, 0.96, 0.02), (0.0, -0.1, 1.1))),
             (FIELD, f1, None, 1.0)]
 
@@ -372,6 +385,9 @@ RUN_ERRORS = {
     "matrix of two rows": (lambda: run(X, [(MATRIX, ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0)))]), TypeError),
     "hue table of the wrong size": (lambda: run(X, [(HUE, np.zeros((8, 4), np.float32), 8, 1)]), ValueError),
     "hue table without steps": (lambda: run(X, [(HUE, np.zeros((1, 4), np.float32), 0, 1)]), ValueError),
+    "plane of the wrong size": (lambda: run(X, [(PLANES, (np.ones(15, np.float32), None, None), ((1, 0, 0),) * 3)]),
+                                ValueError),
+    "two planes": (lambda: run(X, [(PLANES, (None, None), ((1, 0, 0),) * 3)]), TypeError),
     "field k of two values": (lambda: run(X, [(FIELD, None, np.ones((4, 4), np.float32), (1.0, 2.0))]), TypeError),
     "stage not a tuple": (lambda: run(X, [[AFFINE, 1.0, 0.0]]), TypeError),
     "stage missing values": (lambda: run(X, [(AFFINE, 1.0)]), TypeError),
@@ -549,7 +565,7 @@ def test_the_stage_kinds_are_the_compiled_kernels():
 
     if kernel.compiled is None:
         pytest.skip("the compiled kernel is not built here")
-    names = ("AFFINE", "TABLE", "SATURATION", "FIELD", "CLIPPED_AFFINE", "MATRIX", "HUE", "DETAIL")
+    names = ("AFFINE", "TABLE", "SATURATION", "FIELD", "CLIPPED_AFFINE", "MATRIX", "HUE", "DETAIL", "PLANES")
     assert [getattr(kernel, n) for n in names] == [getattr(kernel.compiled, n) for n in names]
     assert [getattr(kernel_fallback, n) for n in names] == [getattr(kernel.compiled, n) for n in names]
 

@@ -115,3 +115,41 @@ def test_render_params_take_the_new_tools(photo, tmp_path, capsys):
         np.testing.assert_array_equal(np.asarray(written.convert("RGB")), to_uint8(doc.render_full()))
     assert cli.main(["render", str(photo), "-o", str(out), "--params", '{"noise_reduction": {"chroma": 5}}']) != 0
     assert "noise_reduction has no parameter 'chroma'" in capsys.readouterr().err
+
+
+def plain_noise_reduction(image: np.ndarray, luminance: float, colour: float, scale: float) -> np.ndarray:
+    """The op's formulas (its math text) computed plainly on the whole picture: Y' and (Cb, Cr)',
+    back to R = Y' + Cr', B = Y' + Cb', G = (Y' - WR R - WB B) / WG."""
+    from iea_desktop.core import filters
+    from iea_desktop.core.ops import noise_reduction as nr
+
+    x = np.clip(image, 0, 1).astype(np.float64)
+    y = filters.clipped_luma(image)
+    cb, cr = x[..., 2] - y, x[..., 0] - y
+    y2, cb2, cr2 = y.astype(np.float64), cb, cr
+    if luminance:
+        radius, eps, mix = nr.luminance_filter(luminance / 100)
+        r, mix = nr._in_pixels(radius, mix, scale)
+        a, b = filters.guided(y, None, r, eps)
+        y2 = y + mix * (a * y + b - y)
+    if colour:
+        radius, eps, mix = nr.colour_filter(colour / 100)
+        r, mix = nr._in_pixels(radius, mix, scale)
+        a, b = filters.guided(y, cb.astype(np.float32), r, eps)
+        cb2 = cb + mix * (a * y + b - cb)
+        a, b = filters.guided(y, cr.astype(np.float32), r, eps)
+        cr2 = cr + mix * (a * y + b - cr)
+    # as changes of the clipped channels (the luma of out-of-range pixels is clipped, not theirs)
+    red, blue = x[..., 0] + (y2 - y) + (cr2 - cr), x[..., 2] + (y2 - y) + (cb2 - cb)
+    green = x[..., 1] + (y2 - y) - nr.WR / nr.WG * (cr2 - cr) - nr.WB / nr.WG * (cb2 - cb)
+    return np.clip(np.stack([red, green, blue], axis=-1), 0, 1)
+
+
+@pytest.mark.parametrize("luminance, colour", [(30, 40), (0, 100), (100, 0), (5, 10)])
+@pytest.mark.parametrize("scale", [1.0, 0.27])  # colour on a grid of 2 pixels, and at full resolution
+def test_the_kernel_pass_follows_the_formula_with_either_kernel(luminance, colour, scale, pixel_kernel):
+    from iea_desktop.core.ops import REGISTRY, RenderContext
+
+    image = noisy_patch(120) * 1.1 - 0.05
+    got = REGISTRY["noise_reduction"].apply(image, {"luminance": luminance, "color": colour}, 1, RenderContext(scale=scale))
+    np.testing.assert_allclose(got, plain_noise_reduction(image, luminance, colour, scale), atol=2e-6)

@@ -6,17 +6,23 @@ whose step is well above sqrt(eps) stay). Colour: Cb and Cr are smoothed over a 
 the guided filter guided by Y, so colour follows the picture's edges and blotches within flat
 areas are evened out. Radii are in full-resolution pixels, scaled to the render, so the preview
 shows what the export will be at 1:1.
+
+Cb and Cr are filtered on the guided filter's coarse grid from their values at its samples alone,
+where it has one; the changes of Y, Cb and Cr go into the channels in one pass of the compiled
+kernel (a PLANES stage: its matrix turns them into changes of R, G and B, then the clip).
 """
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
-from .. import filters
+from .. import filters, kernel
 from .base import OpSpec, Param, RenderContext
 
-WR, WG, WB = (float(w) for w in filters.LUMA[0])
+WR, WG, WB = filters.LUMA_WEIGHTS
+# The changes of Y, Cb and Cr as changes of R, G and B: R = Y + Cr, B = Y + Cb, and G keeps
+# Y = WR R + WG G + WB B, so its change is that of Y less WR / WG of Cr's and WB / WG of Cb's.
+TO_RGB = ((1.0, 0.0, 1.0), (1.0, -WB / WG, -WR / WG), (1.0, 1.0, 0.0))
 
 
 def luminance_filter(amount: float) -> tuple[float, float, float]:
@@ -57,10 +63,10 @@ def apply(image: np.ndarray, p: dict, ctx: RenderContext) -> np.ndarray:
     luminance, colour = _settings(p, ctx.scale)
     if luminance is None and colour is None:
         return np.clip(image, 0.0, 1.0).astype(np.float32, copy=False)
-    rows, out = filters.target(image, ctx)
+    rows, out = filters.wanted(image, ctx)
     y = filters.clipped_luma(image)
     yr = y[rows]
-    d_y = None  # the change of Y on the rows wanted
+    d_y = d_cb = d_cr = None  # the changes of Y, Cb and Cr on the rows wanted
     if luminance is not None:  # Y' = Y + mix (guided(Y) - Y)
         radius, mix, eps = luminance
         d_y, b = filters.guided(y, None, radius, eps, ctx.origin, rows)
@@ -68,27 +74,30 @@ def apply(image: np.ndarray, p: dict, ctx: RenderContext) -> np.ndarray:
         d_y += b
         d_y -= yr
         d_y *= mix
-    if colour is None:
-        assert d_y is not None  # one of the two is set (the early return above)
-        return filters.add_to_channels(out, d_y)
-    radius, mix, eps = colour
-    changes = []  # of B and R: d_y plus that of Cb = B - Y and Cr = R - Y
-    for channel in (2, 0):  # C' = C + mix (guided_Y(C) - C)
-        chroma = np.clip(image[..., channel], 0.0, 1.0) - y
-        d, b = filters.guided(y, chroma, radius, eps, ctx.origin, rows)
-        d *= yr
-        d += b
-        d -= chroma[rows]
-        d *= mix
-        if d_y is not None:
-            d += d_y
-        changes.append(d)
-    d_b, d_r = changes
-    # G from Y = wr R + wg G + wb B: its change is (d_y - wr d_r - wb d_b) / wg
-    d_g = cv2.addWeighted(d_r, -WR / WG, d_b, -WB / WG, 0.0)
-    if d_y is not None:
-        cv2.scaleAdd(d_y, 1.0 / WG, d_g, dst=d_g)
-    return filters.add_to_channels(out, d_r, d_g, d_b)
+    if colour is not None:  # C' = C + mix (guided_Y(C) - C) for C = Cb = B - Y, Cr = R - Y
+        radius, mix, eps = colour
+        coarse = filters.grid(radius, ctx.origin, *image.shape[:2])
+        changes = []
+        for channel in (2, 0):
+            chroma = np.clip(image[rows, :, channel], 0.0, 1.0) - yr
+            if coarse is None:
+                whole = chroma if rows == slice(0, image.shape[0]) else np.clip(image[..., channel], 0.0, 1.0) - y
+                d, b = filters.guided(y, whole, radius, eps, ctx.origin, rows)
+            else:  # the guide and the input at the grid's samples alone
+                row, column = filters.samples(*coarse)
+                step = coarse[0]
+                small_y = np.ascontiguousarray(y[row::step, column::step])
+                small = np.clip(image[row::step, column::step, channel], 0.0, 1.0) - small_y
+                d, b = filters.guided_on_grid(small_y, small, radius, eps, coarse, rows, image.shape[1])
+            d *= yr
+            d += b
+            d -= chroma
+            d *= mix
+            changes.append(d)
+        d_cb, d_cr = changes
+    source = np.ascontiguousarray(image[rows], dtype=np.float32)
+    planes = tuple(None if d is None else np.ascontiguousarray(d) for d in (d_y, d_cb, d_cr))  # _up's may be cut
+    return kernel.run(source, out, [(kernel.PLANES, planes, TO_RGB)])
 
 
 OP = OpSpec(
