@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..agent.areas import mask_words
 from ..core.document import Document
 from ..core.graph import GraphLimitError, Node, Provenance, make_node
 from ..core.history import AddNode, Compound, MoveNode, RemoveNode, SetNodeFields
@@ -72,9 +73,18 @@ def origin_text(node: Node) -> str:
     return f"Assistant set {assistant}; {changed}.\n{text}"
 
 
+def where_words(node: Node) -> str:
+    """Where a masked node acts, as the assistant says it: 'on the sky', 'at the top', 'brush, minus sky'."""
+    assert node.mask is not None
+    return mask_words(node.mask).removeprefix("masked: ")
+
+
 def where_text(node: Node) -> str:
-    """Where on the photo a node acts: 'Acts on: sky, minus brush' or 'Acts on the whole photo'."""
-    return "Acts on the whole photo" if node.mask is None else f"Acts on: {node.mask.describe()}"
+    """Where on the photo a node acts: 'Acts on the sky', 'Acts on: brush, minus sky' or 'Acts on the whole photo'."""
+    if node.mask is None:
+        return "Acts on the whole photo"
+    words = where_words(node)
+    return f"Acts {words}" if words != node.mask.describe() else f"Acts on: {words}"
 
 
 def value_text(node: Node) -> str:
@@ -279,7 +289,7 @@ class LayersPanel(QWidget):
         return item
 
     def _fill_item(self, item: QTreeWidgetItem, node: Node) -> None:
-        item.setText(0, node.label if node.mask is None else f"{node.label}  {MASKED} {node.mask.describe()}")
+        item.setText(0, node.label if node.mask is None else f"{node.label}  {MASKED} {where_words(node)}")
         item.setCheckState(0, Qt.Checked if node.enabled else Qt.Unchecked)
         value = value_text(node) if node.op != "crop" else size_text(node.params, crop_frame(self.document, node))
         item.setText(1, value)

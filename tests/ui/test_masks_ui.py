@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 from iea_desktop.core.document import Document
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.history import AddNode, SetNodeMask
-from iea_desktop.core.masks import Brush, Linear, LuminanceRange, Mask, Radial
+from iea_desktop.core.masks import Area, Brush, Linear, LuminanceRange, Mask, Radial
 from iea_desktop.core.render import Renderer, RenderRequest
 from iea_desktop.ui.mask_tool import mask_plane, photo_transform
 from uihelpers import open_photo, wait_rendered
@@ -175,6 +175,9 @@ def test_the_layers_panel_marks_the_masked_node(qtbot, window, sample):
     window.inspector.mask_panel.remove()
     window.layers.refresh()
     assert "◐" not in item.text(0) and "Acts on the whole photo" in item.toolTip(0)
+    window.document.apply(SetNodeMask(node_id, Mask(components=(Area(area="sky"),))))
+    window.layers.refresh()
+    assert "◐ on the sky" in item.text(0) and "Acts on the sky" in item.toolTip(0)  # as the assistant says it
 
 
 def test_mask_sliders_are_one_undo_step_per_drag(qtbot, window, sample):
