@@ -4,6 +4,7 @@ bad mask data refused."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -26,7 +27,7 @@ from iea_desktop.core.masks import (
     raster,
 )
 from iea_desktop.core.masks import plane as planes
-from iea_desktop.core.ops import OpError
+from iea_desktop.core.ops import REGISTRY, OpError
 from iea_desktop.core.render import Renderer, RenderRequest
 
 TOP_HALF = Mask(components=(Linear(start=(0.5, 0.4), end=(0.5, 0.6)),))
@@ -380,3 +381,32 @@ def test_a_masked_node_goes_after_the_global_tone_and_colour_nodes_and_before_th
     assert [(n.op, n.mask is not None) for n in graph.nodes] == [
         ("exposure", False), ("contrast", False), ("saturation", False), ("exposure", True), ("shadows", True),
         ("grain", False), ("grain", True), ("sharpness", False)]
+
+
+def moved_params(spec) -> dict:
+    """Params that make ``spec`` do something: each number moved 60 % of the way to its maximum
+    (or minimum, for one that starts at its maximum), a curve bent, a choice switched."""
+    params = {}
+    for p in spec.params:
+        if p.numeric:
+            params[p.name] = p.default + 0.6 * ((p.maximum if p.default < p.maximum else p.minimum) - p.default)
+        elif p.kind == "curve":
+            params[p.name] = [[p.minimum, p.minimum], [(p.minimum + p.maximum) / 2, p.maximum * 0.7], [p.maximum, p.maximum]]
+    return params
+
+
+ADJUSTMENTS = sorted(name for name, spec in REGISTRY.items() if spec.stage != "geometry")
+
+
+@pytest.mark.parametrize("op", ADJUSTMENTS)
+def test_every_adjustment_works_inside_a_mask(make_rgb, op):
+    source = make_rgb(160, 120, seed=5)
+    node = make_node(op, moved_params(REGISTRY[op]))
+    assert not node.spec.is_identity(node.params), f"{op}: the test's params change nothing"
+    everywhere = render([node], source)
+    masked = render([dataclasses.replace(node, mask=TOP_HALF)], source)  # the same id: grain's seed
+    m = planes.combine(TOP_HALF, 160, 120, no_photo)
+    full, empty = m == 1, m == 0
+    assert np.abs(everywhere - source).max() > 0.01
+    assert np.allclose(masked[full], everywhere[full], atol=2e-6)
+    assert np.allclose(masked[empty], source[empty], atol=2e-6)
