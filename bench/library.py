@@ -114,7 +114,9 @@ def case_library_thumbs_cached(paths, n):
 
 def case_library_switch(paths, n):
     """An exposure edit on the open photo, then → in the filmstrip, until the next photo's preview
-    is on the canvas (the edit saved to its project on the way)."""
+    is on the canvas (the edit saved to its project on the way). Between photos the background
+    work settles (thumbnails, the next photo opened ahead), as it does while a person looks at
+    one; ``info`` also gives the switch pressed at once, while that work still runs."""
     from iea_desktop.core.graph import make_node
     from iea_desktop.core.history import AddNode
 
@@ -130,16 +132,22 @@ def case_library_switch(paths, n):
         return doc is not None and doc.path.name == name and after is not None and not window.pipeline.busy
 
     _wait(app, lambda: shown("DSC_0000.jpg"), "the first photo")
-    times = []
-    for i in range(n):
-        _wait(app, lambda: lib.loader.pending == 0, "the filmstrip's thumbnails")
+    times, hurried = [], []
+    for i in range(2 * n):
+        paused = i < n
+        if paused:
+            _wait(app, lambda: lib.loader.pending == 0 and lib.pool.activeThreadCount() == 0, "the background work")
         window.document.apply(AddNode(make_node("exposure", {"value": 20})))
         _wait(app, lambda: not window.pipeline.busy, "the edit's render")
         t0 = time.perf_counter()
         lib.step(1)  # what → on the photo or in the filmstrip does
         _wait(app, lambda name=f"DSC_{i + 1:04}.jpg": shown(name), "the next photo")
-        times.append(time.perf_counter() - t0)
+        (times if paused else hurried).append(time.perf_counter() - t0)
     window.close()
     for sidecar in folder.glob("*.iea.json"):
         sidecar.unlink()
-    return times, {"preview": f"{window.canvas.after.pixels.shape[1]}x{window.canvas.after.pixels.shape[0]}"}
+    hurried.sort()
+    return times, {
+        "preview": f"{window.canvas.after.pixels.shape[1]}x{window.canvas.after.pixels.shape[0]}",
+        "at once (median, max)": f"{hurried[len(hurried) // 2]:.3f}, {hurried[-1]:.3f} s",
+    }

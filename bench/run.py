@@ -65,7 +65,7 @@ ROWS = [
     ("model_later_turn", "... later turns of the conversation (prompt kept)", "s", None, 1, 1),
     ("library_thumbs_cold", "open a folder of 200 24 MP JPEGs: first screen of thumbnails", "s", 1.5, 5, 2),
     ("library_thumbs_cached", "... the same, thumbnails cached on disk", "s", 0.3, 5, 2),
-    ("library_switch", "switch to the next 24 MP photo in the filmstrip until its preview shows", "s", 0.3, 10, 4),
+    ("library_switch", "filmstrip: the next 24 MP photo until its preview shows", "s", 0.3, 10, 4),
     ("batch_export", "batch export 50 24 MP JPEGs, 16 tools (iea-desktop batch)", "s", 45, 1, 1),
     ("batch_export_rss", "peak memory of that batch (the process and its workers)", "GB", 1.0, None, None),
 ]

@@ -16,6 +16,7 @@ import logging
 import os
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
 
@@ -46,7 +47,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core import library
+from ..core import library, project
+from ..core.document import Document
 from ..core.image_io import ImageLoadError
 from ..core.library import Filter, PhotoEntry
 from ..core.project import FLAGS, MAX_RATING, ProjectError
@@ -60,6 +62,7 @@ log = logging.getLogger(__name__)
 RECENT_FOLDERS = "recent_folders"  # the settings key
 MAX_IMAGES = 1200  # thumbnails kept in memory (about 200 KB each): a few screens' worth, both ways
 MAX_PENDING = 256  # requests kept waiting; older ones (rows scrolled past) are dropped, asked again if seen
+PREFETCH_WAIT = 30.0  # seconds a switch waits for the photo being opened ahead rather than opening it twice
 THUMBNAIL_NICE = 10  # how far thumbnail threads step back (Linux "nice", 0-19)
 GRID_CELL = QSize(176, 196)
 STRIP_CELL = QSize(112, 88)
@@ -475,6 +478,16 @@ class LibraryPage(QWidget):
 # --- the window's side --------------------------------------------------------------------------
 
 
+def _files_state(photo: Path) -> tuple:
+    """What would make a document opened earlier out of date: the photo's and its project's versions."""
+    try:
+        status = photo.stat()
+    except OSError:
+        return ()
+    found = project.find_project(photo)
+    return status.st_size, status.st_mtime_ns, found, project.signature(found) if found else None
+
+
 class LibraryController(QObject):
     """The library in the main window (``window``: a MainWindow; this uses its canvas, centre
     stack, settings, document, save and open_photo)."""
@@ -496,6 +509,10 @@ class LibraryController(QObject):
         self.scan_task: Task | None = None
         self._syncing = False  # the window's document is being shown in the views: no switch
         self._wanted: Path | None = None  # where to go once the photo being opened is open (keys held down)
+        self._direction = 1  # the way the person is going through the folder: the photo to open ahead
+        self._prefetched: tuple[Path, Future] | None = None  # (photo, (its files' state, document) to come)
+        self._prefetch_lock = threading.Lock()  # take_prefetched runs on the window's worker
+        self._prefetched_after: Path | None = None  # the photo whose neighbour was opened ahead
 
         window.center.addWidget(self.page)
         self.dock = window._dock("Filmstrip", self.filmstrip, Qt.BottomDockWidgetArea)
@@ -506,6 +523,7 @@ class LibraryController(QObject):
         self.page.filter.currentIndexChanged.connect(self._filter_changed)
         self.page.rating.currentIndexChanged.connect(self._filter_changed)
         self.model.modelReset.connect(self._count_changed)
+        window.pipeline.preview_ready.connect(self._preview_shown)
         self._build_actions()
 
     def _build_actions(self) -> None:
@@ -700,6 +718,7 @@ class LibraryController(QObject):
         count = self.model.rowCount()
         if not count:
             return
+        self._direction = 1 if delta > 0 else -1
         row = self.selection.currentIndex().row()
         row = min(max(row + delta, 0), count - 1) if row >= 0 else 0
         self.selection.setCurrentIndex(self.model.index(row), QItemSelectionModel.ClearAndSelect)
@@ -736,6 +755,48 @@ class LibraryController(QObject):
             self._reread(doc.path)
         return window.open_photo(path)
 
+    # --- the next photo, opened ahead ---------------------------------------------------------
+
+    def _preview_shown(self, _result) -> None:
+        """Once a photo of the folder shows, its neighbour (the way the person is going) is opened
+        and decoded in the background, so that switching to it only renders it."""
+        doc = self.window.document
+        if doc is None or self.folder is None or doc.path == self._prefetched_after:
+            return
+        self._prefetched_after = doc.path
+        row = self.model.row_of(doc.path)
+        if row is None or not 0 <= row + self._direction < self.model.rowCount():
+            return
+        path = self.model.entry(row + self._direction).path
+        future: Future = Future()
+
+        def job(_task: Task) -> None:
+            try:
+                state = _files_state(path)
+                ahead = Document.open(path)
+                ahead.quick_preview()
+                future.set_result((state, ahead))
+            except Exception as error:  # noqa: BLE001 (the window's own open says what is wrong)
+                future.set_exception(error)
+
+        with self._prefetch_lock:
+            self._prefetched = (path, future)
+        Task(job).start(self.pool)
+
+    def take_prefetched(self, path: Path) -> Document | None:
+        """The document of ``path`` opened ahead (waiting for it if it is still being opened), if
+        it was and neither the photo nor its project changed since; else None, and the window
+        opens it. Called from the window's open worker."""
+        with self._prefetch_lock:
+            item, self._prefetched = self._prefetched, None
+        if item is None or item[0] != Path(path):
+            return None
+        try:
+            state, ahead = item[1].result(timeout=PREFETCH_WAIT)
+        except Exception:  # noqa: BLE001 (failed or too slow: opened again, which says what is wrong)
+            return None
+        return ahead if _files_state(path) == state else None
+
     # --- marks --------------------------------------------------------------------------------
 
     def targets(self) -> list[Path]:
@@ -759,8 +820,7 @@ class LibraryController(QObject):
                     window.statusBar().showMessage("Wait for the assistant to finish before marking this photo.", 4000)
                     continue
                 old = doc.marks
-                doc.marks = replace(old, **{k: v for k, v in (("rating", rating), ("flag", flag)) if v is not None})
-                doc.set_dirty(True)
+                doc.set_marks(replace(old, **{k: v for k, v in (("rating", rating), ("flag", flag)) if v is not None}))
                 if window.save():  # its document writes its project: it knows the edits
                     self._reread(path)
                 continue

@@ -380,7 +380,7 @@ class MainWindow(QMainWindow):
             self.canvas.clear(f"Opening {path.name}…")
 
         def job(task: Task) -> Document:
-            doc = Document.open(path)
+            doc = self.library.take_prefetched(path) or Document.open(path)
             doc.quick_preview()
             return doc
 

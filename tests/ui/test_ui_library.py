@@ -117,6 +117,31 @@ def test_sorted_by_last_edited_the_current_photo_stays_current_after_a_save(qtbo
     wait_open(qtbot, window, "photo_1.jpg")
 
 
+def test_the_next_photo_is_opened_ahead_and_never_used_out_of_date(qtbot, window, folder):
+    open_folder(qtbot, window, folder)
+    lib = window.library
+    lib.set_grid(False)
+    wait_open(qtbot, window, "photo_0.jpg")
+
+    def ahead(name: str):
+        qtbot.waitUntil(
+            lambda: lib._prefetched is not None and lib._prefetched[0].name == name and lib._prefetched[1].done(),
+            timeout=WAIT_MS,
+        )
+        return lib._prefetched[1].result()[1]
+
+    opened_ahead = ahead("photo_1.jpg")
+    lib.step(1)
+    wait_open(qtbot, window, "photo_1.jpg")
+    assert window.document is opened_ahead  # decoded while photo_0 was looked at
+
+    out_of_date = ahead("photo_2.jpg")
+    library.set_marks(folder / "photo_2.jpg", rating=2)  # its project changed since it was opened ahead
+    lib.step(1)
+    wait_open(qtbot, window, "photo_2.jpg")
+    assert window.document is not out_of_date and window.document.marks == Marks(2, "none")
+
+
 def test_click_in_the_filmstrip_switches(qtbot, window, folder):
     open_folder(qtbot, window, folder)
     lib = window.library
