@@ -128,6 +128,7 @@ def tiny_gguf(path: Path, block_count: int = 2) -> Path:
 def seed_project(photo: Path, target: Path) -> Path:
     """A real project of ``photo``: three nodes (one masked with every kind of component), a
     history, a chat and a snapshot."""
+    from iea_desktop.core.chat import ChatMessage
     from iea_desktop.core.document import Document
     from iea_desktop.core.graph import make_node
     from iea_desktop.core.history import AddNode, SetNodeFields
@@ -148,7 +149,7 @@ def seed_project(photo: Path, target: Path) -> Path:
     doc.apply(AddNode(make_node("saturation", {"value": 30}, mask=mask)))
     doc.apply(SetNodeFields(first.id, opacity=0.5))
     doc.history.take_snapshot("half")
-    doc.chat.append({"role": "user", "text": "brighter", "turn_id": "t1", "time": 1.0})
+    doc.add_chat(ChatMessage("user", "brighter", "t1", 1.0))
     return doc.save(target)
 
 

@@ -26,6 +26,7 @@ from typing import Protocol
 
 import numpy as np
 
+from ..core.chat import ChatMessage
 from ..core.document import Document
 from ..core.graph import EditGraph, Node, Provenance, make_node
 from ..core.history import AddNode, Command, Compound, RemoveNode, ReplaceGraph, SetNodeFields
@@ -55,7 +56,7 @@ class TurnContext:
     current: np.ndarray  # the current render of the same preview
     current_stats: ImageStats  # measured on ``current``
     nodes: list[Node]  # the graph as it is now
-    chat: list[dict]  # earlier messages
+    chat: list[ChatMessage]  # earlier messages
     turns: list[TurnRecord] = field(default_factory=list)  # the assistant's applied turns, oldest first
     # the small check preview rendered with other nodes (AssistantSession.render_small)
     render: Callable[[list[Node]], np.ndarray] | None = None
@@ -334,25 +335,23 @@ class AssistantSession:
 
     def _record(self, request: str, result: TurnResult) -> None:
         now = time.time()
-        chat = self.document.chat
-        chat.append({"role": "user", "text": request, "turn_id": result.turn_id, "time": now})
-        chat.append(
-            {
-                "role": "assistant",
-                "text": result.reply,
-                "turn_id": result.turn_id,
-                "time": now,
-                "model": self.assistant.name,
-                "node_ids": result.node_ids,
-                "changes": result.changes,
-                "undone": result.undone,
-                "warnings": result.warnings,
-                "error": result.error,
-                "cancelled": result.cancelled,
-                "seconds": round(result.seconds, 3),
-            }
+        self.document.add_chat(
+            ChatMessage("user", request, result.turn_id, now),
+            ChatMessage(
+                "assistant",
+                result.reply,
+                result.turn_id,
+                now,
+                model=self.assistant.name,
+                node_ids=tuple(result.node_ids),
+                changes=tuple(result.changes),
+                undone=result.undone,
+                warnings=tuple(result.warnings),
+                error=result.error,
+                cancelled=result.cancelled,
+                seconds=round(result.seconds, 3),
+            ),
         )
-        self.document.set_dirty(True)
 
 
 # --- what a turn changed ----------------------------------------------------------------------------

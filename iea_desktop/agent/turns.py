@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..core.document import Document
 from ..core.graph import EditGraph, Node
-from ..core.turns import NodeChange, TurnRecord, add_turn
+from ..core.turns import NodeChange, TurnRecord
 
 
 def applied_turns(doc: Document) -> list[TurnRecord]:
@@ -23,7 +23,7 @@ def record_turn(doc: Document, turn_id: str, request: str, changes: list[NodeCha
     history = doc.history
     entry = history.position - 1
     record = TurnRecord(turn_id, request, entry, history.entries[entry].timestamp, changes)
-    add_turn(doc.turns, record)
+    doc.add_turn(record)
     return record
 
 

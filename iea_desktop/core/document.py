@@ -13,6 +13,7 @@ import numpy as np
 
 from . import export, image_io, project
 from .apply_node import apply_node
+from .chat import ChatMessage, chat_from_list
 from .finish import to_uint8
 from .graph import EditGraph, GraphLimitError, check_node_count
 from .history import AddNode, Command, Compound, History, RemoveNode, ReplaceGraph
@@ -20,7 +21,7 @@ from .iea_exact import graph_values, render_iea_exact
 from .ops import OpError
 from .render import Renderer, RenderRequest
 from .strips import Sink
-from .turns import TurnRecord, turns_from_list
+from .turns import TurnRecord, add_turn, turns_from_list
 
 
 class Document:
@@ -37,7 +38,7 @@ class Document:
         self.max_pixels = max_pixels
         self.graph = EditGraph()
         self.history = History(self.graph)
-        self.chat: list[dict] = []
+        self.chat: list[ChatMessage] = []  # the conversation with the assistant (``add_chat``)
         self.turns: list[TurnRecord] = []  # what each assistant turn changed (core/turns.py)
         self.marks = project.Marks()  # the library's stars and flag
         self.project_path: Path | None = None  # where Save writes; None = the default sidecar
@@ -112,7 +113,7 @@ class Document:
             self.history.entries, self.history.position = [], 0
             problem = str(error) if isinstance(error, GraphLimitError) else f"damaged project file ({error})"
             raise project.ProjectError(f"{file.name}: {problem}; it was left untouched") from None
-        self.chat = [m for m in data.get("chat", []) if isinstance(m, dict)]
+        self.chat = chat_from_list(data.get("chat", []))
         self.turns = turns
         self.marks = project.marks(data)
         self._project_version = (Path(file), version)
@@ -121,7 +122,7 @@ class Document:
             self.notes.append(
                 f"{self.path.name} has changed since this project was saved; the edits were applied to the new version."
             )
-        self.set_dirty(False)
+        self._set_dirty(False)
 
     def to_dict(self) -> dict:
         return {
@@ -131,7 +132,7 @@ class Document:
             "source": {"path": str(self.path.resolve()), "sha256": image_io.file_hash(self.path)},
             "graph": self.graph.to_list(),
             "history": self.history.to_dict(),
-            "chat": self.chat,
+            "chat": [m.to_dict() for m in self.chat],
             "turns": [t.to_dict() for t in self.turns],
             **self.marks.to_dict(),
         }
@@ -153,7 +154,7 @@ class Document:
             target = project.write_project(self.path, self.to_dict(), preferred=file or self.project_path)
             self._project_version = (target, project.signature(target))
         self.project_path = target
-        self.set_dirty(False)
+        self._set_dirty(False)
         try:
             project.autosave_path(self.path).unlink()
         except FileNotFoundError:
@@ -190,7 +191,7 @@ class Document:
         known = self._project_version  # the autosave is ours: the project file's version stands
         self.load_project(auto)
         self._project_version = known
-        self.set_dirty(True)
+        self._set_dirty(True)
 
     def discard_recovery(self) -> None:
         project.autosave_path(self.path).unlink(missing_ok=True)
@@ -203,17 +204,35 @@ class Document:
         and asks before they would be lost)."""
         return self._dirty
 
-    def set_dirty(self, dirty: bool) -> None:
-        """The one place ``dirty`` changes: True after a change of the graph (the history's), a new
-        chat turn (``AssistantSession``) or a recovered autosave; False once the project is read or
-        saved, or the person chose to discard the changes."""
+    def _set_dirty(self, dirty: bool) -> None:
+        """The one place ``dirty`` changes, only ever from here: True after a change of the graph (the
+        history's), of the chat, the turns or the marks, or a recovered autosave; False once the
+        project is read or saved, or the person chose to discard the changes."""
         self._dirty = dirty
+
+    def discard_changes(self) -> None:
+        """The person chose not to keep the unsaved changes: the autosave goes, nothing is unsaved."""
+        self.discard_recovery()
+        self._set_dirty(False)
+
+    def add_chat(self, *messages: ChatMessage) -> None:
+        self.chat.extend(messages)
+        self._set_dirty(True)
+
+    def add_turn(self, record: TurnRecord) -> None:
+        """Record what an assistant turn did (core/turns.py)."""
+        add_turn(self.turns, record)
+        self._set_dirty(True)
+
+    def set_marks(self, marks: project.Marks) -> None:
+        self.marks = marks
+        self._set_dirty(True)
 
     def subscribe(self, listener: Callable[[], None]) -> None:
         self._listeners.append(listener)
 
     def _on_change(self) -> None:
-        self.set_dirty(True)
+        self._set_dirty(True)
         for listener in list(self._listeners):
             listener()
 

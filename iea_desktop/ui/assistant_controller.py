@@ -19,6 +19,7 @@ import time
 
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
+from ..core.chat import ChatMessage
 from ..core.document import Document
 from . import assistants
 from .chat_panel import ChatPanel, MessageBubble
@@ -259,15 +260,15 @@ class AssistantController(QObject):
     def _live_ids(self) -> set[str]:
         return {node.id for node in self.document.graph.nodes}
 
-    def _saved_changes(self, message: dict) -> list[dict]:
+    def _saved_changes(self, message: ChatMessage) -> list[dict]:
         """A transcript message's changes; projects saved before changes were recorded have only
         the ids of the nodes a turn made or changed, shown as they are now."""
-        if "changes" in message:
-            return [c for c in message["changes"] or [] if isinstance(c, dict) and "text" in c]
+        if message.changes is not None:
+            return list(message.changes)
         nodes = {node.id: node for node in self.document.graph.nodes}
         return [
             {"kind": "changed", "node_id": i, "text": f"{nodes[i].label} {nodes[i].summary()}"}
-            for i in message.get("node_ids") or []
+            for i in message.node_ids
             if i in nodes
         ]
 
@@ -275,11 +276,11 @@ class AssistantController(QObject):
         """The chat shows ``doc``'s saved conversation (on opening it, and after restoring an autosave)."""
         self.chat.clear()
         for message in doc.chat:
-            if message.get("role") == "user":
-                self.chat.add_user(str(message.get("text", "")))
+            if message.is_user:
+                self.chat.add_user(message.text)
                 continue
-            bubble = self.chat.begin_reply(message.get("model") or "Assistant")
-            bubble.set_text(str(message.get("text", "")))
-            bubble.set_changes(self._saved_changes(message), self._live_ids(), bool(message.get("undone")))
-            bubble.set_meta("\n".join(f"⚠ {w}" for w in message.get("warnings") or []))
+            bubble = self.chat.begin_reply(message.model or "Assistant")
+            bubble.set_text(message.text)
+            bubble.set_changes(self._saved_changes(message), self._live_ids(), message.undone)
+            bubble.set_meta("\n".join(f"⚠ {w}" for w in message.warnings))
         self._update_chat_availability()

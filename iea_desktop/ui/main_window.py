@@ -762,8 +762,7 @@ class MainWindow(QMainWindow):
             return self.save()
         if answer == "discard":
             self.autosave_timer.stop()
-            doc.discard_recovery()
-            doc.set_dirty(False)
+            doc.discard_changes()
             return True
         return False
 

@@ -35,7 +35,7 @@ def test_chat_photos_saves_each_project_and_a_failed_photo_alone(photos_dir, tmp
         doc = Document.open(path)
         assert result.output == project.sidecar_path(path) and "exposure" in result.reply
         assert [n.op for n in doc.graph.nodes] == ["exposure"] and len(doc.history.entries) == 1
-        assert doc.chat[0]["text"] == "make it brighter" and len(doc.turns) == 1
+        assert doc.chat[0].text == "make it brighter" and len(doc.turns) == 1
     assert not project.sidecar_path(broken).exists()
 
 

@@ -100,7 +100,7 @@ def test_a_look_that_replaces_another_lists_what_it_removed(session):
     assert gone and removed == {f"{make_node(op).label} {vintage[op]:+d}" for op in gone}
     assert {c["kind"] for c in result.changes} >= {"added", "removed"}
     assert "removed" in result.reply and all(f"{op} {vintage[op]:+d}" in result.reply for op in gone)
-    assert session.document.chat[-1]["changes"] == result.changes  # kept in the transcript
+    assert list(session.document.chat[-1].changes) == result.changes  # kept in the transcript
 
 
 def test_a_hand_tuned_node_is_kept_and_the_reply_says_so(session):

@@ -25,6 +25,7 @@ from iea_desktop.agent.dialects.common import (
 from iea_desktop.agent.dialects.generic import streamed_reply
 from iea_desktop.agent.dialects.iea import full_grammar, parse_answer, parse_summary
 from iea_desktop.agent.session import AssistantSession
+from iea_desktop.core.chat import ChatMessage
 from iea_desktop.core.document import Document
 from iea_desktop.core.graph import Provenance, make_node
 from iea_desktop.core.history import AddNode, RemoveNode, SetNodeFields
@@ -199,7 +200,7 @@ def test_malformed_answer_leaves_the_graph_unchanged(doc):
     result = session.run_turn("brighter")
     assert not result.applied and "JSON" in result.error
     assert doc.graph.to_list() == before
-    assert doc.chat[-1]["role"] == "assistant" and "Nothing was changed" in doc.chat[-1]["text"]
+    assert doc.chat[-1].role == "assistant" and "Nothing was changed" in doc.chat[-1].text
 
 
 def test_cancel_mid_stream_changes_nothing(doc):
@@ -293,9 +294,9 @@ def iea_prompts(doc) -> dict:
     sent["edit"] = {"messages": messages, "image": list(Image.open(io.BytesIO(image)).size)}
     doc.apply(AddNode(assistant_node("temperature", 10)))
     doc.apply(AddNode(make_node("exposure", {"value": 5})))
-    doc.chat[:] = [{"role": "user", "text": "make it nicer", "turn_id": "t1", "time": 1.0},
-                   {"role": "assistant", "text": "Set temperature +10.", "turn_id": "t1", "time": 1.0,
-                    "changes": [{"kind": "added", "node_id": "n", "text": "Temperature +10"}]}]
+    doc.chat[:] = [ChatMessage("user", "make it nicer", "t1", 1.0),
+                   ChatMessage("assistant", "Set temperature +10.", "t1", 1.0,
+                               changes=({"kind": "added", "node_id": "n", "text": "Temperature +10"},))]
     messages, image = dialect.build(session.context("a bit less warm"), has_vision=True)
     sent["refine"] = {"messages": messages, "image": list(Image.open(io.BytesIO(image)).size)}
     dialect.summarize(backend, session.context("Summarize my edits"), None, None)
@@ -368,9 +369,9 @@ class CountingBackend(ScriptedBackend):
 def test_a_long_conversation_is_trimmed_to_the_context(doc):
     backend = CountingBackend(n_ctx=2048)
     for i in range(80):  # about 80 words a turn: far more than fits
-        doc.chat += [{"role": "user", "text": f"request {i} " + "please " * 30, "turn_id": f"t{i}", "time": i},
-                     {"role": "assistant", "text": f"reply {i} " + "done " * 40, "turn_id": f"t{i}", "time": i,
-                      "changes": [{"kind": "added", "node_id": "n", "text": f"Exposure +{i}"}]}]
+        doc.add_chat(ChatMessage("user", f"request {i} " + "please " * 30, f"t{i}", i),
+                     ChatMessage("assistant", f"reply {i} " + "done " * 40, f"t{i}", i,
+                                 changes=({"kind": "added", "node_id": "n", "text": f"Exposure +{i}"},)))
     session = AssistantSession(doc, ModelAssistant(backend, GenericDialect()))
     messages, _ = GenericDialect().build(session.context("the newest request"), backend)
     sent = sum(backend.count_tokens([m["content"] for m in messages])) + 8 * len(messages)

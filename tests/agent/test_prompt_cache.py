@@ -14,6 +14,7 @@ from PIL import Image
 from iea_desktop.agent.assistants import ModelAssistant
 from iea_desktop.agent.dialects.generic import GenericDialect, system_prompt
 from iea_desktop.agent.session import AssistantSession
+from iea_desktop.core.chat import ChatMessage
 from iea_desktop.core.document import Document
 
 IMAGE_TOKENS = 16  # the tiny mmproj's patches (tests/tools/make_tiny_mmproj.py)
@@ -33,9 +34,9 @@ def doc(tmp_path):
 
 
 def record_turn(doc, turn_id, request, reply, change):
-    doc.chat += [{"role": "user", "text": request, "turn_id": turn_id, "time": 0.0},
-                 {"role": "assistant", "text": reply, "turn_id": turn_id, "time": 0.0,
-                  "changes": [{"kind": "added", "node_id": turn_id, "text": change}]}]
+    doc.add_chat(ChatMessage("user", request, turn_id, 0.0),
+                 ChatMessage("assistant", reply, turn_id, 0.0,
+                             changes=({"kind": "added", "node_id": turn_id, "text": change},)))
 
 
 # --- which part of a prompt is kept (no model needed, only llama-cpp-python's classes) -----------

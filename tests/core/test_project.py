@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from iea_desktop.core import files, project
+from iea_desktop.core.chat import ChatMessage
 from iea_desktop.core.document import Document
 from iea_desktop.core.finish import to_uint8
 from iea_desktop.core.graph import Provenance, make_node
@@ -38,7 +39,7 @@ def edit(doc: Document) -> dict:
     doc.history.take_snapshot("film")
     doc.apply(SetNodeFields(contrast.id, opacity=0.5, enabled=False))
     doc.apply(AddNode(make_node("vignette", {"value": 40})))
-    doc.chat = [{"role": "user", "text": "make it look like film “please”"}, {"role": "assistant", "text": "Added grain."}]
+    doc.add_chat(ChatMessage("user", "make it look like film “please”"), ChatMessage("assistant", "Added grain."))
     return {"crop": crop, "exposure": exposure, "grain": grain, "contrast": contrast}
 
 

@@ -71,3 +71,19 @@ def test_a_turn_signals_its_start_its_end_and_the_node_it_made(qtbot, controller
     assert node.op == "exposure" and node.provenance.origin == "assistant"
     assert controller.heard[2:] == [("running", True), ("running", False), ("touched", node.id)]
     assert controller.chat.send_button.text() == "Send"
+
+
+def test_a_saved_conversation_shows_again_with_its_changes(controller, photo):
+    from iea_desktop.core.chat import ChatMessage
+    from iea_desktop.core.document import Document
+
+    doc = Document.open(photo)
+    change = {"kind": "added", "node_id": "gone", "text": "Exposure +30"}
+    doc.add_chat(ChatMessage("user", "brighter", "t1", 1.0),
+                 ChatMessage("assistant", "Brightened.", "t1", 1.0, model="Old model", changes=(change,),
+                             warnings=("clamped",)))
+    controller.set_document(doc)  # as the window does on opening it
+    user, reply = controller.chat.bubbles
+    assert (user.role, user.text, reply.text) == ("user", "brighter", "Brightened.")
+    assert reply.header.text() == "Old model" and "Exposure +30" in reply.links.text()
+    assert "⚠ clamped" in reply.meta.text()

@@ -65,7 +65,7 @@ def test_a_real_vision_model_turn_from_the_sidebar(qtbot, window, sample, model_
     window.chat.send("make it warmer")
     qtbot.waitUntil(lambda: window.assistant_controller.turn_task is None, timeout=MODEL_WAIT_MS)
     last = window.document.chat[-1]
-    assert last["role"] == "assistant" and last["error"] is None and last["text"]
+    assert last.role == "assistant" and last.error is None and last.text
     for node in window.document.graph.nodes:  # a tiny model's choice of tool is its own; its values are checked
         assert node.op in IEA_TOOLS + MODEL_OPS and node.provenance.origin == "assistant"
         assert node.params == REGISTRY[node.op].validate(node.params)
@@ -85,4 +85,4 @@ def test_stop_during_a_real_model_turn_changes_nothing(qtbot, window, sample, mo
     qtbot.waitUntil(lambda: window.assistant_controller.turn_task is None, timeout=MODEL_WAIT_MS)
     print(f"stop took effect after {time.perf_counter() - stopped:.2f} s")
     assert window.document.graph.nodes == [] and window.document.history.entries == []
-    assert window.document.chat[-1]["cancelled"] is True
+    assert window.document.chat[-1].cancelled is True

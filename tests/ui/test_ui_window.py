@@ -95,7 +95,7 @@ def test_autosave_then_recovery_after_a_crash(qtbot, window, sample):
     _edit(window)
     qtbot.waitUntil(lambda: autosave_path(sample).exists() and not window._autosaving, timeout=WAIT_MS)
     # A crash: the window goes away without saving; the autosave stays behind.
-    window.document.set_dirty(False)
+    window.keep_work = lambda: True  # nothing asked, nothing saved
     window.close()
 
     from iea_desktop.ui.main_window import MainWindow

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from ...core.chat import ChatMessage
 from ...core.graph import EditGraph, make_node
 from ..areas import AREAS, mask_words, missing_areas, words
 from ..backends.grammar import tool_calls_grammar
@@ -127,17 +128,17 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def conversation(chat: list[dict]) -> list[tuple[str, str, str]]:
+def conversation(chat: list[ChatMessage]) -> list[tuple[str, str, str]]:
     """The earlier turns in the chat as (request, answer with the edits it made, one-line summary), oldest first."""
     requests: dict = {}
     turns = []
     for message in chat:
-        turn = message.get("turn_id")
-        if message.get("role") == "user":
-            requests[turn] = " ".join(str(message.get("text", "")).split())
-        elif message.get("role") == "assistant" and turn in requests:
-            request, reply = requests.pop(turn), str(message.get("text", "")).strip()
-            edits = describe_changes(message.get("changes") or [])
+        turn = message.turn_id
+        if message.is_user:
+            requests[turn] = " ".join(message.text.split())
+        elif turn in requests:
+            request, reply = requests.pop(turn), message.text.strip()
+            edits = describe_changes(list(message.changes or []))
             answer = f"{reply}\n(Edits made: {edits}.)" if edits else reply
             line = f"- “{clip(request, LINE_CHARS // 3)}”: {clip(edits or reply, LINE_CHARS)}"
             turns.append((request, answer, line))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 
+from ...core.chat import ChatMessage
 from ...core.iea_exact import graph_values
 from ...core.ops import IEA_TOOLS
 from ..backends.grammar import iea_answer_grammar
@@ -103,8 +104,8 @@ class IEADialect:
     def _messages(self, system: str, user: str) -> list[dict]:
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
-    def _assistant_turns(self, ctx) -> list[dict]:
-        return [m for m in ctx.chat if m.get("role") == "user"]
+    def _assistant_turns(self, ctx) -> list[ChatMessage]:
+        return [m for m in ctx.chat if m.is_user]
 
     def build(self, ctx, has_vision: bool) -> tuple[list[dict], bytes]:
         """Messages and image for an edit or refine turn."""
@@ -113,7 +114,7 @@ class IEADialect:
         stats = "" if has_vision else f"\nYou cannot see the photo; measured: {ctx.current_stats.to_text()}.\n"
         if values:
             previous = self._assistant_turns(ctx)
-            old = previous[-1]["text"] if previous else "(make it look nicer)"
+            old = previous[-1].text if previous else "(make it look nicer)"
             user = (
                 f"Follow the person's earlier request and their new refinement.\nEarlier request:\n{old}\n"
                 f"Earlier values:\n{json.dumps(values, indent=4)}\nNew request:\n{ctx.request or '(make it look nicer)'}\n{stats}\n"
