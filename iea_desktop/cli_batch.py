@@ -13,8 +13,8 @@ only reads arguments and prints. cli.py calls ``add_parser`` and dispatches to `
 
 from __future__ import annotations
 
+import os
 import sys
-import threading
 from pathlib import Path
 
 COMMANDS = ("batch", "presets")
@@ -112,6 +112,7 @@ def _settings(args, name: str):
     """The settings --params, --preset or --project-from give (a Preset), or None."""
     from .cli import CliError, _load_params
     from .core import presets, project
+    from .core.graph import EditGraph
 
     if args.params:
         return presets.Preset.from_values(name, _load_params(args.params), origin=presets.CLIPBOARD)
@@ -123,8 +124,6 @@ def _settings(args, name: str):
         file = Path(args.project_from)
         data = project.read_project(file)
         try:
-            from .core.graph import EditGraph
-
             graph = EditGraph.from_list(data.get("graph", []))
         except (KeyError, TypeError, ValueError, OverflowError) as error:
             raise CliError(f"{file.name}: damaged project file ({error})") from None
@@ -153,14 +152,11 @@ def _batch(args) -> int:
     settings = _settings(args, "the command line")
     edit = None
     if args.ask:
-        import os
-
         from .agent.assistants import load_assistant
         from .agent.batch_chat import chat_edit
 
         assistant = load_assistant(args.model or os.environ.get("IEA_MODEL") or "builtin", args.mmproj)
         edit = chat_edit(args.ask, assistant)
-    stop = threading.Event()
 
     def progress(event: batch.Progress) -> None:
         result = event.result
@@ -180,9 +176,7 @@ def _batch(args) -> int:
 
     try:
         with _library_chatter_to_log():
-            report = batch.export_photos(
-                args.photos, args.output, preset, settings, edit, progress, stop.is_set, args.jobs
-            )
+            report = batch.export_photos(args.photos, args.output, preset, settings, edit, progress, jobs=args.jobs)
     except KeyboardInterrupt:
         print("batch: interrupted; the files written so far are complete", file=sys.stderr)
         return EXIT_INTERRUPTED
