@@ -437,14 +437,14 @@ def _run_in_workers(paths, task, tell, cancelled, jobs) -> None:
 
 
 def edit_one(photo: Path, edit: Edit) -> FileResult:
-    """Open one photo with its project, run ``edit``, save the project: under the lock that
-    ``Document.save`` takes for the photo's sidecar (``project.locked``), so a window saving it
-    meanwhile waits (and one that read it before is told it changed). A photo whose edit fails
-    keeps its project as it was."""
+    """Open one photo with its project, run ``edit``, save the project: under the photo's lock (the
+    one ``library`` takes to mark it) and the one ``Document.save`` takes for its sidecar
+    (``project.locked``), so neither writes the project meanwhile. A photo whose edit fails keeps
+    its project as it was."""
     result = FileResult(Path(photo), FAILED)
 
     def work() -> None:
-        with project.locked(project.sidecar_path(Path(photo))):
+        with project.locked(photo), project.locked(project.sidecar_path(Path(photo))):
             doc = Document.open(photo)
             result.notes.extend(doc.notes)
             result.reply = edit(doc) or ""
