@@ -16,6 +16,7 @@ with the seconds it has taken so far.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
@@ -48,6 +49,9 @@ class AssistantController(QObject):
         self.load_task: Task | None = None
         self.models_dialog = None  # ModelsDialog, made on first use
         self.loading_clock: QTimer | None = None  # ticks once a second while a model loads
+        # A request may be for more than the open photo (batch chat about a selection): ``route``
+        # gets it first and returns True when it took it (``batch_chat.BatchChat.take``).
+        self.route: Callable[[str], bool] | None = None
         self._loading_since = 0.0
         self._loading_text = ""
         chat.send_requested.connect(self.send)
@@ -193,7 +197,7 @@ class AssistantController(QObject):
 
     # --- turns -------------------------------------------------------------------------------
 
-    def _reply_title(self) -> str:
+    def reply_title(self) -> str:
         if self.assistant is None:
             return "Assistant"
         return "Built-in assistant" if self.assistant.is_builtin else self.assistant.name
@@ -201,6 +205,8 @@ class AssistantController(QObject):
     def send(self, text: str) -> None:
         session = self.session
         if session is None or self.busy:
+            return
+        if self.route is not None and self.route(text):
             return
         self.chat.add_user(text)
         self._start_turn(lambda task: session.run_turn(text, on_text=task.text.emit, cancel=task.cancel_event))
@@ -213,11 +219,16 @@ class AssistantController(QObject):
         self._start_turn(lambda task: session.summarize(on_text=task.text.emit, cancel=task.cancel_event))
 
     def _start_turn(self, fn) -> None:
-        bubble = self.chat.begin_reply(self._reply_title())
+        bubble = self.chat.begin_reply(self.reply_title())
         task = Task(fn)
         task.text.connect(bubble.append)
         task.done.connect(lambda result: self._turn_done(task, bubble, result))
         task.failed.connect(lambda error: self._turn_failed(task, bubble, error))
+        self.run_task(task, bubble)
+
+    def run_task(self, task: Task, bubble: MessageBubble) -> None:
+        """Run ``task`` as the turn (a turn of the session, or batch chat's): the controller is busy,
+        the edit controls wait, Stop cancels it. Its maker calls ``finish_task`` when it ends."""
         self.turn_task = task
         self.reply_bubble = bubble
         self.chat.set_busy(True)
@@ -232,7 +243,7 @@ class AssistantController(QObject):
                 self.reply_bubble.set_meta("Stopping…")
 
     def _turn_done(self, task: Task, bubble: MessageBubble, result) -> None:
-        self._finish_turn(task)
+        self.finish_task(task)
         bubble.set_text(result.reply)
         bubble.set_changes(result.changes, self._live_ids(), result.undone)
         meta = [f"⚠ {w}" for w in result.warnings]
@@ -244,11 +255,11 @@ class AssistantController(QObject):
             self.node_touched.emit(result.node_ids[0])
 
     def _turn_failed(self, task: Task, bubble: MessageBubble, error: Exception) -> None:
-        self._finish_turn(task)
+        self.finish_task(task)
         bubble.set_text(f"Sorry, something went wrong: {error}. Nothing was changed.")
         bubble.mark_failed()
 
-    def _finish_turn(self, task: Task) -> None:
+    def finish_task(self, task: Task) -> None:
         if task is self.turn_task:
             self.turn_task = None
             self.reply_bubble = None

@@ -182,6 +182,11 @@ class ChatPanel(QWidget):
         )
         self.summarize_button.clicked.connect(self.summarize_requested)
 
+        self.scope = QLabel()  # what a request applies to, when more than the open photo
+        self.scope.setObjectName("dim")
+        self.scope.setWordWrap(True)
+        self.scope.hide()
+
         top = QVBoxLayout()
         top.setContentsMargins(8, 8, 8, 4)
         top.addWidget(self.picker)
@@ -192,6 +197,7 @@ class ChatPanel(QWidget):
         entry.addWidget(self.send_button, 0, Qt.AlignBottom)
         bottom = QVBoxLayout()
         bottom.setContentsMargins(8, 4, 8, 8)
+        bottom.addWidget(self.scope)
         bottom.addLayout(entry)
         bottom.addWidget(self.summarize_button, 0, Qt.AlignLeft)
         layout = QVBoxLayout(self)
@@ -263,6 +269,12 @@ class ChatPanel(QWidget):
             self.progress.setRange(0, 100)
             self.progress.setValue(int(round(100 * fraction)))
         self.progress.setFormat(text or "%p%")
+
+    def set_scope(self, text: str) -> None:
+        """A line over the request box saying what a request applies to ("the 3 selected photos");
+        empty hides it (a request is about the open photo)."""
+        self.scope.setText(text)
+        self.scope.setVisible(bool(text))
 
     # --- state -------------------------------------------------------------------------------
 

@@ -432,7 +432,7 @@ def make_view(model: LibraryModel, grid: bool) -> QListView:
         view.setViewMode(QListView.ListMode)
         view.setFlow(QListView.LeftToRight)
         view.setWrapping(False)
-        view.setSelectionMode(QAbstractItemView.SingleSelection)
+        view.setSelectionMode(QAbstractItemView.ExtendedSelection)  # Ctrl/Shift+click: several, to paste onto
         view.setItemDelegate(ThumbnailDelegate(STRIP_CELL, captions=False, parent=view))
         view.setFixedHeight(STRIP_CELL.height() + view.horizontalScrollBar().sizeHint().height() + 6)
     return view
@@ -681,7 +681,10 @@ class LibraryController(QObject):
             return
         self._syncing = True
         index = self.model.index(row)
-        self.selection.setCurrentIndex(index, QItemSelectionModel.ClearAndSelect)
+        keep = self.selection.isSelected(index)  # one of several selected (Ctrl+click): they stay selected
+        self.selection.setCurrentIndex(
+            index, QItemSelectionModel.NoUpdate if keep else QItemSelectionModel.ClearAndSelect
+        )
         self.filmstrip.scrollTo(index)
         self._syncing = False
 
@@ -838,6 +841,11 @@ class LibraryController(QObject):
     def _mark_failed(self, path: Path, error: Exception) -> None:
         known = isinstance(error, (ProjectError, ImageLoadError, OSError, ValueError))
         self.window.show_message("Cannot mark photo", str(error) if known else f"{path.name}: {error!r}")
+
+    def photos_changed(self, paths: list[Path]) -> None:
+        """Projects written elsewhere (a paste, batch chat): their rows and thumbnails follow."""
+        for path in paths:
+            self._reread(path)
 
     def _reread(self, path: Path) -> None:
         """A photo's project was written: its row (marks, edited, thumbnail) follows."""

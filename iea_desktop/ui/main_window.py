@@ -57,6 +57,7 @@ from .layers_panel import LayersPanel
 from .library import LibraryController
 from .preview import PreviewPipeline, PreviewResult
 from .settings import Settings, recent_labels
+from .shoot import ShootController
 from .workers import Task, make_pool
 
 APP_TITLE = "IEA Desktop"
@@ -167,6 +168,7 @@ class MainWindow(QMainWindow):
         self.pipeline.detail_ready.connect(self.canvas.set_detail)
         self.pipeline.failed.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.library = LibraryController(self)  # the grid page, the filmstrip dock and their keys
+        self.shoot = ShootController(self)  # copy / paste / sync, presets, batch export and chat, XMP
 
     def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -197,7 +199,10 @@ class MainWindow(QMainWindow):
             "&Save", self.save, [QKeySequence.Save], "Save your edits next to the photo (the original is never changed)"
         )
         self.export_action = a(
-            "&Export…", self.export, ["Ctrl+E", "Ctrl+Shift+E"], "Write the edited photo to a new file"
+            "&Export…",
+            self.export,
+            ["Ctrl+E", "Ctrl+Shift+E"],
+            "Write the edited photo to a new file (or the selected photos, each to its own)",
         )
         self.quit_action = a("&Quit", self.close, [QKeySequence.Quit])
         self.undo_action = a("&Undo", self.undo, ["Ctrl+Z"], "Undo the last change")
@@ -301,6 +306,7 @@ class MainWindow(QMainWindow):
         image = bar.addMenu("&Image")
         for action in (self.crop_action, self.level_action, self.crop_apply_action, self.crop_cancel_action):
             image.addAction(action)
+        self.shoot.add_to_menus(file, edit, panels, bar.addMenu("&Presets"))
         assistant_menu = bar.addMenu("&Assistant")
         assistant_menu.addAction("&Models…", self.assistant_controller.show_models).setStatusTip(
             "Download vision models and see what is installed"
@@ -450,6 +456,7 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._update_actions()
         self.library.document_installed(doc)
+        self.shoot.document_installed(doc)
         self.pipeline.request()
 
     # --- document changes --------------------------------------------------------------------
@@ -472,6 +479,7 @@ class MainWindow(QMainWindow):
         self._sync_tool()
         self._update_actions()
         self._update_title()
+        self.shoot.document_changed()
 
     def _selection_changed(self, node_id: str | None) -> None:
         self.inspector.show_node(node_id)
@@ -778,6 +786,7 @@ class MainWindow(QMainWindow):
         self.pipeline.cancel_all()
         QApplication.instance().removeEventFilter(self)
         self.library.close()
+        self.shoot.close()
         for pool in (self.assistant_controller.pool, self.work_pool, self.render_pool):
             pool.waitForDone(10000)
         event.accept()
@@ -883,7 +892,17 @@ class MainWindow(QMainWindow):
     # --- export ------------------------------------------------------------------------------
 
     def export(self) -> None:
-        if self.document is None or self.assistant_controller.busy:
+        """File > Export…: the open photo, or, with several photos selected, all of them (batch)."""
+        if self.assistant_controller.busy:
+            return
+        photos = self.shoot.batch_export_photos()
+        if photos:
+            dialog = self.shoot.export_batch(photos)
+            if dialog is not None:
+                dialog.finished.connect(lambda _result: setattr(self, "export_dialog", None))
+                self.export_dialog = dialog
+            return
+        if self.document is None:
             return
         dialog = ExportDialog(self.document, self.work_pool, self.settings, self)
         dialog.setAttribute(Qt.WA_DeleteOnClose)
@@ -920,7 +939,7 @@ class MainWindow(QMainWindow):
         has_doc = doc is not None
         self.open_action.setEnabled(idle)
         self.save_action.setEnabled(has_doc and idle)
-        self.export_action.setEnabled(has_doc and idle)
+        self.export_action.setEnabled((has_doc or bool(self.shoot.batch_export_photos())) and idle)
         self.undo_action.setEnabled(has_doc and idle and doc.history.can_undo)
         self.redo_action.setEnabled(has_doc and idle and doc.history.can_redo)
         self.reset_action.setEnabled(has_doc and idle and bool(doc.graph.nodes))
@@ -946,6 +965,7 @@ class MainWindow(QMainWindow):
             self.redo_action.setText(f"&Redo {redo}".strip())
             self.undo_action.setIconText("Undo")
             self.redo_action.setIconText("Redo")
+        self.shoot.update_actions(idle)
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
