@@ -12,8 +12,11 @@ opens resources/sample.jpg, asks the built-in assistant for an edit, and writes 
     07-library.png         a folder in the library grid: edited looks, stars and flags; the filmstrip
     08-filmstrip.png       one photo of the folder with the filmstrip under it
     09-masked-edit.png     a masked edit: the surroundings darkened (an inverted radial mask), its handles on the photo
+    10-presets.png         the presets panel: each preset previewed on the open photo, one shown large
+    11-batch-export.png    the export dialog exporting six selected photos, with its report
+    12-batch-chat.png      one request answered for each of three selected photos
 
-Usage: python tools/screenshots.py [OUTPUT_DIR] [--only library]   (default docs/screenshots)
+Usage: python tools/screenshots.py [OUTPUT_DIR] [--only library|shoot]   (default docs/screenshots)
 """
 
 from __future__ import annotations
@@ -158,6 +161,57 @@ def main(out_dir: Path, only: str | None = None) -> int:
         wait(lambda: window.canvas.after is not None and not window.pipeline.busy, "the photo to render")
         shoot(window, "08-filmstrip.png")
 
+    def shoot_shots() -> None:
+        """The presets gallery, a batch export and batch chat, on a shoot of their own."""
+        library, controller = window.library, window.shoot
+        (work / "shoot").mkdir()
+        folder = library_folder(work / "shoot")
+        library.open_folder(folder)
+        wait(lambda: library.folder == folder, "the folder")
+        library.step(4)
+        library.set_grid(False)
+        wait(lambda: window.document is not None and window.canvas.after is not None, "the photo")
+        controller.dock.show()
+        controller.dock.raise_()
+        panel = controller.panel
+        wait(lambda: len(panel.previews) == len(panel.presets) and not panel.rendering, "the gallery")
+        panel.select("golden hour")
+        wait(lambda: not window.pipeline.busy, "the render")
+        window.statusBar().clearMessage()
+        shoot(window, "10-presets.png")
+        window.layers_dock.raise_()
+
+        library.set_grid(True)
+        library.selection.clearSelection()
+        for row in range(6):
+            library.selection.select(library.model.index(row), QItemSelectionModel.Select)
+        window.export()
+        dialog = window.export_dialog
+        dialog.folder_edit.setText(str(work / "exported"))
+        dialog.size_box.setCurrentIndex(1)
+        dialog.edge_spin.setValue(1600)
+        dialog.sharpen_box.setCurrentIndex(dialog.sharpen_box.findData("standard"))
+        dialog.export_button.click()
+        wait(lambda: dialog.report is not None, "the batch export", timeout=120)
+        shoot(dialog, "11-batch-export.png")
+        dialog.reject()
+
+        library.selection.clearSelection()
+        for row in (4, 5, 9):
+            library.selection.select(library.model.index(row), QItemSelectionModel.Select)
+        library.set_grid(False)
+        wait(lambda: window.open_task is None and not window.pipeline.busy, "the photo")
+        window.chat.send("Make all of these a bit brighter")
+        wait(lambda: window.assistant_controller.turn_task is None, "the batch chat")
+        wait(lambda: window.open_task is None and not window.pipeline.busy, "the photo")
+        window.statusBar().clearMessage()
+        shoot(window, "12-batch-chat.png")
+
+    if only == "shoot":
+        shoot_shots()
+        window.close()
+        shutil.rmtree(work, ignore_errors=True)
+        return 0
     if only == "library":
         library_shots()
         window.close()
@@ -220,6 +274,7 @@ def main(out_dir: Path, only: str | None = None) -> int:
     shoot(window, "09-masked-edit.png")
 
     library_shots()
+    shoot_shots()
     window.close()
     shutil.rmtree(work, ignore_errors=True)
     return 0
@@ -228,7 +283,7 @@ def main(out_dir: Path, only: str | None = None) -> int:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir", nargs="?", type=Path, default=ROOT / "docs" / "screenshots")
-    parser.add_argument("--only", choices=["library"], help="only these shots (07, 08)")
+    parser.add_argument("--only", choices=["library", "shoot"], help="only these shots (library: 07, 08; shoot: 10-12)")
     args = parser.parse_args()
     xvfb = start_xvfb()
     try:

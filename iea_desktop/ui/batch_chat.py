@@ -8,8 +8,8 @@ request applies to N photos, shows progress, then one line per photo as each is 
 the controller's turn (its one-thread pool; busy, so the edit controls wait; Stop cancels between
 photos and inside a turn).
 
-The open photo, when selected, is saved first and opened again afterwards, so the window shows
-what its turn did (its project was changed on disk).
+The open photo, when selected, gets its turn on the document the window shows (the window's own
+session: one undo step there, saved as any edit); the others are opened from their projects.
 """
 
 from __future__ import annotations
@@ -40,36 +40,46 @@ class BatchChat(QObject):
             return False
         window = self.window
         controller = window.assistant_controller
+        session = controller.session
         doc = window.document
-        reopen = doc is not None and any(p.resolve() == doc.path.resolve() for p in photos)
-        if reopen and doc.dirty and not window.save():
-            return True  # said by save; nothing was started
+        is_open = [doc is not None and p.resolve() == doc.path.resolve() for p in photos]
+        others = [p for p, here in zip(photos, is_open) if not here]
         chat = window.chat
         chat.add_user(text)
         bubble = chat.begin_reply(f"{controller.reply_title()} · {len(photos)} photos")
         bubble.set_text(f"Applying this to the {len(photos)} selected photos, each measured on its own:")
-        assistant = controller.assistant
         started = time.perf_counter()
 
         def job(task: Task) -> batch.BatchReport:
+            results = []
+            if any(is_open):  # the open photo: a turn of the window's session, on the document shown
+                task.progress.emit(0.0, f"1 of {len(photos)}: {doc.path.name}")
+                turn = session.run_turn(text, cancel=task.cancel_event)
+                status = batch.CANCELLED if turn.cancelled else batch.FAILED if turn.error else batch.WRITTEN
+                results.append(batch.FileResult(doc.path, status, error=turn.error or "", reply=turn.reply))
+                task.text.emit("\n" + line(results[0]))
+            done = len(results)
+
             def progress(step: batch.Progress) -> None:
                 if step.result is None:
-                    task.progress.emit(step.done / step.total, f"{step.done + 1} of {step.total}: {step.photo.name}")
+                    where = done + step.done
+                    task.progress.emit(where / len(photos), f"{where + 1} of {len(photos)}: {step.photo.name}")
                 else:
                     task.text.emit("\n" + line(step.result))
 
-            return chat_photos(photos, text, assistant, progress, lambda: task.cancelled)
+            if others:
+                results += chat_photos(others, text, controller.assistant, progress, lambda: task.cancelled).results
+            return batch.BatchReport(results)
 
         task = Task(job)
         task.text.connect(bubble.append)
         task.progress.connect(chat.set_loading)
-        task.done.connect(lambda report: self._done(task, bubble, report, reopen, started))
+        task.done.connect(lambda report: self._done(task, bubble, report, started))
         task.failed.connect(lambda error: self._failed(task, bubble, error))
         controller.run_task(task, bubble)
         return True
 
-    def _done(self, task: Task, bubble: MessageBubble, report: batch.BatchReport, reopen: bool, started: float) -> None:
-        window = self.window
+    def _done(self, task: Task, bubble: MessageBubble, report: batch.BatchReport, started: float) -> None:
         self._finish(task)
         self.report = report
         changed = [r.photo for r in report.results if r.status == batch.WRITTEN]
@@ -81,10 +91,7 @@ class BatchChat(QObject):
             meta.append(f"stopped: {len(report.cancelled)} not done")
         meta.append(f"{time.perf_counter() - started:.1f} s")
         bubble.set_meta(" · ".join(meta))
-        window.library.photos_changed(changed)
-        doc = window.document
-        if reopen and doc is not None and any(p.resolve() == doc.path.resolve() for p in changed):
-            window.open_photo(doc.path)  # its project changed on disk: show its turn
+        self.window.library.photos_changed(changed)
 
     def _failed(self, task: Task, bubble: MessageBubble, error: Exception) -> None:
         self._finish(task)

@@ -14,6 +14,7 @@ menu). Questions go through ``ask_*`` methods, which tests replace with canned a
 from __future__ import annotations
 
 import copy
+import html
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,8 +46,9 @@ from .library import to_qimage
 from .workers import Task, make_pool
 
 PREVIEW_EDGE = 240  # the gallery's renders: the large preview's size; the cells show them smaller
-ICON = QSize(96, 72)
-CELL = QSize(112, 100)
+ICON = QSize(90, 60)
+CELL = QSize(100, 92)
+LARGE = QSize(150, 100)  # the hovered preset's preview, beside its name and settings
 REFRESH_MS = 500  # edits closer together than this re-render the gallery once
 FILTER = "IEA Desktop presets (*.ieapreset);;All files (*)"
 
@@ -109,10 +111,11 @@ class PresetsPanel(QWidget):
 
         self.large = QLabel()
         self.large.setAlignment(Qt.AlignCenter)
-        self.large.setMinimumHeight(150)
+        self.large.setFixedSize(LARGE)
         self.caption = QLabel("Hover a preset to see it on this photo")
         self.caption.setObjectName("dim")
         self.caption.setWordWrap(True)
+        self.caption.setTextFormat(Qt.RichText)
         self.problems = QLabel()
         self.problems.setObjectName("error")
         self.problems.setWordWrap(True)
@@ -177,8 +180,10 @@ class PresetsPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(self.large)
-        layout.addWidget(self.caption)
+        top = QHBoxLayout()
+        top.addWidget(self.large)
+        top.addWidget(self.caption, 1)
+        layout.addLayout(top)
         layout.addWidget(self.list, 1)
         layout.addWidget(self.problems)
         layout.addLayout(buttons)
@@ -240,14 +245,12 @@ class PresetsPanel(QWidget):
         preset = self.presets.get(name)
         image = self.previews.get(name)
         if image is not None:
-            width = max(self.large.width(), 160)
-            self.large.setPixmap(
-                QPixmap.fromImage(image).scaled(width, 150, Qt.KeepAspectRatio, Qt.SmoothTransformation)
-            )
+            self.large.setPixmap(QPixmap.fromImage(image).scaled(LARGE, Qt.KeepAspectRatio, Qt.SmoothTransformation))
         else:
             self.large.clear()
         if preset is not None:
-            self.caption.setText(f"{preset.name}: {preset.summary()}")
+            kind = " (built-in)" if preset.read_only else ""
+            self.caption.setText(f"<b>{html.escape(preset.name)}</b>{kind}<br>{html.escape(preset.summary())}")
 
     # --- the previews --------------------------------------------------------------------------
 

@@ -276,14 +276,18 @@ def test_batch_chat_measures_each_selected_photo_on_its_own(qtbot, window, make_
     assert window.chat.scope.text() == "Requests apply to the 2 selected photos, each on its own."
     window.chat.send("make all of these a bit brighter")
     qtbot.waitUntil(lambda: not window.assistant_controller.busy, timeout=WAIT_MS)
-    found = {name: saved_nodes(folder / f"{name}.jpg") for name in ("dark", "dim")}
+    opened = window.document  # the open photo's turn is on the document shown (one undo step there)
+    found = {
+        "dark": [(n.op, n.params.get("value"), n.provenance.reason) for n in opened.graph.nodes],
+        "dim": saved_nodes(folder / "dim.jpg"),  # the other's project was changed and saved
+    }
     assert all(len(nodes) == 1 and nodes[0][0] == "exposure" and nodes[0][2] for nodes in found.values())
     assert found["dark"][0][1] > found["dim"][0][1] > 0  # measured on each: the darker one brightened more
+    assert opened.history.labels()[-1] and opened.history.can_undo
     reply = window.chat.bubbles[-1].text
     assert "2 selected photos" in reply
     assert f"• dark.jpg: {found['dark'][0][2]}" in reply and f"• dim.jpg: {found['dim'][0][2]}" in reply
-    # The open photo was one of them: it shows its turn.
-    qtbot.waitUntil(lambda: window.document is not None and len(window.document.graph.nodes) == 1, timeout=WAIT_MS)
+    assert "2 of 2 photos answered" in window.chat.bubbles[-1].meta.text()
     wait_rendered(qtbot, window)
 
 
