@@ -110,4 +110,4 @@ def line(result: batch.FileResult) -> str:
         return f"• {name}: {result.reply}"
     if result.status == batch.CANCELLED:
         return f"• {name}: stopped, nothing changed"
-    return f"• {name}: failed, nothing changed ({result.error})"
+    return f"• {name}: failed, nothing changed ({result.error.removeprefix(name + ': ')})"

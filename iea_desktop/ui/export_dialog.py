@@ -112,10 +112,16 @@ def batch_job(photos: list[Path], folder: Path, preset: batch.ExportPreset, jobs
     return job
 
 
+def failure(result: batch.FileResult) -> str:
+    """ "IMG_0002.jpg: why", without naming the photo twice (most errors start with its name)."""
+    name = result.photo.name
+    return result.error if result.error.startswith(name) else f"{name}: {result.error}"
+
+
 def report_text(report: batch.BatchReport, folder: Path) -> str:
     """The end of a batch for a person: the count, then every photo that failed (and why) or was not done."""
     lines = [f"{report.summary()} into {folder}."]
-    lines += [f"Failed: {r.photo.name}: {r.error}" for r in report.failed]
+    lines += [f"Failed: {failure(r)}" for r in report.failed]
     lines += [f"Note: {r.photo.name}: {note}" for r in report.results for note in r.notes]
     if report.cancelled:
         lines.append("Cancelled before: " + ", ".join(r.photo.name for r in report.cancelled))

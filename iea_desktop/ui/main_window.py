@@ -686,6 +686,7 @@ class MainWindow(QMainWindow):
     def set_panels_hidden(self, hidden: bool) -> None:
         """Tab: hide the side panels (and bring back the ones that were open)."""
         docks = (self.layers_dock, self.history_dock, self.inspector_dock, self.histogram_dock, self.chat_dock)
+        docks += (self.shoot.dock,)
         if hidden:
             self._hidden_docks = [dock for dock in docks if dock.isVisible()]
             for dock in self._hidden_docks:

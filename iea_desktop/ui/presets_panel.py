@@ -321,11 +321,11 @@ class PresetsPanel(QWidget):
         if self._stale:
             self.render_previews()
 
-    def close(self) -> bool:
+    def shutdown(self) -> None:
+        """The window closes: the render in progress stops and is waited for."""
         if self.task is not None:
             self.task.cancel()
         self.pool.waitForDone(10000)
-        return super().close()
 
     # --- actions -------------------------------------------------------------------------------
 

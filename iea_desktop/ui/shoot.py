@@ -29,7 +29,7 @@ from ..core.history import AddNode, Compound
 from ..core.presets import Preset, PresetStore
 from .batch_chat import BatchChat
 from .choose_nodes import ChooseNodesDialog
-from .export_dialog import ExportDialog
+from .export_dialog import ExportDialog, failure
 from .presets_panel import PresetsPanel
 from .workers import Task, make_pool
 
@@ -129,7 +129,7 @@ class ShootController(QObject):
         self.window._update_actions()
 
     def close(self) -> None:
-        self.panel.close()
+        self.panel.shutdown()
         if self.task is not None:
             self.task.cancel()
         self.pool.waitForDone(10000)
@@ -259,7 +259,7 @@ class ShootController(QObject):
         self.window.library.photos_changed([r.photo for r in report.results if r.status == batch.WRITTEN])
         self.window.statusBar().showMessage(f"{settings.history_text}: {report.summary()} photos", 6000)
         if report.failed:
-            lines = [f"{r.photo.name}: {r.error}" for r in report.failed]
+            lines = [failure(r) for r in report.failed]
             self.window.show_message(f"{len(report.failed)} photos were not changed", "\n".join(lines))
 
     def _work_failed(self, task: Task, title: str, error: Exception) -> None:

@@ -328,3 +328,16 @@ def test_a_file_that_is_not_xmp_is_one_message_and_changes_nothing(qtbot, window
     wait_idle(qtbot, window)
     assert window.document.graph.nodes == [] and window.document.history.position == 0
     assert "bad.xmp" in window.message_box.text()
+
+
+def test_ctrl_click_in_the_filmstrip_adds_photos_to_paste_onto(qtbot, window, folder):
+    open_folder(qtbot, window, folder)
+    library = window.library
+    library.set_grid(False)  # the first photo in the editor, the filmstrip under it
+    qtbot.waitUntil(lambda: window.document is not None and window.open_task is None, timeout=WAIT_MS)
+    strip = library.filmstrip
+    where = strip.visualRect(library.model.index(2)).center()
+    qtbot.mouseClick(strip.viewport(), Qt.LeftButton, Qt.ControlModifier, where)
+    qtbot.waitUntil(lambda: window.document.path.name == "photo_2.jpg" and window.open_task is None, timeout=WAIT_MS)
+    assert window.shoot.targets() == [folder / "photo_0.jpg", folder / "photo_2.jpg"]  # both stay selected
+    assert window.chat.scope.isVisibleTo(window.chat)
