@@ -258,7 +258,7 @@ class ChatPanel(QWidget):
         self.status.setText(text)
 
     def set_loading(self, fraction: float | None, text: str = "") -> None:
-        """Show model-loading progress; None hides the bar."""
+        """Show progress (a model loading, a request on several photos); None hides the bar."""
         if fraction is None:
             self.progress.hide()
             return

@@ -305,6 +305,9 @@ class ShootController(QObject):
             written, said = [], []  # the sidecars written; one line per thing to tell
             for photo in photos:
                 target = photo.with_suffix(".xmp")
+                if target in written:  # IMG_1.jpg and IMG_1.nef: one sidecar name, Lightroom's rule
+                    said.append(f"{photo.name}: no sidecar written: {target.name} was written for another photo")
+                    continue
                 try:
                     if live is not None and _same(photo, live[0]):
                         nodes, info = live[1], live[2]

@@ -341,3 +341,20 @@ def test_ctrl_click_in_the_filmstrip_adds_photos_to_paste_onto(qtbot, window, fo
     qtbot.waitUntil(lambda: window.document.path.name == "photo_2.jpg" and window.open_task is None, timeout=WAIT_MS)
     assert window.shoot.targets() == [folder / "photo_0.jpg", folder / "photo_2.jpg"]  # both stay selected
     assert window.chat.scope.isVisibleTo(window.chat)
+
+
+def test_xmp_sidecars_for_the_selection_each_from_its_own_edits(qtbot, window, folder, make_photo):
+    make_photo("shoot/photo_2.png", height=90, width=120, seed=2)  # its sidecar would be photo_2.xmp too
+    doc = Document.open(folder / "photo_2.jpg")
+    doc.apply(AddNode(make_node("contrast", {"value": 30})))
+    doc.save()
+    open_photo(qtbot, window, folder / "photo_0.jpg")
+    window.document.apply(AddNode(make_node("exposure", {"value": 20})))  # not saved: written as it is
+    open_folder(qtbot, window, folder)
+    select(window, 0, 2, 3)
+    window.shoot.export_xmp_action.trigger()
+    wait_idle(qtbot, window)
+    assert 'crs:Exposure2012="+0.44"' in (folder / "photo_0.xmp").read_text()
+    assert 'crs:Contrast2012="+30"' in (folder / "photo_2.xmp").read_text()
+    assert not (folder / "photo_1.xmp").exists()
+    assert "photo_2.png: no sidecar written: photo_2.xmp was written for another photo" in window.message_box.text()
