@@ -12,7 +12,9 @@ are subsampled (one pixel per step x step cell), a and b are computed and averag
 bilinearly and applied to the full-resolution guide, so edges stay sharp. The grid is anchored to
 the picture's rows (``origin``, the first row's place in the picture), so that a strip of the
 picture and the whole picture use the same cells and agree away from the strip's edges:
-``reach`` is how many rows of context that takes (the op's halo).
+``reach`` is how many rows of context that takes (the op's halo). The filter only reads its guide
+and input at the grid's samples, so an op whose input is costly per pixel computes it there alone
+(``grid``, ``samples``, ``guided_on_grid``; ``self_guided``: the luma's), the same values.
 """
 
 from __future__ import annotations
@@ -180,31 +182,12 @@ def self_guided(image: np.ndarray, radius: int, eps: float, origin: int, rows: s
     return np.stack([a, b])
 
 
-def three(plane: np.ndarray) -> np.ndarray:
-    """A (h, w) plane as (h, w, 3), the same in every channel (OpenCV's copy: numpy's broadcasting
-    or per-channel strides over RGB run several times slower)."""
-    return cv2.cvtColor(plane, cv2.COLOR_GRAY2RGB)
-
-
-def add_to_channels(out: np.ndarray, *changes: np.ndarray) -> np.ndarray:
-    """out[..., k] += changes[k] (one change: to every channel), then clipped to [0, 1], in place."""
-    cv2.add(out, three(changes[0]) if len(changes) == 1 else cv2.merge(changes), dst=out)
-    return np.clip(out, 0.0, 1.0, out=out)
-
-
 def wanted(image: np.ndarray, ctx) -> tuple[slice, np.ndarray]:
     """The rows of the image the renderer wants (RenderContext.out, out_offset; all by default) and
     where they go."""
     if ctx.out is not None:
         return slice(ctx.out_offset, ctx.out_offset + ctx.out.shape[0]), ctx.out
     return slice(0, image.shape[0]), np.empty(image.shape, dtype=np.float32)
-
-
-def target(image: np.ndarray, ctx) -> tuple[slice, np.ndarray]:
-    """``wanted``, the rows' place holding clip(image, 0, 1) on those rows: the op adds its change there."""
-    rows, out = wanted(image, ctx)
-    np.clip(image[rows], 0.0, 1.0, out=out)
-    return rows, out
 
 
 def clipped_luma(image: np.ndarray) -> np.ndarray:
