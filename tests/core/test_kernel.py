@@ -315,7 +315,7 @@ def every_stage_kind(shape, seed=9):
     grid = np.random.default_rng(seed + 1).random((65, 2049), dtype=np.float32)
     ramp = np.linspace(0, 1, 65536, dtype=np.float32)
     per_channel = np.ascontiguousarray(np.stack([ramp ** 0.8, ramp, 0.1 + 0.8 * ramp], axis=1))
-    # HUE first and MATRIX last: where the levels round a value an ulp apart (contracted multiply-adds),
+    # HUE first, MATRIX near the end: where the levels round a value an ulp apart (contracted multiply-adds),
     # a hue or a table index on a step's edge would read the next step
     return [hue_stage(green_hue=50, blue_saturation=-40, red_luminance=30),
             (TABLE, 65535.0 * 1.1, -300.0, np.ascontiguousarray(ramp ** 1.2)), (TABLE, 65535.0, 0.0, per_channel),
