@@ -94,6 +94,8 @@ class ShootController(QObject):
         edit_menu.addSeparator()
         for action in (self.copy_action, self.paste_action, self.sync_action):
             edit_menu.addAction(action)
+        self.apply_menu = presets_menu.addMenu("Apply &Look")
+        self.apply_menu.aboutToShow.connect(self._fill_apply_menu)
         for action in self.panel.actions_list:
             presets_menu.addAction(action)
             if action is self.panel.new_action:
@@ -101,6 +103,19 @@ class ShootController(QObject):
         presets_menu.addSeparator()
         presets_menu.addAction(self.dock.toggleViewAction())
         panels_menu.addAction(self.dock.toggleViewAction())
+
+    def _fill_apply_menu(self) -> None:
+        """Presets > Apply Look: every preset by name (the built-in looks, then the person's)."""
+        menu = self.apply_menu
+        menu.clear()
+        listed = self.panel.presets.values()
+        for group in ([p for p in listed if p.read_only], [p for p in listed if not p.read_only]):
+            if group and menu.actions():
+                menu.addSeparator()
+            for preset in group:
+                action = menu.addAction(preset.name, lambda p=preset: self.apply_preset(p))
+                action.setStatusTip(preset.summary())
+                action.setEnabled(bool(self.targets()) and self.task is None)
 
     # --- the window's hooks --------------------------------------------------------------------
 

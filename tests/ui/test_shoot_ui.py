@@ -158,6 +158,12 @@ def test_preset_saved_applied_renamed_deleted_exported_and_imported(qtbot, windo
     panel.import_dialog()
     assert panel.selected().name == "Brighter" and panel.selected().summary() == "Exposure +30"
 
+    window.shoot.apply_menu.aboutToShow.emit()  # Presets > Apply Look lists them all
+    listed = [action.text() for action in window.shoot.apply_menu.actions() if not action.isSeparator()]
+    assert listed[0] == "vintage" and listed[-1] == "Brighter"
+    window.shoot.apply_menu.actions()[-1].trigger()
+    assert [n.op for n in doc.graph.nodes] == ["exposure"]
+
     panel.select("vintage")  # a built-in look: read-only
     assert panel.selected().read_only
     assert not panel.rename_action.isEnabled() and not panel.delete_action.isEnabled()
