@@ -148,7 +148,9 @@ class PresetsPanel(QWidget):
             "Save this photo's adjustments (all or chosen ones) as a preset",
             "Ctrl+Shift+N",
         )
-        self.apply_action = action("&Apply Preset", self.apply_selected, "Apply the chosen preset (double-click)")
+        self.apply_action = action(
+            "Apply &Selected Preset", self.apply_selected, "Apply the chosen preset (double-click)"
+        )
         self.rename_action = action("&Rename Preset…", self.rename_selected, "Rename the chosen preset")
         self.delete_action = action("&Delete Preset…", self.delete_selected, "Delete the chosen preset")
         self.import_action = action("&Import Presets…", self.import_dialog, "Add presets from .ieapreset files")

@@ -94,7 +94,7 @@ class ShootController(QObject):
         edit_menu.addSeparator()
         for action in (self.copy_action, self.paste_action, self.sync_action):
             edit_menu.addAction(action)
-        self.apply_menu = presets_menu.addMenu("Apply &Look")
+        self.apply_menu = presets_menu.addMenu("&Apply Preset")
         self.apply_menu.aboutToShow.connect(self._fill_apply_menu)
         for action in self.panel.actions_list:
             presets_menu.addAction(action)
@@ -105,7 +105,7 @@ class ShootController(QObject):
         panels_menu.addAction(self.dock.toggleViewAction())
 
     def _fill_apply_menu(self) -> None:
-        """Presets > Apply Look: every preset by name (the built-in looks, then the person's)."""
+        """Presets > Apply Preset: every preset by name (the built-in looks, then the person's)."""
         menu = self.apply_menu
         menu.clear()
         listed = self.panel.presets.values()

@@ -158,7 +158,7 @@ def test_preset_saved_applied_renamed_deleted_exported_and_imported(qtbot, windo
     panel.import_dialog()
     assert panel.selected().name == "Brighter" and panel.selected().summary() == "Exposure +30"
 
-    window.shoot.apply_menu.aboutToShow.emit()  # Presets > Apply Look lists them all
+    window.shoot.apply_menu.aboutToShow.emit()  # Presets > Apply Preset lists them all
     listed = [action.text() for action in window.shoot.apply_menu.actions() if not action.isSeparator()]
     assert listed[0] == "vintage" and listed[-1] == "Brighter"
     window.shoot.apply_menu.actions()[-1].trigger()
