@@ -17,7 +17,7 @@ from iea_desktop.core.document import Document
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.history import AddNode, ReplaceGraph
 from iea_desktop.ui import presets_panel
-from uihelpers import WAIT_MS, builtin_available, open_photo, wait_rendered
+from uihelpers import WAIT_MS, ScriptedAssistant, builtin_available, open_photo, wait_rendered
 
 
 @pytest.fixture
@@ -364,3 +364,19 @@ def test_xmp_sidecars_for_the_selection_each_from_its_own_edits(qtbot, window, f
     assert 'crs:Contrast2012="+30"' in (folder / "photo_2.xmp").read_text()
     assert not (folder / "photo_1.xmp").exists()
     assert "photo_2.png: no sidecar written: photo_2.xmp was written for another photo" in window.message_box.text()
+
+
+def test_stop_ends_batch_chat_and_changes_nothing_more(qtbot, window, folder):
+    assistant = ScriptedAssistant(hold=True)  # waits in its turn until stopped
+    open_photo(qtbot, window, folder / "photo_0.jpg")
+    window.assistant_controller.set_assistant(assistant, 0)
+    open_folder(qtbot, window, folder)
+    select(window, 0, 1, 2)
+    window.chat.send("make these brighter")
+    qtbot.waitUntil(assistant.started.is_set, timeout=WAIT_MS)
+    assert window.assistant_controller.busy and not window.layers.isEnabled()  # the edit controls wait
+    window.chat.send_button.click()  # Stop
+    qtbot.waitUntil(lambda: not window.assistant_controller.busy, timeout=WAIT_MS)
+    assert window.document.graph.nodes == []
+    assert saved_nodes(folder / "photo_1.jpg") == [] and saved_nodes(folder / "photo_2.jpg") == []
+    assert "stopped: 3 not done" in window.chat.bubbles[-1].meta.text()
