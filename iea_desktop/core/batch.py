@@ -16,8 +16,9 @@ half-written is ever left (every file is written atomically).
 
 Memory: one photo at a time per process (the renderer already uses every core on one photo, and a
 big JPEG is rendered and encoded band by band). Measured on 2 cores with 24 MP JPEGs and the 16
-tools: two processes, each exporting one photo at a time, are 15-20 % faster than one (one
-photo's decoding and file writing overlap the other's rendering), at about 0.25 GB each; two
+tools: two processes, each exporting one photo at a time, are 15-20 % faster than one on an idle
+machine (one photo's decoding and file writing overlap the other's rendering) and no slower on a
+busy one, at about 0.25 GB each; two
 threads in one process were 20-40 % slower than one (the GIL). So plain exports run in
 ``default_jobs()`` worker processes; exports with an ``edit`` (an assistant, maybe a model in its
 own process) run in this process, one photo at a time.
