@@ -145,7 +145,8 @@ class Document:
         instead, unless ``overwrite``, so their changes are never lost without a word.
         """
         target = file or self.project_path or project.sidecar_path(self.path)
-        with project.locked(target):
+        own = target in (project.sidecar_path(self.path), project.fallback_path(self.path))
+        with project.locked(self.path if own else target):  # the photo's own projects: the photo's lock
             if not overwrite and self._changed_elsewhere(target):
                 raise project.ProjectChanged(
                     f"{target.name} was changed by another program (an `iea-desktop edit`, or another "

@@ -169,8 +169,13 @@ _held_guard = threading.Lock()
 
 def lock_path(path: Path) -> Path:
     """The lock file of a photo's projects, or of an explicitly chosen project file: in the data
-    folder (the photo's folder may be read-only, and stays free of lock files)."""
-    return data_dir() / "locks" / (_data_key(Path(path)) + ".lock")
+    folder (the photo's folder may be read-only, and stays free of lock files). A photo's sidecar
+    has its photo's lock, so whoever names either (the library marks the photo, a save writes the
+    sidecar, `edit --project` may name it) waits for the other."""
+    path = Path(path)
+    if path.name.endswith(SUFFIX) and path.with_name(path.name[: -len(SUFFIX)]).is_file():
+        path = path.with_name(path.name[: -len(SUFFIX)])
+    return data_dir() / "locks" / (_data_key(path) + ".lock")
 
 
 @contextlib.contextmanager

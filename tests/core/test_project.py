@@ -644,3 +644,23 @@ def test_the_project_lock_can_be_taken_again_by_its_holder(photo):
         doc = Document.open(photo)
         _add(doc, "exposure")
         doc.save()
+
+
+def test_a_photo_and_its_sidecar_are_one_lock(photo):
+    """The library marks a photo under the photo's lock while a save writes its sidecar (or
+    `edit --project` names the sidecar): each must wait for the other."""
+    import threading
+
+    assert project.lock_path(photo) == project.lock_path(sidecar_path(photo))
+    outcome = []
+    with project.locked(photo, timeout=1):
+        def other():
+            try:
+                with project.locked(sidecar_path(photo), timeout=0.2):
+                    outcome.append("got it")
+            except project.ProjectLocked:
+                outcome.append("waited")
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+    assert outcome == ["waited"]
