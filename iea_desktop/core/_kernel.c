@@ -3,7 +3,7 @@
  * run(src, dst, stages): a fused run of point operations in one pass over the pixels. Each
  * stage is a plain description made in Python from the ops' own definitions (tables, maps,
  * per-pixel fields, a 3x3 matrix, a table of HSV changes by hue, a smooth base layer's
- * coefficients, changes in planes); nothing here knows an op by name.
+ * coefficients, changes in planes, a mix with a colour); nothing here knows an op by name.
  *
  * sharpen(src, dst, ...): a separable Gaussian blur of clip(src, 0, 1), mixed with it as
  * (1 + amount) clip(src) - amount blur: the unsharp mask (amount > 0) and the plain blur
@@ -24,7 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { AFFINE = 0, TABLE = 1, SATURATION = 2, FIELD = 3, CLIPPED_AFFINE = 4, MATRIX = 5, HUE = 6, DETAIL = 7, PLANES = 8 };
+enum { AFFINE = 0, TABLE = 1, SATURATION = 2, FIELD = 3, CLIPPED_AFFINE = 4, MATRIX = 5, HUE = 6, DETAIL = 7, PLANES = 8,
+       TOWARD = 9 };
 
 /* The hot loops are compiled for several x86-64 levels (AVX-512, AVX2, SSE2) and the best the
  * CPU has is picked at load time (GCC's function multi-versioning); elsewhere, the baseline.
@@ -66,7 +67,8 @@ typedef struct {
     float scale[3], offset[3]; /* CLIPPED_AFFINE: clip(x a + b, 0, 1) scale[c] + offset[c] */
     float m[9];          /* MATRIX: out[c] = sum_j m[3 c + j] x[j] (no clip). DETAIL: the luma's weights.
                             PLANES: clip(clip(x[c]) + sum_j m[3 c + j] planes[j]) */
-    const float *planes[3]; /* PLANES: one value per pixel each; NULL is 0 */
+    const float *planes[3]; /* PLANES: one value per pixel each; NULL is 0. TOWARD: planes[0] is t */
+    float lo;            /* TOWARD: the least a t + b that is inverted */
     int steps, changes;  /* HUE: table rows - 1; which of hue (1), S (2), V (4) change. DETAIL: changes 1:
                             the detail weighted to the mid-tones */
 } Stage;
@@ -128,6 +130,19 @@ HOT void planes(float *restrict d, Py_ssize_t n, Py_ssize_t first, const Stage *
         const float p2 = s->planes[2] ? s->planes[2][first + p] : 0.0f;
         for (int c = 0; c < 3; c++)
             d[3 * p + c] = clip01(clip01(d[3 * p + c]) + m[3 * c] * p0 + m[3 * c + 1] * p1 + m[3 * c + 2] * p2);
+    }
+}
+
+/* A mix with a colour k by a weight per pixel from a plane t: w = a t + b, or 1 / max(a t + b, lo)
+ * where changes is 1; clip(k + (clip(x) - k) w) (w < 1 towards k, w > 1 away from it). */
+HOT void toward(float *restrict d, Py_ssize_t n, Py_ssize_t first, const Stage *s) {
+    const float *restrict t = s->planes[0] + first;
+    const float a = s->a, b = s->b, lo = s->lo;
+    const int invert = s->changes & 1;
+    for (Py_ssize_t p = 0; p < n; p++) {
+        float w = a * t[p] + b;
+        if (invert) w = 1.0f / (w > lo ? w : lo);
+        for (int c = 0; c < 3; c++) d[3 * p + c] = clip01(s->k[c] + (clip01(d[3 * p + c]) - s->k[c]) * w);
     }
 }
 
@@ -447,6 +462,13 @@ __attribute__((target("arch=x86-64-v4"))) static void run_avx512(float *restrict
                 for (int j = 0; j < 3; j++) c[j] = o[j];
             } else if (s->kind == HUE) {
                 hue_avx512(c, s);
+            } else if (s->kind == TOWARD) {
+                __m512 w = _mm512_fmadd_ps(a, _mm512_maskz_loadu_ps(lanes, s->planes[0] + first + p), b);
+                if (s->changes & 1) w = _mm512_div_ps(one, _mm512_max_ps(w, _mm512_set1_ps(s->lo)));
+                for (int j = 0; j < 3; j++) {
+                    const __m512 k = _mm512_set1_ps(s->k[j]), x = _mm512_min_ps(_mm512_max_ps(c[j], zero), one);
+                    c[j] = _mm512_min_ps(_mm512_max_ps(_mm512_fmadd_ps(_mm512_sub_ps(x, k), w, k), zero), one);
+                }
             } else if (s->kind == PLANES) {
                 __m512 q[3];
                 for (int i = 0; i < 3; i++)
@@ -583,6 +605,7 @@ CLONES static void run_stages(const float *src, const unsigned char *src8, float
             case HUE: hue(d, n, s); break;
             case DETAIL: detail(d, n, first, s); break;
             case PLANES: planes(d, n, first, s); break;
+            case TOWARD: toward(d, n, first, s); break;
             }
         }
     }
@@ -616,6 +639,7 @@ static void release_all(Py_buffer *views, int count) {
  *   (6, table, steps, changes)   HUE (table: (steps + 1) x 4; changes: 1 hue, 2 S, 4 V, or'ed)
  *   (7, A, B, k, (w, w, w), changes)   DETAIL (A, B: a value per pixel of src; w: the luma's weights)
  *   (8, (p, p, p), ((m, m, m), (m, m, m), (m, m, m)))   PLANES (p: a value per pixel of src, or None)
+ *   (9, t, a, b, lo, (k, k, k), changes)   TOWARD (t: a value per pixel of src)
  * Buffers it opens are appended to views (count updated), to be released by the caller. */
 static int parse_stage(PyObject *tuple, Stage *s, Py_ssize_t pixels, Py_buffer *views, int *count) {
     memset(s, 0, sizeof(*s));
@@ -733,6 +757,18 @@ static int parse_stage(PyObject *tuple, Stage *s, Py_ssize_t pixels, Py_buffer *
             }
             s->planes[i] = views[*count - 1].buf;
         }
+        return 0;
+    }
+    if (s->kind == TOWARD) {
+        PyObject *t;
+        if (!PyArg_ParseTuple(tuple, "iOfff(fff)i", &s->kind, &t, &s->a, &s->b, &s->lo, &s->k[0], &s->k[1], &s->k[2],
+                              &s->changes)) return -1;
+        if (get_floats(t, &views[*count], 0, "a weight plane") < 0) return -1;
+        if (views[(*count)++].len / 4 != pixels) {
+            PyErr_SetString(PyExc_ValueError, "a weight plane has one value per pixel of the image");
+            return -1;
+        }
+        s->planes[0] = views[*count - 1].buf;
         return 0;
     }
     PyErr_Format(PyExc_ValueError, "unknown stage kind %d", s->kind);
@@ -1117,7 +1153,8 @@ PyMODINIT_FUNC PyInit__kernel(void) {
               PyModule_AddIntConstant(m, "SATURATION", SATURATION) || PyModule_AddIntConstant(m, "FIELD", FIELD) ||
               PyModule_AddIntConstant(m, "CLIPPED_AFFINE", CLIPPED_AFFINE) ||
               PyModule_AddIntConstant(m, "MATRIX", MATRIX) || PyModule_AddIntConstant(m, "HUE", HUE) ||
-              PyModule_AddIntConstant(m, "DETAIL", DETAIL) || PyModule_AddIntConstant(m, "PLANES", PLANES))) {
+              PyModule_AddIntConstant(m, "DETAIL", DETAIL) || PyModule_AddIntConstant(m, "PLANES", PLANES) ||
+              PyModule_AddIntConstant(m, "TOWARD", TOWARD))) {
         Py_DECREF(m);
         return NULL;
     }

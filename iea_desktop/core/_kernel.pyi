@@ -15,6 +15,7 @@ MATRIX: int
 HUE: int
 DETAIL: int
 PLANES: int
+TOWARD: int
 
 def simd() -> str: ...
 def use_simd(level: int, /) -> int: ...

@@ -15,8 +15,19 @@ import operator
 import cv2
 import numpy as np
 
-AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE, MATRIX, HUE, DETAIL, PLANES = range(9)  # stage kinds, as _kernel.c's
-ITEMS = {AFFINE: 3, TABLE: 4, SATURATION: 4, FIELD: 4, CLIPPED_AFFINE: 5, MATRIX: 2, HUE: 4, DETAIL: 6, PLANES: 3}
+AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE, MATRIX, HUE, DETAIL, PLANES, TOWARD = range(10)  # as _kernel.c's
+ITEMS = {
+    AFFINE: 3,
+    TABLE: 4,
+    SATURATION: 4,
+    FIELD: 4,
+    CLIPPED_AFFINE: 5,
+    MATRIX: 2,
+    HUE: 4,
+    DETAIL: 6,
+    PLANES: 3,
+    TOWARD: 7,
+}
 TABLE_SIZE = 65536
 MAX_TAPS = 255
 ONE, HALF = np.float32(1.0), np.float32(0.5)
@@ -112,6 +123,22 @@ def _stage(stage, pixels: int) -> tuple:
         if table.size != 4 * (steps + 1):
             raise ValueError("a hue table has steps + 1 rows of 4 values")
         return kind, table.reshape(steps + 1, 4), steps, changes
+    if kind == TOWARD:
+        t = _floats(stage[1], "a weight plane").reshape(-1)
+        if t.size != pixels:
+            raise ValueError("a weight plane has one value per pixel of the image")
+        colour = np.array(stage[5], dtype=np.float32)
+        if colour.shape != (3,):
+            raise TypeError("the colour is three numbers")
+        return (
+            kind,
+            t,
+            np.float32(stage[2]),
+            np.float32(stage[3]),
+            np.float32(stage[4]),
+            colour,
+            operator.index(stage[6]),
+        )
     if kind == PLANES:
         if len(stage[1]) != 3:
             raise TypeError("PLANES takes three planes (or None)")
@@ -224,6 +251,20 @@ def _planes(d: np.ndarray, planes: list, m: np.ndarray) -> None:
     _clip(d, out=d)
 
 
+def _toward(d: np.ndarray, t: np.ndarray, a, b, lo, colour: np.ndarray, changes: int) -> None:
+    """clip(k + (clip(x) - k) w), w = a t + b or 1 / max(a t + b, lo) (changes 1), as _kernel.c's toward()."""
+    w = t * a
+    w += b
+    if changes & 1:
+        np.maximum(w, lo, out=w)
+        np.divide(ONE, w, out=w)
+    _clip(d, out=d)
+    d -= colour
+    d *= w[:, None]
+    d += colour
+    _clip(d, out=d)
+
+
 HUE_BLOCK = 16 * 1024  # pixels of a hue stage at a time: its dozen planes stay in the CPU's cache
 
 
@@ -286,6 +327,8 @@ def run(src, dst, stages):
             _detail(d, *values)
         elif kind == PLANES:
             _planes(d, *values)
+        elif kind == TOWARD:
+            _toward(d, *values)
         else:  # CLIPPED_AFFINE
             a, b, scale, offset = values
             d *= a

@@ -21,7 +21,7 @@ from iea_desktop.core.apply_node import apply_node
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.ops import colour_mixer, sharpness
 
-AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE, MATRIX, HUE, DETAIL, PLANES = range(9)
+AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE, MATRIX, HUE, DETAIL, PLANES, TOWARD = range(10)
 SHAPES = [(1, 1, 3), (7, 11, 3), (64, 96, 3), (50, 70, 3)]  # the last two span several 1024-pixel chunks
 
 
@@ -275,6 +275,20 @@ def test_planes_add_a_matrix_times_the_planes_then_clip(shape, present, simd):
     np.testing.assert_allclose(out, np.clip(clip01(x) + change, 0, 1), atol=1e-6)
 
 
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("a, b, lo, invert", [(0.6, 0.4, 0.1, 1), (1.0, 0.0, 0.1, 1), (0.3, 0.55, 0.0, 0)])
+def test_toward_mixes_with_a_colour_by_a_weight_from_a_plane(shape, a, b, lo, invert, simd):
+    x = wide(shape, seed=16)
+    t = np.random.default_rng(16).uniform(0, 1, shape[:2]).astype(np.float32)
+    colour = np.float32([0.8, 0.85, 0.9])
+    w = a * t + b
+    if invert:
+        w = 1 / np.maximum(w, lo)
+    expected = np.clip(colour + (clip01(x) - colour) * w[..., None], 0, 1)
+    out = run(x, [(TOWARD, t, a, b, lo, tuple(float(c) for c in colour), invert)])
+    np.testing.assert_allclose(out, expected, atol=2e-6)
+
+
 def test_field_takes_one_k_per_channel(simd):
     x = wide((9, 13, 3), seed=13)
     g = np.random.default_rng(13).uniform(-1, 1, (9, 13)).astype(np.float32)
@@ -326,6 +340,7 @@ def every_stage_kind(shape, seed=9):
             (FIELD, None, g3, 0.5), (SATURATION, scaled_grid(0.7), 2049, 65), (FIELD, f1, None, 1.0),
             (FIELD, f1, g1, (0.01, -0.02, 0.03)), (DETAIL, f1, g1 * 0.1, 0.7, (0.3, 0.6, 0.1), 1),
             (PLANES, (g1 * 0.1, None, f1 * 0.1), ((1.0, 0.0, 1.0), (1.0, -0.1, -0.3), (1.0, 1.0, 0.0))),
+            (TOWARD, f1, 0.7, 0.3, 0.1, (0.8, 0.85, 0.9), 1),
             (MATRIX, ((1.1, -0.05, -0.05), (0.02, 0.96, 0.02), (0.0, -0.1, 1.1))),
             (FIELD, f1, None, 1.0)]
 
@@ -387,6 +402,8 @@ RUN_ERRORS = {
     "hue table without steps": (lambda: run(X, [(HUE, np.zeros((1, 4), np.float32), 0, 1)]), ValueError),
     "plane of the wrong size": (lambda: run(X, [(PLANES, (np.ones(15, np.float32), None, None), ((1, 0, 0),) * 3)]),
                                 ValueError),
+    "weight plane of the wrong size": (lambda: run(X, [(TOWARD, np.ones(15, np.float32), 1.0, 0.0, 0.1, (0.5,) * 3, 1)]),
+                                       ValueError),
     "two planes": (lambda: run(X, [(PLANES, (None, None), ((1, 0, 0),) * 3)]), TypeError),
     "field k of two values": (lambda: run(X, [(FIELD, None, np.ones((4, 4), np.float32), (1.0, 2.0))]), TypeError),
     "stage not a tuple": (lambda: run(X, [[AFFINE, 1.0, 0.0]]), TypeError),
@@ -565,7 +582,7 @@ def test_the_stage_kinds_are_the_compiled_kernels():
 
     if kernel.compiled is None:
         pytest.skip("the compiled kernel is not built here")
-    names = ("AFFINE", "TABLE", "SATURATION", "FIELD", "CLIPPED_AFFINE", "MATRIX", "HUE", "DETAIL", "PLANES")
+    names = ("AFFINE", "TABLE", "SATURATION", "FIELD", "CLIPPED_AFFINE", "MATRIX", "HUE", "DETAIL", "PLANES", "TOWARD")
     assert [getattr(kernel, n) for n in names] == [getattr(kernel.compiled, n) for n in names]
     assert [getattr(kernel_fallback, n) for n in names] == [getattr(kernel.compiled, n) for n in names]
 

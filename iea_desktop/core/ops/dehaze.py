@@ -10,8 +10,8 @@ the preview and the export use the same A.
 
 Where the guided filter works on its coarse grid (core/filters.py), the raw transmission is only
 needed at the grid's samples, so the dark channel's window minimum is taken there alone (the same
-values, a step^2-th of the work); the recovery J is one pass of the compiled kernel, a FIELD stage
-clip(I) f + A g (g = 1 - f) and a clip.
+values, a step^2-th of the work); the recovery J is one pass of the compiled kernel (its TOWARD
+stage: A + (clip(I) - A) w, w from t per pixel, then a clip).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ EPS = 1e-3
 OMEGA = 0.95  # He et al.: keep a little haze, so depth still reads
 T_MIN = 0.1  # the least transmission divided by (noise would be amplified past 10 x)
 BRIGHTEST = 0.001  # share of the dark channel's brightest pixels that A is the mean colour of
-CLIP = (kernel.CLIPPED_AFFINE, 1.0, 0.0, (1.0, 1.0, 1.0), (0.0, 0.0, 0.0))  # a kernel stage: clip to [0, 1]
 
 
 def _radii(scale: float) -> tuple[int, int]:
@@ -113,20 +112,15 @@ def apply(image: np.ndarray, p: dict, ctx: RenderContext) -> np.ndarray:
             y = filters.clipped_luma(np.ascontiguousarray(image[rows]))
         t *= y
         t += gb
-        return np.clip(t, 0.0, 1.0, out=t)
+        return np.ascontiguousarray(np.clip(t, 0.0, 1.0, out=t))  # the kernel reads it: _up's may be cut
 
     t = MEMO.get(image, ctx, (patch, radius, a4), transmission, token=ctx.estimate)
-    if v > 0:  # J = (I - A) / t_v + A, t_v = 1 - v (1 - t): v = 1 is He et al.'s recovery
-        f = t * np.float32(v)
-        f += 1.0 - v
-        np.maximum(f, T_MIN, out=f)
-        np.divide(1.0, f, out=f)
-    else:  # more haze: J = I - h (I - A), h = |v| (0.3 + 0.6 (1 - t)): thicker where the haze already is
-        f = t * np.float32(-0.6 * v)
-        f += 1.0 + 0.9 * v  # f = 1 - h
-    g = np.subtract(1.0, f, dtype=np.float32)  # J = I f + A (1 - f)
+    if v > 0:  # J = A + (I - A) / t_v, t_v = 1 - v (1 - t) = v t + 1 - v: v = 1 is He et al.'s recovery
+        stage = (kernel.TOWARD, t, v, 1.0 - v, T_MIN, a4[:3], 1)
+    else:  # more haze: J = A + (I - A) (1 - h), h = |v| (0.3 + 0.6 (1 - t)): thicker where the haze already is
+        stage = (kernel.TOWARD, t, -0.6 * v, 1.0 + 0.9 * v, 0.0, a4[:3], 0)
     source = np.ascontiguousarray(image[rows], dtype=np.float32)
-    return kernel.run(source, out, [(kernel.FIELD, f, g, a4[:3]), CLIP])
+    return kernel.run(source, out, [stage])
 
 
 OP = OpSpec(
