@@ -63,7 +63,7 @@ typedef struct {
     const float *f, *g;  /* FIELD: clip(x) f + k g per pixel; NULL f means 1, NULL g means 0.
                             DETAIL: the base layer's coefficients A (f) and B (g), one per pixel */
     int fc, gc;          /* channels of f and g: 1 (all channels alike) or 3 */
-    float k[3];          /* FIELD: per channel */
+    float k[3];          /* FIELD: k (the same for each channel). DETAIL: k. TOWARD: the colour */
     float scale[3], offset[3]; /* CLIPPED_AFFINE: clip(x a + b, 0, 1) scale[c] + offset[c] */
     float m[9];          /* MATRIX: out[c] = sum_j m[3 c + j] x[j] (no clip). DETAIL: the luma's weights.
                             PLANES: clip(clip(x[c]) + sum_j m[3 c + j] planes[j]) */
@@ -540,7 +540,7 @@ HOT void saturation(float *restrict d, Py_ssize_t n, const Stage *s, SaturationS
     }
 }
 
-/* clip(x) f + k g, f and g with one value per pixel (all channels) or three, k one per channel. */
+/* clip(x) f + k g, f and g with one value per pixel (all channels) or three. */
 HOT void field(float *restrict d, Py_ssize_t n, Py_ssize_t first, const Stage *s) {
     clip_all(d, 3 * n);
     if (s->f) {
@@ -633,7 +633,7 @@ static void release_all(Py_buffer *views, int count) {
  *   (0, a, b)                  AFFINE
  *   (1, a, b, table)           TABLE (a and b already scaled to table indices)
  *   (2, table, ns, nv)         SATURATION
- *   (3, f or None, g or None, k)   FIELD (f, g: a value or 3 per pixel of src; k: a number or 3)
+ *   (3, f or None, g or None, k)   FIELD (f, g: a value or 3 per pixel of src)
  *   (4, a, b, (s, s, s), (o, o, o))   CLIPPED_AFFINE
  *   (5, ((m, m, m), (m, m, m), (m, m, m)))   MATRIX (rows: output channels)
  *   (6, table, steps, changes)   HUE (table: (steps + 1) x 4; changes: 1 hue, 2 S, 4 V, or'ed)
@@ -681,14 +681,9 @@ static int parse_stage(PyObject *tuple, Stage *s, Py_ssize_t pixels, Py_buffer *
         return 0;
     }
     if (s->kind == FIELD) {
-        PyObject *f, *g, *k;
-        if (!PyArg_ParseTuple(tuple, "iOOO", &s->kind, &f, &g, &k)) return -1;
-        if (PyTuple_Check(k)) {
-            if (!PyArg_ParseTuple(k, "fff", &s->k[0], &s->k[1], &s->k[2])) return -1;
-        } else {
-            s->k[0] = s->k[1] = s->k[2] = (float)PyFloat_AsDouble(k);
-            if (PyErr_Occurred()) return -1;
-        }
+        PyObject *f, *g;
+        if (!PyArg_ParseTuple(tuple, "iOOf", &s->kind, &f, &g, &s->k[0])) return -1;
+        s->k[1] = s->k[2] = s->k[0];
         PyObject *planes[2] = {f, g};
         for (int i = 0; i < 2; i++) {
             if (planes[i] == Py_None) continue;

@@ -105,11 +105,7 @@ def _stage(stage, pixels: int) -> tuple:
                     raise ValueError("a field has one or three values per pixel of the image")
                 plane = plane.reshape(pixels, plane.size // pixels)
             planes.append(plane)
-        k = stage[3]
-        k = tuple(float(np.float32(v)) for v in k) if isinstance(k, tuple) else (float(np.float32(k)),) * 3
-        if len(k) != 3:
-            raise TypeError("a field's k is a number or three")
-        return kind, *planes, np.array(k, dtype=np.float32)
+        return kind, *planes, np.float32(stage[3])
     if kind == MATRIX:
         m = np.array(stage[1], dtype=np.float32)
         if m.shape != (3, 3):
@@ -218,8 +214,8 @@ def _saturation(d: np.ndarray, grid: np.ndarray, ns: int, nv: int) -> None:
     d += v[:, None]
 
 
-def _field(d: np.ndarray, f: np.ndarray | None, g: np.ndarray | None, k: np.ndarray) -> None:
-    """clip(x) f + k g; f and g with a value per pixel or three, k one per channel."""
+def _field(d: np.ndarray, f: np.ndarray | None, g: np.ndarray | None, k) -> None:
+    """clip(x) f + k g; f and g with a value per pixel or three."""
     _clip(d, out=d)
     if f is not None:
         d *= f

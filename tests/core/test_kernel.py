@@ -289,13 +289,6 @@ def test_toward_mixes_with_a_colour_by_a_weight_from_a_plane(shape, a, b, lo, in
     np.testing.assert_allclose(out, expected, atol=2e-6)
 
 
-def test_field_takes_one_k_per_channel(simd):
-    x = wide((9, 13, 3), seed=13)
-    g = np.random.default_rng(13).uniform(-1, 1, (9, 13)).astype(np.float32)
-    k = (0.5, -0.25, 0.125)
-    np.testing.assert_allclose(run(x, [(FIELD, None, g, k)]), clip01(x) + np.float32(k) * g[..., None], atol=1e-6)
-
-
 # --------------------------------------------------------------------------- run: chains, in place, chunks
 
 def chain(shape, seed=6):
@@ -338,7 +331,7 @@ def every_stage_kind(shape, seed=9):
             (CLIPPED_AFFINE, 0.9, 0.05, (1.0, 0.95, 1.05), (0.01, 0.0, -0.01)),
             (FIELD, None, g1, 0.05), (FIELD, f1, None, 1.0), (FIELD, f1, g1, -0.02),
             (FIELD, None, g3, 0.5), (SATURATION, scaled_grid(0.7), 2049, 65), (FIELD, f1, None, 1.0),
-            (FIELD, f1, g1, (0.01, -0.02, 0.03)), (DETAIL, f1, g1 * 0.1, 0.7, (0.3, 0.6, 0.1), 1),
+            (FIELD, f1, g1, 0.02), (DETAIL, f1, g1 * 0.1, 0.7, (0.3, 0.6, 0.1), 1),
             (PLANES, (g1 * 0.1, None, f1 * 0.1), ((1.0, 0.0, 1.0), (1.0, -0.1, -0.3), (1.0, 1.0, 0.0))),
             (TOWARD, f1, 0.7, 0.3, 0.1, (0.8, 0.85, 0.9), 1),
             (MATRIX, ((1.1, -0.05, -0.05), (0.02, 0.96, 0.02), (0.0, -0.1, 1.1))),
@@ -405,7 +398,6 @@ RUN_ERRORS = {
     "weight plane of the wrong size": (lambda: run(X, [(TOWARD, np.ones(15, np.float32), 1.0, 0.0, 0.1, (0.5,) * 3, 1)]),
                                        ValueError),
     "two planes": (lambda: run(X, [(PLANES, (None, None), ((1, 0, 0),) * 3)]), TypeError),
-    "field k of two values": (lambda: run(X, [(FIELD, None, np.ones((4, 4), np.float32), (1.0, 2.0))]), TypeError),
     "stage not a tuple": (lambda: run(X, [[AFFINE, 1.0, 0.0]]), TypeError),
     "stage missing values": (lambda: run(X, [(AFFINE, 1.0)]), TypeError),
     "read-only output": (lambda: kernel.run(X, read_only(), []), (BufferError, ValueError)),
