@@ -2,22 +2,24 @@
 
 Each function reads the current render's statistics (``ImageStats``, plus the pixels for colour
 casts) and returns a slider change in the tools' own units, with the measurement that justifies
-it in words. The numbers follow the tools' maths (``core/ops``): exposure multiplies by
-2^(v/100), contrast (version 2) scales the spread around middle grey by 2^(v/100), saturation
-scales HSV saturation by 1 + v/100, temperature moves R - B by v/255 and G - (R+B)/2 by
-0.3 v/255, tint moves G - (R+B)/2 by 0.3 v/255, shadows adds 0.008 v (1 - y^2)(1 - y).
+it, as numbers (``Need.basis``) and in words. The numbers follow the tools' own maths, read from
+``core/ops`` at a few points (exposure's and contrast's gain per unit, the shadows curve's lift,
+the whites' gain, the colour offsets of temperature and tint), never written out again here.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ..core.ops import brightness as brightness_op
+from ..core.ops import contrast as contrast_op
 from ..core.ops import exposure as exposure_op
 from ..core.ops import shadows as shadows_op
+from ..core.ops import temperature as temperature_op
+from ..core.ops import tint as tint_op
 from ..core.ops import whites as whites_op
 from ..core.stats import ImageStats, haze_level, noise_level
 
@@ -39,6 +41,7 @@ class Need:
     tool: str
     delta: float  # slider units to add to the assistant's current value
     why: str  # "because the photo is dark (median brightness 0.22)"
+    basis: dict[str, float] = field(default_factory=dict)  # the measured numbers: {"median brightness": 0.22}
 
 
 def _clamp(v: float, lo: float = -100.0, hi: float = 100.0) -> float:
@@ -61,9 +64,29 @@ def shadows_curve(v: float, y: float) -> float:
     return float(shadows_op.curve(round(v))(y))
 
 
+def contrast_factor(v: float) -> float:
+    """What contrast ``v`` (version 2) multiplies the spread around middle grey by."""
+    return float(contrast_op.continuous(np.ones(1), round(v))[0] - 0.5) / 0.5
+
+
 SHADOWS_PER_UNIT = shadows_curve(1, 0.0)  # the lift of the darkest tone per slider unit
 WHITES_PER_UNIT = whites_gain(1) - 1.0  # the extra gain per slider unit
 BRIGHTNESS_PER_UNIT = float(brightness_op.exact(np.zeros(1), 1)[0])  # the offset per slider unit
+EXPOSURE_PER_STOP = 100.0 / math.log2(exposure_gain(100))  # slider units that double the tones
+CONTRAST_PER_DOUBLING = 100.0 / math.log2(contrast_factor(100))  # units that double the spread
+# Colour offsets per slider unit (fractions of white): temperature moves R - B and G - (R + B) / 2,
+# tint moves G - (R + B) / 2.
+_R, _G, _B = temperature_op.shifts(1)
+WARM_PER_TEMPERATURE = (_R - _B) / 255.0
+GREEN_PER_TEMPERATURE = (_G - (_R + _B) / 2.0) / 255.0
+GREEN_PER_TINT = tint_op.shift(1) / 255.0
+
+
+def shadows_for_lift(y: float, lift: float) -> float:
+    """Shadows slider units that lift tone ``y`` by ``lift`` (the curve's own lift there, never
+    taken as less than a twentieth of the darkest tone's, where it fades out near white)."""
+    per_unit = max(shadows_curve(1, y) - y, 0.05 * SHADOWS_PER_UNIT)
+    return lift / per_unit
 
 
 # --- light ---------------------------------------------------------------------------------------
@@ -71,7 +94,7 @@ BRIGHTNESS_PER_UNIT = float(brightness_op.exact(np.zeros(1), 1)[0])  # the offse
 
 def exposure_to_reach(median: float, target: float) -> float:
     """Exposure slider units that move a median to a target (may exceed +-100)."""
-    return 100.0 * math.log2(max(target, 1e-3) / max(median, 1e-3))
+    return EXPOSURE_PER_STOP * math.log2(max(target, 1e-3) / max(median, 1e-3))
 
 
 def _light_word(m: float) -> str:
@@ -98,20 +121,22 @@ def describe_light(s: ImageStats) -> str:
 def light_need(s: ImageStats, sign: int) -> Need | None:
     """For "brighter"/"darker"/"too dark": the exposure change to a normal median, when the photo is off that way."""
     m = s.median_luma
-    if sign > 0 and m < 0.40:
-        return Need("exposure", exposure_to_reach(m, TARGET_MEDIAN), "because " + describe_light(s))
-    if sign < 0 and m > 0.56:
-        return Need("exposure", exposure_to_reach(m, TARGET_MEDIAN), "because " + describe_light(s))
+    if (sign > 0 and m < 0.40) or (sign < 0 and m > 0.56):
+        return Need("exposure", exposure_to_reach(m, TARGET_MEDIAN), "because " + describe_light(s), _median(s))
     return None
+
+
+def _median(s: ImageStats) -> dict[str, float]:
+    return {"median brightness": s.median_luma}
 
 
 def auto_exposure(s: ImageStats) -> Need | None:
     """ "Fix the exposure": only when the median is outside the normal band."""
     m = s.median_luma
     if m < AUTO_BAND[0]:
-        return Need("exposure", exposure_to_reach(m, AUTO_TARGET_DARK), "because " + describe_light(s))
+        return Need("exposure", exposure_to_reach(m, AUTO_TARGET_DARK), "because " + describe_light(s), _median(s))
     if m > AUTO_BAND[1]:
-        return Need("exposure", exposure_to_reach(m, AUTO_TARGET_BRIGHT), "because " + describe_light(s))
+        return Need("exposure", exposure_to_reach(m, AUTO_TARGET_BRIGHT), "because " + describe_light(s), _median(s))
     return None
 
 
@@ -139,8 +164,7 @@ def split_brightening(s: ImageStats, current: float, delta: float) -> tuple[floa
         return exposure, whites, 0.0
     y = min(0.95, s.median_luma * exposure_gain(exposure + rest))
     target = min(0.9, y * exposure_gain(missing))
-    lift = (target - y) / max((1.0 - y * y) * (1.0 - y), 0.05)
-    return exposure, whites, _clamp(lift / SHADOWS_PER_UNIT, 0.0, 40.0)
+    return exposure, whites, _clamp(shadows_for_lift(y, target - y), 0.0, 40.0)
 
 
 def predict(s: ImageStats, gain: float = 1.0, shadows: float = 0.0) -> ImageStats:
@@ -169,7 +193,7 @@ def predict(s: ImageStats, gain: float = 1.0, shadows: float = 0.0) -> ImageStat
 
 def brightness_to_hold(median: float, contrast: float) -> float:
     """Brightness (slider units) that keeps a median in place under contrast (version 2: pivot 0.5)."""
-    k = 2.0 ** (contrast / 100.0)
+    k = contrast_factor(contrast)
     return _clamp((median - 0.5) * (1.0 / k - 1.0) / BRIGHTNESS_PER_UNIT, -30.0, 30.0)
 
 
@@ -179,14 +203,20 @@ def brightness_to_hold(median: float, contrast: float) -> float:
 def contrast_need(s: ImageStats, sign: int = 0) -> Need | None:
     spread = max(s.contrast, 0.02)
     if sign >= 0 and spread < CONTRAST_BAND[0]:
-        delta = _clamp(100.0 * math.log2(CONTRAST_TARGET / spread), 0.0, 45.0)
-        return Need("contrast", delta, f"because the tones are bunched together (range {s.p05:.2f}-{s.p95:.2f})")
+        delta = _clamp(CONTRAST_PER_DOUBLING * math.log2(CONTRAST_TARGET / spread), 0.0, 45.0)
+        return Need(
+            "contrast",
+            delta,
+            f"because the tones are bunched together (range {s.p05:.2f}-{s.p95:.2f})",
+            {"5th percentile": s.p05, "95th percentile": s.p95},
+        )
     if sign <= 0 and spread > CONTRAST_BAND[1] and s.clip_low + s.clip_high > 0.04:
-        delta = _clamp(100.0 * math.log2(0.75 / spread), -50.0, 0.0)
+        delta = _clamp(CONTRAST_PER_DOUBLING * math.log2(0.75 / spread), -50.0, 0.0)
         return Need(
             "contrast",
             delta,
             f"because both ends are clipped ({100 * (s.clip_low + s.clip_high):.0f}% pure black or white)",
+            {"clipped black": s.clip_low, "clipped white": s.clip_high},
         )
     return None
 
@@ -194,12 +224,12 @@ def contrast_need(s: ImageStats, sign: int = 0) -> Need | None:
 def shadows_need(s: ImageStats) -> Need | None:
     if s.p05 < 0.06 or s.clip_low > 0.02:
         y = max(s.p05, 0.0)
-        lift = (0.12 - y) / max((1.0 - y * y) * (1.0 - y), 0.05)
-        delta = _clamp(max(lift / SHADOWS_PER_UNIT, 15.0 + 300.0 * s.clip_low), 0.0, 60.0)
+        delta = _clamp(max(shadows_for_lift(y, 0.12 - y), 15.0 + 300.0 * s.clip_low), 0.0, 60.0)
         return Need(
             "shadows",
             delta,
             f"because the darkest tones are crushed ({100 * s.clip_low:.0f}% pure black, 5th percentile {s.p05:.2f})",
+            {"clipped black": s.clip_low, "5th percentile": s.p05},
         )
     return None
 
@@ -208,7 +238,10 @@ def highlights_need(s: ImageStats) -> Need | None:
     if s.clip_high > 0.01 or s.p99 > 0.985:
         delta = -_clamp(15.0 + 300.0 * s.clip_high, 0.0, 40.0)
         return Need(
-            "highlights", delta, f"because the brightest areas are blown out ({100 * s.clip_high:.1f}% clipped)"
+            "highlights",
+            delta,
+            f"because the brightest areas are blown out ({100 * s.clip_high:.1f}% clipped)",
+            {"clipped white": s.clip_high, "99th percentile": s.p99},
         )
     return None
 
@@ -261,25 +294,27 @@ def white_balance(image: np.ndarray, s: ImageStats, strict: bool) -> list[Need]:
     temperature = 0.0
     if abs(warm) > cast_limit:
         residual = math.copysign(CAST_KEEP, warm)
-        temperature = _clamp(-(warm - residual) * 255.0, -60.0, 60.0)
+        temperature = _clamp(-(warm - residual) / WARM_PER_TEMPERATURE, -60.0, 60.0)
         needs.append(
             Need(
                 "temperature",
                 temperature,
                 f"to remove the {'yellow' if warm > 0 else 'blue'} cast (grey areas are "
                 f"{'warm' if warm > 0 else 'cool'} by {abs(warm):.2f})",
+                {"grey areas' R - B": warm},
             )
         )
-    gm_after = gm + 0.3 * temperature / 255.0
+    gm_after = gm + GREEN_PER_TEMPERATURE * temperature
     if abs(gm_after) > tint_limit:
         residual = math.copysign(CAST_KEEP, gm_after)
-        tint = _clamp(-(gm_after - residual) * 255.0 / 0.3, -50.0, 50.0)
+        tint = _clamp(-(gm_after - residual) / GREEN_PER_TINT, -50.0, 50.0)
         needs.append(
             Need(
                 "tint",
                 tint,
                 f"to remove the {'green' if gm_after > 0 else 'magenta'} cast "
                 f"(grey areas are off by {abs(gm_after):.2f})",
+                {"grey areas' G - (R + B) / 2": gm_after},
             )
         )
     return needs
@@ -302,12 +337,14 @@ def saturation_need(s: ImageStats, sign: int = 0) -> Need | None:
             "saturation",
             _clamp(100.0 * (0.18 / max(ms, 0.02) - 1.0), 15.0, 45.0),
             f"because the colours are weak (saturation {ms:.2f})",
+            {"saturation": ms},
         )
     if sign <= 0 and ms > SATURATION_BAND[1]:
         return Need(
             "saturation",
             _clamp(100.0 * (0.45 / ms - 1.0), -50.0, 0.0),
             f"because the colours are very strong (saturation {ms:.2f})",
+            {"saturation": ms},
         )
     return None
 
@@ -333,7 +370,7 @@ def noise_reduction_need(image: np.ndarray) -> Need:
         if level >= NOISE_LEVELS[0]
         else f"as you asked; the measured noise is low ({level:.1f} of 255), so a light setting"
     )
-    return Need("noise_reduction", _between(level, NOISE_LEVELS, NOISE_AMOUNT), why)
+    return Need("noise_reduction", _between(level, NOISE_LEVELS, NOISE_AMOUNT), why, {"noise level": level})
 
 
 def dehaze_need(image: np.ndarray) -> Need:
@@ -344,15 +381,19 @@ def dehaze_need(image: np.ndarray) -> Need:
         if level >= HAZE_LEVELS[0]
         else f"as you asked; the measured haze is low ({level:.2f}), so a moderate setting"
     )
-    return Need("dehaze", _between(level, HAZE_LEVELS, DEHAZE_AMOUNT), why)
+    return Need("dehaze", _between(level, HAZE_LEVELS, DEHAZE_AMOUNT), why, {"haze level": level})
 
 
 def sharpness_need(s: ImageStats) -> Need | None:
     if s.sharpness < 150:
-        return Need("sharpness", 50.0, f"because the photo is soft (detail {s.sharpness:.0f})")
+        return Need("sharpness", 50.0, f"because the photo is soft (detail {s.sharpness:.0f})", _detail(s))
     if s.sharpness < 400:
-        return Need("sharpness", 35.0, f"because the photo is a little soft (detail {s.sharpness:.0f})")
+        return Need("sharpness", 35.0, f"because the photo is a little soft (detail {s.sharpness:.0f})", _detail(s))
     return None
+
+
+def _detail(s: ImageStats) -> dict[str, float]:
+    return {"detail": s.sharpness}
 
 
 def assess(image: np.ndarray, s: ImageStats) -> list[str]:
@@ -387,11 +428,15 @@ def area_need(tool: str, sign: int, s: ImageStats, place: str) -> Need | None:
     if tool == "exposure":
         m = s.median_luma
         delta = _clamp(exposure_to_reach(m, (m + TARGET_MEDIAN) / 2))
-        return Need("exposure", delta, f"because the median brightness {place} is {m:.2f} ({_light_word(m)})")
+        return Need(
+            "exposure", delta, f"because the median brightness {place} is {m:.2f} ({_light_word(m)})", _median(s)
+        )
     if tool == "saturation" and not s.is_grayscale:
         ms = s.mean_saturation
         target = SATURATION_BAND[0] + 0.1 if sign > 0 else SATURATION_BAND[1] - 0.1
         delta = _clamp(100.0 * (target / max(ms, 0.02) - 1.0), -60.0, 60.0)
         word = "weak" if delta > 0 else "strong"
-        return Need("saturation", delta, f"because the colours {place} are {word} (saturation {ms:.2f})")
+        return Need(
+            "saturation", delta, f"because the colours {place} are {word} (saturation {ms:.2f})", {"saturation": ms}
+        )
     return None

@@ -745,17 +745,19 @@ def tool_words(text: str) -> list[str]:
 
 @dataclass
 class _State:
-    intensity: float = 1.0
-    has_intensity: bool = False
-    neg: bool = False
-    too: bool = False
+    """The modifiers read so far in a clause, waiting for the head (adjective, noun, look) they go with."""
+
+    intensity: float = 1.0  # "a bit" 0.5, "much" 1.5, ...
+    intensity_given: bool = False  # an intensity word was said (else 1.0 stands for "ordinary")
+    negated: bool = False  # "not", "no", "don't"
+    too_much: bool = False  # "too", "overly": the person finds it excessive (a complaint)
     copula: bool = False  # "it is", "looks": a description, often a complaint
     asks: bool = False  # a request verb: "make it", "I want"
     said_so: bool = False  # "so" as in "so dark"
-    level: int = 0
-    level_intensity: float = 1.0
-    level_text: str = ""
-    remove: bool = False
+    more_less: int = 0  # +1 "more", "increase"; -1 "less", "reduce" (the lexicon's "level" words)
+    more_less_intensity: float = 1.0  # "a lot more": how much more or less
+    more_less_words: str = ""  # the words themselves ("a bit less"), for the reason
+    remove: bool = False  # "remove", "get rid of"
     amount: float = 1.0  # "a strong vignette": how much of the effect the next noun asks for
 
     def copy(self) -> _State:
@@ -764,15 +766,17 @@ class _State:
 
 @dataclass
 class _Head:
+    """An adjective, noun, look or fix, with the modifiers before it (``state``) and after it."""
+
     token: _Token
     state: _State
-    enough: bool = False
-    after_level: int = 0  # "contrast up", "the vignette is too strong"
-    after_level_intensity: float = 1.0
-    after_level_adjective: int = 0
-    after_too: bool = False
-    after_copula: bool = False
-    after_intensity: float = 1.0
+    enough_after: bool = False  # "not bright enough"
+    more_less_after: int = 0  # "contrast up", "the vignette is too strong": +1 / -1
+    more_less_after_intensity: float = 1.0
+    amount_after: int = 0  # "the contrast is too high", "contrast is low": +1 / -1 (the lexicon's "leveladj")
+    too_much_after: bool = False  # "the vignette is too strong"
+    copula_after: bool = False  # "the shadows are ..."
+    intensity_after: float = 1.0  # "the vignette is a bit strong"
     used: bool = False  # a noun consumed by an adjective ("brighter shadows")
 
 
@@ -829,10 +833,10 @@ class _ClauseReader:
     def __init__(self, clause: str, carry: _State | None, req: Request, had_scope: bool):
         self.clause, self.carry, self.req, self.had_scope = clause, carry, req, had_scope
         self.state = carry.copy() if carry else _State()
-        self.state.level, self.state.neg, self.state.remove, self.state.level_text = 0, False, False, ""
+        self.state.more_less, self.state.negated, self.state.remove, self.state.more_less_words = 0, False, False, ""
         self.heads: list[_Head] = []
-        self.loose_levels: list[tuple[int, float, str]] = []  # "more", "a bit less": no head to go with
-        self.loose_level_adjective = 0  # "a bit too strong"
+        self.loose_more_less: list[tuple[int, float, str]] = []  # "more", "a bit less": no head to go with
+        self.loose_amount = 0  # "a bit too strong"
         self.loose_remove = False  # "remove it"
         self.trailing: list[float] = []  # amounts after the last head: "bump the exposure a bit"
 
@@ -866,15 +870,17 @@ class _ClauseReader:
         if tok.role in ("adj", "noun", "look", "fix"):
             self.trailing = []
             self.heads.append(_Head(tok, state.copy()))
-            state.level, state.neg, state.remove, state.level_text, state.amount = 0, False, False, "", 1.0
+            state.more_less, state.negated, state.remove, state.more_less_words, state.amount = 0, False, False, "", 1.0
             if tok.role != "noun":
                 carry = self.carry
-                state.intensity, state.has_intensity = (carry.intensity, carry.has_intensity) if carry else (1.0, False)
+                state.intensity, state.intensity_given = (
+                    (carry.intensity, carry.intensity_given) if carry else (1.0, False)
+                )
             return
         if tok.role == "enough":
             if last is not None:
-                last.enough = True
-                last.state.neg = last.state.neg or state.neg
+                last.enough_after = True
+                last.state.negated = last.state.negated or state.negated
             return
         # A level word after a noun belongs to that noun: "contrast up", "the vignette is too strong";
         # after a plain adjective it is about that quality: "the green is too strong".
@@ -884,39 +890,41 @@ class _ClauseReader:
             and (last.token.role == "noun" or (last.token.role == "adj" and last.token.data[2] == "state"))
         ):
             if tok.role == "level":
-                last.after_level, last.after_level_intensity = tok.data
-                last.after_too = last.after_too or state.too or tok.text.startswith("too") or "much" in tok.text
+                last.more_less_after, last.more_less_after_intensity = tok.data
+                last.too_much_after = (
+                    last.too_much_after or state.too_much or tok.text.startswith("too") or "much" in tok.text
+                )
             else:
-                last.after_level_adjective = tok.data
-                last.after_too = last.after_too or state.too
-            last.after_copula = last.after_copula or state.copula
-            last.after_intensity = state.intensity if state.has_intensity else 1.0
+                last.amount_after = tok.data
+                last.too_much_after = last.too_much_after or state.too_much
+            last.copula_after = last.copula_after or state.copula
+            last.intensity_after = state.intensity if state.intensity_given else 1.0
             return
         if tok.role == "int":
-            state.intensity = min(2.2, max(0.2, (state.intensity if state.has_intensity else 1.0) * tok.data))
-            state.has_intensity = True
+            state.intensity = min(2.2, max(0.2, (state.intensity if state.intensity_given else 1.0) * tok.data))
+            state.intensity_given = True
             state.said_so = state.said_so or tok.text == "so"
             self.trailing.append(tok.data)
         elif tok.role == "too":
-            state.too = True
-            state.intensity = min(2.2, (state.intensity if state.has_intensity else 1.0) * tok.data)
-            state.has_intensity = state.has_intensity or tok.data != 1.0
+            state.too_much = True
+            state.intensity = min(2.2, (state.intensity if state.intensity_given else 1.0) * tok.data)
+            state.intensity_given = state.intensity_given or tok.data != 1.0
         elif tok.role == "neg":
-            state.neg = True
+            state.negated = True
         elif tok.role == "copula":
             state.copula = True
         elif tok.role == "asks":
             state.asks = True
         elif tok.role == "level":
-            state.level, state.level_intensity = tok.data
-            state.level_text = tok.text
+            state.more_less, state.more_less_intensity = tok.data
+            state.more_less_words = tok.text
             if tok.text.startswith("too") or tok.text in ("way too much", "a bit much", "overkill", "overdone"):
-                state.too = True
-            self.loose_levels.append((tok.data[0], tok.data[1], tok.text))
+                state.too_much = True
+            self.loose_more_less.append((tok.data[0], tok.data[1], tok.text))
         elif tok.role == "leveladj":
             # "a strong vignette", "a subtle vignette": an amount for the noun that follows.
             state.amount = 1.6 if tok.data > 0 else 0.5
-            self.loose_level_adjective = tok.data
+            self.loose_amount = tok.data
         elif tok.role == "remove":
             state.remove = self.loose_remove = True
 
@@ -928,26 +936,26 @@ class _ClauseReader:
         for factor in self.trailing:
             amount *= factor
         for head in self.heads:
-            if not head.state.has_intensity:
-                head.state.intensity, head.state.has_intensity = amount, True
-            if head.token.role == "noun" and head.after_intensity == 1.0:
-                head.after_intensity = amount
+            if not head.state.intensity_given:
+                head.state.intensity, head.state.intensity_given = amount, True
+            if head.token.role == "noun" and head.intensity_after == 1.0:
+                head.intensity_after = amount
 
     # --- pass 2: heads -> wishes ------------------------------------------------------------------
 
     @staticmethod
     def intensity(head: _Head) -> float:
-        return head.state.intensity if head.state.has_intensity else 1.0
+        return head.state.intensity if head.state.intensity_given else 1.0
 
     def read_look(self, head: _Head) -> None:
         st, intensity = head.state, self.intensity(head)
         look = LookWish(head.token.data, words=head.token.text)
-        if st.remove or (st.neg and not st.too):
+        if st.remove or (st.negated and not st.too_much):
             look.remove = True  # "no vintage", "not black and white"
-        elif st.level < 0 or st.too:
-            look.scale = 0.5 if not st.has_intensity else max(0.2, 1.0 - 0.5 * intensity)  # "too moody"
-        elif st.level > 0:
-            look.scale = 1.0 + 0.5 * (intensity if st.has_intensity else st.level_intensity)  # "more vintage"
+        elif st.more_less < 0 or st.too_much:
+            look.scale = 0.5 if not st.intensity_given else max(0.2, 1.0 - 0.5 * intensity)  # "too moody"
+        elif st.more_less > 0:
+            look.scale = 1.0 + 0.5 * (intensity if st.intensity_given else st.more_less_intensity)  # "more vintage"
         else:
             look.scale = intensity  # "a little vintage"
         self.req.looks.append(look)
@@ -1008,20 +1016,20 @@ class _ClauseReader:
                 break
         if axis == "depth":
             axis = "contrast"
-        if head.after_level or head.after_level_adjective:
+        if head.more_less_after or head.amount_after:
             # "the green is too strong" / "the yellow is too much": less of that quality.
-            level = head.after_level or head.after_level_adjective
-            if head.after_level_adjective and (head.after_copula or head.after_too or st.copula):
+            level = head.more_less_after or head.amount_after
+            if head.amount_after and (head.copula_after or head.too_much_after or st.copula):
                 level = -level
-            elif head.after_level and head.after_too:
+            elif head.more_less_after and head.too_much_after:
                 level = -abs(level)
             req.wishes.append(Wish(axis, sign * level, intensity, tok.text, complaint=level < 0, reduce=level < 0))
             return
-        if kind == "change" and st.neg and not st.too and axis in _EFFECT_AXES | {"vignette"}:
+        if kind == "change" and st.negated and not st.too_much and axis in _EFFECT_AXES | {"vignette"}:
             req.keep.update(_noun_tools(axis))  # "do not add grain": leave it alone this turn
             req.keep_words.append(axis)
             return
-        wish = _adjective_wish(axis, sign, kind, st, head.enough, intensity, tok.text)
+        wish = _adjective_wish(axis, sign, kind, st, head.enough_after, intensity, tok.text)
         if isinstance(wish, Removal):
             req.removals.append(wish)
         elif wish is not None:
@@ -1031,15 +1039,15 @@ class _ClauseReader:
     def read_noun(self, noun: _Head) -> None:
         req, st, axis, words = self.req, noun.state, noun.token.data, noun.token.text
         intensity = self.intensity(noun) * st.amount
-        level, level_intensity, complaint = st.level, st.level_intensity, st.too
-        if noun.after_level:  # "contrast up", "the vignette is too strong"
-            level, level_intensity = noun.after_level, noun.after_level_intensity
-            complaint = complaint or noun.after_too
-            if noun.after_intensity != 1.0:
-                intensity = noun.after_intensity
-        elif noun.after_level_adjective:  # "the contrast is too high", "contrast is low": a complaint about the amount
-            level = noun.after_level_adjective
-            if noun.after_copula or noun.after_too or st.copula:
+        level, level_intensity, complaint = st.more_less, st.more_less_intensity, st.too_much
+        if noun.more_less_after:  # "contrast up", "the vignette is too strong"
+            level, level_intensity = noun.more_less_after, noun.more_less_after_intensity
+            complaint = complaint or noun.too_much_after
+            if noun.intensity_after != 1.0:
+                intensity = noun.intensity_after
+        elif noun.amount_after:  # "the contrast is too high", "contrast is low": a complaint about the amount
+            level = noun.amount_after
+            if noun.copula_after or noun.too_much_after or st.copula:
                 level = -level
             complaint = True
         if axis == "background":
@@ -1050,7 +1058,7 @@ class _ClauseReader:
             return
         if axis in ("face", "tone"):
             return
-        if st.neg and not noun.enough and "enough" not in self.clause:
+        if st.negated and not noun.enough_after and "enough" not in self.clause:
             req.keep.update(_noun_tools(axis))  # "do not add grain": leave that tool alone this turn
             req.keep_words.append(words)
             return
@@ -1061,7 +1069,7 @@ class _ClauseReader:
                 req.removals.append(Removal(axis, words))
             return
         if level:
-            if noun.enough and not st.neg:
+            if noun.enough_after and not st.negated:
                 return  # "contrast is enough"
             if axis == "noise":
                 if level < 0:
@@ -1070,8 +1078,8 @@ class _ClauseReader:
                     req.wishes.append(Wish("grain", +1, intensity, words))
                 return
             if axis == "shadows":
-                level = _shadow_amount(level, st.level_text or "", noun.after_level != 0)
-            text = f"{st.level_text} {words}".strip()
+                level = _shadow_amount(level, st.more_less_words or "", noun.more_less_after != 0)
+            text = f"{st.more_less_words} {words}".strip()
             req.wishes.append(
                 Wish(axis, level, intensity * level_intensity, text, complaint=complaint, reduce=level < 0)
             )
@@ -1085,14 +1093,14 @@ class _ClauseReader:
     def read_loose(self) -> None:
         """No head at all: "more", "a bit less", "too much", "remove it" are about the last turn."""
         state, clause = self.state, self.clause
-        if not self.loose_levels and self.loose_level_adjective:
+        if not self.loose_more_less and self.loose_amount:
             # "a bit too strong", "too subtle"
-            sign = -self.loose_level_adjective if (state.too or state.copula) else self.loose_level_adjective
-            self.loose_levels.append((sign, 1.0, clause.strip()))
-        if self.loose_levels:
-            sign, level_intensity, text = self.loose_levels[-1]
-            intensity = (state.intensity if state.has_intensity else 1.0) * level_intensity
-            if state.neg and "enough" not in clause:
+            sign = -self.loose_amount if (state.too_much or state.copula) else self.loose_amount
+            self.loose_more_less.append((sign, 1.0, clause.strip()))
+        if self.loose_more_less:
+            sign, level_intensity, text = self.loose_more_less[-1]
+            intensity = (state.intensity if state.intensity_given else 1.0) * level_intensity
+            if state.negated and "enough" not in clause:
                 sign = -sign
             if sign > 0:
                 factor = 2.0 if text.startswith("double") else 1.0 + 0.5 * intensity
@@ -1105,11 +1113,11 @@ class _ClauseReader:
     def carry_out(self) -> _State:
         """The mood this clause passes on ("too dark and yellow", "much brighter and warmer")."""
         heads, state = self.heads, self.state
-        intensity = next((h.state.intensity for h in heads if h.state.has_intensity), None)
+        intensity = next((h.state.intensity for h in heads if h.state.intensity_given), None)
         return _State(
             intensity=intensity or 1.0,
-            has_intensity=intensity is not None,
-            too=state.too or any(h.state.too for h in heads),
+            intensity_given=intensity is not None,
+            too_much=state.too_much or any(h.state.too_much for h in heads),
             copula=state.copula or any(h.state.copula for h in heads),
             asks=state.asks or any(h.state.asks for h in heads),
             said_so=state.said_so or any(h.state.said_so for h in heads),
@@ -1155,36 +1163,38 @@ def _shadow_amount(level: int, word: str, after: bool) -> int:
 def _adjective_wish(axis: str, sign: int, kind: str, st: _State, enough: bool, intensity: float, words: str):
     """The change an adjective asks for, from its kind and the words around it."""
     if kind == "change":
-        if st.neg and not st.too:
+        if st.negated and not st.too_much:
             return None  # "do not make it darker": a limit, not an edit
         if st.remove:
             if sign > 0 and axis in _EFFECT_AXES:
                 return Removal(axis, words)
             return Wish(axis, -sign, intensity, words, reduce=True)
-        if st.level < 0:
-            return Wish(axis, -sign, intensity * st.level_intensity, words, reduce=True)
-        return Wish(axis, sign, intensity * (st.level_intensity if st.level > 0 else 1.0), words)
+        if st.more_less < 0:
+            return Wish(axis, -sign, intensity * st.more_less_intensity, words, reduce=True)
+        return Wish(axis, sign, intensity * (st.more_less_intensity if st.more_less > 0 else 1.0), words)
     if kind == "problem":
-        wants_more = st.level > 0 or (st.asks and not st.copula and not st.too and not st.neg and not st.level)
+        wants_more = st.more_less > 0 or (
+            st.asks and not st.copula and not st.too_much and not st.negated and not st.more_less
+        )
         if wants_more:
             return Wish(axis, sign, intensity, words)
         return Wish(axis, -sign, intensity, words, complaint=True, reduce=True)
     # state adjectives
     if enough:
-        if st.neg:
+        if st.negated:
             return Wish(axis, sign, intensity, words, complaint=True)  # "not bright enough"
         return None  # "bright enough": nothing to do
-    if st.neg and st.too:
+    if st.negated and st.too_much:
         return None  # "not too bright": a limit on another wish
-    if st.level < 0:
-        return Wish(axis, -sign, intensity * st.level_intensity, words, reduce=True)  # "less warm"
-    if st.level > 0:
-        return Wish(axis, sign, intensity * st.level_intensity, words)  # "more colorful"
+    if st.more_less < 0:
+        return Wish(axis, -sign, intensity * st.more_less_intensity, words, reduce=True)  # "less warm"
+    if st.more_less > 0:
+        return Wish(axis, sign, intensity * st.more_less_intensity, words)  # "more colorful"
     if st.remove:
         return Wish(axis, -sign, intensity, words, complaint=True, reduce=True)  # "remove the yellow"
-    if st.too:
+    if st.too_much:
         return Wish(axis, -sign, intensity, words, complaint=True, reduce=True)  # "too warm"
-    if st.neg:
+    if st.negated:
         if st.copula and not st.asks:
             return Wish(axis, sign, intensity, words, complaint=True)  # "it is not sharp"
         return Wish(axis, -sign, 1.0 if st.said_so else intensity, words, reduce=True)  # "not so warm"
@@ -1333,7 +1343,7 @@ def parse(text: str, _fuzzy: bool = True) -> Request:
             continue
         if carry is not None and joiner not in _CARRY:
             # After a comma only the complaint carries ("too dark, yellow"), not the amount.
-            carry = _State(too=carry.too, copula=carry.copula) if joiner == "," else None
+            carry = _State(too_much=carry.too_much, copula=carry.copula) if joiner == "," else None
         where, without = _where(rest)
         if where is not None:
             snapshot = _snapshot(req)

@@ -197,7 +197,7 @@ class AssistantSession:
         """ "Summarize my edits": every adjustment with its values (the same words for every
         assistant, from the graph), then the assistant's one sentence on the person's taste (IEA's
         summary task)."""
-        from .builtin import describe_graph  # the built-in assistant's words for a graph
+        from .builtin_words import describe_graph  # the built-in assistant's words for a graph
 
         with self._lock:
             started = time.perf_counter()
