@@ -146,6 +146,10 @@ class Decisions:
     notes: list[Note] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # from validation (plan.validate_edit), said as is
 
+    def note(self, kind: str, **values) -> None:
+        """Something to tell the person (a ``Note``)."""
+        self.notes.append(Note.of(kind, **values))
+
     def value(self, tool: str) -> int:
         """A slider's value as this turn has it."""
         slider = self.sliders.get(tool)

@@ -128,7 +128,8 @@ class Planner:
         self.stats = ctx.current_stats
         mine = {tool: node for tool in IEA_TOOLS if (node := ctx.assistant_node(tool)) is not None}
         self.d = Decisions(Start.of(mine))
-        self.found: dict[str, np.ndarray | None] = {}  # place -> the current render's pixels there
+        self.places = PlacePlanner(ctx, self.d)
+        self.more = MoreToolsPlanner(ctx, self.d)
 
     # --- small helpers ------------------------------------------------------------------------
 
@@ -144,9 +145,6 @@ class Planner:
         if primary:
             slider.primary = True
         return slider
-
-    def note(self, kind: str, **values) -> None:
-        self.d.notes.append(Note.of(kind, **values))
 
     def user_nodes(self, tools) -> list[Node]:
         return [n for n in self.ctx.nodes if n.op in tools and n.provenance.origin != "assistant" and n.enabled]
@@ -179,7 +177,7 @@ class Planner:
         for look in req.looks:
             self.apply_look(look)
         for tool_wish in req.tools:
-            self.apply_tool(tool_wish)
+            self.more.wish(tool_wish)
         for fix in req.fixes:
             self.apply_fix(fix)
         # Light first: the colour corrections that follow scale with this turn's exposure.
@@ -190,7 +188,7 @@ class Planner:
         for follow in req.followups:
             self.apply_followup(follow)
         for move in req.moves:
-            self.apply_move(move)
+            self.places.move(move)
         self.apply_limits()
         self.keep_hand_tuned()
         self.checks()
@@ -210,7 +208,7 @@ class Planner:
             self.d.asked_to_remove.add(edit.tool)
         own = self.user_nodes([edit.tool])
         if own:
-            self.note("yours_on_top", tool=edit.tool, value=own[0].params["value"])
+            self.d.note("yours_on_top", tool=edit.tool, value=own[0].params["value"])
 
     def mine_of_look(self, name: str) -> list[Node]:
         return [n for n in self.ctx.assistant_nodes() if n.provenance.look == name]
@@ -224,12 +222,12 @@ class Planner:
                 self.set_value(tool, 0, Why("look_removed", look=name))
                 self.d.asked_to_remove.add(tool)
             if not tools:
-                self.note("no_look_to_remove", look=name)
+                self.d.note("no_look_to_remove", look=name)
             return
         mine = self.mine_of_look(name)
         if look.scale < 1.0 and look.words and REDUCING.search(look.words):
             if not mine:
-                self.note("no_look_to_reduce", look=name)
+                self.d.note("no_look_to_reduce", look=name)
                 return
             self.d.follow_words = look.words
             for node in mine:
@@ -249,7 +247,7 @@ class Planner:
                 self.set_value(tool, 0, Why("look_clear", look=name)).quiet = True
             own = self.user_nodes([t for t in lex.COLOR_AFTER_BW if t not in values])
             if own:
-                self.note("yours_tints", tool=own[0].op)
+                self.d.note("yours_tints", tool=own[0].op)
         for tool, amount in values.items():
             target = round(amount * look.scale)
             current = self.value(tool)
@@ -279,7 +277,7 @@ class Planner:
         s, image = self.stats, self.ctx.current
         kind = fix.kind
         if kind == "noise":
-            self.fix_noise(fix.intensity, fix.words)
+            self.fix_noise(fix.intensity)
             return
         protected = self._look_protected() if kind == "auto" else set()
         kept: list[measure.Need] = []
@@ -329,13 +327,13 @@ class Planner:
             use(measure.saturation_need(s))
         if kept:
             looks = sorted({look for n in self.ctx.assistant_nodes() if (look := n.provenance.look)})
-            self.note("kept_looks", looks=tuple(looks))
+            self.d.note("kept_looks", looks=tuple(looks))
         if not applied:
             if kept:
-                self.note("nothing_else_to_fix")
+                self.d.note("nothing_else_to_fix")
             else:
                 warm, gm = measure.neutral_cast(self.ctx.current) if kind == "color" else (0.0, 0.0)
-                self.note("already_fine", fix=kind, warm=warm, gm=gm)
+                self.d.note("already_fine", fix=kind, warm=warm, gm=gm)
 
     def _look_protected(self) -> set[str]:
         """Tools an automatic fix leaves alone because my current look chose them on purpose."""
@@ -352,112 +350,13 @@ class Planner:
             protected |= {"saturation", "vibrance"}
         return protected
 
-    def fix_noise(self, intensity: float, words: str) -> None:
+    def fix_noise(self, intensity: float) -> None:
         """Grain of mine goes first; otherwise noise reduction, luminance and colour alike, sized by
         the measured noise."""
         if self.value("grain") > 0:
             self.set_value("grain", 0, Why("grain_is_noise"))
             return
-        need = measure.noise_reduction_need(self.ctx.current)
-        amount = need.delta * min(max(intensity, 0.6), 1.5)
-        amount = max(amount, self.tool_params("noise_reduction")["luminance"] + 10)  # asked again: more than before
-        self.set_tool("noise_reduction", {"luminance": amount, "color": amount}, measured(need), "noise")
-
-    # --- the tools beyond the 16 -------------------------------------------------------------------
-
-    def tool_params(self, op: str) -> dict:
-        """My node's params of this op as this turn has them (its defaults when I have none, or it is off)."""
-        if op in self.d.tools:
-            return dict(self.d.tools[op].params)
-        node = self.ctx.assistant_node(op)
-        if node is not None and node.enabled:
-            return dict(node.params)
-        return REGISTRY[op].validate({})
-
-    def set_tool(self, op: str, changes: dict, why: Why, action: str) -> None:
-        """Set params of my node of ``op`` (clamped to the params' ranges)."""
-        spec = REGISTRY[op]
-        params = self.tool_params(op)
-        for name, value in changes.items():
-            p = spec.param(name)
-            params[name] = value if p.kind == "curve" else int(round(min(max(value, p.minimum), p.maximum)))
-        node = self.ctx.assistant_node(op)
-        was = dict(node.params) if node is not None and node.enabled else None
-        self.d.tools[op] = ToolChange(spec.validate(params), action, why, was)
-
-    def apply_tool(self, wish: ToolWish) -> None:
-        kind, sign, intensity = wish.kind, wish.sign, wish.intensity
-        why = asked(wish.words)
-        if sign < 0 and kind in TOOLS_OF:  # "remove the matte look", "no more detail"
-            mine = [op for op in TOOLS_OF[kind] if self.ctx.assistant_node(op) is not None or op in self.d.tools]
-            for op in mine:
-                self.d.tools[op] = ToolChange(REGISTRY[op].validate({}), "remove", why)
-            if not mine:
-                self.note("no_tool_to_remove", tool=TOOLS_OF[kind][0])
-        elif kind == "white_balance":
-            self.white_balance(wish)
-        elif kind == "punch":
-            value = self.tool_params("clarity")["value"] + sign * CLARITY_STEP * intensity
-            self.set_tool("clarity", {"value": value}, why, "punch" if sign > 0 else "less punch")
-        elif kind == "detail":
-            clarity = self.tool_params("clarity")["value"] + CLARITY_STEP * 0.8 * intensity
-            texture = self.tool_params("texture")["value"] + TEXTURE_STEP * intensity
-            self.set_tool("clarity", {"value": clarity}, why, "detail")
-            self.set_tool("texture", {"value": texture}, why, "fine detail")
-        elif kind == "skin":
-            texture = min(self.tool_params("texture")["value"], 0) + SKIN_TEXTURE * intensity
-            self.set_tool("texture", {"value": texture}, Why("skin", words=wish.words), "skin")
-        elif kind in ("greens", "sky"):
-            params = self.tool_params("colour_mixer")
-            bands = GREENS if kind == "greens" else SKY
-            self.set_tool("colour_mixer", {k: params[k] + v * intensity for k, v in bands.items()}, why, kind)
-        elif kind == "matte":
-            curve = [[x, x + (y - x) * min(intensity, 1.5)] for x, y in CURVE_PRESETS[MATTE]]
-            self.set_tool("tone_curve", {"rgb": curve}, why, "matte")
-
-    def white_balance(self, wish: ToolWish) -> None:
-        """The measured white ("the white balance is off"), or a step in kelvin towards warmer or
-        cooler where the measured white does not lie that way ("too blue" on a photo it finds neutral)."""
-        if wish.sign:
-            self.d.tool_intents.append(Intent("warmth", wish.sign, wish.words))
-        params = self.tool_params("white_balance")
-        try:
-            white = wb.auto(self._white_balance_input(), resolve(self.ctx.document.camera))
-        except wb.WhiteBalanceError as error:
-            white = None
-            if wish.sign == 0:
-                self.note("white_balance_unmeasured", error=str(error))
-                return
-        now = _mired(params["temperature"])
-        if white is not None:
-            shift = now - _mired(white[0])  # > 0: the measured white is warmer than the current one
-            if wish.sign == 0 and abs(shift) < WB_SAME and abs(white[1] - params["tint"]) < 5:
-                self.note("white_balance_right", temperature=params["temperature"], tint=params["tint"])
-                return
-            if wish.sign == 0 or shift * wish.sign >= WB_SAME:
-                basis = (("measured white (K)", float(white[0])), ("measured tint", float(white[1])))
-                why = Why("white_measured", words=wish.words, basis=basis)
-                self.set_tool("white_balance", {"temperature": white[0], "tint": white[1]}, why, "white balance")
-                return
-        mired = now - wish.sign * WB_STEP * min(max(wish.intensity, 0.5), 2.0)
-        action = "warmer white balance" if wish.sign > 0 else "cooler white balance"
-        self.set_tool("white_balance", {"temperature": 1e6 / mired}, Why("white_step", words=wish.words), action)
-
-    def _white_balance_input(self):
-        """What my white balance node sees: the photo with the nodes before it (where a new one would go)."""
-        nodes = self.ctx.nodes
-        node = self.ctx.assistant_node("white_balance")
-        index = nodes.index(node) if node is not None else EditGraph(list(nodes)).canonical_index("white_balance")
-        before = nodes[:index]
-        if not before:
-            return self.ctx.original
-        return self.ctx.render(before) if self.ctx.render is not None else self.ctx.current
-
-    def dehaze(self, wish: Wish) -> None:
-        need = measure.dehaze_need(self.ctx.current)
-        amount = need.delta * min(max(wish.intensity, 0.6), 1.5)
-        amount = max(amount, self.tool_params("dehaze")["value"] + 10)  # asked again: more than before
-        self.set_tool("dehaze", {"value": amount}, measured(need), "dehaze")
+        self.more.noise_reduction(intensity)
 
     def _measured(self, tool: str, sign: int, wish: Wish) -> measure.Need | None:
         s, image = self.stats, self.ctx.current
@@ -490,18 +389,18 @@ class Planner:
     def apply_wish(self, wish: Wish) -> None:
         axis, sign = wish.axis, wish.sign
         if wish.where is not None and axis in lex.AXES:
-            self.apply_area_wish(wish)
+            self.places.wish(wish)
             return
         if axis == "noise":
-            self.fix_noise(wish.intensity, wish.words)
+            self.fix_noise(wish.intensity)
             return
         if axis == "fade" and sign < 0 and self.value("fade") <= 0:
             axis, sign = "washed", +1  # "less faded" with no fade of mine: add punch instead
         if axis == "grain" and sign < 0 and self.value("grain") <= 0:
-            self.fix_noise(wish.intensity, wish.words)
+            self.fix_noise(wish.intensity)
             return
         if axis in ("dehaze", "washed") and sign > 0 and "color" not in wish.words:
-            self.dehaze(wish)  # "hazy", "washed out" (the colours washed out: saturation, below)
+            self.more.dehaze(wish.intensity)  # "hazy", "washed out" (the colours washed out: saturation, below)
             return
         if axis == "color" and sign > 0 and self.value("saturation") <= -90:
             self.set_value("saturation", 0, Why("colour_back"))
@@ -510,15 +409,15 @@ class Planner:
         if axis in ("color", "vivid", "saturation", "vibrance", "pop") and sign > 0 and self.stats.is_grayscale:
             own = [n for n in self.user_nodes(["saturation"]) if n.params["value"] <= -90]
             if own:
-                self.note("yours_black_and_white", value=own[0].params["value"])
+                self.d.note("yours_black_and_white", value=own[0].params["value"])
             else:
-                self.note("black_and_white_photo")
+                self.d.note("black_and_white_photo")
             return
         if wish.area:
-            self.note("whole_photo", area=wish.area)
+            self.d.note("whole_photo", area=wish.area)
         self.intend(axis, sign, wish.words)
         if axis == "light" and sign > 0 and wish.complaint and self.stats.median_luma > BRIGHT_ALREADY:
-            self.note("already_bright", median=self.stats.median_luma)
+            self.d.note("already_bright", median=self.stats.median_luma)
         for index, (tool, weight) in enumerate(lex.AXES[axis]["+" if sign > 0 else "-"]):
             tool_sign = sign if weight > 0 else -sign
             if self.d.fixed.get(tool) == tool_sign:
@@ -575,9 +474,9 @@ class Planner:
                 self.d.asked_to_remove.add(tool)
             return
         if self.user_nodes(tools):
-            self.note("yours_to_remove", axis=removal.axis)
+            self.d.note("yours_to_remove", axis=removal.axis)
         elif removal.strict:
-            self.note("nothing_of_mine", axis=removal.axis)
+            self.d.note("nothing_of_mine", axis=removal.axis)
         elif removal.axis == "shadows":
             self.apply_wish(Wish("shadows", +1, 1.0, removal.words, complaint=True))  # "remove the shadows"
         elif removal.axis == "warmth":
@@ -586,31 +485,31 @@ class Planner:
             warm, gm = measure.neutral_cast(self.ctx.current)
             self.apply_wish(Wish("tint", -1 if gm > 0 else 1, 1.0, removal.words, complaint=True))
         else:
-            self.note("nothing_to_remove", axis=removal.axis)
+            self.d.note("nothing_to_remove", axis=removal.axis)
 
     def apply_followup(self, follow: FollowUp) -> None:
         if follow.where is not None:
-            self.follow_area(follow)
+            self.places.follow(follow)
             return
         nodes = self.last_turn_nodes()
         if not nodes:
-            self.note("nothing_to_follow")
+            self.d.note("nothing_to_follow")
             return
         factor = follow.factor
         for node in nodes:
             tool = node.op
             if areas.area_of(node.mask) is not None:
-                self.follow_place(node, factor, follow.words)
+                self.places.follow_node(node, factor, follow.words)
                 continue
             if tool in self.d.sliders or tool in self.d.tools:
                 continue
             if tool in MORE_TOOLS:
                 if node.enabled:
                     action = "stronger" if factor > 1 else "weaker"
-                    self.set_tool(tool, scaled(tool, node.params, factor), asked(follow.words), action)
+                    self.more.set(tool, scaled(tool, node.params, factor), asked(follow.words), action)
                 continue
             if node.provenance.edited_by_user:  # the person's value is the new starting point
-                self.note("from_yours", tool=tool, value=node.summary())
+                self.d.note("from_yours", tool=tool, value=node.summary())
             current = self.d.start.stored.get(tool, 0)  # a switched-off node comes back on, changed
             if current == 0:
                 continue
@@ -619,87 +518,14 @@ class Planner:
             slider.followed = "stronger" if factor > 1 else "weaker"
             slider.look = node.provenance.look or slider.look
 
-    # --- places: an adjustment on one part of the photo (a masked node, agent/areas.py) ----------------
-
-    def area_pixels(self, where: str) -> np.ndarray | None:
-        """The current render's pixels in ``where`` (N x 1 x 3), or None when the photo has no such place."""
-        if where not in self.found:
-            weights = areas.on_render(self.ctx, where)
-            self.found[where] = None if weights is None else areas.pixels(self.ctx.current, weights)
-        return self.found[where]
-
-    def placed_value(self, tool: str, where: str) -> int:
-        """My value of ``tool`` on ``where`` as this turn has it (0 where I have no node, or it is off)."""
-        if (tool, where) in self.d.places:
-            return self.d.places[tool, where].value
-        node = self.ctx.assistant_node(tool, where)
-        return int(node.params["value"]) if node is not None and node.enabled else 0
-
-    def place(self, tool: str, where: str, value: float, why: Why) -> None:
-        low = 0 if tool in lex.POSITIVE_ONLY else -100
-        self.d.places[tool, where] = PlaceChange(int(round(min(max(value, low), 100))), why)
-
-    def apply_area_wish(self, wish: Wish) -> None:
-        """ "Darken the sky", "the faces are too dark": the wish's main tool on a node masked to that
-        place, sized by measuring the place's own pixels."""
-        where = wish.where
-        assert where is not None
-        found = self.area_pixels(where)
-        if found is None:
-            self.note("not_found", where=where)
-            return
-        tool, weight = lex.AXES[wish.axis]["+" if wish.sign > 0 else "-"][0]
-        sign = wish.sign if weight > 0 else -wish.sign
-        stats = measure_stats(found)
-        need = measure.area_need(tool, sign, stats, areas.on(where))
-        step = lex.DEFAULT_STEP[tool]
-        if need is not None and need.delta * sign >= step:  # measured: more than an ordinary step that way
-            delta, why = need.delta * wish.intensity, measured(need)
-        else:
-            delta = sign * step * wish.intensity
-            basis = (("median brightness", stats.median_luma), ("saturation", stats.mean_saturation))
-            why = Why("asked_measured_place", words=wish.words, other=where, basis=basis)
-        self.place(tool, where, self.placed_value(tool, where) + delta, why)
-
-    def my_nodes_on(self, where: str) -> list[Node]:
-        return [n for n in self.ctx.assistant_nodes() if n.op in IEA_TOOLS and areas.area_of(n.mask) == where]
-
-    def follow_area(self, follow: FollowUp) -> None:
-        """ "A bit more on the sky": my adjustments there, stronger or weaker."""
-        where = follow.where
-        assert where is not None
-        nodes = self.my_nodes_on(where)
-        if not nodes:
-            self.note("nothing_there", where=where)
-        for node in nodes:
-            self.follow_place(node, follow.factor, follow.words)
-
-    def follow_place(self, node: Node, factor: float, words: str) -> None:
-        where = areas.area_of(node.mask)
-        assert where is not None
-        current = self.placed_value(node.op, where)
-        if current:
-            self.place(node.op, where, followed_value(current, factor), asked(words))
-
-    def apply_move(self, move: Move) -> None:
-        """ "Not the sky, the background": my adjustments on one place move to another. A part I cannot
-        select ("not the face, the hair") leaves them as they are, and says how to get there by hand."""
-        nodes = self.my_nodes_on(move.source)
-        if not nodes:
-            self.note("nothing_to_move", where=move.source)
-            return
-        if move.target is None:
-            self.note("cannot_select", words=move.words, where=move.source)
-            return
-        if self.area_pixels(move.target) is None:
-            self.note("not_found", where=move.target)
-            return
-        for node in nodes:
-            value = self.placed_value(node.op, move.source)
-            self.place(node.op, move.source, 0, Why("moved_to", other=move.target))
-            self.place(node.op, move.target, value, Why("moved_from", other=move.source))
-
     # --- limits ------------------------------------------------------------------------------------
+
+    def apply_geometry(self, wish: GeometryWish) -> None:
+        choice = geometry_choice(self.ctx, wish)
+        if isinstance(choice, Note):
+            self.d.notes.append(choice)
+        else:
+            self.d.geometry.append(choice)
 
     def apply_limits(self) -> None:
         """What the person asked to leave alone ("don't touch the colours", "only the exposure",
@@ -720,14 +546,14 @@ class Planner:
             if op in req.keep or (req.scope is not None and op not in req.scope):
                 del self.d.tools[op]
         if dropped_keep:
-            self.note("left_alone", words=tuple(req.keep_words))
+            self.d.note("left_alone", words=tuple(req.keep_words))
         if dropped_scope and req.scope:
-            self.note("only_changed", words=req.scope_words)
+            self.d.note("only_changed", words=req.scope_words)
         if req.keep and not req.has_edits:
             mine = tuple((t, start.current[t]) for t in sorted(req.keep) if start.current.get(t))
-            self.note("will_leave_alone", words=tuple(req.keep_words), mine=mine)
+            self.d.note("will_leave_alone", words=tuple(req.keep_words), mine=mine)
         elif req.nothing_else and not req.has_edits:
-            self.note("will_leave_everything")
+            self.d.note("will_leave_everything")
 
     def keep_hand_tuned(self) -> None:
         """My nodes the person changed by hand are never removed unasked (the session would keep them too)."""
@@ -766,51 +592,243 @@ class Planner:
         }
         return measure_stats(self.ctx.render([n for n in self.ctx.nodes if n.id not in bw])).mean_saturation
 
-    # --- geometry ----------------------------------------------------------------------------------
 
-    def apply_geometry(self, wish: GeometryWish) -> None:
-        """Crop to an aspect, turn, straighten or mirror: the params of my node of that op."""
-        node = self.ctx.assistant_node(wish.kind)
-        if wish.kind == "rotate":
-            turns = ((node.params["turns"] if node else 0) + wish.turns) % 4
-            self.d.geometry.append(
-                GeometryChoice("rotate", {"turns": turns} if turns else None, "turn", amount=wish.turns % 4)
-            )
-        elif wish.kind == "flip":
-            params = dict(node.params) if node else {"horizontal": False, "vertical": False}
-            key = "vertical" if wish.vertical else "horizontal"
-            params[key] = not params[key]
-            self.d.geometry.append(GeometryChoice("flip", params if any(params.values()) else None, "flip " + key))
-        elif wish.kind == "straighten":
-            self.straighten(wish, node)
-        else:
-            self.crop_to(wish.aspect, node)
+class MoreToolsPlanner:
+    """Deciding my nodes of the tools beyond the 16 (white balance, noise reduction, dehaze, clarity,
+    texture, colour mixer, tone curve): all their params, as ``ToolChange``s."""
 
-    def straighten(self, wish: GeometryWish, node: Node | None) -> None:
-        current = float(node.params["angle"]) if node else 0.0
-        if wish.angle is None:
-            tilt = horizon_tilt(self.ctx.current)
-            if tilt is None:
-                self.note("no_horizon")
+    def __init__(self, ctx: TurnContext, decisions: Decisions):
+        self.ctx, self.d = ctx, decisions
+
+    def params(self, op: str) -> dict:
+        """My node's params of this op as this turn has them (its defaults when I have none, or it is off)."""
+        if op in self.d.tools:
+            return dict(self.d.tools[op].params)
+        node = self.ctx.assistant_node(op)
+        if node is not None and node.enabled:
+            return dict(node.params)
+        return REGISTRY[op].validate({})
+
+    def set(self, op: str, changes: dict, why: Why, action: str) -> None:
+        """Set params of my node of ``op`` (clamped to the params' ranges)."""
+        spec = REGISTRY[op]
+        params = self.params(op)
+        for name, value in changes.items():
+            p = spec.param(name)
+            params[name] = value if p.kind == "curve" else int(round(min(max(value, p.minimum), p.maximum)))
+        node = self.ctx.assistant_node(op)
+        was = dict(node.params) if node is not None and node.enabled else None
+        self.d.tools[op] = ToolChange(spec.validate(params), action, why, was)
+
+    def wish(self, wish: ToolWish) -> None:
+        kind, sign, intensity = wish.kind, wish.sign, wish.intensity
+        why = asked(wish.words)
+        if sign < 0 and kind in TOOLS_OF:  # "remove the matte look", "no more detail"
+            mine = [op for op in TOOLS_OF[kind] if self.ctx.assistant_node(op) is not None or op in self.d.tools]
+            for op in mine:
+                self.d.tools[op] = ToolChange(REGISTRY[op].validate({}), "remove", why)
+            if not mine:
+                self.d.note("no_tool_to_remove", tool=TOOLS_OF[kind][0])
+        elif kind == "white_balance":
+            self.white_balance(wish)
+        elif kind == "punch":
+            value = self.params("clarity")["value"] + sign * CLARITY_STEP * intensity
+            self.set("clarity", {"value": value}, why, "punch" if sign > 0 else "less punch")
+        elif kind == "detail":
+            clarity = self.params("clarity")["value"] + CLARITY_STEP * 0.8 * intensity
+            texture = self.params("texture")["value"] + TEXTURE_STEP * intensity
+            self.set("clarity", {"value": clarity}, why, "detail")
+            self.set("texture", {"value": texture}, why, "fine detail")
+        elif kind == "skin":
+            texture = min(self.params("texture")["value"], 0) + SKIN_TEXTURE * intensity
+            self.set("texture", {"value": texture}, Why("skin", words=wish.words), "skin")
+        elif kind in ("greens", "sky"):
+            params = self.params("colour_mixer")
+            bands = GREENS if kind == "greens" else SKY
+            self.set("colour_mixer", {k: params[k] + v * intensity for k, v in bands.items()}, why, kind)
+        elif kind == "matte":
+            curve = [[x, x + (y - x) * min(intensity, 1.5)] for x, y in CURVE_PRESETS[MATTE]]
+            self.set("tone_curve", {"rgb": curve}, why, "matte")
+
+    def white_balance(self, wish: ToolWish) -> None:
+        """The measured white ("the white balance is off"), or a step in kelvin towards warmer or
+        cooler where the measured white does not lie that way ("too blue" on a photo it finds neutral)."""
+        if wish.sign:
+            self.d.tool_intents.append(Intent("warmth", wish.sign, wish.words))
+        params = self.params("white_balance")
+        try:
+            white = wb.auto(self._white_balance_input(), resolve(self.ctx.document.camera))
+        except wb.WhiteBalanceError as error:
+            white = None
+            if wish.sign == 0:
+                self.d.note("white_balance_unmeasured", error=str(error))
                 return
-            if abs(tilt) < LEVEL_WITHIN:
-                self.note("already_level", within=LEVEL_WITHIN)
+        now = _mired(params["temperature"])
+        if white is not None:
+            shift = now - _mired(white[0])  # > 0: the measured white is warmer than the current one
+            if wish.sign == 0 and abs(shift) < WB_SAME and abs(white[1] - params["tint"]) < 5:
+                self.d.note("white_balance_right", temperature=params["temperature"], tint=params["tint"])
                 return
-            how, change = "level", tilt
-        else:
-            how, change = "rotate", wish.angle
-        angle = round(min(max(current + change, -45.0), 45.0), 2)
-        self.d.geometry.append(GeometryChoice("straighten", {"angle": angle} if angle else None, how, amount=change))
+            if wish.sign == 0 or shift * wish.sign >= WB_SAME:
+                basis = (("measured white (K)", float(white[0])), ("measured tint", float(white[1])))
+                why = Why("white_measured", words=wish.words, basis=basis)
+                self.set("white_balance", {"temperature": white[0], "tint": white[1]}, why, "white balance")
+                return
+        mired = now - wish.sign * WB_STEP * min(max(wish.intensity, 0.5), 2.0)
+        action = "warmer white balance" if wish.sign > 0 else "cooler white balance"
+        self.set("white_balance", {"temperature": 1e6 / mired}, Why("white_step", words=wish.words), action)
 
-    def crop_to(self, aspect: str, node: Node | None) -> None:
-        """Crop to an aspect, as large as it fits, centred on the subject where one stands out."""
-        if aspect == "original":
-            if node is None:
-                self.note("already_original")
-            else:
-                self.d.geometry.append(GeometryChoice("crop", None, "uncrop"))
+    def _white_balance_input(self):
+        """What my white balance node sees: the photo with the nodes before it (where a new one would go)."""
+        nodes = self.ctx.nodes
+        node = self.ctx.assistant_node("white_balance")
+        index = nodes.index(node) if node is not None else EditGraph(list(nodes)).canonical_index("white_balance")
+        before = nodes[:index]
+        if not before:
+            return self.ctx.original
+        return self.ctx.render(before) if self.ctx.render is not None else self.ctx.current
+
+    def dehaze(self, intensity: float) -> None:
+        """ "Hazy", "washed out": dehaze sized by the measured haze."""
+        need = measure.dehaze_need(self.ctx.current)
+        amount = need.delta * min(max(intensity, 0.6), 1.5)
+        amount = max(amount, self.params("dehaze")["value"] + 10)  # asked again: more than before
+        self.set("dehaze", {"value": amount}, measured(need), "dehaze")
+
+    def noise_reduction(self, intensity: float) -> None:
+        """Noise reduction, luminance and colour alike, sized by the measured noise."""
+        need = measure.noise_reduction_need(self.ctx.current)
+        amount = need.delta * min(max(intensity, 0.6), 1.5)
+        amount = max(amount, self.params("noise_reduction")["luminance"] + 10)  # asked again: more than before
+        self.set("noise_reduction", {"luminance": amount, "color": amount}, measured(need), "noise")
+
+
+class PlacePlanner:
+    """Deciding my adjustments on one part of the photo (a masked node, agent/areas.py): made,
+    followed up or moved, sized by measuring the place's own pixels."""
+
+    def __init__(self, ctx: TurnContext, decisions: Decisions):
+        self.ctx, self.d = ctx, decisions
+        self.found: dict[str, np.ndarray | None] = {}  # place -> the current render's pixels there
+
+    def pixels(self, where: str) -> np.ndarray | None:
+        """The current render's pixels in ``where`` (N x 1 x 3), or None when the photo has no such place."""
+        if where not in self.found:
+            weights = areas.on_render(self.ctx, where)
+            self.found[where] = None if weights is None else areas.pixels(self.ctx.current, weights)
+        return self.found[where]
+
+    def value(self, tool: str, where: str) -> int:
+        """My value of ``tool`` on ``where`` as this turn has it (0 where I have no node, or it is off)."""
+        if (tool, where) in self.d.places:
+            return self.d.places[tool, where].value
+        node = self.ctx.assistant_node(tool, where)
+        return int(node.params["value"]) if node is not None and node.enabled else 0
+
+    def set(self, tool: str, where: str, value: float, why: Why) -> None:
+        low = 0 if tool in lex.POSITIVE_ONLY else -100
+        self.d.places[tool, where] = PlaceChange(int(round(min(max(value, low), 100))), why)
+
+    def wish(self, wish: Wish) -> None:
+        """ "Darken the sky", "the faces are too dark": the wish's main tool on a node masked to that
+        place, sized by measuring the place's own pixels."""
+        where = wish.where
+        assert where is not None
+        found = self.pixels(where)
+        if found is None:
+            self.d.note("not_found", where=where)
             return
-        frame_nodes = [n for n in self.ctx.nodes if n is not node]
-        frame = self.ctx.render(frame_nodes) if self.ctx.render else self.ctx.current
-        params, subject = aspect_crop(frame, aspect)
-        self.d.geometry.append(GeometryChoice("crop", params, "crop", aspect=aspect, on_subject=bool(subject)))
+        tool, weight = lex.AXES[wish.axis]["+" if wish.sign > 0 else "-"][0]
+        sign = wish.sign if weight > 0 else -wish.sign
+        stats = measure_stats(found)
+        need = measure.area_need(tool, sign, stats, areas.on(where))
+        step = lex.DEFAULT_STEP[tool]
+        if need is not None and need.delta * sign >= step:  # measured: more than an ordinary step that way
+            delta, why = need.delta * wish.intensity, measured(need)
+        else:
+            delta = sign * step * wish.intensity
+            basis = (("median brightness", stats.median_luma), ("saturation", stats.mean_saturation))
+            why = Why("asked_measured_place", words=wish.words, other=where, basis=basis)
+        self.set(tool, where, self.value(tool, where) + delta, why)
+
+    def my_nodes_on(self, where: str) -> list[Node]:
+        return [n for n in self.ctx.assistant_nodes() if n.op in IEA_TOOLS and areas.area_of(n.mask) == where]
+
+    def follow(self, follow: FollowUp) -> None:
+        """ "A bit more on the sky": my adjustments there, stronger or weaker."""
+        where = follow.where
+        assert where is not None
+        nodes = self.my_nodes_on(where)
+        if not nodes:
+            self.d.note("nothing_there", where=where)
+        for node in nodes:
+            self.follow_node(node, follow.factor, follow.words)
+
+    def follow_node(self, node: Node, factor: float, words: str) -> None:
+        where = areas.area_of(node.mask)
+        assert where is not None
+        current = self.value(node.op, where)
+        if current:
+            self.set(node.op, where, followed_value(current, factor), asked(words))
+
+    def move(self, move: Move) -> None:
+        """ "Not the sky, the background": my adjustments on one place move to another. A part I cannot
+        select ("not the face, the hair") leaves them as they are, and says how to get there by hand."""
+        nodes = self.my_nodes_on(move.source)
+        if not nodes:
+            self.d.note("nothing_to_move", where=move.source)
+            return
+        if move.target is None:
+            self.d.note("cannot_select", words=move.words, where=move.source)
+            return
+        if self.pixels(move.target) is None:
+            self.d.note("not_found", where=move.target)
+            return
+        for node in nodes:
+            value = self.value(node.op, move.source)
+            self.set(node.op, move.source, 0, Why("moved_to", other=move.target))
+            self.set(node.op, move.target, value, Why("moved_from", other=move.source))
+
+
+# --- geometry ------------------------------------------------------------------------------------------
+
+
+def geometry_choice(ctx: TurnContext, wish: GeometryWish) -> GeometryChoice | Note:
+    """Crop to an aspect, turn, straighten or mirror: the params of my node of that op, or what to
+    say instead."""
+    node = ctx.assistant_node(wish.kind)
+    if wish.kind == "rotate":
+        turns = ((node.params["turns"] if node else 0) + wish.turns) % 4
+        return GeometryChoice("rotate", {"turns": turns} if turns else None, "turn", amount=wish.turns % 4)
+    if wish.kind == "flip":
+        params = dict(node.params) if node else {"horizontal": False, "vertical": False}
+        key = "vertical" if wish.vertical else "horizontal"
+        params[key] = not params[key]
+        return GeometryChoice("flip", params if any(params.values()) else None, "flip " + key)
+    if wish.kind == "straighten":
+        return _straighten(ctx, wish, node)
+    return _crop_to(ctx, wish.aspect, node)
+
+
+def _straighten(ctx: TurnContext, wish: GeometryWish, node: Node | None) -> GeometryChoice | Note:
+    current = float(node.params["angle"]) if node else 0.0
+    if wish.angle is None:
+        tilt = horizon_tilt(ctx.current)
+        if tilt is None:
+            return Note.of("no_horizon")
+        if abs(tilt) < LEVEL_WITHIN:
+            return Note.of("already_level", within=LEVEL_WITHIN)
+        how, change = "level", tilt
+    else:
+        how, change = "rotate", wish.angle
+    angle = round(min(max(current + change, -45.0), 45.0), 2)
+    return GeometryChoice("straighten", {"angle": angle} if angle else None, how, amount=change)
+
+
+def _crop_to(ctx: TurnContext, aspect: str, node: Node | None) -> GeometryChoice | Note:
+    """Crop to an aspect, as large as it fits, centred on the subject where one stands out."""
+    if aspect == "original":
+        return Note.of("already_original") if node is None else GeometryChoice("crop", None, "uncrop")
+    frame = ctx.render([n for n in ctx.nodes if n is not node]) if ctx.render else ctx.current
+    params, subject = aspect_crop(frame, aspect)
+    return GeometryChoice("crop", params, "crop", aspect=aspect, on_subject=bool(subject))
