@@ -304,9 +304,11 @@ def leftovers(*folders: Path) -> list[str]:
 
 
 def requests_in(project: Path) -> list[str]:
+    from iea_desktop.core.chat import chat_from_list
+
     try:
         data = json.loads(project.read_text())
-        return [m["text"] for m in data["chat"] if m.get("role") == "user"]
+        return [m.text for m in chat_from_list(data["chat"]) if m.is_user]
     except (OSError, ValueError, KeyError, TypeError):
         return []
 
