@@ -53,7 +53,7 @@ ROWS = [
     ("edit_session", "peak memory editing 24 MP, 16 nodes, 200 undo steps", "GB", 1.5, 1, 1),
     ("slider_masked", "slider move on a masked node (16 tools + 3 masked nodes)", "ms", 15, 40, 10),
     ("brush_dab", "brush: one dab to an updated frame (16 tools + 3 masked)", "ms", 30, 100, 30),
-    ("area_masks", "automatic sky / subject / people mask, preview size, uncached", "ms", 300, 9, 3),
+    ("area_masks", "automatic sky / subject / people mask, preview size, uncached", "ms", 300, 3, 1),
     ("export_masked", "export 24 MP JPEG, 16 tools + 3 masked nodes, one sky (CLI)", "s", 1.5, 3, 2),
     ("export_masked_rss", "peak memory of that export", "GB", 0.6, None, None),
     ("raw_embedded", "24 MP DNG: first preview (embedded JPEG)", "s", None, 5, 3),
