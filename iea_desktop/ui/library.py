@@ -699,6 +699,13 @@ class LibraryController(QObject):
         self.model.set_open_path(doc.path)
         QTimer.singleShot(0, lambda: self.switch_to(wanted))
 
+    def open_failed(self) -> None:
+        """The window could not open the photo asked for (it says why): one asked for meanwhile
+        (``switch_to``) opens next, so keys pressed past a damaged photo still get there."""
+        wanted, self._wanted = self._wanted, None
+        if wanted is not None:
+            QTimer.singleShot(0, lambda: self.switch_to(wanted))
+
     def set_grid(self, on: bool) -> None:
         """G: the grid in the middle of the window, or the photo (the current one opened if it is another)."""
         if on and self.folder is None:

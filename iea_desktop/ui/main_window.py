@@ -435,6 +435,7 @@ class MainWindow(QMainWindow):
             self.center.setCurrentWidget(self.empty)
             self.canvas.clear()
         self.show_message("Cannot open photo", str(error) if str(error) else f"{path.name}: {type(error).__name__}")
+        self.library.open_failed()
 
     def install_document(self, doc: Document) -> None:
         self.pipeline.cancel_all()
