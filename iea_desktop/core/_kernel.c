@@ -3,7 +3,8 @@
  * run(src, dst, stages): a fused run of point operations in one pass over the pixels. Each
  * stage is a plain description made in Python from the ops' own definitions (tables, maps,
  * per-pixel fields, a 3x3 matrix, a table of HSV changes by hue, a smooth base layer's
- * coefficients, changes in planes, a mix with a colour); nothing here knows an op by name.
+ * coefficients, changes in planes, a mix with a colour, a masked node's mix with its input);
+ * nothing here knows an op by name.
  *
  * sharpen(src, dst, ...): a separable Gaussian blur of clip(src, 0, 1), mixed with it as
  * (1 + amount) clip(src) - amount blur: the unsharp mask (amount > 0) and the plain blur
@@ -25,7 +26,7 @@
 #include <string.h>
 
 enum { AFFINE = 0, TABLE = 1, SATURATION = 2, FIELD = 3, CLIPPED_AFFINE = 4, MATRIX = 5, HUE = 6, DETAIL = 7, PLANES = 8,
-       TOWARD = 9 };
+       TOWARD = 9, SAVE = 10, MIX = 11 };
 
 /* The hot loops are compiled for several x86-64 levels (AVX-512, AVX2, SSE2) and the best the
  * CPU has is picked at load time (GCC's function multi-versioning); elsewhere, the baseline.
@@ -67,7 +68,8 @@ typedef struct {
     float scale[3], offset[3]; /* CLIPPED_AFFINE: clip(x a + b, 0, 1) scale[c] + offset[c] */
     float m[9];          /* MATRIX: out[c] = sum_j m[3 c + j] x[j] (no clip). DETAIL: the luma's weights.
                             PLANES: clip(clip(x[c]) + sum_j m[3 c + j] planes[j]) */
-    const float *planes[3]; /* PLANES: one value per pixel each; NULL is 0. TOWARD: planes[0] is t */
+    const float *planes[3]; /* PLANES: one value per pixel each; NULL is 0. TOWARD: planes[0] is t.
+                               MIX: planes[0] is w */
     float lo;            /* TOWARD: the least a t + b that is inverted */
     int steps, changes;  /* HUE: table rows - 1; which of hue (1), S (2), V (4) change. DETAIL: changes 1:
                             the detail weighted to the mid-tones */
@@ -144,6 +146,15 @@ HOT void toward(float *restrict d, Py_ssize_t n, Py_ssize_t first, const Stage *
         if (invert) w = 1.0f / (w > lo ? w : lo);
         for (int c = 0; c < 3; c++) d[3 * p + c] = clip01(s->k[c] + (clip01(d[3 * p + c]) - s->k[c]) * w);
     }
+}
+
+/* A masked node inside a Program: SAVE keeps the pixels as they enter the node's stages, MIX
+ * brings them back where its mask is weak: saved + w (x - saved), w per pixel (the mask times the
+ * node's opacity). One saved copy: masked nodes follow each other, they do not nest. */
+HOT void mix(float *restrict d, Py_ssize_t n, Py_ssize_t first, const Stage *s, const float *restrict saved) {
+    const float *restrict w = s->planes[0] + first;
+    for (Py_ssize_t p = 0; p < n; p++)
+        for (int c = 0; c < 3; c++) d[3 * p + c] = saved[3 * p + c] + w[p] * (d[3 * p + c] - saved[3 * p + c]);
 }
 
 /* A 3x3 matrix on each pixel's channels (a chromatic adaptation in linear light). */
@@ -408,7 +419,7 @@ __attribute__((target("arch=x86-64-v4"))) static void run_avx512(float *restrict
         float *q = d + 3 * p;
         const __m512 x0 = _mm512_maskz_loadu_ps(part[0], q), x1 = _mm512_maskz_loadu_ps(part[1], q + 16);
         const __m512 x2 = _mm512_maskz_loadu_ps(part[2], q + 32);
-        __m512 c[3];
+        __m512 c[3], saved[3] = {zero, zero, zero};
         for (int k = 0; k < 3; k++)
             c[k] = _mm512_permutex2var_ps(_mm512_permutex2var_ps(x0, split[2 * k], x1), split[2 * k + 1], x2);
         for (Py_ssize_t i = 0; i < count; i++) {
@@ -462,6 +473,11 @@ __attribute__((target("arch=x86-64-v4"))) static void run_avx512(float *restrict
                 for (int j = 0; j < 3; j++) c[j] = o[j];
             } else if (s->kind == HUE) {
                 hue_avx512(c, s);
+            } else if (s->kind == SAVE) {
+                for (int j = 0; j < 3; j++) saved[j] = c[j];
+            } else if (s->kind == MIX) {
+                const __m512 w = _mm512_maskz_loadu_ps(lanes, s->planes[0] + first + p);
+                for (int j = 0; j < 3; j++) c[j] = _mm512_fmadd_ps(w, _mm512_sub_ps(c[j], saved[j]), saved[j]);
             } else if (s->kind == TOWARD) {
                 __m512 w = _mm512_fmadd_ps(a, _mm512_maskz_loadu_ps(lanes, s->planes[0] + first + p), b);
                 if (s->changes & 1) w = _mm512_div_ps(one, _mm512_max_ps(w, _mm512_set1_ps(s->lo)));
@@ -577,6 +593,7 @@ HOT void field(float *restrict d, Py_ssize_t n, Py_ssize_t first, const Stage *s
 CLONES static void run_stages(const float *src, const unsigned char *src8, float *dst, Py_ssize_t pixels,
                               const Stage *stages, Py_ssize_t count) {
     int index[3 * CHUNK];
+    float saved[3 * CHUNK]; /* SAVE's copy of the chunk */
     SaturationScratch scratch;
     for (Py_ssize_t first = 0; first < pixels; first += CHUNK) {
         Py_ssize_t n = pixels - first < CHUNK ? pixels - first : CHUNK;
@@ -606,6 +623,8 @@ CLONES static void run_stages(const float *src, const unsigned char *src8, float
             case DETAIL: detail(d, n, first, s); break;
             case PLANES: planes(d, n, first, s); break;
             case TOWARD: toward(d, n, first, s); break;
+            case SAVE: memcpy(saved, d, (size_t)(3 * n) * sizeof(float)); break;
+            case MIX: mix(d, n, first, s, saved); break;
             }
         }
     }
@@ -640,6 +659,8 @@ static void release_all(Py_buffer *views, int count) {
  *   (7, A, B, k, (w, w, w), changes)   DETAIL (A, B: a value per pixel of src; w: the luma's weights)
  *   (8, (p, p, p), ((m, m, m), (m, m, m), (m, m, m)))   PLANES (p: a value per pixel of src, or None)
  *   (9, t, a, b, lo, (k, k, k), changes)   TOWARD (t: a value per pixel of src)
+ *   (10,)                      SAVE
+ *   (11, w)                    MIX (w: a value per pixel of src; after a SAVE)
  * Buffers it opens are appended to views (count updated), to be released by the caller. */
 static int parse_stage(PyObject *tuple, Stage *s, Py_ssize_t pixels, Py_buffer *views, int *count) {
     memset(s, 0, sizeof(*s));
@@ -766,6 +787,20 @@ static int parse_stage(PyObject *tuple, Stage *s, Py_ssize_t pixels, Py_buffer *
         s->planes[0] = views[*count - 1].buf;
         return 0;
     }
+    if (s->kind == SAVE) {
+        return PyArg_ParseTuple(tuple, "i", &s->kind) ? 0 : -1;
+    }
+    if (s->kind == MIX) {
+        PyObject *w;
+        if (!PyArg_ParseTuple(tuple, "iO", &s->kind, &w)) return -1;
+        if (get_floats(w, &views[*count], 0, "a mask's weights") < 0) return -1;
+        if (views[(*count)++].len / 4 != pixels) {
+            PyErr_SetString(PyExc_ValueError, "a mask's weights have one value per pixel of the image");
+            return -1;
+        }
+        s->planes[0] = views[*count - 1].buf;
+        return 0;
+    }
     PyErr_Format(PyExc_ValueError, "unknown stage kind %d", s->kind);
     return -1;
 }
@@ -797,8 +832,15 @@ static PyObject *run(PyObject *self, PyObject *args) {
         goto done;
     }
     Py_ssize_t pixels = length / 3;
-    for (Py_ssize_t i = 0; i < count; i++)
+    int saved = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
         if (parse_stage(PySequence_Fast_GET_ITEM(stages_seq, i), &stages[i], pixels, views, &opened) < 0) goto done;
+        saved |= stages[i].kind == SAVE;
+        if (stages[i].kind == MIX && !saved) {
+            PyErr_SetString(PyExc_ValueError, "a MIX stage mixes with what a SAVE stage before it kept");
+            goto done;
+        }
+    }
     const float *src = eight_bit ? NULL : views[0].buf;
     const unsigned char *src8 = eight_bit ? views[0].buf : NULL;
     float *dst = views[1].buf;
@@ -1149,7 +1191,8 @@ PyMODINIT_FUNC PyInit__kernel(void) {
               PyModule_AddIntConstant(m, "CLIPPED_AFFINE", CLIPPED_AFFINE) ||
               PyModule_AddIntConstant(m, "MATRIX", MATRIX) || PyModule_AddIntConstant(m, "HUE", HUE) ||
               PyModule_AddIntConstant(m, "DETAIL", DETAIL) || PyModule_AddIntConstant(m, "PLANES", PLANES) ||
-              PyModule_AddIntConstant(m, "TOWARD", TOWARD))) {
+              PyModule_AddIntConstant(m, "TOWARD", TOWARD) || PyModule_AddIntConstant(m, "SAVE", SAVE) ||
+              PyModule_AddIntConstant(m, "MIX", MIX))) {
         Py_DECREF(m);
         return NULL;
     }

@@ -16,6 +16,8 @@ HUE: int
 DETAIL: int
 PLANES: int
 TOWARD: int
+SAVE: int
+MIX: int
 
 def simd() -> str: ...
 def use_simd(level: int, /) -> int: ...

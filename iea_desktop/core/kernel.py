@@ -29,7 +29,7 @@ def _load_compiled() -> tuple[ModuleType | None, str]:
         from . import _kernel
     except ImportError as error:  # not built (no C compiler at install), or built for another Python
         return None, f"the compiled kernel (core/_kernel.c) does not load: {error}"
-    if not hasattr(_kernel, "TOWARD"):
+    if not hasattr(_kernel, "MIX"):
         return None, "the compiled kernel was built from an older core/_kernel.c (run `make setup`)"
     return _kernel, ""
 
@@ -43,7 +43,7 @@ if compiled is None and why != FORCED:
 
 # The stage kinds of run(): _kernel.c's, which the fallback mirrors (tests/core/test_kernel.py checks).
 _owner = compiled or kernel_fallback
-AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE, MATRIX, HUE, DETAIL, PLANES, TOWARD = (
+AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE, MATRIX, HUE, DETAIL, PLANES, TOWARD, SAVE, MIX = (
     _owner.AFFINE,
     _owner.TABLE,
     _owner.SATURATION,
@@ -54,6 +54,8 @@ AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE, MATRIX, HUE, DETAIL, PLANES, T
     _owner.DETAIL,
     _owner.PLANES,
     _owner.TOWARD,
+    _owner.SAVE,
+    _owner.MIX,
 )
 
 # The kernel in use, set by use(): the compiled module's functions (typed in _kernel.pyi) or the fallback's.

@@ -15,7 +15,8 @@ import operator
 import cv2
 import numpy as np
 
-AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE, MATRIX, HUE, DETAIL, PLANES, TOWARD = range(10)  # as _kernel.c's
+# the stage kinds, as _kernel.c's
+AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE, MATRIX, HUE, DETAIL, PLANES, TOWARD, SAVE, MIX = range(12)
 ITEMS = {
     AFFINE: 3,
     TABLE: 4,
@@ -27,6 +28,8 @@ ITEMS = {
     DETAIL: 6,
     PLANES: 3,
     TOWARD: 7,
+    SAVE: 1,
+    MIX: 2,
 }
 TABLE_SIZE = 65536
 MAX_TAPS = 255
@@ -83,6 +86,13 @@ def _stage(stage, pixels: int) -> tuple:
         raise TypeError(f"a stage of kind {kind} has {ITEMS[kind]} items")
     if kind == AFFINE:
         return kind, np.float32(stage[1]), np.float32(stage[2])
+    if kind == SAVE:
+        return (kind,)
+    if kind == MIX:
+        w = _floats(stage[1], "a mask's weights").reshape(-1)
+        if w.size != pixels:
+            raise ValueError("a mask's weights have one value per pixel of the image")
+        return kind, w[:, None]
     if kind == TABLE:
         table = _floats(stage[3], "a table").reshape(-1)
         if table.size not in (TABLE_SIZE, 3 * TABLE_SIZE):
@@ -300,13 +310,25 @@ def run(src, dst, stages):
         raise ValueError("image and output must be RGB of the same size")
     pixels = source.size // 3
     parsed = [_stage(stage, pixels) for stage in stages]  # all checked before anything is written
+    kinds = [stage[0] for stage in parsed]
+    if MIX in kinds and SAVE not in kinds[: kinds.index(MIX)]:
+        raise ValueError("a MIX stage mixes with what a SAVE stage before it kept")
     d = out.reshape(pixels, 3)
     if source.dtype == np.uint8:
         np.divide(source.reshape(pixels, 3), np.float32(255.0), out=d, dtype=np.float32)
     elif not np.shares_memory(source, out):
         np.copyto(d, source.reshape(pixels, 3))
+    # SAVE's copy: a masked node's input, which MIX mixes back (see _kernel.c's mix)
+    saved = np.empty_like(d) if SAVE in kinds else d[:0]
     for kind, *values in parsed:
-        if kind == AFFINE:
+        if kind == SAVE:
+            np.copyto(saved, d)
+        elif kind == MIX:
+            with np.errstate(invalid="ignore"):  # inf - inf is NaN, silently, as in the C loops
+                d -= saved
+                d *= values[0]
+                d += saved
+        elif kind == AFFINE:
             d *= values[0]
             d += values[1]
         elif kind == TABLE:

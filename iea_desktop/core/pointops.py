@@ -18,6 +18,9 @@ stages, made from the ops' own definitions:
 - field nodes (vignette, grain): their per-pixel multiply-add, whose arrays the op makes for
   each strip (noise, mask), as the renderer works in strips.
 - kernel nodes (the colour mixer): the kernel stage the op itself is made of (``OpSpec.stages``).
+- a masked node (any of the above, at any opacity): its own stages between a SAVE of the pixels
+  and a MIX with them by its mask's weights per pixel (``MaskMix``, made for each strip), so that
+  masked local adjustments stay in the one pass instead of a pass and a blend each.
 
 The lookup table, for a run of affine and curve nodes:
 
@@ -40,9 +43,12 @@ The IEA-exact pipeline (``iea_exact.py``) never comes here: its quantisation is 
 
 from __future__ import annotations
 
+import dataclasses
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from threading import Lock
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -50,6 +56,9 @@ from . import kernel
 from .apply_node import apply_node, node_seed
 from .graph import Node
 from .ops.base import RenderContext
+
+if TYPE_CHECKING:
+    from .masks.plane import MaskPlane
 
 LUT_SIZE = 65536
 _TOP = LUT_SIZE - 1
@@ -137,10 +146,25 @@ SATURATION_GRID = (2049, 65)  # S and V samples of a saturation table
 
 
 @dataclass(frozen=True)
-class Program:
-    """A fused run of point nodes: stages for ``kernel.run``; a field node's arrays are made per strip."""
+class MaskMix:
+    """A masked node's MIX stage in a Program: its mask times its opacity, read for each strip."""
 
-    stages: tuple  # stage tuples, or a field node (its stage is made for each strip)
+    plane: MaskPlane
+    opacity: float
+
+    def stage(self, frame: tuple[int, int], y0: int, y1: int) -> tuple:
+        weights = self.plane.rows(frame, y0, y1)
+        if self.opacity < 1.0:
+            weights = weights * np.float32(self.opacity)
+        return kernel.MIX, np.ascontiguousarray(weights, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class Program:
+    """A fused run of point nodes: stages for ``kernel.run``; a field node's arrays and a masked
+    node's weights are made per strip."""
+
+    stages: tuple  # stage tuples, a field node or a MaskMix (their stages are made for each strip)
     scale: float
 
     def run(
@@ -153,6 +177,7 @@ class Program:
     ) -> np.ndarray:
         """As ``apply_node``: the run over an image (or a strip of a frame), into ``out`` if given.
         An 8-bit image is read as float32(b) / 255, as the photo loader converts it."""
+        whole = frame or image.shape[:2]  # a mask's frame (as apply_node.mix's)
         if out is not None:
             image = image[out_offset : out_offset + out.shape[0]]
             origin += out_offset
@@ -166,6 +191,8 @@ class Program:
                 ctx = RenderContext(scale=self.scale, seed=node_seed(stage), frame=frame, origin=origin)
                 f, g, k = stage.spec.fields[stage.version](stage.params, ctx, rows, width)
                 stage = (kernel.FIELD, _contiguous(f), _contiguous(g), float(k))
+            elif isinstance(stage, MaskMix):
+                stage = stage.stage(whole, origin, origin + rows)
             stages.append(stage)
         return kernel.run(source, out, stages)
 
@@ -174,16 +201,24 @@ def _contiguous(array: np.ndarray | None) -> np.ndarray | None:
     return None if array is None else np.ascontiguousarray(array, dtype=np.float32)
 
 
-def program(nodes: list[Node], scale: float) -> Program:
-    """The Program of a run of point nodes (any kinds, in order, full opacity)."""
+def program(nodes: list[Node], scale: float, masks: Sequence[MaskPlane | None] = ()) -> Program:
+    """The Program of a run of point nodes (any kinds, in order, full opacity unless masked).
+    ``masks``: the nodes' mask planes in the same order (None: not masked; missing: none masked);
+    a masked node is [SAVE, its own stages at full opacity, MIX by its mask times its opacity]."""
     stages: list = []
     i = 0
     while i < len(nodes):
+        plane = masks[i] if i < len(masks) else None
+        if plane is not None:
+            own = program([dataclasses.replace(nodes[i], mask=None, opacity=1.0)], scale)
+            stages += [(kernel.SAVE,), *own.stages, MaskMix(plane, nodes[i].opacity)]
+            i += 1
+            continue
         kind = nodes[i].spec.point
         j = i + 1
         if kind in ("affine", "curve", "saturation"):
             same = ("affine", "curve") if kind != "saturation" else ("saturation",)
-            while j < len(nodes) and nodes[j].spec.point in same:
+            while j < len(nodes) and nodes[j].spec.point in same and (j >= len(masks) or masks[j] is None):
                 j += 1
         if kind == "saturation":
             stages.append((kernel.SATURATION, saturation_table(nodes[i:j]), *SATURATION_GRID))

@@ -1,7 +1,7 @@
 """Planning: the active nodes of a graph grouped into steps, each computed in one pass.
 
-Runs of point operations fuse into one Program of the compiled kernel (``pointops.py``); every
-other node is a step of its own. A step says how it may be scheduled (``strips.py``): over
+Runs of point operations fuse into one Program of the compiled kernel (``pointops.py``), masked
+ones among them (each mixed by its mask inside the Program); every other node is a step of its own. A step says how it may be scheduled (``strips.py``): over
 strips or whole, with how many rows of context, reading 8-bit input, finishing its own output.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import pointops
-from .apply_node import apply_node, mix, node_seed
+from .apply_node import apply_node, node_seed
 from .graph import Node
 from .ops.base import POINT_KINDS, RenderContext
 
@@ -49,7 +49,9 @@ def plan(
     it ends there and its output (this node's input) is cached: the node being edited.
     ``camera``: the photo's RAW colour, if it is one (RenderContext.camera).
     ``estimates``: whole-picture estimates by node index (``render.estimates``).
-    ``masks``: the masked nodes' ``MaskPlane`` by node index; a masked node is a step of its own.
+    ``masks``: the masked nodes' ``MaskPlane`` by node index. A masked point op joins a fused run
+    at any opacity (its mask times its opacity mixes it in the Program); other masked nodes, and
+    masked point ops without a plane, are steps of their own.
     """
     estimates, masks = estimates or {}, masks or {}
     steps: list[Step] = []
@@ -57,19 +59,14 @@ def plan(
     while i < len(active):
         node = active[i]
         j = i
-        while (
-            j < len(active)
-            and pointops.fusable(active[j], POINT_KINDS)
-            and active[j].mask is None
-            and not (j == split_at and j > i)
-        ):
+        while j < len(active) and _fuses(active[j], j in masks) and not (j == split_at and j > i):
             j += 1
-        if any(n.spec.point != "affine" for n in active[i:j]):
+        if any(n.spec.point != "affine" or n.mask is not None for n in active[i:j]):
             steps.append(
                 Step(
                     nodes=active[i:j],
                     last=j - 1,
-                    run=pointops.program(active[i:j], scale).run,
+                    run=pointops.program(active[i:j], scale, [masks.get(k) for k in range(i, j)]).run,
                     tiles=True,
                     halo=0,
                     reads_8bit=True,
@@ -80,14 +77,9 @@ def plan(
         halo = 0
         if node.spec.halo is not None:
             halo = int(node.spec.halo(node.params, RenderContext(scale=scale, seed=node_seed(node))))
-        if node.mask is not None and pointops.fusable(node, POINT_KINDS):  # the compiled loop, then the mix
-            run = functools.partial(
-                _run_masked_point, program=pointops.program([node], scale), node=node, mask=masks.get(i)
-            )
-        else:
-            run = functools.partial(
-                _run_node, node=node, scale=scale, estimate=estimates.get(i), camera=camera, mask=masks.get(i)
-            )
+        run = functools.partial(
+            _run_node, node=node, scale=scale, estimate=estimates.get(i), camera=camera, mask=masks.get(i)
+        )
         steps.append(
             Step(
                 nodes=[node],
@@ -100,6 +92,14 @@ def plan(
         )
         i += 1
     return steps
+
+
+def _fuses(node: Node, has_plane: bool) -> bool:
+    """Whether a node may join a fused run: a point op at full opacity, or a masked point op whose
+    mask plane the renderer made (``has_plane``)."""
+    if node.mask is None:
+        return pointops.fusable(node, POINT_KINDS)
+    return has_plane and node.spec.point in POINT_KINDS
 
 
 def _run_node(
@@ -117,20 +117,3 @@ def _run_node(
 ) -> np.ndarray:
     """A one-node step's run: ``apply_node`` with the step's node, scale, estimate, camera and mask."""
     return apply_node(image, node, scale, frame, origin, out, offset, estimate, camera, mask)
-
-
-def _run_masked_point(
-    image: np.ndarray,
-    frame: tuple[int, int] | None,
-    origin: int,
-    out: np.ndarray | None = None,
-    offset: int = 0,
-    *,
-    program: pointops.Program,
-    node: Node,
-    mask,
-) -> np.ndarray:
-    """A masked point op's run: its compiled Program over the rows asked for, mixed by the mask."""
-    rows = out.shape[0] if out is not None else image.shape[0] - offset
-    image = image[offset : offset + rows]
-    return mix(image, program.run(image, frame, origin + offset), node, mask, frame, origin + offset, out)

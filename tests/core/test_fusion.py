@@ -134,6 +134,35 @@ def test_plan_fuses_point_runs_and_keeps_affine_only_runs_per_node():
     assert [[n.op for n in s.nodes] for s in plan([make_node("whites", {"value": 9}), half], 0, 1.0)] == [["whites"], ["shadows"]]
 
 
+def test_masked_point_nodes_fuse_with_their_neighbours_into_one_program(pixel_kernel):
+    """Masked point nodes (at any opacity) join the fused run: one step, one pass, the pixels of
+    each node applied and mixed by its mask one by one (apply_node), over the whole and in strips."""
+    from iea_desktop.core.masks import Linear, Mask, Radial
+    from iea_desktop.core.masks.plane import MaskPlane, combine
+
+    image = wide_float_image(seed=8)
+    h, w = image.shape[:2]
+    gradient = Mask(components=(Linear(start=(0.5, 0.0), end=(0.5, 0.6)),))
+    spot = Mask(components=(Radial(centre=(0.4, 0.6), radii=(0.3, 0.25)),))
+    nodes = [make_node("exposure", {"value": 20}), make_node("exposure", {"value": -40}, mask=gradient),
+             make_node("contrast", {"value": 25}), make_node("shadows", {"value": 40}, mask=spot),
+             make_node("saturation", {"value": 35}, mask=gradient), make_node("grain", {"value": 30}),
+             make_node("vignette", {"value": -30})]
+    nodes[3].opacity = 0.5
+    masks = {i: MaskPlane(combine(n.mask, h, w, lambda: image)) for i, n in enumerate(nodes) if n.mask is not None}
+    steps = plan(nodes, 0, 1.0, masks=masks)
+    assert [s.nodes for s in steps] == [nodes]
+    expected = image
+    for i, node in enumerate(nodes):
+        expected = apply_node(expected, node, 1.0, mask=masks.get(i))
+    np.testing.assert_allclose(steps[0].run(image, None, 0), expected, atol=1e-3)
+    out = steps[0].run(image, (h, w), 0, np.empty((20, w, 3), np.float32), 30)
+    np.testing.assert_allclose(out, expected[30:50], atol=1e-3)
+    np.testing.assert_allclose(steps[0].run(image[30:50], (h, w), 30), expected[30:50], atol=1e-3)
+    # a masked node whose plane the renderer did not make is a step of its own
+    assert [len(s.nodes) for s in plan(nodes, 0, 1.0, masks={1: masks[1], 4: masks[4]})] == [3, 1, 3]
+
+
 @pytest.mark.parametrize("version", [1, 2])
 def test_fused_saturation_and_vibrance_match_the_hsv_round_trips(rgb, version, pixel_kernel):
     """The tabulated maps applied in RGB against one HSV round trip per node: the grid's

@@ -21,7 +21,7 @@ from iea_desktop.core.apply_node import apply_node
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.ops import colour_mixer, sharpness
 
-AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE, MATRIX, HUE, DETAIL, PLANES, TOWARD = range(10)
+AFFINE, TABLE, SATURATION, FIELD, CLIPPED_AFFINE, MATRIX, HUE, DETAIL, PLANES, TOWARD, SAVE, MIX = range(12)
 SHAPES = [(1, 1, 3), (7, 11, 3), (64, 96, 3), (50, 70, 3)]  # the last two span several 1024-pixel chunks
 
 
@@ -289,6 +289,28 @@ def test_toward_mixes_with_a_colour_by_a_weight_from_a_plane(shape, a, b, lo, in
     np.testing.assert_allclose(out, expected, atol=2e-6)
 
 
+@pytest.mark.parametrize("shape", SHAPES + [(3, 7, 3), (17, 61, 3)])  # any pixel count: the last few under a mask
+def test_save_and_mix_mix_each_masked_stage_with_its_input_by_a_weight_per_pixel(shape, simd):
+    """Two masked nodes in one Program (a curve and a saturation map), among unmasked stages:
+    each MIX gives saved + w (x - saved) with the pixels its SAVE kept, w per pixel."""
+    x = wide(shape, seed=17, nan=0.3)
+    rng = np.random.default_rng(17)
+    w1, w2 = (rng.uniform(0, 1, shape[:2]).astype(np.float32) for _ in range(2))
+    w1.flat[:2], w2.flat[-2:] = 0.0, 1.0
+    ramp = np.linspace(0, 1, 65536, dtype=np.float32)
+    before, after = (AFFINE, 1.1, -0.05), (AFFINE, 0.9, 0.02)
+    curve, saturation = (TABLE, 65535.0, 0.0, np.ascontiguousarray(ramp**0.7)), (SATURATION, scaled_grid(1.6), 2049, 65)
+
+    def masked(image, stage, w):
+        result = run(image, [stage])
+        with np.errstate(invalid="ignore"):  # the infinities of wide(): inf - inf, as in the kernel
+            return image + w[..., None] * (result - image)
+
+    expected = masked(run(masked(run(x, [before]), curve, w1), [after]), saturation, w2)
+    out = run(x, [before, (SAVE,), curve, (MIX, w1), after, (SAVE,), saturation, (MIX, w2)])
+    np.testing.assert_allclose(out, expected, atol=1e-6)
+
+
 # --------------------------------------------------------------------------- run: chains, in place, chunks
 
 def chain(shape, seed=6):
@@ -397,6 +419,9 @@ RUN_ERRORS = {
                                 ValueError),
     "weight plane of the wrong size": (lambda: run(X, [(TOWARD, np.ones(15, np.float32), 1.0, 0.0, 0.1, (0.5,) * 3, 1)]),
                                        ValueError),
+    "mix without a save": (lambda: run(X, [(MIX, np.ones(16, np.float32)), (SAVE,)]), ValueError),
+    "mask weights of the wrong size": (lambda: run(X, [(SAVE,), (MIX, np.ones(15, np.float32))]), ValueError),
+    "float64 mask weights": (lambda: run(X, [(SAVE,), (MIX, np.ones(16))]), TypeError),
     "two planes": (lambda: run(X, [(PLANES, (None, None), ((1, 0, 0),) * 3)]), TypeError),
     "stage not a tuple": (lambda: run(X, [[AFFINE, 1.0, 0.0]]), TypeError),
     "stage missing values": (lambda: run(X, [(AFFINE, 1.0)]), TypeError),
@@ -574,7 +599,8 @@ def test_the_stage_kinds_are_the_compiled_kernels():
 
     if kernel.compiled is None:
         pytest.skip("the compiled kernel is not built here")
-    names = ("AFFINE", "TABLE", "SATURATION", "FIELD", "CLIPPED_AFFINE", "MATRIX", "HUE", "DETAIL", "PLANES", "TOWARD")
+    names = ("AFFINE", "TABLE", "SATURATION", "FIELD", "CLIPPED_AFFINE", "MATRIX", "HUE", "DETAIL", "PLANES", "TOWARD",
+             "SAVE", "MIX")
     assert [getattr(kernel, n) for n in names] == [getattr(kernel.compiled, n) for n in names]
     assert [getattr(kernel_fallback, n) for n in names] == [getattr(kernel.compiled, n) for n in names]
 
