@@ -34,6 +34,7 @@ from ..core.apply_node import apply_node
 from ..core.graph import EditGraph, Node
 from ..core.history import SetNodeMask
 from ..core.masks import Brush, ColourRange, Linear, LuminanceRange, Mask, Radial, Stroke, areas
+from ..core.masks.model import MAX_POINTS, MAX_STROKES
 from ..core.masks.plane import plane_size, source_photo
 from ..core.masks.raster import luminance
 from ..core.ops.crop import box
@@ -140,6 +141,8 @@ class MaskTool(QObject):
         self.overlay_pixels: QImage | None = None  # the overlay of the frame on screen
         self._drag: tuple | None = None  # (what, gesture id, component at the start, pointer start)
         self._hover: QPointF | None = None
+        self._room = 0  # brush points the stroke being painted may still add (a mask holds MAX_POINTS)
+        self.refusal: str | None = None  # why the last stroke was not painted (or stopped), shown on the canvas
         self.overlay_action = self._action("Show Mask &Overlay", "O", self.set_overlay, checkable=True)
         self.smaller_action = self._action("Brush &Smaller", "[", lambda: self.scale_brush(1 / BRUSH_STEP))
         self.larger_action = self._action("Brush &Larger", "]", lambda: self.scale_brush(BRUSH_STEP))
@@ -183,6 +186,7 @@ class MaskTool(QObject):
         """The window's selection: edit this node's mask (a node without one: the tool rests)."""
         if document is not self.document or (node.id if node is not None else None) != self.node_id:
             self._drag = None  # the component edited is the mask section's (``set_component``)
+            self.refusal = None
             self._painting(False)
         self.document = document
         self.node_id = node.id if node is not None and node.spec.stage != "geometry" else None
@@ -330,6 +334,14 @@ class MaskTool(QObject):
         index = min(self.component, len(self.mask().components) - 1)
         self.component = index
         start = self.edited()
+        self.refusal = None
+        if kind == "brush":
+            painted = sum(len(s.points) for c in self.mask().components if isinstance(c, Brush) for s in c.strokes)
+            self._room = MAX_POINTS - painted
+            if len(start.strokes) >= MAX_STROKES or self._room < 1:
+                self.refusal = self._full_text(start)
+                self.canvas.update()
+                return True
         gesture = uuid.uuid4().hex[:10]
         self._painting(True)
         self._drag = (kind, gesture, start, self.to_photo(pos))
@@ -354,6 +366,9 @@ class MaskTool(QObject):
             spacing = DAB_SPACING * anchor.radius * max(w, h)
             if math.hypot((point[0] - last[0]) * w, (point[1] - last[1]) * h) < spacing:
                 return
+            if len(anchor.points) >= self._room:
+                self.refusal = self._full_text(start)
+                return
             stroke = replace(anchor, points=anchor.points + (point,))
             self._drag = (kind, gesture, start, stroke)
             self._push(start.with_stroke(stroke), "Erase stroke" if stroke.erase else "Brush stroke")
@@ -367,6 +382,13 @@ class MaskTool(QObject):
             self.document.history.end_gesture()
         self._painting(False)
         self.canvas.update()
+
+    @staticmethod
+    def _full_text(brush: Brush) -> str:
+        """Why a brush takes no more paint: a project holds at most these many strokes and points."""
+        if len(brush.strokes) >= MAX_STROKES:
+            return f"This brush is full ({MAX_STROKES} strokes): add another brush to the mask"
+        return f"This mask is full ({MAX_POINTS:,} brush points): add the rest to another adjustment's mask"
 
     def _painting(self, on: bool) -> None:
         """Frames during a gesture leave the histogram out (PreviewPipeline.painting); the gesture's
@@ -470,6 +492,8 @@ class MaskTool(QObject):
                 p.drawEllipse(self._hover, r * self.hardness, r * self.hardness)
         if self.overlay:
             self.canvas.draw_label(p, "Mask overlay (O)", Qt.AlignLeft, bottom=True)
+        if self.refusal:
+            self.canvas.draw_label(p, self.refusal, Qt.AlignRight, bottom=True)
 
     def _handle(self, p: QPainter, point: QPointF, round_: bool = False) -> None:
         p.setBrush(QColor("white"))

@@ -3,8 +3,16 @@ shoot), each kept here as the test that failed before its fix."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+from PySide6.QtCore import QPointF
+
+from iea_desktop.core.document import Document
+from iea_desktop.core.history import SetNodeMask
+from iea_desktop.core.masks import Stroke
+from iea_desktop.core.masks.model import MAX_POINTS, MAX_STROKES
+from test_masks_ui import drag, mask_of, masked_exposure
 from uihelpers import WAIT_MS, wait_rendered
 
 
@@ -30,3 +38,28 @@ def test_arrows_pressed_past_a_photo_that_cannot_be_read_reach_the_photo_asked_f
     qtbot.waitUntil(lambda: window.document.path.name == "c.jpg" and window.open_task is None, timeout=WAIT_MS)
     wait_rendered(qtbot, window)
     assert library.current_path() == Path(window.document.path)
+
+
+def test_a_brush_painted_to_its_limit_stops_and_the_project_still_opens(qtbot, window, sample):
+    """A brush holds at most MAX_STROKES strokes and a mask MAX_POINTS points (what a project may
+    hold): a stroke past them is not painted, the canvas says why, and the saved project reopens
+    with its edits. (Painting went past them, and the project was then refused as damaged.)"""
+    node_id = masked_exposure(qtbot, window, sample, "brush")
+    tool, canvas = window.canvas.mask_tool, window.canvas
+    brush = mask_of(window, node_id).components[0]
+    dot = Stroke(points=((0.5, 0.5),))
+    full = replace(brush, strokes=(dot,) * MAX_STROKES)
+    window.document.apply(SetNodeMask(node_id, mask_of(window, node_id).replace_component(0, full)))
+    rect = canvas.image_rect_on_screen()
+    drag(canvas, rect.center(), rect.center() + QPointF(30, 0), rect.center() + QPointF(60, 0))
+    assert len(mask_of(window, node_id).components[0].strokes) == MAX_STROKES
+    assert tool.refusal and str(MAX_STROKES) in tool.refusal
+
+    few = replace(brush, strokes=(Stroke(points=((0.5, 0.5),) * (MAX_POINTS - 2)),))
+    window.document.apply(SetNodeMask(node_id, mask_of(window, node_id).replace_component(0, few)))
+    left, right = rect.left() + rect.width() * 0.1, rect.right() - rect.width() * 0.1
+    drag(canvas, *(QPointF(left + (right - left) * i / 20, rect.center().y()) for i in range(21)))
+    strokes = mask_of(window, node_id).components[0].strokes
+    assert sum(len(s.points) for s in strokes) == MAX_POINTS  # the new stroke stopped growing there
+    assert window.save()
+    assert [n.id for n in Document.open(sample).graph.nodes] == [node_id]
