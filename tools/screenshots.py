@@ -15,6 +15,7 @@ opens resources/sample.jpg, asks the built-in assistant for an edit, and writes 
     10-presets.png         the presets panel: each preset previewed on the open photo, one shown large
     11-batch-export.png    the export dialog exporting six selected photos, with its report
     12-batch-chat.png      one request answered for each of three selected photos
+    13-sky-from-chat.png   "darken the sky" in chat: a node masked to the sky it found, the mask shown (O)
 
 Usage: python tools/screenshots.py [OUTPUT_DIR] [--only library|shoot]   (default docs/screenshots)
 """
@@ -272,6 +273,18 @@ def main(out_dir: Path, only: str | None = None) -> int:
     drag(window.canvas, handles["ry"], handles["ry"] + QPointF(0, 30))
     wait(lambda: not window.pipeline.busy, "the render")
     shoot(window, "09-masked-edit.png")
+
+    hats = work / "photos" / "hats.webp"  # a photo with a sky: the assistant finds it and masks to it
+    shutil.copy(ROOT / "tests" / "photos" / "kodim03.webp", hats)
+    window.open_photo(hats)
+    wait(lambda: window.open_task is None and window.canvas.after is not None and not window.pipeline.busy, "the hats")
+    window.chat.send("The sky is too bright")
+    wait(lambda: window.assistant_controller.turn_task is None, "the assistant's turn")
+    window.canvas.mask_tool.set_overlay(True)
+    wait(lambda: not window.pipeline.busy and window.canvas.after.revision == window.pipeline.revision, "the render")
+    window.statusBar().clearMessage()
+    shoot(window, "13-sky-from-chat.png")
+    window.canvas.mask_tool.set_overlay(False)
 
     library_shots()
     shoot_shots()
