@@ -272,12 +272,13 @@ class MaskPanel(QWidget):
         if found is not None or (id(document), area) in self._looking:
             return
         self._looking.add((id(document), area))
-        task = Task(lambda _task: area_found(document, area))
-        task.done.connect(lambda result: self._area_checked(document, area, result))
+        task = Task(lambda _task: (document, area, area_found(document, area)))
+        task.done.connect(self._area_checked)  # a bound slot: Qt drops the answer once the panel is gone
         task.failed.connect(lambda _error: self._looking.discard((id(document), area)))
         task.start(QThreadPool.globalInstance())
 
-    def _area_checked(self, document, area: str, found: bool) -> None:
+    def _area_checked(self, answer: tuple) -> None:
+        document, area, found = answer
         self._looking.discard((id(document), area))
         self._found[(id(document), area)] = found
         if document is self.inspector.document:

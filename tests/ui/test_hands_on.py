@@ -3,15 +3,21 @@ shoot), each kept here as the test that failed before its fix."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QPointF
+from PySide6.QtWidgets import QApplication
 
 from iea_desktop.core.document import Document
 from iea_desktop.core.history import SetNodeMask
-from iea_desktop.core.masks import Stroke
-from iea_desktop.core.masks.model import MAX_POINTS, MAX_STROKES
+from iea_desktop.core.masks import Stroke, model
+from iea_desktop.core.masks.model import MAX_STROKES
+from iea_desktop.ui import mask_panel, mask_tool
+from iea_desktop.ui.main_window import MainWindow
+from iea_desktop.ui.workers import Task
 from test_masks_ui import drag, mask_of, masked_exposure
 from uihelpers import WAIT_MS, wait_rendered
 
@@ -40,7 +46,7 @@ def test_arrows_pressed_past_a_photo_that_cannot_be_read_reach_the_photo_asked_f
     assert library.current_path() == Path(window.document.path)
 
 
-def test_a_brush_painted_to_its_limit_stops_and_the_project_still_opens(qtbot, window, sample):
+def test_a_brush_painted_to_its_limit_stops_and_the_project_still_opens(qtbot, window, sample, monkeypatch):
     """A brush holds at most MAX_STROKES strokes and a mask MAX_POINTS points (what a project may
     hold): a stroke past them is not painted, the canvas says why, and the saved project reopens
     with its edits. (Painting went past them, and the project was then refused as damaged.)"""
@@ -55,11 +61,38 @@ def test_a_brush_painted_to_its_limit_stops_and_the_project_still_opens(qtbot, w
     assert len(mask_of(window, node_id).components[0].strokes) == MAX_STROKES
     assert tool.refusal and str(MAX_STROKES) in tool.refusal
 
-    few = replace(brush, strokes=(Stroke(points=((0.5, 0.5),) * (MAX_POINTS - 2)),))
+    points = MAX_STROKES + 100  # the points' limit made small (the history holds the full brush above)
+    monkeypatch.setattr(model, "MAX_POINTS", points)
+    monkeypatch.setattr(mask_tool, "MAX_POINTS", points)
+    few = replace(brush, strokes=(Stroke(points=((0.5, 0.5),) * (points - 2)),))
     window.document.apply(SetNodeMask(node_id, mask_of(window, node_id).replace_component(0, few)))
     left, right = rect.left() + rect.width() * 0.1, rect.right() - rect.width() * 0.1
     drag(canvas, *(QPointF(left + (right - left) * i / 20, rect.center().y()) for i in range(21)))
     strokes = mask_of(window, node_id).components[0].strokes
-    assert sum(len(s.points) for s in strokes) == MAX_POINTS  # the new stroke stopped growing there
+    assert sum(len(s.points) for s in strokes) == points  # the new stroke stopped growing there
     assert window.save()
     assert [n.id for n in Document.open(sample).graph.nodes] == [node_id]
+
+
+def test_an_area_found_after_the_window_is_gone_is_dropped(qtbot, iea_home, sample, monkeypatch):
+    """The mask section asks (off the GUI thread) whether the photo has the area; an answer that
+    comes after the window was closed and deleted is dropped. (It reached the deleted panel: a
+    traceback at quit, and in whatever test ran next.)"""
+    gate, answered = threading.Event(), threading.Event()
+
+    def slow_area_found(_document, _area) -> bool:
+        gate.wait(WAIT_MS / 1000)
+        answered.set()
+        return True
+
+    monkeypatch.setattr(mask_panel, "area_found", slow_area_found)
+    window = MainWindow()  # its own, not the fixture's: this test deletes it
+    window.ask_unsaved = lambda doc: "discard"
+    window.show()
+    masked_exposure(qtbot, window, sample, "sky")  # the mask section starts looking for the sky
+    window.close()
+    shiboken6.delete(window)
+    gate.set()
+    qtbot.waitUntil(answered.is_set, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not any(t for t in Task._live if not t.finished), timeout=WAIT_MS)
+    QApplication.processEvents()  # the answer's delivery: pytest-qt fails the test on an exception here
