@@ -411,7 +411,10 @@ class MainWindow(QMainWindow):
         for note in doc.notes:
             self.show_message("Note", note, icon=QMessageBox.Information)
         if doc.recovery_file() is not None:
-            if self.ask_restore(doc):
+            restore = self.ask_restore(doc)
+            if doc is not self.document:  # another photo opened while the question was up (the library's
+                return  # switch): its answer is for a photo no longer shown; the autosave is offered next time
+            if restore:
                 try:
                     doc.recover()
                 except ProjectError as error:

@@ -96,3 +96,26 @@ def test_an_area_found_after_the_window_is_gone_is_dropped(qtbot, iea_home, samp
     qtbot.waitUntil(answered.is_set, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: not any(t for t in Task._live if not t.finished), timeout=WAIT_MS)
     QApplication.processEvents()  # the answer's delivery: pytest-qt fails the test on an exception here
+
+
+def test_an_answer_to_restore_after_another_photo_opened_leaves_the_autosave(qtbot, window, make_photo):
+    """The restore question is asked with the photo installed; a photo switch the library had
+    scheduled could run while it was up. The answer then belonged to a photo no longer shown: it
+    recovered or discarded edits behind the person's back. Now the autosave is left for next time."""
+    from iea_desktop.core.graph import make_node
+    from iea_desktop.core.history import AddNode
+    from iea_desktop.core.project import autosave_path
+
+    first, second = make_photo("first.png"), make_photo("second.png", seed=1)
+    doc = Document.open(first)
+    doc.apply(AddNode(make_node("contrast", {"value": 10})))
+    doc.autosave()
+
+    def answer(asked):  # while the question is up, the other photo opens
+        window.install_document(Document.open(second))
+        return False  # "Discard"
+
+    window.ask_restore = answer
+    assert window.open_photo(first)
+    qtbot.waitUntil(lambda: window.document is not None and window.document.path == second, timeout=WAIT_MS)
+    assert autosave_path(first).exists()  # not discarded: offered again when first.png is opened
