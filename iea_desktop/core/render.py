@@ -16,7 +16,8 @@ The work is split by job (docs/performance.md for the figures):
   every move of its slider) run as one chain of small strips, like the export's, and nothing of
   them is kept until the same state is rendered again (the drag has ended). Without the cache
   (export, 1:1 zoom) all steps run band by band in small strips, from an 8-bit source straight to
-  an 8-bit result when asked, so memory stays bounded at any size.
+  an 8-bit result when asked, so memory stays bounded at any size; a whole picture with several
+  neighbourhood steps streams through them top to bottom instead, each row made once.
 - ``finish.py`` makes the result safe (and 8 or 16 bits), strip by strip as it is made;
   ``parallel.py`` holds the thread pool and recycles the arrays the cache lets go of.
 """
@@ -39,7 +40,7 @@ from .masks.plane import MaskPlane
 from .ops.base import RenderContext
 from .parallel import POOL, cpu_count, parallel
 from .steps import Step, plan
-from .strips import SINK_ROWS, Sink, run_step, run_strips, segments
+from .strips import SINK_ROWS, Sink, run_step, run_stream, run_strips, segments, stages
 
 
 class RenderCancelled(Exception):
@@ -332,15 +333,18 @@ class Renderer:
                 for _ in segment[0].nodes:
                     poll()
                 image, _ = run_step(segment[0], as_float(image))
-            elif last and sink is not None:  # finished band by band, straight to the sink
-                run_strips(segment, image, poll, raw=False, sink=sink, finish_as=(dtype, rgbx))
+                continue
+            # several neighbourhood steps: streamed, each row made once (else bands: no waits between steps)
+            schedule = run_stream if len(stages(segment)) > 1 else run_strips
+            if last and sink is not None:  # finished band by band, straight to the sink
+                schedule(segment, image, poll, raw=False, sink=sink, finish_as=(dtype, rgbx))
                 return None
             elif last:  # the result comes out finished, straight from the strips
                 out = output(image.shape, dtype, rgbx)
-                run_strips(segment, image, poll, finished=out, raw=False)
+                schedule(segment, image, poll, finished=out, raw=False)
                 return out
             else:
-                raw = run_strips(segment, image, poll)
+                raw = schedule(segment, image, poll)
                 assert raw is not None  # run_strips returns the raw result when asked (raw=True)
                 image = raw
         # nothing tiled to render: the source itself, or a geometry step's result

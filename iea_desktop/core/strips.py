@@ -3,7 +3,9 @@
 Cached renders (previews) run one step over all strips at a time (``run_step``), so each step's
 output can be kept; uncached ones (export, 1:1 zoom) and the steps of the node being edited run
 all steps band by band in small strips that stay in the CPU's cache (``run_strips``, ``chain``),
-finishing each strip (to 8 bits) as it is made, or handing finished bands to a sink.
+finishing each strip (to 8 bits) as it is made, or handing finished bands to a sink. A whole
+uncached picture with several neighbourhood steps streams through them instead (``run_stream``),
+so that no step recomputes the context rows of the ones after it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .finish import as_float, finish, finish_rows, output
-from .parallel import POOL, parallel, strip_rows
+from .parallel import POOL, cpu_count, parallel, strip_rows
 from .steps import Step
 
 
@@ -188,3 +190,108 @@ def segments(steps: list[Step]) -> list[list[Step]]:
         else:
             segments[-1].append(step)
     return segments
+
+
+def stages(steps: list[Step]) -> list[list[Step]]:
+    """Tiling steps cut before each neighbourhood step after the first: within a stage only the
+    first step reads context rows, so ``_chain`` runs it in strips without recomputing any row."""
+    cut = [0] + [i for i in range(1, len(steps)) if steps[i].halo] + [len(steps)]
+    return [steps[a:b] for a, b in zip(cut, cut[1:])]
+
+
+class _Window:
+    """A stage's output rows ``first``..``end`` (of the frame), kept for the next stage: a buffer
+    of ``capacity`` rows; when it is full, the rows the next stage no longer reads are dropped
+    (the rest moved to its top)."""
+
+    def __init__(self, capacity: int, shape: tuple):
+        self.pixels = POOL.take((capacity,) + shape)
+        self.first = self.end = 0
+
+    def room(self, end: int, keep_from: int) -> np.ndarray:
+        """The buffer's rows for ``self.end``..``end``, to write; rows before ``keep_from`` may go."""
+        if end - self.first > len(self.pixels):
+            kept = self.end - keep_from
+            self.pixels[:kept] = self.pixels[keep_from - self.first : self.end - self.first]
+            self.first = keep_from
+            if end - self.first > len(self.pixels):
+                raise AssertionError("a stream window overflowed")
+        return self.pixels[self.end - self.first : end - self.first]
+
+
+def run_stream(
+    steps: list[Step],
+    image: np.ndarray,
+    poll: Callable[[], None],
+    finished: np.ndarray | None = None,
+    raw: bool = True,
+    sink: Sink | None = None,
+    finish_as: tuple = (np.uint8, False),
+) -> np.ndarray | None:
+    """What ``run_strips`` makes of the whole picture (the same pixels, the same arguments but
+    ``rows``), with every row of every step computed once.
+
+    ``run_strips`` recomputes each band's context rows through every neighbourhood step before
+    it (at 24 MP with all tools, noise reduction made 10,739 rows of a 4,000-row picture). Here
+    the picture streams top to bottom through ``stages``: each iteration, each stage makes the
+    next rows its input allows (the first, ``chunk`` rows; a later one, all the stage before has
+    made but its context rows at the bottom, ``chunk`` at most), in strips over the cores, into a
+    ``_Window`` that holds what the next stage still reads. ``poll`` is called once per node,
+    spread over the iterations, in the calling thread; a sink gets bands of whole multiples of
+    ``SINK_ROWS`` rows (but the last), from the workers.
+    """
+    height, width = image.shape[:2]
+    frame, shape = (height, width), image.shape[1:]
+    parts = stages(steps)
+    halos = [part[0].halo for part in parts]
+    last = len(parts) - 1
+
+    def sixteen(rows: int) -> int:
+        return -(-rows // SINK_ROWS) * SINK_ROWS
+
+    # each core gets a strip as tall as run_strips' for the widest neighbourhood op
+    chunk = sixteen(cpu_count() * strip_rows(width, max(halos)))
+    # after an iteration a stage lags the one before by its context (+ SINK_ROWS for the last)
+    windows = [_Window(chunk + 2 * halos[j + 1] + SINK_ROWS, shape) for j in range(last)]
+    out = POOL.take(image.shape) if raw else None
+    # the last stage's raw rows: out's, or (nobody reads them) one chunk's worth, reused
+    rows_out = out if out is not None else POOL.take((min(chunk, height),) + shape)
+    band = output((min(chunk, height),) + shape, *finish_as) if sink is not None else None
+    made = [0] * len(parts)  # rows each stage has made
+    small = strip_rows(width)
+    while made[-1] < height:
+        for j, part in enumerate(parts):
+            y0 = made[j]
+            ready = height if j == 0 else made[j - 1]
+            y1 = min(ready if ready == height else ready - halos[j], y0 + chunk)
+            if j == last and y1 < height:
+                y1 -= y1 % SINK_ROWS
+            if y1 <= y0:
+                continue
+            nodes = sum(len(s.nodes) for s in part)
+            for _ in range(nodes * y1 // height - nodes * y0 // height):
+                poll()
+            source = Rows(image, 0, frame) if j == 0 else Rows(windows[j - 1].pixels, windows[j - 1].first, frame)
+            if j < last:
+                into = Into(windows[j].room(y1, max(0, made[j + 1] - halos[j + 1])))
+            else:
+                dst = rows_out[y0:y1] if out is not None else rows_out[: y1 - y0]
+                done = finished[y0:y1] if finished is not None else band[: y1 - y0] if band is not None else None
+                into = Into(dst, done, keep_raw=out is not None)
+
+            def work(a: int, b: int, part=part, source=source, into=into, y0=y0, sinks=sink if j == last else None):
+                done = None if into.finished is None else into.finished[a:b]
+                _chain(part, source, (y0 + a, y0 + b), Into(into.raw[a:b], done, into.keep_raw), small)
+                if sinks is not None and done is not None:
+                    sinks(y0 + a, done)
+
+            pieces = min(sixteen(strip_rows(width, halos[j])), sixteen(-(-(y1 - y0) // cpu_count())))
+            parallel(work, y1 - y0, pieces)
+            made[j] = y1
+            if j < last:
+                windows[j].end = y1
+    for window in windows:
+        POOL.give(window.pixels, references=1)
+    if out is None:
+        POOL.give(rows_out, references=1)
+    return out
