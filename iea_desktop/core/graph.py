@@ -194,6 +194,10 @@ class EditGraph:
                 return node
         raise KeyError(f"no node {node_id!r}")
 
+    def find_node(self, node_id: str | None) -> Node | None:
+        """The node, or None for no id or one no longer in the graph (a panel's selection, removed since)."""
+        return next((node for node in self.nodes if node.id == node_id), None) if node_id is not None else None
+
     def index_of(self, node_id: str) -> int:
         for i, node in enumerate(self.nodes):
             if node.id == node_id:

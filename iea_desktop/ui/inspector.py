@@ -573,12 +573,7 @@ class Inspector(QWidget):
         self.show_node(None)
 
     def node(self) -> Node | None:
-        if self.document is None or self.node_id is None:
-            return None
-        try:
-            return self.document.graph.get(self.node_id)
-        except KeyError:
-            return None
+        return None if self.document is None else self.document.graph.find_node(self.node_id)
 
     def show_node(self, node_id: str | None) -> None:
         if node_id != self.node_id:

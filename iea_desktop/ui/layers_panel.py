@@ -336,12 +336,7 @@ class LayersPanel(QWidget):
     # --- edits (each one a history command) --------------------------------------------------
 
     def _node(self, node_id: str | None) -> Node | None:
-        if self.document is None or node_id is None:
-            return None
-        try:
-            return self.document.graph.get(node_id)
-        except KeyError:
-            return None
+        return None if self.document is None else self.document.graph.find_node(node_id)
 
     def _item_changed(self, item: QTreeWidgetItem, column: int) -> None:
         if self._updating or column != 0:

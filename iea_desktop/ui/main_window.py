@@ -490,13 +490,7 @@ class MainWindow(QMainWindow):
         self._sync_tool()
 
     def selected_node(self):
-        node_id = self.layers.selected_id()
-        if self.document is None or node_id is None:
-            return None
-        try:
-            return self.document.graph.get(node_id)
-        except KeyError:
-            return None
+        return None if self.document is None else self.document.graph.find_node(self.layers.selected_id())
 
     def _sync_tool(self) -> None:
         """On-canvas tools follow the selection: the crop tool for a crop node, a grid for straighten, the mask tool

@@ -160,12 +160,7 @@ class MaskTool(QObject):
     # --- what is edited ----------------------------------------------------------------------
 
     def node(self) -> Node | None:
-        if self.document is None or self.node_id is None:
-            return None
-        try:
-            return self.document.graph.get(self.node_id)
-        except KeyError:
-            return None
+        return None if self.document is None else self.document.graph.find_node(self.node_id)
 
     def mask(self) -> Mask | None:
         node = self.node()

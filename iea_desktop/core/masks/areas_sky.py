@@ -45,13 +45,17 @@ def _lookup(table: np.ndarray, rgb8: np.ndarray) -> np.ndarray:
     return table[q[..., 0], q[..., 1], q[..., 2]]
 
 
+def at_most(small: np.ndarray, edge: int) -> np.ndarray:
+    """``small`` resized (area averaging) to ``edge`` pixels on its long side, or as it is if smaller."""
+    height, width = small.shape[:2]
+    shrink = min(1.0, edge / max(height, width))
+    size = (max(1, round(width * shrink)), max(1, round(height * shrink)))
+    return cv2.resize(small, size, interpolation=cv2.INTER_AREA)
+
+
 def sky(small: np.ndarray) -> np.ndarray | None:
     """The sky in ``small`` (uint8 RGB) as a 0..1 plane of a smaller size, or None."""
-    height, width = small.shape[:2]
-    shrink = min(1.0, EDGE / max(height, width))
-    rgb8 = cv2.resize(
-        small, (max(1, round(width * shrink)), max(1, round(height * shrink))), interpolation=cv2.INTER_AREA
-    )
+    rgb8 = at_most(small, EDGE)
     h, w = rgb8.shape[:2]
     if h < 8 or w < 8:
         return None

@@ -12,6 +12,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .areas_sky import at_most
+
 EDGE = 192  # grabCut's long edge: about 60 ms for two rounds here (twice the size: four times as long)
 BORDER = 0.05  # share of each side taken as the border
 CLUSTERS = 10  # border colours
@@ -74,11 +76,7 @@ def saliency(lab: np.ndarray) -> np.ndarray:
 def subject(small: np.ndarray, sky: np.ndarray | None = None) -> np.ndarray | None:
     """The subject in ``small`` (uint8 RGB) as a 0..1 plane (at ``EDGE``), or None when nothing
     stands out; ``sky`` (any size), where known, is never the subject."""
-    height, width = small.shape[:2]
-    shrink = min(1.0, EDGE / max(height, width))
-    rgb8 = cv2.resize(
-        small, (max(1, round(width * shrink)), max(1, round(height * shrink))), interpolation=cv2.INTER_AREA
-    )
+    rgb8 = at_most(small, EDGE)
     h, w = rgb8.shape[:2]
     if h < 8 or w < 8:
         return None
