@@ -456,6 +456,12 @@ def main() -> None:
     from inputs import ensure_inputs
 
     name, n = sys.argv[1], int(sys.argv[2])
+    try:  # the allocator's settings, as the app's entry point makes them (trees since they exist)
+        from iea_desktop.core.allocator import keep_freed_memory
+    except ImportError:
+        pass
+    else:
+        keep_freed_memory()
     paths = ensure_inputs(verbose=False)
     times, info = CASES[name](paths, n)
     print(json.dumps({"times": times, "peak_rss": peak_rss(), "info": info}))

@@ -448,6 +448,9 @@ def _library_chatter_to_log():
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .core.allocator import keep_freed_memory
+
+    keep_freed_memory()  # before the first picture-sized work (the decode starts below)
     argv = list(sys.argv[1:] if argv is None else argv)
     if getattr(sys.stdout, "errors", None) == "strict" and hasattr(sys.stdout, "reconfigure"):
         # a file name that is not valid UTF-8 is printed as its own bytes, as `ls` does, not a crash

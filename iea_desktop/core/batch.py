@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import export, presets, project
+from .allocator import keep_freed_memory
 from .document import Document
 from .export import ExportError, ExportOptions
 from .files import InputError
@@ -390,9 +391,11 @@ def _run(
     )
 
 
-def _ignore_interrupts() -> None:
-    """In a worker: Ctrl-C is for the batch (which stops handing out photos), not for each worker."""
+def _start_worker() -> None:
+    """In a worker: Ctrl-C is for the batch (which stops handing out photos), not for each worker;
+    the allocator set as the command line sets it (``allocator``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    keep_freed_memory()
 
 
 def _run_in_workers(paths, task, tell, cancelled, jobs) -> None:
@@ -403,7 +406,7 @@ def _run_in_workers(paths, task, tell, cancelled, jobs) -> None:
     pending = list(range(len(paths)))
     stopped = "the export process stopped (out of memory?)"
     while pending and not (cancelled is not None and cancelled()):
-        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_ignore_interrupts) as pool:
+        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker) as pool:
             running: dict[concurrent.futures.Future, int] = {}  # in the order they were handed out
             try:
                 while pending or running:
