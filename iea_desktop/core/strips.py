@@ -97,8 +97,11 @@ def _chain(steps: list[Step], source: Rows, rows: tuple[int, int], into: Into, s
         if not steps[0].reads_8bit:
             strip = as_float(strip)
         for step in steps[:-1]:
-            result = step.run(strip, frame, at)
-            strip, at = result[a - at : b - at], a
+            if at != a or len(strip) != b - a:  # the first step's context rows: read, not made
+                strip = step.run(strip, frame, at, np.empty((b - a,) + strip.shape[1:], np.float32), a - at)
+            else:
+                strip = step.run(strip, frame, at)
+            at = a
         if straight and finished is not None:
             steps[-1].run(strip, frame, at, finished[a - y0 : b - y0], a - at)
             continue

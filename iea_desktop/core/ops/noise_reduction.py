@@ -69,7 +69,11 @@ def apply(image: np.ndarray, p: dict, ctx: RenderContext) -> np.ndarray:
     d_y = d_cb = d_cr = None  # the changes of Y, Cb and Cr on the rows wanted
     if luminance is not None:  # Y' = Y + mix (guided(Y) - Y)
         radius, mix, eps = luminance
-        d_y, b = filters.guided(y, None, radius, eps, ctx.origin, rows)
+        # on the rows its own radius reads (the strip's context is the colour filter's, wider)
+        reach = filters.reach(radius)
+        lo, hi = max(0, rows.start - reach), min(image.shape[0], rows.stop + reach)
+        near = slice(rows.start - lo, rows.stop - lo)
+        d_y, b = filters.guided(y[lo:hi], None, radius, eps, ctx.origin + lo, near)
         d_y *= yr
         d_y += b
         d_y -= yr
