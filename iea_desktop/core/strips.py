@@ -90,6 +90,7 @@ def _chain(steps: list[Step], source: Rows, rows: tuple[int, int], into: Into, s
     straight = finished is not None and not into.keep_raw and steps[-1].finishes and finished.dtype == np.uint8
     first = steps[0].halo
     small = max(small, strip_rows(frame[1], first))  # a wide context (dehaze, clarity): taller strips
+    small = -(-(y1 - y0) // max(1, (y1 - y0) // small))  # no short strip left over: its context would cost more
     for a in range(y0, y1, small):
         b = min(a + small, y1)
         lo, hi = max(0, a - first), min(frame[0], b + first)
