@@ -140,6 +140,11 @@ class Canvas(QWidget):
         w, h = self.image_size() or (0, 0)
         return QRectF(self.to_screen(QPointF(0, 0)), self.to_screen(QPointF(w, h)))
 
+    def after_area(self) -> QRectF:
+        """Where the view shows the edited photo: right of the divider in the split view, else all of it."""
+        x = self.width() * self.split if self.compare and self.before is not None and not self.show_before else 0.0
+        return QRectF(x, 0, self.width() - x, self.height())
+
     def fit_zoom(self) -> float:
         size = self.image_size()
         if size is None:
@@ -241,7 +246,7 @@ class Canvas(QWidget):
         elif self.compare and self.before is not None:
             x = self.width() * self.split
             p.save()
-            p.setClipRect(QRectF(x, 0, self.width() - x, self.height()))
+            p.setClipRect(self.after_area())
             self._draw_after(p)
             p.restore()
             p.save()

@@ -469,9 +469,12 @@ class MaskTool(QObject):
     # --- painting ------------------------------------------------------------------------------
 
     def paint(self, p: QPainter) -> None:
-        if self.overlay_pixels is not None:
+        if self.overlay_pixels is not None:  # the mask as the edit acts: over the edited photo, not the before half
+            p.save()
+            p.setClipRect(self.canvas.after_area())
             p.setRenderHint(QPainter.SmoothPixmapTransform, True)
             p.drawImage(self.canvas.image_rect_on_screen(), self.overlay_pixels)
+            p.restore()
         c = self.edited()
         p.setRenderHint(QPainter.Antialiasing)
         if isinstance(c, Linear):

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtGui import QColor, QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from iea_desktop.core.document import Document
@@ -345,3 +345,25 @@ def test_frames_during_a_stroke_leave_the_histogram_for_its_end(qtbot, window, s
     assert not pipeline.painting
     wait_rendered(qtbot, window)
     qtbot.waitUntil(lambda: results[-1].histogram is not None, timeout=10_000)
+
+
+def test_the_overlay_tints_only_the_edited_half_of_the_split_view(qtbot, window, sample):
+    masked_exposure(qtbot, window, sample, "radial")
+    tool, canvas = window.canvas.mask_tool, window.canvas
+    tool.set_overlay(True)
+    qtbot.waitUntil(lambda: tool.overlay_pixels is not None, timeout=15000)
+    window.set_compare(True)
+    canvas.split = 0.5
+    middle = canvas.image_rect_on_screen().center()
+
+    def pixel(dx: float) -> QColor:
+        return canvas.grab().toImage().pixelColor(int(middle.x() + dx), int(middle.y()))
+
+    tinted_after = pixel(20)
+    tool.set_overlay(False)
+    qtbot.waitUntil(lambda: tool.overlay_pixels is None, timeout=5000)
+    plain_before, plain_after = pixel(-20), pixel(20)
+    tool.set_overlay(True)
+    qtbot.waitUntil(lambda: tool.overlay_pixels is not None, timeout=15000)
+    assert tinted_after != plain_after  # the overlay shows on the edited half (the radial's middle)
+    assert pixel(-20) == plain_before  # and not on the before half
