@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from ..core.ops import REGISTRY
 from ..core.stats import ImageStats
-from .builtin_measure import BRIGHTNESS_PER_UNIT
+from .builtin_measure import BRIGHTNESS_PER_UNIT, CONTRAST_PER_DOUBLING, WARM_PER_TEMPERATURE
 from .plan import MEASURES, Edit, Intent, Plan
 
 # How far each measure must move for a direction to count as holding, and how far "keep" may drift.
@@ -153,7 +153,7 @@ class PlanCheck:
         if measure == "light":
             step = -miss / BRIGHTNESS_PER_UNIT * 1.2  # a little more for the curves after it
         elif measure == "warmth":
-            step = -miss * max(stats.mean_luma, 0.05) * 255.0 * 1.2
+            step = -miss * max(stats.mean_luma, 0.05) / WARM_PER_TEMPERATURE * 1.2  # warmth is per unit of brightness
         elif measure == "colour":
             if target.intent.none:
                 step = -100 - edit.value
@@ -162,7 +162,7 @@ class PlanCheck:
                 step = 100.0 * (1.0 + edit.value / 100.0) * (wanted / max(now, 1e-3) - 1.0)
         else:
             wanted = now - miss * 1.1
-            step = 100.0 * math.log2(max(wanted, 1e-3) / max(now, 1e-3))
+            step = CONTRAST_PER_DOUBLING * math.log2(max(wanted, 1e-3) / max(now, 1e-3))
         step = max(-40.0, min(40.0, step))
         value = round(edit.value + (math.copysign(max(abs(step), 1.0), step) if step else 0))
         value = self._within(tool, value)
