@@ -338,7 +338,7 @@ def case_slider_1to1(paths, n):
     return times, {"rendered": f"{shape[1]}x{shape[0]}"}
 
 
-from prompt_cache import case_model_first_turn, case_model_later_turn  # noqa: E402, F401 (issue 17)
+from prompt_cache import case_model_first_turn, case_model_first_turn_warmed, case_model_later_turn  # noqa: E402, F401 (issue 17)
 from library import case_library_switch, case_library_thumbs_cached, case_library_thumbs_cold  # noqa: E402, F401
 
 def masked_nodes(area: str | None = None):

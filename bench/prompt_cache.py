@@ -52,9 +52,11 @@ def load(mmproj: Path | None):
 
 
 def conversation(mmproj: Path | None = None, requests: list[str] = REQUESTS,
-                 replay: bool = True) -> tuple[list[dict], dict | None, dict | None]:
+                 replay: bool = True, warm_up: bool = False) -> tuple[list[dict], dict | None, dict | None]:
     """Per turn: the model request's usage and the whole turn's seconds; then (``replay``) the
-    next turn's prompt read on the warm model, and on a freshly loaded one (usage of each)."""
+    next turn's prompt read on the warm model, and on a freshly loaded one (usage of each).
+    ``warm_up``: the model first reads its instructions, as the window has it do once it is
+    loaded (ModelAssistant.warm_up; a tree from before it has none)."""
     from iea_desktop.agent.assistants import ModelAssistant
     from iea_desktop.agent.dialects.generic import GenericDialect
     from iea_desktop.agent.session import AssistantSession
@@ -62,7 +64,10 @@ def conversation(mmproj: Path | None = None, requests: list[str] = REQUESTS,
 
     backend = load(mmproj)
     dialect = GenericDialect()
-    session = AssistantSession(Document.open(ROOT / "resources" / "sample.jpg"), ModelAssistant(backend, dialect))
+    assistant = ModelAssistant(backend, dialect)
+    if warm_up and hasattr(assistant, "warm_up"):
+        assistant.warm_up()
+    session = AssistantSession(Document.open(ROOT / "resources" / "sample.jpg"), assistant)
     turns = []
     for request in requests:
         started = time.perf_counter()
@@ -96,6 +101,12 @@ def _row(turns: list[dict]) -> tuple[list[float], dict]:
 def case_model_first_turn(paths, n):
     """bench/run.py row: the first turn of a conversation, on a freshly loaded SmolLM2."""
     return _row([conversation(requests=REQUESTS[:1], replay=False)[0][0] for _ in range(n)])
+
+
+def case_model_first_turn_warmed(paths, n):
+    """bench/run.py row: the first turn once the model has read its instructions, as the window
+    has it do while the person types (what the person waits for when they take that long)."""
+    return _row([conversation(requests=REQUESTS[:1], replay=False, warm_up=True)[0][0] for _ in range(n)])
 
 
 def case_model_later_turn(paths, n):

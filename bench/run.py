@@ -62,6 +62,7 @@ ROWS = [
     ("slider_saturation_numpy", "numpy kernel fallback: slider move (saturation, middle)", "ms", None, 20, 10),
     ("export_numpy", "numpy kernel fallback: export 24 MP JPEG, 16 tools (CLI)", "s", None, 3, 2),
     ("model_first_turn", "assistant turn, SmolLM2 (child process): first, fresh model", "s", None, 3, 1),
+    ("model_first_turn_warmed", "... first turn, the instructions read ahead (as the window does)", "s", None, 3, 1),
     ("model_later_turn", "... later turns of the conversation (prompt kept)", "s", None, 1, 1),
     ("library_thumbs_cold", "open a folder of 200 24 MP JPEGs: first screen of thumbnails", "s", 1.5, 5, 2),
     ("library_thumbs_cached", "... the same, thumbnails cached on disk", "s", 0.3, 5, 2),

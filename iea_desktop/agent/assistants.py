@@ -35,6 +35,13 @@ class ModelAssistant:
     def summarize(self, ctx, on_text, cancel):
         return self.dialect.summarize(self.backend, ctx, on_text, cancel)
 
+    def warm_up(self, cancel=None) -> None:
+        """Read what starts every prompt ahead of the first request, where the dialect has such a
+        part (the generic one: ``GenericDialect.warm_up``; the IEA one starts with the request)."""
+        warm_up = getattr(self.dialect, "warm_up", None)
+        if warm_up is not None:
+            warm_up(self.backend, cancel)
+
 
 def builtin_assistant():
     from .builtin import BuiltinAssistant

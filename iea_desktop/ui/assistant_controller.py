@@ -15,6 +15,7 @@ with the seconds it has taken so far.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -26,6 +27,8 @@ from . import assistants
 from .chat_panel import ChatPanel, MessageBubble
 from .settings import Settings
 from .workers import Task, make_pool
+
+log = logging.getLogger(__name__)
 
 
 class AssistantController(QObject):
@@ -47,6 +50,7 @@ class AssistantController(QObject):
         self.turn_task: Task | None = None
         self.reply_bubble: MessageBubble | None = None
         self.load_task: Task | None = None
+        self.warm_up_task: Task | None = None  # a model reading its instructions (``_warm_up``)
         self.models_dialog = None  # ModelsDialog, made on first use
         self.loading_clock: QTimer | None = None  # ticks once a second while a model loads
         # A request may be for more than the open photo (batch chat about a selection): ``route``
@@ -95,6 +99,9 @@ class AssistantController(QObject):
         if self.busy:
             self.chat.set_current_choice(self.choice_index)
             return
+        if self.warm_up_task is not None:  # the model it was for is being replaced
+            self.warm_up_task.cancel()
+            self.warm_up_task = None
         if choice.key == "builtin":
             try:
                 assistant = assistants.load_builtin()
@@ -119,6 +126,28 @@ class AssistantController(QObject):
         self._stop_loading_clock()
         self.set_assistant(assistant, index)
         self.chat.add_notice(f"{assistant.name} is ready ({assistant.device_label}).", error=False)
+        self._warm_up(assistant)
+
+    def _warm_up(self, assistant) -> None:
+        """The model reads its instructions while the person types the first request
+        (``ModelAssistant.warm_up``: on 2 CPU cores about 7 s of a first turn). On the turns' pool:
+        a turn asked meanwhile waits for it, then reads only its own part. A failure here is the
+        next turn's to report."""
+        task = Task(lambda t: assistant.warm_up(t.cancel_event))
+        self.warm_up_task = task
+        self.chat.set_status(f"{assistant.name} on {assistant.device_label}: reading its instructions…")
+
+        def ended(error=None) -> None:
+            if isinstance(error, Exception):
+                log.info("%s could not read its instructions ahead: %s", assistant.name, error)
+            if self.warm_up_task is task:
+                self.warm_up_task = None
+                if self.assistant is assistant:
+                    self.chat.set_status(f"{assistant.name} on {assistant.device_label}")
+
+        task.done.connect(ended)
+        task.failed.connect(ended)
+        task.start(self.pool)
 
     def _model_failed(self, task: Task, choice: assistants.Choice, error: Exception) -> None:
         if task is not self.load_task:

@@ -99,6 +99,21 @@ def test_a_later_turn_reads_only_what_changed(doc, isolated_smollm2):
     assert later["generated_tokens"] >= 1 and later["first_token_s"] <= later["total_s"]
 
 
+def test_a_warmed_up_model_reads_only_the_first_requests_own_part(doc, isolated_smollm2):
+    """ModelAssistant.warm_up, which the window runs once a model is loaded: the instructions and
+    the tool table are read before the person asks, and the first turn reads the rest."""
+    backend = isolated_smollm2
+    backend.complete([{"role": "user", "content": "Something else entirely."}], max_tokens=1)  # nothing kept
+    assistant = ModelAssistant(backend, GenericDialect())
+    assistant.warm_up()
+    session = AssistantSession(doc, assistant)
+    messages, _ = assistant.dialect.build(session.context("make it warmer"), backend)
+    backend.complete(messages, max_tokens=4)
+    usage = backend.last_usage
+    system = backend.count_tokens([system_prompt()])[0]
+    assert usage["prompt_tokens"] - usage["evaluated_tokens"] >= system - 2  # the instructions were kept
+
+
 def test_the_backends_tokenizer_counts_in_the_child(isolated_smollm2, text_backend):
     texts = ["Make it warmer, please.", "", "| exposure | brightness | -100..100 |"]
     assert isolated_smollm2.count_tokens(texts) == text_backend.count_tokens(texts)

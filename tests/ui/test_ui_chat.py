@@ -3,6 +3,8 @@ badge (links select them), can be stopped, and errors land in the chat instead o
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -171,6 +173,29 @@ def test_model_loads_in_a_worker_with_progress(qtbot, window, monkeypatch, tmp_p
     qtbot.waitUntil(lambda: window.assistant_controller.assistant is loaded, timeout=WAIT_MS)
     assert "Tiny VLM" in window.assistant_label.text() and "GPU" in window.assistant_label.text()
     assert window.settings.value("assistant/choice") == str(Entry.path)
+
+
+def test_a_loaded_model_reads_its_instructions_before_the_first_request(qtbot, window, monkeypatch, sample, tmp_path):
+    """ModelAssistant.warm_up runs once the model is loaded, on the turns' pool: a request sent
+    meanwhile waits for it (and then reads only its own part of the prompt)."""
+    loaded = ScriptedAssistant()
+    loaded.warmed = threading.Event()
+    monkeypatch.setattr(assistants, "choices", lambda: ([
+        assistants.Choice(assistants.BUILTIN_LABEL, assistants.BUILTIN_TIP, "builtin"),
+        assistants.Choice("Tiny VLM (500 MB)", "tiny", str(tmp_path / "tiny.gguf"), None)], None))
+    monkeypatch.setattr(assistants, "load", lambda choice, progress=None: loaded)
+    open_photo(qtbot, window, sample)
+    window.assistant_controller.refresh_choices()
+    window.chat.picker.setCurrentIndex(1)
+    qtbot.waitUntil(loaded.warming.is_set, timeout=WAIT_MS)
+    assert "reading its instructions" in window.chat.status.text()
+    window.chat.send("make it brighter")
+    qtbot.wait(200)
+    assert not loaded.started.is_set()  # the turn waits for the warm-up
+    loaded.warmed.set()
+    qtbot.waitUntil(lambda: finished(window), timeout=WAIT_MS)
+    assert loaded.started.is_set() and window.document.graph.nodes
+    assert "reading" not in window.chat.status.text()
 
 
 @pytest.mark.skipif(not builtin_available(), reason="the built-in assistant is not in this checkout yet")

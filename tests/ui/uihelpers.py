@@ -42,6 +42,13 @@ class ScriptedAssistant:
         self.edits = edits
         self.hold = hold
         self.started = threading.Event()
+        self.warming = threading.Event()  # warm_up was called
+        self.warmed = None  # a threading.Event that warm_up waits for, if set
+
+    def warm_up(self, cancel=None):
+        self.warming.set()
+        if self.warmed is not None:
+            self.warmed.wait(WAIT_MS / 1000)
 
     def plan(self, ctx, on_text, cancel):
         from iea_desktop.agent.plan import Edit, Plan

@@ -209,6 +209,13 @@ class GenericDialect:
         messages.append({"role": "user", "content": last})
         return messages, png_for_model(ctx.current, DEFAULT_MAX_PIXELS)
 
+    def warm_up(self, backend, cancel=None) -> None:
+        """Have the model read the fixed start of every prompt (the instructions and the tool table,
+        most of a first turn's prompt) before the first request: llama.cpp keeps what it read, so
+        that request reads only its own part (``build`` keeps the fixed part a prefix)."""
+        messages = [{"role": "system", "content": system_prompt()}, {"role": "user", "content": ""}]
+        backend.complete(messages, max_tokens=1, temperature=0.0, cancel=cancel)
+
     def _ask(self, backend, messages: list[dict], image: bytes, on_text, cancel) -> dict:
         """One answer under the tool-calls grammar, its reply streamed to ``on_text``; the parsed JSON."""
         buffer, shown = [], [0]
