@@ -40,7 +40,7 @@ from .workers import Task
 KINDS = (  # the Add mask menu: (kind, label, what it is)
     ("linear", "Linear gradient", "Full at one line, fading to nothing at another: drag its handles on the photo"),
     ("radial", "Radial", "An ellipse, full inside and fading at its edge: drag its handles on the photo"),
-    ("brush", "Brush", "Paint where the adjustment acts; Alt + drag erases, [ and ] change the size"),
+    ("brush", "Brush", "Paint where the adjustment acts; Erase (or Alt + drag) erases, [ and ] change the size"),
     ("luminance", "Brightness range", "The photo's pixels of a brightness; click the photo to pick it"),
     ("colour", "Colour range", "The photo's pixels of a colour; click the photo to pick it"),
 )
@@ -48,7 +48,7 @@ MODE_TEXT = {"add": "Add", "subtract": "Subtract", "intersect": "Intersect"}
 HINTS = {
     "linear": "Drag the handles on the photo: the solid line is full strength, the dashed line none.",
     "radial": "Drag the centre, the square handles (size) or the round one (turn) on the photo.",
-    "brush": "Paint on the photo; Alt + drag erases this brush's strokes. [ and ] change the size.",
+    "brush": "Paint on the photo; with Erase on, or Alt held, a stroke erases. [ and ] change the size.",
     "luminance": "Click the photo to centre the range on a pixel's brightness.",
     "colour": "Click the photo to pick the colour.",
     "area": "Found in the photo. To correct it, add a brush set to Subtract (or Add).",
@@ -288,6 +288,7 @@ class MaskPanel(QWidget):
         while self.component_form.rowCount():
             self.component_form.removeRow(0)
         self._numbers = {}
+        self.erase: QCheckBox | None = None  # a brush's Erase
         percent = lambda field: lambda c, v: replace(c, **{field: v / 100})  # noqa: E731
         rows: list[tuple[str, NumberControl]] = []
         if isinstance(c, Radial):
@@ -319,6 +320,11 @@ class MaskPanel(QWidget):
             ]  # fmt: skip
             for name, control in rows:
                 control.edited.connect(lambda v, name=name: self._brush_edited(name, v))
+            self.erase = QCheckBox("Erase")
+            self.erase.setToolTip("Strokes erase this brush's painting (Alt held: the other way, for one stroke)")
+            self.erase.setChecked(self.tool is not None and self.tool.erasing)
+            self.erase.toggled.connect(lambda on: self.tool is not None and self.tool.set_brush(erasing=on))
+            self.component_form.addRow("", self.erase)
         for name, control in rows:
             self.component_form.addRow(name.capitalize(), control)
             self._numbers[name] = control

@@ -6,7 +6,7 @@ The tool is active while a node with a mask is selected; the inspector's mask se
 - linear gradient: drag its start (full), its end (nothing) or the middle (both);
 - radial: drag the centre, the two radius handles (square), or the round handle opposite the
   first radius to turn it;
-- brush: a drag paints one stroke; with Alt held it is an erase stroke of that brush component
+- brush: a drag paints one stroke; with Erase on (the panel), or Alt held, it is an erase stroke of that brush component
   (it takes back what the component painted; to take an area away from an automatic mask, add a
   brush component in "subtract" mode). ``[`` and ``]`` change the size; hardness and flow are
   set in the mask section;
@@ -137,6 +137,7 @@ class MaskTool(QObject):
         self.node_id: str | None = None
         self.component = 0  # the component the canvas edits (index in the mask)
         self.radius, self.hardness, self.flow = 0.03, 0.5, 1.0  # the brush
+        self.erasing = False  # the brush erases (the panel's Erase); Alt held does the other
         self.overlay = False
         self.overlay_pixels: QImage | None = None  # the overlay of the frame on screen
         self._drag: tuple | None = None  # (what, gesture id, component at the start, pointer start)
@@ -203,7 +204,15 @@ class MaskTool(QObject):
 
     # --- brush and overlay settings ------------------------------------------------------------
 
-    def set_brush(self, radius: float | None = None, hardness: float | None = None, flow: float | None = None) -> None:
+    def set_brush(
+        self,
+        radius: float | None = None,
+        hardness: float | None = None,
+        flow: float | None = None,
+        erasing: bool | None = None,
+    ) -> None:
+        if erasing is not None:
+            self.erasing = bool(erasing)
         if radius is not None:
             self.radius = min(max(radius, BRUSH_RADII[0]), BRUSH_RADII[1])
         if hardness is not None:
@@ -341,7 +350,7 @@ class MaskTool(QObject):
         self._painting(True)
         self._drag = (kind, gesture, start, self.to_photo(pos))
         if kind == "brush":
-            erase = bool(modifiers & Qt.AltModifier)
+            erase = self.erasing != bool(modifiers & Qt.AltModifier)  # Alt: the other way for this stroke
             stroke = Stroke(
                 points=(self.to_photo(pos),), radius=self.radius, hardness=self.hardness, flow=self.flow, erase=erase
             )
@@ -488,6 +497,8 @@ class MaskTool(QObject):
                 p.setPen(QPen(colour, width))
                 p.drawEllipse(self._hover, r, r)
                 p.drawEllipse(self._hover, r * self.hardness, r * self.hardness)
+                if self.erasing:  # a minus in the middle: this brush takes away
+                    p.drawLine(self._hover + QPointF(-5, 0), self._hover + QPointF(5, 0))
         if self.overlay:
             self.canvas.draw_label(p, "Mask overlay (O)", Qt.AlignLeft, bottom=True)
         if self.refusal:

@@ -119,6 +119,23 @@ def test_a_brush_stroke_is_one_stroke_and_one_undo_step_and_alt_erases(qtbot, wi
     assert mask_of(window, node_id).components[0].strokes == ()
 
 
+def test_the_panels_erase_makes_strokes_erase_without_alt(qtbot, window, sample):
+    """For window managers that take Alt + drag for themselves: the panel's Erase; Alt then paints."""
+    node_id = masked_exposure(qtbot, window, sample, "brush")
+    canvas, panel = window.canvas, window.inspector.mask_panel
+    rect = canvas.image_rect_on_screen()
+    points = [QPointF(rect.left() + rect.width() * f, rect.center().y()) for f in (0.3, 0.5, 0.7)]
+    drag(canvas, *points)
+    panel.erase.setChecked(True)
+    assert canvas.mask_tool.erasing
+    drag(canvas, *points)
+    drag(canvas, *points, modifiers=Qt.AltModifier)  # the other way, for this stroke
+    assert [s.erase for s in mask_of(window, node_id).components[0].strokes] == [False, True, False]
+    panel.erase.setChecked(False)
+    drag(canvas, *points)
+    assert not mask_of(window, node_id).components[0].strokes[-1].erase
+
+
 def test_brackets_change_the_brush_size_and_o_toggles_the_overlay(qtbot, window, sample):
     masked_exposure(qtbot, window, sample, "brush")
     tool = window.canvas.mask_tool
