@@ -31,12 +31,12 @@ GRAB = 12  # how near the pointer must be to grab the divider
 class Canvas(QWidget):
     view_changed = Signal()  # zoom or pan changed
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setMouseTracking(True)
-        self.setFocusPolicy(Qt.StrongFocus)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumSize(240, 200)
-        self.setAttribute(Qt.WA_OpaquePaintEvent)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.after: Frame | None = None
         self.before: Frame | None = None
         self.detail: Frame | None = None
@@ -238,11 +238,11 @@ class Canvas(QWidget):
         p.fillRect(self.rect(), QColor(theme.CANVAS))
         if self.after is None:
             p.setPen(QColor(theme.DIM_TEXT))
-            p.drawText(self.rect(), Qt.AlignCenter, self.message)
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.message)
             return
         if self.show_before and self.before is not None:
             self._draw(p, self.before)
-            self.draw_label(p, "Before", Qt.AlignLeft)
+            self.draw_label(p, "Before", Qt.AlignmentFlag.AlignLeft)
         elif self.compare and self.before is not None:
             x = self.width() * self.split
             p.save()
@@ -263,7 +263,7 @@ class Canvas(QWidget):
         elif self.grid:
             self._draw_grid(p)
         if self.needs_detail and not self.detail_covers(self.visible_rows(margin=0)):
-            self.draw_label(p, "Loading full resolution…", Qt.AlignRight, bottom=True)
+            self.draw_label(p, "Loading full resolution…", Qt.AlignmentFlag.AlignRight, bottom=True)
 
     def _draw_after(self, p: QPainter) -> None:
         """The edited photo: the preview, the full-resolution rows over it when zoomed in, clipping."""
@@ -282,16 +282,16 @@ class Canvas(QWidget):
         source = QRectF(visible.x() * s, (visible.y() - frame.top) * s, visible.width() * s, visible.height() * s)
         target = QRectF(self.to_screen(visible.topLeft()), self.to_screen(visible.bottomRight()))
         # Smooth when shrinking or mildly enlarging; at high magnification show crisp pixels.
-        p.setRenderHint(QPainter.SmoothPixmapTransform, self.zoom / s < 2.0)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.zoom / s < 2.0)
         p.drawImage(target, frame.image, source)
 
     def _draw_clipping(self, p: QPainter) -> None:
         if self.clipping is not None and self.after is not None:
-            p.setRenderHint(QPainter.SmoothPixmapTransform, False)
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
             p.drawImage(self.image_rect_on_screen(), self.clipping)
 
     def _draw_divider(self, p: QPainter, x: float) -> None:
-        p.setRenderHint(QPainter.Antialiasing)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setPen(QPen(QColor(255, 255, 255, 220), 2))
         p.drawLine(QPointF(x, 0), QPointF(x, self.height()))
         p.setBrush(QColor(theme.PANEL))
@@ -302,21 +302,21 @@ class Canvas(QWidget):
             tip = QPointF(x + d * 8, middle.y())
             p.drawLine(tip, QPointF(x + d * 3, middle.y() - 5))
             p.drawLine(tip, QPointF(x + d * 3, middle.y() + 5))
-        self.draw_label(p, "Before", Qt.AlignLeft)
-        self.draw_label(p, "After", Qt.AlignRight)
+        self.draw_label(p, "Before", Qt.AlignmentFlag.AlignLeft)
+        self.draw_label(p, "After", Qt.AlignmentFlag.AlignRight)
 
     def draw_label(self, p: QPainter, text: str, side, bottom: bool = False) -> None:
         metrics = p.fontMetrics()
         w, h = metrics.horizontalAdvance(text) + 16, metrics.height() + 8
-        x = 10 if side == Qt.AlignLeft else self.width() - w - 10
+        x = 10 if side == Qt.AlignmentFlag.AlignLeft else self.width() - w - 10
         y = self.height() - h - 10 if bottom else 10
         rect = QRectF(x, y, w, h)
-        p.setRenderHint(QPainter.Antialiasing)
-        p.setPen(Qt.NoPen)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor(0, 0, 0, 150))
         p.drawRoundedRect(rect, 4, 4)
         p.setPen(QColor("white"))
-        p.drawText(rect, Qt.AlignCenter, text)
+        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
 
     def _draw_grid(self, p: QPainter) -> None:
         rect = self.image_rect_on_screen().intersected(QRectF(self.rect()))
@@ -341,7 +341,7 @@ class Canvas(QWidget):
         pos = event.position()
         if self.after is None:
             return
-        if event.button() == Qt.LeftButton and not self.space_held:
+        if event.button() == Qt.MouseButton.LeftButton and not self.space_held:
             if self._near_divider(pos):
                 self._drag = ("split",)
                 return
@@ -351,9 +351,9 @@ class Canvas(QWidget):
             if not self.crop_tool.active and self.mask_tool.press(pos, event.modifiers()):
                 self._drag = ("mask",)
                 return
-        if event.button() in (Qt.LeftButton, Qt.MiddleButton):
+        if event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton):
             self._drag = ("pan", pos, QPointF(self.center))
-            self.setCursor(Qt.ClosedHandCursor)
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
 
     def mouseMoveEvent(self, event) -> None:
         pos = event.position()
@@ -405,15 +405,15 @@ class Canvas(QWidget):
         if self.after is None:
             self.unsetCursor()
         elif self.space_held:
-            self.setCursor(Qt.OpenHandCursor)
+            self.setCursor(Qt.CursorShape.OpenHandCursor)
         elif self._near_divider(pos):
-            self.setCursor(Qt.SplitHCursor)
+            self.setCursor(Qt.CursorShape.SplitHCursor)
         elif (grab := self.crop_tool.hit(pos, QApplication.keyboardModifiers())) is not None:
             self.setCursor(CURSORS[grab])
         elif not self.crop_tool.active and (shape := self.mask_tool.cursor(pos)) is not None:
             self.setCursor(shape)
         else:
-            self.setCursor(Qt.OpenHandCursor if not self.fit_mode else Qt.ArrowCursor)
+            self.setCursor(Qt.CursorShape.OpenHandCursor if not self.fit_mode else Qt.CursorShape.ArrowCursor)
 
     def set_space_held(self, held: bool) -> None:
         self.space_held = held

@@ -50,12 +50,12 @@ class MessageBubble(QFrame):
         self.header.setObjectName("builtinBadge" if role == "assistant" else "dim")
         self.body = QLabel()
         self.body.setWordWrap(True)
-        self.body.setTextFormat(Qt.RichText)
-        self.body.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.body.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Minimum)
+        self.body.setTextFormat(Qt.TextFormat.RichText)
+        self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.body.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.links = QLabel()
         self.links.setWordWrap(True)
-        self.links.setTextFormat(Qt.RichText)
+        self.links.setTextFormat(Qt.TextFormat.RichText)
         self.links.linkActivated.connect(lambda href: self.node_clicked.emit(href.removeprefix("node:")))
         self.links.hide()
         self.meta = QLabel()
@@ -137,7 +137,7 @@ class ChatPanel(QWidget):
     assistant_chosen = Signal(int)  # index into the picker
     picker_opening = Signal()
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.busy = False
         self.bubbles: list[MessageBubble] = []
@@ -156,7 +156,7 @@ class ChatPanel(QWidget):
         self.messages = _MessageList()
         self.messages.setObjectName("chatMessages")
         self.message_layout = QVBoxLayout(self.messages)
-        self.message_layout.setSizeConstraint(QLayout.SetNoConstraint)
+        self.message_layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         self.message_layout.setContentsMargins(8, 8, 8, 8)
         self.message_layout.setSpacing(8)
         self.hints = self._build_hints()
@@ -164,7 +164,7 @@ class ChatPanel(QWidget):
         self.message_layout.addStretch(1)
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll.setWidget(self.messages)
         self.scroll.verticalScrollBar().rangeChanged.connect(self._keep_at_bottom)
 
@@ -194,12 +194,12 @@ class ChatPanel(QWidget):
         top.addWidget(self.progress)
         entry = QHBoxLayout()
         entry.addWidget(self.input, 1)
-        entry.addWidget(self.send_button, 0, Qt.AlignBottom)
+        entry.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
         bottom = QVBoxLayout()
         bottom.setContentsMargins(8, 4, 8, 8)
         bottom.addWidget(self.scope)
         bottom.addLayout(entry)
-        bottom.addWidget(self.summarize_button, 0, Qt.AlignLeft)
+        bottom.addWidget(self.summarize_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -221,9 +221,9 @@ class ChatPanel(QWidget):
         for text in EXAMPLES:
             button = QPushButton(f"“{text}”")
             button.setObjectName("hint")
-            button.setCursor(Qt.PointingHandCursor)
+            button.setCursor(Qt.CursorShape.PointingHandCursor)
             button.clicked.connect(lambda _=False, t=text: self.send(t))
-            layout.addWidget(button, 0, Qt.AlignLeft)
+            layout.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
             self.hint_buttons.append(button)
         note = QLabel("Every change becomes an adjustment in the Layers panel that you can switch off or fine-tune.")
         note.setObjectName("dim")
@@ -239,7 +239,7 @@ class ChatPanel(QWidget):
         self.picker.clear()
         for i, (label, tip, usable) in enumerate(choices):
             self.picker.addItem(label)
-            self.picker.setItemData(i, tip, Qt.ToolTipRole)
+            self.picker.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
             if not usable:
                 self.picker.model().item(i).setEnabled(False)
         self.picker.setCurrentIndex(current)
@@ -307,8 +307,12 @@ class ChatPanel(QWidget):
     # --- sending -----------------------------------------------------------------------------
 
     def eventFilter(self, obj, event) -> bool:
-        if obj is self.input and event.type() == QEvent.KeyPress and event.key() in (Qt.Key_Return, Qt.Key_Enter):
-            if not event.modifiers() & Qt.ShiftModifier:
+        if (
+            obj is self.input
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
+            if not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
                 if not self.busy:
                     self.send(self.input.toPlainText())
                 return True

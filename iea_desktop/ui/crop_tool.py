@@ -33,17 +33,17 @@ MAX_ANGLE = 45.0  # the straighten op's range
 MIN_LEVEL_LINE = 8  # screen pixels: a shorter level line is a slip, not a horizon
 
 CURSORS = {
-    "l": Qt.SizeHorCursor,
-    "r": Qt.SizeHorCursor,
-    "t": Qt.SizeVerCursor,
-    "b": Qt.SizeVerCursor,
-    "tl": Qt.SizeFDiagCursor,
-    "br": Qt.SizeFDiagCursor,
-    "tr": Qt.SizeBDiagCursor,
-    "bl": Qt.SizeBDiagCursor,
-    "move": Qt.SizeAllCursor,
-    "rotate": Qt.PointingHandCursor,
-    "level": Qt.CrossCursor,
+    "l": Qt.CursorShape.SizeHorCursor,
+    "r": Qt.CursorShape.SizeHorCursor,
+    "t": Qt.CursorShape.SizeVerCursor,
+    "b": Qt.CursorShape.SizeVerCursor,
+    "tl": Qt.CursorShape.SizeFDiagCursor,
+    "br": Qt.CursorShape.SizeFDiagCursor,
+    "tr": Qt.CursorShape.SizeBDiagCursor,
+    "bl": Qt.CursorShape.SizeBDiagCursor,
+    "move": Qt.CursorShape.SizeAllCursor,
+    "rotate": Qt.CursorShape.PointingHandCursor,
+    "level": Qt.CursorShape.CrossCursor,
 }
 EDGES = ("left", "top", "right", "bottom")
 HINT = (
@@ -119,7 +119,7 @@ class CropTool(QObject):
     crop_edited = Signal(dict, bool)  # new edges (fractions), True when the drag ended
     angle_edited = Signal(float, bool)  # new straighten angle (degrees), True when the drag ended
 
-    def __init__(self, canvas):
+    def __init__(self, canvas) -> None:
         super().__init__(canvas)
         self.canvas = canvas
         self.params: dict | None = None  # the crop node's params while the tool is active
@@ -180,11 +180,11 @@ class CropTool(QObject):
             "l": QPointF(r.left(), cy),
         }
 
-    def hit(self, pos: QPointF, modifiers=Qt.NoModifier) -> str | None:
+    def hit(self, pos: QPointF, modifiers=Qt.KeyboardModifier.NoModifier) -> str | None:
         """What a press at ``pos`` would grab: a handle, 'move', 'rotate' or 'level' (None: inactive)."""
         if not self.active or self.canvas.image_size() is None:
             return None
-        if self.level or modifiers & Qt.ControlModifier:
+        if self.level or modifiers & Qt.KeyboardModifier.ControlModifier:
             return "level"
         for name, point in self.handles().items():
             if abs(point.x() - pos.x()) <= GRAB and abs(point.y() - pos.y()) <= GRAB:
@@ -221,7 +221,7 @@ class CropTool(QObject):
             self.canvas.update()
             self.angle_edited.emit(self.angle, False)
         else:
-            edges = self._crop_drag(drag, bool(modifiers & Qt.ShiftModifier))
+            edges = self._crop_drag(drag, bool(modifiers & Qt.KeyboardModifier.ShiftModifier))
             self.params.update(edges)
             self.canvas.update()
             self.crop_edited.emit(edges, False)
@@ -291,20 +291,20 @@ class CropTool(QObject):
             p.drawLine(QPointF(x, screen.top()), QPointF(x, screen.bottom()))
             p.drawLine(QPointF(screen.left(), y), QPointF(screen.right(), y))
         p.setPen(QPen(QColor("white"), 1.5))
-        p.setBrush(Qt.NoBrush)
+        p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(screen)
         p.setBrush(QColor("white"))
         p.setPen(QPen(QColor(0, 0, 0, 160), 1))
         for point in self.handles().values():
             p.drawRect(QRectF(point.x() - HANDLE / 2, point.y() - HANDLE / 2, HANDLE, HANDLE))
         if self._drag is not None and self._drag.kind == "level":
-            p.setRenderHint(QPainter.Antialiasing)
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
             p.setPen(QPen(QColor(255, 220, 60), 2))
             p.drawLine(self._drag.start_pos, self._drag.pos)
         text = self.size_text()
         if rotating or self.angle:
             text += f" · straightened {self.angle:+.1f}°"
-        canvas.draw_label(p, text, Qt.AlignLeft, bottom=True)
+        canvas.draw_label(p, text, Qt.AlignmentFlag.AlignLeft, bottom=True)
 
     def size_text(self) -> str:
         """'1200 × 800 px, 3:2' for the box as drawn (in pixels of the frame it crops)."""

@@ -34,13 +34,13 @@ class CurvePlot(QWidget):
     pressed = Signal(str)
     released = Signal()
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.curves = {name: tone_curve.LINEAR for name in CHANNELS}
         self.channel = "rgb"
         self.dragging: int | None = None  # index of the point being dragged
         self.setMinimumSize(180, 180)
-        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.setMouseTracking(True)
         self.setToolTip("Drag a point to move it; click to add one; double-click or right-click a point to remove it")
 
@@ -115,11 +115,11 @@ class CurvePlot(QWidget):
 
     def mousePressEvent(self, event) -> None:
         index = self.point_at(event.position())
-        if event.button() == Qt.RightButton:
+        if event.button() == Qt.MouseButton.RightButton:
             if index is not None:
                 self.remove_point(index)
             return
-        if event.button() != Qt.LeftButton:
+        if event.button() != Qt.MouseButton.LeftButton:
             return
         self.dragging = -1  # a drag has begun, its point not known yet
         self.pressed.emit(self.channel)
@@ -133,15 +133,19 @@ class CurvePlot(QWidget):
         if self.dragging is not None:
             self.move_point(self.dragging, *self.to_curve(event.position()))
         else:
-            self.setCursor(Qt.PointingHandCursor if self.point_at(event.position()) is not None else Qt.CrossCursor)
+            self.setCursor(
+                Qt.CursorShape.PointingHandCursor
+                if self.point_at(event.position()) is not None
+                else Qt.CursorShape.CrossCursor
+            )
 
     def mouseReleaseEvent(self, event) -> None:
-        if event.button() == Qt.LeftButton and self.dragging is not None:
+        if event.button() == Qt.MouseButton.LeftButton and self.dragging is not None:
             self._end_drag()
 
     def mouseDoubleClickEvent(self, event) -> None:
         index = self.point_at(event.position())
-        if index is not None and event.button() == Qt.LeftButton:
+        if index is not None and event.button() == Qt.MouseButton.LeftButton:
             self.remove_point(index)
 
     def _end_drag(self) -> None:
@@ -152,7 +156,7 @@ class CurvePlot(QWidget):
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
-        painter.setRenderHint(QPainter.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         a = self.area()
         painter.fillRect(a, QColor("#1c1d20"))
         painter.setPen(QPen(QColor("#34363c"), 1))
@@ -160,7 +164,7 @@ class CurvePlot(QWidget):
             x, y = a.left() + a.width() * i / 4, a.top() + a.height() * i / 4
             painter.drawLine(QPointF(x, a.top()), QPointF(x, a.bottom()))
             painter.drawLine(QPointF(a.left(), y), QPointF(a.right(), y))
-        painter.setPen(QPen(QColor("#4a4c52"), 1, Qt.DashLine))
+        painter.setPen(QPen(QColor("#4a4c52"), 1, Qt.PenStyle.DashLine))
         painter.drawLine(a.bottomLeft(), a.topRight())
         for name in [n for n in CHANNELS if n != self.channel] + [self.channel]:
             points = self.curves[name]

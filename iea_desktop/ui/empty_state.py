@@ -54,6 +54,6 @@ class EmptyState(QWidget):
             button = QPushButton(label)
             button.setObjectName("link")
             button.setToolTip(file)
-            button.setCursor(Qt.PointingHandCursor)
+            button.setCursor(Qt.CursorShape.PointingHandCursor)
             button.clicked.connect(lambda _=False, f=file: self.recent_requested.emit(f))
-            self.recent_box.addWidget(button, 0, Qt.AlignHCenter)
+            self.recent_box.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)

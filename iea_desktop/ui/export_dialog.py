@@ -188,7 +188,7 @@ class ExportDialog(QDialog):
         self.format_box.setCurrentText(fmt if fmt in dict(FORMATS) else "JPEG")
         self.format_box.currentIndexChanged.connect(self._format_changed)
 
-        self.quality = QSlider(Qt.Horizontal)
+        self.quality = QSlider(Qt.Orientation.Horizontal)
         self.quality.setRange(1, 100)
         self.quality_value = QLabel()
         self.quality_value.setFixedWidth(28)
@@ -479,10 +479,10 @@ class ExportDialog(QDialog):
             self,
             "Replace file?",
             f"{target.name} already exists. Replace it?",
-            QMessageBox.Yes | QMessageBox.No,
-            QMessageBox.No,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
         )
-        return answer == QMessageBox.Yes
+        return answer == QMessageBox.StandardButton.Yes
 
     def _set_running(self, running: bool) -> None:
         for widget in (

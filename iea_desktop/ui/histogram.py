@@ -19,10 +19,10 @@ from . import theme
 class HistogramWidget(QWidget):
     clipping_toggled = Signal(bool)
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setMinimumHeight(110)
-        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setFixedHeight(120)
         self._hist: Histogram | None = None
         self._show_clipping = False
@@ -58,7 +58,7 @@ class HistogramWidget(QWidget):
 
     def paintEvent(self, event) -> None:
         p = QPainter(self)
-        p.setRenderHint(QPainter.Antialiasing)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.fillRect(self.rect(), QColor(theme.BASE))
         rect = self._plot_rect()
         p.setPen(QPen(QColor("#2f3035"), 1))
@@ -68,19 +68,19 @@ class HistogramWidget(QWidget):
         hist = self._hist
         if hist is None:
             p.setPen(QColor(theme.DIM_TEXT))
-            p.drawText(rect, Qt.AlignCenter, "No photo")
+            p.drawText(rect, Qt.AlignmentFlag.AlignCenter, "No photo")
             return
         # Square-root scale so both the peaks and the thin tails are visible; the two end bins
         # (where clipping piles up) do not set the scale.
         channels = (hist.red, hist.green, hist.blue, hist.luma)
         peak = max(float(np.sqrt(c[1:255].max())) for c in channels) or 1.0
-        p.setCompositionMode(QPainter.CompositionMode_Plus)
+        p.setCompositionMode(QPainter.CompositionMode.CompositionMode_Plus)
         for counts, color in ((hist.red, "#6e1a1a"), (hist.green, "#1a641a"), (hist.blue, "#1a237a")):
-            p.setPen(Qt.NoPen)
+            p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(QColor(color))
             p.drawPath(self._curve(counts, peak, rect))
-        p.setCompositionMode(QPainter.CompositionMode_SourceOver)
-        p.setBrush(Qt.NoBrush)
+        p.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceOver)
+        p.setBrush(Qt.BrushStyle.NoBrush)
         p.setPen(QPen(QColor(220, 220, 225, 200), 1.2))
         p.drawPath(self._curve(hist.luma, peak, rect, closed=False))
         self._triangle(p, left=True, lit=hist.clip_shadows >= CLIP_WARNING, color="#4a8bff")
@@ -91,7 +91,7 @@ class HistogramWidget(QWidget):
         p.setFont(font)
         p.drawText(
             QRectF(24, 0, self.width() - 48, 15),
-            Qt.AlignCenter,
+            Qt.AlignmentFlag.AlignCenter,
             f"shadows {100 * hist.clip_shadows:.1f}%   ·   highlights {100 * hist.clip_highlights:.1f}%",
         )
 
@@ -118,6 +118,6 @@ class HistogramWidget(QWidget):
         d = 9.0 if left else -9.0
         shape = QPolygonF([QPointF(x, 3), QPointF(x + d, 3), QPointF(x, 12)])
         fill = QColor(color) if lit else QColor("#45474d")
-        p.setPen(QPen(QColor("white"), 1.2) if self._show_clipping else Qt.NoPen)
+        p.setPen(QPen(QColor("white"), 1.2) if self._show_clipping else Qt.PenStyle.NoPen)
         p.setBrush(fill)
         p.drawPolygon(shape)

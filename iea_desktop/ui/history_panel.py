@@ -23,7 +23,7 @@ from . import theme
 
 
 class HistoryPanel(QWidget):
-    def __init__(self, parent=None):
+    def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.document: Document | None = None
         self._shown = None  # what the lists show, to skip rebuilding them when nothing changed

@@ -65,8 +65,8 @@ class _Slider(QSlider):
 
     double_clicked = Signal()
 
-    def __init__(self):
-        super().__init__(Qt.Horizontal)
+    def __init__(self) -> None:
+        super().__init__(Qt.Orientation.Horizontal)
         self._anchor: tuple[float, int, bool] | None = None  # pointer x, value, fine: where a drag stands
 
     def mouseDoubleClickEvent(self, event) -> None:
@@ -74,19 +74,19 @@ class _Slider(QSlider):
 
     def mousePressEvent(self, event) -> None:
         super().mousePressEvent(event)
-        fine = bool(event.modifiers() & Qt.ShiftModifier)
+        fine = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
         self._anchor = (event.position().x(), self.value(), fine) if self.isSliderDown() else None
 
     def mouseMoveEvent(self, event) -> None:
         if self._anchor is None or not self.isSliderDown():
             super().mouseMoveEvent(event)
             return
-        x, fine = event.position().x(), bool(event.modifiers() & Qt.ShiftModifier)
+        x, fine = event.position().x(), bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
         x0, value0, was_fine = self._anchor
         if fine != was_fine:  # Shift pressed or let go mid-drag: go on from here, without a jump
             self._anchor = (x, self.value(), fine)
             return
-        length = self.style().pixelMetric(QStyle.PM_SliderLength, None, self)
+        length = self.style().pixelMetric(QStyle.PixelMetric.PM_SliderLength, None, self)
         per_pixel = (self.maximum() - self.minimum()) / max(1, self.width() - length)
         self.setValue(round(value0 + (x - x0) * per_pixel * (FINE if fine else 1)))
         event.accept()
@@ -96,8 +96,8 @@ class _Slider(QSlider):
         super().mouseReleaseEvent(event)
 
     def keyPressEvent(self, event) -> None:
-        step = {Qt.Key_Left: -1, Qt.Key_Down: -1, Qt.Key_Right: 1, Qt.Key_Up: 1}.get(event.key())
-        if step is not None and event.modifiers() & Qt.ShiftModifier:
+        step = {Qt.Key.Key_Left: -1, Qt.Key.Key_Down: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: 1}.get(event.key())
+        if step is not None and event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
             self.setValue(self.value() + step * BIG_STEP * self.singleStep())
             event.accept()
             return
@@ -422,7 +422,7 @@ class CropEdgesBinder(Binder):
     """The crop's edges, stored as fractions of the frame but shown in pixels of that frame (which a
     straighten changes), with the crop's size and ratio."""
 
-    def __init__(self, inspector, node, param):
+    def __init__(self, inspector, node, param) -> None:
         super().__init__(inspector)
         self.pixels: dict[str, int] = {}  # an edge's frame side (width or height): shown = stored x this
         self.frame: tuple[int, int] | None = None
@@ -486,7 +486,7 @@ def binder_for(node: Node, param: Param) -> type[Binder]:
 
 
 class Inspector(QWidget):
-    def __init__(self, parent=None):
+    def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.document: Document | None = None
         self.node_id: str | None = None
@@ -516,8 +516,8 @@ class Inspector(QWidget):
         header.addWidget(self.enabled_box)
         header.addWidget(self.reset_button)
         self.form = QFormLayout()
-        self.form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
-        self.form.setLabelAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
         body = QWidget()
         body_layout = QVBoxLayout(body)
@@ -526,7 +526,7 @@ class Inspector(QWidget):
         body_layout.addWidget(self.origin)
         body_layout.addWidget(self.help)
         line = QFrame()
-        line.setFrameShape(QFrame.HLine)
+        line.setFrameShape(QFrame.Shape.HLine)
         line.setStyleSheet("color: #3a3c42;")
         body_layout.addWidget(line)
         body_layout.addLayout(self.form)
@@ -539,7 +539,7 @@ class Inspector(QWidget):
 
         self.placeholder = QLabel("Select an adjustment to change it.")
         self.placeholder.setObjectName("dim")
-        self.placeholder.setAlignment(Qt.AlignCenter)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)

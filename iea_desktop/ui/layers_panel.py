@@ -44,8 +44,8 @@ STAGE_GROUPS = (
     ("Effects & detail", ("D", "E")),
 )
 MASKED = "◐"  # marks a masked node's name, before where it acts
-NODE_ID = Qt.UserRole
-ORIGIN = Qt.UserRole + 1
+NODE_ID = Qt.ItemDataRole.UserRole
+ORIGIN = Qt.ItemDataRole.UserRole + 1
 
 
 def origin_badge(node: Node) -> str:
@@ -96,23 +96,23 @@ class _BadgeDelegate(QStyledItemDelegate):
     """Paints the origin column as a small coloured pill."""
 
     def paint(self, painter: QPainter, option, index) -> None:
-        text = index.data(Qt.DisplayRole)
+        text = index.data(Qt.ItemDataRole.DisplayRole)
         if not text:
             return
         assistant = index.data(ORIGIN) == "assistant"
         style = option.widget.style() if option.widget is not None else None
         if style is not None:  # the row's selection/hover background
-            style.drawPrimitive(QStyle.PE_PanelItemViewItem, option, painter, option.widget)
+            style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, option.widget)
         painter.save()
-        painter.setRenderHint(QPainter.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         metrics = option.fontMetrics
         w, h = metrics.horizontalAdvance(text) + 14, metrics.height() + 2
         rect = QRectF(option.rect.left() + 2, option.rect.center().y() - h / 2 + 1, w, h)
-        painter.setPen(Qt.NoPen)
+        painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(theme.ASSISTANT if assistant else theme.PERSON))
         painter.drawRoundedRect(rect, h / 2, h / 2)
         painter.setPen(QColor("white"))
-        painter.drawText(rect, Qt.AlignCenter, text)
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
         painter.restore()
 
     def sizeHint(self, option, index) -> QSize:
@@ -162,13 +162,13 @@ class _NodeTree(QTreeWidget):
                 new += 1
             if new > old:
                 new -= 1
-        event.setDropAction(Qt.IgnoreAction)
+        event.setDropAction(Qt.DropAction.IgnoreAction)
         event.accept()
         if new != old:
             self.moved.emit(item.data(0, NODE_ID), new)
 
     def keyPressEvent(self, event) -> None:
-        if event.key() in (Qt.Key_Delete, Qt.Key_Backspace):
+        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
             self.delete_pressed.emit()
         else:
             super().keyPressEvent(event)
@@ -177,7 +177,7 @@ class _NodeTree(QTreeWidget):
 class LayersPanel(QWidget):
     selection_changed = Signal(object)  # the selected node's id, or None
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.document: Document | None = None
         self._ids: list[str] = []
@@ -185,8 +185,8 @@ class LayersPanel(QWidget):
 
         self.add_button = QToolButton()
         self.add_button.setText("+ Add adjustment ▾")
-        self.add_button.setPopupMode(QToolButton.InstantPopup)
-        self.add_button.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        self.add_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.add_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.add_menu = self._build_add_menu()
         self.add_button.setMenu(self.add_menu)
         self.duplicate_button = QPushButton("Duplicate")
@@ -201,13 +201,13 @@ class LayersPanel(QWidget):
         self.tree.itemSelectionChanged.connect(self._selection_changed)
         self.tree.moved.connect(self.move)
         self.tree.delete_pressed.connect(self.delete_selected)
-        self.tree.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
 
         self.empty_label = QLabel("No adjustments yet. Ask the assistant, or use “Add adjustment”.")
         self.empty_label.setObjectName("dim")
         self.empty_label.setWordWrap(True)
-        self.empty_label.setAlignment(Qt.AlignCenter)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.order_label = QLabel("Applied top to bottom · drag to reorder")
         self.order_label.setObjectName("dim")
 
@@ -284,13 +284,18 @@ class LayersPanel(QWidget):
 
     def _make_item(self, node: Node) -> QTreeWidgetItem:
         item = QTreeWidgetItem()
-        item.setFlags(Qt.ItemIsSelectable | Qt.ItemIsEnabled | Qt.ItemIsUserCheckable | Qt.ItemIsDragEnabled)
+        item.setFlags(
+            Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsUserCheckable
+            | Qt.ItemFlag.ItemIsDragEnabled
+        )
         item.setData(0, NODE_ID, node.id)
         return item
 
     def _fill_item(self, item: QTreeWidgetItem, node: Node) -> None:
         item.setText(0, node.label if node.mask is None else f"{node.label}  {MASKED} {where_words(node)}")
-        item.setCheckState(0, Qt.Checked if node.enabled else Qt.Unchecked)
+        item.setCheckState(0, Qt.CheckState.Checked if node.enabled else Qt.CheckState.Unchecked)
         value = value_text(node) if node.op != "crop" else size_text(node.params, crop_frame(self.document, node))
         item.setText(1, value)
         item.setText(2, origin_badge(node))
@@ -341,7 +346,7 @@ class LayersPanel(QWidget):
     def _item_changed(self, item: QTreeWidgetItem, column: int) -> None:
         if self._updating or column != 0:
             return
-        self.set_enabled(item.data(0, NODE_ID), item.checkState(0) == Qt.Checked)
+        self.set_enabled(item.data(0, NODE_ID), item.checkState(0) == Qt.CheckState.Checked)
 
     def set_enabled(self, node_id: str, enabled: bool) -> None:
         node = self._node(node_id)
@@ -416,5 +421,5 @@ class LayersPanel(QWidget):
         menu.addAction("Reset to default", lambda: self.reset(node.id))
         menu.addSeparator()
         delete = menu.addAction("Delete", self.delete_selected)
-        delete.setShortcut(QKeySequence.Delete)
+        delete.setShortcut(QKeySequence.StandardKey.Delete)
         menu.exec(self.tree.viewport().mapToGlobal(pos))

@@ -83,7 +83,7 @@ def stars(rating: int) -> str:
 def to_qimage(pixels) -> QImage:
     """uint8 RGB pixels as a QImage of its own (safe to make on a worker thread)."""
     height, width = pixels.shape[:2]
-    return QImage(pixels.tobytes(), width, height, 3 * width, QImage.Format_RGB888).copy()
+    return QImage(pixels.tobytes(), width, height, 3 * width, QImage.Format.Format_RGB888).copy()
 
 
 # --- thumbnails in the background ---------------------------------------------------------------
@@ -184,10 +184,10 @@ class _Drain(QRunnable):
 class LibraryModel(QAbstractListModel):
     """The folder's photos as rows (sorted and filtered); thumbnails asked for when painted."""
 
-    PATH_ROLE = Qt.UserRole + 1
-    ENTRY_ROLE = Qt.UserRole + 2
-    ERROR_ROLE = Qt.UserRole + 3  # why the thumbnail could not be made
-    OPEN_ROLE = Qt.UserRole + 4  # the photo open in the window
+    PATH_ROLE = Qt.ItemDataRole.UserRole + 1
+    ENTRY_ROLE = Qt.ItemDataRole.UserRole + 2
+    ERROR_ROLE = Qt.ItemDataRole.UserRole + 3  # why the thumbnail could not be made
+    OPEN_ROLE = Qt.ItemDataRole.UserRole + 4  # the photo open in the window
 
     def __init__(self, loader: ThumbnailLoader, parent: QObject | None = None):
         super().__init__(parent)
@@ -262,15 +262,15 @@ class LibraryModel(QAbstractListModel):
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
         return 0 if parent.isValid() else len(self.rows)
 
-    def data(self, index: QModelIndex, role: int = Qt.DisplayRole):
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or index.row() >= len(self.rows):
             return None
         entry = self.rows[index.row()]
-        if role == Qt.DisplayRole:
+        if role == Qt.ItemDataRole.DisplayRole:
             return entry.name
-        if role == Qt.DecorationRole:
+        if role == Qt.ItemDataRole.DecorationRole:
             return self._thumbnail(entry)
-        if role == Qt.ToolTipRole:
+        if role == Qt.ItemDataRole.ToolTipRole:
             lines = [
                 entry.name,
                 stars(entry.marks.rating) + ("" if entry.marks.flag == "none" else f" · {entry.marks.flag}"),
@@ -319,7 +319,7 @@ class LibraryModel(QAbstractListModel):
     def _changed(self, path: Path) -> None:
         row = self._row_of.get(path)
         if row is not None:
-            self.dataChanged.emit(self.index(row), self.index(row), [Qt.DecorationRole])
+            self.dataChanged.emit(self.index(row), self.index(row), [Qt.ItemDataRole.DecorationRole])
 
     def has_thumbnail(self, row: int) -> bool:
         """Whether the row's thumbnail (or its error) is here (tests, the benchmark)."""
@@ -347,18 +347,18 @@ class ThumbnailDelegate(QStyledItemDelegate):
         if entry is None:
             return
         painter.save()
-        painter.setRenderHint(QPainter.SmoothPixmapTransform)
-        painter.setRenderHint(QPainter.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         cell = option.rect.adjusted(3, 3, -3, -3)
-        selected = bool(option.state & QStyle.State_Selected)
-        painter.setPen(Qt.NoPen)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor("#33507a" if selected else theme.PANEL))
         painter.drawRoundedRect(cell, 4, 4)
         caption = 34 if self.captions else 0
         area = cell.adjusted(6, 6, -6, -6 - caption)
-        image = index.data(Qt.DecorationRole)
+        image = index.data(Qt.ItemDataRole.DecorationRole)
         if isinstance(image, QImage) and not image.isNull():
-            size = image.size().scaled(area.size(), Qt.KeepAspectRatio)
+            size = image.size().scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
             target = QRect(0, 0, size.width(), size.height())
             target.moveCenter(area.center())
             painter.setOpacity(0.35 if entry.marks.flag == "rejected" else 1.0)
@@ -367,10 +367,10 @@ class ThumbnailDelegate(QStyledItemDelegate):
         else:
             error = index.data(LibraryModel.ERROR_ROLE)
             painter.setPen(QColor(theme.ERROR if error else theme.DIM_TEXT))
-            painter.drawText(area, Qt.AlignCenter, "Cannot read" if error else "…")
+            painter.drawText(area, Qt.AlignmentFlag.AlignCenter, "Cannot read" if error else "…")
         if index.data(LibraryModel.OPEN_ROLE):
             painter.setPen(QPen(QColor(theme.ACCENT), 2))
-            painter.setBrush(Qt.NoBrush)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(cell.adjusted(1, 1, -1, -1), 4, 4)
         self._badges(painter, area, entry)
         if self.captions:
@@ -379,7 +379,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
             band = QRect(area.left(), area.bottom() - 14, area.width(), 15)
             painter.fillRect(band, QColor(0, 0, 0, 140))
             painter.setPen(QColor(theme.WARNING))
-            painter.drawText(band, Qt.AlignCenter, "★" * entry.marks.rating)
+            painter.drawText(band, Qt.AlignmentFlag.AlignCenter, "★" * entry.marks.rating)
         painter.restore()
 
     @staticmethod
@@ -389,14 +389,14 @@ class ThumbnailDelegate(QStyledItemDelegate):
         painter.setFont(font)
         if entry.marks.flag != "none":
             badge = QRect(area.left() + 2, area.top() + 2, 18, 18)
-            painter.setPen(Qt.NoPen)
+            painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(0, 0, 0, 150))
             painter.drawRoundedRect(badge, 3, 3)
             painter.setPen(QColor("white" if entry.marks.flag == "picked" else theme.ERROR))
-            painter.drawText(badge, Qt.AlignCenter, "⚑" if entry.marks.flag == "picked" else "✕")
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, "⚑" if entry.marks.flag == "picked" else "✕")
         if entry.edited:
             dot = QRect(area.right() - 12, area.top() + 4, 8, 8)
-            painter.setPen(Qt.NoPen)
+            painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(theme.ACCENT))
             painter.drawEllipse(dot)
 
@@ -405,11 +405,11 @@ class ThumbnailDelegate(QStyledItemDelegate):
         font = QFont(option.font)
         painter.setFont(font)
         lines = QRect(cell.left() + 6, cell.bottom() - height, cell.width() - 12, height - 4)
-        name = option.fontMetrics.elidedText(entry.name, Qt.ElideMiddle, lines.width())
+        name = option.fontMetrics.elidedText(entry.name, Qt.TextElideMode.ElideMiddle, lines.width())
         painter.setPen(QColor(theme.TEXT))
-        painter.drawText(lines, Qt.AlignHCenter | Qt.AlignTop, name)
+        painter.drawText(lines, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, name)
         painter.setPen(QColor(theme.WARNING if entry.marks.rating else theme.DIM_TEXT))
-        painter.drawText(lines, Qt.AlignHCenter | Qt.AlignBottom, stars(entry.marks.rating))
+        painter.drawText(lines, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom, stars(entry.marks.rating))
 
 
 def make_view(model: LibraryModel, grid: bool) -> QListView:
@@ -417,22 +417,24 @@ def make_view(model: LibraryModel, grid: bool) -> QListView:
     view = QListView()
     view.setModel(model)
     view.setUniformItemSizes(True)  # Qt sizes one item and lays out thousands at once
-    view.setMovement(QListView.Static)
-    view.setEditTriggers(QAbstractItemView.NoEditTriggers)
-    view.setVerticalScrollMode(QAbstractItemView.ScrollPerPixel)
-    view.setHorizontalScrollMode(QAbstractItemView.ScrollPerPixel)
+    view.setMovement(QListView.Movement.Static)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+    view.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
     view.setStyleSheet(f"QListView {{ background: {theme.BASE}; border: none; outline: none; }}")
     if grid:
-        view.setViewMode(QListView.IconMode)
-        view.setResizeMode(QListView.Adjust)
+        view.setViewMode(QListView.ViewMode.IconMode)
+        view.setResizeMode(QListView.ResizeMode.Adjust)
         view.setGridSize(GRID_CELL)
-        view.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         view.setItemDelegate(ThumbnailDelegate(GRID_CELL, captions=True, parent=view))
     else:
-        view.setViewMode(QListView.ListMode)
-        view.setFlow(QListView.LeftToRight)
+        view.setViewMode(QListView.ViewMode.ListMode)
+        view.setFlow(QListView.Flow.LeftToRight)
         view.setWrapping(False)
-        view.setSelectionMode(QAbstractItemView.ExtendedSelection)  # Ctrl/Shift+click: several, to paste onto
+        view.setSelectionMode(
+            QAbstractItemView.SelectionMode.ExtendedSelection
+        )  # Ctrl/Shift+click: several, to paste onto
         view.setItemDelegate(ThumbnailDelegate(STRIP_CELL, captions=False, parent=view))
         view.setFixedHeight(STRIP_CELL.height() + view.horizontalScrollBar().sizeHint().height() + 6)
     return view
@@ -515,7 +517,7 @@ class LibraryController(QObject):
         self._prefetched_after: Path | None = None  # the photo whose neighbour was opened ahead
 
         window.center.addWidget(self.page)
-        self.dock = window._dock("Filmstrip", self.filmstrip, Qt.BottomDockWidgetArea)
+        self.dock = window._dock("Filmstrip", self.filmstrip, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.dock.hide()
         self.selection.currentChanged.connect(self._current_changed)
         self.grid.activated.connect(lambda index: self.set_grid(False))  # Enter or double-click: edit it
@@ -543,7 +545,7 @@ class LibraryController(QObject):
         self.previous_action = a("&Previous Photo", lambda: self.step(-1), ["Left"], "The previous photo (←)")
         for action in (self.next_action, self.previous_action):  # on the canvas only: elsewhere arrows move sliders
             self.window.removeAction(action)
-            action.setShortcutContext(Qt.WidgetWithChildrenShortcut)
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.window.canvas.addAction(action)
         self.mark_actions = []
         for n in range(MAX_RATING + 1):
@@ -600,7 +602,7 @@ class LibraryController(QObject):
         self._show_current(doc.path if doc is not None else None)
         if self.selection.currentIndex().row() < 0 and self.model.rowCount():
             self._syncing = True
-            self.selection.setCurrentIndex(self.model.index(0), QItemSelectionModel.ClearAndSelect)
+            self.selection.setCurrentIndex(self.model.index(0), QItemSelectionModel.SelectionFlag.ClearAndSelect)
             self._syncing = False
         self.set_grid(True)
         self.window.statusBar().showMessage(f"{len(entries)} photos in {folder}", 5000)
@@ -683,7 +685,8 @@ class LibraryController(QObject):
         index = self.model.index(row)
         keep = self.selection.isSelected(index)  # one of several selected (Ctrl+click): they stay selected
         self.selection.setCurrentIndex(
-            index, QItemSelectionModel.NoUpdate if keep else QItemSelectionModel.ClearAndSelect
+            index,
+            QItemSelectionModel.SelectionFlag.NoUpdate if keep else QItemSelectionModel.SelectionFlag.ClearAndSelect,
         )
         self.filmstrip.scrollTo(index)
         self._syncing = False
@@ -731,7 +734,7 @@ class LibraryController(QObject):
         self._direction = 1 if delta > 0 else -1
         row = self.selection.currentIndex().row()
         row = min(max(row + delta, 0), count - 1) if row >= 0 else 0
-        self.selection.setCurrentIndex(self.model.index(row), QItemSelectionModel.ClearAndSelect)
+        self.selection.setCurrentIndex(self.model.index(row), QItemSelectionModel.SelectionFlag.ClearAndSelect)
         self.filmstrip.scrollTo(self.model.index(row))
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:

@@ -154,15 +154,15 @@ class MainWindow(QMainWindow):
         self.assistant_controller.node_touched.connect(self._node_touched)
 
         self.setDockNestingEnabled(True)
-        self.layers_dock = self._dock("Layers", self.layers, Qt.LeftDockWidgetArea)
-        self.inspector_dock = self._dock("Adjust", self.inspector, Qt.LeftDockWidgetArea)
-        self.history_dock = self._dock("History", self.history_panel, Qt.LeftDockWidgetArea)
+        self.layers_dock = self._dock("Layers", self.layers, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.inspector_dock = self._dock("Adjust", self.inspector, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.history_dock = self._dock("History", self.history_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.tabifyDockWidget(self.layers_dock, self.history_dock)
         self.layers_dock.raise_()
-        self.histogram_dock = self._dock("Histogram", self.histogram, Qt.RightDockWidgetArea)
-        self.chat_dock = self._dock("Assistant", self.chat, Qt.RightDockWidgetArea)
-        self.resizeDocks([self.layers_dock, self.histogram_dock], [320, 360], Qt.Horizontal)
-        self.resizeDocks([self.layers_dock, self.inspector_dock], [420, 380], Qt.Vertical)
+        self.histogram_dock = self._dock("Histogram", self.histogram, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.chat_dock = self._dock("Assistant", self.chat, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.resizeDocks([self.layers_dock, self.histogram_dock], [320, 360], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.layers_dock, self.inspector_dock], [420, 380], Qt.Orientation.Vertical)
 
         self.pipeline.preview_ready.connect(self._preview_ready)
         self.pipeline.detail_ready.connect(self.canvas.set_detail)
@@ -175,7 +175,9 @@ class MainWindow(QMainWindow):
         dock.setObjectName(f"{title.lower()}Dock")
         dock.setWidget(widget)
         dock.setFeatures(
-            QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetClosable | QDockWidget.DockWidgetFloatable
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
         )
         self.addDockWidget(area, dock)
         return dock
@@ -194,9 +196,12 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         a = self._action
-        self.open_action = a("&Open…", self.open_dialog, [QKeySequence.Open], "Open a photo")
+        self.open_action = a("&Open…", self.open_dialog, [QKeySequence.StandardKey.Open], "Open a photo")
         self.save_action = a(
-            "&Save", self.save, [QKeySequence.Save], "Save your edits next to the photo (the original is never changed)"
+            "&Save",
+            self.save,
+            [QKeySequence.StandardKey.Save],
+            "Save your edits next to the photo (the original is never changed)",
         )
         self.export_action = a(
             "&Export…",
@@ -204,7 +209,7 @@ class MainWindow(QMainWindow):
             ["Ctrl+E", "Ctrl+Shift+E"],
             "Write the edited photo to a new file (or the selected photos, each to its own)",
         )
-        self.quit_action = a("&Quit", self.close, [QKeySequence.Quit])
+        self.quit_action = a("&Quit", self.close, [QKeySequence.StandardKey.Quit])
         self.undo_action = a("&Undo", self.undo, ["Ctrl+Z"], "Undo the last change")
         self.redo_action = a("&Redo", self.redo, ["Ctrl+Shift+Z", "Ctrl+Y"], "Redo the change you undid")
         self.reset_action = a("Reset &All", self.reset_all, [], "Remove every adjustment (you can undo this)")
@@ -409,7 +414,7 @@ class MainWindow(QMainWindow):
         self.install_document(doc)
         self.statusBar().showMessage(f"Opened {path.name}", 4000)
         for note in doc.notes:
-            self.show_message("Note", note, icon=QMessageBox.Information)
+            self.show_message("Note", note, icon=QMessageBox.Icon.Information)
         if doc.recovery_file() is not None:
             restore = self.ask_restore(doc)
             if doc is not self.document:  # another photo opened while the question was up (the library's
@@ -697,7 +702,7 @@ class MainWindow(QMainWindow):
 
     def set_full_screen(self, on: bool) -> None:
         state = self.windowState()
-        self.setWindowState(state | Qt.WindowFullScreen if on else state & ~Qt.WindowFullScreen)
+        self.setWindowState(state | Qt.WindowState.WindowFullScreen if on else state & ~Qt.WindowState.WindowFullScreen)
         self.full_screen_action.setChecked(on)
 
     def _clipping_toggled(self, on: bool) -> None:
@@ -795,47 +800,47 @@ class MainWindow(QMainWindow):
     def ask_unsaved(self, doc: Document) -> str:
         """'save', 'discard' or 'cancel'."""
         box = QMessageBox(
-            QMessageBox.Warning,
+            QMessageBox.Icon.Warning,
             APP_TITLE,
             f"Save your edits to {doc.path.name}?",
-            QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel,
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
             self,
         )
         box.setInformativeText("The edits are saved beside the photo; the photo itself is never changed.")
-        box.setDefaultButton(QMessageBox.Save)
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
         answer = box.exec()
-        return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(
+        return {QMessageBox.StandardButton.Save: "save", QMessageBox.StandardButton.Discard: "discard"}.get(
             QMessageBox.StandardButton(answer), "cancel"
         )
 
     def ask_overwrite(self, why: str) -> bool:
         """Whether to save over a project someone else changed since it was opened."""
-        box = QMessageBox(QMessageBox.Warning, APP_TITLE, "Replace the changes made elsewhere?", parent=self)
+        box = QMessageBox(QMessageBox.Icon.Warning, APP_TITLE, "Replace the changes made elsewhere?", parent=self)
         box.setInformativeText(
             f"{why}. Replace them with the edits in this window, or cancel and keep them "
             "(reopen the photo to see them)."
         )
-        replace = box.addButton("Replace", QMessageBox.DestructiveRole)
-        box.addButton(QMessageBox.Cancel)
+        replace = box.addButton("Replace", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
         box.exec()
         return box.clickedButton() is replace
 
     def ask_restore(self, doc: Document) -> bool:
         when = time.strftime("%d %b %Y %H:%M", time.localtime(doc.recovery_file().stat().st_mtime))
         box = QMessageBox(
-            QMessageBox.Question, APP_TITLE, f"Restore the unsaved edits to {doc.path.name}?", parent=self
+            QMessageBox.Icon.Question, APP_TITLE, f"Restore the unsaved edits to {doc.path.name}?", parent=self
         )
         box.setInformativeText(f"IEA Desktop closed before they were saved (last change {when}).")
-        restore = box.addButton("Restore", QMessageBox.AcceptRole)
-        box.addButton("Discard", QMessageBox.DestructiveRole)
+        restore = box.addButton("Restore", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
         box.setDefaultButton(restore)
         box.exec()
         return box.clickedButton() is restore
 
-    def show_message(self, title: str, text: str, icon=QMessageBox.Warning) -> QMessageBox:
+    def show_message(self, title: str, text: str, icon=QMessageBox.Icon.Warning) -> QMessageBox:
         """A window-modal message (a problem, by default) that does not block the event loop."""
-        box = QMessageBox(icon, title, text, QMessageBox.Ok, self)
-        box.setAttribute(Qt.WA_DeleteOnClose)
+        box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.finished.connect(lambda _result: self._message_closed(box))
         box.open()
         self.message_box = box
@@ -849,7 +854,9 @@ class MainWindow(QMainWindow):
         """(what, keys) for every action of the window that has a key, then the mouse and held keys."""
         rows = []
         for action in self.actions() + self.canvas.actions():  # the canvas's: the library's arrow keys
-            keys = " or ".join(filter(None, (k.toString(QKeySequence.NativeText) for k in action.shortcuts())))
+            keys = " or ".join(
+                filter(None, (k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()))
+            )
             if keys:
                 rows.append((re.sub("&(.)", r"\1", action.text()), keys))  # without the menus' & marks
         return rows + list(GESTURES)
@@ -858,19 +865,19 @@ class MainWindow(QMainWindow):
         """Help > Keyboard Shortcuts: made from the actions that exist, so it lists what works."""
         dialog = QDialog(self)
         dialog.setWindowTitle("Keyboard shortcuts")
-        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         rows = self.shortcut_rows()
         table = QTableWidget(len(rows), 2, dialog)
         table.setHorizontalHeaderLabels(["What", "Keys"])
         table.verticalHeader().hide()
-        table.setEditTriggers(QTableWidget.NoEditTriggers)
-        table.setSelectionMode(QTableWidget.NoSelection)
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
         for row, (what, keys) in enumerate(rows):
             table.setItem(row, 0, QTableWidgetItem(what))
             table.setItem(row, 1, QTableWidgetItem(keys))
-        table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         table.resizeColumnToContents(1)
-        buttons = QDialogButtonBox(QDialogButtonBox.Close, dialog)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, dialog)
         buttons.rejected.connect(dialog.reject)
         layout = QVBoxLayout(dialog)
         layout.addWidget(table)
@@ -885,7 +892,7 @@ class MainWindow(QMainWindow):
         self.show_message(
             f"About {APP_TITLE}",
             f"{APP_TITLE} {__version__}\nA photo editor with an offline assistant. Your originals are never changed.",
-            icon=QMessageBox.Information,
+            icon=QMessageBox.Icon.Information,
         )
 
     # --- export ------------------------------------------------------------------------------
@@ -904,7 +911,7 @@ class MainWindow(QMainWindow):
         if self.document is None:
             return
         dialog = ExportDialog(self.document, self.work_pool, self.settings, self)
-        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.exported.connect(self._exported)
         dialog.finished.connect(lambda _result: setattr(self, "export_dialog", None))
         dialog.open()
@@ -1010,7 +1017,7 @@ class MainWindow(QMainWindow):
         backslash toggles the original or, held, shows it while held; Space pans with a drag."""
         kind = event.type()
         if (
-            kind in (QEvent.ShortcutOverride, QEvent.KeyPress, QEvent.KeyRelease)
+            kind in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress, QEvent.Type.KeyRelease)
             and isinstance(obj, QWidget)
             and obj.window() is self
         ):
@@ -1018,17 +1025,21 @@ class MainWindow(QMainWindow):
             typing = isinstance(obj, (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox)) or (
                 isinstance(obj, QComboBox) and obj.isEditable()
             )
-            if kind == QEvent.ShortcutOverride:
-                plain = not event.modifiers() & (Qt.ControlModifier | Qt.AltModifier | Qt.MetaModifier)
-                if (typing and plain) or key == Qt.Key_Backslash:
+            if kind == QEvent.Type.ShortcutOverride:
+                plain = not event.modifiers() & (
+                    Qt.KeyboardModifier.ControlModifier
+                    | Qt.KeyboardModifier.AltModifier
+                    | Qt.KeyboardModifier.MetaModifier
+                )
+                if (typing and plain) or key == Qt.Key.Key_Backslash:
                     event.accept()  # the key goes to the widget (or to the backslash handling below)
                 return False
-            if key == Qt.Key_Backslash and not typing and self.canvas.after is not None:
-                self._backslash(kind == QEvent.KeyPress, event.isAutoRepeat())
+            if key == Qt.Key.Key_Backslash and not typing and self.canvas.after is not None:
+                self._backslash(kind == QEvent.Type.KeyPress, event.isAutoRepeat())
                 return True
-            if key == Qt.Key_Space and obj is self.canvas:
+            if key == Qt.Key.Key_Space and obj is self.canvas:
                 if not event.isAutoRepeat():
-                    self.canvas.set_space_held(kind == QEvent.KeyPress)
+                    self.canvas.set_space_held(kind == QEvent.Type.KeyPress)
                 return True
         return super().eventFilter(obj, event)
 

@@ -81,7 +81,7 @@ def new_component(kind: str, photo_size: tuple[int, int]) -> Component:
 class MaskPanel(QWidget):
     """The mask of the inspector's node; ``tool`` (the canvas's MaskTool) edits the selected component."""
 
-    def __init__(self, inspector):
+    def __init__(self, inspector) -> None:
         super().__init__()
         self.inspector = inspector
         self.tool = None
@@ -100,7 +100,7 @@ class MaskPanel(QWidget):
         self.add_button = QToolButton()
         self.add_button.setText("Add ▾")
         self.add_button.setToolTip("Make this adjustment act on part of the photo only")
-        self.add_button.setPopupMode(QToolButton.InstantPopup)
+        self.add_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.add_menu = self._build_menu()
         self.add_button.setMenu(self.add_menu)
         header = QHBoxLayout()
@@ -163,7 +163,7 @@ class MaskPanel(QWidget):
         details.addLayout(self.component_form)
         details.addLayout(checks)
         details.addLayout(whole)
-        details.addWidget(self.remove_mask, 0, Qt.AlignRight)
+        details.addWidget(self.remove_mask, 0, Qt.AlignmentFlag.AlignRight)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 8, 0, 0)
         layout.addLayout(header)

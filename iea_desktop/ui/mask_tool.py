@@ -129,7 +129,7 @@ class MaskTool(QObject):
     brush_changed = Signal()  # the brush's size, hardness or flow changed
     overlay_toggled = Signal(bool)
 
-    def __init__(self, canvas):
+    def __init__(self, canvas) -> None:
         super().__init__(canvas)
         self.canvas = canvas
         self.document = None
@@ -321,9 +321,11 @@ class MaskTool(QObject):
         kind = self.hit(pos)
         if kind is None:
             return None
-        return {"brush": Qt.CrossCursor, "pick": Qt.PointingHandCursor, "angle": Qt.PointingHandCursor}.get(
-            kind, Qt.SizeAllCursor
-        )
+        return {
+            "brush": Qt.CursorShape.CrossCursor,
+            "pick": Qt.CursorShape.PointingHandCursor,
+            "angle": Qt.CursorShape.PointingHandCursor,
+        }.get(kind, Qt.CursorShape.SizeAllCursor)
 
     # --- gestures ------------------------------------------------------------------------------
 
@@ -350,7 +352,9 @@ class MaskTool(QObject):
         self._painting(True)
         self._drag = (kind, gesture, start, self.to_photo(pos))
         if kind == "brush":
-            erase = self.erasing != bool(modifiers & Qt.AltModifier)  # Alt: the other way for this stroke
+            erase = self.erasing != bool(
+                modifiers & Qt.KeyboardModifier.AltModifier
+            )  # Alt: the other way for this stroke
             stroke = Stroke(
                 points=(self.to_photo(pos),), radius=self.radius, hardness=self.hardness, flow=self.flow, erase=erase
             )
@@ -481,18 +485,18 @@ class MaskTool(QObject):
         if self.overlay_pixels is not None:  # the mask as the edit acts: over the edited photo, not the before half
             p.save()
             p.setClipRect(self.canvas.after_area())
-            p.setRenderHint(QPainter.SmoothPixmapTransform, True)
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
             p.drawImage(self.canvas.image_rect_on_screen(), self.overlay_pixels)
             p.restore()
         c = self.edited()
-        p.setRenderHint(QPainter.Antialiasing)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
         if isinstance(c, Linear):
             self._paint_linear(p, c)
         elif isinstance(c, Radial):
             self._paint_radial(p, c)
         elif isinstance(c, Brush) and self._hover is not None:
             r = self.radius * max(self._photo_size()) * self.canvas.zoom  # geometry turns and crops, never scales
-            p.setBrush(Qt.NoBrush)
+            p.setBrush(Qt.BrushStyle.NoBrush)
             for colour, width in ((QColor(0, 0, 0, 140), 3), (QColor("white"), 1)):
                 p.setPen(QPen(colour, width))
                 p.drawEllipse(self._hover, r, r)
@@ -500,9 +504,9 @@ class MaskTool(QObject):
                 if self.erasing:  # a minus in the middle: this brush takes away
                     p.drawLine(self._hover + QPointF(-5, 0), self._hover + QPointF(5, 0))
         if self.overlay:
-            self.canvas.draw_label(p, "Mask overlay (O)", Qt.AlignLeft, bottom=True)
+            self.canvas.draw_label(p, "Mask overlay (O)", Qt.AlignmentFlag.AlignLeft, bottom=True)
         if self.refusal:
-            self.canvas.draw_label(p, self.refusal, Qt.AlignRight, bottom=True)
+            self.canvas.draw_label(p, self.refusal, Qt.AlignmentFlag.AlignRight, bottom=True)
 
     def _handle(self, p: QPainter, point: QPointF, round_: bool = False) -> None:
         p.setBrush(QColor("white"))
@@ -521,7 +525,11 @@ class MaskTool(QObject):
         across = QPointF(-along.y(), along.x()) * (max(self.canvas.width(), self.canvas.height()) / length)
         p.save()
         p.setClipRect(self.canvas.image_rect_on_screen())  # the lines across the photo, handles anywhere
-        for point, style in ((start, Qt.SolidLine), (handles["middle"], Qt.DotLine), (end, Qt.DashLine)):
+        for point, style in (
+            (start, Qt.PenStyle.SolidLine),
+            (handles["middle"], Qt.PenStyle.DotLine),
+            (end, Qt.PenStyle.DashLine),
+        ):
             p.setPen(QPen(QColor(255, 255, 255, 200), 1.5, style))
             p.drawLine(point - across, point + across)
         p.setPen(QPen(QColor(255, 255, 255, 200), 1))
@@ -540,11 +548,11 @@ class MaskTool(QObject):
         pen = QPen(QColor(255, 255, 255, 220), 1.5)
         pen.setCosmetic(True)
         p.setPen(pen)
-        p.setBrush(Qt.NoBrush)
+        p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawEllipse(QPointF(0, 0), rx, ry)
         inner = 1 - c.feather  # where the feather starts: full strength inside
         if inner > 0.01:
-            pen.setStyle(Qt.DashLine)
+            pen.setStyle(Qt.PenStyle.DashLine)
             p.setPen(pen)
             p.drawEllipse(QPointF(0, 0), rx * inner, ry * inner)
         p.restore()

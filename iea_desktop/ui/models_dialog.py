@@ -79,7 +79,7 @@ class ModelRow(QFrame):
         super().__init__()
         self.entry = entry
         self.setObjectName("modelRow")
-        self.setFrameShape(QFrame.StyledPanel)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
         self.title = QLabel(entry["title"])
         self.title.setObjectName("title")
         self.use = QLabel(f"{entry['use']} · {entry['licence']}")
@@ -103,7 +103,7 @@ class ModelRow(QFrame):
             text.addWidget(widget)
         layout = QHBoxLayout(self)
         layout.addLayout(text, 1)
-        layout.addWidget(self.button, 0, Qt.AlignTop)
+        layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignTop)
 
     def refresh(self, downloading: bool) -> None:
         """State and button from what is on disk (or the running download)."""
@@ -168,7 +168,7 @@ class ModelsDialog(QDialog):
         intro.setWordWrap(True)
         folder = QLabel(f"Downloads go to {models.downloads_dir()}")
         folder.setObjectName("dim")
-        folder.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        folder.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         listing = QWidget()
         column = QVBoxLayout(listing)
         for row in self.rows.values():
@@ -180,7 +180,7 @@ class ModelsDialog(QDialog):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(listing)
-        buttons = QDialogButtonBox(QDialogButtonBox.Close)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
 
         layout = QVBoxLayout(self)

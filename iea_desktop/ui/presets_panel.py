@@ -110,23 +110,23 @@ class PresetsPanel(QWidget):
         self.refresh_timer = QTimer(self, singleShot=True, interval=REFRESH_MS, timeout=self.render_previews)
 
         self.large = QLabel()
-        self.large.setAlignment(Qt.AlignCenter)
+        self.large.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.large.setFixedSize(LARGE)
         self.caption = QLabel("Hover a preset to see it on this photo")
         self.caption.setObjectName("dim")
         self.caption.setWordWrap(True)
-        self.caption.setTextFormat(Qt.RichText)
+        self.caption.setTextFormat(Qt.TextFormat.RichText)
         self.problems = QLabel()
         self.problems.setObjectName("error")
         self.problems.setWordWrap(True)
         self.problems.hide()
 
         self.list = QListWidget()
-        self.list.setViewMode(QListView.IconMode)
+        self.list.setViewMode(QListView.ViewMode.IconMode)
         self.list.setIconSize(ICON)
         self.list.setGridSize(CELL)
-        self.list.setResizeMode(QListView.Adjust)
-        self.list.setMovement(QListView.Static)
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.list.setMovement(QListView.Movement.Static)
         self.list.setWordWrap(True)
         self.list.setMouseTracking(True)
         self.list.itemEntered.connect(self._show_large)
@@ -174,7 +174,7 @@ class PresetsPanel(QWidget):
             buttons.addWidget(button)
         more = QToolButton()
         more.setText("More")
-        more.setPopupMode(QToolButton.InstantPopup)
+        more.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         for made in (self.rename_action, self.delete_action, self.export_action):
             more.addAction(made)
         buttons.addWidget(more)
@@ -201,7 +201,7 @@ class PresetsPanel(QWidget):
         self.list.clear()
         for preset in listed:
             item = QListWidgetItem(preset.name)
-            item.setData(Qt.UserRole, preset.name)
+            item.setData(Qt.ItemDataRole.UserRole, preset.name)
             tip = [preset.name + (" (built-in, read-only)" if preset.read_only else ""), preset.summary()]
             item.setToolTip("\n".join(t for t in (*tip, preset.description) if t))
             if preset.read_only:
@@ -218,13 +218,13 @@ class PresetsPanel(QWidget):
 
     def item(self, name: str) -> QListWidgetItem | None:
         for row in range(self.list.count()):
-            if self.list.item(row).data(Qt.UserRole) == name:
+            if self.list.item(row).data(Qt.ItemDataRole.UserRole) == name:
                 return self.list.item(row)
         return None
 
     def selected(self) -> Preset | None:
         item = self.list.currentItem()
-        return self.presets.get(item.data(Qt.UserRole)) if item is not None else None
+        return self.presets.get(item.data(Qt.ItemDataRole.UserRole)) if item is not None else None
 
     def select(self, name: str) -> None:
         item = self.item(name)
@@ -243,11 +243,15 @@ class PresetsPanel(QWidget):
             self._show_large(item)
 
     def _show_large(self, item: QListWidgetItem) -> None:
-        name = item.data(Qt.UserRole)
+        name = item.data(Qt.ItemDataRole.UserRole)
         preset = self.presets.get(name)
         image = self.previews.get(name)
         if image is not None:
-            self.large.setPixmap(QPixmap.fromImage(image).scaled(LARGE, Qt.KeepAspectRatio, Qt.SmoothTransformation))
+            self.large.setPixmap(
+                QPixmap.fromImage(image).scaled(
+                    LARGE, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+                )
+            )
         else:
             self.large.clear()
         if preset is not None:
@@ -344,7 +348,7 @@ class PresetsPanel(QWidget):
         dialog = ChooseNodesDialog(doc.graph, "New Preset", "Save", self.window(), name_label="Name")
         dialog.accepted.connect(lambda: self._save_chosen(dialog, doc))
         dialog.finished.connect(lambda _result: setattr(self, "dialog", None))
-        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         self.dialog = dialog
 
@@ -446,7 +450,7 @@ class PresetsPanel(QWidget):
     # --- questions (tests replace these) -------------------------------------------------------
 
     def ask_yes(self, title: str, text: str) -> bool:
-        return QMessageBox.question(self, title, text) == QMessageBox.Yes
+        return QMessageBox.question(self, title, text) == QMessageBox.StandardButton.Yes
 
     def ask_text(self, title: str, label: str, text: str) -> str | None:
         value, ok = QInputDialog.getText(self, title, label, text=text)

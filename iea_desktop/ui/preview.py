@@ -66,7 +66,7 @@ class PreviewResult:
 def frame_from(pixels: np.ndarray, scale: float, revision: int, top: int = 0, height: int | None = None) -> Frame:
     pixels = np.ascontiguousarray(pixels)
     h, w = pixels.shape[:2]
-    image = QImage(pixels.data, w, h, 3 * w, QImage.Format_RGB888)
+    image = QImage(pixels.data, w, h, 3 * w, QImage.Format.Format_RGB888)
     return Frame(image, pixels, scale, revision, top, height)
 
 
@@ -74,7 +74,7 @@ class GeometryCache:
     """The full-resolution photo after the graph's leading geometry (crop, rotate, straighten), kept
     for the next detail render: one entry, dropped when the geometry changes."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._key = None
         self._image: np.ndarray | None = None
         self._lock = threading.Lock()
@@ -143,7 +143,7 @@ def render_detail(
 
 def overlay_image(rgba: np.ndarray) -> QImage:
     h, w = rgba.shape[:2]
-    return QImage(rgba.data, w, h, 4 * w, QImage.Format_RGBA8888).copy()
+    return QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
 
 
 class PreviewPipeline(QObject):

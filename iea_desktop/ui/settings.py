@@ -18,7 +18,7 @@ MAX_RECENT = 10
 class Settings:
     def __init__(self, path: Path | None = None):
         self.path = path or config_dir() / "desktop.ini"
-        self._q = QSettings(str(self.path), QSettings.IniFormat)
+        self._q = QSettings(str(self.path), QSettings.Format.IniFormat)
 
     def value(self, key: str, default=None):
         value = self._q.value(key, default)

@@ -49,7 +49,7 @@ class ShootController(QObject):
         self.reports: list[batch.BatchReport] = []  # the pastes' reports, newest last (the status bar says them)
         self.panel = PresetsPanel(store or PresetStore(builtin=look_presets()), window.show_message)
         self.panel.apply_requested.connect(self.apply_preset)
-        self.dock = window._dock("Presets", self.panel, Qt.LeftDockWidgetArea)
+        self.dock = window._dock("Presets", self.panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         window.tabifyDockWidget(window.layers_dock, self.dock)
         window.layers_dock.raise_()
         self.batch_chat = BatchChat(window, self.targets)
@@ -215,7 +215,7 @@ class ShootController(QObject):
 
     def _choose(self, doc: Document, title: str, ok: str, then) -> None:
         dialog = ChooseNodesDialog(doc.graph, title, ok, self.window)
-        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: then(dialog.chosen()))
         dialog.finished.connect(lambda _result: setattr(self, "dialog", None))
         dialog.open()
@@ -291,7 +291,7 @@ class ShootController(QObject):
         if doc is not None and doc.dirty and any(_same(p, doc.path) for p in photos) and not window.save():
             return None
         dialog = ExportDialog(doc, window.work_pool, window.settings, window, photos=photos)
-        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.batch_done.connect(self._batch_exported)
         dialog.open()
         return dialog
@@ -349,7 +349,7 @@ class ShootController(QObject):
         names = written[0].name if len(written) == 1 else f"{len(written)} XMP sidecars"
         self.window.statusBar().showMessage(f"Wrote {names}" if written else "No XMP sidecar was written", 6000)
         if said:
-            self.window.show_message("XMP sidecar", "\n".join(said), icon=QMessageBox.Information)
+            self.window.show_message("XMP sidecar", "\n".join(said), icon=QMessageBox.Icon.Information)
 
     def import_xmp_dialog(self) -> None:
         doc = self.window.document
@@ -386,7 +386,7 @@ class ShootController(QObject):
         window.statusBar().showMessage(f"{path.name}: {count} adjustment{'s' * (count != 1)} added", 6000)
         if warnings:
             window.show_message(
-                f"Read from {path.name}", "\n".join(f"⚠ {w}" for w in warnings), icon=QMessageBox.Information
+                f"Read from {path.name}", "\n".join(f"⚠ {w}" for w in warnings), icon=QMessageBox.Icon.Information
             )
 
     # --- questions (tests replace these) -------------------------------------------------------
@@ -396,7 +396,7 @@ class ShootController(QObject):
         answer = QMessageBox.question(
             self.window, "Replace sidecars?", f"Replace the XMP sidecars that exist: {names}?"
         )
-        return answer == QMessageBox.Yes
+        return answer == QMessageBox.StandardButton.Yes
 
     def ask_xmp_file(self, photo: Path) -> str:
         start = photo.with_suffix(".xmp") if photo.with_suffix(".xmp").exists() else photo.parent

@@ -78,25 +78,25 @@ QTabBar::tab:selected {{ color: {TEXT}; border-bottom: 2px solid {ACCENT}; }}
 def dark_palette() -> QPalette:
     palette = QPalette()
     colors = {
-        QPalette.Window: WINDOW,
-        QPalette.WindowText: TEXT,
-        QPalette.Base: BASE,
-        QPalette.AlternateBase: PANEL,
-        QPalette.ToolTipBase: "#3a3c42",
-        QPalette.ToolTipText: TEXT,
-        QPalette.PlaceholderText: DIM_TEXT,
-        QPalette.Text: TEXT,
-        QPalette.Button: "#36383d",
-        QPalette.ButtonText: TEXT,
-        QPalette.BrightText: "white",
-        QPalette.Link: ACCENT,
-        QPalette.Highlight: ACCENT,
-        QPalette.HighlightedText: "white",
+        QPalette.ColorRole.Window: WINDOW,
+        QPalette.ColorRole.WindowText: TEXT,
+        QPalette.ColorRole.Base: BASE,
+        QPalette.ColorRole.AlternateBase: PANEL,
+        QPalette.ColorRole.ToolTipBase: "#3a3c42",
+        QPalette.ColorRole.ToolTipText: TEXT,
+        QPalette.ColorRole.PlaceholderText: DIM_TEXT,
+        QPalette.ColorRole.Text: TEXT,
+        QPalette.ColorRole.Button: "#36383d",
+        QPalette.ColorRole.ButtonText: TEXT,
+        QPalette.ColorRole.BrightText: "white",
+        QPalette.ColorRole.Link: ACCENT,
+        QPalette.ColorRole.Highlight: ACCENT,
+        QPalette.ColorRole.HighlightedText: "white",
     }
     for role, color in colors.items():
         palette.setColor(role, QColor(color))
-    for role in (QPalette.WindowText, QPalette.Text, QPalette.ButtonText):
-        palette.setColor(QPalette.Disabled, role, QColor("#6a6c72"))
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#6a6c72"))
     return palette
 
 

@@ -19,7 +19,7 @@ CUSTOM = "Custom"
 
 
 class WhiteBalanceControls(QWidget):
-    def __init__(self, inspector):
+    def __init__(self, inspector) -> None:
         super().__init__()
         self.inspector = inspector
         self.presets = QComboBox()
@@ -122,7 +122,7 @@ class WhiteBalanceControls(QWidget):
             return
         if on:
             canvas.installEventFilter(self)
-            canvas.setCursor(Qt.CrossCursor)
+            canvas.setCursor(Qt.CursorShape.CrossCursor)
             self._say("Click something in the photo that should be neutral grey or white.")
         else:
             canvas.removeEventFilter(self)
@@ -145,16 +145,16 @@ class WhiteBalanceControls(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
-        if kind == QEvent.MouseButtonPress and event.button() == Qt.LeftButton:
+        if kind == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.LeftButton:
             point = watched.to_image(event.position())
             self.picker.setChecked(False)  # one click, then the canvas is the canvas again
             self.pick(point.x(), point.y())
             return True
-        if kind == QEvent.KeyPress and event.key() == Qt.Key_Escape:
+        if kind == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape:
             self.picker.setChecked(False)
             return True
-        if kind == QEvent.MouseMove and not event.buttons():
-            watched.setCursor(Qt.CrossCursor)  # the canvas would show its own cursor
+        if kind == QEvent.Type.MouseMove and not event.buttons():
+            watched.setCursor(Qt.CursorShape.CrossCursor)  # the canvas would show its own cursor
             return True
         return False
 
