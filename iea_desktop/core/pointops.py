@@ -185,6 +185,11 @@ class Program:
         if out is None:
             out = np.empty(source.shape, dtype=np.float32)
         rows, width = source.shape[:2]
+        return kernel.run(source, out, self.strip_stages(frame, whole, origin, rows, width))
+
+    def strip_stages(self, frame: tuple[int, int] | None, whole: tuple[int, int], origin: int, rows: int, width: int):
+        """The kernel's stages for ``rows`` rows from row ``origin`` of a picture (``frame`` as
+        RenderContext's; ``whole``: its size): a field node's arrays and a mask's weights made for them."""
         stages = []
         for stage in self.stages:
             if isinstance(stage, Node):
@@ -194,7 +199,7 @@ class Program:
             elif isinstance(stage, MaskMix):
                 stage = stage.stage(whole, origin, origin + rows)
             stages.append(stage)
-        return kernel.run(source, out, stages)
+        return stages
 
 
 def _contiguous(array: np.ndarray | None) -> np.ndarray | None:

@@ -1,8 +1,10 @@
 """Planning: the active nodes of a graph grouped into steps, each computed in one pass.
 
 Runs of point operations fuse into one Program of the compiled kernel (``pointops.py``), masked
-ones among them (each mixed by its mask inside the Program); every other node is a step of its own. A step says how it may be scheduled (``strips.py``): over
-strips or whole, with how many rows of context, reading 8-bit input, finishing its own output.
+ones among them (each mixed by its mask inside the Program); every other node is a step of its own,
+with the point run after it where its op ends in a kernel pass of its own (``OpSpec.fuses_after``).
+A step says how it may be scheduled (``strips.py``): over strips or whole, with how many rows of
+context, reading 8-bit input, finishing its own output.
 """
 
 from __future__ import annotations
@@ -77,20 +79,28 @@ def plan(
         halo = 0
         if node.spec.halo is not None:
             halo = int(node.spec.halo(node.params, RenderContext(scale=scale, seed=node_seed(node))))
+        # the point run after an op that ends in a kernel pass joins that pass (not after a mix)
+        j = i + 1
+        if node.spec.fuses_after and node.mask is None and node.opacity >= 1.0:
+            while j < len(active) and _fuses(active[j], j in masks) and j != split_at:
+                j += 1
+        then = (
+            pointops.program(active[i + 1 : j], scale, [masks.get(k) for k in range(i + 1, j)]) if j > i + 1 else None
+        )
         run = functools.partial(
-            _run_node, node=node, scale=scale, estimate=estimates.get(i), camera=camera, mask=masks.get(i)
+            _run_node, node=node, scale=scale, estimate=estimates.get(i), camera=camera, mask=masks.get(i), then=then
         )
         steps.append(
             Step(
-                nodes=[node],
-                last=i,
+                nodes=active[i:j],
+                last=j - 1,
                 run=run,
                 tiles=bool(node.spec.tiles),
                 halo=halo,
-                finishes=node.spec.finishes and node.opacity >= 1.0 and node.mask is None,
+                finishes=node.spec.finishes and node.opacity >= 1.0 and node.mask is None and j == i + 1,
             )
         )
-        i += 1
+        i = j
     return steps
 
 
@@ -114,6 +124,8 @@ def _run_node(
     estimate,
     camera,
     mask,
+    then,
 ) -> np.ndarray:
-    """A one-node step's run: ``apply_node`` with the step's node, scale, estimate, camera and mask."""
-    return apply_node(image, node, scale, frame, origin, out, offset, estimate, camera, mask)
+    """A node's step: ``apply_node`` with the step's node, scale, estimate, camera and mask, and
+    ``then``, the Program of the point nodes fused after it (or None)."""
+    return apply_node(image, node, scale, frame, origin, out, offset, estimate, camera, mask, then)

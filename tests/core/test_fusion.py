@@ -163,6 +163,50 @@ def test_masked_point_nodes_fuse_with_their_neighbours_into_one_program(pixel_ke
     assert [len(s.nodes) for s in plan(nodes, 0, 1.0, masks={1: masks[1], 4: masks[4]})] == [3, 1, 3]
 
 
+def test_a_neighbourhood_op_takes_the_point_run_after_it_into_its_own_pass(pixel_kernel):
+    """Noise reduction, dehaze, clarity and texture end in a kernel pass of their own, which the point
+    nodes after them join (OpSpec.fuses_after): one step, the pixels of the nodes one by one, over the
+    whole and in strips; not after a masked or faded node, nor past the node being edited."""
+    from iea_desktop.core.masks import Linear, Mask
+    from iea_desktop.core.masks.plane import MaskPlane, combine
+
+    image = np.clip(wide_float_image(seed=11, height=96, width=80), 0.0, 1.0)
+    h, w = image.shape[:2]
+    gradient = Mask(components=(Linear(start=(0.5, 0.0), end=(0.5, 0.6)),))
+    nodes = [make_node("noise_reduction", {"luminance": 30, "color": 40}), make_node("exposure", {"value": 20}),
+             make_node("white_balance", {"temperature": 5000, "tint": 5}),  # not a point op: a step of its own
+             make_node("dehaze", {"value": 20}), make_node("contrast", {"value": 25}),
+             make_node("exposure", {"value": -30}, mask=gradient), make_node("clarity", {"value": 30}),
+             make_node("grain", {"value": 30}), make_node("vignette", {"value": 30}), make_node("texture", {"value": 20})]
+    masks = {5: MaskPlane(combine(gradient, h, w, lambda: image))}
+    steps = plan(nodes, 0, 1.0, masks=masks)
+    assert [[n.op for n in s.nodes] for s in steps] == [
+        ["noise_reduction", "exposure"], ["white_balance"], ["dehaze", "contrast", "exposure"],
+        ["clarity", "grain", "vignette"], ["texture"]]
+    assert [s.last for s in steps] == [1, 2, 5, 8, 9]
+    expected, whole = image, image
+    for i, node in enumerate(nodes):
+        expected = apply_node(expected, node, 1.0, (h, w), 0, mask=masks.get(i))
+    for step in steps:  # each step over the whole, and in strips of 40 rows with their context
+        halo = step.halo
+        strips = np.concatenate([
+            step.run(whole[max(0, a - halo) : a + 40 + halo], (h, w), max(0, a - halo),
+                     np.empty((min(40, h - a), w, 3), np.float32), a - max(0, a - halo)) for a in range(0, h, 40)])
+        whole = step.run(whole, (h, w), 0)
+        np.testing.assert_allclose(strips, whole, atol=1e-5)
+    np.testing.assert_allclose(whole, expected, atol=1e-3)
+    # where the op has nothing to do, the run after it still runs
+    idle = [make_node("noise_reduction", {"luminance": 0, "color": 0}), make_node("exposure", {"value": 40})]
+    (step,) = plan(idle, 0, 1.0)
+    np.testing.assert_allclose(step.run(image, None, 0), apply_node(image, idle[1], 1.0), atol=1e-3)
+    # the node being edited starts a step; a masked or faded op mixes before the run after it
+    assert [[n.op for n in s.nodes] for s in plan(nodes[3:6], 0, 1.0, split_at=2, masks={2: masks[5]})] == [
+        ["dehaze", "contrast"], ["exposure"]]
+    faded = [make_node("dehaze", {"value": 20}), make_node("exposure", {"value": 20})]
+    faded[0].opacity = 0.5
+    assert [len(s.nodes) for s in plan(faded, 0, 1.0)] == [1, 1]
+
+
 @pytest.mark.parametrize("version", [1, 2])
 def test_fused_saturation_and_vibrance_match_the_hsv_round_trips(rgb, version, pixel_kernel):
     """The tabulated maps applied in RGB against one HSV round trip per node: the grid's

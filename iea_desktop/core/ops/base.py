@@ -127,6 +127,9 @@ class RenderContext:
     float32, or for an op that declares ``OpSpec.finishes``, possibly the 8-bit finished result.
     estimate: what the op's ``OpSpec.estimate`` found on the whole picture (the renderer computes
     it once per render, so every strip uses the same value); None: the op estimates from its input.
+    then: the point nodes after this one, for an op that declares ``OpSpec.fuses_after``: it appends
+    their stages (``then_stages``) to its own last pass of the compiled kernel, so that their run
+    costs no pass over the picture of its own (the renderer runs them itself if the op does not).
     """
 
     scale: float = 1.0
@@ -139,10 +142,18 @@ class RenderContext:
         None  # a RAW's colour (colour_science.Camera), or a function that reads it: white balance acts in its space
     )
     estimate: Any = field(default=None, compare=False, repr=False)
+    then: Any = field(default=None, compare=False, repr=False)  # apply_node.Then
 
     def frame_size(self, rows: int, width: int) -> tuple[int, int]:
         """(height, width) of the whole picture that a strip of ``rows`` x ``width`` belongs to."""
         return self.frame if self.frame is not None else (rows, width)
+
+    def then_stages(self, rows: slice, width: int) -> list:
+        """The stages of ``then`` for ``rows`` of this strip (what the op's last kernel pass
+        reads), to append to that pass; [] when there is nothing after the op to fuse."""
+        if self.then is None:
+            return []
+        return self.then.stages(self.origin + rows.start, rows.stop - rows.start, width)
 
 
 PixelFn = Callable[[np.ndarray, dict, RenderContext], np.ndarray]
@@ -182,6 +193,9 @@ class OpSpec:
     # the pixel function may also be handed an 8-bit ``out`` (RGB or RGBX, see RenderContext) and
     # write its result there finished: clipped and rounded as finish.finish does (sharpness)
     finishes: bool = False
+    # the pixel function ends in one pass of the compiled kernel, to which it appends the stages of
+    # the point nodes after it (``RenderContext.then_stages``): the renderer fuses that run into it
+    fuses_after: bool = False
     # geometry that changes the picture's size: (params, width, height) -> (width, height) of the
     # result, without rendering (the export dialog shows the size that will be written); None: same size
     size: Callable[[dict, int, int], tuple[int, int]] | None = None

@@ -48,7 +48,8 @@ def local_contrast(radius: float, eps: float, gain: float):
         rows, out = filters.wanted(image, ctx)
         a, b = memo.get(image, ctx, (r, eps), lambda: filters.self_guided(image, r, eps, ctx.origin, rows))
         source = np.ascontiguousarray(image[rows], dtype=np.float32)
-        return kernel.run(source, out, [(kernel.DETAIL, a, b, k, filters.LUMA_WEIGHTS, 1)])
+        stages = [(kernel.DETAIL, a, b, k, filters.LUMA_WEIGHTS, 1), *ctx.then_stages(rows, image.shape[1])]
+        return kernel.run(source, out, stages)
 
     return apply, halo
 
@@ -79,5 +80,6 @@ OP = OpSpec(
     versions={1: apply},
     tiles=True,
     halo=halo,
+    fuses_after=True,
     math=describe(RADIUS, EPS, GAIN),
 )

@@ -120,7 +120,7 @@ def apply(image: np.ndarray, p: dict, ctx: RenderContext) -> np.ndarray:
     else:  # more haze: J = A + (I - A) (1 - h), h = |v| (0.3 + 0.6 (1 - t)): thicker where the haze already is
         stage = (kernel.TOWARD, t, -0.6 * v, 1.0 + 0.9 * v, 0.0, a4[:3], 0)
     source = np.ascontiguousarray(image[rows], dtype=np.float32)
-    return kernel.run(source, out, [stage])
+    return kernel.run(source, out, [stage, *ctx.then_stages(rows, image.shape[1])])
 
 
 OP = OpSpec(
@@ -133,6 +133,7 @@ OP = OpSpec(
     versions={1: apply},
     tiles=True,
     halo=halo,
+    fuses_after=True,
     estimate=airlight,
     math=(
         "Haze model I = J t + A (1 - t) on x = clip(image, 0, 1). Dark channel dark(I) = min over a window of "

@@ -101,7 +101,7 @@ def apply(image: np.ndarray, p: dict, ctx: RenderContext) -> np.ndarray:
         d_cb, d_cr = changes
     source = np.ascontiguousarray(image[rows], dtype=np.float32)
     planes = tuple(None if d is None else np.ascontiguousarray(d) for d in (d_y, d_cb, d_cr))  # _up's may be cut
-    return kernel.run(source, out, [(kernel.PLANES, planes, TO_RGB)])
+    return kernel.run(source, out, [(kernel.PLANES, planes, TO_RGB), *ctx.then_stages(rows, image.shape[1])])
 
 
 OP = OpSpec(
@@ -117,6 +117,7 @@ OP = OpSpec(
     versions={1: apply},
     tiles=True,
     halo=halo,
+    fuses_after=True,
     math=(
         "On x = clip(image, 0, 1): luma Y = 0.2126 R + 0.7152 G + 0.0722 B, Cb = B - Y, Cr = R - Y. Luminance l = "
         "value / 100 > 0: Y' = Y + m (G(Y; Y, r, eps) - Y), G the guided filter (guide, input, radius, eps), "

@@ -17,5 +17,6 @@ OP = OpSpec(
     versions={1: apply},
     tiles=True,
     halo=halo,
+    fuses_after=True,
     math=describe(RADIUS, EPS, GAIN),
 )
