@@ -94,6 +94,7 @@ class Canvas(QWidget):
     def _fits(self, frame: Frame) -> bool:
         """A frame of a picture of the same size as the one shown (the same crop and rotation), up to
         the rounding of the preview's smaller pixels."""
+        assert self.after is not None, "a frame is measured against the picture shown"
         slack = 1 + 1 / self.after.scale
         return (
             abs(frame.full_width - self.after.full_width) < slack
@@ -105,7 +106,8 @@ class Canvas(QWidget):
         height more above and below, so that a small pan needs no new render."""
         top, bottom = self.to_image(QPointF(0, 0)).y(), self.to_image(QPointF(0, self.height())).y()
         extra = (bottom - top) * margin
-        return max(0, math.floor(top - extra)), min(math.ceil(self.image_size()[1]), math.ceil(bottom + extra))
+        assert self.after is not None, "asked only while a picture is shown (needs_detail)"
+        return max(0, math.floor(top - extra)), min(math.ceil(self.after.full_height), math.ceil(bottom + extra))
 
     def detail_covers(self, rows: tuple[int, int]) -> bool:
         return self.detail is not None and self.detail.rows[0] <= rows[0] and rows[1] <= self.detail.rows[1]
@@ -247,7 +249,7 @@ class Canvas(QWidget):
             x = self.width() * self.split
             p.save()
             p.setClipRect(self.after_area())
-            self._draw_after(p)
+            self._draw_after(p, self.after)
             p.restore()
             p.save()
             p.setClipRect(QRectF(0, 0, x, self.height()))
@@ -255,7 +257,7 @@ class Canvas(QWidget):
             p.restore()
             self._draw_divider(p, x)
         else:
-            self._draw_after(p)
+            self._draw_after(p, self.after)
         if self.crop_tool.active:
             self.crop_tool.paint(p)
         elif self.mask_tool.active and not self.show_before:
@@ -265,9 +267,9 @@ class Canvas(QWidget):
         if self.needs_detail and not self.detail_covers(self.visible_rows(margin=0)):
             self.draw_label(p, "Loading full resolution…", Qt.AlignmentFlag.AlignRight, bottom=True)
 
-    def _draw_after(self, p: QPainter) -> None:
-        """The edited photo: the preview, the full-resolution rows over it when zoomed in, clipping."""
-        self._draw(p, self.after)
+    def _draw_after(self, p: QPainter, after: Frame) -> None:
+        """The edited photo: the preview (``after``), the full-resolution rows over it when zoomed in, clipping."""
+        self._draw(p, after)
         if self.detail is not None and self.needs_detail:
             self._draw(p, self.detail)
         self._draw_clipping(p)

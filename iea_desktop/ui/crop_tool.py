@@ -72,7 +72,8 @@ def crop_frame(document, crop) -> tuple[int, int]:
 def ratio_text(width: int, height: int) -> str:
     """'3:2' when the size is (within 0.5 %) one of the crop's named ratios, else '1.47:1'."""
     for aspect in ASPECTS:
-        if ":" in aspect and abs(target_ratio(aspect, width, height) / (width / height) - 1) < 0.005:
+        ratio = target_ratio(aspect, width, height) if ":" in aspect else None
+        if ratio is not None and abs(ratio / (width / height) - 1) < 0.005:
             return aspect
     return f"{width / height:.2f}:1" if width >= height else f"1:{height / width:.2f}"
 
@@ -164,6 +165,7 @@ class CropTool(QObject):
 
     def screen_rect(self) -> QRectF:
         rect = self.rect()
+        assert rect is not None, "the tool measures its box only while active on a picture shown"
         return QRectF(self.canvas.to_screen(rect.topLeft()), self.canvas.to_screen(rect.bottomRight()))
 
     def handles(self) -> dict[str, QPointF]:
@@ -204,17 +206,21 @@ class CropTool(QObject):
         else:
             w, h = self.canvas.image_size()
             rect = self.rect()
+            assert rect is not None, "hit() found a handle of the box"
             start = (rect.left() / w, rect.top() / h, rect.right() / w, rect.bottom() / h)
             self._drag = _Drag("crop", pos, pos, handle=kind, start_edges=start)
         return True
 
     def move(self, pos: QPointF, modifiers) -> None:
         drag = self._drag
+        if drag is None or self.params is None:  # the tool was closed under the drag (set_params(None))
+            return
         drag.pos = pos
         self._moved = True
         if drag.kind == "level":
             self.canvas.update()
         elif drag.kind == "rotate":
+            assert drag.centre is not None, "press() gives a rotation its centre"
             turned = QLineF(drag.centre, drag.start_pos).angleTo(QLineF(drag.centre, pos))  # counter-clockwise, 0..360
             turned = -((turned + 180) % 360 - 180)
             self.angle = round(min(max(drag.start_angle + turned, -MAX_ANGLE), MAX_ANGLE), 2)
@@ -228,6 +234,8 @@ class CropTool(QObject):
 
     def release(self, pos: QPointF) -> None:
         drag, self._drag = self._drag, None
+        if drag is None or self.params is None:  # the tool was closed under the drag (set_params(None))
+            return
         if drag.kind == "level":
             line = QLineF(drag.start_pos, pos)
             if line.length() >= MIN_LEVEL_LINE:
@@ -244,6 +252,7 @@ class CropTool(QObject):
     def _crop_drag(self, drag: _Drag, keep_ratio: bool) -> dict:
         """New edges (fractions) for a drag of a handle (or of the box: "move")."""
         canvas = self.canvas
+        assert self.params is not None, "a drag of the box happens while the tool is active"
         w, h = canvas.image_size()
         handle, start, start_pos, pos = drag.handle, drag.start_edges, drag.start_pos, drag.pos
         left, top, right, bottom = start
@@ -312,6 +321,7 @@ class CropTool(QObject):
         if frame is None:
             w, h = self.canvas.image_size()
             frame = (max(int(round(w)), 1), max(int(round(h)), 1))
+        assert self.params is not None, "the size is shown while the tool is active"
         return size_text(self.params, frame)
 
 

@@ -71,7 +71,8 @@ class CurvePlot(QWidget):
 
     def point_at(self, position: QPointF) -> int | None:
         """The chosen channel's point under ``position`` (the nearest within GRAB_PX), or None."""
-        best, index = GRAB_PX**2, None
+        best: float = GRAB_PX**2
+        index = None
         for i, (x, y) in enumerate(self.curves[self.channel]):
             p = self.to_screen(x, y)
             distance = (p.x() - position.x()) ** 2 + (p.y() - position.y()) ** 2

@@ -26,7 +26,7 @@ class HistoryPanel(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.document: Document | None = None
-        self._shown = None  # what the lists show, to skip rebuilding them when nothing changed
+        self._shown: tuple | None = None  # what the lists show, to skip rebuilding them when nothing changed
         self.steps = QListWidget()
         self.steps.itemClicked.connect(self._step_clicked)
         self.steps.setToolTip("Click a step to go back to it. A new edit from there discards the later steps.")
@@ -71,12 +71,11 @@ class HistoryPanel(QWidget):
         self._shown = shown
         self.steps.clear()
         self.snapshots.clear()
-        has_doc = doc is not None
         for widget in (self.snapshot_button, self.steps, self.snapshots):
-            widget.setEnabled(has_doc)
-        self.undo_button.setEnabled(has_doc and doc.history.can_undo)
-        self.redo_button.setEnabled(has_doc and doc.history.can_redo)
-        if not has_doc:
+            widget.setEnabled(doc is not None)
+        self.undo_button.setEnabled(doc is not None and doc.history.can_undo)
+        self.redo_button.setEnabled(doc is not None and doc.history.can_redo)
+        if doc is None:
             return
         history = doc.history
         labels = ["Original photo"] + history.labels()

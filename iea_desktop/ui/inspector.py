@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -124,10 +125,13 @@ class NumberControl(QWidget):
         self._factor = 10**decimals
         self._decimals = decimals
         self.slider = _Slider()
-        self.spin = QDoubleSpinBox() if decimals else QSpinBox()
+        self.spin: QDoubleSpinBox | QSpinBox
         if decimals:
+            self.spin = QDoubleSpinBox()
             self.spin.setDecimals(decimals)
             self.spin.setSingleStep(1 / self._factor * (10 if decimals > 1 else 1))
+        else:
+            self.spin = QSpinBox()
         self.slider.setSingleStep(round(self.spin.singleStep() * self._factor))  # an arrow key: one spin box step
         self.set_range(minimum, maximum)
         self.spin.setSuffix(suffix)
@@ -158,7 +162,10 @@ class NumberControl(QWidget):
             widget.blockSignals(True)
         self.slider.setRange(round(minimum * self._factor), round(maximum * self._factor))
         self.slider.setPageStep(max(1, round((maximum - minimum) * self._factor / 20)))
-        self.spin.setRange(minimum, maximum)
+        if isinstance(self.spin, QDoubleSpinBox):
+            self.spin.setRange(minimum, maximum)
+        else:  # an int parameter: whole bounds
+            self.spin.setRange(int(minimum), int(maximum))
         for widget in (self.slider, self.spin):
             widget.blockSignals(False)
 
@@ -226,7 +233,10 @@ class Gesture(QObject):
 # --- binders: one per kind of control ------------------------------------------------------------
 
 
-class Binder:
+C = TypeVar("C", bound=QWidget)
+
+
+class Binder(Generic[C]):
     """Binds one kind of control to a node: builds its widgets (rows of the inspector's form) for a
     parameter, shows the node's values, and turns a person's edit into a ``SetNodeFields``, one undo
     step per gesture (the inspector's ``gesture``). A binder may show several parameters (a node's
@@ -234,7 +244,7 @@ class Binder:
 
     def __init__(self, inspector: Inspector):
         self.inspector = inspector
-        self.controls: dict[str, QWidget] = {}
+        self.controls: dict[str, C] = {}
 
     def show(self, node: Node) -> None:
         """Show ``node``'s values (a control being dragged keeps its own)."""
@@ -258,7 +268,9 @@ class Binder:
     def reset(self, node: Node, name: str) -> None:
         default = node.spec.param(name).default
         if node.params[name] != default:
-            self.inspector.document.apply(SetNodeFields(node.id, params={name: default}, text=f"Reset {node.label}"))
+            self.inspector.open_document.apply(
+                SetNodeFields(node.id, params={name: default}, text=f"Reset {node.label}")
+            )
 
     # gestures
     def press(self, name: str) -> None:
@@ -295,7 +307,7 @@ def _tooltip(param: Param) -> str:
     return f"{param.help} (default {param.default})" if param.kind != "bool" else param.help
 
 
-class NumberBinder(Binder):
+class NumberBinder(Binder[NumberControl]):
     """An int or float: slider + spin box; double-click on either or on the label resets it."""
 
     def __init__(self, inspector, node, param):
@@ -353,7 +365,7 @@ class OpacityBinder(Binder):
 
     def reset(self, node, name) -> None:
         if node.opacity != 1.0:
-            self.inspector.document.apply(SetNodeFields(node.id, opacity=1.0, text=f"Reset {node.label} opacity"))
+            self.inspector.open_document.apply(SetNodeFields(node.id, opacity=1.0, text=f"Reset {node.label} opacity"))
 
 
 class BoolBinder(Binder):
@@ -418,7 +430,7 @@ class CurveBinder(Binder):
             self.editor.set_curve(name, node.params[name])
 
 
-class CropEdgesBinder(Binder):
+class CropEdgesBinder(Binder[NumberControl]):
     """The crop's edges, stored as fractions of the frame but shown in pixels of that frame (which a
     straighten changes), with the crop's size and ratio."""
 
@@ -481,7 +493,10 @@ OP_BINDERS = {("crop", "aspect"): CropAspectBinder, **{("crop", edge): CropEdges
 EXTRAS = {"white_balance": WhiteBalanceBinder}  # rows after the parameters, for what sliders cannot do
 
 
-def binder_for(node: Node, param: Param) -> type[Binder]:
+B = TypeVar("B", bound=Binder)
+
+
+def binder_for(node: Node, param: Param) -> Callable[[Inspector, Node, Param], Binder]:
     return OP_BINDERS.get((node.op, param.name)) or BINDERS[param.kind]
 
 
@@ -550,7 +565,7 @@ class Inspector(QWidget):
         self._scroll = scroll
         self.show_node(None)
 
-    def _binder(self, kind: type[Binder]) -> Binder | None:
+    def _binder(self, kind: type[B]) -> B | None:
         return next((b for b in self.binders if isinstance(b, kind)), None)
 
     @property
@@ -574,6 +589,12 @@ class Inspector(QWidget):
 
     def node(self) -> Node | None:
         return None if self.document is None else self.document.graph.find_node(self.node_id)
+
+    @property
+    def open_document(self) -> Document:
+        """The open photo, for the edits of the selected node (a node is found only while one is open)."""
+        assert self.document is not None, "a node was found, so a photo is open"
+        return self.document
 
     def show_node(self, node_id: str | None) -> None:
         if node_id != self.node_id:
@@ -604,9 +625,10 @@ class Inspector(QWidget):
     def _build(self, node: Node) -> None:
         if self.form.indexOf(self.opacity) >= 0:  # keep the shared opacity control; rows own their widgets
             label = self.form.takeRow(self.opacity).labelItem
-            if label is not None and label.widget() is not None:
-                label.widget().hide()
-                label.widget().deleteLater()
+            widget = label.widget() if label is not None else None
+            if widget is not None:
+                widget.hide()
+                widget.deleteLater()
         self.opacity.hide()
         while self.form.rowCount():
             self.form.removeRow(0)
@@ -643,10 +665,10 @@ class Inspector(QWidget):
         node = self.node()
         if node is not None and node.params != node.spec.defaults():
             self.gesture.end()
-            self.document.apply(SetNodeFields(node.id, params=node.spec.defaults(), text=f"Reset {node.label}"))
+            self.open_document.apply(SetNodeFields(node.id, params=node.spec.defaults(), text=f"Reset {node.label}"))
 
     def _enabled_toggled(self, on: bool) -> None:
         node = self.node()
         if node is not None and node.enabled != on:
             verb = "Turn on" if on else "Turn off"
-            self.document.apply(SetNodeFields(node.id, enabled=on, text=f"{verb} {node.label}"))
+            self.open_document.apply(SetNodeFields(node.id, enabled=on, text=f"{verb} {node.label}"))

@@ -199,7 +199,7 @@ class LayersPanel(QWidget):
         self.tree = _NodeTree()
         self.tree.itemChanged.connect(self._item_changed)
         self.tree.itemSelectionChanged.connect(self._selection_changed)
-        self.tree.moved.connect(self.move)
+        self.tree.moved.connect(self.move_node)
         self.tree.delete_pressed.connect(self.delete_selected)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
@@ -262,11 +262,11 @@ class LayersPanel(QWidget):
                 self.tree.blockSignals(False)
                 self._ids = ids
                 if selected in ids:
-                    self.tree.setCurrentItem(self.tree.topLevelItem(ids.index(selected)))
+                    self.tree.setCurrentItem(self._item(ids.index(selected)))
                 elif selected is not None:
                     self.selection_changed.emit(None)
             for i, node in enumerate(nodes):
-                self._fill_item(self.tree.topLevelItem(i), node)
+                self._fill_item(self._item(i), node)
         finally:
             self._updating = False
         has_doc, has_nodes = self.document is not None, bool(nodes)
@@ -291,6 +291,11 @@ class LayersPanel(QWidget):
             | Qt.ItemFlag.ItemIsDragEnabled
         )
         item.setData(0, NODE_ID, node.id)
+        return item
+
+    def _item(self, row: int) -> QTreeWidgetItem:
+        item = self.tree.topLevelItem(row)
+        assert item is not None, "the tree has a row for each node of self._ids"
         return item
 
     def _fill_item(self, item: QTreeWidgetItem, node: Node) -> None:
@@ -327,7 +332,7 @@ class LayersPanel(QWidget):
             self.refresh()
         if node_id not in self._ids:
             return False
-        item = self.tree.topLevelItem(self._ids.index(node_id))
+        item = self._item(self._ids.index(node_id))
         self.tree.setCurrentItem(item)
         self.tree.scrollToItem(item)
         return True
@@ -343,6 +348,12 @@ class LayersPanel(QWidget):
     def _node(self, node_id: str | None) -> Node | None:
         return None if self.document is None else self.document.graph.find_node(node_id)
 
+    @property
+    def _doc(self) -> Document:
+        """The open photo, for the edits of its nodes (they find a node first, so one is open)."""
+        assert self.document is not None, "a node was found, so a photo is open"
+        return self.document
+
     def _item_changed(self, item: QTreeWidgetItem, column: int) -> None:
         if self._updating or column != 0:
             return
@@ -352,7 +363,7 @@ class LayersPanel(QWidget):
         node = self._node(node_id)
         if node is not None and node.enabled != enabled:
             verb = "Turn on" if enabled else "Turn off"
-            self.document.apply(SetNodeFields(node_id, enabled=enabled, text=f"{verb} {node.label}"))
+            self._doc.apply(SetNodeFields(node_id, enabled=enabled, text=f"{verb} {node.label}"))
 
     def add(self, op: str) -> str | None:
         if self.document is None:
@@ -367,7 +378,7 @@ class LayersPanel(QWidget):
     def delete_selected(self) -> None:
         node = self._node(self.selected_id())
         if node is not None:
-            self.document.apply(RemoveNode(node.id))
+            self._doc.apply(RemoveNode(node.id))
 
     def duplicate_selected(self) -> None:
         node = self._node(self.selected_id())
@@ -375,7 +386,7 @@ class LayersPanel(QWidget):
             return
         copy = make_node(node.op, dict(node.params), node.version, Provenance("user"))
         copy.enabled, copy.opacity = node.enabled, node.opacity
-        index = self.document.graph.index_of(node.id) + 1
+        index = self._doc.graph.index_of(node.id) + 1
         if not self._add(Compound([AddNode(copy, index=index)], text=f"Duplicate {node.label}")):
             return
         self.refresh()
@@ -384,40 +395,40 @@ class LayersPanel(QWidget):
     def _add(self, command) -> bool:
         """Apply a command that adds a node; past the graph's limit, say so instead (nothing changes)."""
         try:
-            self.document.apply(command)
+            self._doc.apply(command)
         except GraphLimitError as error:
             QMessageBox.information(self, "Too many adjustments", f"{error}. Remove or merge some first.")
             return False
         return True
 
-    def move(self, node_id: str, new_index: int) -> None:
+    def move_node(self, node_id: str, new_index: int) -> None:
         node = self._node(node_id)
         if node is None:
             return
-        new_index = min(max(new_index, 0), len(self.document.graph.nodes) - 1)
-        if new_index != self.document.graph.index_of(node_id):
-            self.document.apply(MoveNode(node_id, new_index))
+        new_index = min(max(new_index, 0), len(self._doc.graph.nodes) - 1)
+        if new_index != self._doc.graph.index_of(node_id):
+            self._doc.apply(MoveNode(node_id, new_index))
             self.refresh()
             self.select(node_id)
 
     def reset(self, node_id: str) -> None:
         node = self._node(node_id)
         if node is not None and node.params != node.spec.defaults():
-            self.document.apply(SetNodeFields(node_id, params=node.spec.defaults(), text=f"Reset {node.label}"))
+            self._doc.apply(SetNodeFields(node_id, params=node.spec.defaults(), text=f"Reset {node.label}"))
 
     def _context_menu(self, pos) -> None:
         item = self.tree.itemAt(pos)
         node = self._node(item.data(0, NODE_ID)) if item is not None else None
         if node is None or not self.isEnabled():
             return
-        index = self.document.graph.index_of(node.id)
+        index = self._doc.graph.index_of(node.id)
         menu = QMenu(self)
         menu.addAction("Turn off" if node.enabled else "Turn on", lambda: self.set_enabled(node.id, not node.enabled))
         menu.addAction("Duplicate", self.duplicate_selected)
-        up = menu.addAction("Move up", lambda: self.move(node.id, index - 1))
+        up = menu.addAction("Move up", lambda: self.move_node(node.id, index - 1))
         up.setEnabled(index > 0)
-        down = menu.addAction("Move down", lambda: self.move(node.id, index + 1))
-        down.setEnabled(index < len(self.document.graph.nodes) - 1)
+        down = menu.addAction("Move down", lambda: self.move_node(node.id, index + 1))
+        down.setEnabled(index < len(self._doc.graph.nodes) - 1)
         menu.addAction("Reset to default", lambda: self.reset(node.id))
         menu.addSeparator()
         delete = menu.addAction("Delete", self.delete_selected)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import time
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
@@ -112,10 +113,14 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_toolbar()
         self._build_status_bar()
-        self.autosave_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_MS, timeout=self._autosave)
-        self.detail_timer = QTimer(self, singleShot=True, interval=DETAIL_DELAY_MS, timeout=self._request_detail)
+        self.autosave_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
+        self.autosave_timer.timeout.connect(self._autosave)
+        self.detail_timer = QTimer(self, singleShot=True, interval=DETAIL_DELAY_MS)
+        self.detail_timer.timeout.connect(self._request_detail)
         self.setAcceptDrops(True)
-        QApplication.instance().installEventFilter(self)
+        app = QApplication.instance()
+        assert app is not None, "create_application runs before the window"
+        app.installEventFilter(self)
         self.resize(1440, 900)
         self.settings.restore_window(self)
         self._update_title()
@@ -431,7 +436,12 @@ class MainWindow(QMainWindow):
                 doc.discard_recovery()
         if doc.info.is_raw:
             refine = Task(lambda _task: doc.refine_preview())
-            refine.done.connect(lambda changed: changed and doc is self.document and self.pipeline.invalidate())
+
+            def refined(changed: bool) -> None:
+                if changed and doc is self.document:
+                    self.pipeline.invalidate()
+
+            refine.done.connect(refined)
             refine.start(self.work_pool)
 
     def _open_failed(self, task: Task, path: Path, error: Exception) -> None:
@@ -452,7 +462,7 @@ class MainWindow(QMainWindow):
         self.document = doc
         self._signal = _DocumentSignal(self)
         self._signal.changed.connect(self._document_changed)
-        doc.subscribe(lambda signal=self._signal, d=doc: signal.changed.emit(d))
+        doc.subscribe(partial(self._signal.changed.emit, doc))
         self.pipeline.set_document(doc)
         self.canvas.clear(f"Rendering {doc.path.name}…")
         self.center.setCurrentWidget(self.canvas)
@@ -511,6 +521,7 @@ class MainWindow(QMainWindow):
             self._crop_entry = None
             tool.set_params(None)
         else:
+            assert self.document is not None, "a selected node belongs to the open photo"
             if self._crop_entry is None:
                 self._crop_entry = self.document.history.position
             if not tool.dragging:
@@ -534,6 +545,7 @@ class MainWindow(QMainWindow):
         node = self.selected_node()
         if node is None or node.op != "crop" or self.assistant_controller.busy:
             return
+        assert self.document is not None, "a selected node belongs to the open photo"
         gesture = self.crop_gesture.touch("crop", held=True)
         self.document.apply(SetNodeFields(node.id, params=edges, gesture=gesture, text="Crop"))
         if final:
@@ -581,6 +593,7 @@ class MainWindow(QMainWindow):
             return
         entry = self.document.history.position
         crops = self.document.graph.find("crop")
+        crop_id: str | None
         if crops:
             crop_id = crops[-1].id
             if not crops[-1].enabled:
@@ -614,6 +627,7 @@ class MainWindow(QMainWindow):
             return
         self.layers.select(None)
         self._sync_tool()
+        assert self.document is not None, "the crop tool is active only on an open photo"
         if self.document.history.position > entry:
             self.document.history.goto(entry)
 
@@ -688,8 +702,14 @@ class MainWindow(QMainWindow):
 
     def set_panels_hidden(self, hidden: bool) -> None:
         """Tab: hide the side panels (and bring back the ones that were open)."""
-        docks = (self.layers_dock, self.history_dock, self.inspector_dock, self.histogram_dock, self.chat_dock)
-        docks += (self.shoot.dock,)
+        docks = (
+            self.layers_dock,
+            self.history_dock,
+            self.inspector_dock,
+            self.histogram_dock,
+            self.chat_dock,
+            self.shoot.dock,
+        )
         if hidden:
             self._hidden_docks = [dock for dock in docks if dock.isVisible()]
             for dock in self._hidden_docks:
@@ -788,7 +808,9 @@ class MainWindow(QMainWindow):
         self.autosave_timer.stop()
         self.detail_timer.stop()
         self.pipeline.cancel_all()
-        QApplication.instance().removeEventFilter(self)
+        app = QApplication.instance()
+        assert app is not None, "the application outlives its window"
+        app.removeEventFilter(self)
         self.library.close()
         self.shoot.close()
         for pool in (self.assistant_controller.pool, self.work_pool, self.render_pool):
@@ -826,7 +848,9 @@ class MainWindow(QMainWindow):
         return box.clickedButton() is replace
 
     def ask_restore(self, doc: Document) -> bool:
-        when = time.strftime("%d %b %Y %H:%M", time.localtime(doc.recovery_file().stat().st_mtime))
+        recovery = doc.recovery_file()
+        assert recovery is not None, "asked only when the photo has an autosave"
+        when = time.strftime("%d %b %Y %H:%M", time.localtime(recovery.stat().st_mtime))
         box = QMessageBox(
             QMessageBox.Icon.Question, APP_TITLE, f"Restore the unsaved edits to {doc.path.name}?", parent=self
         )
@@ -946,9 +970,9 @@ class MainWindow(QMainWindow):
         self.open_action.setEnabled(idle)
         self.save_action.setEnabled(has_doc and idle)
         self.export_action.setEnabled((has_doc or bool(self.shoot.batch_export_photos())) and idle)
-        self.undo_action.setEnabled(has_doc and idle and doc.history.can_undo)
-        self.redo_action.setEnabled(has_doc and idle and doc.history.can_redo)
-        self.reset_action.setEnabled(has_doc and idle and bool(doc.graph.nodes))
+        self.undo_action.setEnabled(doc is not None and idle and doc.history.can_undo)
+        self.redo_action.setEnabled(doc is not None and idle and doc.history.can_redo)
+        self.reset_action.setEnabled(doc is not None and idle and bool(doc.graph.nodes))
         for action in (
             self.fit_action,
             self.actual_action,
@@ -964,7 +988,7 @@ class MainWindow(QMainWindow):
         self.level_action.setEnabled(has_doc and idle)
         self.crop_apply_action.setEnabled(self.canvas.crop_tool.active)  # Enter and Esc are free otherwise
         self.crop_cancel_action.setEnabled(self.canvas.crop_tool.active)
-        if has_doc:
+        if doc is not None:
             undo = doc.history.labels()[doc.history.position - 1] if doc.history.can_undo else ""
             redo = doc.history.labels()[doc.history.position] if doc.history.can_redo else ""
             self.undo_action.setText(f"&Undo {undo}".strip())
@@ -977,7 +1001,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         files = self.settings.recent_files()
         for file, label in zip(files, recent_labels(files)):
-            self.recent_menu.addAction(label, lambda f=file: self.open_photo(f)).setToolTip(file)
+            self.recent_menu.addAction(label, partial(self.open_photo, file)).setToolTip(file)
         if files:
             self.recent_menu.addSeparator()
             self.recent_menu.addAction("Clear List", self._clear_recent)

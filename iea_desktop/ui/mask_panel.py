@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
+from typing import Any
 
 from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtWidgets import (
@@ -68,7 +70,7 @@ def new_component(kind: str, photo_size: tuple[int, int]) -> Component:
     """A component as "Add mask" makes it: a gradient over the top half, a circle in the middle,
     an empty brush, the shadows, the greens, or an area (``kind`` one of AREAS)."""
     width, height = photo_size
-    made = {
+    made: dict[str, Callable[[], Component]] = {
         "linear": Linear,
         "radial": lambda: Radial(radii=(0.25, 0.25 * width / max(height, 1))),
         "brush": Brush,
@@ -174,12 +176,12 @@ class MaskPanel(QWidget):
         menu = QMenu(self)
         menu.setToolTipsVisible(True)
         for kind, label, tip in KINDS:
-            action = menu.addAction(label, lambda k=kind: self.add(k))
+            action = menu.addAction(label, partial(self.add, kind))
             action.setToolTip(tip)
             action.setObjectName(kind)
         menu.addSection("Found in the photo")
         for area in AREAS:
-            action = menu.addAction(area.capitalize(), lambda a=area: self.add(a))
+            action = menu.addAction(area.capitalize(), partial(self.add, area))
             action.setToolTip(f"The {area} of the photo, found automatically")
             action.setObjectName(area)
         return menu
@@ -375,7 +377,9 @@ class MaskPanel(QWidget):
         )
         control.released.connect(self.inspector.gesture.end)
 
-    def _wire_component(self, control: NumberControl, field: str, change: Callable[[Component, float], Component]):
+    def _wire_component(self, control: NumberControl, field: str, change: Callable[[Any, float], Component]):
+        """``change`` makes the component shown (of the kind its rows were built for) with the control's value."""
+
         def on_mask(mask: Mask, value) -> Mask:
             return mask.replace_component(self.component, change(mask.components[self.component], value))
 

@@ -25,12 +25,14 @@ import colorsys
 import math
 import uuid
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QImage, QKeySequence, QPainter, QPen, QTransform
 
 from ..core.apply_node import apply_node
+from ..core.document import Document
 from ..core.graph import EditGraph, Node
 from ..core.history import SetNodeMask
 from ..core.masks import Brush, ColourRange, Linear, LuminanceRange, Mask, Radial, Stroke, areas
@@ -38,6 +40,9 @@ from ..core.masks.model import MAX_POINTS, MAX_STROKES
 from ..core.masks.plane import plane_size, source_photo
 from ..core.masks.raster import luminance
 from ..core.ops.crop import box
+
+if TYPE_CHECKING:  # preview imports this module
+    from .preview import PreviewPipeline
 
 HANDLE = 9  # handle size, screen pixels
 GRAB = 12  # how near the pointer must be to grab a handle
@@ -132,8 +137,8 @@ class MaskTool(QObject):
     def __init__(self, canvas) -> None:
         super().__init__(canvas)
         self.canvas = canvas
-        self.document = None
-        self.pipeline = None  # the window's PreviewPipeline: renders the overlay with the frame
+        self.document: Document | None = None
+        self.pipeline: PreviewPipeline | None = None  # the window's: renders the overlay with the frame
         self.node_id: str | None = None
         self.component = 0  # the component the canvas edits (index in the mask)
         self.radius, self.hardness, self.flow = 0.03, 0.5, 1.0  # the brush
@@ -255,10 +260,12 @@ class MaskTool(QObject):
     # --- coordinates ---------------------------------------------------------------------------
 
     def _photo_size(self) -> tuple[int, int]:
+        assert self.document is not None, "the tool measures only while it shows a photo's mask"
         return self.document.info.width, self.document.info.height
 
     def _shown_nodes(self) -> list[Node]:
         skip = self.pipeline.skip_node if self.pipeline is not None else None
+        assert self.document is not None, "the tool draws only while it shows a photo's mask"
         return [n for n in self.document.graph.active_nodes() if n.id != skip]
 
     def photo_to_screen(self) -> QTransform:
@@ -337,12 +344,14 @@ class MaskTool(QObject):
         if kind == "pick":
             self._pick(pos)
             return True
-        index = min(self.component, len(self.mask().components) - 1)
+        mask = self.mask()
+        assert mask is not None, "hit() found a handle or the brush of this mask"
+        index = min(self.component, len(mask.components) - 1)
         self.component = index
         start = self.edited()
         self.refusal = None
         if kind == "brush":
-            painted = sum(len(s.points) for c in self.mask().components if isinstance(c, Brush) for s in c.strokes)
+            painted = sum(len(s.points) for c in mask.components if isinstance(c, Brush) for s in c.strokes)
             self._room = MAX_POINTS - painted
             if len(start.strokes) >= MAX_STROKES or self._room < 1:
                 self.refusal = self._full_text(start)
@@ -418,7 +427,7 @@ class MaskTool(QObject):
                 dx, dy = point[0] - anchor[0], point[1] - anchor[1]
                 moved = ((start.start[0] + dx, start.start[1] + dy), (start.end[0] + dx, start.end[1] + dy))
                 return replace(start, start=moved[0], end=moved[1]), "Move gradient"
-            return replace(start, **{kind: point}), "Gradient"
+            return (replace(start, start=point) if kind == "start" else replace(start, end=point)), "Gradient"
         w, h = self._photo_size()
         cx, cy = start.centre[0] * w, start.centre[1] * h
         px, py = point[0] * w - cx, point[1] * h - cy  # from the centre, photo pixels
@@ -441,6 +450,7 @@ class MaskTool(QObject):
         if mask is None or node is None:
             return
         gesture = self._drag[1] if self._drag is not None else None
+        assert self.document is not None, "a node's mask belongs to the open photo"
         self.document.apply(
             SetNodeMask(
                 node.id,

@@ -75,7 +75,7 @@ class GeometryCache:
     for the next detail render: one entry, dropped when the geometry changes."""
 
     def __init__(self) -> None:
-        self._key = None
+        self._key: str | None = None
         self._image: np.ndarray | None = None
         self._lock = threading.Lock()
 
@@ -84,7 +84,7 @@ class GeometryCache:
         (a ``RenderRequest.source_key``)."""
         key = "full" + repr([n.signature() for n in geometry])
         with self._lock:
-            if key == self._key:
+            if key == self._key and self._image is not None:
                 return self._image, key
         image = doc.render(
             RenderRequest(
@@ -210,6 +210,7 @@ class PreviewPipeline(QObject):
     def _start_preview(self) -> None:
         self._preview_pending = False
         doc, revision, nodes = self.document, self.revision, self._nodes()
+        assert doc is not None, "renders start only while a photo is open"
         geometry = [n for n in nodes if n.spec.stage == "geometry"]
         before_key = tuple(n.signature() for n in geometry)
         need_before = before_key != self._before_key
@@ -300,6 +301,7 @@ class PreviewPipeline(QObject):
     def _start_detail(self) -> None:
         self._detail_pending = False
         doc, nodes, geometry = self.document, self._nodes(), self._geometry
+        assert doc is not None and self._detail_wanted is not None, "request_detail asked for rows of a photo"
         revision, y0, y1 = self._detail_wanted
         token = self._detail_tokens.new_request()
         tokens = self._detail_tokens

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ..core import white_balance as wb
 from ..core.history import SetNodeFields
+from .canvas import Canvas
 
 CUSTOM = "Custom"
 
@@ -44,7 +46,7 @@ class WhiteBalanceControls(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
         layout.addWidget(self.status)
-        self._canvas = None
+        self._canvas: Canvas | None = None
         self._chosen: tuple | None = None  # (node id, values, preset): shown while the values stay (Auto, Cloudy)
 
     def refresh(self, node) -> None:
@@ -108,10 +110,8 @@ class WhiteBalanceControls(QWidget):
 
     # --- the eyedropper ----------------------------------------------------------------------
 
-    def canvas_widget(self):
+    def canvas_widget(self) -> Canvas | None:
         if self._canvas is None:
-            from .canvas import Canvas
-
             self._canvas = self.window().findChild(Canvas) if self.window() is not None else None
         return self._canvas
 
@@ -132,9 +132,10 @@ class WhiteBalanceControls(QWidget):
     def pick(self, x: float, y: float) -> None:
         """The eyedropper at (x, y) in the photo's (full-size, output) pixels."""
         canvas, image = self.canvas_widget(), self.node_input()
-        if image is None or canvas is None or canvas.image_size() is None:
+        size = canvas.image_size() if canvas is not None else None
+        if image is None or size is None:
             return
-        width, height = canvas.image_size()
+        width, height = size
         px, py = int(x * image.shape[1] / width), int(y * image.shape[0] / height)
         try:
             values = wb.eyedropper(image, px, py, self.camera())
@@ -144,17 +145,20 @@ class WhiteBalanceControls(QWidget):
         self._set(values, "eyedropper")
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        kind = event.type()
-        if kind == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.LeftButton:
-            point = watched.to_image(event.position())
-            self.picker.setChecked(False)  # one click, then the canvas is the canvas again
-            self.pick(point.x(), point.y())
-            return True
-        if kind == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape:
+        canvas, kind = self._canvas, event.type()
+        if canvas is None or watched is not canvas:  # the filter watches the canvas only
+            return False
+        if isinstance(event, QMouseEvent):
+            if kind == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.LeftButton:
+                point = canvas.to_image(event.position())
+                self.picker.setChecked(False)  # one click, then the canvas is the canvas again
+                self.pick(point.x(), point.y())
+                return True
+            if kind == QEvent.Type.MouseMove and not event.buttons():
+                canvas.setCursor(Qt.CursorShape.CrossCursor)  # the canvas would show its own cursor
+                return True
+        elif isinstance(event, QKeyEvent) and kind == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape:
             self.picker.setChecked(False)
-            return True
-        if kind == QEvent.Type.MouseMove and not event.buttons():
-            watched.setCursor(Qt.CursorShape.CrossCursor)  # the canvas would show its own cursor
             return True
         return False
 

@@ -134,6 +134,19 @@ def test_a_click_on_the_canvas_changes_nothing(qtbot, window, sample):
     assert window.document.history.labels() == labels and not window.document.graph.find("straighten")
 
 
+def test_closing_the_tool_under_a_drag_ends_the_drag(qtbot, window, sample):
+    """Enter while a handle is held: the rest of the drag moves nothing (it raised before)."""
+    open_photo(qtbot, window, sample)
+    enter(qtbot, window)
+    start = handle(window, "br")
+    mouse(window.canvas, QEvent.MouseButtonPress, start)
+    window.apply_crop()
+    labels = window.document.history.labels()
+    mouse(window.canvas, QEvent.MouseMove, start - QPoint(40, 30))
+    mouse(window.canvas, QEvent.MouseButtonRelease, start - QPoint(40, 30))
+    assert not window.canvas.crop_tool.active and window.document.history.labels() == labels
+
+
 def test_level_line_makes_the_horizon_level(qtbot, window, sample):
     open_photo(qtbot, window, sample)
     enter(qtbot, window)
@@ -193,8 +206,13 @@ def test_choosing_a_ratio_moves_the_fields_with_the_box(qtbot, window, sample):
     # The box drawn: 512 x 512 in the middle of the 768 x 512 frame; the stored edges and the
     # fields say the same.
     assert (params["left"], params["right"]) == (128 / 768, 640 / 768)
-    qtbot.waitUntil(lambda: (controls["left"].value(), controls["right"].value(), controls["top"].value(),
-                             controls["bottom"].value()) == (128, 640, 0, 512), timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: (
+            (controls["left"].value(), controls["right"].value(), controls["top"].value(), controls["bottom"].value())
+            == (128, 640, 0, 512)
+        ),
+        timeout=WAIT_MS,
+    )
     rect = window.canvas.crop_tool.rect()
     assert (rect.left(), rect.right()) == (128, 640)
     qtbot.waitUntil(lambda: window.inspector.size_label.text() == "512 × 512 px, 1:1", timeout=WAIT_MS)

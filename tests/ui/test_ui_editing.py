@@ -172,7 +172,7 @@ def test_delete_duplicate_and_reorder(qtbot, window, sample):
     assert ops == ["exposure", "exposure", "contrast"]
     copy_id = window.document.graph.nodes[1].id
     assert window.layers.selected_id() == copy_id
-    window.layers.move(copy_id, 2)
+    window.layers.move_node(copy_id, 2)
     assert [n.id for n in window.document.graph.nodes][2] == copy_id
     assert window.document.history.labels()[-1] == "Reorder adjustment"
     window.layers.delete_selected()
@@ -262,4 +262,7 @@ def test_history_names_the_values_a_change_went_between(qtbot, window, sample):
     drag(control, 18, 25)
     drag(window.inspector.opacity, 50)
     assert window.document.history.labels()[1:] == [
-        "Temperature 0 → +10", "Temperature +10 → +25", "Temperature: opacity 100% → 50%"]
+        "Temperature 0 → +10",
+        "Temperature +10 → +25",
+        "Temperature: opacity 100% → 50%",
+    ]
