@@ -20,6 +20,7 @@ RESOURCES = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[2])) 
 def create_application(argv: list[str] | None = None) -> QApplication:
     """The QApplication with the app's names and the dark theme (reuses a running one)."""
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    assert isinstance(app, QApplication), "the window needs a QApplication, not a bare QCoreApplication"
     app.setApplicationName("IEA Desktop")
     app.setOrganizationName("IEA")
     app.setApplicationDisplayName("IEA Desktop")

@@ -18,8 +18,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
+from PySide6.QtWidgets import QWidget
 
 from ..core.chat import ChatMessage
 from ..core.document import Document
@@ -27,6 +29,11 @@ from . import assistants
 from .chat_panel import ChatPanel, MessageBubble
 from .settings import Settings
 from .workers import Task, make_pool
+
+if TYPE_CHECKING:  # imported where used, to keep the start light
+    from ..agent.assistants import ModelAssistant
+    from ..agent.session import Assistant
+    from .models_dialog import ModelsDialog
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +50,7 @@ class AssistantController(QObject):
         self.work_pool = work_pool  # model loading
         self.pool = make_pool(1)  # turns, one at a time
         self.document: Document | None = None
-        self.assistant = None
+        self.assistant: Assistant | None = None
         self.session = None
         self.choices: list[assistants.Choice] = []
         self.choice_index = 0
@@ -51,7 +58,7 @@ class AssistantController(QObject):
         self.reply_bubble: MessageBubble | None = None
         self.load_task: Task | None = None
         self.warm_up_task: Task | None = None  # a model reading its instructions (``_warm_up``)
-        self.models_dialog = None  # ModelsDialog, made on first use
+        self.models_dialog: ModelsDialog | None = None  # made on first use
         self.loading_clock: QTimer | None = None  # ticks once a second while a model loads
         # A request may be for more than the open photo (batch chat about a selection): ``route``
         # gets it first and returns True when it took it (``batch_chat.BatchChat.take``).
@@ -119,7 +126,7 @@ class AssistantController(QObject):
         task.failed.connect(lambda error: self._model_failed(task, choice, error))
         self.load_task = task.start(self.work_pool)
 
-    def _model_loaded(self, task: Task, index: int, assistant) -> None:
+    def _model_loaded(self, task: Task, index: int, assistant: ModelAssistant) -> None:
         if task is not self.load_task:
             return
         self.load_task = None
@@ -128,7 +135,7 @@ class AssistantController(QObject):
         self.chat.add_notice(f"{assistant.name} is ready ({assistant.device_label}).", error=False)
         self._warm_up(assistant)
 
-    def _warm_up(self, assistant) -> None:
+    def _warm_up(self, assistant: ModelAssistant) -> None:
         """The model reads its instructions while the person types the first request
         (``ModelAssistant.warm_up``: on 2 CPU cores about 7 s of a first turn). On the turns' pool:
         a turn asked meanwhile waits for it, then reads only its own part. A failure here is the
@@ -184,7 +191,9 @@ class AssistantController(QObject):
         if self.models_dialog is None:
             from .models_dialog import ModelsDialog
 
-            self.models_dialog = ModelsDialog(self.parent())
+            window = self.parent()
+            assert window is None or isinstance(window, QWidget), "the controller's parent is the main window"
+            self.models_dialog = ModelsDialog(window)
             self.models_dialog.installed.connect(lambda _name: self.refresh_choices())
         self.models_dialog.refresh()
         self.models_dialog.show()
@@ -298,14 +307,14 @@ class AssistantController(QObject):
     # --- the saved conversation --------------------------------------------------------------
 
     def _live_ids(self) -> set[str]:
-        return {node.id for node in self.document.graph.nodes}
+        return set() if self.document is None else {node.id for node in self.document.graph.nodes}
 
     def _saved_changes(self, message: ChatMessage) -> list[dict]:
         """A transcript message's changes; projects saved before changes were recorded have only
         the ids of the nodes a turn made or changed, shown as they are now."""
         if message.changes is not None:
             return list(message.changes)
-        nodes = {node.id: node for node in self.document.graph.nodes}
+        nodes = {} if self.document is None else {node.id: node for node in self.document.graph.nodes}
         return [
             {"kind": "changed", "node_id": i, "text": f"{nodes[i].label} {nodes[i].summary()}"}
             for i in message.node_ids

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the agent's modules load where used
+    from ..agent.models import ModelEntry
 
 BUILTIN_LABEL = "Built-in assistant (no AI model)"
 BUILTIN_TIP = (
@@ -21,7 +25,7 @@ class Choice:
     label: str
     tooltip: str
     key: str  # "builtin" or the model file's path
-    entry: object | None = None  # agent.models.ModelEntry
+    entry: ModelEntry | None = None  # None for the built-in assistant
     problem: str | None = None  # why it cannot be used
 
     @property
@@ -69,6 +73,7 @@ def load(choice: Choice, progress: Callable[[float, str], None] | None = None):
         return load_builtin()
     from ..agent.assistants import load_model_assistant
 
+    assert choice.entry is not None, "a model's entry in the picker carries its files"
     return load_model_assistant(choice.entry.path, choice.entry.mmproj_path, progress=progress)
 
 

@@ -9,8 +9,10 @@ asked for; the window runs the turns in a worker.
 from __future__ import annotations
 
 import html
+from collections.abc import Set as AbstractSet
 
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -78,7 +80,7 @@ class MessageBubble(QFrame):
         self.text = text
         self.body.setText(_as_html(text) if text else f"<span style='color:{theme.DIM_TEXT}'>Thinking…</span>")
 
-    def set_changes(self, changes: list[dict], live: set[str] = frozenset(), undone: bool = False) -> None:
+    def set_changes(self, changes: list[dict], live: AbstractSet[str] = frozenset(), undone: bool = False) -> None:
         """What the turn changed (``session.graph_changes``: added, changed, removed, kept), grouped by
         kind; adjustments still in the graph (``live`` ids) are links that select them."""
         if not changes:
@@ -162,11 +164,11 @@ class ChatPanel(QWidget):
         self.hints = self._build_hints()
         self.message_layout.addWidget(self.hints)
         self.message_layout.addStretch(1)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll.setWidget(self.messages)
-        self.scroll.verticalScrollBar().rangeChanged.connect(self._keep_at_bottom)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area.setWidget(self.messages)
+        self.scroll_area.verticalScrollBar().rangeChanged.connect(self._keep_at_bottom)
 
         self.input = QPlainTextEdit()
         self.input.setPlaceholderText("Ask for a change, e.g. “a bit warmer”… (Enter sends)")
@@ -204,7 +206,7 @@ class ChatPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addLayout(top)
-        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.scroll_area, 1)
         layout.addLayout(bottom)
         self._available = False
         self.set_available(False, "Open a photo to start.")
@@ -237,11 +239,13 @@ class ChatPanel(QWidget):
         """(label, tooltip, usable) per assistant; unusable ones are listed but cannot be picked."""
         self.picker.blockSignals(True)
         self.picker.clear()
+        model = self.picker.model()
+        assert isinstance(model, QStandardItemModel), "a combo box's own model"
         for i, (label, tip, usable) in enumerate(choices):
             self.picker.addItem(label)
             self.picker.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
             if not usable:
-                self.picker.model().item(i).setEnabled(False)
+                model.item(i).setEnabled(False)
         self.picker.setCurrentIndex(current)
         self.picker.blockSignals(False)
 
@@ -362,11 +366,12 @@ class ChatPanel(QWidget):
         self.bubbles = []
         while self.message_layout.count() > 2:  # the hints and the trailing stretch stay
             item = self.message_layout.takeAt(1)
-            if item.layout() is not None:
-                item.layout().deleteLater()
+            layout = item.layout() if item is not None else None
+            if layout is not None:
+                layout.deleteLater()
         self._update_controls()
 
     def _keep_at_bottom(self, _minimum: int, maximum: int) -> None:
         QTimer.singleShot(
-            0, lambda: self.scroll.verticalScrollBar().setValue(self.scroll.verticalScrollBar().maximum())
+            0, lambda: self.scroll_area.verticalScrollBar().setValue(self.scroll_area.verticalScrollBar().maximum())
         )

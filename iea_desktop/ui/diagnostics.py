@@ -41,6 +41,7 @@ def qt_info(check_plugins: bool = True) -> dict:
     plugins_dir = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath))
     app = QGuiApplication.instance()
     requested = os.environ.get("QT_QPA_PLATFORM", "").strip()
+    platform: str | None  # None: no platform can be chosen here
     if app is not None:
         platform, why = QGuiApplication.platformName(), "the running application"
     elif requested:

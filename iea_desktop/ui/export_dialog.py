@@ -22,6 +22,7 @@ import json
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -162,7 +163,7 @@ class ExportDialog(QDialog):
         saved = self._saved_preset() if self.photos is not None else None
         fmt = str(settings.value("export/format", "JPEG"))
         suffix = dict(FORMATS).get(fmt, ".jpg")
-        self._proposed = default_target(document, self._folder, suffix) if self.photos is None else None
+        self._proposed = default_target(self._photo, self._folder, suffix) if self.photos is None else None
 
         self.path_edit = QLineEdit(str(self._proposed or ""))  # replaced when the format changes
         self.path_edit.textChanged.connect(self._path_changed)
@@ -207,7 +208,7 @@ class ExportDialog(QDialog):
         self.depth_box.addItem("16 bits per channel", 16)
 
         if self.photos is None:
-            width, height = document.output_size()
+            width, height = self._photo.output_size()
             long_edge, full = max(width, height), f"Full size ({width} × {height})"
         else:  # each photo its own size
             long_edge, full = 65535, "Full size"
@@ -310,12 +311,23 @@ class ExportDialog(QDialog):
             sharpen=self.sharpen_box.currentData(),
         )
 
+    @property
+    def _photo(self) -> Document:
+        """The photo a single export writes (the dialog is made with it unless in batch mode)."""
+        assert self.document is not None, "a single export is made with its photo"
+        return self.document
+
     # --- batch mode ----------------------------------------------------------------------------
+
+    @property
+    def _batch(self) -> list[Path]:
+        assert self.photos is not None, "batch mode is made with its photos"
+        return self.photos
 
     def _batch_folder(self) -> Path:
         """Where a batch goes by default: the last export folder, else "exported" beside the first photo."""
         folder = Path(self._folder) if self._folder else None
-        return folder if folder is not None and folder.is_dir() else self.photos[0].parent / "exported"
+        return folder if folder is not None and folder.is_dir() else self._batch[0].parent / "exported"
 
     def _saved_preset(self) -> batch.ExportPreset | None:
         """The last batch's export preset, if it reads back."""
@@ -356,7 +368,7 @@ class ExportDialog(QDialog):
         self.message.hide()
         self.report_view.hide()
         self._set_running(True)
-        task = Task(batch_job(self.photos, folder, preset, self.jobs))
+        task = Task(batch_job(self._batch, folder, preset, self.jobs))
         task.progress.connect(self._progress)
         task.done.connect(lambda report: self._batch_done(folder, report))
         task.failed.connect(self._failed)
@@ -392,7 +404,7 @@ class ExportDialog(QDialog):
         suffix = self.format_box.currentData()
         if path.suffix.lower() not in [s for s, f in SUFFIX_FORMAT.items() if f == self.format_box.currentText()]:
             if path == self._proposed:  # still our proposal: propose a free name in the new format
-                self._proposed = default_target(self.document, self._folder, suffix)
+                self._proposed = default_target(self._photo, self._folder, suffix)
                 path = self._proposed
             else:
                 path = path.with_suffix(suffix)
@@ -407,7 +419,7 @@ class ExportDialog(QDialog):
         if self.photos is not None:
             return  # each photo its own size
         if resized:
-            width, height = self.document.output_size(self.edge_spin.value())
+            width, height = self._photo.output_size(self.edge_spin.value())
             self.size_note.setText(f"{width} × {height}")
         self.size_note.setVisible(resized)
 
@@ -415,7 +427,9 @@ class ExportDialog(QDialog):
         fmt = self.format_box.currentText()
         self.quality_widget.setEnabled(fmt in ("JPEG", "WebP"))
         tiff = fmt == "TIFF"
-        self.depth_box.model().item(1).setEnabled(tiff)
+        model = self.depth_box.model()
+        assert isinstance(model, QStandardItemModel), "a combo box's own model"
+        model.item(1).setEnabled(tiff)
         if not tiff:
             self.depth_box.setCurrentIndex(0)
         self.message.hide()
@@ -428,7 +442,7 @@ class ExportDialog(QDialog):
             preset = batch.ExportPreset(
                 ExportOptions(format=self.format_box.currentText().upper()), self.template_edit.text()
             )
-            self.name_example.setText(f"e.g. {batch.plan_outputs(self.photos[:1], Path(), preset)[0].name}")
+            self.name_example.setText(f"e.g. {batch.plan_outputs(self._batch[:1], Path(), preset)[0].name}")
         except batch.BatchError as error:
             self.name_example.setText(str(error))
 
@@ -455,7 +469,7 @@ class ExportDialog(QDialog):
             return
         target, options = self.target(), self.options()
         try:
-            check_target(target, self.document.path)
+            check_target(target, self._photo.path)
             format_for(target, options)
             if not target.parent.is_dir():
                 raise ExportError(f"{target.parent}: folder does not exist")
@@ -468,7 +482,7 @@ class ExportDialog(QDialog):
         self.settings.set_value("export/quality", self.quality.value())
         self.message.hide()
         self._set_running(True)
-        task = Task(export_job(self.document, target, options))
+        task = Task(export_job(self._photo, target, options))
         task.progress.connect(self._progress)
         task.done.connect(self._done)
         task.failed.connect(self._failed)

@@ -18,6 +18,7 @@ import threading
 from collections import OrderedDict
 from concurrent.futures import Future
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -25,6 +26,7 @@ from PySide6.QtCore import (
     QItemSelectionModel,
     QModelIndex,
     QObject,
+    QPersistentModelIndex,
     QRect,
     QRunnable,
     QSize,
@@ -259,10 +261,10 @@ class LibraryModel(QAbstractListModel):
 
     # --- Qt's model ---------------------------------------------------------------------------
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008 (Qt's)
         return 0 if parent.isValid() else len(self.rows)
 
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or index.row() >= len(self.rows):
             return None
         entry = self.rows[index.row()]
@@ -342,7 +344,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
     def sizeHint(self, option, index) -> QSize:
         return self.cell
 
-    def paint(self, painter: QPainter, option, index: QModelIndex) -> None:
+    def paint(self, painter: QPainter, option, index: QModelIndex | QPersistentModelIndex) -> None:
         entry: PhotoEntry = index.data(LibraryModel.ENTRY_ROLE)
         if entry is None:
             return
@@ -490,6 +492,12 @@ def _files_state(photo: Path) -> tuple:
     return status.st_size, status.st_mtime_ns, found, project.signature(found) if found else None
 
 
+def _write_marks(path: Path, rating: int | None, flag: str | None, _task: Task) -> PhotoEntry:
+    """A worker's job: write a photo's marks to its project, and read its entry back."""
+    library.set_marks(path, rating, flag)
+    return library.read_entry(path)
+
+
 class LibraryController(QObject):
     """The library in the main window (``window``: a MainWindow; this uses its canvas, centre
     stack, settings, document, save and open_photo)."""
@@ -533,7 +541,7 @@ class LibraryController(QObject):
         self.open_folder_action = a(
             "Open &Folder…", self.open_folder_dialog, ["Ctrl+Shift+O"], "Open a folder of photos in the library"
         )
-        self.recent_menu = None  # made by add_to_menus
+        self.recent_menu: QMenu | None = None  # made by add_to_menus
         self.grid_action = a(
             "Library &Grid",
             self.set_grid,
@@ -618,10 +626,11 @@ class LibraryController(QObject):
 
     def _fill_recent(self) -> None:
         menu = self.recent_menu
+        assert menu is not None, "add_to_menus made the menu that asks for its entries"
         menu.clear()
         folders = self.window.settings.recent_files(RECENT_FOLDERS)
         for folder, label in zip(folders, recent_labels(folders)):
-            menu.addAction(label, lambda f=folder: self.open_folder(f)).setToolTip(folder)
+            menu.addAction(label, partial(self.open_folder, folder)).setToolTip(folder)
         if folders:
             menu.addSeparator()
             menu.addAction("Clear List", lambda: self.window.settings.clear_recent(RECENT_FOLDERS))
@@ -825,7 +834,9 @@ class LibraryController(QObject):
         window = self.window
         doc = window.document
         what = (
-            stars(rating) if rating is not None else {"picked": "Picked", "rejected": "Rejected"}.get(flag, "Unflagged")
+            stars(rating)
+            if rating is not None
+            else {"picked": "Picked", "rejected": "Rejected"}.get(flag or "none", "Unflagged")
         )
         for path in self.targets():
             if doc is not None and doc.path == path:
@@ -837,7 +848,7 @@ class LibraryController(QObject):
                 if window.save():  # its document writes its project: it knows the edits
                     self._reread(path)
                 continue
-            task = Task(lambda _task, p=path: (library.set_marks(p, rating, flag), library.read_entry(p))[1])
+            task = Task(partial(_write_marks, path, rating, flag))
             task.done.connect(self._entry_changed)
             task.failed.connect(lambda error, p=path: self._mark_failed(p, error))
             task.start(self.pool)

@@ -122,10 +122,8 @@ class ModelRow(QFrame):
             )
             self.button.setText("Download")
             self.button.setEnabled(False)
-        elif all(installed.values()):
-            self.state.setText(
-                f"Installed in {installed['model'].parent}; sees the photo with {installed['mmproj'].name}."
-            )
+        elif (model := installed["model"]) is not None and (mmproj := installed["mmproj"]) is not None:
+            self.state.setText(f"Installed in {model.parent}; sees the photo with {mmproj.name}.")
             self.button.setText("Installed")
             self.button.setEnabled(False)
         elif done:
@@ -188,7 +186,9 @@ class ModelsDialog(QDialog):
         layout.addWidget(folder)
         layout.addWidget(scroll, 1)
         layout.addWidget(buttons)
-        QApplication.instance().aboutToQuit.connect(self.cancel_all)
+        app = QApplication.instance()
+        assert app is not None, "a dialog is made inside the running application"
+        app.aboutToQuit.connect(self.cancel_all)
         self.refresh()
 
     def refresh(self) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -107,7 +107,8 @@ class PresetsPanel(QWidget):
         self._stale = False  # the gallery waits to be shown before rendering
         self.dialog: ChooseNodesDialog | None = None
         self.preview_ready.connect(self._preview_ready)
-        self.refresh_timer = QTimer(self, singleShot=True, interval=REFRESH_MS, timeout=self.render_previews)
+        self.refresh_timer = QTimer(self, singleShot=True, interval=REFRESH_MS)
+        self.refresh_timer.timeout.connect(self.render_previews)
 
         self.large = QLabel()
         self.large.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -195,7 +196,8 @@ class PresetsPanel(QWidget):
 
     def reload(self, select: str | None = None) -> None:
         """List the presets again (after a change), keeping or choosing the selected one."""
-        current = select or (self.selected().name if self.selected() is not None else None)
+        selected = self.selected()
+        current = select or (selected.name if selected is not None else None)
         listed = self.store.list()
         self.presets = {p.name: p for p in listed}
         self.list.clear()
@@ -371,12 +373,12 @@ class PresetsPanel(QWidget):
         """Save ``preset`` in the store; a preset of that name (in any case) is replaced only when
         the person agrees (None when not). Raises PresetError (a built-in's name, a file problem)."""
         existing = next((p for p in self.store.list() if p.name.casefold() == preset.name.casefold()), None)
-        overwrite = existing is not None and not existing.read_only
-        if overwrite and not self.ask_yes(
-            "Replace preset?", f"A preset called “{existing.name}” exists already. Replace it?"
+        replaced = existing.name if existing is not None and not existing.read_only else None
+        if replaced is not None and not self.ask_yes(
+            "Replace preset?", f"A preset called “{replaced}” exists already. Replace it?"
         ):
             return None
-        return self.store.save(preset, overwrite=overwrite)
+        return self.store.save(preset, overwrite=replaced is not None)
 
     def rename_selected(self) -> None:
         preset = self.selected()
@@ -415,7 +417,7 @@ class PresetsPanel(QWidget):
         if paths:
             self.import_files(paths)
 
-    def import_files(self, paths: list[str | Path]) -> list[Preset]:
+    def import_files(self, paths: Sequence[str | Path]) -> list[Preset]:
         """Add the presets in these files; a name in use is replaced only when the person agrees.
         Files that cannot be read are said in one message."""
         added, problems = [], []

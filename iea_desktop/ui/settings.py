@@ -36,7 +36,7 @@ class Settings:
         value = self._q.value(key, [])
         if isinstance(value, str):  # QSettings stores a one-item list as a plain string
             value = [value]
-        return [str(v) for v in value or []]
+        return [str(v) for v in value] if isinstance(value, list) else []
 
     def add_recent(self, path: str | Path, key: str = "recent") -> None:
         path = str(Path(path).resolve())

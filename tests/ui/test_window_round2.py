@@ -27,6 +27,7 @@ def export_with(qtbot, window, dialog, target):
 
 # --- bug 2: the export dialog shows the size that will be written -------------------------------
 
+
 def test_export_dialog_shows_the_cropped_and_rotated_size(qtbot, window, sample, tmp_path):
     open_photo(qtbot, window, sample)  # 768 x 512
     crop = {"left": 0.2, "top": 0.1, "right": 0.8, "bottom": 0.9, "aspect": "1:1"}
@@ -52,6 +53,7 @@ def test_export_dialog_shows_the_cropped_and_rotated_size(qtbot, window, sample,
 
 
 # --- friction 7: a free file name, the last format and quality ----------------------------------
+
 
 def test_export_proposes_a_free_name_and_remembers_format_and_quality(qtbot, window, sample):
     open_photo(qtbot, window, sample)
@@ -79,20 +81,28 @@ REPLY = "I brightened the photo because the median brightness was low, and warme
 def last_message_in_view(chat) -> bool:
     """The scroll bar is at its end and the last message lies inside the viewport, with no blank
     space below it beyond the list's margin."""
-    bar, viewport, last = chat.scroll.verticalScrollBar(), chat.scroll.viewport(), chat.bubbles[-1]
+    bar, viewport, last = chat.scroll_area.verticalScrollBar(), chat.scroll_area.viewport(), chat.bubbles[-1]
     top = last.mapTo(viewport, QPoint(0, 0)).y()
     bottom_in_list = last.mapTo(chat.messages, QPoint(0, last.height())).y()
     blank_below = chat.messages.height() - bottom_in_list
-    return (bar.value() == bar.maximum() and top >= 0 and top + last.height() <= viewport.height()
-            and blank_below <= chat.message_layout.contentsMargins().bottom() + chat.message_layout.spacing())
+    return (
+        bar.value() == bar.maximum()
+        and top >= 0
+        and top + last.height() <= viewport.height()
+        and blank_below <= chat.message_layout.contentsMargins().bottom() + chat.message_layout.spacing()
+    )
 
 
 def add_exchange(chat, number: int) -> None:
     chat.add_user(f"make it brighter please ({number})")
     bubble = chat.begin_reply("Built-in assistant")
     bubble.set_text(REPLY)
-    bubble.set_changes([{"kind": "added", "node_id": "n1", "text": "Exposure +20"},
-                        {"kind": "removed", "node_id": "n2", "text": "Temperature +10"}])
+    bubble.set_changes(
+        [
+            {"kind": "added", "node_id": "n1", "text": "Exposure +20"},
+            {"kind": "removed", "node_id": "n2", "text": "Temperature +10"},
+        ]
+    )
     bubble.set_meta("0.1 s")
 
 
@@ -111,6 +121,7 @@ def test_chat_scrolls_to_the_end_of_the_last_message_and_no_further(qtbot, windo
 
 # --- bug 6: a restored session shows its conversation --------------------------------------------
 
+
 def test_restore_after_a_crash_shows_the_earlier_conversation(qtbot, window, sample):
     from iea_desktop.agent.session import AssistantSession
     from uihelpers import ScriptedAssistant
@@ -128,6 +139,7 @@ def test_restore_after_a_crash_shows_the_earlier_conversation(qtbot, window, sam
 
 # --- bug 9: the "Changed:" line shows removals too --------------------------------------------------
 
+
 def test_the_changed_line_lists_what_a_look_removed(qtbot, window, sample):
     window.assistant_controller.refresh_choices(initial=True)  # the built-in assistant
     open_photo(qtbot, window, sample)
@@ -141,6 +153,7 @@ def test_the_changed_line_lists_what_a_look_removed(qtbot, window, sample):
 
 
 # --- friction 3: an assistant node the person changed says so ------------------------------------
+
 
 def test_a_hand_edited_assistant_node_shows_who_changed_what(qtbot, window, sample, scripted):
     from iea_desktop.core.history import SetNodeFields
@@ -163,6 +176,7 @@ def test_a_hand_edited_assistant_node_shows_who_changed_what(qtbot, window, samp
 
 # --- bug 4: blown highlights stay flagged under a vignette ------------------------------------------
 
+
 def test_clipping_warning_counts_highlights_a_vignette_darkens(qtbot, window, tmp_path):
     from uihelpers import wait_rendered
 
@@ -182,6 +196,7 @@ def test_clipping_warning_counts_highlights_a_vignette_darkens(qtbot, window, tm
 
 
 # --- friction 7: "Save your edits?" only once the next photo opens; Recent shows folders -------------
+
 
 def test_save_question_comes_only_after_the_next_photo_opens(qtbot, window, sample, tmp_path):
     open_photo(qtbot, window, sample)
@@ -222,6 +237,7 @@ def test_recent_photos_with_the_same_name_show_their_folders(qtbot, window, tmp_
 
 
 # --- bug 8: the Crop button the assistant points to exists ---------------------------------------
+
 
 def test_the_crop_button_the_assistant_names_is_in_the_toolbar(window):
     from PySide6.QtWidgets import QToolBar
