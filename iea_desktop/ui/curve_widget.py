@@ -208,7 +208,7 @@ class CurveWidget(QWidget):
         self.preset_button = QToolButton()
         self.preset_button.setText("Presets")
         self.preset_button.setToolTip("Set the RGB curve to a ready-made shape, or straighten the curve shown")
-        self.preset_button.setPopupMode(QToolButton.InstantPopup)
+        self.preset_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.preset_menu = QMenu(self.preset_button)
         for name, points in tone_curve.PRESETS.items():
             self.preset_menu.addAction(name).triggered.connect(lambda _c=False, p=points: self.apply_preset(p))

@@ -25,7 +25,7 @@ class EmptyState(QWidget):
             "adjustment\nthat you can switch off, fine-tune or undo."
         )
         subtitle.setObjectName("dim")
-        subtitle.setAlignment(Qt.AlignCenter)
+        subtitle.setAlignment(Qt.AlignmentFlag.AlignCenter)
         button = QPushButton("Open Photo…")
         button.setObjectName("primary")
         button.clicked.connect(self.open_requested)
@@ -36,18 +36,20 @@ class EmptyState(QWidget):
         layout = QVBoxLayout(self)
         layout.addStretch(2)
         for widget in (title, subtitle, button):
-            layout.addWidget(widget, 0, Qt.AlignHCenter)
+            layout.addWidget(widget, 0, Qt.AlignmentFlag.AlignHCenter)
             layout.addSpacing(10)
         layout.addSpacing(14)
-        layout.addWidget(self.recent_title, 0, Qt.AlignHCenter)
+        layout.addWidget(self.recent_title, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addLayout(self.recent_box)
         layout.addStretch(3)
 
     def set_recent(self, files: list[str]) -> None:
         while self.recent_box.count():
-            button = self.recent_box.takeAt(0).widget()
-            button.hide()
-            button.deleteLater()
+            item = self.recent_box.takeAt(0)
+            button = item.widget() if item is not None else None
+            if button is not None:
+                button.hide()
+                button.deleteLater()
         shown = [f for f in files if Path(f).exists()][:6]
         self.recent_title.setVisible(bool(shown))
         for file, label in zip(shown, recent_labels(shown)):
