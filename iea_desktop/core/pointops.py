@@ -17,7 +17,8 @@ stages, made from the ops' own definitions:
   saturation in RGB, keeping hue and value, as an HSV round trip would;
 - field nodes (vignette, grain): their per-pixel multiply-add, whose arrays the op makes for
   each strip (noise, mask), as the renderer works in strips.
-- kernel nodes (the colour mixer): the kernel stage the op itself is made of (``OpSpec.stages``).
+- kernel nodes (the colour mixer, white balance): the kernel stages the op itself is made of
+  (``OpSpec.stages``).
 - a masked node (any of the above, at any opacity): its own stages between a SAVE of the pixels
   and a MIX with them by its mask's weights per pixel (``MaskMix``, made for each strip), so that
   masked local adjustments stay in the one pass instead of a pass and a blend each.
@@ -206,16 +207,17 @@ def _contiguous(array: np.ndarray | None) -> np.ndarray | None:
     return None if array is None else np.ascontiguousarray(array, dtype=np.float32)
 
 
-def program(nodes: list[Node], scale: float, masks: Sequence[MaskPlane | None] = ()) -> Program:
+def program(nodes: list[Node], scale: float, masks: Sequence[MaskPlane | None] = (), camera=None) -> Program:
     """The Program of a run of point nodes (any kinds, in order, full opacity unless masked).
     ``masks``: the nodes' mask planes in the same order (None: not masked; missing: none masked);
-    a masked node is [SAVE, its own stages at full opacity, MIX by its mask times its opacity]."""
+    a masked node is [SAVE, its own stages at full opacity, MIX by its mask times its opacity].
+    ``camera``: the photo's RAW colour, if it is one (RenderContext.camera: white balance's stages)."""
     stages: list = []
     i = 0
     while i < len(nodes):
         plane = masks[i] if i < len(masks) else None
         if plane is not None:
-            own = program([dataclasses.replace(nodes[i], mask=None, opacity=1.0)], scale)
+            own = program([dataclasses.replace(nodes[i], mask=None, opacity=1.0)], scale, camera=camera)
             stages += [(kernel.SAVE,), *own.stages, MaskMix(plane, nodes[i].opacity)]
             i += 1
             continue
@@ -230,7 +232,7 @@ def program(nodes: list[Node], scale: float, masks: Sequence[MaskPlane | None] =
         elif kind == "field":
             stages.append(nodes[i])
         elif kind == "kernel":
-            stages.append(nodes[i].spec.stages[nodes[i].version](nodes[i].params))
+            stages.extend(nodes[i].spec.stages[nodes[i].version](nodes[i].params, camera))
         else:
             stages.extend(_tone_stages(nodes[i:j]))
         i = j

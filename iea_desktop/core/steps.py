@@ -68,7 +68,7 @@ def plan(
                 Step(
                     nodes=active[i:j],
                     last=j - 1,
-                    run=pointops.program(active[i:j], scale, [masks.get(k) for k in range(i, j)]).run,
+                    run=pointops.program(active[i:j], scale, [masks.get(k) for k in range(i, j)], camera).run,
                     tiles=True,
                     halo=0,
                     reads_8bit=True,
@@ -85,7 +85,9 @@ def plan(
             while j < len(active) and _fuses(active[j], j in masks) and j != split_at:
                 j += 1
         then = (
-            pointops.program(active[i + 1 : j], scale, [masks.get(k) for k in range(i + 1, j)]) if j > i + 1 else None
+            pointops.program(active[i + 1 : j], scale, [masks.get(k) for k in range(i + 1, j)], camera)
+            if j > i + 1
+            else None
         )
         run = functools.partial(
             _run_node, node=node, scale=scale, estimate=estimates.get(i), camera=camera, mask=masks.get(i), then=then

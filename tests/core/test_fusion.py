@@ -174,16 +174,15 @@ def test_a_neighbourhood_op_takes_the_point_run_after_it_into_its_own_pass(pixel
     h, w = image.shape[:2]
     gradient = Mask(components=(Linear(start=(0.5, 0.0), end=(0.5, 0.6)),))
     nodes = [make_node("noise_reduction", {"luminance": 30, "color": 40}), make_node("exposure", {"value": 20}),
-             make_node("white_balance", {"temperature": 5000, "tint": 5}),  # not a point op: a step of its own
-             make_node("dehaze", {"value": 20}), make_node("contrast", {"value": 25}),
+             make_node("white_balance", {"temperature": 5000, "tint": 5}), make_node("dehaze", {"value": 20}), make_node("contrast", {"value": 25}),
              make_node("exposure", {"value": -30}, mask=gradient), make_node("clarity", {"value": 30}),
              make_node("grain", {"value": 30}), make_node("vignette", {"value": 30}), make_node("texture", {"value": 20})]
     masks = {5: MaskPlane(combine(gradient, h, w, lambda: image))}
     steps = plan(nodes, 0, 1.0, masks=masks)
     assert [[n.op for n in s.nodes] for s in steps] == [
-        ["noise_reduction", "exposure"], ["white_balance"], ["dehaze", "contrast", "exposure"],
+        ["noise_reduction", "exposure", "white_balance"], ["dehaze", "contrast", "exposure"],
         ["clarity", "grain", "vignette"], ["texture"]]
-    assert [s.last for s in steps] == [1, 2, 5, 8, 9]
+    assert [s.last for s in steps] == [2, 5, 8, 9]
     expected, whole = image, image
     for i, node in enumerate(nodes):
         expected = apply_node(expected, node, 1.0, (h, w), 0, mask=masks.get(i))

@@ -191,6 +191,28 @@ def test_renders_the_same_whole_and_in_strips(make_rgb):
                                                                cached=False)), whole)
 
 
+@pytest.mark.parametrize("camera", [None, CAMERA], ids=["sRGB", "RAW"])
+@pytest.mark.parametrize("values", [(4200, -12), AS_SHOT])
+def test_fused_with_its_neighbours_it_gives_its_own_pixels(make_rgb, camera, values):
+    """A point op of the compiled kernel: in a fused run (pointops) and after noise reduction, in
+    that op's own pass, with a RAW's camera; at the photo's own white, the clip alone."""
+    from iea_desktop.core.apply_node import apply_node
+    from iea_desktop.core.steps import plan
+
+    image = make_rgb(64, 80) * np.float32(1.3) - np.float32(0.1)  # values outside [0, 1] too
+    nodes = [make_node("exposure", {"value": 20}), make_node("white_balance", dict(zip(("temperature", "tint"), values))),
+             make_node("contrast", {"value": 15})]
+    expected = image
+    for node in nodes:
+        expected = apply_node(expected, node, 1.0, camera=camera)
+    (step,) = plan(nodes, 0, 1.0, camera=camera)
+    np.testing.assert_allclose(step.run(image, None, 0), expected, atol=1e-3)
+    denoised = [make_node("noise_reduction", {"luminance": 20, "color": 20}), nodes[1]]
+    (step,) = plan(denoised, 0, 1.0, camera=camera)
+    expected = apply_node(apply_node(image, denoised[0], 1.0), denoised[1], 1.0, camera=camera)
+    np.testing.assert_allclose(step.run(image, None, 0), expected, atol=1e-5)
+
+
 # --------------------------------------------------------------------------- presets, eyedropper, auto
 
 

@@ -168,7 +168,7 @@ FieldFn = Callable[[dict, RenderContext, int, int], tuple]
 # "curve": a per-channel function of clip(x, 0, 1), the same at every pixel (tone curves, colour
 # offsets); "saturation": a map of HSV saturation, in ``OpSpec.saturation`` (``saturation_op``); "field":
 # a per-pixel multiply-add that depends on the position (vignette, grain), in ``OpSpec.fields`` (``field_op``);
-# "kernel": one stage of the compiled kernel (core/_kernel.c), in ``OpSpec.stages`` (the colour mixer).
+# "kernel": stages of the compiled kernel (core/_kernel.c), in ``OpSpec.stages`` (the colour mixer, white balance).
 POINT_KINDS = ("affine", "curve", "saturation", "field", "kernel")
 
 
@@ -187,7 +187,8 @@ class OpSpec:
     point: str | None = None  # one of POINT_KINDS when the renderer may fuse this op with its neighbours
     saturation: dict[int, Callable[[dict], SaturationFn]] = field(default_factory=dict)  # version -> S map
     fields: Mapping[int, FieldFn] = field(default_factory=dict)  # version -> per-pixel multiply-add (point="field")
-    stages: Mapping[int, Callable[[dict], tuple]] = field(default_factory=dict)  # version -> stage (point="kernel")
+    # version -> (params, camera) -> the op's kernel stages (point="kernel"; camera as RenderContext's)
+    stages: Mapping[int, Callable[[dict, Any], list[tuple]]] = field(default_factory=dict)
     tiles: bool = False  # the pixel function may run on horizontal strips (see RenderContext)
     halo: Callable[[dict, RenderContext], int] | None = None  # rows of context a strip needs on each side
     # the pixel function may also be handed an 8-bit ``out`` (RGB or RGBX, see RenderContext) and

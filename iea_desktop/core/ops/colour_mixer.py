@@ -143,7 +143,7 @@ OP = OpSpec(
     params=_params(),
     versions={1: apply},
     point="kernel",
-    stages={1: stage},
+    stages={1: lambda p, _camera: [stage(p)]},
     tiles=True,
     math=(
         "On the pixel's HSV hue H (degrees), saturation S and value V. Bands centred at red 0, orange 30, "

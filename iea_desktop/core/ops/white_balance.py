@@ -15,7 +15,8 @@ cam(white(K, tint))) · rgb_cam^-1, which is the RAW develop with its multiplier
 developed pixels are linear in the camera's data once their BT.709 curve is decoded).
 
 The decode and encode are 65,536-entry tables and M a MATRIX stage of the compiled kernel, all
-three in one pass over the pixels (``kernel.run``), on strips on every core.
+three in one pass over the pixels (``kernel.run``), fused with the point nodes around it (a
+"kernel" point op, ``pointops.py``) or into noise reduction's own pass before it.
 """
 
 from __future__ import annotations
@@ -59,22 +60,28 @@ def _tables(transfer: str = "srgb") -> tuple[np.ndarray, np.ndarray]:
     return cs.to_linear(ramp, transfer).astype(np.float32), cs.from_linear(ramp, transfer).astype(np.float32)
 
 
-def apply(image: np.ndarray, p: dict, ctx) -> np.ndarray:
-    """Decode, the matrix and encode back, in one pass of the compiled kernel."""
+def stages(p: dict, camera) -> list[tuple]:
+    """Decode, the matrix and encode back: stages of the compiled kernel (the encode table's index
+    clips to [0, 1]); at the photo's own white, only the clip (no table round trip)."""
     from .. import kernel
-    from ..finish import as_float  # 8-bit pixels as the photo loader converts them (the kernel reads them so too)
+
+    if (p["temperature"], p["tint"]) == AS_SHOT:
+        return [(kernel.CLIPPED_AFFINE, 1.0, 0.0, (1.0, 1.0, 1.0), (0.0, 0.0, 0.0))]
+    camera = resolve(camera)
+    decode, encode = _tables("srgb" if camera is None else camera.transfer)
+    m = tuple(tuple(float(v) for v in row) for row in matrix(p["temperature"], p["tint"], camera))
+    return [(kernel.TABLE, 65535.0, 0.0, decode), (kernel.MATRIX, m), (kernel.TABLE, 65535.0, 0.0, encode)]
+
+
+def apply(image: np.ndarray, p: dict, ctx) -> np.ndarray:
+    """``stages`` in one pass of the compiled kernel (the renderer fuses them with its neighbours instead)."""
+    from .. import kernel
 
     out = ctx.out
     if out is None or ctx.out_offset != 0 or out.shape != image.shape:
         out = np.empty(image.shape, dtype=np.float32)
-    if (p["temperature"], p["tint"]) == AS_SHOT:  # the matrix is the identity: no table round trip
-        return np.clip(as_float(image), 0.0, 1.0, out=out)
-    camera = resolve(ctx.camera)
-    decode, encode = _tables("srgb" if camera is None else camera.transfer)
     source = np.ascontiguousarray(image, dtype=np.uint8 if image.dtype == np.uint8 else np.float32)
-    m = tuple(tuple(float(v) for v in row) for row in matrix(p["temperature"], p["tint"], camera))
-    stages = [(kernel.TABLE, 65535.0, 0.0, decode), (kernel.MATRIX, m), (kernel.TABLE, 65535.0, 0.0, encode)]
-    return kernel.run(source, out, stages)  # the encode table's index clips to [0, 1]
+    return kernel.run(source, out, stages(p, ctx.camera))
 
 
 OP = OpSpec(
@@ -105,6 +112,8 @@ OP = OpSpec(
     ),
     versions={1: apply},
     version_notes={1: "a chromatic adaptation in linear light (see Formulas)"},
+    point="kernel",
+    stages={1: stages},
     math=(
         "sRGB decoded (IEC 61966-2-1: x / 12.92 up to 0.04045, else ((x + 0.055) / 1.055)^2.4), then "
         "M = XYZ_to_sRGB · Bradford(white(K, tint) -> white(6500, +10)) · sRGB_to_XYZ, clipped to [0, 1] and "
