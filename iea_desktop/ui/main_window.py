@@ -800,7 +800,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.assistant_controller.stop()
-        if not self.keep_work():
+        if not self.shoot.end_batches() or not self.keep_work():
             event.ignore()
             return
         self.settings.save_window(self)
@@ -834,6 +834,20 @@ class MainWindow(QMainWindow):
         return {QMessageBox.StandardButton.Save: "save", QMessageBox.StandardButton.Discard: "discard"}.get(
             QMessageBox.StandardButton(answer), "cancel"
         )
+
+    def ask_stop_batch(self, running: int) -> bool:
+        """Whether to stop the running batch export(s) and quit."""
+        what = "A batch export is" if running == 1 else f"{running} batch exports are"
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            APP_TITLE,
+            f"{what} still running. Stop and quit?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setInformativeText("The photos already written stay; the others are not exported.")
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        return QMessageBox.StandardButton(box.exec()) == QMessageBox.StandardButton.Yes
 
     def ask_overwrite(self, why: str) -> bool:
         """Whether to save over a project someone else changed since it was opened."""

@@ -16,10 +16,11 @@ other photos, sidecars and the gallery's renders all run in workers.
 from __future__ import annotations
 
 import copy
+import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtCore import QEventLoop, QObject, Qt
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from ..agent.look_presets import look_presets
 from ..core import batch, presets, xmp
@@ -32,6 +33,8 @@ from .choose_nodes import ChooseNodesDialog
 from .export_dialog import ExportDialog, failure
 from .presets_panel import PresetsPanel
 from .workers import Task, make_pool
+
+BATCH_STOP_S = 30  # at most this long for a stopped batch to end, when the window closes
 
 
 def _same(a: Path, b: Path) -> bool:
@@ -47,6 +50,7 @@ class ShootController(QObject):
         self.dialog: ChooseNodesDialog | None = None
         self.task: Task | None = None  # the paste or sidecar work running
         self.reports: list[batch.BatchReport] = []  # the pastes' reports, newest last (the status bar says them)
+        self.batch_dialogs: list[ExportDialog] = []  # batch exports' dialogs, open beside the window
         self.panel = PresetsPanel(store or PresetStore(builtin=look_presets()), window.show_message)
         self.panel.apply_requested.connect(self.apply_preset)
         self.dock = window._dock("Presets", self.panel, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -293,8 +297,28 @@ class ShootController(QObject):
         dialog = ExportDialog(doc, window.work_pool, window.settings, window, photos=photos)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.batch_done.connect(self._batch_exported)
-        dialog.open()
+        # not modal: editing goes on while a batch runs, as in Lightroom (each photo is exported
+        # from its saved project, so later edits do not reach this batch)
+        dialog.setWindowModality(Qt.WindowModality.NonModal)
+        self.batch_dialogs.append(dialog)
+        dialog.finished.connect(lambda _result: self.batch_dialogs.remove(dialog))
+        dialog.show()
         return dialog
+
+    def end_batches(self) -> bool:
+        """Before the window closes: a running batch export is stopped if the person agrees (the
+        photos written stay, the rest are not exported), and this waits for it; False: keep open."""
+        running = [d for d in self.batch_dialogs if d.task is not None]
+        if not running:
+            return True
+        if not self.window.ask_stop_batch(len(running)):
+            return False
+        for dialog in running:
+            dialog.reject()  # while it runs: cancels
+        deadline = time.monotonic() + BATCH_STOP_S
+        while any(d.task is not None for d in running) and time.monotonic() < deadline:
+            QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        return True
 
     def _batch_exported(self, folder: Path, report: batch.BatchReport) -> None:
         self.window.settings.set_value("dirs/export", str(folder))

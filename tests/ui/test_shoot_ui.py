@@ -271,6 +271,40 @@ def test_batch_export_cancel_stops_the_photos_not_done(qtbot, window, make_photo
     dialog.reject()
 
 
+def test_a_batch_export_runs_beside_the_window_and_closing_it_asks_first(qtbot, window, make_photo, tmp_path,
+                                                                        monkeypatch):
+    """Not modal: the window takes input while a batch runs. Closing the window then asks: No keeps
+    both; Yes stops the batch (the photos written stay, the rest are not exported) and closes."""
+    from PySide6.QtWidgets import QApplication
+
+    for name in ("a", "b", "c"):
+        make_photo(f"day/{name}.jpg", height=80, width=100, quality=90)
+    in_second = threading.Event()
+    real_export_one = batch.export_one
+
+    def export_one(photo, target, preset, settings=None, edit=None, cancelled=None):
+        if photo.name == "b.jpg":  # in hand until the batch is stopped
+            in_second.set()
+            while not cancelled() and not threading.Event().wait(0.01):
+                pass
+        return real_export_one(photo, target, preset, settings, edit, cancelled)
+
+    monkeypatch.setattr(batch, "export_one", export_one)
+    dialog = start_batch_export(qtbot, window, tmp_path / "day", tmp_path / "out")
+    dialog.jobs = 1  # in this process, where the patch is
+    qtbot.mouseClick(dialog.export_button, Qt.LeftButton)
+    qtbot.waitUntil(in_second.is_set, timeout=WAIT_MS)
+    assert QApplication.activeModalWidget() is None and dialog.isVisible()
+    asked = []
+    monkeypatch.setattr(window, "ask_stop_batch", lambda running: asked.append(running) or False)
+    assert not window.close()
+    assert asked == [1] and window.isVisible() and dialog.task is not None  # still running
+    monkeypatch.setattr(window, "ask_stop_batch", lambda running: True)
+    assert window.close()
+    assert dialog.report is not None and [r.photo.name for r in dialog.report.cancelled] == ["b.jpg", "c.jpg"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a-edited.jpg"]
+
+
 @pytest.mark.skipif(not builtin_available(), reason="the built-in assistant is not available")
 def test_batch_chat_measures_each_selected_photo_on_its_own(qtbot, window, make_photo, make_u8, tmp_path):
     for name, darkness in (("dark", 0.5), ("dim", 0.8)):
