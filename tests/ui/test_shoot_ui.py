@@ -242,14 +242,16 @@ def test_batch_export_goes_on_past_a_broken_photo_and_names_it(qtbot, window, ma
     dialog.reject()
 
 
-def test_batch_export_cancel_stops_the_photos_not_done(qtbot, window, make_photo, tmp_path, monkeypatch):
+def running_batch(qtbot, window, make_photo, tmp_path, monkeypatch):
+    """A batch export of a.jpg, b.jpg and c.jpg, started and held at b.jpg until it is cancelled
+    (b then exports and sees it cancelled): its dialog."""
     for name in ("a", "b", "c"):
         make_photo(f"day/{name}.jpg", height=80, width=100, quality=90)
     in_second = threading.Event()
     real_export_one = batch.export_one
 
     def export_one(photo, target, preset, settings=None, edit=None, cancelled=None):
-        if photo.name == "b.jpg":  # waits for Cancel, then exports (and sees it cancelled)
+        if photo.name == "b.jpg":
             in_second.set()
             cancel_seen = threading.Event()
             while not cancelled() and not cancel_seen.wait(0.01):
@@ -261,6 +263,11 @@ def test_batch_export_cancel_stops_the_photos_not_done(qtbot, window, make_photo
     dialog.jobs = 1  # in this process, where the patch is
     qtbot.mouseClick(dialog.export_button, Qt.LeftButton)
     qtbot.waitUntil(in_second.is_set, timeout=WAIT_MS)
+    return dialog
+
+
+def test_batch_export_cancel_stops_the_photos_not_done(qtbot, window, make_photo, tmp_path, monkeypatch):
+    dialog = running_batch(qtbot, window, make_photo, tmp_path, monkeypatch)
     assert dialog.progress.isVisible()
     qtbot.mouseClick(dialog.cancel_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: dialog.report is not None, timeout=WAIT_MS)
@@ -277,23 +284,7 @@ def test_a_batch_export_runs_beside_the_window_and_closing_it_asks_first(qtbot, 
     both; Yes stops the batch (the photos written stay, the rest are not exported) and closes."""
     from PySide6.QtWidgets import QApplication
 
-    for name in ("a", "b", "c"):
-        make_photo(f"day/{name}.jpg", height=80, width=100, quality=90)
-    in_second = threading.Event()
-    real_export_one = batch.export_one
-
-    def export_one(photo, target, preset, settings=None, edit=None, cancelled=None):
-        if photo.name == "b.jpg":  # in hand until the batch is stopped
-            in_second.set()
-            while not cancelled() and not threading.Event().wait(0.01):
-                pass
-        return real_export_one(photo, target, preset, settings, edit, cancelled)
-
-    monkeypatch.setattr(batch, "export_one", export_one)
-    dialog = start_batch_export(qtbot, window, tmp_path / "day", tmp_path / "out")
-    dialog.jobs = 1  # in this process, where the patch is
-    qtbot.mouseClick(dialog.export_button, Qt.LeftButton)
-    qtbot.waitUntil(in_second.is_set, timeout=WAIT_MS)
+    dialog = running_batch(qtbot, window, make_photo, tmp_path, monkeypatch)
     assert QApplication.activeModalWidget() is None and dialog.isVisible()
     asked = []
     monkeypatch.setattr(window, "ask_stop_batch", lambda running: asked.append(running) or False)
