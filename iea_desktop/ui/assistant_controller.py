@@ -106,9 +106,7 @@ class AssistantController(QObject):
         if self.busy:
             self.chat.set_current_choice(self.choice_index)
             return
-        if self.warm_up_task is not None:  # the model it was for is being replaced
-            self.warm_up_task.cancel()
-            self.warm_up_task = None
+        self.end_warm_up()  # the model it was for is being replaced
         if choice.key == "builtin":
             try:
                 assistant = assistants.load_builtin()
@@ -134,6 +132,12 @@ class AssistantController(QObject):
         self.set_assistant(assistant, index)
         self.chat.add_notice(f"{assistant.name} is ready ({assistant.device_label}).", error=False)
         self._warm_up(assistant)
+
+    def end_warm_up(self) -> None:
+        """Stop a model's reading ahead (another model is chosen, or the window closes)."""
+        if self.warm_up_task is not None:
+            self.warm_up_task.cancel()
+            self.warm_up_task = None
 
     def _warm_up(self, assistant: ModelAssistant) -> None:
         """The model reads its instructions while the person types the first request

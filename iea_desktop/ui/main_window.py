@@ -803,6 +803,7 @@ class MainWindow(QMainWindow):
         if not self.shoot.end_batches() or not self.keep_work():
             event.ignore()
             return
+        self.assistant_controller.end_warm_up()
         self.settings.save_window(self)
         self.settings.sync()
         self.autosave_timer.stop()

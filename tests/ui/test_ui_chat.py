@@ -198,6 +198,20 @@ def test_a_loaded_model_reads_its_instructions_before_the_first_request(qtbot, w
     assert "reading" not in window.chat.status.text()
 
 
+def test_closing_the_window_stops_a_models_reading_ahead(qtbot, window, monkeypatch, tmp_path):
+    loaded = ScriptedAssistant()
+    loaded.warmed = threading.Event()  # never released: only a cancel ends it
+    monkeypatch.setattr(assistants, "choices", lambda: ([
+        assistants.Choice(assistants.BUILTIN_LABEL, assistants.BUILTIN_TIP, "builtin"),
+        assistants.Choice("Tiny VLM (500 MB)", "tiny", str(tmp_path / "tiny.gguf"), None)], None))
+    monkeypatch.setattr(assistants, "load", lambda choice, progress=None: loaded)
+    window.assistant_controller.refresh_choices()
+    window.chat.picker.setCurrentIndex(1)
+    qtbot.waitUntil(loaded.warming.is_set, timeout=WAIT_MS)
+    assert window.close()
+    assert loaded.warm_up_cancel.is_set() and window.assistant_controller.warm_up_task is None
+
+
 @pytest.mark.skipif(not builtin_available(), reason="the built-in assistant is not in this checkout yet")
 def test_builtin_assistant_make_it_brighter(qtbot, window, sample):
     window.assistant_controller.refresh_choices(initial=True)

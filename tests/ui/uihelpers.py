@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -46,9 +47,13 @@ class ScriptedAssistant:
         self.warmed = None  # a threading.Event that warm_up waits for, if set
 
     def warm_up(self, cancel=None):
+        self.warm_up_cancel = cancel
         self.warming.set()
-        if self.warmed is not None:
-            self.warmed.wait(WAIT_MS / 1000)
+        if self.warmed is not None:  # until released, or cancelled
+            deadline = time.monotonic() + WAIT_MS / 1000
+            while not self.warmed.wait(0.01) and not (cancel is not None and cancel.is_set()):
+                if time.monotonic() > deadline:
+                    break
 
     def plan(self, ctx, on_text, cancel):
         from iea_desktop.agent.plan import Edit, Plan
