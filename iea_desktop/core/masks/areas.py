@@ -16,6 +16,7 @@ docs/masks.md, "Automatic areas"):
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import threading
 from collections import OrderedDict
@@ -29,6 +30,7 @@ from . import areas_faces, areas_sky, areas_subject
 from .model import AREAS, MaskError
 
 DETECT_EDGE = 512  # long edge of the copy the areas are found on
+_AHEAD = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="areas")
 PEOPLE_IN_SUBJECT = 0.1  # a person with this share inside the subject is part of it (not one in the background)
 
 Found = np.ndarray | None
@@ -46,9 +48,10 @@ def _subject(small: np.ndarray) -> Found:
     """The subject, with the people it touches (or the people, where no other subject stands
     out): the subject detector goes by colour and sharpness, and a face in colours like the
     background's fell out of a portrait's subject. Without the face detector, the subject alone."""
+    ahead = _AHEAD.submit(_cached, small, "people")  # the face search and the people's cut, on another core
     found = areas_subject.subject(small, _cached(small, "sky"))
     try:
-        people = _cached(small, "people")
+        people = ahead.result()
     except MaskError:
         return found
     if people is None:
