@@ -208,9 +208,12 @@ def test_the_gallery_renders_each_preset_on_the_photo_off_the_gui_thread(qtbot, 
     assert np.abs(pixels("golden hour") - pixels("teal")).mean() > 3
     assert not panel.list.item(0).icon().isNull()
 
+    before = panel.generation  # (the first render's end may still be on its way: not a sign of the next)
     window.document.apply(AddNode(make_node("exposure", {"value": 60})))  # the previews follow the edits
-    qtbot.waitUntil(lambda: panel.previews == {} or panel.rendering, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: len(panel.previews) == len(panel.presets) and not panel.rendering, timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: panel.generation > before and len(panel.previews) == len(panel.presets) and not panel.rendering,
+        timeout=WAIT_MS,
+    )
     assert pixels("teal").mean() > grey.mean()
 
 
