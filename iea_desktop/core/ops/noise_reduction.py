@@ -9,7 +9,8 @@ shows what the export will be at 1:1.
 
 Cb and Cr are filtered on the guided filter's coarse grid from their values at its samples alone,
 where it has one; the changes of Y, Cb and Cr go into the channels in one pass of the compiled
-kernel (a PLANES stage: its matrix turns them into changes of R, G and B, then the clip).
+kernel (a PLANES stage: its matrix, each column times its plane's mix, turns them into changes of
+R, G and B, then the clip).
 """
 
 from __future__ import annotations
@@ -66,9 +67,10 @@ def apply(image: np.ndarray, p: dict, ctx: RenderContext) -> np.ndarray:
     rows, out = filters.wanted(image, ctx)
     y = filters.clipped_luma(image)
     yr = y[rows]
-    d_y = d_cb = d_cr = None  # the changes of Y, Cb and Cr on the rows wanted
+    d_y = d_cb = d_cr = None  # the changes of Y, Cb and Cr on the rows wanted, before their mix
+    mixes = [0.0, 0.0, 0.0]  # ... which the kernel's matrix applies (one pass less per plane)
     if luminance is not None:  # Y' = Y + mix (guided(Y) - Y)
-        radius, mix, eps = luminance
+        radius, mixes[0], eps = luminance
         # on the rows its own radius reads (the strip's context is the colour filter's, wider)
         reach = filters.reach(radius)
         lo, hi = max(0, rows.start - reach), min(image.shape[0], rows.stop + reach)
@@ -77,9 +79,9 @@ def apply(image: np.ndarray, p: dict, ctx: RenderContext) -> np.ndarray:
         d_y *= yr
         d_y += b
         d_y -= yr
-        d_y *= mix
     if colour is not None:  # C' = C + mix (guided_Y(C) - C) for C = Cb = B - Y, Cr = R - Y
-        radius, mix, eps = colour
+        radius, mixes[1], eps = colour
+        mixes[2] = mixes[1]
         coarse = filters.grid(radius, ctx.origin, *image.shape[:2])
         changes = []
         for channel in (2, 0):
@@ -96,12 +98,12 @@ def apply(image: np.ndarray, p: dict, ctx: RenderContext) -> np.ndarray:
             d *= yr
             d += b
             d -= chroma
-            d *= mix
             changes.append(d)
         d_cb, d_cr = changes
     source = np.ascontiguousarray(image[rows], dtype=np.float32)
     planes = tuple(None if d is None else np.ascontiguousarray(d) for d in (d_y, d_cb, d_cr))  # _up's may be cut
-    return kernel.run(source, out, [(kernel.PLANES, planes, TO_RGB), *ctx.then_stages(rows, image.shape[1])])
+    matrix = tuple(tuple(float(np.float32(m * mix)) for m, mix in zip(row, mixes)) for row in TO_RGB)
+    return kernel.run(source, out, [(kernel.PLANES, planes, matrix), *ctx.then_stages(rows, image.shape[1])])
 
 
 OP = OpSpec(
