@@ -89,10 +89,8 @@ def apply_node(
         if blend and result.shape == image.shape:
             result = mix(image, result, node, mask, frame, origin, out, out_offset)
     if follow is not None and not follow.used:  # the op did not run them (an identity, or not declared)
-        if out is None and np.may_share_memory(
-            result, image
-        ):  # never the input's pixels, which may be a cached render's
-            result = result.copy()
+        if out is None and np.may_share_memory(result, image):
+            result = result.copy()  # never over the input's pixels, which may be a cached render's
         first = origin + (out_offset if out is not None else 0)
         then.run(result, frame, first, out=result)
     return result
