@@ -124,11 +124,12 @@ class SetNodeFields(Command):
             node.provenance.assistant_params = dict(self._before["params"])
 
     def undo(self, graph):
-        node = graph.get(self.node_id)
-        node.params = dict(self._before["params"])
-        node.enabled = self._before["enabled"]
-        node.opacity = self._before["opacity"]
-        node.provenance = copy.deepcopy(self._before["provenance"])
+        node, before = graph.get(self.node_id), self._before
+        assert before is not None, "undo follows do, which keeps the node as it was"
+        node.params = dict(before["params"])
+        node.enabled = before["enabled"]
+        node.opacity = before["opacity"]
+        node.provenance = copy.deepcopy(before["provenance"])
 
     def can_merge(self, other: Command) -> TypeGuard[SetNodeFields]:  # type: ignore[override]
         return (

@@ -534,6 +534,8 @@ class MainWindow(QMainWindow):
         self.canvas.mask_tool.follow(self.document, node)
 
     def _straighten_node(self):
+        if self.document is None:
+            return None
         nodes = self.document.graph.find("straighten")
         return nodes[-1] if nodes else None
 

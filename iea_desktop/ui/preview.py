@@ -204,7 +204,8 @@ class PreviewPipeline(QObject):
         if self._preview_task is None:
             self._start_preview()
 
-    def _nodes(self):
+    def _nodes(self) -> list:
+        assert self.document is not None  # asked only while a photo is open
         return copy.deepcopy([n for n in self.document.graph.nodes if n.id != self.skip_node])
 
     def _start_preview(self) -> None:

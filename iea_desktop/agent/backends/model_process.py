@@ -106,13 +106,15 @@ class _Child:
             env=env,
             creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),  # no console on Windows
         )
+        assert self.proc.stdin and self.proc.stdout and self.proc.stderr  # all three are pipes, above
+        self.stdin, self.stdout, self.stderr = self.proc.stdin, self.proc.stdout, self.proc.stderr
         self.messages: queue.Queue[dict | None] = queue.Queue()
         self.last_words: deque[str] = deque(maxlen=8)
         threading.Thread(target=self._read_messages, daemon=True).start()
         threading.Thread(target=self._read_log, daemon=True).start()
 
     def _read_messages(self) -> None:
-        for line in self.proc.stdout:
+        for line in self.stdout:
             try:
                 self.messages.put(json.loads(line))
             except ValueError:
@@ -120,7 +122,7 @@ class _Child:
         self.messages.put(None)  # end of file: the child is gone
 
     def _read_log(self) -> None:
-        for raw in self.proc.stderr:
+        for raw in self.stderr:
             line = raw.decode("utf-8", "replace").rstrip()
             if line:
                 self.last_words.append(line)
@@ -128,8 +130,8 @@ class _Child:
 
     def send(self, message: dict) -> None:
         try:
-            self.proc.stdin.write(json.dumps(message).encode("ascii") + b"\n")
-            self.proc.stdin.flush()
+            self.stdin.write(json.dumps(message).encode("ascii") + b"\n")
+            self.stdin.flush()
         except OSError:  # a broken pipe: the child died; receive() reports how
             pass
 
@@ -165,7 +167,7 @@ class _Child:
     def stop(self) -> None:
         """End the child: closing its stdin makes it exit; kill it if it does not."""
         try:
-            self.proc.stdin.close()
+            self.stdin.close()
         except OSError:
             pass
         try:
