@@ -60,15 +60,13 @@ def plan(
     i = start
     while i < len(active):
         node = active[i]
-        j = i
-        while j < len(active) and _fuses(active[j], j in masks) and not (j == split_at and j > i):
-            j += 1
+        j = _fused_end(active, i, i, masks, split_at)
         if any(n.spec.point != "affine" or n.mask is not None for n in active[i:j]):
             steps.append(
                 Step(
                     nodes=active[i:j],
                     last=j - 1,
-                    run=pointops.program(active[i:j], scale, [masks.get(k) for k in range(i, j)], camera).run,
+                    run=_program(active, i, j, scale, masks, camera).run,
                     tiles=True,
                     halo=0,
                     reads_8bit=True,
@@ -82,13 +80,8 @@ def plan(
         # the point run after an op that ends in a kernel pass joins that pass (not after a mix)
         j = i + 1
         if node.spec.fuses_after and node.mask is None and node.opacity >= 1.0:
-            while j < len(active) and _fuses(active[j], j in masks) and j != split_at:
-                j += 1
-        then = (
-            pointops.program(active[i + 1 : j], scale, [masks.get(k) for k in range(i + 1, j)], camera)
-            if j > i + 1
-            else None
-        )
+            j = _fused_end(active, i + 1, i, masks, split_at)
+        then = _program(active, i + 1, j, scale, masks, camera) if j > i + 1 else None
         run = functools.partial(
             _run_node, node=node, scale=scale, estimate=estimates.get(i), camera=camera, mask=masks.get(i), then=then
         )
@@ -104,6 +97,19 @@ def plan(
         )
         i = j
     return steps
+
+
+def _fused_end(active: list[Node], j: int, step: int, masks: dict, split_at: int | None) -> int:
+    """Where the run of nodes that may fuse from ``active[j]`` on ends, in a step that starts at
+    ``step``: the node being edited (``split_at``) starts a step of its own."""
+    while j < len(active) and _fuses(active[j], j in masks) and not (j == split_at and j > step):
+        j += 1
+    return j
+
+
+def _program(active: list[Node], i: int, j: int, scale: float, masks: dict, camera) -> pointops.Program:
+    """The Program of the point nodes active[i:j], with their mask planes."""
+    return pointops.program(active[i:j], scale, [masks.get(k) for k in range(i, j)], camera)
 
 
 def _fuses(node: Node, has_plane: bool) -> bool:
