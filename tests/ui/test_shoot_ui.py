@@ -17,7 +17,7 @@ from iea_desktop.core.document import Document
 from iea_desktop.core.graph import make_node
 from iea_desktop.core.history import AddNode, ReplaceGraph
 from iea_desktop.ui import presets_panel
-from uihelpers import WAIT_MS, ScriptedAssistant, builtin_available, open_photo, wait_rendered
+from uihelpers import WAIT_MS, ScriptedAssistant, builtin_available, open_folder, open_photo, wait_rendered
 
 
 @pytest.fixture
@@ -25,11 +25,6 @@ def folder(make_photo, tmp_path) -> Path:
     for i in range(3):
         make_photo(f"shoot/photo_{i}.jpg", height=90, width=120, seed=i, quality=90)
     return tmp_path / "shoot"
-
-
-def open_folder(qtbot, window, folder: Path) -> None:
-    window.library.open_folder(folder)
-    qtbot.waitUntil(lambda: window.library.folder == folder, timeout=WAIT_MS)
 
 
 def select(window, *rows: int) -> None:

@@ -14,7 +14,7 @@ from iea_desktop.core.history import AddNode
 from iea_desktop.core.library import PhotoEntry
 from iea_desktop.core.project import Marks
 from iea_desktop.ui.library import FILTERS, RECENT_FOLDERS
-from uihelpers import WAIT_MS, wait_rendered
+from uihelpers import WAIT_MS, open_folder, wait_rendered
 
 
 @pytest.fixture
@@ -22,11 +22,6 @@ def folder(make_photo, tmp_path) -> Path:
     for i in range(4):
         make_photo(f"shoot/photo_{i}.jpg", height=90, width=120, seed=i, quality=90)
     return tmp_path / "shoot"
-
-
-def open_folder(qtbot, window, folder: Path) -> None:
-    window.library.open_folder(folder)
-    qtbot.waitUntil(lambda: window.library.folder == folder, timeout=WAIT_MS)
 
 
 def current_name(window) -> str | None:

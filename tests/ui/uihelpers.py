@@ -21,6 +21,12 @@ def wait_rendered(qtbot, window) -> None:
     qtbot.waitUntil(lambda: settled(window), timeout=WAIT_MS)
 
 
+def open_folder(qtbot, window, folder: Path) -> None:
+    """Open a folder in the library and wait until it is the library's."""
+    window.library.open_folder(folder)
+    qtbot.waitUntil(lambda: window.library.folder == folder, timeout=WAIT_MS)
+
+
 def open_photo(qtbot, window, path) -> None:
     assert window.open_photo(path)
     qtbot.waitUntil(lambda: window.document is not None and window.document.path == Path(path), timeout=WAIT_MS)
